@@ -1,0 +1,10 @@
+DROP TABLE audit_events;
+DROP TABLE used_jtis;
+DROP TABLE consents;
+DROP TABLE tokens;
+DROP TABLE auth_codes;
+DROP TABLE login_transactions;
+DROP TABLE sessions;
+DROP TABLE signing_keys;
+DROP TABLE users;
+DROP TABLE clients;

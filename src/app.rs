@@ -1,0 +1,125 @@
+//! Builds the application: state shared by handlers, middleware, routes.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpServer};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::crypto::{load_or_create_master_key, MasterKey};
+use crate::db::Db;
+use crate::keys::{ensure_active_keys, KeyRing, Keys};
+use crate::oidc::issue::Minter;
+use crate::web::rate_limit::Limits;
+
+/// How often a running server re-reads signing keys (to see rotations).
+const KEY_RELOAD_SECONDS: i64 = 60;
+
+pub struct AppState {
+    pub config: Config,
+    pub db: Db,
+    pub keys: Keys,
+    pub master_key: MasterKey,
+    pub clock: Arc<dyn Clock>,
+    pub minter: Minter,
+    pub discovery: Arc<str>,
+    pub limits: Limits,
+}
+
+impl AppState {
+    /// The key ring, reloaded from the database when it is stale.
+    pub async fn ring(&self) -> Arc<KeyRing> {
+        let now = self.clock.now();
+        if self.keys.needs_reload(now) {
+            let mk = self.master_key.clone();
+            match self.db.run(move |c| KeyRing::load(c, &mk, now)).await {
+                Ok(r) => self.keys.replace(r),
+                Err(e) => tracing::error!("reloading signing keys failed: {e}"),
+            }
+        }
+        self.keys.current()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeyError),
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error(transparent)]
+    Discovery(#[from] crate::oidc::discovery::DiscoveryError),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(String, std::io::Error),
+}
+
+/// Open the database, load keys and make the state (shared with the CLI).
+pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+    let db = Db::open(&config.database_url(), config.server.db_pool_size)?;
+    let master_key = load_or_create_master_key(&config.master_key, &config.master_key_path())?;
+    let now = clock.now();
+    let ring = db.run_sync(|c| {
+        ensure_active_keys(c, &master_key, &config.keys.algorithms, config.keys.rsa_bits, now)?;
+        KeyRing::load(c, &master_key, now)
+    })?;
+    let discovery = crate::oidc::discovery::document(&config.issuer, &config.keys.algorithms)?;
+    Ok(AppState {
+        minter: Minter::from_config(&config),
+        limits: Limits::new(config.rate_limit.login_per_minute, config.rate_limit.token_per_second),
+        keys: Keys::new(ring, KEY_RELOAD_SECONDS),
+        discovery: discovery.into(),
+        config,
+        db,
+        master_key,
+        clock,
+    })
+}
+
+/// A bound, not yet awaited, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(config: Config) -> Result<Application, StartError> {
+        Application::build_with_clock(config, Arc::new(SystemClock))
+    }
+
+    pub fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Application, StartError> {
+        let listen = config.listen.clone();
+        let listener = TcpListener::bind(&listen).map_err(|e| StartError::Listen(listen.clone(), e))?;
+        let port = listener.local_addr().map_err(|e| StartError::Listen(listen.clone(), e))?.port();
+        let workers = config.server.workers;
+        let state = web::Data::new(build_state(config, clock)?);
+        let st = state.clone();
+        let mut server = HttpServer::new(move || {
+            let cfg = &st.config;
+            App::new()
+                .app_data(st.clone())
+                .app_data(web::PayloadConfig::new(cfg.server.max_body_bytes))
+                .app_data(web::FormConfig::default().limit(cfg.server.max_body_bytes))
+                .wrap(crate::web::headers::security_headers(cfg.secure_cookies()))
+                .wrap(middleware::Condition::new(cfg.server.access_log, middleware::Logger::new("%a \"%r\" %s %Dms")))
+                .configure(crate::web::routes)
+        })
+        .listen(listener)
+        .map_err(|e| StartError::Listen(listen.clone(), e))?;
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        Ok(Application { port, server: server.run() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,212 @@
+//! What each subcommand does.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use serde_json::json;
+
+use super::{AuthMethodArg, Cli, ClientCmd, Command, Global, KeysCmd, UserCmd};
+use crate::app::{build_state, AppState, Application};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Overrides};
+use crate::db::{keys as key_repo, users as user_repo};
+use crate::keys::{rotate, Alg};
+use crate::oidc::client_admin::{self, NewClient};
+use crate::oidc::types::{GrantType, TokenAuthMethod};
+
+fn load_config(g: &Global, listen: Option<String>, issuer: Option<String>) -> anyhow::Result<Config> {
+    Ok(Config::load(&Overrides {
+        config_file: g.config.clone(),
+        data_dir: g.data_dir.clone(),
+        database_url: g.database_url.clone(),
+        listen,
+        issuer,
+    })?)
+}
+
+fn state(g: &Global) -> anyhow::Result<AppState> {
+    Ok(build_state(load_config(g, None, None)?, Arc::new(SystemClock))?)
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let g = cli.global;
+    match cli.command {
+        Command::Serve { listen, issuer } => serve(load_config(&g, listen, issuer)?),
+        Command::Migrate => {
+            let s = state(&g)?;
+            println!("database schema is up to date ({:?})", s.db.backend());
+            Ok(())
+        }
+        Command::Client(c) => client(&g, c),
+        Command::User(u) => user(&g, u),
+        Command::Keys(k) => keys(&g, k),
+        Command::AuditVerify => {
+            let s = state(&g)?;
+            match s.db.run_sync(crate::audit::verify)? {
+                None => {
+                    println!("audit log intact");
+                    Ok(())
+                }
+                Some(seq) => bail!("audit log chain is broken at event {seq}"),
+            }
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let issuer = config.issuer.clone();
+        let app = Application::build(config)?;
+        tracing::info!("Visage listening on port {}, issuer {issuer}", app.port());
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
+    let s = state(g)?;
+    let now = SystemClock.now();
+    match cmd {
+        ClientCmd::Add { name, id, redirect_uris, post_logout_redirect_uris, public, grant_types, auth_method, jwks_file, id_token_alg, allow_plain_pkce, first_party } => {
+            let method = match (auth_method, public) {
+                (Some(AuthMethodArg::None), _) | (None, true) => TokenAuthMethod::None,
+                (Some(_), true) => bail!("--public cannot be combined with --auth-method other than none"),
+                (Some(AuthMethodArg::ClientSecretBasic), false) | (None, false) => TokenAuthMethod::ClientSecretBasic,
+                (Some(AuthMethodArg::ClientSecretPost), false) => TokenAuthMethod::ClientSecretPost,
+                (Some(AuthMethodArg::PrivateKeyJwt), false) => TokenAuthMethod::PrivateKeyJwt,
+            };
+            let grant_types: Vec<GrantType> = if grant_types.is_empty() {
+                let mut v = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+                if method != TokenAuthMethod::None {
+                    v.push(GrantType::ClientCredentials);
+                }
+                v
+            } else {
+                grant_types.iter().map(|g| GrantType::from_str(g)).collect::<Result<_, _>>().map_err(anyhow::Error::msg)?
+            };
+            let jwks = match jwks_file {
+                Some(p) => Some(std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?),
+                None => None,
+            };
+            let new = NewClient {
+                id,
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                grant_types,
+                auth_method: method,
+                id_token_alg: Alg::from_str(&id_token_alg).map_err(anyhow::Error::msg)?,
+                allow_plain_pkce,
+                first_party,
+                jwks,
+            };
+            let reg = s.db.run_sync(|c| client_admin::register(c, &s.master_key, new, now))?;
+            if g.json {
+                println!("{}", serde_json::to_string_pretty(&reg)?);
+            } else {
+                println!("client_id: {}", reg.client_id);
+                if let Some(secret) = &reg.client_secret {
+                    println!("client_secret: {secret}");
+                    eprintln!("(the secret is shown only once; store it now)");
+                }
+            }
+        }
+        ClientCmd::List => {
+            let list = s.db.run_sync(client_admin::list)?;
+            if g.json {
+                let v: Vec<_> = list
+                    .iter()
+                    .map(|c| json!({ "client_id": c.id, "name": c.name, "public": c.is_public(), "redirect_uris": c.redirect_uris, "disabled": c.disabled, "id_token_alg": c.id_token_alg.as_str() }))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for c in list {
+                    let kind = if c.is_public() { "public" } else { "confidential" };
+                    let off = if c.disabled { " (disabled)" } else { "" };
+                    println!("{}\t{}\t{kind}\t{}{off}", c.id, c.name, c.redirect_uris.join(","));
+                }
+            }
+        }
+        ClientCmd::Remove { id } => {
+            s.db.run_sync(|c| client_admin::remove(c, &id, now))?;
+            println!("removed client {id}");
+        }
+        ClientCmd::RotateSecret { id } => {
+            let secret = s.db.run_sync(|c| client_admin::rotate_secret(c, &s.master_key, &id, now))?;
+            if g.json {
+                println!("{}", json!({ "client_id": id, "client_secret": secret }));
+            } else {
+                println!("client_secret: {secret}");
+            }
+        }
+        ClientCmd::Disable { id } => {
+            s.db.run_sync(|c| client_admin::set_disabled(c, &id, true, now))?;
+            println!("disabled client {id}");
+        }
+        ClientCmd::Enable { id } => {
+            s.db.run_sync(|c| client_admin::set_disabled(c, &id, false, now))?;
+            println!("enabled client {id}");
+        }
+    }
+    Ok(())
+}
+
+fn user(g: &Global, cmd: UserCmd) -> anyhow::Result<()> {
+    let s = state(g)?;
+    let now = SystemClock.now();
+    match cmd {
+        UserCmd::Add { email, password, name } => {
+            let u = s.db.run_sync(|c| crate::auth::users::create_with_password(c, &email, &password, name.as_deref(), now))?;
+            if g.json {
+                println!("{}", json!({ "id": u.id, "email": u.email }));
+            } else {
+                println!("user_id: {}\nemail: {}", u.id, u.email);
+            }
+        }
+        UserCmd::List => {
+            for u in s.db.run_sync(user_repo::list)? {
+                println!("{}\t{}\t{}", u.id, u.email, if u.disabled { "disabled" } else { "active" });
+            }
+        }
+        UserCmd::Remove { email } => {
+            s.db.run_sync(|c| crate::auth::users::remove(c, &email, now))?;
+            println!("removed {email}");
+        }
+    }
+    Ok(())
+}
+
+fn keys(g: &Global, cmd: KeysCmd) -> anyhow::Result<()> {
+    let s = state(g)?;
+    let now = SystemClock.now();
+    match cmd {
+        KeysCmd::List => {
+            for k in s.db.run_sync(key_repo::all)? {
+                let st = match (k.retired_at, k.expires_at) {
+                    (None, _) => "active".to_owned(),
+                    (Some(_), Some(e)) if e > now => format!("retired (published until {e})"),
+                    _ => "expired".to_owned(),
+                };
+                println!("{}\t{}\t{}\t{st}", k.kid, k.alg, k.created_at);
+            }
+        }
+        KeysCmd::Rotate { alg } => {
+            let algs: Vec<Alg> = match alg {
+                Some(a) => vec![Alg::from_str(&a).map_err(anyhow::Error::msg)?],
+                None => s.config.keys.algorithms.clone(),
+            };
+            let cfg = &s.config.keys;
+            let created = s.db.run_sync(|c| rotate(c, &s.master_key, &algs, cfg.rsa_bits, cfg.retired_key_publish_seconds, now))?;
+            for kid in created {
+                println!("new key: {kid}");
+            }
+            crate::audit::record_sync(&s.db, crate::audit::Event::new("admin", "keys.rotate", "success").actor("cli"), now)?;
+        }
+    }
+    Ok(())
+}

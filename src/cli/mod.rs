@@ -1,0 +1,144 @@
+//! Command-line interface: parsing and the commands' implementations.
+
+mod commands;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use commands::run;
+
+#[derive(Debug, Parser)]
+#[command(name = "visage", version, about = "Visage OpenID Connect provider")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Folder for the SQLite database, master key and visage.toml.
+    #[arg(long, global = true, env = "VISAGE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (postgres://… or sqlite://PATH); default SQLite in the data dir.
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Configuration file (default: ./visage.toml, then DATA_DIR/visage.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the provider.
+    Serve {
+        /// Address to bind, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Public issuer URL.
+        #[arg(long)]
+        issuer: Option<String>,
+    },
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Manage relying parties.
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Check the hash chain of the audit log.
+    AuditVerify,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AuthMethodArg {
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+    None,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCmd {
+    /// Register a client; prints client_id and (once) client_secret.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Fixed client id (default: random).
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public client (no secret, PKCE required).
+        #[arg(long)]
+        public: bool,
+        /// Grant types (default: authorization_code refresh_token, plus client_credentials for confidential clients).
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        /// Token endpoint authentication method (default client_secret_basic, or none with --public).
+        #[arg(long, value_enum)]
+        auth_method: Option<AuthMethodArg>,
+        /// JWK Set file with the client's public keys (private_key_jwt).
+        #[arg(long)]
+        jwks_file: Option<PathBuf>,
+        /// ID token signing algorithm: RS256, ES256 or EdDSA.
+        #[arg(long, default_value = "RS256")]
+        id_token_alg: String,
+        /// Allow PKCE method "plain" (not recommended).
+        #[arg(long)]
+        allow_plain_pkce: bool,
+        /// First-party client: skip the consent screen.
+        #[arg(long)]
+        first_party: bool,
+    },
+    /// List clients.
+    List,
+    /// Remove a client and everything issued to it.
+    Remove { id: String },
+    /// Issue a new secret (printed once); the old one stops working.
+    RotateSecret { id: String },
+    /// Refuse new authorizations and token requests from a client.
+    Disable { id: String },
+    /// Undo `disable`.
+    Enable { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a verified account with a password.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List accounts.
+    List,
+    /// Delete an account and everything issued to it.
+    Remove { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCmd {
+    /// List signing keys.
+    List,
+    /// Create new signing keys; old ones stay published until their tokens expire.
+    Rotate {
+        /// Only this algorithm (default: every configured one).
+        #[arg(long)]
+        alg: Option<String>,
+    },
+}

@@ -1,0 +1,35 @@
+//! Time as an argument: handlers read the clock once per request.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+pub trait Clock: Send + Sync {
+    /// Seconds since the Unix epoch.
+    fn now(&self) -> i64;
+}
+
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+}
+
+/// The system clock shifted by an adjustable offset (tests move time forward
+/// instead of sleeping).
+#[derive(Debug, Default, Clone)]
+pub struct OffsetClock(Arc<AtomicI64>);
+
+impl OffsetClock {
+    pub fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> i64 {
+        chrono::Utc::now().timestamp() + self.0.load(Ordering::SeqCst)
+    }
+}

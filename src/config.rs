@@ -1,0 +1,316 @@
+//! Typed configuration: defaults, then `visage.toml`, then `VISAGE__SECTION__KEY`
+//! environment variables, then command-line overrides. Validated once at start-up.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::keys::Alg;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Public issuer URL; every endpoint hangs off it.
+    pub issuer: String,
+    /// Address `visage serve` binds.
+    pub listen: String,
+    /// Folder for the SQLite database and the master key.
+    pub data_dir: PathBuf,
+    /// `postgres://…`, `sqlite://PATH`; empty = SQLite in `data_dir/visage.db`.
+    pub database_url: String,
+    /// Base64 of 32 bytes. Empty = `data_dir/master.key`, created on first start.
+    /// Instances sharing one PostgreSQL must share this key.
+    pub master_key: String,
+    pub server: ServerConfig,
+    pub tokens: TokenConfig,
+    pub keys: KeyConfig,
+    pub session: SessionConfig,
+    pub rate_limit: RateLimitConfig,
+    pub login: LoginConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// HTTP worker threads; 0 = one per core.
+    pub workers: usize,
+    /// Database connections in the pool.
+    pub db_pool_size: u32,
+    /// Largest accepted form or JSON body, in bytes.
+    pub max_body_bytes: usize,
+    /// Log one line per request (off for benchmarks).
+    pub access_log: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenConfig {
+    pub code_ttl_seconds: i64,
+    pub access_token_ttl_seconds: i64,
+    pub id_token_ttl_seconds: i64,
+    pub refresh_token_ttl_seconds: i64,
+    /// A rotated refresh token presented again within this window returns the
+    /// same new pair (a concurrent retry) instead of revoking the family.
+    pub refresh_grace_seconds: i64,
+    /// Algorithm of JWT access tokens (RFC 9068).
+    pub access_token_alg: Alg,
+    /// `aud` of access tokens; empty = the issuer.
+    pub access_token_audience: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeyConfig {
+    /// Algorithms to keep an active key for (RS256 is the default for clients).
+    pub algorithms: Vec<Alg>,
+    /// RSA modulus size.
+    pub rsa_bits: u32,
+    /// A retired key stays published this long (longer than any token it signed).
+    pub retired_key_publish_seconds: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub ttl_seconds: i64,
+    pub login_transaction_ttl_seconds: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Password attempts per minute from one IP address.
+    pub login_per_minute: u32,
+    /// Token-endpoint requests per second from one IP address.
+    pub token_per_second: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    /// Password sign-in on the hosted page.
+    pub password_enabled: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            issuer: "http://127.0.0.1:8080".into(),
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            master_key: String::new(),
+            server: ServerConfig::default(),
+            tokens: TokenConfig::default(),
+            keys: KeyConfig::default(),
+            session: SessionConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            login: LoginConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { workers: 0, db_pool_size: 8, max_body_bytes: 64 * 1024, access_log: true }
+    }
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        TokenConfig {
+            code_ttl_seconds: 60,
+            access_token_ttl_seconds: 3600,
+            id_token_ttl_seconds: 3600,
+            refresh_token_ttl_seconds: 30 * 24 * 3600,
+            refresh_grace_seconds: 10,
+            access_token_alg: Alg::Rs256,
+            access_token_audience: String::new(),
+        }
+    }
+}
+
+impl Default for KeyConfig {
+    fn default() -> Self {
+        KeyConfig {
+            algorithms: vec![Alg::Rs256, Alg::Es256, Alg::EdDsa],
+            rsa_bits: 2048,
+            retired_key_publish_seconds: 2 * 24 * 3600,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { ttl_seconds: 12 * 3600, login_transaction_ttl_seconds: 30 * 60 }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig { login_per_minute: 20, token_per_second: 500 }
+    }
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig { password_enabled: true }
+    }
+}
+
+/// A configuration that cannot be used, with the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Overrides given on the command line (they win over file and environment).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub issuer: Option<String>,
+}
+
+impl Config {
+    /// Defaults ← TOML file ← `VISAGE__…` environment ← command line.
+    pub fn load(over: &Overrides) -> Result<Config, ConfigError> {
+        let data_dir = over.data_dir.clone().unwrap_or_else(|| PathBuf::from("data"));
+        let file = match &over.config_file {
+            Some(f) if !f.exists() => {
+                return Err(ConfigError(format!("config file {} does not exist", f.display())))
+            }
+            Some(f) => Some(f.clone()),
+            None => ["visage.toml".into(), data_dir.join("visage.toml")]
+                .into_iter()
+                .find(|p: &PathBuf| p.exists()),
+        };
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = &file {
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig.merge(Env::prefixed("VISAGE__").split("__"));
+        let mut cfg: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        if let Some(d) = &over.data_dir {
+            cfg.data_dir = d.clone();
+        }
+        if let Some(u) = &over.database_url {
+            cfg.database_url = u.clone();
+        }
+        if let Some(l) = &over.listen {
+            cfg.listen = l.clone();
+        }
+        if let Some(i) = &over.issuer {
+            cfg.issuer = i.clone();
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks that must hold before anything starts.
+    pub fn validate(&mut self) -> Result<(), ConfigError> {
+        let issuer = Url::parse(&self.issuer)
+            .map_err(|e| ConfigError(format!("issuer '{}' is not a URL: {e}", self.issuer)))?;
+        if !matches!(issuer.scheme(), "https" | "http") || issuer.query().is_some() || issuer.fragment().is_some() {
+            return Err(ConfigError("issuer must be an http(s) URL without query or fragment".into()));
+        }
+        if issuer.scheme() == "http" && !is_loopback(&issuer) {
+            return Err(ConfigError("issuer must use https unless it is a loopback address".into()));
+        }
+        self.issuer = self.issuer.trim_end_matches('/').to_owned();
+        if self.keys.algorithms.is_empty() {
+            return Err(ConfigError("keys.algorithms must name at least one algorithm".into()));
+        }
+        if !self.keys.algorithms.contains(&self.tokens.access_token_alg) {
+            return Err(ConfigError("tokens.access_token_alg must be one of keys.algorithms".into()));
+        }
+        if !(2048..=4096).contains(&self.keys.rsa_bits) {
+            return Err(ConfigError("keys.rsa_bits must be between 2048 and 4096".into()));
+        }
+        if !(1..=600).contains(&self.tokens.code_ttl_seconds) {
+            return Err(ConfigError("tokens.code_ttl_seconds must be 1..=600 (60 recommended)".into()));
+        }
+        for (name, v) in [
+            ("tokens.access_token_ttl_seconds", self.tokens.access_token_ttl_seconds),
+            ("tokens.id_token_ttl_seconds", self.tokens.id_token_ttl_seconds),
+            ("tokens.refresh_token_ttl_seconds", self.tokens.refresh_token_ttl_seconds),
+            ("session.ttl_seconds", self.session.ttl_seconds),
+            ("session.login_transaction_ttl_seconds", self.session.login_transaction_ttl_seconds),
+        ] {
+            if v <= 0 {
+                return Err(ConfigError(format!("{name} must be positive")));
+            }
+        }
+        if self.tokens.refresh_grace_seconds < 0 {
+            return Err(ConfigError("tokens.refresh_grace_seconds must not be negative".into()));
+        }
+        if self.rate_limit.login_per_minute == 0 || self.rate_limit.token_per_second == 0 {
+            return Err(ConfigError("rate limits must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// The database URL in force (SQLite in the data folder by default).
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("visage.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn master_key_path(&self) -> PathBuf {
+        self.data_dir.join("master.key")
+    }
+
+    /// Cookies get `Secure` when the issuer is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    pub fn access_token_audience(&self) -> String {
+        if self.tokens.access_token_audience.is_empty() {
+            self.issuer.clone()
+        } else {
+            self.tokens.access_token_audience.clone()
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        let mut c = Config::default();
+        assert!(c.validate().is_ok());
+        assert_eq!(c.database_url(), "sqlite://data/visage.db");
+    }
+
+    #[test]
+    fn plain_http_issuer_off_loopback_is_refused() {
+        let mut c = Config { issuer: "http://id.example.com".into(), ..Config::default() };
+        assert!(c.validate().is_err());
+        c.issuer = "https://id.example.com/".into();
+        assert!(c.validate().is_ok());
+        assert_eq!(c.issuer, "https://id.example.com");
+    }
+}

@@ -1,0 +1,49 @@
+//! `clients` rows.
+
+use diesel::prelude::*;
+
+use super::schema::clients::dsl as c;
+use super::{DbConnection, DbError};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::clients)]
+pub struct ClientRow {
+    pub id: String,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    pub grant_types: String,
+    pub token_endpoint_auth_method: String,
+    pub id_token_alg: String,
+    pub allow_plain_pkce: bool,
+    pub first_party: bool,
+    pub jwks: Option<String>,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {
+    diesel::insert_into(c::clients).values(row.clone()).execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ClientRow>, DbError> {
+    Ok(c::clients.find(id).select(ClientRow::as_select()).first(conn).optional()?)
+}
+
+pub fn list(conn: &mut DbConnection) -> Result<Vec<ClientRow>, DbError> {
+    Ok(c::clients.order(c::created_at.asc()).select(ClientRow::as_select()).load(conn)?)
+}
+
+pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
+    Ok(diesel::delete(c::clients.find(id)).execute(conn)? > 0)
+}
+
+pub fn set_secret_hash(conn: &mut DbConnection, id: &str, hash: &str) -> Result<bool, DbError> {
+    Ok(diesel::update(c::clients.find(id)).set(c::secret_hash.eq(hash)).execute(conn)? > 0)
+}
+
+pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> Result<bool, DbError> {
+    Ok(diesel::update(c::clients.find(id)).set(c::disabled.eq(disabled)).execute(conn)? > 0)
+}

@@ -1,0 +1,60 @@
+//! `signing_keys` rows.
+
+use diesel::prelude::*;
+
+use super::schema::signing_keys::dsl as k;
+use super::{DbConnection, DbError};
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = super::schema::signing_keys)]
+pub struct KeyRow {
+    pub kid: String,
+    pub alg: String,
+    pub private_key: Vec<u8>,
+    pub public_jwk: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+pub fn insert(conn: &mut DbConnection, kid: &str, alg: &str, private_key: &[u8], public_jwk: &str, now: i64) -> Result<(), DbError> {
+    diesel::insert_into(k::signing_keys)
+        .values((
+            k::kid.eq(kid),
+            k::alg.eq(alg),
+            k::private_key.eq(private_key),
+            k::public_jwk.eq(public_jwk),
+            k::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn active_for_alg(conn: &mut DbConnection, alg: &str) -> Result<Option<KeyRow>, DbError> {
+    Ok(k::signing_keys
+        .filter(k::alg.eq(alg).and(k::retired_at.is_null()))
+        .order(k::created_at.desc())
+        .select(KeyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn retire(conn: &mut DbConnection, kid: &str, now: i64, expires: i64) -> Result<(), DbError> {
+    diesel::update(k::signing_keys.filter(k::kid.eq(kid)))
+        .set((k::retired_at.eq(now), k::expires_at.eq(expires)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Active keys and retired keys still inside their publication window, newest first.
+pub fn published(conn: &mut DbConnection, now: i64) -> Result<Vec<KeyRow>, DbError> {
+    Ok(k::signing_keys
+        .filter(k::expires_at.is_null().or(k::expires_at.gt(now)))
+        .order((k::created_at.desc(), k::kid.desc()))
+        .select(KeyRow::as_select())
+        .load(conn)?)
+}
+
+pub fn all(conn: &mut DbConnection) -> Result<Vec<KeyRow>, DbError> {
+    Ok(k::signing_keys.order(k::created_at.desc()).select(KeyRow::as_select()).load(conn)?)
+}

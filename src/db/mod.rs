@@ -1,0 +1,69 @@
+//! Storage: one diesel code path over SQLite (default) and PostgreSQL.
+//!
+//! The backend is chosen by the URL scheme once, at start-up; every repository
+//! function takes a `&mut DbConnection` so the same code runs on both.
+
+pub mod audit;
+pub mod clients;
+pub mod codes;
+pub mod consents;
+pub mod jtis;
+pub mod keys;
+pub mod login_tx;
+pub mod pool;
+pub mod schema;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+
+pub use pool::{Backend, Db};
+
+/// A live connection to whichever backend the deployment uses.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Errors from the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error("the blocking task was cancelled")]
+    Cancelled,
+    #[error("stored data is malformed: {0}")]
+    Corrupt(String),
+}
+
+impl DbError {
+    /// True when the error is a unique-constraint violation (a duplicate key).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// Serialise a list of strings for a Text column.
+pub fn to_json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Parse a list stored by [`to_json_list`].
+pub fn from_json_list(text: &str) -> Result<Vec<String>, DbError> {
+    serde_json::from_str(text).map_err(|e| DbError::Corrupt(e.to_string()))
+}

@@ -1,0 +1,49 @@
+//! `sessions` rows: the browser's single sign-on session at Visage.
+
+use diesel::prelude::*;
+
+use super::schema::sessions::dsl as s;
+use super::{DbConnection, DbError};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::sessions)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub sid: String,
+    pub user_id: String,
+    pub auth_time: i64,
+    pub acr: String,
+    pub amr: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &SessionRow) -> Result<(), DbError> {
+    diesel::insert_into(s::sessions).values(row.clone()).execute(conn)?;
+    Ok(())
+}
+
+/// A live (not ended, not expired) session by the hash of its cookie.
+pub fn find_live(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<Option<SessionRow>, DbError> {
+    Ok(s::sessions
+        .filter(s::id_hash.eq(id_hash).and(s::ended_at.is_null()).and(s::expires_at.gt(now)))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn is_live_sid(conn: &mut DbConnection, sid: &str, now: i64) -> Result<bool, DbError> {
+    let n: i64 = s::sessions
+        .filter(s::sid.eq(sid).and(s::ended_at.is_null()).and(s::expires_at.gt(now)))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+pub fn end(conn: &mut DbConnection, sid: &str, now: i64) -> Result<bool, DbError> {
+    Ok(diesel::update(s::sessions.filter(s::sid.eq(sid).and(s::ended_at.is_null())))
+        .set(s::ended_at.eq(now))
+        .execute(conn)?
+        > 0)
+}

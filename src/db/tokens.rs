@@ -1,0 +1,97 @@
+//! `tokens`: refresh tokens (by hash) and issued user access tokens (by jti),
+//! grouped into grant families for revocation.
+
+use diesel::prelude::*;
+
+use super::schema::tokens::dsl as t;
+use super::{DbConnection, DbError};
+
+pub const KIND_ACCESS: &str = "access";
+pub const KIND_REFRESH: &str = "refresh";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::tokens)]
+pub struct TokenRow {
+    pub id: String,
+    pub token_hash: Option<String>,
+    pub kind: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub sid: Option<String>,
+    pub scope: String,
+    pub claims: Option<String>,
+    pub auth_time: Option<i64>,
+    pub acr: Option<String>,
+    pub amr: Option<String>,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub rotated_at: Option<i64>,
+    pub grace_response: Option<Vec<u8>>,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &TokenRow) -> Result<(), DbError> {
+    diesel::insert_into(t::tokens).values(row.clone()).execute(conn)?;
+    Ok(())
+}
+
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<TokenRow>, DbError> {
+    Ok(t::tokens.find(id).select(TokenRow::as_select()).first(conn).optional()?)
+}
+
+pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<TokenRow>, DbError> {
+    Ok(t::tokens.filter(t::token_hash.eq(hash)).select(TokenRow::as_select()).first(conn).optional()?)
+}
+
+pub fn revoke(conn: &mut DbConnection, id: &str, now: i64) -> Result<bool, DbError> {
+    Ok(diesel::update(t::tokens.filter(t::id.eq(id).and(t::revoked_at.is_null())))
+        .set(t::revoked_at.eq(now))
+        .execute(conn)?
+        > 0)
+}
+
+/// Revoke every token of a grant family; returns how many were live.
+pub fn revoke_grant(conn: &mut DbConnection, grant_id: &str, now: i64) -> Result<usize, DbError> {
+    Ok(diesel::update(t::tokens.filter(t::grant_id.eq(grant_id).and(t::revoked_at.is_null())))
+        .set(t::revoked_at.eq(now))
+        .execute(conn)?)
+}
+
+/// Is any token of the family revoked? (A revoked family stays dead.)
+pub fn grant_revoked(conn: &mut DbConnection, grant_id: &str) -> Result<bool, DbError> {
+    let n: i64 = t::tokens
+        .filter(t::grant_id.eq(grant_id).and(t::kind.eq(KIND_REFRESH)).and(t::revoked_at.is_not_null()).and(t::rotated_at.is_null()))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Revoke the access tokens bound to a browser session (logout).
+pub fn revoke_session_access(conn: &mut DbConnection, sid: &str, now: i64) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        t::tokens.filter(t::sid.eq(sid).and(t::kind.eq(KIND_ACCESS)).and(t::revoked_at.is_null())),
+    )
+    .set(t::revoked_at.eq(now))
+    .execute(conn)?)
+}
+
+/// Mark a refresh token rotated, keeping the sealed response for the grace
+/// window; true only for the first caller.
+pub fn mark_rotated(conn: &mut DbConnection, id: &str, now: i64, sealed_response: &[u8]) -> Result<bool, DbError> {
+    Ok(diesel::update(t::tokens.filter(t::id.eq(id).and(t::rotated_at.is_null()).and(t::revoked_at.is_null())))
+        .set((t::rotated_at.eq(now), t::grace_response.eq(sealed_response)))
+        .execute(conn)?
+        == 1)
+}
+
+/// Drop the stored grace response once the window has passed.
+pub fn clear_grace(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
+    diesel::update(t::tokens.filter(t::id.eq(id)))
+        .set(t::grace_response.eq(None::<Vec<u8>>))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn purge_expired(conn: &mut DbConnection, before: i64) -> Result<usize, DbError> {
+    Ok(diesel::delete(t::tokens.filter(t::expires_at.le(before))).execute(conn)?)
+}

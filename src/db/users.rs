@@ -1,0 +1,51 @@
+//! `users` rows.
+
+use diesel::prelude::*;
+
+use super::schema::users::dsl as u;
+use super::{DbConnection, DbError};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub password_hash: Option<String>,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub locale: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: bool,
+    pub address: Option<String>,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub fn insert(conn: &mut DbConnection, row: &UserRow) -> Result<(), DbError> {
+    diesel::insert_into(u::users).values(row.clone()).execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, DbError> {
+    Ok(u::users.find(id).select(UserRow::as_select()).first(conn).optional()?)
+}
+
+/// Emails are stored lower-cased; look up the same way.
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<UserRow>, DbError> {
+    Ok(u::users
+        .filter(u::email.eq(email.trim().to_lowercase()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut DbConnection) -> Result<Vec<UserRow>, DbError> {
+    Ok(u::users.order(u::created_at.asc()).select(UserRow::as_select()).load(conn)?)
+}
+
+pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
+    Ok(diesel::delete(u::users.find(id)).execute(conn)? > 0)
+}

@@ -1,0 +1,86 @@
+//! JWS algorithms Visage signs with.
+
+use std::fmt;
+use std::str::FromStr;
+
+use josekit::jwk::alg::ec::EcCurve;
+use josekit::jwk::alg::ed::EdCurve;
+use josekit::jwk::Jwk;
+use josekit::jws::{JwsSigner, JwsVerifier, EdDSA, ES256, RS256};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Alg {
+    #[serde(rename = "RS256")]
+    Rs256,
+    #[serde(rename = "ES256")]
+    Es256,
+    #[serde(rename = "EdDSA")]
+    EdDsa,
+}
+
+impl Alg {
+    pub const ALL: [Alg; 3] = [Alg::Rs256, Alg::Es256, Alg::EdDsa];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alg::Rs256 => "RS256",
+            Alg::Es256 => "ES256",
+            Alg::EdDsa => "EdDSA",
+        }
+    }
+
+    /// A fresh private key as a JWK.
+    pub fn generate(self, rsa_bits: u32) -> Result<Jwk, josekit::JoseError> {
+        match self {
+            Alg::Rs256 => Jwk::generate_rsa_key(rsa_bits),
+            Alg::Es256 => Jwk::generate_ec_key(EcCurve::P256),
+            Alg::EdDsa => Jwk::generate_ed_key(EdCurve::Ed25519),
+        }
+    }
+
+    pub fn signer(self, jwk: &Jwk) -> Result<Box<dyn JwsSigner>, josekit::JoseError> {
+        Ok(match self {
+            Alg::Rs256 => Box::new(RS256.signer_from_jwk(jwk)?),
+            Alg::Es256 => Box::new(ES256.signer_from_jwk(jwk)?),
+            Alg::EdDsa => Box::new(EdDSA.signer_from_jwk(jwk)?),
+        })
+    }
+
+    pub fn verifier(self, jwk: &Jwk) -> Result<Box<dyn JwsVerifier>, josekit::JoseError> {
+        Ok(match self {
+            Alg::Rs256 => Box::new(RS256.verifier_from_jwk(jwk)?),
+            Alg::Es256 => Box::new(ES256.verifier_from_jwk(jwk)?),
+            Alg::EdDsa => Box::new(EdDSA.verifier_from_jwk(jwk)?),
+        })
+    }
+
+    /// Hash for `at_hash`/`c_hash`: SHA-256 for these algorithms, SHA-512 for
+    /// Ed25519 (OpenID Connect Core §3.1.3.6 and the EdDSA errata).
+    pub fn half_hash(self, value: &str) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        use sha2::Digest;
+        let digest: Vec<u8> = match self {
+            Alg::EdDsa => sha2::Sha512::digest(value.as_bytes()).to_vec(),
+            _ => sha2::Sha256::digest(value.as_bytes()).to_vec(),
+        };
+        URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+    }
+}
+
+impl fmt::Display for Alg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Alg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Alg::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unsupported algorithm '{s}' (use RS256, ES256 or EdDSA)"))
+    }
+}

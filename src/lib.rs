@@ -1,0 +1,16 @@
+//! Visage: an OpenID Connect provider with passkey + face sign-in.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod keys;
+pub mod oidc;
+pub mod web;
+
+pub use app::{AppState, Application};
+pub use config::Config;

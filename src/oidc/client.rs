@@ -1,0 +1,107 @@
+//! A registered relying party, validated from its stored row.
+
+use std::str::FromStr;
+
+use url::Url;
+
+use crate::db::clients::ClientRow;
+use crate::db::{from_json_list, DbError};
+use crate::keys::Alg;
+
+use super::types::{GrantType, TokenAuthMethod};
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub auth_method: TokenAuthMethod,
+    pub id_token_alg: Alg,
+    pub allow_plain_pkce: bool,
+    pub first_party: bool,
+    pub jwks: Option<String>,
+    pub disabled: bool,
+}
+
+impl Client {
+    pub fn from_row(row: ClientRow) -> Result<Client, DbError> {
+        let bad = |what: &str, e: String| DbError::Corrupt(format!("client {}: {what}: {e}", row.id));
+        let grant_types = from_json_list(&row.grant_types)?
+            .iter()
+            .map(|g| GrantType::from_str(g))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad("grant_types", e))?;
+        Ok(Client {
+            redirect_uris: from_json_list(&row.redirect_uris)?,
+            post_logout_redirect_uris: from_json_list(&row.post_logout_redirect_uris)?,
+            grant_types,
+            auth_method: TokenAuthMethod::from_str(&row.token_endpoint_auth_method).map_err(|e| bad("auth", e))?,
+            id_token_alg: Alg::from_str(&row.id_token_alg).map_err(|e| bad("alg", e))?,
+            id: row.id,
+            name: row.name,
+            secret_hash: row.secret_hash,
+            allow_plain_pkce: row.allow_plain_pkce,
+            first_party: row.first_party,
+            jwks: row.jwks,
+            disabled: row.disabled,
+        })
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.auth_method == TokenAuthMethod::None
+    }
+
+    pub fn allows(&self, g: GrantType) -> bool {
+        self.grant_types.contains(&g)
+    }
+
+    /// Exact string comparison (OIDC Core §3.1.2.1).
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri)
+    }
+
+    pub fn has_post_logout_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|r| r == uri)
+    }
+}
+
+/// A redirect URI a client may register: absolute, no fragment; https, or
+/// http on a loopback host, or a private-use scheme for native apps.
+pub fn validate_redirect_uri(uri: &str) -> Result<Url, String> {
+    let url = Url::parse(uri).map_err(|e| format!("'{uri}' is not an absolute URL: {e}"))?;
+    if url.fragment().is_some() || uri.contains('#') {
+        return Err(format!("'{uri}' must not contain a fragment"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" => match url.host() {
+            Some(url::Host::Domain("localhost")) => Ok(url),
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(url),
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(url),
+            _ => Err(format!("'{uri}' must use https (http is allowed only for loopback hosts)")),
+        },
+        "javascript" | "data" | "file" | "vbscript" => Err(format!("'{uri}' uses a forbidden scheme")),
+        s if s.contains('.') => Ok(url),
+        _ => Err(format!("'{uri}' must use https, loopback http, or a reverse-domain private-use scheme")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate_redirect_uri;
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(validate_redirect_uri("https://app.example.com/cb").is_ok());
+        assert!(validate_redirect_uri("http://127.0.0.1:8765/cb").is_ok());
+        assert!(validate_redirect_uri("http://localhost/cb").is_ok());
+        assert!(validate_redirect_uri("com.example.app:/cb").is_ok());
+        assert!(validate_redirect_uri("http://app.example.com/cb").is_err());
+        assert!(validate_redirect_uri("https://app.example.com/cb#x").is_err());
+        assert!(validate_redirect_uri("javascript:alert(1)").is_err());
+        assert!(validate_redirect_uri("/relative").is_err());
+    }
+}

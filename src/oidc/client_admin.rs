@@ -1,0 +1,162 @@
+//! Registering and managing clients (used by the CLI; the admin API later).
+
+use serde::Serialize;
+
+use crate::crypto::{self, MasterKey};
+use crate::db::clients::{self as repo, ClientRow};
+use crate::db::{to_json_list, DbConnection, DbError};
+use crate::keys::Alg;
+
+use super::client::{validate_redirect_uri, Client};
+use super::types::{GrantType, TokenAuthMethod};
+
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub id: Option<String>,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub auth_method: TokenAuthMethod,
+    pub id_token_alg: Alg,
+    pub allow_plain_pkce: bool,
+    pub first_party: bool,
+    /// Public JWK Set (JSON) for `private_key_jwt`.
+    pub jwks: Option<String>,
+}
+
+/// What registration returns; the secret is shown once and never stored.
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    pub client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    pub token_endpoint_auth_method: String,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub id_token_signed_response_alg: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientAdminError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a client with id '{0}' already exists")]
+    Duplicate(String),
+    #[error("no client with id '{0}'")]
+    NotFound(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ClientAdminError {
+    fn from(e: diesel::result::Error) -> Self {
+        ClientAdminError::Db(e.into())
+    }
+}
+
+fn check(new: &NewClient) -> Result<(), ClientAdminError> {
+    let invalid = |m: String| Err(ClientAdminError::Invalid(m));
+    if new.name.trim().is_empty() || new.name.len() > 200 {
+        return invalid("name must be 1 to 200 characters".into());
+    }
+    if let Some(id) = &new.id {
+        if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            return invalid("client id must be 1 to 128 characters of A-Z a-z 0-9 - _ .".into());
+        }
+    }
+    if new.grant_types.is_empty() {
+        return invalid("at least one grant type is required".into());
+    }
+    let public = new.auth_method == TokenAuthMethod::None;
+    if new.grant_types.contains(&GrantType::AuthorizationCode) && new.redirect_uris.is_empty() {
+        return invalid("authorization_code clients need at least one --redirect-uri".into());
+    }
+    if public && new.grant_types.contains(&GrantType::ClientCredentials) {
+        return invalid("a public client cannot use client_credentials".into());
+    }
+    for u in new.redirect_uris.iter().chain(&new.post_logout_redirect_uris) {
+        validate_redirect_uri(u).map_err(ClientAdminError::Invalid)?;
+    }
+    if new.auth_method == TokenAuthMethod::PrivateKeyJwt {
+        let jwks = new.jwks.as_deref().unwrap_or("");
+        let parsed = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes())
+            .map_err(|e| ClientAdminError::Invalid(format!("private_key_jwt needs a JWK Set: {e}")))?;
+        if parsed.keys().is_empty() {
+            return invalid("the JWK Set has no keys".into());
+        }
+    }
+    Ok(())
+}
+
+pub fn register(conn: &mut DbConnection, mk: &MasterKey, new: NewClient, now: i64) -> Result<Registered, ClientAdminError> {
+    check(&new)?;
+    let id = new.id.clone().unwrap_or_else(|| crypto::random_token(16));
+    let secret = matches!(new.auth_method, TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost)
+        .then(|| crypto::random_token(32));
+    let row = ClientRow {
+        id: id.clone(),
+        name: new.name.trim().to_owned(),
+        secret_hash: secret.as_deref().map(|s| mk.hash_client_secret(s)),
+        redirect_uris: to_json_list(&new.redirect_uris),
+        post_logout_redirect_uris: to_json_list(&new.post_logout_redirect_uris),
+        grant_types: to_json_list(&new.grant_types.iter().map(|g| g.as_str().to_owned()).collect::<Vec<_>>()),
+        token_endpoint_auth_method: new.auth_method.as_str().to_owned(),
+        id_token_alg: new.id_token_alg.as_str().to_owned(),
+        allow_plain_pkce: new.allow_plain_pkce,
+        first_party: new.first_party,
+        jwks: new.jwks.clone(),
+        disabled: false,
+        created_at: now,
+    };
+    match repo::insert(conn, &row) {
+        Err(e) if e.is_unique_violation() => return Err(ClientAdminError::Duplicate(id)),
+        other => other?,
+    }
+    crate::audit::record(
+        conn,
+        &crate::audit::Event::new("admin", "client.create", "success").client(&id).actor("cli"),
+        now,
+    )?;
+    Ok(Registered {
+        client_id: id,
+        client_secret: secret,
+        token_endpoint_auth_method: new.auth_method.as_str().to_owned(),
+        redirect_uris: new.redirect_uris,
+        grant_types: new.grant_types.iter().map(|g| g.as_str().to_owned()).collect(),
+        id_token_signed_response_alg: new.id_token_alg.as_str().to_owned(),
+    })
+}
+
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, ClientAdminError> {
+    Ok(repo::list(conn)?.into_iter().map(Client::from_row).collect::<Result<_, _>>()?)
+}
+
+pub fn remove(conn: &mut DbConnection, id: &str, now: i64) -> Result<(), ClientAdminError> {
+    if !repo::delete(conn, id)? {
+        return Err(ClientAdminError::NotFound(id.to_owned()));
+    }
+    crate::audit::record(conn, &crate::audit::Event::new("admin", "client.delete", "success").client(id).actor("cli"), now)?;
+    Ok(())
+}
+
+/// New secret (shown once); the old one stops working at once.
+pub fn rotate_secret(conn: &mut DbConnection, mk: &MasterKey, id: &str, now: i64) -> Result<String, ClientAdminError> {
+    let client = repo::find(conn, id)?.ok_or_else(|| ClientAdminError::NotFound(id.to_owned()))?;
+    if client.secret_hash.is_none() {
+        return Err(ClientAdminError::Invalid(format!("client '{id}' does not authenticate with a secret")));
+    }
+    let secret = crypto::random_token(32);
+    repo::set_secret_hash(conn, id, &mk.hash_client_secret(&secret))?;
+    crate::audit::record(conn, &crate::audit::Event::new("admin", "client.rotate_secret", "success").client(id).actor("cli"), now)?;
+    Ok(secret)
+}
+
+pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool, now: i64) -> Result<(), ClientAdminError> {
+    if !repo::set_disabled(conn, id, disabled)? {
+        return Err(ClientAdminError::NotFound(id.to_owned()));
+    }
+    let action = if disabled { "client.disable" } else { "client.enable" };
+    crate::audit::record(conn, &crate::audit::Event::new("admin", action, "success").client(id).actor("cli"), now)?;
+    Ok(())
+}

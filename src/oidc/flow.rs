@@ -1,0 +1,141 @@
+//! The authorization flow across pages: start, after sign-in, after consent.
+
+use std::cell::RefCell;
+
+use crate::auth::session::{self, Session};
+use crate::db::{clients, consents, DbConnection};
+use crate::keys::KeyRing;
+
+use super::authorize::{self, AuthRequest, AuthorizeContext, AuthorizeError};
+use super::client::Client;
+use super::end_session::id_token_claims;
+use super::error::{ErrorCode, OAuthError};
+use super::interaction::{decide, Next, Situation};
+use super::login_tx;
+use super::params::Params;
+use super::response::{self, AuthResponse};
+
+/// Settings and time for one request.
+pub struct FlowEnv<'a> {
+    pub ring: &'a KeyRing,
+    pub issuer: &'a str,
+    pub code_ttl: i64,
+    pub tx_ttl: i64,
+    pub now: i64,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    Respond(AuthResponse),
+    Login { tx: String },
+    Consent { tx: String },
+    /// An error that must not be redirected (shown as a page).
+    Page(String),
+}
+
+struct Ctx<'a, 'c> {
+    conn: RefCell<&'c mut DbConnection>,
+    env: &'a FlowEnv<'a>,
+}
+
+impl AuthorizeContext for Ctx<'_, '_> {
+    fn client(&self, id: &str) -> Result<Option<Client>, OAuthError> {
+        let mut conn = self.conn.borrow_mut();
+        Ok(clients::find(&mut conn, id)?.map(Client::from_row).transpose()?)
+    }
+    fn id_token_subject(&self, token: &str) -> Option<String> {
+        id_token_claims(self.env.ring, self.env.issuer, token)?.get("sub")?.as_str().map(str::to_owned)
+    }
+}
+
+fn load_client(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, OAuthError> {
+    Ok(clients::find(conn, id)?.map(Client::from_row).transpose()?)
+}
+
+/// `/authorize` entry point.
+pub fn start(conn: &mut DbConnection, env: &FlowEnv<'_>, params: &Params, cookie: Option<&str>) -> Result<Outcome, OAuthError> {
+    let ctx = Ctx { conn: RefCell::new(conn), env };
+    let req = match authorize::validate(params, &ctx) {
+        Ok(r) => r,
+        Err(AuthorizeError::Page(m)) => return Ok(Outcome::Page(m)),
+        Err(AuthorizeError::Redirect(t, e)) => return Ok(Outcome::Respond(response::error(&t, env.issuer, &e))),
+    };
+    let conn = ctx.conn.into_inner();
+    let session = match cookie {
+        Some(c) => session::current(conn, c, env.now)?,
+        None => None,
+    };
+    proceed(conn, env, None, &req, session.as_ref(), false, false)
+}
+
+fn proceed(conn: &mut DbConnection, env: &FlowEnv<'_>, tx: Option<&str>, req: &AuthRequest, session: Option<&Session>, fresh_login: bool, fresh_consent: bool) -> Result<Outcome, OAuthError> {
+    let client = match load_client(conn, &req.client_id)? {
+        Some(c) if !c.disabled => c,
+        _ => return Ok(Outcome::Page("This application is no longer available.".into())),
+    };
+    let granted = match session {
+        Some(s) => consents::granted_scope(conn, &s.user_id, &client.id)?,
+        None => None,
+    };
+    let next = decide(
+        req,
+        &Situation { session, fresh_login, fresh_consent, granted_scope: granted.as_deref(), first_party: client.first_party, now: env.now },
+    );
+    let park = |conn: &mut DbConnection| -> Result<String, OAuthError> {
+        match tx {
+            Some(t) => Ok(t.to_owned()),
+            None => login_tx::begin(conn, req, env.tx_ttl, env.now),
+        }
+    };
+    match (next, session) {
+        (Next::Login, _) | (Next::Issue | Next::Consent, None) => Ok(Outcome::Login { tx: park(conn)? }),
+        (Next::Consent, Some(_)) => Ok(Outcome::Consent { tx: park(conn)? }),
+        (Next::Fail(e), _) => {
+            if let Some(t) = tx {
+                login_tx::abandon(conn, t)?;
+            }
+            Ok(Outcome::Respond(response::error(&req.target(), env.issuer, &e)))
+        }
+        (Next::Issue, Some(s)) => match login_tx::finish(conn, tx, req, s, env.code_ttl, env.now)? {
+            Some(code) => Ok(Outcome::Respond(response::success(&req.target(), env.issuer, &code))),
+            None => Ok(Outcome::Page("This sign-in request was already completed. Return to the application and try again.".into())),
+        },
+    }
+}
+
+/// The parked request, or a page saying it expired.
+pub fn parked(conn: &mut DbConnection, tx: &str, now: i64) -> Result<Result<AuthRequest, String>, OAuthError> {
+    Ok(login_tx::load(conn, tx, now)?
+        .ok_or_else(|| "This sign-in request has expired or was already used. Return to the application and start again.".to_owned()))
+}
+
+/// After a successful sign-in in transaction `tx`.
+pub fn after_login(conn: &mut DbConnection, env: &FlowEnv<'_>, tx: &str, session: &Session) -> Result<Outcome, OAuthError> {
+    match parked(conn, tx, env.now)? {
+        Ok(req) => proceed(conn, env, Some(tx), &req, Some(session), true, false),
+        Err(m) => Ok(Outcome::Page(m)),
+    }
+}
+
+/// After the consent screen: record the grant or report `access_denied`.
+pub fn after_consent(conn: &mut DbConnection, env: &FlowEnv<'_>, tx: &str, session: &Session, approved: bool) -> Result<Outcome, OAuthError> {
+    let req = match parked(conn, tx, env.now)? {
+        Ok(r) => r,
+        Err(m) => return Ok(Outcome::Page(m)),
+    };
+    if !approved {
+        login_tx::abandon(conn, tx)?;
+        let e = OAuthError::new(ErrorCode::AccessDenied, "the person declined the request");
+        return Ok(Outcome::Respond(response::error(&req.target(), env.issuer, &e)));
+    }
+    let mut scope = consents::granted_scope(conn, &session.user_id, &req.client_id)?
+        .map(|s| s.split(' ').map(str::to_owned).collect::<Vec<_>>())
+        .unwrap_or_default();
+    for s in &req.scope {
+        if !scope.contains(s) {
+            scope.push(s.clone());
+        }
+    }
+    consents::save(conn, &session.user_id, &req.client_id, &scope.join(" "), env.now)?;
+    proceed(conn, env, Some(tx), &req, Some(session), true, true)
+}

@@ -1,0 +1,32 @@
+//! `grant_type=client_credentials` (RFC 6749 §4.4). The JWT access token is
+//! not stored: it is valid until it expires unless revoked (RFC 7009), which
+//! records its jti.
+
+use serde_json::Map;
+
+use crate::oidc::client::Client;
+use crate::oidc::error::OAuthError;
+use crate::oidc::issue::TokenResponse;
+use crate::oidc::params::Params;
+use crate::oidc::token::TokenContext;
+use crate::oidc::types::{split_scope, valid_scope_token, USER_SCOPES};
+
+pub fn exchange(ctx: &TokenContext<'_>, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+    if client.is_public() {
+        return Err(OAuthError::unauthorized_client("public clients cannot use client_credentials"));
+    }
+    let scope = split_scope(params.get("scope")?.unwrap_or(""));
+    if let Some(bad) = scope.iter().find(|s| !valid_scope_token(s) || USER_SCOPES.contains(&s.as_str())) {
+        return Err(OAuthError::invalid_scope(format!("scope '{bad}' cannot be granted to a client acting for itself")));
+    }
+    let scope = scope.join(" ");
+    let (access_token, _) = ctx.minter.access_token(ctx.ring, &client.id, &client.id, &scope, Map::new(), ctx.now)?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: ctx.minter.access_ttl,
+        refresh_token: None,
+        id_token: None,
+        scope,
+    })
+}

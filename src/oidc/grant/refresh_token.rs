@@ -1,0 +1,107 @@
+//! `grant_type=refresh_token` (RFC 6749 §6) with rotation, family revocation
+//! on reuse, and a short grace window for a concurrent retry.
+
+use crate::crypto;
+use crate::db::tokens::{self, TokenRow, KIND_REFRESH};
+use crate::db::{from_json_list, users, DbConnection};
+use crate::oidc::client::Client;
+use crate::oidc::error::OAuthError;
+use crate::oidc::issue::{TokenResponse, UserGrant};
+use crate::oidc::params::Params;
+use crate::oidc::token::TokenContext;
+use crate::oidc::types::split_scope;
+
+fn grace_aad(id: &str) -> String {
+    format!("tokens/grace_response/{id}")
+}
+
+fn replay_within_grace(ctx: &TokenContext<'_>, row: &TokenRow) -> Option<TokenResponse> {
+    let rotated = row.rotated_at?;
+    if ctx.now - rotated > ctx.refresh_grace {
+        return None;
+    }
+    let sealed = row.grace_response.as_deref()?;
+    let plain = crypto::open(ctx.master_key.encryption_key(), &grace_aad(&row.id), sealed).ok()?;
+    serde_json::from_slice(&plain).ok()
+}
+
+fn reuse_detected(conn: &mut DbConnection, ctx: &TokenContext<'_>, row: &TokenRow) -> Result<OAuthError, OAuthError> {
+    let n = tokens::revoke_grant(conn, &row.grant_id, ctx.now)?;
+    crate::audit::record(
+        conn,
+        &crate::audit::Event::new("token", "refresh.reuse", "denied")
+            .client(&row.client_id)
+            .detail(serde_json::json!({ "revoked_tokens": n })),
+        ctx.now,
+    )?;
+    Ok(OAuthError::invalid_grant("the refresh token was already used; the token family is revoked"))
+}
+
+pub fn exchange(conn: &mut DbConnection, ctx: &TokenContext<'_>, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+    let presented = params.require("refresh_token")?;
+    let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+    let row = tokens::find_by_hash(conn, &crypto::token_hash(presented))?
+        .filter(|r| r.kind == KIND_REFRESH)
+        .ok_or_else(invalid)?;
+    if row.client_id != client.id {
+        return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+    }
+    if row.rotated_at.is_some() {
+        if row.revoked_at.is_none() {
+            if let Some(resp) = replay_within_grace(ctx, &row) {
+                return Ok(resp);
+            }
+        }
+        return Err(reuse_detected(conn, ctx, &row)?);
+    }
+    if row.revoked_at.is_some() || row.expires_at <= ctx.now {
+        return Err(invalid());
+    }
+    let granted = split_scope(&row.scope);
+    let scope = match params.get("scope")? {
+        None => granted.clone(),
+        Some(s) => {
+            let asked = split_scope(s);
+            if let Some(extra) = asked.iter().find(|a| !granted.contains(a)) {
+                return Err(OAuthError::invalid_scope(format!("scope '{extra}' was not granted originally")));
+            }
+            asked
+        }
+    };
+    let user_id = row.user_id.as_deref().ok_or_else(invalid)?;
+    let user = users::find(conn, user_id)?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
+    let amr = from_json_list(row.amr.as_deref().unwrap_or("[]"))?;
+    let claims: Option<serde_json::Value> = row.claims.as_deref().and_then(|c| serde_json::from_str(c).ok());
+    let acr = row.acr.clone().unwrap_or_default();
+    let sid = row.sid.clone().unwrap_or_default();
+    let grant = UserGrant {
+        grant_id: &row.grant_id,
+        client,
+        user: &user,
+        sid: &sid,
+        scope: &scope,
+        auth_time: row.auth_time.unwrap_or(ctx.now),
+        acr: &acr,
+        amr: &amr,
+        nonce: None,
+        claims: claims.as_ref(),
+    };
+    let mut resp = ctx.minter.for_user(conn, ctx.ring, &grant, false, ctx.now)?;
+    if resp.refresh_token.is_none() {
+        // A narrowed scope without offline_access keeps the original refresh token alive.
+        resp.scope = scope.join(" ");
+        return Ok(resp);
+    }
+    let sealed = crypto::seal(
+        ctx.master_key.encryption_key(),
+        &grace_aad(&row.id),
+        &serde_json::to_vec(&resp).map_err(|e| OAuthError::server_error(&e))?,
+    )?;
+    if !tokens::mark_rotated(conn, &row.id, ctx.now, &sealed)? {
+        // Lost a race with a concurrent refresh of the same token.
+        return Err(OAuthError::invalid_grant("the refresh token was used concurrently; retry with the new token"));
+    }
+    Ok(resp)
+}

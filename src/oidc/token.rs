@@ -1,0 +1,60 @@
+//! `/token`: dispatch by grant type (RFC 6749 §4, §5), one transaction per request.
+
+use diesel::Connection;
+
+use crate::crypto::MasterKey;
+use crate::db::DbConnection;
+use crate::keys::KeyRing;
+
+use super::client::Client;
+use super::error::{ErrorCode, OAuthError};
+use super::grant;
+use super::issue::{Minter, TokenResponse};
+use super::params::Params;
+use super::types::GrantType;
+
+/// Everything a grant needs besides the connection.
+pub struct TokenContext<'a> {
+    pub master_key: &'a MasterKey,
+    pub ring: &'a KeyRing,
+    pub minter: &'a Minter,
+    pub refresh_grace: i64,
+    pub now: i64,
+}
+
+/// Run `f` in a transaction. Protocol errors commit (a revoked token family
+/// must stay revoked); server errors roll back so nothing is half-written.
+pub fn in_transaction<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, OAuthError>) -> Result<T, OAuthError> {
+    let mut out: Option<Result<T, OAuthError>> = None;
+    let tx = conn.transaction::<(), diesel::result::Error, _>(|c| {
+        let res = f(c);
+        let rollback = matches!(&res, Err(e) if e.code == ErrorCode::ServerError);
+        out = Some(res);
+        if rollback {
+            Err(diesel::result::Error::RollbackTransaction)
+        } else {
+            Ok(())
+        }
+    });
+    match (tx, out) {
+        (_, Some(Err(e))) => Err(e),
+        (Ok(()), Some(ok)) => ok,
+        (Err(e), _) => Err(OAuthError::server_error(&e)),
+        (Ok(()), None) => Err(OAuthError::server_error(&"transaction produced no result")),
+    }
+}
+
+pub fn exchange(conn: &mut DbConnection, ctx: &TokenContext<'_>, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+    let gt = params.require("grant_type")?;
+    let grant_type: GrantType = gt
+        .parse()
+        .map_err(|_| OAuthError::new(ErrorCode::UnsupportedGrantType, format!("grant_type '{gt}' is not supported")))?;
+    if !client.allows(grant_type) {
+        return Err(OAuthError::unauthorized_client(format!("this client may not use {gt}")));
+    }
+    in_transaction(conn, |c| match grant_type {
+        GrantType::AuthorizationCode => grant::authorization_code::exchange(c, ctx, client, params),
+        GrantType::RefreshToken => grant::refresh_token::exchange(c, ctx, client, params),
+        GrantType::ClientCredentials => grant::client_credentials::exchange(ctx, client, params),
+    })
+}

@@ -1,0 +1,102 @@
+//! `GET|POST /consent`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::session::{self, Session};
+use crate::db::{clients, users};
+use crate::oidc::flow::{self, FlowEnv};
+use crate::oidc::OAuthError;
+use crate::web::{cookies, error, pages};
+
+use super::outcome::respond;
+
+#[derive(Deserialize)]
+pub struct TxQuery {
+    tx: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    tx: String,
+    csrf: Option<String>,
+    decision: Option<String>,
+}
+
+async fn current_session(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Option<Session>, OAuthError> {
+    let Some(cookie) = cookies::session_value(req) else { return Ok(None) };
+    let now = state.clock.now();
+    state.db.run(move |c| Ok(session::current(c, &cookie, now)?)).await
+}
+
+pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<TxQuery>) -> HttpResponse {
+    let Some(tx) = q.tx.clone() else {
+        return error::page(StatusCode::BAD_REQUEST, "Consent starts at the application you want to use.");
+    };
+    let sess = match current_session(&req, &state).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return HttpResponse::Found().insert_header(("Location", format!("/login?tx={}", url::form_urlencoded::byte_serialize(tx.as_bytes()).collect::<String>()))).finish(),
+        Err(e) => return error::page_internal(&e),
+    };
+    let now = state.clock.now();
+    let t = tx.clone();
+    let loaded = state
+        .db
+        .run(move |c| -> Result<Result<_, String>, OAuthError> {
+            let req = match flow::parked(c, &t, now)? {
+                Ok(r) => r,
+                Err(m) => return Ok(Err(m)),
+            };
+            let name = clients::find(c, &req.client_id)?.map(|r| r.name).unwrap_or_default();
+            let email = users::find(c, &sess.user_id)?.map(|u| u.email).unwrap_or_default();
+            Ok(Ok((req, name, email)))
+        })
+        .await;
+    let (auth_req, client_name, email) = match loaded {
+        Ok(Ok(v)) => v,
+        Ok(Err(m)) => return error::page(StatusCode::BAD_REQUEST, &m),
+        Err(e) => return error::page_internal(&e),
+    };
+    let (csrf, new_cookie) = cookies::csrf_token(&req, state.config.secure_cookies());
+    let scopes = auth_req.scope.iter().filter_map(|s| pages::describe_scope(s)).collect();
+    let page = pages::ConsentPage { tx: &tx, csrf: &csrf, client_name: &client_name, user_email: &email, scopes };
+    let mut resp = pages::render(StatusCode::OK, &page);
+    if let Some(c) = new_cookie {
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
+pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ConsentForm>) -> HttpResponse {
+    let form = form.into_inner();
+    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
+        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+    }
+    let sess = match current_session(&req, &state).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return error::page(StatusCode::BAD_REQUEST, "Your session ended. Return to the application and sign in again."),
+        Err(e) => return error::page_internal(&e),
+    };
+    let approved = form.decision.as_deref() == Some("allow");
+    let ring = state.ring().await;
+    let st = state.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            let env = FlowEnv {
+                ring: &ring,
+                issuer: &st.config.issuer,
+                code_ttl: st.config.tokens.code_ttl_seconds,
+                tx_ttl: st.config.session.login_transaction_ttl_seconds,
+                now: st.clock.now(),
+            };
+            flow::after_consent(c, &env, &form.tx, &sess, approved)
+        })
+        .await;
+    match result {
+        Ok(outcome) => respond(outcome),
+        Err(e) => error::page_internal(&e),
+    }
+}

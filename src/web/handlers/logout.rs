@@ -1,0 +1,118 @@
+//! RP-Initiated Logout: `GET|POST /logout` asks, `POST /logout/confirm` ends the session.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::session;
+use crate::crypto;
+use crate::db::{clients, login_tx};
+use crate::oidc::client::Client;
+use crate::oidc::end_session::{self, LogoutRequest};
+use crate::oidc::params::Params;
+use crate::oidc::OAuthError;
+use crate::web::{cookies, error, pages};
+
+/// Logout requests are parked like login transactions (same table, tagged).
+const TAG: &str = "logout:";
+
+async fn start(req: HttpRequest, state: web::Data<AppState>, params: Result<Params, OAuthError>) -> HttpResponse {
+    let params = match params {
+        Ok(p) => p,
+        Err(e) => return error::page(StatusCode::BAD_REQUEST, &e.description),
+    };
+    let ring = state.ring().await;
+    let st = state.clone();
+    let res = state
+        .db
+        .run(move |c| -> Result<Result<(String, LogoutRequest), String>, OAuthError> {
+            let now = st.clock.now();
+            let client_id = params.first("client_id").map(str::to_owned).or_else(|| {
+                params.first("id_token_hint").and_then(|t| end_session::id_token_claims(&ring, &st.config.issuer, t)).and_then(|cl| {
+                    cl.get("aud").and_then(|a| a.as_str().map(str::to_owned).or_else(|| a.get(0).and_then(|x| x.as_str()).map(str::to_owned)))
+                })
+            });
+            let client = match client_id {
+                Some(id) => clients::find(c, &id)?.map(Client::from_row).transpose()?,
+                None => None,
+            };
+            let lookup = |id: &str| client.clone().filter(|cl| cl.id == id);
+            let lr = match end_session::validate(&params, &ring, &st.config.issuer, &lookup) {
+                Ok(lr) => lr,
+                Err(m) => return Ok(Err(m)),
+            };
+            let id = crypto::random_token(24);
+            let json = serde_json::to_string(&lr).map_err(|e| OAuthError::server_error(&e))?;
+            login_tx::insert(c, &crypto::token_hash(&id), &format!("{TAG}{json}"), now, now + st.config.session.login_transaction_ttl_seconds)?;
+            Ok(Ok((id, lr)))
+        })
+        .await;
+    let (id, lr) = match res {
+        Ok(Ok(v)) => v,
+        Ok(Err(m)) => return error::page(StatusCode::BAD_REQUEST, &m),
+        Err(e) => return error::page_internal(&e),
+    };
+    let (csrf, new_cookie) = cookies::csrf_token(&req, state.config.secure_cookies());
+    let mut resp = pages::render(StatusCode::OK, &pages::LogoutPage { id: &id, csrf: &csrf, client_name: lr.client_name.as_deref() });
+    if let Some(c) = new_cookie {
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
+pub async fn start_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let params = Params::parse(req.query_string().as_bytes());
+    start(req, state, params).await
+}
+
+pub async fn start_post(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let params = Params::parse(&body);
+    start(req, state, params).await
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    id: String,
+    csrf: Option<String>,
+}
+
+pub async fn confirm(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ConfirmForm>) -> HttpResponse {
+    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
+        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+    }
+    let cookie = cookies::session_value(&req);
+    let id = form.id.clone();
+    let st = state.clone();
+    let res = state
+        .db
+        .run(move |c| -> Result<Option<LogoutRequest>, OAuthError> {
+            let now = st.clock.now();
+            let hash = crypto::token_hash(&id);
+            let Some(stored) = login_tx::find_live(c, &hash, now)? else { return Ok(None) };
+            let Some(json) = stored.strip_prefix(TAG) else { return Ok(None) };
+            let lr: LogoutRequest = serde_json::from_str(json).map_err(|e| OAuthError::server_error(&e))?;
+            login_tx::take(c, &hash)?;
+            if let Some(cookie) = cookie {
+                if let Some(s) = session::current(c, &cookie, now)? {
+                    session::end(c, &s.sid, now)?;
+                    crate::audit::record(c, &crate::audit::Event::new("auth", "logout", "success").user(&s.user_id), now)?;
+                }
+            }
+            Ok(Some(lr))
+        })
+        .await;
+    let clear = cookies::clear_session(state.config.secure_cookies());
+    match res {
+        Ok(Some(lr)) => {
+            let mut resp = match lr.redirect {
+                Some(url) => HttpResponse::Found().insert_header((header::LOCATION, url)).finish(),
+                None => pages::render(StatusCode::OK, &pages::SignedOutPage),
+            };
+            let _ = resp.add_cookie(&clear);
+            resp
+        }
+        Ok(None) => error::page(StatusCode::BAD_REQUEST, "This sign-out request expired. You may already be signed out."),
+        Err(e) => error::page_internal(&e),
+    }
+}
