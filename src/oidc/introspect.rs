@@ -1,5 +1,5 @@
-//! `/introspect` (RFC 7662). Any authenticated confidential client may
-//! introspect access tokens; refresh tokens only by their own client.
+//! `/introspect` (RFC 7662). A confidential client (a resource server) may
+//! introspect any access token; public clients and refresh tokens: own only.
 
 use serde_json::{json, Map, Value};
 
@@ -17,12 +17,10 @@ fn inactive() -> Value {
 }
 
 pub fn introspect(conn: &mut DbConnection, ring: &KeyRing, issuer: &str, caller: &Client, token: &str, now: i64) -> Result<Value, OAuthError> {
-    if caller.is_public() {
-        return Err(OAuthError::unauthorized_client("public clients cannot introspect tokens"));
-    }
     if token.contains('.') {
         let Some(at) = access_token::verify(ring, issuer, token, now) else { return Ok(inactive()) };
-        if !access_token::is_live(conn, &at)? {
+        // A public client can only learn about its own tokens.
+        if (caller.is_public() && at.client_id != caller.id) || !access_token::is_live(conn, &at)? {
             return Ok(inactive());
         }
         let mut out: Map<String, Value> = at.claims.clone();
