@@ -93,6 +93,12 @@ impl Application {
     pub fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Application, StartError> {
         let listen = config.listen.clone();
         let listener = TcpListener::bind(&listen).map_err(|e| StartError::Listen(listen.clone(), e))?;
+        Application::build_on(config, listener, clock)
+    }
+
+    /// Serve on an already bound listener (tests bind port 0 first to learn the issuer).
+    pub fn build_on(config: Config, listener: TcpListener, clock: Arc<dyn Clock>) -> Result<Application, StartError> {
+        let listen = config.listen.clone();
         let port = listener.local_addr().map_err(|e| StartError::Listen(listen.clone(), e))?.port();
         let workers = config.server.workers;
         let state = web::Data::new(build_state(config, clock)?);

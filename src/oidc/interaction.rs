@@ -89,7 +89,7 @@ mod tests {
         Session { sid: "s".into(), user_id: "u".into(), auth_time, acr: "a".into(), amr: vec!["pwd".into()] }
     }
 
-    fn sit(session: Option<&Session>, granted: Option<&'static str>) -> Situation<'_> {
+    fn sit<'a>(session: Option<&'a Session>, granted: Option<&'static str>) -> Situation<'a> {
         Situation { session, fresh_login: false, fresh_consent: false, granted_scope: granted, first_party: false, now: 1000 }
     }
 

@@ -1,0 +1,11 @@
+//! Integration tests: the real server over HTTP, on SQLite or PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod authorize;
+mod discovery;
+mod helpers;
+mod logout;
+mod pages;
+mod refresh;
+mod token;
+mod userinfo;
