@@ -63,13 +63,22 @@ pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, St
     let master_key = load_or_create_master_key(&config.master_key, &config.master_key_path())?;
     let now = clock.now();
     let ring = db.run_sync(|c| {
-        ensure_active_keys(c, &master_key, &config.keys.algorithms, config.keys.rsa_bits, now)?;
+        ensure_active_keys(
+            c,
+            &master_key,
+            &config.keys.algorithms,
+            config.keys.rsa_bits,
+            now,
+        )?;
         KeyRing::load(c, &master_key, now)
     })?;
     let discovery = crate::oidc::discovery::document(&config.issuer, &config.keys.algorithms)?;
     Ok(AppState {
         minter: Minter::from_config(&config),
-        limits: Limits::new(config.rate_limit.login_per_minute, config.rate_limit.token_per_second),
+        limits: Limits::new(
+            config.rate_limit.login_per_minute,
+            config.rate_limit.token_per_second,
+        ),
         keys: Keys::new(ring, KEY_RELOAD_SECONDS),
         discovery: discovery.into(),
         config,
@@ -90,16 +99,27 @@ impl Application {
         Application::build_with_clock(config, Arc::new(SystemClock))
     }
 
-    pub fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Application, StartError> {
+    pub fn build_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Application, StartError> {
         let listen = config.listen.clone();
-        let listener = TcpListener::bind(&listen).map_err(|e| StartError::Listen(listen.clone(), e))?;
+        let listener =
+            TcpListener::bind(&listen).map_err(|e| StartError::Listen(listen.clone(), e))?;
         Application::build_on(config, listener, clock)
     }
 
     /// Serve on an already bound listener (tests bind port 0 first to learn the issuer).
-    pub fn build_on(config: Config, listener: TcpListener, clock: Arc<dyn Clock>) -> Result<Application, StartError> {
+    pub fn build_on(
+        config: Config,
+        listener: TcpListener,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Application, StartError> {
         let listen = config.listen.clone();
-        let port = listener.local_addr().map_err(|e| StartError::Listen(listen.clone(), e))?.port();
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartError::Listen(listen.clone(), e))?
+            .port();
         let workers = config.server.workers;
         let state = web::Data::new(build_state(config, clock)?);
         let st = state.clone();
@@ -110,7 +130,10 @@ impl Application {
                 .app_data(web::PayloadConfig::new(cfg.server.max_body_bytes))
                 .app_data(web::FormConfig::default().limit(cfg.server.max_body_bytes))
                 .wrap(crate::web::headers::security_headers(cfg.secure_cookies()))
-                .wrap(middleware::Condition::new(cfg.server.access_log, middleware::Logger::new("%a \"%r\" %s %Dms")))
+                .wrap(middleware::Condition::new(
+                    cfg.server.access_log,
+                    middleware::Logger::new("%a \"%r\" %s %Dms"),
+                ))
                 .configure(crate::web::routes)
         })
         .listen(listener)
@@ -118,7 +141,10 @@ impl Application {
         if workers > 0 {
             server = server.workers(workers);
         }
-        Ok(Application { port, server: server.run() })
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
     }
 
     pub fn port(&self) -> u16 {

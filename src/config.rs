@@ -115,7 +115,12 @@ impl Default for Config {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { workers: 0, db_pool_size: 8, max_body_bytes: 64 * 1024, access_log: true }
+        ServerConfig {
+            workers: 0,
+            db_pool_size: 8,
+            max_body_bytes: 64 * 1024,
+            access_log: true,
+        }
     }
 }
 
@@ -145,19 +150,27 @@ impl Default for KeyConfig {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { ttl_seconds: 12 * 3600, login_transaction_ttl_seconds: 30 * 60 }
+        SessionConfig {
+            ttl_seconds: 12 * 3600,
+            login_transaction_ttl_seconds: 30 * 60,
+        }
     }
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        RateLimitConfig { login_per_minute: 20, token_per_second: 500 }
+        RateLimitConfig {
+            login_per_minute: 20,
+            token_per_second: 500,
+        }
     }
 }
 
 impl Default for LoginConfig {
     fn default() -> Self {
-        LoginConfig { password_enabled: true }
+        LoginConfig {
+            password_enabled: true,
+        }
     }
 }
 
@@ -179,10 +192,16 @@ pub struct Overrides {
 impl Config {
     /// Defaults ← TOML file ← `VISAGE__…` environment ← command line.
     pub fn load(over: &Overrides) -> Result<Config, ConfigError> {
-        let data_dir = over.data_dir.clone().unwrap_or_else(|| PathBuf::from("data"));
+        let data_dir = over
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("data"));
         let file = match &over.config_file {
             Some(f) if !f.exists() => {
-                return Err(ConfigError(format!("config file {} does not exist", f.display())))
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    f.display()
+                )))
             }
             Some(f) => Some(f.clone()),
             None => ["visage.toml".into(), data_dir.join("visage.toml")]
@@ -215,38 +234,67 @@ impl Config {
     pub fn validate(&mut self) -> Result<(), ConfigError> {
         let issuer = Url::parse(&self.issuer)
             .map_err(|e| ConfigError(format!("issuer '{}' is not a URL: {e}", self.issuer)))?;
-        if !matches!(issuer.scheme(), "https" | "http") || issuer.query().is_some() || issuer.fragment().is_some() {
-            return Err(ConfigError("issuer must be an http(s) URL without query or fragment".into()));
+        if !matches!(issuer.scheme(), "https" | "http")
+            || issuer.query().is_some()
+            || issuer.fragment().is_some()
+        {
+            return Err(ConfigError(
+                "issuer must be an http(s) URL without query or fragment".into(),
+            ));
         }
         if issuer.scheme() == "http" && !is_loopback(&issuer) {
-            return Err(ConfigError("issuer must use https unless it is a loopback address".into()));
+            return Err(ConfigError(
+                "issuer must use https unless it is a loopback address".into(),
+            ));
         }
         self.issuer = self.issuer.trim_end_matches('/').to_owned();
         if self.keys.algorithms.is_empty() {
-            return Err(ConfigError("keys.algorithms must name at least one algorithm".into()));
+            return Err(ConfigError(
+                "keys.algorithms must name at least one algorithm".into(),
+            ));
         }
         if !self.keys.algorithms.contains(&self.tokens.access_token_alg) {
-            return Err(ConfigError("tokens.access_token_alg must be one of keys.algorithms".into()));
+            return Err(ConfigError(
+                "tokens.access_token_alg must be one of keys.algorithms".into(),
+            ));
         }
         if !(2048..=4096).contains(&self.keys.rsa_bits) {
-            return Err(ConfigError("keys.rsa_bits must be between 2048 and 4096".into()));
+            return Err(ConfigError(
+                "keys.rsa_bits must be between 2048 and 4096".into(),
+            ));
         }
         if !(1..=600).contains(&self.tokens.code_ttl_seconds) {
-            return Err(ConfigError("tokens.code_ttl_seconds must be 1..=600 (60 recommended)".into()));
+            return Err(ConfigError(
+                "tokens.code_ttl_seconds must be 1..=600 (60 recommended)".into(),
+            ));
         }
         for (name, v) in [
-            ("tokens.access_token_ttl_seconds", self.tokens.access_token_ttl_seconds),
-            ("tokens.id_token_ttl_seconds", self.tokens.id_token_ttl_seconds),
-            ("tokens.refresh_token_ttl_seconds", self.tokens.refresh_token_ttl_seconds),
+            (
+                "tokens.access_token_ttl_seconds",
+                self.tokens.access_token_ttl_seconds,
+            ),
+            (
+                "tokens.id_token_ttl_seconds",
+                self.tokens.id_token_ttl_seconds,
+            ),
+            (
+                "tokens.refresh_token_ttl_seconds",
+                self.tokens.refresh_token_ttl_seconds,
+            ),
             ("session.ttl_seconds", self.session.ttl_seconds),
-            ("session.login_transaction_ttl_seconds", self.session.login_transaction_ttl_seconds),
+            (
+                "session.login_transaction_ttl_seconds",
+                self.session.login_transaction_ttl_seconds,
+            ),
         ] {
             if v <= 0 {
                 return Err(ConfigError(format!("{name} must be positive")));
             }
         }
         if self.tokens.refresh_grace_seconds < 0 {
-            return Err(ConfigError("tokens.refresh_grace_seconds must not be negative".into()));
+            return Err(ConfigError(
+                "tokens.refresh_grace_seconds must not be negative".into(),
+            ));
         }
         if self.rate_limit.login_per_minute == 0 || self.rate_limit.token_per_second == 0 {
             return Err(ConfigError("rate limits must be at least 1".into()));
@@ -307,7 +355,10 @@ mod tests {
 
     #[test]
     fn plain_http_issuer_off_loopback_is_refused() {
-        let mut c = Config { issuer: "http://id.example.com".into(), ..Config::default() };
+        let mut c = Config {
+            issuer: "http://id.example.com".into(),
+            ..Config::default()
+        };
         assert!(c.validate().is_err());
         c.issuer = "https://id.example.com/".into();
         assert!(c.validate().is_ok());

@@ -20,7 +20,13 @@ pub struct Event {
 
 impl Event {
     pub fn new(category: &'static str, action: &'static str, outcome: &'static str) -> Event {
-        Event { category, action, outcome, detail: serde_json::Value::Null, ..Event::default() }
+        Event {
+            category,
+            action,
+            outcome,
+            detail: serde_json::Value::Null,
+            ..Event::default()
+        }
     }
     pub fn user(mut self, id: &str) -> Event {
         self.user_id = Some(id.to_owned());
@@ -46,8 +52,16 @@ impl Event {
 
 fn chain_hash(prev: &str, row: &AuditRow) -> String {
     let body = serde_json::json!([
-        row.seq, row.at, row.category, row.action, row.outcome, row.actor, row.user_id,
-        row.client_id, row.ip, row.detail
+        row.seq,
+        row.at,
+        row.category,
+        row.action,
+        row.outcome,
+        row.actor,
+        row.user_id,
+        row.client_id,
+        row.ip,
+        row.detail
     ]);
     let mut h = Sha256::new();
     h.update(prev.as_bytes());
@@ -80,7 +94,9 @@ pub fn record(conn: &mut DbConnection, ev: &Event, now: i64) -> Result<(), DbErr
             other => return other,
         }
     }
-    Err(DbError::Corrupt("audit log: could not append after 5 attempts".into()))
+    Err(DbError::Corrupt(
+        "audit log: could not append after 5 attempts".into(),
+    ))
 }
 
 /// Check the whole chain; returns the first broken sequence number, if any.

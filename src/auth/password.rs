@@ -30,7 +30,9 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
         None => dummy(),
     };
     let ok = match PasswordHash::new(target) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     };
     ok && stored.is_some()

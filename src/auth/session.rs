@@ -29,7 +29,14 @@ impl Session {
 }
 
 /// Start a session; returns it and the cookie value (shown only to the browser).
-pub fn start(conn: &mut DbConnection, user_id: &str, acr: &str, amr: &[String], ttl: i64, now: i64) -> Result<(Session, String), DbError> {
+pub fn start(
+    conn: &mut DbConnection,
+    user_id: &str,
+    acr: &str,
+    amr: &[String],
+    ttl: i64,
+    now: i64,
+) -> Result<(Session, String), DbError> {
     let cookie = crypto::random_token(32);
     let row = SessionRow {
         id_hash: crypto::token_hash(&cookie),
@@ -47,8 +54,14 @@ pub fn start(conn: &mut DbConnection, user_id: &str, acr: &str, amr: &[String], 
 }
 
 /// The live session behind a cookie value, if any.
-pub fn current(conn: &mut DbConnection, cookie: &str, now: i64) -> Result<Option<Session>, DbError> {
-    repo::find_live(conn, &crypto::token_hash(cookie), now)?.map(Session::from_row).transpose()
+pub fn current(
+    conn: &mut DbConnection,
+    cookie: &str,
+    now: i64,
+) -> Result<Option<Session>, DbError> {
+    repo::find_live(conn, &crypto::token_hash(cookie), now)?
+        .map(Session::from_row)
+        .transpose()
 }
 
 /// End the session and revoke the access tokens issued under it.

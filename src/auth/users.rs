@@ -22,7 +22,9 @@ pub enum UserError {
 }
 
 fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.rsplit_once('@') else { return false };
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && email.len() <= 254
         && domain.contains('.')
@@ -32,7 +34,13 @@ fn valid_email(email: &str) -> bool {
 }
 
 /// A verified account with a password (CLI and tests).
-pub fn create_with_password(conn: &mut DbConnection, email: &str, password: &str, name: Option<&str>, now: i64) -> Result<UserRow, UserError> {
+pub fn create_with_password(
+    conn: &mut DbConnection,
+    email: &str,
+    password: &str,
+    name: Option<&str>,
+    now: i64,
+) -> Result<UserRow, UserError> {
     let email = email.trim().to_lowercase();
     if !valid_email(&email) {
         return Err(UserError::InvalidEmail(email));
@@ -60,14 +68,27 @@ pub fn create_with_password(conn: &mut DbConnection, email: &str, password: &str
         Err(e) if e.is_unique_violation() => return Err(UserError::Duplicate(email)),
         other => other?,
     }
-    crate::audit::record(conn, &crate::audit::Event::new("admin", "user.create", "success").user(&row.id).actor("cli"), now)?;
+    crate::audit::record(
+        conn,
+        &crate::audit::Event::new("admin", "user.create", "success")
+            .user(&row.id)
+            .actor("cli"),
+        now,
+    )?;
     Ok(row)
 }
 
 pub fn remove(conn: &mut DbConnection, email: &str, now: i64) -> Result<(), UserError> {
-    let user = repo::find_by_email(conn, email)?.ok_or_else(|| UserError::NotFound(email.to_owned()))?;
+    let user =
+        repo::find_by_email(conn, email)?.ok_or_else(|| UserError::NotFound(email.to_owned()))?;
     repo::delete(conn, &user.id)?;
-    crate::audit::record(conn, &crate::audit::Event::new("admin", "user.delete", "success").user(&user.id).actor("cli"), now)?;
+    crate::audit::record(
+        conn,
+        &crate::audit::Event::new("admin", "user.delete", "success")
+            .user(&user.id)
+            .actor("cli"),
+        now,
+    )?;
     Ok(())
 }
 

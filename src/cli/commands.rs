@@ -15,7 +15,11 @@ use crate::keys::{rotate, Alg};
 use crate::oidc::client_admin::{self, NewClient};
 use crate::oidc::types::{GrantType, TokenAuthMethod};
 
-fn load_config(g: &Global, listen: Option<String>, issuer: Option<String>) -> anyhow::Result<Config> {
+fn load_config(
+    g: &Global,
+    listen: Option<String>,
+    issuer: Option<String>,
+) -> anyhow::Result<Config> {
     Ok(Config::load(&Overrides {
         config_file: g.config.clone(),
         data_dir: g.data_dir.clone(),
@@ -26,7 +30,10 @@ fn load_config(g: &Global, listen: Option<String>, issuer: Option<String>) -> an
 }
 
 fn state(g: &Global) -> anyhow::Result<AppState> {
-    Ok(build_state(load_config(g, None, None)?, Arc::new(SystemClock))?)
+    Ok(build_state(
+        load_config(g, None, None)?,
+        Arc::new(SystemClock),
+    )?)
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -56,9 +63,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn serve(config: Config) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let issuer = config.issuer.clone();
         let app = Application::build(config)?;
@@ -72,11 +83,27 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
     let s = state(g)?;
     let now = SystemClock.now();
     match cmd {
-        ClientCmd::Add { name, id, redirect_uris, post_logout_redirect_uris, public, grant_types, auth_method, jwks_file, id_token_alg, allow_plain_pkce, first_party } => {
+        ClientCmd::Add {
+            name,
+            id,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+            grant_types,
+            auth_method,
+            jwks_file,
+            id_token_alg,
+            allow_plain_pkce,
+            first_party,
+        } => {
             let method = match (auth_method, public) {
                 (Some(AuthMethodArg::None), _) | (None, true) => TokenAuthMethod::None,
-                (Some(_), true) => bail!("--public cannot be combined with --auth-method other than none"),
-                (Some(AuthMethodArg::ClientSecretBasic), false) | (None, false) => TokenAuthMethod::ClientSecretBasic,
+                (Some(_), true) => {
+                    bail!("--public cannot be combined with --auth-method other than none")
+                }
+                (Some(AuthMethodArg::ClientSecretBasic), false) | (None, false) => {
+                    TokenAuthMethod::ClientSecretBasic
+                }
                 (Some(AuthMethodArg::ClientSecretPost), false) => TokenAuthMethod::ClientSecretPost,
                 (Some(AuthMethodArg::PrivateKeyJwt), false) => TokenAuthMethod::PrivateKeyJwt,
             };
@@ -87,10 +114,17 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                 }
                 v
             } else {
-                grant_types.iter().map(|g| GrantType::from_str(g)).collect::<Result<_, _>>().map_err(anyhow::Error::msg)?
+                grant_types
+                    .iter()
+                    .map(|g| GrantType::from_str(g))
+                    .collect::<Result<_, _>>()
+                    .map_err(anyhow::Error::msg)?
             };
             let jwks = match jwks_file {
-                Some(p) => Some(std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?),
+                Some(p) => Some(
+                    std::fs::read_to_string(&p)
+                        .with_context(|| format!("reading {}", p.display()))?,
+                ),
                 None => None,
             };
             let new = NewClient {
@@ -105,7 +139,8 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                 first_party,
                 jwks,
             };
-            let reg = s.db.run_sync(|c| client_admin::register(c, &s.master_key, new, now))?;
+            let reg =
+                s.db.run_sync(|c| client_admin::register(c, &s.master_key, new, now))?;
             if g.json {
                 println!("{}", serde_json::to_string_pretty(&reg)?);
             } else {
@@ -126,9 +161,18 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 for c in list {
-                    let kind = if c.is_public() { "public" } else { "confidential" };
+                    let kind = if c.is_public() {
+                        "public"
+                    } else {
+                        "confidential"
+                    };
                     let off = if c.disabled { " (disabled)" } else { "" };
-                    println!("{}\t{}\t{kind}\t{}{off}", c.id, c.name, c.redirect_uris.join(","));
+                    println!(
+                        "{}\t{}\t{kind}\t{}{off}",
+                        c.id,
+                        c.name,
+                        c.redirect_uris.join(",")
+                    );
                 }
             }
         }
@@ -137,7 +181,8 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
             println!("removed client {id}");
         }
         ClientCmd::RotateSecret { id } => {
-            let secret = s.db.run_sync(|c| client_admin::rotate_secret(c, &s.master_key, &id, now))?;
+            let secret =
+                s.db.run_sync(|c| client_admin::rotate_secret(c, &s.master_key, &id, now))?;
             if g.json {
                 println!("{}", json!({ "client_id": id, "client_secret": secret }));
             } else {
@@ -160,8 +205,14 @@ fn user(g: &Global, cmd: UserCmd) -> anyhow::Result<()> {
     let s = state(g)?;
     let now = SystemClock.now();
     match cmd {
-        UserCmd::Add { email, password, name } => {
-            let u = s.db.run_sync(|c| crate::auth::users::create_with_password(c, &email, &password, name.as_deref(), now))?;
+        UserCmd::Add {
+            email,
+            password,
+            name,
+        } => {
+            let u = s.db.run_sync(|c| {
+                crate::auth::users::create_with_password(c, &email, &password, name.as_deref(), now)
+            })?;
             if g.json {
                 println!("{}", json!({ "id": u.id, "email": u.email }));
             } else {
@@ -170,7 +221,12 @@ fn user(g: &Global, cmd: UserCmd) -> anyhow::Result<()> {
         }
         UserCmd::List => {
             for u in s.db.run_sync(user_repo::list)? {
-                println!("{}\t{}\t{}", u.id, u.email, if u.disabled { "disabled" } else { "active" });
+                println!(
+                    "{}\t{}\t{}",
+                    u.id,
+                    u.email,
+                    if u.disabled { "disabled" } else { "active" }
+                );
             }
         }
         UserCmd::Remove { email } => {
@@ -201,11 +257,24 @@ fn keys(g: &Global, cmd: KeysCmd) -> anyhow::Result<()> {
                 None => s.config.keys.algorithms.clone(),
             };
             let cfg = &s.config.keys;
-            let created = s.db.run_sync(|c| rotate(c, &s.master_key, &algs, cfg.rsa_bits, cfg.retired_key_publish_seconds, now))?;
+            let created = s.db.run_sync(|c| {
+                rotate(
+                    c,
+                    &s.master_key,
+                    &algs,
+                    cfg.rsa_bits,
+                    cfg.retired_key_publish_seconds,
+                    now,
+                )
+            })?;
             for kid in created {
                 println!("new key: {kid}");
             }
-            crate::audit::record_sync(&s.db, crate::audit::Event::new("admin", "keys.rotate", "success").actor("cli"), now)?;
+            crate::audit::record_sync(
+                &s.db,
+                crate::audit::Event::new("admin", "keys.rotate", "success").actor("cli"),
+                now,
+            )?;
         }
     }
     Ok(())

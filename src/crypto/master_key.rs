@@ -25,7 +25,10 @@ impl std::fmt::Debug for MasterKey {
 
 impl MasterKey {
     pub fn from_bytes(raw: &[u8; 32]) -> MasterKey {
-        MasterKey { encryption: derive(raw, "visage/encryption/v1"), secret_hmac: derive(raw, "visage/client-secret/v1") }
+        MasterKey {
+            encryption: derive(raw, "visage/encryption/v1"),
+            secret_hmac: derive(raw, "visage/client-secret/v1"),
+        }
     }
 
     /// Key for AES-256-GCM field encryption.
@@ -54,12 +57,14 @@ pub fn load_or_create_master_key(configured: &str, path: &Path) -> Result<Master
     let text = if !configured.is_empty() {
         configured.trim().to_owned()
     } else if path.exists() {
-        std::fs::read_to_string(path).map_err(|e| CryptoError::MasterKey(format!("{}: {e}", path.display())))?
+        std::fs::read_to_string(path)
+            .map_err(|e| CryptoError::MasterKey(format!("{}: {e}", path.display())))?
     } else {
         let mut raw = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let text = STANDARD.encode(raw);
-        write_private(path, &text).map_err(|e| CryptoError::MasterKey(format!("{}: {e}", path.display())))?;
+        write_private(path, &text)
+            .map_err(|e| CryptoError::MasterKey(format!("{}: {e}", path.display())))?;
         text
     };
     let bytes = STANDARD

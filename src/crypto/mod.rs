@@ -59,7 +59,13 @@ pub fn seal(key: &[u8; 32], aad: &str, plaintext: &[u8]) -> Result<Vec<u8>, Cryp
     let mut nonce = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let ct = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: aad.as_bytes() })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: aad.as_bytes(),
+            },
+        )
         .map_err(|_| CryptoError::Encrypt)?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&ct);
@@ -73,7 +79,13 @@ pub fn open(key: &[u8; 32], aad: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoE
     }
     let (nonce, ct) = sealed.split_at(12);
     Aes256Gcm::new(key.into())
-        .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: aad.as_bytes() })
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ct,
+                aad: aad.as_bytes(),
+            },
+        )
         .map_err(|_| CryptoError::Decrypt)
 }
 
@@ -85,7 +97,10 @@ mod tests {
     fn seal_open_round_trip_and_aad_binding() {
         let key = [7u8; 32];
         let sealed = seal(&key, "signing_keys/private_key/k1", b"secret").unwrap_or_default();
-        assert_eq!(open(&key, "signing_keys/private_key/k1", &sealed).ok(), Some(b"secret".to_vec()));
+        assert_eq!(
+            open(&key, "signing_keys/private_key/k1", &sealed).ok(),
+            Some(b"secret".to_vec())
+        );
         assert!(open(&key, "signing_keys/private_key/k2", &sealed).is_err());
         assert!(open(&[8u8; 32], "signing_keys/private_key/k1", &sealed).is_err());
     }

@@ -23,18 +23,31 @@ pub struct AuditRow {
 }
 
 pub fn last(conn: &mut DbConnection) -> Result<Option<(i64, String)>, DbError> {
-    Ok(a::audit_events.order(a::seq.desc()).select((a::seq, a::hash)).first(conn).optional()?)
+    Ok(a::audit_events
+        .order(a::seq.desc())
+        .select((a::seq, a::hash))
+        .first(conn)
+        .optional()?)
 }
 
 pub fn insert(conn: &mut DbConnection, row: &AuditRow) -> Result<(), DbError> {
-    diesel::insert_into(a::audit_events).values(row.clone()).execute(conn)?;
+    diesel::insert_into(a::audit_events)
+        .values(row.clone())
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn all(conn: &mut DbConnection) -> Result<Vec<AuditRow>, DbError> {
-    Ok(a::audit_events.order(a::seq.asc()).select(AuditRow::as_select()).load(conn)?)
+    Ok(a::audit_events
+        .order(a::seq.asc())
+        .select(AuditRow::as_select())
+        .load(conn)?)
 }
 
 pub fn recent(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditRow>, DbError> {
-    Ok(a::audit_events.order(a::seq.desc()).limit(limit).select(AuditRow::as_select()).load(conn)?)
+    Ok(a::audit_events
+        .order(a::seq.desc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)?)
 }

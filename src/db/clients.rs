@@ -24,16 +24,25 @@ pub struct ClientRow {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {
-    diesel::insert_into(c::clients).values(row.clone()).execute(conn)?;
+    diesel::insert_into(c::clients)
+        .values(row.clone())
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ClientRow>, DbError> {
-    Ok(c::clients.find(id).select(ClientRow::as_select()).first(conn).optional()?)
+    Ok(c::clients
+        .find(id)
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn list(conn: &mut DbConnection) -> Result<Vec<ClientRow>, DbError> {
-    Ok(c::clients.order(c::created_at.asc()).select(ClientRow::as_select()).load(conn)?)
+    Ok(c::clients
+        .order(c::created_at.asc())
+        .select(ClientRow::as_select())
+        .load(conn)?)
 }
 
 pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
@@ -41,9 +50,15 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
 }
 
 pub fn set_secret_hash(conn: &mut DbConnection, id: &str, hash: &str) -> Result<bool, DbError> {
-    Ok(diesel::update(c::clients.find(id)).set(c::secret_hash.eq(hash)).execute(conn)? > 0)
+    Ok(diesel::update(c::clients.find(id))
+        .set(c::secret_hash.eq(hash))
+        .execute(conn)?
+        > 0)
 }
 
 pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> Result<bool, DbError> {
-    Ok(diesel::update(c::clients.find(id)).set(c::disabled.eq(disabled)).execute(conn)? > 0)
+    Ok(diesel::update(c::clients.find(id))
+        .set(c::disabled.eq(disabled))
+        .execute(conn)?
+        > 0)
 }

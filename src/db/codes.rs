@@ -27,20 +27,28 @@ pub struct CodeRow {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &CodeRow) -> Result<(), DbError> {
-    diesel::insert_into(a::auth_codes).values(row.clone()).execute(conn)?;
+    diesel::insert_into(a::auth_codes)
+        .values(row.clone())
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, code_hash: &str) -> Result<Option<CodeRow>, DbError> {
-    Ok(a::auth_codes.find(code_hash).select(CodeRow::as_select()).first(conn).optional()?)
+    Ok(a::auth_codes
+        .find(code_hash)
+        .select(CodeRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Mark used; true only for the first caller (guards concurrent redemption).
 pub fn mark_used(conn: &mut DbConnection, code_hash: &str, now: i64) -> Result<bool, DbError> {
-    Ok(diesel::update(a::auth_codes.filter(a::code_hash.eq(code_hash).and(a::used_at.is_null())))
-        .set(a::used_at.eq(now))
-        .execute(conn)?
-        == 1)
+    Ok(
+        diesel::update(a::auth_codes.filter(a::code_hash.eq(code_hash).and(a::used_at.is_null())))
+            .set(a::used_at.eq(now))
+            .execute(conn)?
+            == 1,
+    )
 }
 
 pub fn purge_expired(conn: &mut DbConnection, before: i64) -> Result<usize, DbError> {

@@ -5,7 +5,11 @@ use diesel::prelude::*;
 use super::schema::consents::dsl as c;
 use super::{DbConnection, DbError};
 
-pub fn granted_scope(conn: &mut DbConnection, user_id: &str, client_id: &str) -> Result<Option<String>, DbError> {
+pub fn granted_scope(
+    conn: &mut DbConnection,
+    user_id: &str,
+    client_id: &str,
+) -> Result<Option<String>, DbError> {
     Ok(c::consents
         .filter(c::user_id.eq(user_id).and(c::client_id.eq(client_id)))
         .select(c::scope)
@@ -14,11 +18,23 @@ pub fn granted_scope(conn: &mut DbConnection, user_id: &str, client_id: &str) ->
 }
 
 /// Record (replace) the granted scope.
-pub fn save(conn: &mut DbConnection, user_id: &str, client_id: &str, scope: &str, now: i64) -> Result<(), DbError> {
+pub fn save(
+    conn: &mut DbConnection,
+    user_id: &str,
+    client_id: &str,
+    scope: &str,
+    now: i64,
+) -> Result<(), DbError> {
     conn.transaction(|conn| {
-        diesel::delete(c::consents.filter(c::user_id.eq(user_id).and(c::client_id.eq(client_id)))).execute(conn)?;
+        diesel::delete(c::consents.filter(c::user_id.eq(user_id).and(c::client_id.eq(client_id))))
+            .execute(conn)?;
         diesel::insert_into(c::consents)
-            .values((c::user_id.eq(user_id), c::client_id.eq(client_id), c::scope.eq(scope), c::granted_at.eq(now)))
+            .values((
+                c::user_id.eq(user_id),
+                c::client_id.eq(client_id),
+                c::scope.eq(scope),
+                c::granted_at.eq(now),
+            ))
             .execute(conn)?;
         Ok(())
     })

@@ -17,7 +17,14 @@ pub struct KeyRow {
     pub expires_at: Option<i64>,
 }
 
-pub fn insert(conn: &mut DbConnection, kid: &str, alg: &str, private_key: &[u8], public_jwk: &str, now: i64) -> Result<(), DbError> {
+pub fn insert(
+    conn: &mut DbConnection,
+    kid: &str,
+    alg: &str,
+    private_key: &[u8],
+    public_jwk: &str,
+    now: i64,
+) -> Result<(), DbError> {
     diesel::insert_into(k::signing_keys)
         .values((
             k::kid.eq(kid),
@@ -56,5 +63,8 @@ pub fn published(conn: &mut DbConnection, now: i64) -> Result<Vec<KeyRow>, DbErr
 }
 
 pub fn all(conn: &mut DbConnection) -> Result<Vec<KeyRow>, DbError> {
-    Ok(k::signing_keys.order(k::created_at.desc()).select(KeyRow::as_select()).load(conn)?)
+    Ok(k::signing_keys
+        .order(k::created_at.desc())
+        .select(KeyRow::as_select())
+        .load(conn)?)
 }

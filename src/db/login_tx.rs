@@ -6,14 +6,29 @@ use diesel::prelude::*;
 use super::schema::login_transactions::dsl as l;
 use super::{DbConnection, DbError};
 
-pub fn insert(conn: &mut DbConnection, id_hash: &str, request: &str, now: i64, expires: i64) -> Result<(), DbError> {
+pub fn insert(
+    conn: &mut DbConnection,
+    id_hash: &str,
+    request: &str,
+    now: i64,
+    expires: i64,
+) -> Result<(), DbError> {
     diesel::insert_into(l::login_transactions)
-        .values((l::id_hash.eq(id_hash), l::request.eq(request), l::created_at.eq(now), l::expires_at.eq(expires)))
+        .values((
+            l::id_hash.eq(id_hash),
+            l::request.eq(request),
+            l::created_at.eq(now),
+            l::expires_at.eq(expires),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn find_live(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<Option<String>, DbError> {
+pub fn find_live(
+    conn: &mut DbConnection,
+    id_hash: &str,
+    now: i64,
+) -> Result<Option<String>, DbError> {
     Ok(l::login_transactions
         .filter(l::id_hash.eq(id_hash).and(l::expires_at.gt(now)))
         .select(l::request)

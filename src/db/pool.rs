@@ -32,7 +32,11 @@ impl Backend {
             return Ok((Backend::Sqlite, path.to_owned()));
         }
         if let Some((scheme, _)) = url.split_once(':') {
-            if scheme.len() > 1 && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+') {
+            if scheme.len() > 1
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+')
+            {
                 return Err(DbError::Connect(format!(
                     "unsupported database URL scheme '{scheme}:' (use postgres://… or sqlite://PATH)"
                 )));
@@ -95,7 +99,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend).finish()
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -170,9 +176,18 @@ mod tests {
 
     #[test]
     fn backend_is_chosen_by_scheme() {
-        assert_eq!(Backend::from_url("postgres://u@h/db").ok().map(|b| b.0), Some(Backend::Postgres));
-        assert_eq!(Backend::from_url("sqlite://data/v.db").ok().map(|b| b.1), Some("data/v.db".into()));
-        assert_eq!(Backend::from_url("data/v.db").ok().map(|b| b.0), Some(Backend::Sqlite));
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").ok().map(|b| b.0),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("sqlite://data/v.db").ok().map(|b| b.1),
+            Some("data/v.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("data/v.db").ok().map(|b| b.0),
+            Some(Backend::Sqlite)
+        );
         assert!(Backend::from_url("mysql://x").is_err());
         assert!(Backend::from_url("postgres:broken").is_err());
     }
@@ -181,7 +196,11 @@ mod tests {
     fn migration_folders_match() {
         let names = |dir: &str| -> Vec<String> {
             let mut v: Vec<String> = std::fs::read_dir(dir)
-                .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
                 .unwrap_or_default();
             v.sort();
             v

@@ -20,14 +20,25 @@ pub struct SessionRow {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &SessionRow) -> Result<(), DbError> {
-    diesel::insert_into(s::sessions).values(row.clone()).execute(conn)?;
+    diesel::insert_into(s::sessions)
+        .values(row.clone())
+        .execute(conn)?;
     Ok(())
 }
 
 /// A live (not ended, not expired) session by the hash of its cookie.
-pub fn find_live(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<Option<SessionRow>, DbError> {
+pub fn find_live(
+    conn: &mut DbConnection,
+    id_hash: &str,
+    now: i64,
+) -> Result<Option<SessionRow>, DbError> {
     Ok(s::sessions
-        .filter(s::id_hash.eq(id_hash).and(s::ended_at.is_null()).and(s::expires_at.gt(now)))
+        .filter(
+            s::id_hash
+                .eq(id_hash)
+                .and(s::ended_at.is_null())
+                .and(s::expires_at.gt(now)),
+        )
         .select(SessionRow::as_select())
         .first(conn)
         .optional()?)
@@ -35,15 +46,22 @@ pub fn find_live(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<Opt
 
 pub fn is_live_sid(conn: &mut DbConnection, sid: &str, now: i64) -> Result<bool, DbError> {
     let n: i64 = s::sessions
-        .filter(s::sid.eq(sid).and(s::ended_at.is_null()).and(s::expires_at.gt(now)))
+        .filter(
+            s::sid
+                .eq(sid)
+                .and(s::ended_at.is_null())
+                .and(s::expires_at.gt(now)),
+        )
         .count()
         .get_result(conn)?;
     Ok(n > 0)
 }
 
 pub fn end(conn: &mut DbConnection, sid: &str, now: i64) -> Result<bool, DbError> {
-    Ok(diesel::update(s::sessions.filter(s::sid.eq(sid).and(s::ended_at.is_null())))
-        .set(s::ended_at.eq(now))
-        .execute(conn)?
-        > 0)
+    Ok(
+        diesel::update(s::sessions.filter(s::sid.eq(sid).and(s::ended_at.is_null())))
+            .set(s::ended_at.eq(now))
+            .execute(conn)?
+            > 0,
+    )
 }

@@ -31,45 +31,74 @@ pub struct TokenRow {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &TokenRow) -> Result<(), DbError> {
-    diesel::insert_into(t::tokens).values(row.clone()).execute(conn)?;
+    diesel::insert_into(t::tokens)
+        .values(row.clone())
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<TokenRow>, DbError> {
-    Ok(t::tokens.find(id).select(TokenRow::as_select()).first(conn).optional()?)
+    Ok(t::tokens
+        .find(id)
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<TokenRow>, DbError> {
-    Ok(t::tokens.filter(t::token_hash.eq(hash)).select(TokenRow::as_select()).first(conn).optional()?)
+    Ok(t::tokens
+        .filter(t::token_hash.eq(hash))
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn revoke(conn: &mut DbConnection, id: &str, now: i64) -> Result<bool, DbError> {
-    Ok(diesel::update(t::tokens.filter(t::id.eq(id).and(t::revoked_at.is_null())))
-        .set(t::revoked_at.eq(now))
-        .execute(conn)?
-        > 0)
+    Ok(
+        diesel::update(t::tokens.filter(t::id.eq(id).and(t::revoked_at.is_null())))
+            .set(t::revoked_at.eq(now))
+            .execute(conn)?
+            > 0,
+    )
 }
 
 /// Revoke every token of a grant family; returns how many were live.
 pub fn revoke_grant(conn: &mut DbConnection, grant_id: &str, now: i64) -> Result<usize, DbError> {
-    Ok(diesel::update(t::tokens.filter(t::grant_id.eq(grant_id).and(t::revoked_at.is_null())))
-        .set(t::revoked_at.eq(now))
-        .execute(conn)?)
+    Ok(
+        diesel::update(t::tokens.filter(t::grant_id.eq(grant_id).and(t::revoked_at.is_null())))
+            .set(t::revoked_at.eq(now))
+            .execute(conn)?,
+    )
 }
 
 /// Is any token of the family revoked? (A revoked family stays dead.)
 pub fn grant_revoked(conn: &mut DbConnection, grant_id: &str) -> Result<bool, DbError> {
     let n: i64 = t::tokens
-        .filter(t::grant_id.eq(grant_id).and(t::kind.eq(KIND_REFRESH)).and(t::revoked_at.is_not_null()).and(t::rotated_at.is_null()))
+        .filter(
+            t::grant_id
+                .eq(grant_id)
+                .and(t::kind.eq(KIND_REFRESH))
+                .and(t::revoked_at.is_not_null())
+                .and(t::rotated_at.is_null()),
+        )
         .count()
         .get_result(conn)?;
     Ok(n > 0)
 }
 
 /// Revoke the access tokens bound to a browser session (logout).
-pub fn revoke_session_access(conn: &mut DbConnection, sid: &str, now: i64) -> Result<usize, DbError> {
+pub fn revoke_session_access(
+    conn: &mut DbConnection,
+    sid: &str,
+    now: i64,
+) -> Result<usize, DbError> {
     Ok(diesel::update(
-        t::tokens.filter(t::sid.eq(sid).and(t::kind.eq(KIND_ACCESS)).and(t::revoked_at.is_null())),
+        t::tokens.filter(
+            t::sid
+                .eq(sid)
+                .and(t::kind.eq(KIND_ACCESS))
+                .and(t::revoked_at.is_null()),
+        ),
     )
     .set(t::revoked_at.eq(now))
     .execute(conn)?)
@@ -77,10 +106,22 @@ pub fn revoke_session_access(conn: &mut DbConnection, sid: &str, now: i64) -> Re
 
 /// Mark a refresh token rotated, keeping the sealed response for the grace
 /// window; true only for the first caller.
-pub fn mark_rotated(conn: &mut DbConnection, id: &str, now: i64, sealed_response: &[u8]) -> Result<bool, DbError> {
-    Ok(diesel::update(t::tokens.filter(t::id.eq(id).and(t::rotated_at.is_null()).and(t::revoked_at.is_null())))
-        .set((t::rotated_at.eq(now), t::grace_response.eq(sealed_response)))
-        .execute(conn)?
+pub fn mark_rotated(
+    conn: &mut DbConnection,
+    id: &str,
+    now: i64,
+    sealed_response: &[u8],
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        t::tokens.filter(
+            t::id
+                .eq(id)
+                .and(t::rotated_at.is_null())
+                .and(t::revoked_at.is_null()),
+        ),
+    )
+    .set((t::rotated_at.eq(now), t::grace_response.eq(sealed_response)))
+    .execute(conn)?
         == 1)
 }
 

@@ -25,12 +25,18 @@ pub struct UserRow {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &UserRow) -> Result<(), DbError> {
-    diesel::insert_into(u::users).values(row.clone()).execute(conn)?;
+    diesel::insert_into(u::users)
+        .values(row.clone())
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, DbError> {
-    Ok(u::users.find(id).select(UserRow::as_select()).first(conn).optional()?)
+    Ok(u::users
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Emails are stored lower-cased; look up the same way.
@@ -43,7 +49,10 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User
 }
 
 pub fn list(conn: &mut DbConnection) -> Result<Vec<UserRow>, DbError> {
-    Ok(u::users.order(u::created_at.asc()).select(UserRow::as_select()).load(conn)?)
+    Ok(u::users
+        .order(u::created_at.asc())
+        .select(UserRow::as_select())
+        .load(conn)?)
 }
 
 pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {

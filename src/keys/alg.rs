@@ -6,7 +6,7 @@ use std::str::FromStr;
 use josekit::jwk::alg::ec::EcCurve;
 use josekit::jwk::alg::ed::EdCurve;
 use josekit::jwk::Jwk;
-use josekit::jws::{JwsSigner, JwsVerifier, EdDSA, ES256, RS256};
+use josekit::jws::{EdDSA, JwsSigner, JwsVerifier, ES256, RS256};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -47,10 +47,19 @@ impl KeyRing {
             };
             let verifier = alg.verifier(&pub_jwk)?;
             public.push(serde_json::Value::Object(pub_jwk.as_ref().clone()));
-            keys.push(LoadedKey { kid: row.kid, alg, signer, verifier });
+            keys.push(LoadedKey {
+                kid: row.kid,
+                alg,
+                signer,
+                verifier,
+            });
         }
         let jwks = serde_json::json!({ "keys": public }).to_string();
-        Ok(KeyRing { keys, jwks: jwks.into(), loaded_at: now })
+        Ok(KeyRing {
+            keys,
+            jwks: jwks.into(),
+            loaded_at: now,
+        })
     }
 
     pub fn jwks_json(&self) -> Arc<str> {
@@ -58,14 +67,19 @@ impl KeyRing {
     }
 
     pub fn algorithms(&self) -> Vec<Alg> {
-        let mut v: Vec<Alg> = Alg::ALL.into_iter().filter(|a| self.active(*a).is_some()).collect();
+        let mut v: Vec<Alg> = Alg::ALL
+            .into_iter()
+            .filter(|a| self.active(*a).is_some())
+            .collect();
         v.dedup();
         v
     }
 
     fn active(&self, alg: Alg) -> Option<&LoadedKey> {
         // Rows come newest first; the newest non-retired key of an alg signs.
-        self.keys.iter().find(|k| k.alg == alg && k.signer.is_some())
+        self.keys
+            .iter()
+            .find(|k| k.alg == alg && k.signer.is_some())
     }
 
     /// Sign `payload` as a compact JWS with the active key of `alg`.
@@ -77,7 +91,11 @@ impl KeyRing {
         if let Some(t) = typ {
             header.set_token_type(t);
         }
-        Ok(josekit::jws::serialize_compact(payload, &header, signer.as_ref())?)
+        Ok(josekit::jws::serialize_compact(
+            payload,
+            &header,
+            signer.as_ref(),
+        )?)
     }
 
     /// Verify a compact JWS signed by one of our published keys.
@@ -105,7 +123,10 @@ pub struct Keys {
 
 impl Keys {
     pub fn new(ring: KeyRing, reload_every: i64) -> Keys {
-        Keys { ring: Arc::new(RwLock::new(Arc::new(ring))), reload_every }
+        Keys {
+            ring: Arc::new(RwLock::new(Arc::new(ring))),
+            reload_every,
+        }
     }
 
     pub fn current(&self) -> Arc<KeyRing> {

@@ -48,7 +48,14 @@ pub fn verify(ring: &KeyRing, issuer: &str, token: &str, now: i64) -> Option<Acc
     if exp <= now {
         return None;
     }
-    Some(AccessClaims { jti: s("jti")?, sub: s("sub")?, client_id: s("client_id")?, scope: s("scope").unwrap_or_default(), exp, claims })
+    Some(AccessClaims {
+        jti: s("jti")?,
+        sub: s("sub")?,
+        client_id: s("client_id")?,
+        scope: s("scope").unwrap_or_default(),
+        exp,
+        claims,
+    })
 }
 
 /// Is a verified token still live in the store? User tokens must have a

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::client::Client;
 use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
-use super::types::{split_scope, valid_scope_token, CodeChallengeMethod, GrantType, Prompt, ResponseMode, ACR_SUPPORTED, USER_SCOPES};
+use super::types::{
+    split_scope, valid_scope_token, CodeChallengeMethod, GrantType, Prompt, ResponseMode,
+    ACR_SUPPORTED, USER_SCOPES,
+};
 
 /// A validated authorization request, stored in the login transaction.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,7 +54,10 @@ pub trait AuthorizeContext {
     fn id_token_subject(&self, token: &str) -> Option<String>;
 }
 
-pub fn validate(params: &Params, ctx: &dyn AuthorizeContext) -> Result<AuthRequest, AuthorizeError> {
+pub fn validate(
+    params: &Params,
+    ctx: &dyn AuthorizeContext,
+) -> Result<AuthRequest, AuthorizeError> {
     let page = |m: &str| AuthorizeError::Page(m.to_owned());
     let client_id = params
         .get("client_id")
@@ -60,7 +66,11 @@ pub fn validate(params: &Params, ctx: &dyn AuthorizeContext) -> Result<AuthReque
     let client = match ctx.client(client_id) {
         Ok(Some(c)) if !c.disabled => c,
         Ok(Some(_)) => return Err(page("This application has been disabled.")),
-        Ok(None) => return Err(page("The application is not registered (unknown client_id).")),
+        Ok(None) => {
+            return Err(page(
+                "The application is not registered (unknown client_id).",
+            ))
+        }
         Err(e) => return Err(AuthorizeError::Page(e.description)),
     };
     let redirect_uri = params
@@ -68,11 +78,15 @@ pub fn validate(params: &Params, ctx: &dyn AuthorizeContext) -> Result<AuthReque
         .map_err(|e| page(&e.description))?
         .ok_or_else(|| page("The request has no redirect_uri."))?;
     if !client.has_redirect_uri(redirect_uri) {
-        return Err(page("The redirect_uri is not registered for this application."));
+        return Err(page(
+            "The redirect_uri is not registered for this application.",
+        ));
     }
     // From here on, errors go back to the client.
     let mode_raw = params.first("response_mode");
-    let response_mode = mode_raw.and_then(|m| m.parse().ok()).unwrap_or(ResponseMode::Query);
+    let response_mode = mode_raw
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(ResponseMode::Query);
     let target = RedirectTarget {
         redirect_uri: redirect_uri.to_owned(),
         response_mode,
@@ -83,16 +97,30 @@ pub fn validate(params: &Params, ctx: &dyn AuthorizeContext) -> Result<AuthReque
 
     get("state")?;
     if let Some(m) = get("response_mode")? {
-        m.parse::<ResponseMode>().map_err(|_| fail(OAuthError::invalid_request(format!("unsupported response_mode '{m}'"))))?;
+        m.parse::<ResponseMode>().map_err(|_| {
+            fail(OAuthError::invalid_request(format!(
+                "unsupported response_mode '{m}'"
+            )))
+        })?;
     }
     if params.has("request") {
-        return Err(fail(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported")));
+        return Err(fail(OAuthError::new(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        )));
     }
     if params.has("request_uri") {
-        return Err(fail(OAuthError::new(ErrorCode::RequestUriNotSupported, "request_uri is not supported")));
+        return Err(fail(OAuthError::new(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        )));
     }
     match get("response_type")? {
-        None => return Err(fail(OAuthError::invalid_request("parameter 'response_type' is missing"))),
+        None => {
+            return Err(fail(OAuthError::invalid_request(
+                "parameter 'response_type' is missing",
+            )))
+        }
         Some("code") => {}
         Some(other) => {
             return Err(fail(OAuthError::new(
@@ -102,17 +130,28 @@ pub fn validate(params: &Params, ctx: &dyn AuthorizeContext) -> Result<AuthReque
         }
     }
     if !client.allows(GrantType::AuthorizationCode) {
-        return Err(fail(OAuthError::unauthorized_client("this client may not use the authorization code flow")));
+        return Err(fail(OAuthError::unauthorized_client(
+            "this client may not use the authorization code flow",
+        )));
     }
     let scope = split_scope(get("scope")?.unwrap_or(""));
     if scope.is_empty() {
-        return Err(fail(OAuthError::invalid_scope("scope is required (include 'openid')")));
+        return Err(fail(OAuthError::invalid_scope(
+            "scope is required (include 'openid')",
+        )));
     }
-    if let Some(bad) = scope.iter().find(|s| !valid_scope_token(s) || !USER_SCOPES.contains(&s.as_str())) {
-        return Err(fail(OAuthError::invalid_scope(format!("unknown scope '{bad}'"))));
+    if let Some(bad) = scope
+        .iter()
+        .find(|s| !valid_scope_token(s) || !USER_SCOPES.contains(&s.as_str()))
+    {
+        return Err(fail(OAuthError::invalid_scope(format!(
+            "unknown scope '{bad}'"
+        ))));
     }
     if !scope.iter().any(|s| s == "openid") {
-        return Err(fail(OAuthError::invalid_scope("scope must include 'openid'")));
+        return Err(fail(OAuthError::invalid_scope(
+            "scope must include 'openid'",
+        )));
     }
 
     let code_challenge = get("code_challenge")?.map(str::to_owned);
@@ -120,63 +159,95 @@ pub fn validate(params: &Params, ctx: &dyn AuthorizeContext) -> Result<AuthReque
         (_, None) => None,
         (None, Some(_)) => Some(CodeChallengeMethod::Plain),
         (Some(m), Some(_)) => Some(m.parse::<CodeChallengeMethod>().map_err(|_| {
-            fail(OAuthError::invalid_request(format!("code_challenge_method '{m}' is not supported (use S256)")))
+            fail(OAuthError::invalid_request(format!(
+                "code_challenge_method '{m}' is not supported (use S256)"
+            )))
         })?),
     };
     match (&code_challenge, method) {
         (None, _) if client.is_public() => {
-            return Err(fail(OAuthError::invalid_request("public clients must use PKCE (code_challenge with S256)")))
+            return Err(fail(OAuthError::invalid_request(
+                "public clients must use PKCE (code_challenge with S256)",
+            )))
         }
         (Some(_), Some(CodeChallengeMethod::Plain)) if !client.allow_plain_pkce => {
-            return Err(fail(OAuthError::invalid_request("code_challenge_method 'plain' is not allowed; use S256")))
+            return Err(fail(OAuthError::invalid_request(
+                "code_challenge_method 'plain' is not allowed; use S256",
+            )))
         }
-        (Some(c), _) if c.len() < 43 || c.len() > 128 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || "-._~".contains(ch)) => {
-            return Err(fail(OAuthError::invalid_request("code_challenge must be 43 to 128 unreserved characters")))
+        (Some(c), _)
+            if c.len() < 43
+                || c.len() > 128
+                || !c
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "-._~".contains(ch)) =>
+        {
+            return Err(fail(OAuthError::invalid_request(
+                "code_challenge must be 43 to 128 unreserved characters",
+            )))
         }
         _ => {}
     }
 
     let mut prompt = Vec::new();
-    for p in get("prompt")?.unwrap_or("").split(' ').filter(|p| !p.is_empty()) {
-        let p: Prompt = p.parse().map_err(|_| fail(OAuthError::invalid_request(format!("unknown prompt value '{p}'"))))?;
+    for p in get("prompt")?
+        .unwrap_or("")
+        .split(' ')
+        .filter(|p| !p.is_empty())
+    {
+        let p: Prompt = p.parse().map_err(|_| {
+            fail(OAuthError::invalid_request(format!(
+                "unknown prompt value '{p}'"
+            )))
+        })?;
         if !prompt.contains(&p) {
             prompt.push(p);
         }
     }
     if prompt.contains(&Prompt::None) && prompt.len() > 1 {
-        return Err(fail(OAuthError::invalid_request("prompt=none cannot be combined with other values")));
+        return Err(fail(OAuthError::invalid_request(
+            "prompt=none cannot be combined with other values",
+        )));
     }
     let max_age = match get("max_age")? {
         None => None,
-        Some(v) => Some(
-            v.parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| fail(OAuthError::invalid_request("max_age must be a non-negative integer")))?,
-        ),
+        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            fail(OAuthError::invalid_request(
+                "max_age must be a non-negative integer",
+            ))
+        })?),
     };
     let id_token_hint_sub = match get("id_token_hint")? {
         None => None,
-        Some(t) => Some(
-            ctx.id_token_subject(t)
-                .ok_or_else(|| fail(OAuthError::invalid_request("id_token_hint is not an ID token issued by this provider")))?,
-        ),
+        Some(t) => Some(ctx.id_token_subject(t).ok_or_else(|| {
+            fail(OAuthError::invalid_request(
+                "id_token_hint is not an ID token issued by this provider",
+            ))
+        })?),
     };
     let claims = match get("claims")? {
         None => None,
         Some(c) => {
-            let v: serde_json::Value =
-                serde_json::from_str(c).map_err(|_| fail(OAuthError::invalid_request("claims is not valid JSON")))?;
+            let v: serde_json::Value = serde_json::from_str(c)
+                .map_err(|_| fail(OAuthError::invalid_request("claims is not valid JSON")))?;
             if !v.is_object() {
-                return Err(fail(OAuthError::invalid_request("claims must be a JSON object")));
+                return Err(fail(OAuthError::invalid_request(
+                    "claims must be a JSON object",
+                )));
             }
             Some(v)
         }
     };
     let acr_values = split_scope(get("acr_values")?.unwrap_or(""));
     if let Some(essential) = essential_acr(claims.as_ref()) {
-        if !essential.iter().any(|a| ACR_SUPPORTED.contains(&a.as_str())) {
-            return Err(fail(OAuthError::new(ErrorCode::AccessDenied, "the essential acr requested cannot be satisfied")));
+        if !essential
+            .iter()
+            .any(|a| ACR_SUPPORTED.contains(&a.as_str()))
+        {
+            return Err(fail(OAuthError::new(
+                ErrorCode::AccessDenied,
+                "the essential acr requested cannot be satisfied",
+            )));
         }
     }
     let nonce = get("nonce")?.map(str::to_owned);
@@ -205,7 +276,11 @@ fn essential_acr(claims: Option<&serde_json::Value>) -> Option<Vec<String>> {
     if acr.get("essential")?.as_bool()? {
         let values = match (acr.get("value"), acr.get("values")) {
             (Some(v), _) => vec![v.as_str()?.to_owned()],
-            (_, Some(vs)) => vs.as_array()?.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            (_, Some(vs)) => vs
+                .as_array()?
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
             _ => return None,
         };
         Some(values)
@@ -216,6 +291,10 @@ fn essential_acr(claims: Option<&serde_json::Value>) -> Option<Vec<String>> {
 
 impl AuthRequest {
     pub fn target(&self) -> RedirectTarget {
-        RedirectTarget { redirect_uri: self.redirect_uri.clone(), response_mode: self.response_mode, state: self.state.clone() }
+        RedirectTarget {
+            redirect_uri: self.redirect_uri.clone(),
+            response_mode: self.response_mode,
+            state: self.state.clone(),
+        }
     }
 }

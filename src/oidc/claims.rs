@@ -25,8 +25,14 @@ fn claim_value(user: &UserRow, name: &str) -> Option<Value> {
         "email" => Some(Value::from(user.email.clone())),
         "email_verified" => Some(Value::from(user.email_verified)),
         "phone_number" => user.phone_number.clone().map(Value::from),
-        "phone_number_verified" => user.phone_number.as_ref().map(|_| Value::from(user.phone_number_verified)),
-        "address" => user.address.as_deref().and_then(|a| serde_json::from_str(a).ok()),
+        "phone_number_verified" => user
+            .phone_number
+            .as_ref()
+            .map(|_| Value::from(user.phone_number_verified)),
+        "address" => user
+            .address
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok()),
         _ => None,
     }
 }
@@ -34,7 +40,10 @@ fn claim_value(user: &UserRow, name: &str) -> Option<Value> {
 /// Claims for `sub` given the granted scope and the `claims` member
 /// (`userinfo` or `id_token`) of the request.
 pub fn for_user(user: &UserRow, scope: &[String], requested: Option<&Value>) -> Map<String, Value> {
-    let mut names: Vec<&str> = scope.iter().flat_map(|s| scope_claims(s).iter().copied()).collect();
+    let mut names: Vec<&str> = scope
+        .iter()
+        .flat_map(|s| scope_claims(s).iter().copied())
+        .collect();
     if let Some(Value::Object(req)) = requested {
         names.extend(req.keys().map(String::as_str));
     }

@@ -28,7 +28,8 @@ pub struct Client {
 
 impl Client {
     pub fn from_row(row: ClientRow) -> Result<Client, DbError> {
-        let bad = |what: &str, e: String| DbError::Corrupt(format!("client {}: {what}: {e}", row.id));
+        let bad =
+            |what: &str, e: String| DbError::Corrupt(format!("client {}: {what}: {e}", row.id));
         let grant_types = from_json_list(&row.grant_types)?
             .iter()
             .map(|g| GrantType::from_str(g))
@@ -38,7 +39,8 @@ impl Client {
             redirect_uris: from_json_list(&row.redirect_uris)?,
             post_logout_redirect_uris: from_json_list(&row.post_logout_redirect_uris)?,
             grant_types,
-            auth_method: TokenAuthMethod::from_str(&row.token_endpoint_auth_method).map_err(|e| bad("auth", e))?,
+            auth_method: TokenAuthMethod::from_str(&row.token_endpoint_auth_method)
+                .map_err(|e| bad("auth", e))?,
             id_token_alg: Alg::from_str(&row.id_token_alg).map_err(|e| bad("alg", e))?,
             id: row.id,
             name: row.name,
@@ -81,11 +83,17 @@ pub fn validate_redirect_uri(uri: &str) -> Result<Url, String> {
             Some(url::Host::Domain("localhost")) => Ok(url),
             Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(url),
             Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(url),
-            _ => Err(format!("'{uri}' must use https (http is allowed only for loopback hosts)")),
+            _ => Err(format!(
+                "'{uri}' must use https (http is allowed only for loopback hosts)"
+            )),
         },
-        "javascript" | "data" | "file" | "vbscript" => Err(format!("'{uri}' uses a forbidden scheme")),
+        "javascript" | "data" | "file" | "vbscript" => {
+            Err(format!("'{uri}' uses a forbidden scheme"))
+        }
         s if s.contains('.') => Ok(url),
-        _ => Err(format!("'{uri}' must use https, loopback http, or a reverse-domain private-use scheme")),
+        _ => Err(format!(
+            "'{uri}' must use https, loopback http, or a reverse-domain private-use scheme"
+        )),
     }
 }
 

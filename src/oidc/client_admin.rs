@@ -61,7 +61,12 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
         return invalid("name must be 1 to 200 characters".into());
     }
     if let Some(id) = &new.id {
-        if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        if id.is_empty()
+            || id.len() > 128
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
             return invalid("client id must be 1 to 128 characters of A-Z a-z 0-9 - _ .".into());
         }
     }
@@ -75,13 +80,18 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
     if public && new.grant_types.contains(&GrantType::ClientCredentials) {
         return invalid("a public client cannot use client_credentials".into());
     }
-    for u in new.redirect_uris.iter().chain(&new.post_logout_redirect_uris) {
+    for u in new
+        .redirect_uris
+        .iter()
+        .chain(&new.post_logout_redirect_uris)
+    {
         validate_redirect_uri(u).map_err(ClientAdminError::Invalid)?;
     }
     if new.auth_method == TokenAuthMethod::PrivateKeyJwt {
         let jwks = new.jwks.as_deref().unwrap_or("");
-        let parsed = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes())
-            .map_err(|e| ClientAdminError::Invalid(format!("private_key_jwt needs a JWK Set: {e}")))?;
+        let parsed = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes()).map_err(|e| {
+            ClientAdminError::Invalid(format!("private_key_jwt needs a JWK Set: {e}"))
+        })?;
         if parsed.keys().is_empty() {
             return invalid("the JWK Set has no keys".into());
         }
@@ -89,18 +99,31 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
     Ok(())
 }
 
-pub fn register(conn: &mut DbConnection, mk: &MasterKey, new: NewClient, now: i64) -> Result<Registered, ClientAdminError> {
+pub fn register(
+    conn: &mut DbConnection,
+    mk: &MasterKey,
+    new: NewClient,
+    now: i64,
+) -> Result<Registered, ClientAdminError> {
     check(&new)?;
     let id = new.id.clone().unwrap_or_else(|| crypto::random_token(16));
-    let secret = matches!(new.auth_method, TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost)
-        .then(|| crypto::random_token(32));
+    let secret = matches!(
+        new.auth_method,
+        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost
+    )
+    .then(|| crypto::random_token(32));
     let row = ClientRow {
         id: id.clone(),
         name: new.name.trim().to_owned(),
         secret_hash: secret.as_deref().map(|s| mk.hash_client_secret(s)),
         redirect_uris: to_json_list(&new.redirect_uris),
         post_logout_redirect_uris: to_json_list(&new.post_logout_redirect_uris),
-        grant_types: to_json_list(&new.grant_types.iter().map(|g| g.as_str().to_owned()).collect::<Vec<_>>()),
+        grant_types: to_json_list(
+            &new.grant_types
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect::<Vec<_>>(),
+        ),
         token_endpoint_auth_method: new.auth_method.as_str().to_owned(),
         id_token_alg: new.id_token_alg.as_str().to_owned(),
         allow_plain_pkce: new.allow_plain_pkce,
@@ -115,7 +138,9 @@ pub fn register(conn: &mut DbConnection, mk: &MasterKey, new: NewClient, now: i6
     }
     crate::audit::record(
         conn,
-        &crate::audit::Event::new("admin", "client.create", "success").client(&id).actor("cli"),
+        &crate::audit::Event::new("admin", "client.create", "success")
+            .client(&id)
+            .actor("cli"),
         now,
     )?;
     Ok(Registered {
@@ -123,40 +148,81 @@ pub fn register(conn: &mut DbConnection, mk: &MasterKey, new: NewClient, now: i6
         client_secret: secret,
         token_endpoint_auth_method: new.auth_method.as_str().to_owned(),
         redirect_uris: new.redirect_uris,
-        grant_types: new.grant_types.iter().map(|g| g.as_str().to_owned()).collect(),
+        grant_types: new
+            .grant_types
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect(),
         id_token_signed_response_alg: new.id_token_alg.as_str().to_owned(),
     })
 }
 
 pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, ClientAdminError> {
-    Ok(repo::list(conn)?.into_iter().map(Client::from_row).collect::<Result<_, _>>()?)
+    Ok(repo::list(conn)?
+        .into_iter()
+        .map(Client::from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 pub fn remove(conn: &mut DbConnection, id: &str, now: i64) -> Result<(), ClientAdminError> {
     if !repo::delete(conn, id)? {
         return Err(ClientAdminError::NotFound(id.to_owned()));
     }
-    crate::audit::record(conn, &crate::audit::Event::new("admin", "client.delete", "success").client(id).actor("cli"), now)?;
+    crate::audit::record(
+        conn,
+        &crate::audit::Event::new("admin", "client.delete", "success")
+            .client(id)
+            .actor("cli"),
+        now,
+    )?;
     Ok(())
 }
 
 /// New secret (shown once); the old one stops working at once.
-pub fn rotate_secret(conn: &mut DbConnection, mk: &MasterKey, id: &str, now: i64) -> Result<String, ClientAdminError> {
+pub fn rotate_secret(
+    conn: &mut DbConnection,
+    mk: &MasterKey,
+    id: &str,
+    now: i64,
+) -> Result<String, ClientAdminError> {
     let client = repo::find(conn, id)?.ok_or_else(|| ClientAdminError::NotFound(id.to_owned()))?;
     if client.secret_hash.is_none() {
-        return Err(ClientAdminError::Invalid(format!("client '{id}' does not authenticate with a secret")));
+        return Err(ClientAdminError::Invalid(format!(
+            "client '{id}' does not authenticate with a secret"
+        )));
     }
     let secret = crypto::random_token(32);
     repo::set_secret_hash(conn, id, &mk.hash_client_secret(&secret))?;
-    crate::audit::record(conn, &crate::audit::Event::new("admin", "client.rotate_secret", "success").client(id).actor("cli"), now)?;
+    crate::audit::record(
+        conn,
+        &crate::audit::Event::new("admin", "client.rotate_secret", "success")
+            .client(id)
+            .actor("cli"),
+        now,
+    )?;
     Ok(secret)
 }
 
-pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool, now: i64) -> Result<(), ClientAdminError> {
+pub fn set_disabled(
+    conn: &mut DbConnection,
+    id: &str,
+    disabled: bool,
+    now: i64,
+) -> Result<(), ClientAdminError> {
     if !repo::set_disabled(conn, id, disabled)? {
         return Err(ClientAdminError::NotFound(id.to_owned()));
     }
-    let action = if disabled { "client.disable" } else { "client.enable" };
-    crate::audit::record(conn, &crate::audit::Event::new("admin", action, "success").client(id).actor("cli"), now)?;
+    let action = if disabled {
+        "client.disable"
+    } else {
+        "client.enable"
+    };
+    crate::audit::record(
+        conn,
+        &crate::audit::Event::new("admin", action, "success")
+            .client(id)
+            .actor("cli"),
+        now,
+    )?;
     Ok(())
 }

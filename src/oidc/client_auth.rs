@@ -18,9 +18,18 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 /// What the request presented.
 #[derive(Clone)]
 pub enum Credentials {
-    Basic { id: String, secret: String },
-    Post { id: String, secret: String },
-    Assertion { id: Option<String>, assertion: String },
+    Basic {
+        id: String,
+        secret: String,
+    },
+    Post {
+        id: String,
+        secret: String,
+    },
+    Assertion {
+        id: Option<String>,
+        assertion: String,
+    },
     PublicId(String),
 }
 
@@ -43,7 +52,10 @@ impl Credentials {
 }
 
 fn form_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 /// Pick the one authentication method the request used; more than one is an error.
@@ -53,37 +65,60 @@ pub fn extract(authorization: Option<&str>, params: &Params) -> Result<Credentia
             let raw = STANDARD
                 .decode(h[6..].trim())
                 .map_err(|_| OAuthError::invalid_client("malformed Basic authorization header"))?;
-            let text = String::from_utf8(raw).map_err(|_| OAuthError::invalid_client("malformed Basic authorization header"))?;
-            let (id, secret) = text.split_once(':').ok_or_else(|| OAuthError::invalid_client("malformed Basic authorization header"))?;
-            Some(Credentials::Basic { id: form_decode(id), secret: form_decode(secret) })
+            let text = String::from_utf8(raw)
+                .map_err(|_| OAuthError::invalid_client("malformed Basic authorization header"))?;
+            let (id, secret) = text.split_once(':').ok_or_else(|| {
+                OAuthError::invalid_client("malformed Basic authorization header")
+            })?;
+            Some(Credentials::Basic {
+                id: form_decode(id),
+                secret: form_decode(secret),
+            })
         }
         _ => None,
     };
     let body_id = params.get("client_id")?;
     let body_secret = params.get("client_secret")?;
     let assertion = params.get("client_assertion")?;
-    let used = [basic.is_some(), body_secret.is_some(), assertion.is_some()].iter().filter(|b| **b).count();
+    let used = [basic.is_some(), body_secret.is_some(), assertion.is_some()]
+        .iter()
+        .filter(|b| **b)
+        .count();
     if used > 1 {
-        return Err(OAuthError::invalid_request("use exactly one client authentication method"));
+        return Err(OAuthError::invalid_request(
+            "use exactly one client authentication method",
+        ));
     }
     if let Some(b) = basic {
         if let (Credentials::Basic { id, .. }, Some(bid)) = (&b, body_id) {
             if id != bid {
-                return Err(OAuthError::invalid_request("client_id in the body differs from the authenticated client"));
+                return Err(OAuthError::invalid_request(
+                    "client_id in the body differs from the authenticated client",
+                ));
             }
         }
         return Ok(b);
     }
     if let Some(a) = assertion {
         if params.get("client_assertion_type")? != Some(JWT_BEARER) {
-            return Err(OAuthError::invalid_client(format!("client_assertion_type must be {JWT_BEARER}")));
+            return Err(OAuthError::invalid_client(format!(
+                "client_assertion_type must be {JWT_BEARER}"
+            )));
         }
-        return Ok(Credentials::Assertion { id: body_id.map(str::to_owned), assertion: a.to_owned() });
+        return Ok(Credentials::Assertion {
+            id: body_id.map(str::to_owned),
+            assertion: a.to_owned(),
+        });
     }
     match (body_id, body_secret) {
-        (Some(id), Some(secret)) => Ok(Credentials::Post { id: id.to_owned(), secret: secret.to_owned() }),
+        (Some(id), Some(secret)) => Ok(Credentials::Post {
+            id: id.to_owned(),
+            secret: secret.to_owned(),
+        }),
         (Some(id), None) => Ok(Credentials::PublicId(id.to_owned())),
-        (None, _) => Err(OAuthError::invalid_client("client authentication is required")),
+        (None, _) => Err(OAuthError::invalid_client(
+            "client authentication is required",
+        )),
     }
 }
 
@@ -108,17 +143,29 @@ fn load(conn: &mut DbConnection, id: &str) -> Result<Client, OAuthError> {
     }
 }
 
-pub fn authenticate(conn: &mut DbConnection, mk: &MasterKey, creds: &Credentials, aud: &Audience<'_>, now: i64) -> Result<Client, OAuthError> {
+pub fn authenticate(
+    conn: &mut DbConnection,
+    mk: &MasterKey,
+    creds: &Credentials,
+    aud: &Audience<'_>,
+    now: i64,
+) -> Result<Client, OAuthError> {
     let failed = || OAuthError::invalid_client("client authentication failed");
     match creds {
         Credentials::Basic { id, secret } | Credentials::Post { id, secret } => {
             let client = load(conn, id)?;
             let method_ok = matches!(
                 (client.auth_method, creds),
-                (TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost, _)
+                (
+                    TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost,
+                    _
+                )
             );
             let presented = mk.hash_client_secret(secret);
-            let matches = client.secret_hash.as_deref().is_some_and(|h| crypto::ct_eq(h, &presented));
+            let matches = client
+                .secret_hash
+                .as_deref()
+                .is_some_and(|h| crypto::ct_eq(h, &presented));
             if method_ok && matches {
                 Ok(client)
             } else {
@@ -135,7 +182,10 @@ pub fn authenticate(conn: &mut DbConnection, mk: &MasterKey, creds: &Credentials
         }
         Credentials::Assertion { id, assertion } => {
             let claims = unverified_claims(assertion).ok_or_else(failed)?;
-            let sub = claims.get("sub").and_then(|v| v.as_str()).ok_or_else(failed)?;
+            let sub = claims
+                .get("sub")
+                .and_then(|v| v.as_str())
+                .ok_or_else(failed)?;
             if id.as_deref().is_some_and(|i| i != sub) {
                 return Err(failed());
             }
@@ -144,11 +194,17 @@ pub fn authenticate(conn: &mut DbConnection, mk: &MasterKey, creds: &Credentials
                 return Err(failed());
             }
             let verified = verify_assertion(&client, assertion).ok_or_else(failed)?;
-            check_assertion_claims(&verified, &client.id, aud, now).map_err(OAuthError::invalid_client)?;
-            let jti = verified.get("jti").and_then(|v| v.as_str()).ok_or_else(|| OAuthError::invalid_client("client assertion has no jti"))?;
+            check_assertion_claims(&verified, &client.id, aud, now)
+                .map_err(OAuthError::invalid_client)?;
+            let jti = verified
+                .get("jti")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| OAuthError::invalid_client("client assertion has no jti"))?;
             let exp = verified.get("exp").and_then(|v| v.as_i64()).unwrap_or(now);
             if !jtis::record(conn, &client.id, jti, exp, now)? {
-                return Err(OAuthError::invalid_client("client assertion was already used (jti replay)"));
+                return Err(OAuthError::invalid_client(
+                    "client assertion was already used (jti replay)",
+                ));
             }
             Ok(client)
         }
@@ -161,10 +217,14 @@ fn unverified_claims(jwt: &str) -> Option<serde_json::Map<String, serde_json::Va
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
 }
 
-fn verify_assertion(client: &Client, jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+fn verify_assertion(
+    client: &Client,
+    jwt: &str,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let set = josekit::jwk::JwkSet::from_bytes(client.jwks.as_deref()?.as_bytes()).ok()?;
-    let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').next()?).ok()?).ok()?;
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').next()?).ok()?).ok()?;
     let alg: Alg = header.get("alg")?.as_str()?.parse().ok()?;
     let key = match header.get("kid").and_then(|k| k.as_str()) {
         Some(kid) => set.get(kid).into_iter().next(),
@@ -175,7 +235,12 @@ fn verify_assertion(client: &Client, jwt: &str) -> Option<serde_json::Map<String
     serde_json::from_slice(&payload).ok()
 }
 
-fn check_assertion_claims(c: &serde_json::Map<String, serde_json::Value>, client_id: &str, aud: &Audience<'_>, now: i64) -> Result<(), String> {
+fn check_assertion_claims(
+    c: &serde_json::Map<String, serde_json::Value>,
+    client_id: &str,
+    aud: &Audience<'_>,
+    now: i64,
+) -> Result<(), String> {
     let s = |k: &str| c.get(k).and_then(|v| v.as_str());
     if s("iss") != Some(client_id) || s("sub") != Some(client_id) {
         return Err("client assertion iss and sub must be the client_id".into());
@@ -185,17 +250,26 @@ fn check_assertion_claims(c: &serde_json::Map<String, serde_json::Value>, client
         Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).collect(),
         _ => vec![],
     };
-    if !audiences.iter().any(|a| *a == aud.issuer || *a == aud.endpoint) {
+    if !audiences
+        .iter()
+        .any(|a| *a == aud.issuer || *a == aud.endpoint)
+    {
         return Err("client assertion aud must be the issuer or the endpoint URL".into());
     }
-    let exp = c.get("exp").and_then(|v| v.as_i64()).ok_or("client assertion has no exp")?;
+    let exp = c
+        .get("exp")
+        .and_then(|v| v.as_i64())
+        .ok_or("client assertion has no exp")?;
     if exp <= now {
         return Err("client assertion has expired".into());
     }
     if exp > now + 3600 {
         return Err("client assertion lifetime is too long (max 1 hour)".into());
     }
-    if c.get("nbf").and_then(|v| v.as_i64()).is_some_and(|nbf| nbf > now + 60) {
+    if c.get("nbf")
+        .and_then(|v| v.as_i64())
+        .is_some_and(|nbf| nbf > now + 60)
+    {
         return Err("client assertion is not valid yet".into());
     }
     Ok(())

@@ -2,10 +2,12 @@
 //! `openidconnect` types and served as pre-serialised bytes.
 
 use openidconnect::core::{
-    CoreClaimName, CoreClientAuthMethod, CoreGrantType, CoreJwsSigningAlgorithm, CoreProviderMetadata,
-    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+    CoreClaimName, CoreClientAuthMethod, CoreGrantType, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
-use openidconnect::{AuthUrl, IssuerUrl, JsonWebKeySetUrl, ResponseTypes, Scope, TokenUrl, UserInfoUrl};
+use openidconnect::{
+    AuthUrl, IssuerUrl, JsonWebKeySetUrl, ResponseTypes, Scope, TokenUrl, UserInfoUrl,
+};
 use serde_json::{json, Value};
 
 use crate::keys::Alg;
@@ -52,11 +54,31 @@ pub fn document(issuer: &str, algs: &[Alg]) -> Result<String, DiscoveryError> {
         Default::default(),
     )
     .set_token_endpoint(Some(TokenUrl::new(url(paths::TOKEN)).map_err(|e| err(&e))?))
-    .set_userinfo_endpoint(Some(UserInfoUrl::new(url(paths::USERINFO)).map_err(|e| err(&e))?))
-    .set_scopes_supported(Some(USER_SCOPES.iter().map(|s| Scope::new((*s).to_owned())).collect()))
-    .set_response_modes_supported(Some(vec![CoreResponseMode::Query, CoreResponseMode::Fragment, CoreResponseMode::FormPost]))
-    .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode, CoreGrantType::RefreshToken, CoreGrantType::ClientCredentials]))
-    .set_acr_values_supported(Some(ACR_SUPPORTED.iter().map(|a| openidconnect::AuthenticationContextClass::new((*a).to_owned())).collect()))
+    .set_userinfo_endpoint(Some(
+        UserInfoUrl::new(url(paths::USERINFO)).map_err(|e| err(&e))?,
+    ))
+    .set_scopes_supported(Some(
+        USER_SCOPES
+            .iter()
+            .map(|s| Scope::new((*s).to_owned()))
+            .collect(),
+    ))
+    .set_response_modes_supported(Some(vec![
+        CoreResponseMode::Query,
+        CoreResponseMode::Fragment,
+        CoreResponseMode::FormPost,
+    ]))
+    .set_grant_types_supported(Some(vec![
+        CoreGrantType::AuthorizationCode,
+        CoreGrantType::RefreshToken,
+        CoreGrantType::ClientCredentials,
+    ]))
+    .set_acr_values_supported(Some(
+        ACR_SUPPORTED
+            .iter()
+            .map(|a| openidconnect::AuthenticationContextClass::new((*a).to_owned()))
+            .collect(),
+    ))
     .set_token_endpoint_auth_methods_supported(Some(vec![
         CoreClientAuthMethod::ClientSecretBasic,
         CoreClientAuthMethod::ClientSecretPost,
@@ -66,9 +88,28 @@ pub fn document(issuer: &str, algs: &[Alg]) -> Result<String, DiscoveryError> {
     .set_token_endpoint_auth_signing_alg_values_supported(Some(core_algs))
     .set_claims_supported(Some(
         [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "at_hash", "name",
-            "given_name", "family_name", "locale", "updated_at", "email", "email_verified", "phone_number",
-            "phone_number_verified", "address",
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "acr",
+            "amr",
+            "azp",
+            "sid",
+            "at_hash",
+            "name",
+            "given_name",
+            "family_name",
+            "locale",
+            "updated_at",
+            "email",
+            "email_verified",
+            "phone_number",
+            "phone_number_verified",
+            "address",
         ]
         .iter()
         .map(|c| CoreClaimName::new((*c).to_owned()))
@@ -78,18 +119,46 @@ pub fn document(issuer: &str, algs: &[Alg]) -> Result<String, DiscoveryError> {
     .set_request_parameter_supported(Some(false))
     .set_request_uri_parameter_supported(Some(false))
     .set_require_request_uri_registration(Some(false))
-    .set_ui_locales_supported(Some(vec![openidconnect::LanguageTag::new("en".into()), openidconnect::LanguageTag::new("vi".into())]));
+    .set_ui_locales_supported(Some(vec![
+        openidconnect::LanguageTag::new("en".into()),
+        openidconnect::LanguageTag::new("vi".into()),
+    ]));
     let mut doc: Value = serde_json::to_value(&meta).map_err(|e| err(&e))?;
     if let Value::Object(m) = &mut doc {
-        let endpoint_auth = json!(["client_secret_basic", "client_secret_post", "private_key_jwt"]);
-        m.insert("introspection_endpoint".into(), json!(url(paths::INTROSPECT)));
-        m.insert("introspection_endpoint_auth_methods_supported".into(), endpoint_auth.clone());
+        let endpoint_auth = json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt"
+        ]);
+        m.insert(
+            "introspection_endpoint".into(),
+            json!(url(paths::INTROSPECT)),
+        );
+        m.insert(
+            "introspection_endpoint_auth_methods_supported".into(),
+            endpoint_auth.clone(),
+        );
         m.insert("revocation_endpoint".into(), json!(url(paths::REVOKE)));
-        m.insert("revocation_endpoint_auth_methods_supported".into(), endpoint_auth);
-        m.insert("end_session_endpoint".into(), json!(url(paths::END_SESSION)));
-        m.insert("code_challenge_methods_supported".into(), json!(["S256", "plain"]));
-        m.insert("authorization_response_iss_parameter_supported".into(), json!(true));
-        m.insert("prompt_values_supported".into(), json!(["none", "login", "consent", "select_account"]));
+        m.insert(
+            "revocation_endpoint_auth_methods_supported".into(),
+            endpoint_auth,
+        );
+        m.insert(
+            "end_session_endpoint".into(),
+            json!(url(paths::END_SESSION)),
+        );
+        m.insert(
+            "code_challenge_methods_supported".into(),
+            json!(["S256", "plain"]),
+        );
+        m.insert(
+            "authorization_response_iss_parameter_supported".into(),
+            json!(true),
+        );
+        m.insert(
+            "prompt_values_supported".into(),
+            json!(["none", "login", "consent", "select_account"]),
+        );
         m.insert("claim_types_supported".into(), json!(["normal"]));
     }
     Ok(doc.to_string())

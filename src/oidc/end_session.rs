@@ -16,29 +16,44 @@ pub struct LogoutRequest {
 }
 
 /// The claims of an ID token we signed, ignoring its expiry.
-pub fn id_token_claims(ring: &KeyRing, issuer: &str, token: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+pub fn id_token_claims(
+    ring: &KeyRing,
+    issuer: &str,
+    token: &str,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
     let v = ring.verify(token).ok()?;
-    let claims: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&v.payload).ok()?;
+    let claims: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&v.payload).ok()?;
     (claims.get("iss").and_then(|i| i.as_str()) == Some(issuer)).then_some(claims)
 }
 
 /// Validate; an `Err` is shown as an error page (never redirected).
-pub fn validate(params: &Params, ring: &KeyRing, issuer: &str, find_client: &dyn Fn(&str) -> Option<Client>) -> Result<LogoutRequest, String> {
+pub fn validate(
+    params: &Params,
+    ring: &KeyRing,
+    issuer: &str,
+    find_client: &dyn Fn(&str) -> Option<Client>,
+) -> Result<LogoutRequest, String> {
     let get = |n: &str| params.get(n).map_err(|e| e.description);
     let hint_aud = match get("id_token_hint")? {
         None => None,
         Some(t) => {
-            let claims = id_token_claims(ring, issuer, t).ok_or("The id_token_hint was not issued by this provider.")?;
+            let claims = id_token_claims(ring, issuer, t)
+                .ok_or("The id_token_hint was not issued by this provider.")?;
             let aud = match claims.get("aud") {
                 Some(serde_json::Value::String(a)) => Some(a.clone()),
-                Some(serde_json::Value::Array(a)) => a.first().and_then(|v| v.as_str()).map(str::to_owned),
+                Some(serde_json::Value::Array(a)) => {
+                    a.first().and_then(|v| v.as_str()).map(str::to_owned)
+                }
                 _ => None,
             };
             Some(aud.ok_or("The id_token_hint has no audience.")?)
         }
     };
     let client_id = match (get("client_id")?, hint_aud) {
-        (Some(c), Some(a)) if c != a => return Err("client_id does not match the id_token_hint.".into()),
+        (Some(c), Some(a)) if c != a => {
+            return Err("client_id does not match the id_token_hint.".into())
+        }
         (Some(c), _) => Some(c.to_owned()),
         (None, a) => a,
     };
@@ -46,16 +61,24 @@ pub fn validate(params: &Params, ring: &KeyRing, issuer: &str, find_client: &dyn
     let redirect = match get("post_logout_redirect_uri")? {
         None => None,
         Some(uri) => {
-            let c = client.as_ref().ok_or("post_logout_redirect_uri needs id_token_hint or client_id.")?;
+            let c = client
+                .as_ref()
+                .ok_or("post_logout_redirect_uri needs id_token_hint or client_id.")?;
             if !c.has_post_logout_uri(uri) {
-                return Err("The post_logout_redirect_uri is not registered for this application.".into());
+                return Err(
+                    "The post_logout_redirect_uri is not registered for this application.".into(),
+                );
             }
-            let mut url = Url::parse(uri).map_err(|_| "The post_logout_redirect_uri is not a URL.")?;
+            let mut url =
+                Url::parse(uri).map_err(|_| "The post_logout_redirect_uri is not a URL.")?;
             if let Some(state) = get("state")? {
                 url.query_pairs_mut().append_pair("state", state);
             }
             Some(url.to_string())
         }
     };
-    Ok(LogoutRequest { redirect, client_name: client.map(|c| c.name) })
+    Ok(LogoutRequest {
+        redirect,
+        client_name: client.map(|c| c.name),
+    })
 }

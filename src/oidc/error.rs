@@ -71,7 +71,10 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> OAuthError {
-        OAuthError { code, description: description.into() }
+        OAuthError {
+            code,
+            description: description.into(),
+        }
     }
     pub fn invalid_request(d: impl Into<String>) -> OAuthError {
         OAuthError::new(ErrorCode::InvalidRequest, d)

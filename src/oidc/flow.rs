@@ -27,8 +27,12 @@ pub struct FlowEnv<'a> {
 #[derive(Debug)]
 pub enum Outcome {
     Respond(AuthResponse),
-    Login { tx: String },
-    Consent { tx: String },
+    Login {
+        tx: String,
+    },
+    Consent {
+        tx: String,
+    },
     /// An error that must not be redirected (shown as a page).
     Page(String),
 }
@@ -41,10 +45,15 @@ struct Ctx<'a, 'c> {
 impl AuthorizeContext for Ctx<'_, '_> {
     fn client(&self, id: &str) -> Result<Option<Client>, OAuthError> {
         let mut conn = self.conn.borrow_mut();
-        Ok(clients::find(&mut conn, id)?.map(Client::from_row).transpose()?)
+        Ok(clients::find(&mut conn, id)?
+            .map(Client::from_row)
+            .transpose()?)
     }
     fn id_token_subject(&self, token: &str) -> Option<String> {
-        id_token_claims(self.env.ring, self.env.issuer, token)?.get("sub")?.as_str().map(str::to_owned)
+        id_token_claims(self.env.ring, self.env.issuer, token)?
+            .get("sub")?
+            .as_str()
+            .map(str::to_owned)
     }
 }
 
@@ -53,12 +62,22 @@ fn load_client(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, OAut
 }
 
 /// `/authorize` entry point.
-pub fn start(conn: &mut DbConnection, env: &FlowEnv<'_>, params: &Params, cookie: Option<&str>) -> Result<Outcome, OAuthError> {
-    let ctx = Ctx { conn: RefCell::new(conn), env };
+pub fn start(
+    conn: &mut DbConnection,
+    env: &FlowEnv<'_>,
+    params: &Params,
+    cookie: Option<&str>,
+) -> Result<Outcome, OAuthError> {
+    let ctx = Ctx {
+        conn: RefCell::new(conn),
+        env,
+    };
     let req = match authorize::validate(params, &ctx) {
         Ok(r) => r,
         Err(AuthorizeError::Page(m)) => return Ok(Outcome::Page(m)),
-        Err(AuthorizeError::Redirect(t, e)) => return Ok(Outcome::Respond(response::error(&t, env.issuer, &e))),
+        Err(AuthorizeError::Redirect(t, e)) => {
+            return Ok(Outcome::Respond(response::error(&t, env.issuer, &e)))
+        }
     };
     let conn = ctx.conn.into_inner();
     let session = match cookie {
@@ -68,10 +87,22 @@ pub fn start(conn: &mut DbConnection, env: &FlowEnv<'_>, params: &Params, cookie
     proceed(conn, env, None, &req, session.as_ref(), false, false)
 }
 
-fn proceed(conn: &mut DbConnection, env: &FlowEnv<'_>, tx: Option<&str>, req: &AuthRequest, session: Option<&Session>, fresh_login: bool, fresh_consent: bool) -> Result<Outcome, OAuthError> {
+fn proceed(
+    conn: &mut DbConnection,
+    env: &FlowEnv<'_>,
+    tx: Option<&str>,
+    req: &AuthRequest,
+    session: Option<&Session>,
+    fresh_login: bool,
+    fresh_consent: bool,
+) -> Result<Outcome, OAuthError> {
     let client = match load_client(conn, &req.client_id)? {
         Some(c) if !c.disabled => c,
-        _ => return Ok(Outcome::Page("This application is no longer available.".into())),
+        _ => {
+            return Ok(Outcome::Page(
+                "This application is no longer available.".into(),
+            ))
+        }
     };
     let granted = match session {
         Some(s) => consents::granted_scope(conn, &s.user_id, &client.id)?,
@@ -79,7 +110,14 @@ fn proceed(conn: &mut DbConnection, env: &FlowEnv<'_>, tx: Option<&str>, req: &A
     };
     let next = decide(
         req,
-        &Situation { session, fresh_login, fresh_consent, granted_scope: granted.as_deref(), first_party: client.first_party, now: env.now },
+        &Situation {
+            session,
+            fresh_login,
+            fresh_consent,
+            granted_scope: granted.as_deref(),
+            first_party: client.first_party,
+            now: env.now,
+        },
     );
     let park = |conn: &mut DbConnection| -> Result<String, OAuthError> {
         match tx {
@@ -104,13 +142,22 @@ fn proceed(conn: &mut DbConnection, env: &FlowEnv<'_>, tx: Option<&str>, req: &A
 }
 
 /// The parked request, or a page saying it expired.
-pub fn parked(conn: &mut DbConnection, tx: &str, now: i64) -> Result<Result<AuthRequest, String>, OAuthError> {
+pub fn parked(
+    conn: &mut DbConnection,
+    tx: &str,
+    now: i64,
+) -> Result<Result<AuthRequest, String>, OAuthError> {
     Ok(login_tx::load(conn, tx, now)?
         .ok_or_else(|| "This sign-in request has expired or was already used. Return to the application and start again.".to_owned()))
 }
 
 /// After a successful sign-in in transaction `tx`.
-pub fn after_login(conn: &mut DbConnection, env: &FlowEnv<'_>, tx: &str, session: &Session) -> Result<Outcome, OAuthError> {
+pub fn after_login(
+    conn: &mut DbConnection,
+    env: &FlowEnv<'_>,
+    tx: &str,
+    session: &Session,
+) -> Result<Outcome, OAuthError> {
     match parked(conn, tx, env.now)? {
         Ok(req) => proceed(conn, env, Some(tx), &req, Some(session), true, false),
         Err(m) => Ok(Outcome::Page(m)),
@@ -118,7 +165,13 @@ pub fn after_login(conn: &mut DbConnection, env: &FlowEnv<'_>, tx: &str, session
 }
 
 /// After the consent screen: record the grant or report `access_denied`.
-pub fn after_consent(conn: &mut DbConnection, env: &FlowEnv<'_>, tx: &str, session: &Session, approved: bool) -> Result<Outcome, OAuthError> {
+pub fn after_consent(
+    conn: &mut DbConnection,
+    env: &FlowEnv<'_>,
+    tx: &str,
+    session: &Session,
+    approved: bool,
+) -> Result<Outcome, OAuthError> {
     let req = match parked(conn, tx, env.now)? {
         Ok(r) => r,
         Err(m) => return Ok(Outcome::Page(m)),
@@ -126,7 +179,11 @@ pub fn after_consent(conn: &mut DbConnection, env: &FlowEnv<'_>, tx: &str, sessi
     if !approved {
         login_tx::abandon(conn, tx)?;
         let e = OAuthError::new(ErrorCode::AccessDenied, "the person declined the request");
-        return Ok(Outcome::Respond(response::error(&req.target(), env.issuer, &e)));
+        return Ok(Outcome::Respond(response::error(
+            &req.target(),
+            env.issuer,
+            &e,
+        )));
     }
     let mut scope = consents::granted_scope(conn, &session.user_id, &req.client_id)?
         .map(|s| s.split(' ').map(str::to_owned).collect::<Vec<_>>())
@@ -136,6 +193,12 @@ pub fn after_consent(conn: &mut DbConnection, env: &FlowEnv<'_>, tx: &str, sessi
             scope.push(s.clone());
         }
     }
-    consents::save(conn, &session.user_id, &req.client_id, &scope.join(" "), env.now)?;
+    consents::save(
+        conn,
+        &session.user_id,
+        &req.client_id,
+        &scope.join(" "),
+        env.now,
+    )?;
     proceed(conn, env, Some(tx), &req, Some(session), true, true)
 }

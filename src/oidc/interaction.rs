@@ -33,14 +33,23 @@ pub fn decide(req: &AuthRequest, s: &Situation<'_>) -> Next {
         None => true,
         Some(sess) => {
             let too_old = req.max_age.is_some_and(|m| s.now - sess.auth_time > m);
-            let other_user = req.id_token_hint_sub.as_deref().is_some_and(|sub| sub != sess.user_id);
+            let other_user = req
+                .id_token_hint_sub
+                .as_deref()
+                .is_some_and(|sub| sub != sess.user_id);
             !s.fresh_login
-                && (too_old || other_user || req.prompt.contains(&Prompt::Login) || req.prompt.contains(&Prompt::SelectAccount))
+                && (too_old
+                    || other_user
+                    || req.prompt.contains(&Prompt::Login)
+                    || req.prompt.contains(&Prompt::SelectAccount))
         }
     };
     if needs_login {
         return if none {
-            Next::Fail(OAuthError::new(ErrorCode::LoginRequired, "the person must sign in"))
+            Next::Fail(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "the person must sign in",
+            ))
         } else {
             Next::Login
         };
@@ -49,10 +58,14 @@ pub fn decide(req: &AuthRequest, s: &Situation<'_>) -> Next {
         let granted: Vec<&str> = g.split(' ').collect();
         req.scope.iter().all(|r| granted.contains(&r.as_str()))
     });
-    let needs_consent = !s.fresh_consent && (req.prompt.contains(&Prompt::Consent) || (!s.first_party && !covered));
+    let needs_consent =
+        !s.fresh_consent && (req.prompt.contains(&Prompt::Consent) || (!s.first_party && !covered));
     if needs_consent {
         return if none {
-            Next::Fail(OAuthError::new(ErrorCode::ConsentRequired, "the person must approve this application"))
+            Next::Fail(OAuthError::new(
+                ErrorCode::ConsentRequired,
+                "the person must approve this application",
+            ))
         } else {
             Next::Consent
         };
@@ -86,11 +99,24 @@ mod tests {
     }
 
     fn session(auth_time: i64) -> Session {
-        Session { sid: "s".into(), user_id: "u".into(), auth_time, acr: "a".into(), amr: vec!["pwd".into()] }
+        Session {
+            sid: "s".into(),
+            user_id: "u".into(),
+            auth_time,
+            acr: "a".into(),
+            amr: vec!["pwd".into()],
+        }
     }
 
     fn sit<'a>(session: Option<&'a Session>, granted: Option<&'static str>) -> Situation<'a> {
-        Situation { session, fresh_login: false, fresh_consent: false, granted_scope: granted, first_party: false, now: 1000 }
+        Situation {
+            session,
+            fresh_login: false,
+            fresh_consent: false,
+            granted_scope: granted,
+            first_party: false,
+            now: 1000,
+        }
     }
 
     #[test]
@@ -102,18 +128,39 @@ mod tests {
     #[test]
     fn prompt_none_without_consent_is_consent_required() {
         let s = session(990);
-        let r = decide(&req(vec![Prompt::None], None), &sit(Some(&s), Some("openid")));
+        let r = decide(
+            &req(vec![Prompt::None], None),
+            &sit(Some(&s), Some("openid")),
+        );
         assert!(matches!(r, Next::Fail(e) if e.code == ErrorCode::ConsentRequired));
     }
 
     #[test]
     fn max_age_forces_login_and_consent_is_remembered() {
         let s = session(100);
-        assert_eq!(decide(&req(vec![], Some(60)), &sit(Some(&s), Some("openid email"))), Next::Login);
-        assert_eq!(decide(&req(vec![], Some(6000)), &sit(Some(&s), Some("openid email"))), Next::Issue);
-        assert_eq!(decide(&req(vec![Prompt::Consent], None), &sit(Some(&s), Some("openid email"))), Next::Consent);
+        assert_eq!(
+            decide(&req(vec![], Some(60)), &sit(Some(&s), Some("openid email"))),
+            Next::Login
+        );
+        assert_eq!(
+            decide(
+                &req(vec![], Some(6000)),
+                &sit(Some(&s), Some("openid email"))
+            ),
+            Next::Issue
+        );
+        assert_eq!(
+            decide(
+                &req(vec![Prompt::Consent], None),
+                &sit(Some(&s), Some("openid email"))
+            ),
+            Next::Consent
+        );
         let mut fresh = sit(Some(&s), None);
         fresh.fresh_login = true;
-        assert_eq!(decide(&req(vec![Prompt::Login], None), &fresh), Next::Consent);
+        assert_eq!(
+            decide(&req(vec![Prompt::Login], None), &fresh),
+            Next::Consent
+        );
     }
 }

@@ -16,9 +16,18 @@ fn inactive() -> Value {
     json!({ "active": false })
 }
 
-pub fn introspect(conn: &mut DbConnection, ring: &KeyRing, issuer: &str, caller: &Client, token: &str, now: i64) -> Result<Value, OAuthError> {
+pub fn introspect(
+    conn: &mut DbConnection,
+    ring: &KeyRing,
+    issuer: &str,
+    caller: &Client,
+    token: &str,
+    now: i64,
+) -> Result<Value, OAuthError> {
     if token.contains('.') {
-        let Some(at) = access_token::verify(ring, issuer, token, now) else { return Ok(inactive()) };
+        let Some(at) = access_token::verify(ring, issuer, token, now) else {
+            return Ok(inactive());
+        };
         // A public client can only learn about its own tokens.
         if (caller.is_public() && at.client_id != caller.id) || !access_token::is_live(conn, &at)? {
             return Ok(inactive());
@@ -28,8 +37,15 @@ pub fn introspect(conn: &mut DbConnection, ring: &KeyRing, issuer: &str, caller:
         out.insert("token_type".into(), json!("Bearer"));
         return Ok(Value::Object(out));
     }
-    let Some(row) = tokens::find_by_hash(conn, &crypto::token_hash(token))? else { return Ok(inactive()) };
-    if row.kind != KIND_REFRESH || row.client_id != caller.id || row.revoked_at.is_some() || row.rotated_at.is_some() || row.expires_at <= now {
+    let Some(row) = tokens::find_by_hash(conn, &crypto::token_hash(token))? else {
+        return Ok(inactive());
+    };
+    if row.kind != KIND_REFRESH
+        || row.client_id != caller.id
+        || row.revoked_at.is_some()
+        || row.rotated_at.is_some()
+        || row.expires_at <= now
+    {
         return Ok(inactive());
     }
     Ok(json!({

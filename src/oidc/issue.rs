@@ -67,14 +67,27 @@ pub struct UserGrant<'a> {
     pub claims: Option<&'a Value>,
 }
 
-fn sign_json(ring: &KeyRing, alg: Alg, typ: Option<&str>, claims: &Map<String, Value>) -> Result<String, OAuthError> {
+fn sign_json(
+    ring: &KeyRing,
+    alg: Alg,
+    typ: Option<&str>,
+    claims: &Map<String, Value>,
+) -> Result<String, OAuthError> {
     let payload = serde_json::to_vec(claims).map_err(|e| OAuthError::server_error(&e))?;
     Ok(ring.sign(alg, typ, &payload)?)
 }
 
 impl Minter {
     /// A signed RFC 9068 access token; returns (token, jti).
-    pub fn access_token(&self, ring: &KeyRing, client_id: &str, sub: &str, scope: &str, extra: Map<String, Value>, now: i64) -> Result<(String, String), OAuthError> {
+    pub fn access_token(
+        &self,
+        ring: &KeyRing,
+        client_id: &str,
+        sub: &str,
+        scope: &str,
+        extra: Map<String, Value>,
+        now: i64,
+    ) -> Result<(String, String), OAuthError> {
         let jti = crypto::random_token(16);
         let mut c = Map::new();
         c.insert("iss".into(), json!(self.issuer));
@@ -90,14 +103,22 @@ impl Minter {
     }
 
     /// Access token, optional refresh token and ID token for a person's grant.
-    pub fn for_user(&self, conn: &mut DbConnection, ring: &KeyRing, g: &UserGrant<'_>, with_nonce: bool, now: i64) -> Result<TokenResponse, OAuthError> {
+    pub fn for_user(
+        &self,
+        conn: &mut DbConnection,
+        ring: &KeyRing,
+        g: &UserGrant<'_>,
+        with_nonce: bool,
+        now: i64,
+    ) -> Result<TokenResponse, OAuthError> {
         let scope = g.scope.join(" ");
         let mut extra = Map::new();
         extra.insert("auth_time".into(), json!(g.auth_time));
         extra.insert("acr".into(), json!(g.acr));
         extra.insert("amr".into(), json!(g.amr));
         extra.insert("sid".into(), json!(g.sid));
-        let (access_token, jti) = self.access_token(ring, &g.client.id, &g.user.id, &scope, extra, now)?;
+        let (access_token, jti) =
+            self.access_token(ring, &g.client.id, &g.user.id, &scope, extra, now)?;
         let common = |id: String, kind: &str, hash: Option<String>, exp: i64| TokenRow {
             id,
             token_hash: hash,
@@ -117,9 +138,19 @@ impl Minter {
             grace_response: None,
         };
         repo::insert(conn, &common(jti, KIND_ACCESS, None, now + self.access_ttl))?;
-        let refresh_token = if g.scope.iter().any(|s| s == "offline_access") && g.client.allows(GrantType::RefreshToken) {
+        let refresh_token = if g.scope.iter().any(|s| s == "offline_access")
+            && g.client.allows(GrantType::RefreshToken)
+        {
             let rt = crypto::random_token(32);
-            repo::insert(conn, &common(crypto::random_token(16), KIND_REFRESH, Some(crypto::token_hash(&rt)), now + self.refresh_ttl))?;
+            repo::insert(
+                conn,
+                &common(
+                    crypto::random_token(16),
+                    KIND_REFRESH,
+                    Some(crypto::token_hash(&rt)),
+                    now + self.refresh_ttl,
+                ),
+            )?;
             Some(rt)
         } else {
             None
@@ -129,10 +160,24 @@ impl Minter {
         } else {
             None
         };
-        Ok(TokenResponse { access_token, token_type: "Bearer".into(), expires_in: self.access_ttl, refresh_token, id_token, scope })
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: self.access_ttl,
+            refresh_token,
+            id_token,
+            scope,
+        })
     }
 
-    fn id_token(&self, ring: &KeyRing, g: &UserGrant<'_>, access_token: &str, with_nonce: bool, now: i64) -> Result<String, OAuthError> {
+    fn id_token(
+        &self,
+        ring: &KeyRing,
+        g: &UserGrant<'_>,
+        access_token: &str,
+        with_nonce: bool,
+        now: i64,
+    ) -> Result<String, OAuthError> {
         let alg = g.client.id_token_alg;
         // Scope claims go to userinfo; the ID token carries those asked for
         // explicitly with claims.id_token (OIDC Core §5.4, §5.5).

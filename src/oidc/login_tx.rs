@@ -10,7 +10,12 @@ use super::authorize::AuthRequest;
 use super::error::OAuthError;
 
 /// Park `req`; returns the transaction id for the browser (stored hashed).
-pub fn begin(conn: &mut DbConnection, req: &AuthRequest, ttl: i64, now: i64) -> Result<String, OAuthError> {
+pub fn begin(
+    conn: &mut DbConnection,
+    req: &AuthRequest,
+    ttl: i64,
+    now: i64,
+) -> Result<String, OAuthError> {
     let id = crypto::random_token(24);
     let json = serde_json::to_string(req).map_err(|e| OAuthError::server_error(&e))?;
     repo::purge_expired(conn, now)?;
@@ -19,7 +24,11 @@ pub fn begin(conn: &mut DbConnection, req: &AuthRequest, ttl: i64, now: i64) -> 
 }
 
 /// The parked request, if the transaction is still open.
-pub fn load(conn: &mut DbConnection, id: &str, now: i64) -> Result<Option<AuthRequest>, OAuthError> {
+pub fn load(
+    conn: &mut DbConnection,
+    id: &str,
+    now: i64,
+) -> Result<Option<AuthRequest>, OAuthError> {
     match repo::find_live(conn, &crypto::token_hash(id), now)? {
         Some(json) => Ok(serde_json::from_str(&json).ok()),
         None => Ok(None),
@@ -28,7 +37,14 @@ pub fn load(conn: &mut DbConnection, id: &str, now: i64) -> Result<Option<AuthRe
 
 /// Close the transaction (single use) and mint the authorization code.
 /// Returns `None` when the transaction was already used.
-pub fn finish(conn: &mut DbConnection, tx_id: Option<&str>, req: &AuthRequest, session: &Session, code_ttl: i64, now: i64) -> Result<Option<String>, OAuthError> {
+pub fn finish(
+    conn: &mut DbConnection,
+    tx_id: Option<&str>,
+    req: &AuthRequest,
+    session: &Session,
+    code_ttl: i64,
+    now: i64,
+) -> Result<Option<String>, OAuthError> {
     if let Some(id) = tx_id {
         if !repo::take(conn, &crypto::token_hash(id))? {
             return Ok(None);

@@ -12,11 +12,14 @@ pub struct Params(Vec<(String, String)>);
 impl Params {
     /// Parse `application/x-www-form-urlencoded` bytes. Invalid UTF-8 is refused.
     pub fn parse(body: &[u8]) -> Result<Params, OAuthError> {
-        let text = std::str::from_utf8(body).map_err(|_| OAuthError::invalid_request("parameters are not valid UTF-8"))?;
+        let text = std::str::from_utf8(body)
+            .map_err(|_| OAuthError::invalid_request("parameters are not valid UTF-8"))?;
         let mut pairs = Vec::new();
         for (k, v) in url::form_urlencoded::parse(text.as_bytes()) {
             if v.contains('\u{FFFD}') && !text.contains("%EF%BF%BD") {
-                return Err(OAuthError::invalid_request(format!("parameter '{k}' is not valid UTF-8")));
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter '{k}' is not valid UTF-8"
+                )));
             }
             pairs.push((k.into_owned(), v.into_owned()));
         }
@@ -33,10 +36,14 @@ impl Params {
         for (k, v) in &self.0 {
             if k == name {
                 if found.is_some() {
-                    return Err(OAuthError::invalid_request(format!("parameter '{name}' is repeated")));
+                    return Err(OAuthError::invalid_request(format!(
+                        "parameter '{name}' is repeated"
+                    )));
                 }
                 if v.len() > MAX_VALUE_LEN {
-                    return Err(OAuthError::invalid_request(format!("parameter '{name}' is too long")));
+                    return Err(OAuthError::invalid_request(format!(
+                        "parameter '{name}' is too long"
+                    )));
                 }
                 found = Some(v.as_str());
             }
@@ -45,12 +52,16 @@ impl Params {
     }
 
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
-        self.get(name)?.ok_or_else(|| OAuthError::invalid_request(format!("parameter '{name}' is missing")))
+        self.get(name)?
+            .ok_or_else(|| OAuthError::invalid_request(format!("parameter '{name}' is missing")))
     }
 
     /// First value, ignoring duplicates (used only to echo `state` on errors).
     pub fn first(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, v)| k == name && !v.is_empty() && v.len() <= MAX_VALUE_LEN).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty() && v.len() <= MAX_VALUE_LEN)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -69,6 +80,11 @@ mod tests {
         assert_eq!(p.get("b").ok().flatten(), Some("2"));
         assert!(Params::parse(b"a=%FF").is_err());
         assert!(Params::parse(&[b'a', b'=', 0xff]).is_err());
-        assert_eq!(Params::parse(b"a=").ok().and_then(|p| p.get("a").ok().flatten().map(str::to_owned)), None);
+        assert_eq!(
+            Params::parse(b"a=")
+                .ok()
+                .and_then(|p| p.get("a").ok().flatten().map(str::to_owned)),
+            None
+        );
     }
 }

@@ -10,10 +10,21 @@ use super::access_token;
 use super::client::Client;
 use super::error::{ErrorCode, OAuthError};
 
-pub fn revoke(conn: &mut DbConnection, ring: &KeyRing, issuer: &str, caller: &Client, token: &str, hint: Option<&str>, now: i64) -> Result<(), OAuthError> {
+pub fn revoke(
+    conn: &mut DbConnection,
+    ring: &KeyRing,
+    issuer: &str,
+    caller: &Client,
+    token: &str,
+    hint: Option<&str>,
+    now: i64,
+) -> Result<(), OAuthError> {
     if let Some(h) = hint {
         if h != "access_token" && h != "refresh_token" {
-            return Err(OAuthError::new(ErrorCode::UnsupportedTokenType, format!("token_type_hint '{h}' is not supported")));
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedTokenType,
+                format!("token_type_hint '{h}' is not supported"),
+            ));
         }
     }
     if token.contains('.') {

@@ -24,7 +24,10 @@ pub struct TokenContext<'a> {
 
 /// Run `f` in a transaction. Protocol errors commit (a revoked token family
 /// must stay revoked); server errors roll back so nothing is half-written.
-pub fn in_transaction<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, OAuthError>) -> Result<T, OAuthError> {
+pub fn in_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, OAuthError>,
+) -> Result<T, OAuthError> {
     let mut out: Option<Result<T, OAuthError>> = None;
     let tx = conn.transaction::<(), diesel::result::Error, _>(|c| {
         let res = f(c);
@@ -44,13 +47,23 @@ pub fn in_transaction<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnecti
     }
 }
 
-pub fn exchange(conn: &mut DbConnection, ctx: &TokenContext<'_>, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+pub fn exchange(
+    conn: &mut DbConnection,
+    ctx: &TokenContext<'_>,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
     let gt = params.require("grant_type")?;
-    let grant_type: GrantType = gt
-        .parse()
-        .map_err(|_| OAuthError::new(ErrorCode::UnsupportedGrantType, format!("grant_type '{gt}' is not supported")))?;
+    let grant_type: GrantType = gt.parse().map_err(|_| {
+        OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("grant_type '{gt}' is not supported"),
+        )
+    })?;
     if !client.allows(grant_type) {
-        return Err(OAuthError::unauthorized_client(format!("this client may not use {gt}")));
+        return Err(OAuthError::unauthorized_client(format!(
+            "this client may not use {gt}"
+        )));
     }
     in_transaction(conn, |c| match grant_type {
         GrantType::AuthorizationCode => grant::authorization_code::exchange(c, ctx, client, params),

@@ -40,7 +40,14 @@ word_enum!(TokenAuthMethod {
 });
 
 /// Scopes Visage understands for people (OIDC Core §5.4 and §11).
-pub const USER_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "address", "offline_access"];
+pub const USER_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "address",
+    "offline_access",
+];
 
 /// Authentication context classes, lowest first (documented in README).
 pub const ACR_PASSWORD: &str = "urn:visage:acr:password";
@@ -59,7 +66,9 @@ pub fn split_scope(scope: &str) -> Vec<String> {
 
 /// RFC 6749 §3.3 scope-token syntax.
 pub fn valid_scope_token(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c))
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c))
 }
 
 #[cfg(test)]

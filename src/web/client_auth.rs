@@ -36,9 +36,18 @@ impl ResponseError for ClientAuthRejection {
 
 /// Parse a form body, refusing other content types.
 pub async fn form_params(req: &HttpRequest, payload: &mut Payload) -> Result<Params, OAuthError> {
-    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
-        return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded")
+    {
+        return Err(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
     }
     let body = web::Bytes::from_request(req, payload)
         .await
@@ -58,8 +67,14 @@ impl FromRequest for ClientRequest {
                 .app_data::<web::Data<AppState>>()
                 .cloned()
                 .ok_or_else(|| ClientAuthRejection(OAuthError::server_error(&"state missing")))?;
-            let params = form_params(&req, &mut payload).await.map_err(ClientAuthRejection)?;
-            let authz = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let params = form_params(&req, &mut payload)
+                .await
+                .map_err(ClientAuthRejection)?;
+            let authz = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let creds = extract(authz.as_deref(), &params).map_err(ClientAuthRejection)?;
             let now = state.clock.now();
             let issuer = state.config.issuer.clone();
@@ -68,7 +83,16 @@ impl FromRequest for ClientRequest {
             let client = state
                 .db
                 .run(move |c| {
-                    authenticate(c, &st.master_key, &creds, &Audience { issuer: &issuer, endpoint: &endpoint }, now)
+                    authenticate(
+                        c,
+                        &st.master_key,
+                        &creds,
+                        &Audience {
+                            issuer: &issuer,
+                            endpoint: &endpoint,
+                        },
+                        now,
+                    )
                 })
                 .await
                 .map_err(ClientAuthRejection)?;

@@ -24,7 +24,9 @@ pub fn clear_session(secure: bool) -> Cookie<'static> {
 }
 
 pub fn session_value(req: &HttpRequest) -> Option<String> {
-    req.cookie(crate::auth::session::COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty() && v.len() <= 128)
+    req.cookie(crate::auth::session::COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
 /// The CSRF token for this browser, and a cookie to set when it is new.
@@ -33,7 +35,12 @@ pub fn csrf_token(req: &HttpRequest, secure: bool) -> (String, Option<Cookie<'st
         return (c.value().to_owned(), None);
     }
     let token = crypto::random_token(32);
-    let cookie = Cookie::build(CSRF, token.clone()).path("/").http_only(true).secure(secure).same_site(SameSite::Strict).finish();
+    let cookie = Cookie::build(CSRF, token.clone())
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .finish();
     (token, Some(cookie))
 }
 

@@ -19,15 +19,21 @@ fn status_for(code: ErrorCode) -> StatusCode {
 }
 
 fn quote(s: &str) -> String {
-    s.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect()
+    s.chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect()
 }
 
 /// RFC 6749 §5.2 JSON error; `invalid_client` → 401 with `WWW-Authenticate`.
 pub fn oauth_json(err: &OAuthError) -> HttpResponse {
     let mut resp = HttpResponse::build(status_for(err.code));
-    resp.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
+    resp.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
     if err.code == ErrorCode::InvalidClient {
-        resp.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"visage\", charset=\"UTF-8\""));
+        resp.insert_header((
+            header::WWW_AUTHENTICATE,
+            "Basic realm=\"visage\", charset=\"UTF-8\"",
+        ));
     }
     resp.json(err.to_json())
 }
@@ -38,13 +44,24 @@ pub fn bearer(err: &OAuthError) -> HttpResponse {
     let challenge = if err.code == ErrorCode::InvalidRequest && err.description.is_empty() {
         "Bearer realm=\"visage\"".to_owned()
     } else {
-        format!("Bearer realm=\"visage\", error=\"{}\", error_description=\"{}\"", err.code.as_str(), quote(&err.description))
+        format!(
+            "Bearer realm=\"visage\", error=\"{}\", error_description=\"{}\"",
+            err.code.as_str(),
+            quote(&err.description)
+        )
     };
-    let mut resp = HttpResponse::build(if status == StatusCode::BAD_REQUEST && err.code != ErrorCode::InvalidRequest { StatusCode::UNAUTHORIZED } else { status });
+    let mut resp = HttpResponse::build(
+        if status == StatusCode::BAD_REQUEST && err.code != ErrorCode::InvalidRequest {
+            StatusCode::UNAUTHORIZED
+        } else {
+            status
+        },
+    );
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         resp.insert_header((header::WWW_AUTHENTICATE, v));
     }
-    resp.insert_header((header::CACHE_CONTROL, "no-store")).json(err.to_json())
+    resp.insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(err.to_json())
 }
 
 /// 401 for a request with no token at all (RFC 6750 §3.1: no error code).
@@ -63,5 +80,11 @@ pub fn page(status: StatusCode, message: &str) -> HttpResponse {
 /// An unexpected failure on a page.
 pub fn page_internal(err: &dyn std::fmt::Display) -> HttpResponse {
     let e = OAuthError::server_error(err);
-    page(StatusCode::INTERNAL_SERVER_ERROR, &format!("Something went wrong on our side ({}). Please try again.", e.description))
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &format!(
+            "Something went wrong on our side ({}). Please try again.",
+            e.description
+        ),
+    )
 }

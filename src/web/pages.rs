@@ -62,10 +62,16 @@ pub fn describe_scope(s: &str) -> Option<(&'static str, &'static str)> {
     Some(match s {
         "openid" => ("Your identity", "Confirm who you are to the application"),
         "profile" => ("Your profile", "Name and locale"),
-        "email" => ("Your email address", "The address and whether it is verified"),
+        "email" => (
+            "Your email address",
+            "The address and whether it is verified",
+        ),
         "phone" => ("Your phone number", "The number and whether it is verified"),
         "address" => ("Your postal address", "As stored in your account"),
-        "offline_access" => ("Stay connected", "Access while you are away, until you revoke it"),
+        "offline_access" => (
+            "Stay connected",
+            "Access while you are away, until you revoke it",
+        ),
         _ => return None,
     })
 }

@@ -16,7 +16,10 @@ impl Limits {
         let nz = |n: u32| NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
         Limits {
             login: RateLimiter::keyed(Quota::per_minute(nz(login_per_minute))),
-            token: RateLimiter::keyed(Quota::per_second(nz(token_per_second)).allow_burst(nz(token_per_second.saturating_mul(2)))),
+            token: RateLimiter::keyed(
+                Quota::per_second(nz(token_per_second))
+                    .allow_burst(nz(token_per_second.saturating_mul(2))),
+            ),
         }
     }
 }

@@ -42,8 +42,11 @@ fn database_url(dir: &std::path::Path) -> String {
     match std::env::var("VISAGE_TEST_PG_URL") {
         Ok(admin) if !admin.is_empty() => {
             let name = format!("visage_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = diesel::pg::PgConnection::establish(&admin).expect("connect to VISAGE_TEST_PG_URL");
-            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create test database");
+            let mut conn =
+                diesel::pg::PgConnection::establish(&admin).expect("connect to VISAGE_TEST_PG_URL");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .expect("create test database");
             let mut url = Url::parse(&admin).expect("VISAGE_TEST_PG_URL is a URL");
             url.set_path(&format!("/{name}"));
             url.to_string()
@@ -73,7 +76,8 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     tweak(&mut config);
     config.validate().expect("valid test config");
     let clock = OffsetClock::default();
-    let app = Application::build_on(config.clone(), listener, Arc::new(clock.clone())).expect("build app");
+    let app = Application::build_on(config.clone(), listener, Arc::new(clock.clone()))
+        .expect("build app");
     tokio::spawn(app.run_until_stopped());
     let db = Db::open(&config.database_url(), 2).expect("open db");
     let master_key = load_or_create_master_key("", &config.master_key_path()).expect("master key");
@@ -82,7 +86,15 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         .cookie_store(true)
         .build()
         .expect("client");
-    TestApp { issuer: config.issuer.clone(), http, db, master_key, clock, config, _dir: dir }
+    TestApp {
+        issuer: config.issuer.clone(),
+        http,
+        db,
+        master_key,
+        clock,
+        config,
+        _dir: dir,
+    }
 }
 
 pub fn new_client(id: &str, method: TokenAuthMethod) -> NewClient {
@@ -107,7 +119,9 @@ pub fn new_client(id: &str, method: TokenAuthMethod) -> NewClient {
 /// PKCE pair (verifier, S256 challenge).
 pub fn pkce() -> (String, String) {
     let verifier = visage::crypto::random_token(32);
-    let challenge = oauth2::PkceCodeChallenge::from_code_verifier_sha256(&oauth2::PkceCodeVerifier::new(verifier.clone()));
+    let challenge = oauth2::PkceCodeChallenge::from_code_verifier_sha256(
+        &oauth2::PkceCodeVerifier::new(verifier.clone()),
+    );
     (verifier, challenge.as_str().to_owned())
 }
 
@@ -122,11 +136,19 @@ pub fn jwt_header(token: &str) -> Value {
 }
 
 pub fn location(h: &HeaderMap) -> String {
-    h.get(LOCATION).expect("Location header").to_str().expect("ascii").to_owned()
+    h.get(LOCATION)
+        .expect("Location header")
+        .to_str()
+        .expect("ascii")
+        .to_owned()
 }
 
 pub fn query_of(url: &str) -> HashMap<String, String> {
-    Url::parse(url).expect("URL").query_pairs().into_owned().collect()
+    Url::parse(url)
+        .expect("URL")
+        .query_pairs()
+        .into_owned()
+        .collect()
 }
 
 /// Hidden inputs and action of the first POST form on a page.
@@ -134,11 +156,19 @@ pub fn form_of(html: &str) -> (String, Vec<(String, String)>) {
     let doc = scraper::Html::parse_document(html);
     let form_sel = scraper::Selector::parse("form[method=post]").expect("selector");
     let input_sel = scraper::Selector::parse("input[type=hidden]").expect("selector");
-    let form = doc.select(&form_sel).next().expect("a POST form on the page");
+    let form = doc
+        .select(&form_sel)
+        .next()
+        .expect("a POST form on the page");
     let action = form.value().attr("action").unwrap_or("").to_owned();
     let fields = form
         .select(&input_sel)
-        .map(|i| (i.value().attr("name").unwrap_or("").to_owned(), i.value().attr("value").unwrap_or("").to_owned()))
+        .map(|i| {
+            (
+                i.value().attr("name").unwrap_or("").to_owned(),
+                i.value().attr("value").unwrap_or("").to_owned(),
+            )
+        })
         .collect();
     (action, fields)
 }
@@ -152,12 +182,16 @@ pub struct Tokens {
 impl TestApp {
     pub fn register(&self, new: NewClient) -> Registered {
         let now = chrono::Utc::now().timestamp();
-        self.db.run_sync(|c| register(c, &self.master_key, new, now)).expect("register client")
+        self.db
+            .run_sync(|c| register(c, &self.master_key, new, now))
+            .expect("register client")
     }
 
     /// A confidential client `rp` (client_secret_basic); returns its secret.
     pub fn confidential(&self) -> String {
-        self.register(new_client("rp", TokenAuthMethod::ClientSecretBasic)).client_secret.expect("secret")
+        self.register(new_client("rp", TokenAuthMethod::ClientSecretBasic))
+            .client_secret
+            .expect("secret")
     }
 
     pub fn public(&self) {
@@ -171,7 +205,15 @@ impl TestApp {
     pub fn user_with(&self, email: &str, password: &str) -> String {
         let now = chrono::Utc::now().timestamp();
         self.db
-            .run_sync(|c| visage::auth::users::create_with_password(c, email, password, Some("Alice Example"), now))
+            .run_sync(|c| {
+                visage::auth::users::create_with_password(
+                    c,
+                    email,
+                    password,
+                    Some("Alice Example"),
+                    now,
+                )
+            })
             .expect("create user")
             .id
     }
@@ -181,7 +223,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path_or_url: &str) -> reqwest::Response {
-        let url = if path_or_url.starts_with("http") { path_or_url.to_owned() } else { self.url(path_or_url) };
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_owned()
+        } else {
+            self.url(path_or_url)
+        };
         self.http.get(url).send().await.expect("GET")
     }
 
@@ -196,17 +242,32 @@ impl TestApp {
         let html = self.get(page_path).await.text().await.expect("page");
         let (action, mut fields) = form_of(&html);
         fields.extend(fill.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        self.http.post(self.url(&action)).form(&fields).send().await.expect("submit")
+        self.http
+            .post(self.url(&action))
+            .form(&fields)
+            .send()
+            .await
+            .expect("submit")
     }
 
     /// Sign in on the login page at `login_location`; returns the response.
-    pub async fn login(&self, login_location: &str, email: &str, password: &str) -> reqwest::Response {
-        self.submit(login_location, &[("email", email), ("password", password)]).await
+    pub async fn login(
+        &self,
+        login_location: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.submit(login_location, &[("email", email), ("password", password)])
+            .await
     }
 
     /// Authorize `client_id` with the standard parameters plus `extra`,
     /// signing in and consenting; returns (code, verifier, nonce).
-    pub async fn code_for(&self, client_id: &str, extra: &[(&str, &str)]) -> (String, String, String) {
+    pub async fn code_for(
+        &self,
+        client_id: &str,
+        extra: &[(&str, &str)],
+    ) -> (String, String, String) {
         let (verifier, challenge) = pkce();
         let nonce = visage::crypto::random_token(8);
         let mut params = vec![
@@ -222,13 +283,20 @@ impl TestApp {
         params.extend_from_slice(extra);
         let mut resp = self.authorize(&params).await;
         for _ in 0..4 {
-            assert_eq!(resp.status(), StatusCode::FOUND, "authorize flow expected a redirect");
+            assert_eq!(
+                resp.status(),
+                StatusCode::FOUND,
+                "authorize flow expected a redirect"
+            );
             let loc = location(resp.headers());
             if loc.starts_with(REDIRECT) {
                 let q = query_of(&loc);
                 assert_eq!(q.get("state").map(String::as_str), Some("st-123"));
                 assert_eq!(q.get("iss"), Some(&self.issuer));
-                let code = q.get("code").unwrap_or_else(|| panic!("no code in {loc}")).clone();
+                let code = q
+                    .get("code")
+                    .unwrap_or_else(|| panic!("no code in {loc}"))
+                    .clone();
                 return (code, verifier, nonce);
             } else if loc.starts_with("/login") {
                 resp = self.login(&loc, EMAIL, PASSWORD).await;
@@ -250,14 +318,26 @@ impl TestApp {
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = resp.json().await.unwrap_or(Value::Null);
-        Tokens { status, headers, body }
+        Tokens {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Full code flow for the confidential client `rp`; returns the token response body.
     pub async fn tokens_for_rp(&self, secret: &str) -> Value {
         let (code, verifier, _) = self.code_for("rp", &[]).await;
         let t = self
-            .token(Some(("rp", secret)), &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &verifier)])
+            .token(
+                Some(("rp", secret)),
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", &verifier),
+                ],
+            )
             .await;
         assert_eq!(t.status, StatusCode::OK, "{}", t.body);
         t.body

@@ -9,7 +9,14 @@ async fn expired_or_reused_login_transactions_show_a_clear_page() {
     app.user();
     let (_, ch) = pkce();
     let r = app
-        .authorize(&[("client_id", "rp"), ("redirect_uri", REDIRECT), ("response_type", "code"), ("scope", "openid"), ("code_challenge", &ch), ("code_challenge_method", "S256")])
+        .authorize(&[
+            ("client_id", "rp"),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("code_challenge", &ch),
+            ("code_challenge_method", "S256"),
+        ])
         .await;
     let login = location(r.headers());
     app.clock.advance(31 * 60);

@@ -7,7 +7,12 @@ use crate::helpers::*;
 async fn client_credentials_issues_a_revocable_jwt_access_token() {
     let app = spawn_app().await;
     let secret = app.confidential();
-    let t = app.token(Some(("rp", &secret)), &[("grant_type", "client_credentials"), ("scope", "api:read")]).await;
+    let t = app
+        .token(
+            Some(("rp", &secret)),
+            &[("grant_type", "client_credentials"), ("scope", "api:read")],
+        )
+        .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.body);
     assert_eq!(t.headers["cache-control"], "no-store");
     assert_eq!(t.body["token_type"], "Bearer");
@@ -17,11 +22,23 @@ async fn client_credentials_issues_a_revocable_jwt_access_token() {
     let intro = app.introspect("rp", &secret, at).await;
     assert_eq!(intro["active"], true);
     assert_eq!(intro["client_id"], "rp");
-    let r = app.http.post(app.url("/revoke")).basic_auth("rp", Some(&secret)).form(&[("token", at)]).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/revoke"))
+        .basic_auth("rp", Some(&secret))
+        .form(&[("token", at)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(app.introspect("rp", &secret, at).await["active"], false);
     // People's scopes cannot be obtained by a client for itself.
-    let t = app.token(Some(("rp", &secret)), &[("grant_type", "client_credentials"), ("scope", "openid")]).await;
+    let t = app
+        .token(
+            Some(("rp", &secret)),
+            &[("grant_type", "client_credentials"), ("scope", "openid")],
+        )
+        .await;
     assert_eq!(t.body["error"], "invalid_scope");
 }
 
@@ -35,43 +52,108 @@ async fn client_authentication_failures_are_401_with_www_authenticate() {
         let t = app.token(Some((id, s)), &cc).await;
         assert_eq!(t.status, StatusCode::UNAUTHORIZED, "{id}");
         assert_eq!(t.body["error"], "invalid_client");
-        assert!(t.headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+        assert!(t.headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic"));
     }
     // No authentication at all.
     let t = app.token(None, &cc).await;
     assert_eq!(t.body["error"], "invalid_client");
     // client_secret_post works; two methods at once do not.
-    let t = app.token(None, &[("grant_type", "client_credentials"), ("client_id", "rp"), ("client_secret", &secret)]).await;
+    let t = app
+        .token(
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "rp"),
+                ("client_secret", &secret),
+            ],
+        )
+        .await;
     assert_eq!(t.status, StatusCode::OK);
-    let t = app.token(Some(("rp", &secret)), &[("grant_type", "client_credentials"), ("client_secret", &secret)]).await;
+    let t = app
+        .token(
+            Some(("rp", &secret)),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_secret", &secret),
+            ],
+        )
+        .await;
     assert_eq!(t.body["error"], "invalid_request");
     // A disabled client is refused.
     let now = chrono::Utc::now().timestamp();
-    app.db.run_sync(|c| visage::oidc::client_admin::set_disabled(c, "rp", true, now)).unwrap();
-    assert_eq!(app.token(Some(("rp", &secret)), &cc).await.body["error"], "invalid_client");
+    app.db
+        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, "rp", true, now))
+        .unwrap();
+    assert_eq!(
+        app.token(Some(("rp", &secret)), &cc).await.body["error"],
+        "invalid_client"
+    );
     // A rotated secret replaces the old one at once.
-    app.db.run_sync(|c| visage::oidc::client_admin::set_disabled(c, "rp", false, now)).unwrap();
-    let new_secret = app.db.run_sync(|c| visage::oidc::client_admin::rotate_secret(c, &app.master_key, "rp", now)).unwrap();
-    assert_eq!(app.token(Some(("rp", &secret)), &cc).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.token(Some(("rp", &new_secret)), &cc).await.status, StatusCode::OK);
+    app.db
+        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, "rp", false, now))
+        .unwrap();
+    let new_secret = app
+        .db
+        .run_sync(|c| visage::oidc::client_admin::rotate_secret(c, &app.master_key, "rp", now))
+        .unwrap();
+    assert_eq!(
+        app.token(Some(("rp", &secret)), &cc).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.token(Some(("rp", &new_secret)), &cc).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn malformed_token_requests_get_clear_oauth_errors() {
     let app = spawn_app().await;
     let secret = app.confidential();
-    let t = app.token(Some(("rp", &secret)), &[("grant_type", "password")]).await;
+    let t = app
+        .token(Some(("rp", &secret)), &[("grant_type", "password")])
+        .await;
     assert_eq!(t.body["error"], "unsupported_grant_type");
     let t = app.token(Some(("rp", &secret)), &[]).await;
     assert_eq!(t.body["error"], "invalid_request");
-    let t = app.token(Some(("rp", &secret)), &[("grant_type", "client_credentials"), ("grant_type", "client_credentials")]).await;
+    let t = app
+        .token(
+            Some(("rp", &secret)),
+            &[
+                ("grant_type", "client_credentials"),
+                ("grant_type", "client_credentials"),
+            ],
+        )
+        .await;
     assert_eq!(t.body["error"], "invalid_request");
-    let t = app.token(Some(("rp", &secret)), &[("grant_type", "authorization_code"), ("code", "nope"), ("redirect_uri", REDIRECT)]).await;
+    let t = app
+        .token(
+            Some(("rp", &secret)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "nope"),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .await;
     assert_eq!(t.body["error"], "invalid_grant");
     // Wrong content type, invalid UTF-8, a huge body and a garbage Basic header.
-    let r = app.http.post(app.url("/token")).basic_auth("rp", Some(&secret)).json(&serde_json::json!({"grant_type": "client_credentials"})).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("rp", Some(&secret))
+        .json(&serde_json::json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "invalid_request");
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
     let r = app
         .http
         .post(app.url("/token"))
@@ -81,11 +163,32 @@ async fn malformed_token_requests_get_clear_oauth_errors() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "invalid_request");
-    let big = format!("grant_type=client_credentials&scope={}", "a".repeat(200_000));
-    let r = app.http.post(app.url("/token")).basic_auth("rp", Some(&secret)).header("content-type", "application/x-www-form-urlencoded").body(big).send().await.unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
+    let big = format!(
+        "grant_type=client_credentials&scope={}",
+        "a".repeat(200_000)
+    );
+    let r = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth("rp", Some(&secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_client_error(), "{}", r.status());
-    let r = app.http.post(app.url("/token")).header("authorization", "Basic !!!").form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/token"))
+        .header("authorization", "Basic !!!")
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -107,13 +210,19 @@ async fn private_key_jwt_authenticates_and_refuses_replays() {
     let mut public = key.to_public_key().unwrap();
     public.set_key_id("k1");
     let mut c = new_client("pkj", TokenAuthMethod::PrivateKeyJwt);
-    c.jwks = Some(serde_json::json!({ "keys": [serde_json::Value::Object(public.as_ref().clone())] }).to_string());
+    c.jwks = Some(
+        serde_json::json!({ "keys": [serde_json::Value::Object(public.as_ref().clone())] })
+            .to_string(),
+    );
     app.register(c);
     let a = assertion(&app, &key, "jti-1", 120);
     let form = |a: &str| {
         vec![
             ("grant_type", "client_credentials".to_owned()),
-            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+            ),
             ("client_assertion", a.to_owned()),
         ]
     };
@@ -125,26 +234,52 @@ async fn private_key_jwt_authenticates_and_refuses_replays() {
     let r = send(form(&a)).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     let r = send(form(&a)).await;
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a replayed jti is refused");
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "a replayed jti is refused"
+    );
     let r = send(form(&assertion(&app, &key, "jti-2", -5))).await;
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "an expired assertion is refused");
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "an expired assertion is refused"
+    );
     let other = josekit::jwk::Jwk::generate_ec_key(josekit::jwk::alg::ec::EcCurve::P256).unwrap();
     let r = send(form(&assertion(&app, &other, "jti-3", 60))).await;
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a foreign key is refused");
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "a foreign key is refused"
+    );
 }
 
 #[tokio::test]
 async fn id_token_alg_follows_the_client_setting() {
     let app = spawn_app().await;
     app.user();
-    for (id, alg) in [("es", visage::keys::Alg::Es256), ("ed", visage::keys::Alg::EdDsa)] {
+    for (id, alg) in [
+        ("es", visage::keys::Alg::Es256),
+        ("ed", visage::keys::Alg::EdDsa),
+    ] {
         let mut c = new_client(id, TokenAuthMethod::ClientSecretBasic);
         c.id_token_alg = alg;
         let secret = app.register(c).client_secret.unwrap();
         let (code, verifier, _) = app.code_for(id, &[]).await;
         let t = app
-            .token(Some((id, &secret)), &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &verifier)])
+            .token(
+                Some((id, &secret)),
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", &verifier),
+                ],
+            )
             .await;
-        assert_eq!(jwt_header(t.body["id_token"].as_str().unwrap())["alg"], alg.as_str());
+        assert_eq!(
+            jwt_header(t.body["id_token"].as_str().unwrap())["alg"],
+            alg.as_str()
+        );
     }
 }

@@ -9,15 +9,30 @@ async fn userinfo_returns_scoped_claims_by_get_and_post() {
     let uid = app.user();
     let t = app.tokens_for_rp(&secret).await;
     let at = t["access_token"].as_str().unwrap();
-    let r = app.http.get(app.url("/userinfo")).bearer_auth(at).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let claims: serde_json::Value = r.json().await.unwrap();
     assert_eq!(claims["sub"], uid);
     assert_eq!(claims["email"], EMAIL);
     assert_eq!(claims["email_verified"], true);
     assert_eq!(claims["name"], "Alice Example");
-    assert!(claims.get("phone_number").is_none(), "phone scope was not granted");
-    let r = app.http.post(app.url("/userinfo")).form(&[("access_token", at)]).send().await.unwrap();
+    assert!(
+        claims.get("phone_number").is_none(),
+        "phone scope was not granted"
+    );
+    let r = app
+        .http
+        .post(app.url("/userinfo"))
+        .form(&[("access_token", at)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
 
@@ -28,17 +43,43 @@ async fn userinfo_errors_follow_rfc_6750() {
     let r = app.get("/userinfo").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(r.headers()["www-authenticate"], "Bearer realm=\"visage\"");
-    let r = app.http.get(app.url("/userinfo")).bearer_auth("garbage.token.here").send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/userinfo"))
+        .bearer_auth("garbage.token.here")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(r.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("error=\"invalid_token\""));
     // A client's own token is not a person's token.
-    let cc = app.token(Some(("rp", &secret)), &[("grant_type", "client_credentials")]).await;
-    let r = app.http.get(app.url("/userinfo")).bearer_auth(cc.body["access_token"].as_str().unwrap()).send().await.unwrap();
+    let cc = app
+        .token(
+            Some(("rp", &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    let r = app
+        .http
+        .get(app.url("/userinfo"))
+        .bearer_auth(cc.body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // An expired token.
     app.user();
     let t = app.tokens_for_rp(&secret).await;
     app.clock.advance(3601);
-    let r = app.http.get(app.url("/userinfo")).bearer_auth(t["access_token"].as_str().unwrap()).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/userinfo"))
+        .bearer_auth(t["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }

@@ -9,14 +9,22 @@ use crate::oidc::params::Params;
 use crate::oidc::token::TokenContext;
 use crate::oidc::types::{split_scope, CodeChallengeMethod};
 
-pub fn exchange(conn: &mut DbConnection, ctx: &TokenContext<'_>, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+pub fn exchange(
+    conn: &mut DbConnection,
+    ctx: &TokenContext<'_>,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
     let code = params.require("code")?;
     let redirect_uri = params.get("redirect_uri")?;
     let verifier = params.get("code_verifier")?;
     let hash = crypto::token_hash(code);
-    let row = codes::find(conn, &hash)?.ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))?;
+    let row = codes::find(conn, &hash)?
+        .ok_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))?;
     if row.client_id != client.id {
-        return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was issued to another client",
+        ));
     }
     if row.used_at.is_some() || !codes::mark_used(conn, &hash, ctx.now)? {
         // RFC 6749 §4.1.2: a reused code revokes what it produced.
@@ -29,32 +37,57 @@ pub fn exchange(conn: &mut DbConnection, ctx: &TokenContext<'_>, client: &Client
                 .detail(serde_json::json!({ "revoked_tokens": n })),
             ctx.now,
         )?;
-        return Err(OAuthError::invalid_grant("the authorization code was already used; its tokens are revoked"));
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was already used; its tokens are revoked",
+        ));
     }
     if row.expires_at <= ctx.now {
-        return Err(OAuthError::invalid_grant("the authorization code has expired"));
+        return Err(OAuthError::invalid_grant(
+            "the authorization code has expired",
+        ));
     }
     if redirect_uri != Some(row.redirect_uri.as_str()) {
-        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
     }
     match (&row.code_challenge, verifier) {
         (Some(challenge), Some(v)) => {
-            if v.len() < 43 || v.len() > 128 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)) {
-                return Err(OAuthError::invalid_grant("code_verifier must be 43 to 128 unreserved characters"));
+            if v.len() < 43
+                || v.len() > 128
+                || !v
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+            {
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier must be 43 to 128 unreserved characters",
+                ));
             }
             let method = row.code_challenge_method.as_deref().unwrap_or("plain");
             let computed = if method == CodeChallengeMethod::S256.as_str() {
-                let pkce = oauth2::PkceCodeChallenge::from_code_verifier_sha256(&oauth2::PkceCodeVerifier::new(v.to_owned()));
+                let pkce = oauth2::PkceCodeChallenge::from_code_verifier_sha256(
+                    &oauth2::PkceCodeVerifier::new(v.to_owned()),
+                );
                 pkce.as_str().to_owned()
             } else {
                 v.to_owned()
             };
             if !crypto::ct_eq(&computed, challenge) {
-                return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ));
             }
         }
-        (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is required (PKCE)")),
-        (None, Some(_)) => return Err(OAuthError::invalid_grant("code_verifier given but no code_challenge was sent")),
+        (Some(_), None) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier is required (PKCE)",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier given but no code_challenge was sent",
+            ))
+        }
         (None, None) => {}
     }
     let user = users::find(conn, &row.user_id)?
@@ -62,7 +95,10 @@ pub fn exchange(conn: &mut DbConnection, ctx: &TokenContext<'_>, client: &Client
         .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
     let scope = split_scope(&row.scope);
     let amr = from_json_list(&row.amr)?;
-    let claims: Option<serde_json::Value> = row.claims.as_deref().and_then(|c| serde_json::from_str(c).ok());
+    let claims: Option<serde_json::Value> = row
+        .claims
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok());
     let grant = UserGrant {
         grant_id: &row.grant_id,
         client,

@@ -11,16 +11,34 @@ use crate::oidc::params::Params;
 use crate::oidc::token::TokenContext;
 use crate::oidc::types::{split_scope, valid_scope_token, USER_SCOPES};
 
-pub fn exchange(ctx: &TokenContext<'_>, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+pub fn exchange(
+    ctx: &TokenContext<'_>,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
     if client.is_public() {
-        return Err(OAuthError::unauthorized_client("public clients cannot use client_credentials"));
+        return Err(OAuthError::unauthorized_client(
+            "public clients cannot use client_credentials",
+        ));
     }
     let scope = split_scope(params.get("scope")?.unwrap_or(""));
-    if let Some(bad) = scope.iter().find(|s| !valid_scope_token(s) || USER_SCOPES.contains(&s.as_str())) {
-        return Err(OAuthError::invalid_scope(format!("scope '{bad}' cannot be granted to a client acting for itself")));
+    if let Some(bad) = scope
+        .iter()
+        .find(|s| !valid_scope_token(s) || USER_SCOPES.contains(&s.as_str()))
+    {
+        return Err(OAuthError::invalid_scope(format!(
+            "scope '{bad}' cannot be granted to a client acting for itself"
+        )));
     }
     let scope = scope.join(" ");
-    let (access_token, _) = ctx.minter.access_token(ctx.ring, &client.id, &client.id, &scope, Map::new(), ctx.now)?;
+    let (access_token, _) = ctx.minter.access_token(
+        ctx.ring,
+        &client.id,
+        &client.id,
+        &scope,
+        Map::new(),
+        ctx.now,
+    )?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),

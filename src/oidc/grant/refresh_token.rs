@@ -25,7 +25,11 @@ fn replay_within_grace(ctx: &TokenContext<'_>, row: &TokenRow) -> Option<TokenRe
     serde_json::from_slice(&plain).ok()
 }
 
-fn reuse_detected(conn: &mut DbConnection, ctx: &TokenContext<'_>, row: &TokenRow) -> Result<OAuthError, OAuthError> {
+fn reuse_detected(
+    conn: &mut DbConnection,
+    ctx: &TokenContext<'_>,
+    row: &TokenRow,
+) -> Result<OAuthError, OAuthError> {
     let n = tokens::revoke_grant(conn, &row.grant_id, ctx.now)?;
     crate::audit::record(
         conn,
@@ -34,17 +38,26 @@ fn reuse_detected(conn: &mut DbConnection, ctx: &TokenContext<'_>, row: &TokenRo
             .detail(serde_json::json!({ "revoked_tokens": n })),
         ctx.now,
     )?;
-    Ok(OAuthError::invalid_grant("the refresh token was already used; the token family is revoked"))
+    Ok(OAuthError::invalid_grant(
+        "the refresh token was already used; the token family is revoked",
+    ))
 }
 
-pub fn exchange(conn: &mut DbConnection, ctx: &TokenContext<'_>, client: &Client, params: &Params) -> Result<TokenResponse, OAuthError> {
+pub fn exchange(
+    conn: &mut DbConnection,
+    ctx: &TokenContext<'_>,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
     let presented = params.require("refresh_token")?;
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
     let row = tokens::find_by_hash(conn, &crypto::token_hash(presented))?
         .filter(|r| r.kind == KIND_REFRESH)
         .ok_or_else(invalid)?;
     if row.client_id != client.id {
-        return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
     }
     if row.rotated_at.is_some() {
         if row.revoked_at.is_none() {
@@ -63,7 +76,9 @@ pub fn exchange(conn: &mut DbConnection, ctx: &TokenContext<'_>, client: &Client
         Some(s) => {
             let asked = split_scope(s);
             if let Some(extra) = asked.iter().find(|a| !granted.contains(a)) {
-                return Err(OAuthError::invalid_scope(format!("scope '{extra}' was not granted originally")));
+                return Err(OAuthError::invalid_scope(format!(
+                    "scope '{extra}' was not granted originally"
+                )));
             }
             asked
         }
@@ -73,7 +88,10 @@ pub fn exchange(conn: &mut DbConnection, ctx: &TokenContext<'_>, client: &Client
         .filter(|u| !u.disabled)
         .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
     let amr = from_json_list(row.amr.as_deref().unwrap_or("[]"))?;
-    let claims: Option<serde_json::Value> = row.claims.as_deref().and_then(|c| serde_json::from_str(c).ok());
+    let claims: Option<serde_json::Value> = row
+        .claims
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok());
     let acr = row.acr.clone().unwrap_or_default();
     let sid = row.sid.clone().unwrap_or_default();
     let grant = UserGrant {
@@ -88,7 +106,9 @@ pub fn exchange(conn: &mut DbConnection, ctx: &TokenContext<'_>, client: &Client
         nonce: None,
         claims: claims.as_ref(),
     };
-    let mut resp = ctx.minter.for_user(conn, ctx.ring, &grant, false, ctx.now)?;
+    let mut resp = ctx
+        .minter
+        .for_user(conn, ctx.ring, &grant, false, ctx.now)?;
     if resp.refresh_token.is_none() {
         // A narrowed scope without offline_access keeps the original refresh token alive.
         resp.scope = scope.join(" ");
@@ -101,7 +121,9 @@ pub fn exchange(conn: &mut DbConnection, ctx: &TokenContext<'_>, client: &Client
     )?;
     if !tokens::mark_rotated(conn, &row.id, ctx.now, &sealed)? {
         // Lost a race with a concurrent refresh of the same token.
-        return Err(OAuthError::invalid_grant("the refresh token was used concurrently; retry with the new token"));
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was used concurrently; retry with the new token",
+        ));
     }
     Ok(resp)
 }

@@ -26,5 +26,10 @@ pub async fn health() -> HttpResponse {
 }
 
 pub async fn home(state: web::Data<AppState>) -> HttpResponse {
-    pages::render(StatusCode::OK, &pages::HomePage { issuer: &state.config.issuer })
+    pages::render(
+        StatusCode::OK,
+        &pages::HomePage {
+            issuer: &state.config.issuer,
+        },
+    )
 }

@@ -10,7 +10,11 @@ use crate::web::{cookies, error};
 
 use super::outcome::respond;
 
-async fn handle(req: HttpRequest, state: web::Data<AppState>, params: Result<Params, String>) -> HttpResponse {
+async fn handle(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: Result<Params, String>,
+) -> HttpResponse {
     let params = match params {
         Ok(p) => p,
         Err(m) => return error::page(StatusCode::BAD_REQUEST, &m),
@@ -47,7 +51,10 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     let params = if is_form {
         Params::parse(&body).map_err(|e| e.description)
     } else {

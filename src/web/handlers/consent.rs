@@ -25,19 +25,44 @@ pub struct ConsentForm {
     decision: Option<String>,
 }
 
-async fn current_session(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Option<Session>, OAuthError> {
-    let Some(cookie) = cookies::session_value(req) else { return Ok(None) };
+async fn current_session(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+) -> Result<Option<Session>, OAuthError> {
+    let Some(cookie) = cookies::session_value(req) else {
+        return Ok(None);
+    };
     let now = state.clock.now();
-    state.db.run(move |c| Ok(session::current(c, &cookie, now)?)).await
+    state
+        .db
+        .run(move |c| Ok(session::current(c, &cookie, now)?))
+        .await
 }
 
-pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<TxQuery>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<TxQuery>,
+) -> HttpResponse {
     let Some(tx) = q.tx.clone() else {
-        return error::page(StatusCode::BAD_REQUEST, "Consent starts at the application you want to use.");
+        return error::page(
+            StatusCode::BAD_REQUEST,
+            "Consent starts at the application you want to use.",
+        );
     };
     let sess = match current_session(&req, &state).await {
         Ok(Some(s)) => s,
-        Ok(None) => return HttpResponse::Found().insert_header(("Location", format!("/login?tx={}", url::form_urlencoded::byte_serialize(tx.as_bytes()).collect::<String>()))).finish(),
+        Ok(None) => {
+            return HttpResponse::Found()
+                .insert_header((
+                    "Location",
+                    format!(
+                        "/login?tx={}",
+                        url::form_urlencoded::byte_serialize(tx.as_bytes()).collect::<String>()
+                    ),
+                ))
+                .finish()
+        }
         Err(e) => return error::page_internal(&e),
     };
     let now = state.clock.now();
@@ -49,8 +74,12 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<Tx
                 Ok(r) => r,
                 Err(m) => return Ok(Err(m)),
             };
-            let name = clients::find(c, &req.client_id)?.map(|r| r.name).unwrap_or_default();
-            let email = users::find(c, &sess.user_id)?.map(|u| u.email).unwrap_or_default();
+            let name = clients::find(c, &req.client_id)?
+                .map(|r| r.name)
+                .unwrap_or_default();
+            let email = users::find(c, &sess.user_id)?
+                .map(|u| u.email)
+                .unwrap_or_default();
             Ok(Ok((req, name, email)))
         })
         .await;
@@ -60,8 +89,18 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<Tx
         Err(e) => return error::page_internal(&e),
     };
     let (csrf, new_cookie) = cookies::csrf_token(&req, state.config.secure_cookies());
-    let scopes = auth_req.scope.iter().filter_map(|s| pages::describe_scope(s)).collect();
-    let page = pages::ConsentPage { tx: &tx, csrf: &csrf, client_name: &client_name, user_email: &email, scopes };
+    let scopes = auth_req
+        .scope
+        .iter()
+        .filter_map(|s| pages::describe_scope(s))
+        .collect();
+    let page = pages::ConsentPage {
+        tx: &tx,
+        csrf: &csrf,
+        client_name: &client_name,
+        user_email: &email,
+        scopes,
+    };
     let mut resp = pages::render(StatusCode::OK, &page);
     if let Some(c) = new_cookie {
         let _ = resp.add_cookie(&c);
@@ -69,14 +108,26 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<Tx
     resp
 }
 
-pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ConsentForm>) -> HttpResponse {
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ConsentForm>,
+) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "The form expired. Go back, reload the page and try again.",
+        );
     }
     let sess = match current_session(&req, &state).await {
         Ok(Some(s)) => s,
-        Ok(None) => return error::page(StatusCode::BAD_REQUEST, "Your session ended. Return to the application and sign in again."),
+        Ok(None) => {
+            return error::page(
+                StatusCode::BAD_REQUEST,
+                "Your session ended. Return to the application and sign in again.",
+            )
+        }
         Err(e) => return error::page_internal(&e),
     };
     let approved = form.decision.as_deref() == Some("allow");

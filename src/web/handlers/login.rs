@@ -34,14 +34,18 @@ async fn context(state: &web::Data<AppState>, tx: &str) -> Result<(String, Strin
     let now = state.clock.now();
     let res = state
         .db
-        .run(move |c| -> Result<Result<(String, String), String>, OAuthError> {
-            let req = match flow::parked(c, &tx, now)? {
-                Ok(r) => r,
-                Err(m) => return Ok(Err(m)),
-            };
-            let name = clients::find(c, &req.client_id)?.map(|r| r.name).unwrap_or_default();
-            Ok(Ok((name, req.login_hint.unwrap_or_default())))
-        })
+        .run(
+            move |c| -> Result<Result<(String, String), String>, OAuthError> {
+                let req = match flow::parked(c, &tx, now)? {
+                    Ok(r) => r,
+                    Err(m) => return Ok(Err(m)),
+                };
+                let name = clients::find(c, &req.client_id)?
+                    .map(|r| r.name)
+                    .unwrap_or_default();
+                Ok(Ok((name, req.login_hint.unwrap_or_default())))
+            },
+        )
         .await;
     match res {
         Ok(Ok(v)) => Ok(v),
@@ -50,9 +54,24 @@ async fn context(state: &web::Data<AppState>, tx: &str) -> Result<(String, Strin
     }
 }
 
-fn render(req: &HttpRequest, state: &AppState, status: StatusCode, tx: &str, client: &str, email: &str, err: Option<&str>) -> HttpResponse {
+fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    tx: &str,
+    client: &str,
+    email: &str,
+    err: Option<&str>,
+) -> HttpResponse {
     let (csrf, new_cookie) = cookies::csrf_token(req, state.config.secure_cookies());
-    let page = pages::LoginPage { tx, csrf: &csrf, client_name: client, email, error: err, password_enabled: state.config.login.password_enabled };
+    let page = pages::LoginPage {
+        tx,
+        csrf: &csrf,
+        client_name: client,
+        email,
+        error: err,
+        password_enabled: state.config.login.password_enabled,
+    };
     let mut resp = pages::render(status, &page);
     if let Some(c) = new_cookie {
         let _ = resp.add_cookie(&c);
@@ -60,9 +79,16 @@ fn render(req: &HttpRequest, state: &AppState, status: StatusCode, tx: &str, cli
     resp
 }
 
-pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<TxQuery>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<TxQuery>,
+) -> HttpResponse {
     let Some(tx) = q.tx.as_deref() else {
-        return error::page(StatusCode::BAD_REQUEST, "Sign-in starts at the application you want to use.");
+        return error::page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in starts at the application you want to use.",
+        );
     };
     match context(&state, tx).await {
         Ok((client, hint)) => render(&req, &state, StatusCode::OK, tx, &client, &hint, None),
@@ -70,10 +96,17 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<Tx
     }
 }
 
-pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LoginForm>) -> HttpResponse {
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "The form expired. Go back, reload the page and try again.",
+        );
     }
     let (client, _) = match context(&state, &form.tx).await {
         Ok(v) => v,
@@ -87,7 +120,15 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
         let ev = Event::new("auth", "login.password", "rate_limited").ip(ip);
         let now = state.clock.now();
         let _ = state.db.run(move |c| audit::record(c, &ev, now)).await;
-        return render(&req, &state, StatusCode::TOO_MANY_REQUESTS, &form.tx, &client, &form.email, Some("Too many attempts. Wait a minute and try again."));
+        return render(
+            &req,
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            &form.tx,
+            &client,
+            &form.email,
+            Some("Too many attempts. Wait a minute and try again."),
+        );
     }
     let email = form.email.clone();
     let user = match state.db.run(move |c| users::find_by_email(c, &email)).await {
@@ -96,12 +137,24 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
     };
     let pw = form.password.clone();
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = web::block(move || password::verify(&pw, stored.as_deref())).await.unwrap_or(false);
+    let ok = web::block(move || password::verify(&pw, stored.as_deref()))
+        .await
+        .unwrap_or(false);
     let now = state.clock.now();
     let Some(user) = user.filter(|u| ok && u.email_verified) else {
-        let ev = Event::new("auth", "login.password", "failure").ip(ip).detail(serde_json::json!({ "reason": "bad_credentials" }));
+        let ev = Event::new("auth", "login.password", "failure")
+            .ip(ip)
+            .detail(serde_json::json!({ "reason": "bad_credentials" }));
         let _ = state.db.run(move |c| audit::record(c, &ev, now)).await;
-        return render(&req, &state, StatusCode::OK, &form.tx, &client, &form.email, Some("The email or password is incorrect."));
+        return render(
+            &req,
+            &state,
+            StatusCode::OK,
+            &form.tx,
+            &client,
+            &form.email,
+            Some("The email or password is incorrect."),
+        );
     };
     let ring = state.ring().await;
     let st = state.clone();
@@ -110,8 +163,21 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
         .db
         .run(move |c| {
             let amr = vec!["pwd".to_owned()];
-            let (sess, cookie) = session::start(c, &user.id, ACR_PASSWORD, &amr, st.config.session.ttl_seconds, now)?;
-            audit::record(c, &Event::new("auth", "login.password", "success").user(&user.id).ip(ip), now)?;
+            let (sess, cookie) = session::start(
+                c,
+                &user.id,
+                ACR_PASSWORD,
+                &amr,
+                st.config.session.ttl_seconds,
+                now,
+            )?;
+            audit::record(
+                c,
+                &Event::new("auth", "login.password", "success")
+                    .user(&user.id)
+                    .ip(ip),
+                now,
+            )?;
             let env = FlowEnv {
                 ring: &ring,
                 issuer: &st.config.issuer,
@@ -125,7 +191,11 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
     match result {
         Ok((outcome, cookie)) => {
             let mut resp = respond(outcome);
-            let _ = resp.add_cookie(&cookies::session_cookie(&cookie, state.config.secure_cookies(), state.config.session.ttl_seconds));
+            let _ = resp.add_cookie(&cookies::session_cookie(
+                &cookie,
+                state.config.secure_cookies(),
+                state.config.session.ttl_seconds,
+            ));
             resp
         }
         Err(e) => error::page_internal(&e),

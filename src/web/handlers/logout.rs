@@ -17,7 +17,11 @@ use crate::web::{cookies, error, pages};
 /// Logout requests are parked like login transactions (same table, tagged).
 const TAG: &str = "logout:";
 
-async fn start(req: HttpRequest, state: web::Data<AppState>, params: Result<Params, OAuthError>) -> HttpResponse {
+async fn start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: Result<Params, OAuthError>,
+) -> HttpResponse {
     let params = match params {
         Ok(p) => p,
         Err(e) => return error::page(StatusCode::BAD_REQUEST, &e.description),
@@ -26,27 +30,42 @@ async fn start(req: HttpRequest, state: web::Data<AppState>, params: Result<Para
     let st = state.clone();
     let res = state
         .db
-        .run(move |c| -> Result<Result<(String, LogoutRequest), String>, OAuthError> {
-            let now = st.clock.now();
-            let client_id = params.first("client_id").map(str::to_owned).or_else(|| {
-                params.first("id_token_hint").and_then(|t| end_session::id_token_claims(&ring, &st.config.issuer, t)).and_then(|cl| {
-                    cl.get("aud").and_then(|a| a.as_str().map(str::to_owned).or_else(|| a.get(0).and_then(|x| x.as_str()).map(str::to_owned)))
-                })
-            });
-            let client = match client_id {
-                Some(id) => clients::find(c, &id)?.map(Client::from_row).transpose()?,
-                None => None,
-            };
-            let lookup = |id: &str| client.clone().filter(|cl| cl.id == id);
-            let lr = match end_session::validate(&params, &ring, &st.config.issuer, &lookup) {
-                Ok(lr) => lr,
-                Err(m) => return Ok(Err(m)),
-            };
-            let id = crypto::random_token(24);
-            let json = serde_json::to_string(&lr).map_err(|e| OAuthError::server_error(&e))?;
-            login_tx::insert(c, &crypto::token_hash(&id), &format!("{TAG}{json}"), now, now + st.config.session.login_transaction_ttl_seconds)?;
-            Ok(Ok((id, lr)))
-        })
+        .run(
+            move |c| -> Result<Result<(String, LogoutRequest), String>, OAuthError> {
+                let now = st.clock.now();
+                let client_id = params.first("client_id").map(str::to_owned).or_else(|| {
+                    params
+                        .first("id_token_hint")
+                        .and_then(|t| end_session::id_token_claims(&ring, &st.config.issuer, t))
+                        .and_then(|cl| {
+                            cl.get("aud").and_then(|a| {
+                                a.as_str().map(str::to_owned).or_else(|| {
+                                    a.get(0).and_then(|x| x.as_str()).map(str::to_owned)
+                                })
+                            })
+                        })
+                });
+                let client = match client_id {
+                    Some(id) => clients::find(c, &id)?.map(Client::from_row).transpose()?,
+                    None => None,
+                };
+                let lookup = |id: &str| client.clone().filter(|cl| cl.id == id);
+                let lr = match end_session::validate(&params, &ring, &st.config.issuer, &lookup) {
+                    Ok(lr) => lr,
+                    Err(m) => return Ok(Err(m)),
+                };
+                let id = crypto::random_token(24);
+                let json = serde_json::to_string(&lr).map_err(|e| OAuthError::server_error(&e))?;
+                login_tx::insert(
+                    c,
+                    &crypto::token_hash(&id),
+                    &format!("{TAG}{json}"),
+                    now,
+                    now + st.config.session.login_transaction_ttl_seconds,
+                )?;
+                Ok(Ok((id, lr)))
+            },
+        )
         .await;
     let (id, lr) = match res {
         Ok(Ok(v)) => v,
@@ -54,7 +73,14 @@ async fn start(req: HttpRequest, state: web::Data<AppState>, params: Result<Para
         Err(e) => return error::page_internal(&e),
     };
     let (csrf, new_cookie) = cookies::csrf_token(&req, state.config.secure_cookies());
-    let mut resp = pages::render(StatusCode::OK, &pages::LogoutPage { id: &id, csrf: &csrf, client_name: lr.client_name.as_deref() });
+    let mut resp = pages::render(
+        StatusCode::OK,
+        &pages::LogoutPage {
+            id: &id,
+            csrf: &csrf,
+            client_name: lr.client_name.as_deref(),
+        },
+    );
     if let Some(c) = new_cookie {
         let _ = resp.add_cookie(&c);
     }
@@ -66,7 +92,11 @@ pub async fn start_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
     start(req, state, params).await
 }
 
-pub async fn start_post(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn start_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
     let params = Params::parse(&body);
     start(req, state, params).await
 }
@@ -77,9 +107,16 @@ pub struct ConfirmForm {
     csrf: Option<String>,
 }
 
-pub async fn confirm(req: HttpRequest, state: web::Data<AppState>, form: web::Form<ConfirmForm>) -> HttpResponse {
+pub async fn confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ConfirmForm>,
+) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "The form expired. Go back, reload the page and try again.",
+        );
     }
     let cookie = cookies::session_value(&req);
     let id = form.id.clone();
@@ -89,14 +126,23 @@ pub async fn confirm(req: HttpRequest, state: web::Data<AppState>, form: web::Fo
         .run(move |c| -> Result<Option<LogoutRequest>, OAuthError> {
             let now = st.clock.now();
             let hash = crypto::token_hash(&id);
-            let Some(stored) = login_tx::find_live(c, &hash, now)? else { return Ok(None) };
-            let Some(json) = stored.strip_prefix(TAG) else { return Ok(None) };
-            let lr: LogoutRequest = serde_json::from_str(json).map_err(|e| OAuthError::server_error(&e))?;
+            let Some(stored) = login_tx::find_live(c, &hash, now)? else {
+                return Ok(None);
+            };
+            let Some(json) = stored.strip_prefix(TAG) else {
+                return Ok(None);
+            };
+            let lr: LogoutRequest =
+                serde_json::from_str(json).map_err(|e| OAuthError::server_error(&e))?;
             login_tx::take(c, &hash)?;
             if let Some(cookie) = cookie {
                 if let Some(s) = session::current(c, &cookie, now)? {
                     session::end(c, &s.sid, now)?;
-                    crate::audit::record(c, &crate::audit::Event::new("auth", "logout", "success").user(&s.user_id), now)?;
+                    crate::audit::record(
+                        c,
+                        &crate::audit::Event::new("auth", "logout", "success").user(&s.user_id),
+                        now,
+                    )?;
                 }
             }
             Ok(Some(lr))
@@ -106,13 +152,18 @@ pub async fn confirm(req: HttpRequest, state: web::Data<AppState>, form: web::Fo
     match res {
         Ok(Some(lr)) => {
             let mut resp = match lr.redirect {
-                Some(url) => HttpResponse::Found().insert_header((header::LOCATION, url)).finish(),
+                Some(url) => HttpResponse::Found()
+                    .insert_header((header::LOCATION, url))
+                    .finish(),
                 None => pages::render(StatusCode::OK, &pages::SignedOutPage),
             };
             let _ = resp.add_cookie(&clear);
             resp
         }
-        Ok(None) => error::page(StatusCode::BAD_REQUEST, "This sign-out request expired. You may already be signed out."),
+        Ok(None) => error::page(
+            StatusCode::BAD_REQUEST,
+            "This sign-out request expired. You may already be signed out.",
+        ),
         Err(e) => error::page_internal(&e),
     }
 }

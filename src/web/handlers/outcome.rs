@@ -17,9 +17,13 @@ fn found(location: &str) -> HttpResponse {
 pub fn respond(outcome: Outcome) -> HttpResponse {
     match outcome {
         Outcome::Respond(AuthResponse::Redirect(url)) => found(&url),
-        Outcome::Respond(AuthResponse::FormPost { action, fields }) => {
-            pages::render(StatusCode::OK, &pages::FormPostPage { action: &action, fields: &fields })
-        }
+        Outcome::Respond(AuthResponse::FormPost { action, fields }) => pages::render(
+            StatusCode::OK,
+            &pages::FormPostPage {
+                action: &action,
+                fields: &fields,
+            },
+        ),
         Outcome::Login { tx } => found(&format!("/login?tx={}", urlencode(&tx))),
         Outcome::Consent { tx } => found(&format!("/consent?tx={}", urlencode(&tx))),
         Outcome::Page(msg) => error::page(StatusCode::BAD_REQUEST, &msg),

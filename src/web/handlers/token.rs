@@ -16,11 +16,19 @@ fn no_store_json(body: impl serde::Serialize) -> HttpResponse {
 }
 
 fn limited(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
-    (!rate_limit::allow(&state.limits.token, req))
-        .then(|| error::oauth_json(&OAuthError::new(ErrorCode::TemporarilyUnavailable, "too many requests; slow down")))
+    (!rate_limit::allow(&state.limits.token, req)).then(|| {
+        error::oauth_json(&OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "too many requests; slow down",
+        ))
+    })
 }
 
-pub async fn token(req: HttpRequest, state: web::Data<AppState>, cr: ClientRequest) -> HttpResponse {
+pub async fn token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cr: ClientRequest,
+) -> HttpResponse {
     if let Some(r) = limited(&state, &req) {
         return r;
     }
@@ -45,7 +53,11 @@ pub async fn token(req: HttpRequest, state: web::Data<AppState>, cr: ClientReque
     }
 }
 
-pub async fn introspect(req: HttpRequest, state: web::Data<AppState>, cr: ClientRequest) -> HttpResponse {
+pub async fn introspect(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cr: ClientRequest,
+) -> HttpResponse {
     if let Some(r) = limited(&state, &req) {
         return r;
     }
@@ -57,7 +69,16 @@ pub async fn introspect(req: HttpRequest, state: web::Data<AppState>, cr: Client
     let st = state.clone();
     let res = state
         .db
-        .run(move |c| intro::introspect(c, &ring, &st.config.issuer, &cr.client, &token, st.clock.now()))
+        .run(move |c| {
+            intro::introspect(
+                c,
+                &ring,
+                &st.config.issuer,
+                &cr.client,
+                &token,
+                st.clock.now(),
+            )
+        })
         .await;
     match res {
         Ok(body) => no_store_json(body),
@@ -65,7 +86,11 @@ pub async fn introspect(req: HttpRequest, state: web::Data<AppState>, cr: Client
     }
 }
 
-pub async fn revoke(req: HttpRequest, state: web::Data<AppState>, cr: ClientRequest) -> HttpResponse {
+pub async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    cr: ClientRequest,
+) -> HttpResponse {
     if let Some(r) = limited(&state, &req) {
         return r;
     }
@@ -77,10 +102,22 @@ pub async fn revoke(req: HttpRequest, state: web::Data<AppState>, cr: ClientRequ
     let st = state.clone();
     let res = state
         .db
-        .run(move |c| rev::revoke(c, &ring, &st.config.issuer, &cr.client, &token, hint.as_deref(), st.clock.now()))
+        .run(move |c| {
+            rev::revoke(
+                c,
+                &ring,
+                &st.config.issuer,
+                &cr.client,
+                &token,
+                hint.as_deref(),
+                st.clock.now(),
+            )
+        })
         .await;
     match res {
-        Ok(()) => HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).finish(),
+        Ok(()) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
         Err(e) => error::oauth_json(&e),
     }
 }

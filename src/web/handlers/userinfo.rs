@@ -13,10 +13,18 @@ fn header_token(req: &HttpRequest) -> Result<Option<String>, OAuthError> {
     match req.headers().get(header::AUTHORIZATION) {
         None => Ok(None),
         Some(v) => {
-            let v = v.to_str().map_err(|_| OAuthError::invalid_request("malformed Authorization header"))?;
+            let v = v
+                .to_str()
+                .map_err(|_| OAuthError::invalid_request("malformed Authorization header"))?;
             match v.split_once(' ') {
-                Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => Ok(Some(t.trim().to_owned())),
-                _ => Err(OAuthError::invalid_request("the Authorization header must be 'Bearer <token>'")),
+                Some((scheme, t))
+                    if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() =>
+                {
+                    Ok(Some(t.trim().to_owned()))
+                }
+                _ => Err(OAuthError::invalid_request(
+                    "the Authorization header must be 'Bearer <token>'",
+                )),
             }
         }
     }
@@ -25,8 +33,14 @@ fn header_token(req: &HttpRequest) -> Result<Option<String>, OAuthError> {
 async fn answer(state: web::Data<AppState>, token: String) -> HttpResponse {
     let ring = state.ring().await;
     let st = state.clone();
-    match state.db.run(move |c| ui::claims_for(c, &ring, &st.config.issuer, &token, st.clock.now())).await {
-        Ok(claims) => HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(claims),
+    match state
+        .db
+        .run(move |c| ui::claims_for(c, &ring, &st.config.issuer, &token, st.clock.now()))
+        .await
+    {
+        Ok(claims) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(claims),
         Err(e) => error::bearer(&e),
     }
 }
@@ -39,7 +53,11 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-pub async fn post(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> HttpResponse {
+pub async fn post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> HttpResponse {
     let from_header = match header_token(&req) {
         Ok(t) => t,
         Err(e) => return error::bearer(&e),
@@ -47,7 +65,10 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>, payload: web::Pa
     let has_body = req.headers().get(header::CONTENT_TYPE).is_some();
     let from_body = if has_body {
         let mut pl: Payload = payload.into_inner();
-        match form_params(&req, &mut pl).await.and_then(|p| p.get("access_token").map(|t| t.map(str::to_owned))) {
+        match form_params(&req, &mut pl)
+            .await
+            .and_then(|p| p.get("access_token").map(|t| t.map(str::to_owned)))
+        {
             Ok(t) => t,
             Err(e) => return error::bearer(&e),
         }
@@ -55,7 +76,9 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>, payload: web::Pa
         None
     };
     match (from_header, from_body) {
-        (Some(_), Some(_)) => error::bearer(&OAuthError::invalid_request("send the access token in one place only")),
+        (Some(_), Some(_)) => error::bearer(&OAuthError::invalid_request(
+            "send the access token in one place only",
+        )),
         (Some(t), None) | (None, Some(t)) => answer(state, t).await,
         (None, None) => error::bearer_missing(),
     }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install what Visage needs on a Debian machine (idempotent).
+#   scripts/setup.sh          build tools and libraries for the server
+#   scripts/setup.sh --test   plus PostgreSQL and the peer RPs (npm + PyPI) for the tests
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WANT_TEST=0
+[ "${1:-}" = "--test" ] && WANT_TEST=1
+
+need=()
+pkgs=(build-essential pkg-config libssl-dev libpq-dev)
+[ $WANT_TEST = 1 ] && pkgs+=(postgresql)
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> installing Debian packages: ${need[*]}"
+  SUDO=""; [ "$(id -u)" != 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+command -v cargo >/dev/null || { echo "Rust (cargo) is required: https://rustup.rs" >&2; exit 1; }
+
+if [ $WANT_TEST = 1 ]; then
+  command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+  PEERS_SRC="$ROOT/../shared/peers"
+  PEERS="$ROOT/target/peers"
+  if [ ! -d "$PEERS_SRC" ] && [ ! -d "$PEERS" ]; then
+    echo "the peer relying parties are expected in ../shared/peers (next to this checkout)" >&2
+    exit 1
+  fi
+  if [ -d "$PEERS_SRC" ] && [ ! -f "$PEERS/.copied" ]; then
+    mkdir -p "$ROOT/target"
+    rm -rf "$PEERS" && cp -r "$PEERS_SRC" "$PEERS" && touch "$PEERS/.copied"
+  fi
+  if [ ! -d "$PEERS/rp/node_modules/openid-client" ]; then
+    echo "==> installing openid-client (npm)"
+    (cd "$PEERS/rp" && npm ci --silent --no-audit --no-fund)
+  fi
+  if [ ! -x "$PEERS/venv/bin/python" ] || ! "$PEERS/venv/bin/python" -c "import authlib, joserfc" 2>/dev/null; then
+    echo "==> installing Authlib (PyPI)"
+    python3 -m venv "$PEERS/venv"
+    "$PEERS/venv/bin/pip" install -q -r "$PEERS/rp/requirements.txt"
+  fi
+fi

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what is missing and run every test: format and lint, unit and
+# integration tests on SQLite and on PostgreSQL, and the real RP libraries
+# (openid-client, Authlib) against Visage on both databases.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+scripts/setup.sh --test
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+PGDIR=$(mktemp -d)
+trap 'scripts/pg.sh stop "$PGDIR"; rm -rf "$PGDIR"' EXIT
+
+echo "==> format and lint"
+cargo fmt --check
+cargo clippy --locked --all-targets --quiet -- -D warnings
+
+echo "==> build"
+cargo build --locked --all-targets --quiet
+
+echo "==> tests on SQLite"
+cargo nextest run --locked --no-fail-fast
+
+echo "==> tests on PostgreSQL"
+PG_URL=$(scripts/pg.sh start "$PGDIR")
+VISAGE_TEST_PG_URL="$PG_URL" cargo nextest run --locked --no-fail-fast
+
+echo "==> relying-party interoperability"
+scripts/interop.sh target/debug/visage
+scripts/interop.sh target/debug/visage "$PG_URL"
+echo "==> all tests passed"
