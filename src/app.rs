@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::crypto::{load_or_create_master_key, MasterKey};
 use crate::db::Db;
 use crate::keys::{ensure_active_keys, KeyRing, Keys};
+use crate::oidc::access_token::VerifiedCache;
 use crate::oidc::issue::Minter;
 use crate::web::rate_limit::Limits;
 
@@ -26,6 +27,7 @@ pub struct AppState {
     pub minter: Minter,
     pub discovery: Arc<str>,
     pub limits: Limits,
+    pub verified: VerifiedCache,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, St
     let discovery = crate::oidc::discovery::document(&config.issuer, &config.keys.algorithms)?;
     Ok(AppState {
         minter: Minter::from_config(&config),
+        verified: VerifiedCache::new(10_000),
         limits: Limits::new(
             config.rate_limit.login_per_minute,
             config.rate_limit.token_per_second,
@@ -86,6 +89,13 @@ pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, St
         master_key,
         clock,
     })
+}
+
+/// One line per request: method and path only (query strings can carry
+/// tokens and transaction ids, so they are never logged).
+fn access_log() -> middleware::Logger {
+    middleware::Logger::new("%a %{method}xi %U %s %Dms")
+        .custom_request_replace("method", |req| req.method().to_string())
 }
 
 /// A bound, not yet awaited, server.
@@ -132,7 +142,7 @@ impl Application {
                 .wrap(crate::web::headers::security_headers(cfg.secure_cookies()))
                 .wrap(middleware::Condition::new(
                     cfg.server.access_log,
-                    middleware::Logger::new("%a \"%r\" %s %Dms"),
+                    access_log(),
                 ))
                 .configure(crate::web::routes)
         })

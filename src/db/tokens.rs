@@ -71,21 +71,6 @@ pub fn revoke_grant(conn: &mut DbConnection, grant_id: &str, now: i64) -> Result
     )
 }
 
-/// Is any token of the family revoked? (A revoked family stays dead.)
-pub fn grant_revoked(conn: &mut DbConnection, grant_id: &str) -> Result<bool, DbError> {
-    let n: i64 = t::tokens
-        .filter(
-            t::grant_id
-                .eq(grant_id)
-                .and(t::kind.eq(KIND_REFRESH))
-                .and(t::revoked_at.is_not_null())
-                .and(t::rotated_at.is_null()),
-        )
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
-}
-
 /// Revoke the access tokens bound to a browser session (logout).
 pub fn revoke_session_access(
     conn: &mut DbConnection,

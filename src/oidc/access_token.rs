@@ -58,6 +58,48 @@ pub fn verify(ring: &KeyRing, issuer: &str, token: &str, now: i64) -> Option<Acc
     })
 }
 
+/// Tokens whose signature already verified, so that a resource server
+/// polling userinfo or introspection with the same token does not pay for a
+/// signature check each time. Expiry is still checked on every use, and the
+/// store is still consulted for revocation. Bounded: cleared when full.
+pub struct VerifiedCache {
+    map: std::sync::Mutex<std::collections::HashMap<String, AccessClaims>>,
+    capacity: usize,
+}
+
+impl VerifiedCache {
+    pub fn new(capacity: usize) -> VerifiedCache {
+        VerifiedCache {
+            map: std::sync::Mutex::new(std::collections::HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// Like [`verify`], remembering successes.
+    pub fn verify(
+        &self,
+        ring: &KeyRing,
+        issuer: &str,
+        token: &str,
+        now: i64,
+    ) -> Option<AccessClaims> {
+        let key = crate::crypto::token_hash(token);
+        if let Ok(map) = self.map.lock() {
+            if let Some(hit) = map.get(&key) {
+                return (hit.exp > now).then(|| hit.clone());
+            }
+        }
+        let claims = verify(ring, issuer, token, now)?;
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= self.capacity {
+                map.clear();
+            }
+            map.insert(key, claims.clone());
+        }
+        Some(claims)
+    }
+}
+
 /// Is a verified token still live in the store? User tokens must have a
 /// live row; client tokens are live unless a revocation row exists.
 pub fn is_live(conn: &mut DbConnection, at: &AccessClaims) -> Result<bool, OAuthError> {

@@ -8,7 +8,7 @@ use crate::db::tokens::{self, KIND_REFRESH};
 use crate::db::DbConnection;
 use crate::keys::KeyRing;
 
-use super::access_token;
+use super::access_token::{self, VerifiedCache};
 use super::client::Client;
 use super::error::OAuthError;
 
@@ -18,6 +18,7 @@ fn inactive() -> Value {
 
 pub fn introspect(
     conn: &mut DbConnection,
+    cache: &VerifiedCache,
     ring: &KeyRing,
     issuer: &str,
     caller: &Client,
@@ -25,7 +26,7 @@ pub fn introspect(
     now: i64,
 ) -> Result<Value, OAuthError> {
     if token.contains('.') {
-        let Some(at) = access_token::verify(ring, issuer, token, now) else {
+        let Some(at) = cache.verify(ring, issuer, token, now) else {
             return Ok(inactive());
         };
         // A public client can only learn about its own tokens.

@@ -5,19 +5,21 @@ use serde_json::{Map, Value};
 use crate::db::{tokens, users, DbConnection};
 use crate::keys::KeyRing;
 
-use super::access_token;
+use super::access_token::VerifiedCache;
 use super::claims;
 use super::error::{ErrorCode, OAuthError};
 use super::types::split_scope;
 
 pub fn claims_for(
     conn: &mut DbConnection,
+    cache: &VerifiedCache,
     ring: &KeyRing,
     issuer: &str,
     token: &str,
     now: i64,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let at = access_token::verify(ring, issuer, token, now)
+    let at = cache
+        .verify(ring, issuer, token, now)
         .ok_or_else(|| OAuthError::invalid_token("the access token is invalid or expired"))?;
     if at.is_client_token() {
         return Err(OAuthError::invalid_token(

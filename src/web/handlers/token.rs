@@ -72,6 +72,7 @@ pub async fn introspect(
         .run(move |c| {
             intro::introspect(
                 c,
+                &st.verified,
                 &ring,
                 &st.config.issuer,
                 &cr.client,

@@ -35,7 +35,16 @@ async fn answer(state: web::Data<AppState>, token: String) -> HttpResponse {
     let st = state.clone();
     match state
         .db
-        .run(move |c| ui::claims_for(c, &ring, &st.config.issuer, &token, st.clock.now()))
+        .run(move |c| {
+            ui::claims_for(
+                c,
+                &st.verified,
+                &ring,
+                &st.config.issuer,
+                &token,
+                st.clock.now(),
+            )
+        })
         .await
     {
         Ok(claims) => HttpResponse::Ok()
