@@ -3,6 +3,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod biometrics;
 pub mod cli;
 pub mod clock;
 pub mod config;

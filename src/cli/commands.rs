@@ -48,6 +48,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(c) => client(&g, c),
         Command::User(u) => user(&g, u),
         Command::Keys(k) => keys(&g, k),
+        Command::Face(f) => super::face::run(f, g.json),
+        Command::Models(super::ModelsCmd::Check { models_dir }) => {
+            super::face::models_check(models_dir)
+        }
         Command::AuditVerify => {
             let s = state(&g)?;
             match s.db.run_sync(crate::audit::verify)? {

@@ -1,6 +1,7 @@
 //! Command-line interface: parsing and the commands' implementations.
 
 mod commands;
+mod face;
 
 use std::path::PathBuf;
 
@@ -57,6 +58,84 @@ pub enum Command {
     Keys(KeysCmd),
     /// Check the hash chain of the audit log.
     AuditVerify,
+    /// Face engine tools: check, compare, bench, eval, pad-eval.
+    #[command(subcommand)]
+    Face(FaceCmd),
+    /// Face model files.
+    #[command(subcommand)]
+    Models(ModelsCmd),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Folder with manifest.toml and the model files (default: ./models).
+    #[arg(long)]
+    pub models_dir: Option<PathBuf>,
+    /// ONNX Runtime threads per session.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// YuNet input size: 320 (fast, default) or 640.
+    #[arg(long, default_value_t = 320)]
+    pub detector_size: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCmd {
+    /// Verify checksums and say which model set the engine uses.
+    Check {
+        #[arg(long)]
+        models_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FaceCmd {
+    /// Faces found, quality verdicts, liveness score and decision for one image.
+    Check {
+        image: PathBuf,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Similarity of the faces in two images, the threshold and the decision.
+    Compare {
+        image_a: PathBuf,
+        image_b: PathBuf,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Median milliseconds per stage and per frame, 1 thread and all threads.
+    Bench {
+        #[arg(long)]
+        images: PathBuf,
+        /// Passes over the images.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Genuine/impostor distributions, ROC, EER and FNMR at fixed FMRs.
+    Eval {
+        /// CSV with columns a,b,same (1 genuine, 0 impostor).
+        #[arg(long)]
+        pairs: PathBuf,
+        #[arg(long)]
+        images: PathBuf,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// APCER per attack species and BPCER of the passive liveness check.
+    PadEval {
+        #[arg(long)]
+        dir: PathBuf,
+        /// Bona fide sample file names (relative to --dir).
+        #[arg(long = "bona-fide", required = true)]
+        bona_fide: Vec<String>,
+        /// Attack samples as SPECIES=FILE (e.g. print=image_F1.jpg).
+        #[arg(long = "attack", required = true)]
+        attacks: Vec<String>,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

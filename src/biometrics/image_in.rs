@@ -1,0 +1,60 @@
+//! Decoding uploaded images with size limits and EXIF orientation applied.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+
+use super::BiometricError;
+
+/// Largest accepted encoded image.
+pub const MAX_BYTES: usize = 15 * 1024 * 1024;
+/// Largest accepted decoded side and pixel budget (guards against bombs).
+pub const MAX_SIDE: u32 = 8192;
+pub const MAX_ALLOC: u64 = 256 * 1024 * 1024;
+
+/// Decode JPEG, PNG or WebP bytes into RGB, upright.
+pub fn decode(bytes: &[u8]) -> Result<RgbImage, BiometricError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(BiometricError::TooLarge(format!(
+            "{} bytes (limit {MAX_BYTES})",
+            bytes.len()
+        )));
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| BiometricError::Decode(e.to_string()))?;
+    if !matches!(
+        reader.format(),
+        Some(image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP)
+    ) {
+        return Err(BiometricError::Decode(
+            "not a JPEG, PNG or WebP image".into(),
+        ));
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(|e| too_large_or_decode(e))?;
+    let orientation = decoder
+        .orientation()
+        .map_err(|e| BiometricError::Decode(e.to_string()))?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(too_large_or_decode)?;
+    img.apply_orientation(orientation);
+    if img.width() < 32 || img.height() < 32 {
+        return Err(BiometricError::Decode(format!(
+            "the image is only {}×{} pixels",
+            img.width(),
+            img.height()
+        )));
+    }
+    Ok(img.to_rgb8())
+}
+
+fn too_large_or_decode(e: image::ImageError) -> BiometricError {
+    match e {
+        image::ImageError::Limits(l) => BiometricError::TooLarge(l.to_string()),
+        other => BiometricError::Decode(other.to_string()),
+    }
+}
