@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what Visage needs on a Debian machine (idempotent).
-#   scripts/setup.sh          build tools and libraries for the server
-#   scripts/setup.sh --test   plus PostgreSQL and the peer RPs (npm + PyPI) for the tests
+#   scripts/setup.sh          build tools and libraries, ONNX Runtime and the face models
+#   scripts/setup.sh --test   plus PostgreSQL, test media and the peer RPs (npm + PyPI) for the tests
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WANT_TEST=0
@@ -20,8 +20,10 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 command -v cargo >/dev/null || { echo "Rust (cargo) is required: https://rustup.rs" >&2; exit 1; }
+"$ROOT/scripts/models.sh"
 
 if [ $WANT_TEST = 1 ]; then
+  "$ROOT/scripts/testdata.sh"
   command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
   PEERS_SRC="$ROOT/../shared/peers"
   PEERS="$ROOT/target/peers"

@@ -31,12 +31,17 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, BiometricError> {
             "not a JPEG, PNG or WebP image".into(),
         ));
     }
+    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_complete(bytes) {
+        return Err(BiometricError::Decode(
+            "the JPEG is truncated or corrupt (no end-of-image marker)".into(),
+        ));
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| too_large_or_decode(e))?;
+    let mut decoder = reader.into_decoder().map_err(too_large_or_decode)?;
     let orientation = decoder
         .orientation()
         .map_err(|e| BiometricError::Decode(e.to_string()))?;
@@ -50,6 +55,13 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, BiometricError> {
         )));
     }
     Ok(img.to_rgb8())
+}
+
+/// The decoder is lenient with truncated files (it pads them with grey);
+/// an upload that lost its end-of-image marker is refused instead.
+fn jpeg_complete(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(64)..];
+    tail.windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 fn too_large_or_decode(e: image::ImageError) -> BiometricError {

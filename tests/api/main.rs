@@ -3,6 +3,7 @@
 
 mod authorize;
 mod discovery;
+mod face;
 mod helpers;
 mod logout;
 mod pages;
