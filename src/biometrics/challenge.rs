@@ -16,6 +16,8 @@ pub enum Action {
     TurnRight,
     /// Look straight at the camera.
     Center,
+    /// Close and open the eyes.
+    Blink,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,12 +34,16 @@ pub const TURN_YAW: f32 = 0.12;
 pub const MIN_SPAN_MS: i64 = 600;
 pub const MAX_SPAN_MS: i64 = 20_000;
 
-/// A random sequence: centre, then both turns in random order, then centre.
-pub fn issue(now: i64, ttl: i64) -> Challenge {
+/// A random sequence: centre, then both turns in random order; with
+/// `blink`, a blink is also required somewhere in the sequence.
+pub fn issue(now: i64, ttl: i64, blink: bool) -> Challenge {
     let mut turns = vec![Action::TurnLeft, Action::TurnRight];
     turns.shuffle(&mut rand::thread_rng());
     let mut actions = vec![Action::Center];
     actions.extend(turns);
+    if blink {
+        actions.push(Action::Blink);
+    }
     Challenge {
         nonce: crate::crypto::random_token(16),
         actions,
@@ -52,13 +58,36 @@ pub struct Frame {
     pub nonce: String,
     pub timestamp_ms: i64,
     pub face: Face,
+    /// Eye aspect ratio (68-point landmarks), when measured.
+    pub ear: Option<f32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ChallengeResult {
     pub passed: bool,
     pub yaw_track: Vec<f32>,
+    /// Whether a blink was seen (None when the challenge asked for none).
+    pub blink: Option<bool>,
     pub reason: Option<String>,
+}
+
+/// A blink: the eye aspect ratio drops below this fraction of the
+/// sequence's own open-eye baseline (its upper quartile), then recovers.
+pub const BLINK_RATIO: f32 = 0.7;
+
+/// Blink by a relative EAR drop against the sequence's own baseline.
+pub fn blinked(ears: &[f32]) -> bool {
+    if ears.len() < 3 {
+        return false;
+    }
+    let mut sorted = ears.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let baseline = sorted[(sorted.len() * 3) / 4];
+    let closed = |e: f32| e < baseline * BLINK_RATIO;
+    match ears.iter().position(|e| closed(*e)) {
+        Some(i) => i > 0 && ears[i..].iter().any(|e| *e >= baseline * 0.9),
+        None => false,
+    }
 }
 
 fn classify(yaw: f32) -> Action {
@@ -80,13 +109,14 @@ pub fn verify(
     now: i64,
 ) -> Result<ChallengeResult, BiometricError> {
     let fail = |m: &str| Err(BiometricError::Challenge(m.to_owned()));
+    let needed = ch.actions.iter().filter(|a| **a != Action::Blink).count();
     if used {
         return fail("this challenge was already answered");
     }
     if now > ch.expires_at {
         return fail("the challenge has expired");
     }
-    if frames.len() < ch.actions.len() {
+    if frames.len() < needed.max(2) {
         return fail("too few frames for the challenge");
     }
     if frames.iter().any(|f| f.nonce != ch.nonce) {
@@ -107,19 +137,66 @@ pub fn verify(
         return fail("the sequence is too slow");
     }
     let yaw_track: Vec<f32> = frames.iter().map(|f| pose(&f.face).0).collect();
-    // The observed sequence of distinct poses must contain the actions in order.
-    let mut want = ch.actions.iter().peekable();
+    let wants_blink = ch.actions.contains(&Action::Blink);
+    let blink = if wants_blink {
+        let ears: Vec<f32> = frames.iter().filter_map(|f| f.ear).collect();
+        if ears.len() != frames.len() {
+            return fail("eye measurements are missing for a blink challenge");
+        }
+        Some(blinked(&ears))
+    } else {
+        None
+    };
+    // The observed sequence of distinct poses must contain the turns in order.
+    let mut want = ch
+        .actions
+        .iter()
+        .filter(|a| **a != Action::Blink)
+        .peekable();
     for y in &yaw_track {
         if want.peek().is_some_and(|a| **a == classify(*y)) {
             want.next();
         }
     }
-    let passed = want.peek().is_none();
-    let reason =
-        (!passed).then(|| "the head movement did not follow the requested sequence".to_owned());
+    let turns_ok = want.peek().is_none();
+    let passed = turns_ok && blink != Some(false);
+    let reason = if !turns_ok {
+        Some("the head movement did not follow the requested sequence".to_owned())
+    } else if blink == Some(false) {
+        Some("no blink was seen".to_owned())
+    } else {
+        None
+    };
     Ok(ChallengeResult {
         passed,
         yaw_track,
+        blink,
         reason,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blinked;
+
+    #[test]
+    fn blink_is_a_relative_drop_and_recovery() {
+        assert!(blinked(&[0.30, 0.31, 0.29, 0.12, 0.28, 0.30]));
+        assert!(
+            !blinked(&[0.30, 0.31, 0.29, 0.30, 0.28, 0.30]),
+            "eyes open throughout"
+        );
+        assert!(
+            !blinked(&[0.30, 0.29, 0.12, 0.11, 0.10, 0.10]),
+            "closed, never reopened"
+        );
+        assert!(
+            !blinked(&[0.12, 0.30, 0.31, 0.30]),
+            "starts closed: no baseline before the drop"
+        );
+        assert!(
+            blinked(&[0.22, 0.21, 0.14, 0.22]),
+            "works for narrow eyes: relative, not absolute"
+        );
+    }
 }

@@ -104,6 +104,8 @@ pub struct FaceEngine {
     pub detector: Detector,
     pub embedder: Pool,
     pub pad: Pad,
+    /// 68-point landmarks for blink detection.
+    pub landmarks: Pool,
     /// "shared" (YuNet + MiniFASNet) or "registry" (RetinaFace + fr_liveness).
     pub model_set: &'static str,
     pub match_threshold: f32,
@@ -151,6 +153,7 @@ impl FaceEngine {
             ),
         };
         let embedder = Pool::load(&m.require("fr_feature")?, "fr_feature", n, t)?;
+        let landmarks = Pool::load(&m.require("fr_landmark")?, "fr_landmark", n, t)?;
         let (m_default, l_default) = if model_set == "shared" {
             (MATCH_THRESHOLD_SHARED, LIVE_THRESHOLD_MINIFAS)
         } else {
@@ -167,6 +170,7 @@ impl FaceEngine {
             detector,
             embedder,
             pad,
+            landmarks,
             model_set,
         })
     }
@@ -220,6 +224,12 @@ impl FaceEngine {
                 live_score,
             })
         })
+    }
+
+    /// Eye aspect ratio of the subject's eyes (for blink detection).
+    pub fn eye_aspect_ratio(&self, img: &RgbImage, face: &Face) -> Result<f32, BiometricError> {
+        let pts = super::landmarks::landmarks68(&self.landmarks, img, face)?;
+        Ok(super::landmarks::eye_aspect_ratio(&pts))
     }
 
     pub fn analyze_bytes(&self, bytes: &[u8], with_pad: bool) -> Result<Analysis, BiometricError> {

@@ -4,11 +4,13 @@
 
 pub mod align;
 pub mod challenge;
+pub mod decision;
 pub mod detect;
 pub mod embed;
 pub mod engine;
 pub mod eval;
 pub mod image_in;
+pub mod landmarks;
 pub mod manifest;
 pub mod pad;
 pub mod quality;

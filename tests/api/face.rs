@@ -239,6 +239,7 @@ fn carphone() -> Vec<Frame> {
             nonce: "n1".into(),
             timestamp_ms: i as i64 * 200,
             face: best().analyze_bytes(&read(f.clone()), false).unwrap().face,
+            ear: None,
         })
         .collect()
 }
@@ -325,9 +326,15 @@ fn challenges_are_single_use_expiring_and_bound_to_their_nonce() {
         })
         .collect();
     assert!(refused(&fast, false, 1010), "too short a sequence");
-    let issued = challenge::issue(1000, 120);
+    let issued = challenge::issue(1000, 120, false);
     assert_eq!(issued.actions.len(), 3);
-    assert_ne!(issued.nonce, challenge::issue(1000, 120).nonce);
+    assert_ne!(issued.nonce, challenge::issue(1000, 120, false).nonce);
+    // A blink challenge without eye measurements is refused, not passed.
+    let blink = challenge(vec![Action::Center, Action::Blink]);
+    assert!(matches!(
+        challenge::verify(&blink, &frames, false, 1010),
+        Err(BiometricError::Challenge(_))
+    ));
 }
 
 #[test]
@@ -368,4 +375,43 @@ fn templates_enrol_match_and_are_bound_to_user_and_model() {
         "a model change forces re-enrolment"
     );
     assert!(template::enrol(&frames[..2], 3).is_err());
+}
+
+#[test]
+fn blinks_are_seen_in_the_real_clip_and_not_in_a_still_frame() {
+    let e = best();
+    let dir = root().join("target/testdata/carphone");
+    let mut frames = Vec::new();
+    for i in 1..=20 {
+        let img = image_in::decode(&read(dir.join(format!("f{i:03}.jpg")))).unwrap();
+        let face = e.analyze(&img, false).unwrap().face;
+        let ear = e.eye_aspect_ratio(&img, &face).unwrap();
+        frames.push(Frame {
+            nonce: "n1".into(),
+            timestamp_ms: i * 200,
+            face,
+            ear: Some(ear),
+        });
+    }
+    let ears: Vec<f32> = frames.iter().filter_map(|f| f.ear).collect();
+    // Open eyes measure about 0.35-0.43 in this clip; the talker blinks once (frame 8).
+    assert!(ears.iter().filter(|e| **e > 0.3).count() >= 18, "{ears:?}");
+    assert!(challenge::blinked(&ears), "{ears:?}");
+    let ch = challenge(vec![Action::Center, Action::TurnRight, Action::Blink]);
+    let r = challenge::verify(&ch, &frames, false, 1010).unwrap();
+    assert!(r.passed && r.blink == Some(true), "{r:?}");
+    let still: Vec<Frame> = (0..10)
+        .map(|i| Frame {
+            timestamp_ms: i * 200,
+            ..frames[0].clone()
+        })
+        .collect();
+    let r = challenge::verify(
+        &challenge(vec![Action::Center, Action::Blink]),
+        &still,
+        false,
+        1010,
+    )
+    .unwrap();
+    assert!(!r.passed && r.blink == Some(false));
 }

@@ -1,0 +1,69 @@
+//! The liveness decision: passive PAD and the active challenge must both
+//! pass; both scores are kept for the audit log.
+
+use serde::Serialize;
+
+use super::challenge::ChallengeResult;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LivenessDecision {
+    pub live: bool,
+    /// Lowest passive score over the analysed frames.
+    pub passive_score: f32,
+    pub passive_threshold: f32,
+    pub active_passed: bool,
+    pub blink_observed: Option<bool>,
+    pub reason: Option<String>,
+}
+
+pub fn decide(
+    passive_scores: &[f32],
+    passive_threshold: f32,
+    active: &ChallengeResult,
+) -> LivenessDecision {
+    let passive_score = passive_scores.iter().cloned().fold(f32::INFINITY, f32::min);
+    let passive_ok = !passive_scores.is_empty() && passive_score >= passive_threshold;
+    let reason = match (passive_ok, active.passed) {
+        (true, true) => None,
+        (false, _) => Some("the camera image does not look like a live person".to_owned()),
+        (true, false) => active
+            .reason
+            .clone()
+            .or_else(|| Some("the requested movement was not seen".to_owned())),
+    };
+    LivenessDecision {
+        live: passive_ok && active.passed,
+        passive_score: if passive_scores.is_empty() {
+            0.0
+        } else {
+            passive_score
+        },
+        passive_threshold,
+        active_passed: active.passed,
+        blink_observed: active.blink,
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn active(passed: bool) -> ChallengeResult {
+        ChallengeResult {
+            passed,
+            yaw_track: vec![],
+            blink: None,
+            reason: (!passed).then(|| "x".into()),
+        }
+    }
+
+    #[test]
+    fn both_signals_are_required() {
+        assert!(decide(&[0.9, 0.8], 0.65, &active(true)).live);
+        let d = decide(&[0.9, 0.2], 0.65, &active(true));
+        assert!(!d.live && (d.passive_score - 0.2).abs() < 1e-6);
+        assert!(!decide(&[0.9], 0.65, &active(false)).live);
+        assert!(!decide(&[], 0.65, &active(true)).live);
+    }
+}
