@@ -31,6 +31,17 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Settings of the authorization flow for one request.
+    pub fn flow_env<'a>(&'a self, ring: &'a KeyRing, now: i64) -> crate::oidc::flow::FlowEnv<'a> {
+        crate::oidc::flow::FlowEnv {
+            ring,
+            issuer: &self.config.issuer,
+            code_ttl: self.config.tokens.code_ttl_seconds,
+            tx_ttl: self.config.session.login_transaction_ttl_seconds,
+            now,
+        }
+    }
+
     /// The key ring, reloaded from the database when it is stale.
     pub async fn ring(&self) -> Arc<KeyRing> {
         let now = self.clock.now();

@@ -1,7 +1,7 @@
 //! Typed configuration: defaults, then `visage.toml`, then `VISAGE__SECTION__KEY`
 //! environment variables, then command-line overrides. Validated once at start-up.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -326,10 +326,6 @@ impl Config {
         } else {
             self.tokens.access_token_audience.clone()
         }
-    }
-
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
     }
 }
 

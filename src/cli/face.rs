@@ -410,13 +410,6 @@ fn bench(dir: &Path, rounds: usize, args: &EngineArgs) -> anyhow::Result<()> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    let e = engine(
-        &EngineArgs {
-            threads: 1,
-            ..args.clone()
-        },
-        MultipleFaces::Largest,
-    )?;
     let n = frames.len() * rounds.max(1);
     let start = Instant::now();
     std::thread::scope(|s| {

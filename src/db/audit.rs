@@ -43,11 +43,3 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<AuditRow>, DbError> {
         .select(AuditRow::as_select())
         .load(conn)?)
 }
-
-pub fn recent(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditRow>, DbError> {
-    Ok(a::audit_events
-        .order(a::seq.desc())
-        .limit(limit)
-        .select(AuditRow::as_select())
-        .load(conn)?)
-}

@@ -44,19 +44,6 @@ pub fn find_live(
         .optional()?)
 }
 
-pub fn is_live_sid(conn: &mut DbConnection, sid: &str, now: i64) -> Result<bool, DbError> {
-    let n: i64 = s::sessions
-        .filter(
-            s::sid
-                .eq(sid)
-                .and(s::ended_at.is_null())
-                .and(s::expires_at.gt(now)),
-        )
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
-}
-
 pub fn end(conn: &mut DbConnection, sid: &str, now: i64) -> Result<bool, DbError> {
     Ok(
         diesel::update(s::sessions.filter(s::sid.eq(sid).and(s::ended_at.is_null())))

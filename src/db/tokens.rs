@@ -110,14 +110,6 @@ pub fn mark_rotated(
         == 1)
 }
 
-/// Drop the stored grace response once the window has passed.
-pub fn clear_grace(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
-    diesel::update(t::tokens.filter(t::id.eq(id)))
-        .set(t::grace_response.eq(None::<Vec<u8>>))
-        .execute(conn)?;
-    Ok(())
-}
-
 pub fn purge_expired(conn: &mut DbConnection, before: i64) -> Result<usize, DbError> {
     Ok(diesel::delete(t::tokens.filter(t::expires_at.le(before))).execute(conn)?)
 }

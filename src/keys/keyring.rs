@@ -66,15 +66,6 @@ impl KeyRing {
         self.jwks.clone()
     }
 
-    pub fn algorithms(&self) -> Vec<Alg> {
-        let mut v: Vec<Alg> = Alg::ALL
-            .into_iter()
-            .filter(|a| self.active(*a).is_some())
-            .collect();
-        v.dedup();
-        v
-    }
-
     fn active(&self, alg: Alg) -> Option<&LoadedKey> {
         // Rows come newest first; the newest non-retired key of an alg signs.
         self.keys

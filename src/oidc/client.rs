@@ -52,6 +52,13 @@ impl Client {
         })
     }
 
+    /// The registered client `id`, if any.
+    pub fn find(conn: &mut crate::db::DbConnection, id: &str) -> Result<Option<Client>, DbError> {
+        crate::db::clients::find(conn, id)?
+            .map(Client::from_row)
+            .transpose()
+    }
+
     pub fn is_public(&self) -> bool {
         self.auth_method == TokenAuthMethod::None
     }

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use crate::crypto::{self, MasterKey};
-use crate::db::{clients, jtis, DbConnection};
+use crate::db::{jtis, DbConnection};
 use crate::keys::Alg;
 
 use super::client::Client;
@@ -41,13 +41,6 @@ impl std::fmt::Debug for Credentials {
             Credentials::Assertion { id, .. } => write!(f, "Assertion({id:?}, <redacted>)"),
             Credentials::PublicId(id) => write!(f, "PublicId({id})"),
         }
-    }
-}
-
-impl Credentials {
-    /// Whether the failure response should carry `WWW-Authenticate: Basic`.
-    pub fn used_basic(&self) -> bool {
-        matches!(self, Credentials::Basic { .. })
     }
 }
 
@@ -130,17 +123,9 @@ pub struct Audience<'a> {
 }
 
 fn load(conn: &mut DbConnection, id: &str) -> Result<Client, OAuthError> {
-    match clients::find(conn, id)? {
-        Some(row) => {
-            let c = Client::from_row(row)?;
-            if c.disabled {
-                Err(OAuthError::invalid_client("client authentication failed"))
-            } else {
-                Ok(c)
-            }
-        }
-        None => Err(OAuthError::invalid_client("client authentication failed")),
-    }
+    Client::find(conn, id)?
+        .filter(|c| !c.disabled)
+        .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
 }
 
 pub fn authenticate(

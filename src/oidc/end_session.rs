@@ -27,13 +27,13 @@ pub fn id_token_claims(
     (claims.get("iss").and_then(|i| i.as_str()) == Some(issuer)).then_some(claims)
 }
 
-/// Validate; an `Err` is shown as an error page (never redirected).
-pub fn validate(
+/// The client the request names, by `client_id` and/or the audience of
+/// `id_token_hint` (which must agree). An `Err` is shown as an error page.
+pub fn requested_client_id(
     params: &Params,
     ring: &KeyRing,
     issuer: &str,
-    find_client: &dyn Fn(&str) -> Option<Client>,
-) -> Result<LogoutRequest, String> {
+) -> Result<Option<String>, String> {
     let get = |n: &str| params.get(n).map_err(|e| e.description);
     let hint_aud = match get("id_token_hint")? {
         None => None,
@@ -50,14 +50,17 @@ pub fn validate(
             Some(aud.ok_or("The id_token_hint has no audience.")?)
         }
     };
-    let client_id = match (get("client_id")?, hint_aud) {
-        (Some(c), Some(a)) if c != a => {
-            return Err("client_id does not match the id_token_hint.".into())
-        }
-        (Some(c), _) => Some(c.to_owned()),
-        (None, a) => a,
-    };
-    let client = client_id.as_deref().and_then(find_client);
+    match (get("client_id")?, hint_aud) {
+        (Some(c), Some(a)) if c != a => Err("client_id does not match the id_token_hint.".into()),
+        (Some(c), _) => Ok(Some(c.to_owned())),
+        (None, a) => Ok(a),
+    }
+}
+
+/// Validate against the requested client (looked up by the caller); an
+/// `Err` is shown as an error page (never redirected).
+pub fn validate(params: &Params, client: Option<Client>) -> Result<LogoutRequest, String> {
+    let get = |n: &str| params.get(n).map_err(|e| e.description);
     let redirect = match get("post_logout_redirect_uri")? {
         None => None,
         Some(uri) => {

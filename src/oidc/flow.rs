@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 
 use crate::auth::session::{self, Session};
-use crate::db::{clients, consents, DbConnection};
+use crate::db::{consents, DbConnection};
 use crate::keys::KeyRing;
 
 use super::authorize::{self, AuthRequest, AuthorizeContext, AuthorizeError};
@@ -44,10 +44,7 @@ struct Ctx<'a, 'c> {
 
 impl AuthorizeContext for Ctx<'_, '_> {
     fn client(&self, id: &str) -> Result<Option<Client>, OAuthError> {
-        let mut conn = self.conn.borrow_mut();
-        Ok(clients::find(&mut conn, id)?
-            .map(Client::from_row)
-            .transpose()?)
+        Ok(Client::find(&mut self.conn.borrow_mut(), id)?)
     }
     fn id_token_subject(&self, token: &str) -> Option<String> {
         id_token_claims(self.env.ring, self.env.issuer, token)?
@@ -55,10 +52,6 @@ impl AuthorizeContext for Ctx<'_, '_> {
             .as_str()
             .map(str::to_owned)
     }
-}
-
-fn load_client(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, OAuthError> {
-    Ok(clients::find(conn, id)?.map(Client::from_row).transpose()?)
 }
 
 /// `/authorize` entry point.
@@ -96,7 +89,7 @@ fn proceed(
     fresh_login: bool,
     fresh_consent: bool,
 ) -> Result<Outcome, OAuthError> {
-    let client = match load_client(conn, &req.client_id)? {
+    let client = match Client::find(conn, &req.client_id)? {
         Some(c) if !c.disabled => c,
         _ => {
             return Ok(Outcome::Page(

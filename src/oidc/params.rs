@@ -26,10 +26,6 @@ impl Params {
         Ok(Params(pairs))
     }
 
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> Params {
-        Params(pairs)
-    }
-
     /// The single value of `name`; empty values count as absent (RFC 6749 §3.1).
     pub fn get(&self, name: &str) -> Result<Option<&str>, OAuthError> {
         let mut found: Option<&str> = None;

@@ -40,23 +40,12 @@ pub fn oauth_json(err: &OAuthError) -> HttpResponse {
 
 /// RFC 6750 §3 error for a protected resource.
 pub fn bearer(err: &OAuthError) -> HttpResponse {
-    let status = status_for(err.code);
-    let challenge = if err.code == ErrorCode::InvalidRequest && err.description.is_empty() {
-        "Bearer realm=\"visage\"".to_owned()
-    } else {
-        format!(
-            "Bearer realm=\"visage\", error=\"{}\", error_description=\"{}\"",
-            err.code.as_str(),
-            quote(&err.description)
-        )
-    };
-    let mut resp = HttpResponse::build(
-        if status == StatusCode::BAD_REQUEST && err.code != ErrorCode::InvalidRequest {
-            StatusCode::UNAUTHORIZED
-        } else {
-            status
-        },
+    let challenge = format!(
+        "Bearer realm=\"visage\", error=\"{}\", error_description=\"{}\"",
+        err.code.as_str(),
+        quote(&err.description)
     );
+    let mut resp = HttpResponse::build(status_for(err.code));
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         resp.insert_header((header::WWW_AUTHENTICATE, v));
     }

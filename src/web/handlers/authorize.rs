@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
-use crate::oidc::flow::{self, FlowEnv};
+use crate::oidc::flow;
 use crate::oidc::params::Params;
 use crate::web::{cookies, error};
 
@@ -25,13 +25,7 @@ async fn handle(
     let result = state
         .db
         .run(move |c| {
-            let env = FlowEnv {
-                ring: &ring,
-                issuer: &st.config.issuer,
-                code_ttl: st.config.tokens.code_ttl_seconds,
-                tx_ttl: st.config.session.login_transaction_ttl_seconds,
-                now: st.clock.now(),
-            };
+            let env = st.flow_env(&ring, st.clock.now());
             flow::start(c, &env, &params, cookie.as_deref())
         })
         .await;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::auth::session::{self, Session};
 use crate::db::{clients, users};
-use crate::oidc::flow::{self, FlowEnv};
+use crate::oidc::flow;
 use crate::oidc::OAuthError;
 use crate::web::{cookies, error, pages};
 
@@ -136,13 +136,7 @@ pub async fn submit(
     let result = state
         .db
         .run(move |c| {
-            let env = FlowEnv {
-                ring: &ring,
-                issuer: &st.config.issuer,
-                code_ttl: st.config.tokens.code_ttl_seconds,
-                tx_ttl: st.config.session.login_transaction_ttl_seconds,
-                now: st.clock.now(),
-            };
+            let env = st.flow_env(&ring, st.clock.now());
             flow::after_consent(c, &env, &form.tx, &sess, approved)
         })
         .await;

@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::{password, session};
 use crate::db::{clients, users};
-use crate::oidc::flow::{self, FlowEnv};
+use crate::oidc::flow;
 use crate::oidc::types::ACR_PASSWORD;
 use crate::oidc::OAuthError;
 use crate::web::{cookies, error, pages, rate_limit};
@@ -178,13 +178,7 @@ pub async fn submit(
                     .ip(ip),
                 now,
             )?;
-            let env = FlowEnv {
-                ring: &ring,
-                issuer: &st.config.issuer,
-                code_ttl: st.config.tokens.code_ttl_seconds,
-                tx_ttl: st.config.session.login_transaction_ttl_seconds,
-                now,
-            };
+            let env = st.flow_env(&ring, now);
             Ok::<_, OAuthError>((flow::after_login(c, &env, &tx, &sess)?, cookie))
         })
         .await;

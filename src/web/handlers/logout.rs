@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::auth::session;
 use crate::crypto;
-use crate::db::{clients, login_tx};
+use crate::db::login_tx;
 use crate::oidc::client::Client;
 use crate::oidc::end_session::{self, LogoutRequest};
 use crate::oidc::params::Params;
@@ -33,24 +33,13 @@ async fn start(
         .run(
             move |c| -> Result<Result<(String, LogoutRequest), String>, OAuthError> {
                 let now = st.clock.now();
-                let client_id = params.first("client_id").map(str::to_owned).or_else(|| {
-                    params
-                        .first("id_token_hint")
-                        .and_then(|t| end_session::id_token_claims(&ring, &st.config.issuer, t))
-                        .and_then(|cl| {
-                            cl.get("aud").and_then(|a| {
-                                a.as_str().map(str::to_owned).or_else(|| {
-                                    a.get(0).and_then(|x| x.as_str()).map(str::to_owned)
-                                })
-                            })
-                        })
-                });
-                let client = match client_id {
-                    Some(id) => clients::find(c, &id)?.map(Client::from_row).transpose()?,
-                    None => None,
-                };
-                let lookup = |id: &str| client.clone().filter(|cl| cl.id == id);
-                let lr = match end_session::validate(&params, &ring, &st.config.issuer, &lookup) {
+                let client =
+                    match end_session::requested_client_id(&params, &ring, &st.config.issuer) {
+                        Ok(Some(id)) => Client::find(c, &id)?,
+                        Ok(None) => None,
+                        Err(m) => return Ok(Err(m)),
+                    };
+                let lr = match end_session::validate(&params, client) {
                     Ok(lr) => lr,
                     Err(m) => return Ok(Err(m)),
                 };
