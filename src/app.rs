@@ -6,7 +6,11 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
 
+use crate::auth::acr::Ladder;
+use crate::auth::passkeys::Passkeys;
 use crate::clock::{Clock, SystemClock};
+use crate::i18n::Catalog;
+use crate::mail::Mailer;
 use crate::config::Config;
 use crate::crypto::{load_or_create_master_key, MasterKey};
 use crate::db::Db;
@@ -28,6 +32,11 @@ pub struct AppState {
     pub discovery: Arc<str>,
     pub limits: Limits,
     pub verified: VerifiedCache,
+    pub ladder: Ladder,
+    /// None when the issuer has no domain name (WebAuthn needs one).
+    pub passkeys: Option<Passkeys>,
+    pub mailer: Mailer,
+    pub i18n: Catalog,
 }
 
 impl AppState {
@@ -35,6 +44,7 @@ impl AppState {
     pub fn flow_env<'a>(&'a self, ring: &'a KeyRing, now: i64) -> crate::oidc::flow::FlowEnv<'a> {
         crate::oidc::flow::FlowEnv {
             ring,
+            ladder: &self.ladder,
             issuer: &self.config.issuer,
             code_ttl: self.config.tokens.code_ttl_seconds,
             tx_ttl: self.config.session.login_transaction_ttl_seconds,
@@ -66,6 +76,10 @@ pub enum StartError {
     Crypto(#[from] crate::crypto::CryptoError),
     #[error(transparent)]
     Discovery(#[from] crate::oidc::discovery::DiscoveryError),
+    #[error(transparent)]
+    Catalog(#[from] crate::i18n::CatalogError),
+    #[error("invalid configuration: {0}")]
+    Config(String),
     #[error("cannot listen on {0}: {1}")]
     Listen(String, std::io::Error),
 }
@@ -85,8 +99,29 @@ pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, St
         )?;
         KeyRing::load(c, &master_key, now)
     })?;
-    let discovery = crate::oidc::discovery::document(&config.issuer, &config.keys.algorithms)?;
+    let passkeys = Passkeys::from_config(&config).map_err(StartError::Config)?;
+    if passkeys.is_none() {
+        tracing::warn!(
+            "passkeys are off: the issuer {} has no domain name (use http://localhost:PORT, not an IP address)",
+            config.issuer
+        );
+    }
+    let ladder = Ladder::new(
+        &config.acr,
+        config.login.password_enabled,
+        passkeys.is_some(),
+        false,
+    );
+    let discovery = crate::oidc::discovery::document(
+        &config.issuer,
+        &config.keys.algorithms,
+        &ladder.supported(),
+    )?;
     Ok(AppState {
+        ladder,
+        passkeys,
+        mailer: Mailer::new(&config.mail),
+        i18n: Catalog::load()?,
         minter: Minter::from_config(&config),
         verified: VerifiedCache::new(10_000),
         limits: Limits::new(

@@ -9,7 +9,9 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod i18n;
 pub mod keys;
+pub mod mail;
 pub mod oidc;
 pub mod web;
 

@@ -21,7 +21,7 @@ pub enum UserError {
     Db(#[from] DbError),
 }
 
-fn valid_email(email: &str) -> bool {
+pub fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.rsplit_once('@') else {
         return false;
     };

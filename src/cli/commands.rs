@@ -1,5 +1,6 @@
 //! What each subcommand does.
 
+use crate::oidc::branding::Branding;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -99,6 +100,11 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
             id_token_alg,
             allow_plain_pkce,
             first_party,
+            logo_uri,
+            policy_uri,
+            tos_uri,
+            accent_color,
+            background_color,
         } => {
             let method = match (auth_method, public) {
                 (Some(AuthMethodArg::None), _) | (None, true) => TokenAuthMethod::None,
@@ -142,6 +148,13 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                 allow_plain_pkce,
                 first_party,
                 jwks,
+                branding: Branding {
+                    logo_uri,
+                    policy_uri,
+                    tos_uri,
+                    accent_color,
+                    background_color,
+                },
             };
             let reg =
                 s.db.run_sync(|c| client_admin::register(c, &s.master_key, new, now))?;
@@ -221,6 +234,20 @@ fn user(g: &Global, cmd: UserCmd) -> anyhow::Result<()> {
                 println!("{}", json!({ "id": u.id, "email": u.email }));
             } else {
                 println!("user_id: {}\nemail: {}", u.id, u.email);
+            }
+        }
+        UserCmd::Invite { email } => {
+            let ttl = s.config.signup.invitation_ttl_seconds;
+            let token = s.db.run_sync(|c| {
+                crate::auth::signup::invite(c, email.as_deref(), "cli", ttl, now)
+            })?;
+            let mut link = url::Url::parse(&format!("{}/signup", s.config.issuer))?;
+            link.query_pairs_mut().append_pair("invitation", &token);
+            if g.json {
+                println!("{}", json!({ "invitation_url": link.as_str(), "expires_in": ttl }));
+            } else {
+                println!("{link}");
+                eprintln!("(single use; valid for {} hours)", ttl / 3600);
             }
         }
         UserCmd::List => {

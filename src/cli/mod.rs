@@ -180,6 +180,21 @@ pub enum ClientCmd {
         /// First-party client: skip the consent screen.
         #[arg(long)]
         first_party: bool,
+        /// Logo shown on the sign-in pages (https URL).
+        #[arg(long)]
+        logo_uri: Option<String>,
+        /// Privacy policy link shown on the sign-in pages.
+        #[arg(long)]
+        policy_uri: Option<String>,
+        /// Terms of service link shown on the sign-in pages.
+        #[arg(long)]
+        tos_uri: Option<String>,
+        /// Button and link colour, e.g. #0b7285.
+        #[arg(long)]
+        accent_color: Option<String>,
+        /// Page background colour, e.g. #f1f3f5.
+        #[arg(long)]
+        background_color: Option<String>,
     },
     /// List clients.
     List,
@@ -203,6 +218,12 @@ pub enum UserCmd {
         password: String,
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Create a single-use sign-up invitation link (printed once).
+    Invite {
+        /// Only this address may use it (default: anyone).
+        #[arg(long)]
+        email: Option<String>,
     },
     /// List accounts.
     List,

@@ -36,6 +36,12 @@ impl MasterKey {
         &self.encryption
     }
 
+    /// Keyed hash of a short one-time code, bound to its `context` (a stolen
+    /// database alone does not allow guessing codes offline).
+    pub fn hash_code(&self, context: &str, code: &str) -> String {
+        hmac_hex(&self.secret_hmac, format!("code\0{context}\0{code}").as_bytes())
+    }
+
     /// Keyed hash of a client secret (hex HMAC-SHA-256).
     pub fn hash_client_secret(&self, secret: &str) -> String {
         hmac_hex(&self.secret_hmac, secret.as_bytes())

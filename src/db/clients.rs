@@ -21,6 +21,7 @@ pub struct ClientRow {
     pub jwks: Option<String>,
     pub disabled: bool,
     pub created_at: i64,
+    pub branding: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {

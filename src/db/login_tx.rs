@@ -44,3 +44,12 @@ pub fn take(conn: &mut DbConnection, id_hash: &str) -> Result<bool, DbError> {
 pub fn purge_expired(conn: &mut DbConnection, now: i64) -> Result<usize, DbError> {
     Ok(diesel::delete(l::login_transactions.filter(l::expires_at.le(now))).execute(conn)?)
 }
+
+/// When a live transaction began.
+pub fn created_at(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<Option<i64>, DbError> {
+    Ok(l::login_transactions
+        .filter(l::id_hash.eq(id_hash).and(l::expires_at.gt(now)))
+        .select(l::created_at)
+        .first(conn)
+        .optional()?)
+}

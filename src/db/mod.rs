@@ -4,13 +4,19 @@
 //! function takes a `&mut DbConnection` so the same code runs on both.
 
 pub mod audit;
+pub mod ceremonies;
 pub mod clients;
 pub mod codes;
 pub mod consents;
+pub mod email_challenges;
+pub mod invitations;
 pub mod jtis;
 pub mod keys;
+pub mod lockouts;
 pub mod login_tx;
+pub mod passkeys;
 pub mod pool;
+pub mod recovery_codes;
 pub mod schema;
 pub mod sessions;
 pub mod tokens;

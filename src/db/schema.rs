@@ -15,6 +15,7 @@ diesel::table! {
         jwks -> Nullable<Text>,
         disabled -> Bool,
         created_at -> BigInt,
+        branding -> Nullable<Text>,
     }
 }
 
@@ -145,5 +146,74 @@ diesel::table! {
         detail -> Text,
         prev_hash -> Text,
         hash -> Text,
+    }
+}
+
+diesel::table! {
+    passkeys (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        credential -> Text,
+        backup_eligible -> Bool,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    ceremonies (id_hash) {
+        id_hash -> Text,
+        kind -> Text,
+        owner -> Text,
+        state -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    email_challenges (id_hash) {
+        id_hash -> Text,
+        purpose -> Text,
+        user_id -> Text,
+        email -> Text,
+        name -> Nullable<Text>,
+        code_hash -> Text,
+        attempts -> BigInt,
+        verified_at -> Nullable<BigInt>,
+        tx -> Nullable<Text>,
+        locale -> Nullable<Text>,
+        invitation -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, code_hash) {
+        user_id -> Text,
+        code_hash -> Text,
+        created_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    invitations (id_hash) {
+        id_hash -> Text,
+        email -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    lockouts (key) {
+        key -> Text,
+        failures -> BigInt,
+        window_start -> BigInt,
+        blocked_until -> Nullable<BigInt>,
     }
 }

@@ -3,12 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::acr::{Ladder, Requirement};
 use super::client::Client;
 use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
 use super::types::{
     split_scope, valid_scope_token, CodeChallengeMethod, GrantType, Prompt, ResponseMode,
-    ACR_SUPPORTED, USER_SCOPES,
+    USER_SCOPES,
 };
 
 /// A validated authorization request, stored in the login transaction.
@@ -52,6 +53,8 @@ pub trait AuthorizeContext {
     fn client(&self, id: &str) -> Result<Option<Client>, OAuthError>;
     /// `sub` of an ID token we issued (expired allowed), or None if not ours.
     fn id_token_subject(&self, token: &str) -> Option<String>;
+    /// The deployment's assurance ladder.
+    fn ladder(&self) -> &Ladder;
 }
 
 pub fn validate(
@@ -239,16 +242,15 @@ pub fn validate(
         }
     };
     let acr_values = split_scope(get("acr_values")?.unwrap_or(""));
-    if let Some(essential) = essential_acr(claims.as_ref()) {
-        if !essential
-            .iter()
-            .any(|a| ACR_SUPPORTED.contains(&a.as_str()))
-        {
-            return Err(fail(OAuthError::new(
-                ErrorCode::AccessDenied,
-                "the essential acr requested cannot be satisfied",
-            )));
-        }
+    if ctx
+        .ladder()
+        .requirement(essential_acr(claims.as_ref()).as_deref(), &acr_values)
+        .is_err()
+    {
+        return Err(fail(OAuthError::new(
+            ErrorCode::UnmetAuthenticationRequirements,
+            "the essential acr requested cannot be satisfied",
+        )));
     }
     let nonce = get("nonce")?.map(str::to_owned);
     Ok(AuthRequest {
@@ -290,6 +292,14 @@ fn essential_acr(claims: Option<&serde_json::Value>) -> Option<Vec<String>> {
 }
 
 impl AuthRequest {
+    /// The assurance level this request asks for (None: any).
+    pub fn requirement(&self, ladder: &Ladder) -> Option<Requirement> {
+        ladder
+            .requirement(essential_acr(self.claims.as_ref()).as_deref(), &self.acr_values)
+            .ok()
+            .flatten()
+    }
+
     pub fn target(&self) -> RedirectTarget {
         RedirectTarget {
             redirect_uri: self.redirect_uri.clone(),

@@ -8,6 +8,7 @@ use crate::db::clients::ClientRow;
 use crate::db::{from_json_list, DbError};
 use crate::keys::Alg;
 
+use super::branding::Branding;
 use super::types::{GrantType, TokenAuthMethod};
 
 #[derive(Debug, Clone)]
@@ -24,6 +25,7 @@ pub struct Client {
     pub first_party: bool,
     pub jwks: Option<String>,
     pub disabled: bool,
+    pub branding: Branding,
 }
 
 impl Client {
@@ -49,6 +51,7 @@ impl Client {
             first_party: row.first_party,
             jwks: row.jwks,
             disabled: row.disabled,
+            branding: Branding::from_column(row.branding.as_deref()),
         })
     }
 

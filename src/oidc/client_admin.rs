@@ -7,6 +7,7 @@ use crate::db::clients::{self as repo, ClientRow};
 use crate::db::{to_json_list, DbConnection, DbError};
 use crate::keys::Alg;
 
+use super::branding::Branding;
 use super::client::{validate_redirect_uri, Client};
 use super::types::{GrantType, TokenAuthMethod};
 
@@ -23,6 +24,8 @@ pub struct NewClient {
     pub first_party: bool,
     /// Public JWK Set (JSON) for `private_key_jwt`.
     pub jwks: Option<String>,
+    /// Logo, links and colours shown on the hosted pages.
+    pub branding: Branding,
 }
 
 /// What registration returns; the secret is shown once and never stored.
@@ -87,6 +90,7 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
     {
         validate_redirect_uri(u).map_err(ClientAdminError::Invalid)?;
     }
+    new.branding.validate().map_err(ClientAdminError::Invalid)?;
     if new.auth_method == TokenAuthMethod::PrivateKeyJwt {
         let jwks = new.jwks.as_deref().unwrap_or("");
         let parsed = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes()).map_err(|e| {
@@ -131,6 +135,7 @@ pub fn register(
         jwks: new.jwks.clone(),
         disabled: false,
         created_at: now,
+        branding: new.branding.to_column(),
     };
     match repo::insert(conn, &row) {
         Err(e) if e.is_unique_violation() => return Err(ClientAdminError::Duplicate(id)),

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::keys::Alg;
 
-use super::types::{ACR_SUPPORTED, USER_SCOPES};
+use super::types::USER_SCOPES;
 
 /// Endpoint paths, relative to the issuer.
 pub mod paths {
@@ -40,7 +40,7 @@ fn core_alg(a: Alg) -> CoreJwsSigningAlgorithm {
 pub struct DiscoveryError(String);
 
 /// The discovery JSON for `issuer`, signing with `algs`.
-pub fn document(issuer: &str, algs: &[Alg]) -> Result<String, DiscoveryError> {
+pub fn document(issuer: &str, algs: &[Alg], acr_values: &[String]) -> Result<String, DiscoveryError> {
     let err = |e: &dyn std::fmt::Display| DiscoveryError(e.to_string());
     let url = |p: &str| format!("{issuer}{p}");
     let core_algs: Vec<CoreJwsSigningAlgorithm> = algs.iter().map(|a| core_alg(*a)).collect();
@@ -74,9 +74,9 @@ pub fn document(issuer: &str, algs: &[Alg]) -> Result<String, DiscoveryError> {
         CoreGrantType::ClientCredentials,
     ]))
     .set_acr_values_supported(Some(
-        ACR_SUPPORTED
+        acr_values
             .iter()
-            .map(|a| openidconnect::AuthenticationContextClass::new((*a).to_owned()))
+            .map(|a| openidconnect::AuthenticationContextClass::new(a.clone()))
             .collect(),
     ))
     .set_token_endpoint_auth_methods_supported(Some(vec![

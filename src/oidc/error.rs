@@ -26,6 +26,8 @@ pub enum ErrorCode {
     RequestNotSupported,
     RequestUriNotSupported,
     RegistrationNotSupported,
+    // OpenID Connect Core Unmet Authentication Requirements 1.0
+    UnmetAuthenticationRequirements,
     // RFC 6750 §3.1
     InvalidToken,
     InsufficientScope,
@@ -56,6 +58,7 @@ impl ErrorCode {
             RequestNotSupported => "request_not_supported",
             RequestUriNotSupported => "request_uri_not_supported",
             RegistrationNotSupported => "registration_not_supported",
+            UnmetAuthenticationRequirements => "unmet_authentication_requirements",
             InvalidToken => "invalid_token",
             InsufficientScope => "insufficient_scope",
             UnsupportedTokenType => "unsupported_token_type",

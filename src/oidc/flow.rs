@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 
+use crate::auth::acr::Ladder;
 use crate::auth::session::{self, Session};
 use crate::db::{consents, DbConnection};
 use crate::keys::KeyRing;
@@ -18,6 +19,7 @@ use super::response::{self, AuthResponse};
 /// Settings and time for one request.
 pub struct FlowEnv<'a> {
     pub ring: &'a KeyRing,
+    pub ladder: &'a Ladder,
     pub issuer: &'a str,
     pub code_ttl: i64,
     pub tx_ttl: i64,
@@ -51,6 +53,9 @@ impl AuthorizeContext for Ctx<'_, '_> {
             .get("sub")?
             .as_str()
             .map(str::to_owned)
+    }
+    fn ladder(&self) -> &Ladder {
+        self.env.ladder
     }
 }
 
@@ -110,6 +115,8 @@ fn proceed(
             granted_scope: granted.as_deref(),
             first_party: client.first_party,
             now: env.now,
+            required: req.requirement(env.ladder),
+            session_level: session.and_then(|s| env.ladder.level_of(&s.acr)),
         },
     );
     let park = |conn: &mut DbConnection| -> Result<String, OAuthError> {
@@ -155,6 +162,23 @@ pub fn after_login(
         Ok(req) => proceed(conn, env, Some(tx), &req, Some(session), true, false),
         Err(m) => Ok(Outcome::Page(m)),
     }
+}
+
+/// Continue `tx` with the current session. Only a session that started
+/// during the transaction counts as its sign-in (so `prompt=login` and
+/// `max_age` still hold); an older one is judged like at `/authorize`.
+pub fn resume(
+    conn: &mut DbConnection,
+    env: &FlowEnv<'_>,
+    tx: &str,
+    session: &Session,
+) -> Result<Outcome, OAuthError> {
+    let req = match parked(conn, tx, env.now)? {
+        Ok(r) => r,
+        Err(m) => return Ok(Outcome::Page(m)),
+    };
+    let fresh = login_tx::started_at(conn, tx, env.now)?.is_some_and(|t| session.auth_time >= t);
+    proceed(conn, env, Some(tx), &req, Some(session), fresh, false)
 }
 
 /// After the consent screen: record the grant or report `access_denied`.

@@ -3,6 +3,7 @@
 use super::authorize::AuthRequest;
 use super::error::{ErrorCode, OAuthError};
 use super::types::Prompt;
+use crate::auth::acr::{Level, Requirement};
 use crate::auth::session::Session;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -25,10 +26,23 @@ pub struct Situation<'a> {
     pub granted_scope: Option<&'a str>,
     pub first_party: bool,
     pub now: i64,
+    /// The assurance the request asks for.
+    pub required: Option<Requirement>,
+    /// The assurance of the current session.
+    pub session_level: Option<Level>,
 }
 
 pub fn decide(req: &AuthRequest, s: &Situation<'_>) -> Next {
     let none = req.prompt.contains(&Prompt::None);
+    let too_weak = s
+        .required
+        .is_some_and(|r| s.session_level.is_none_or(|l| l < r.level));
+    if s.fresh_login && too_weak && s.required.is_some_and(|r| r.essential) {
+        return Next::Fail(OAuthError::new(
+            ErrorCode::UnmetAuthenticationRequirements,
+            "the sign-in did not reach the essential acr requested",
+        ));
+    }
     let needs_login = match s.session {
         None => true,
         Some(sess) => {
@@ -39,6 +53,7 @@ pub fn decide(req: &AuthRequest, s: &Situation<'_>) -> Next {
                 .is_some_and(|sub| sub != sess.user_id);
             !s.fresh_login
                 && (too_old
+                    || too_weak
                     || other_user
                     || req.prompt.contains(&Prompt::Login)
                     || req.prompt.contains(&Prompt::SelectAccount))
@@ -116,6 +131,8 @@ mod tests {
             granted_scope: granted,
             first_party: false,
             now: 1000,
+            required: None,
+            session_level: None,
         }
     }
 
@@ -162,5 +179,30 @@ mod tests {
             decide(&req(vec![Prompt::Login], None), &fresh),
             Next::Consent
         );
+    }
+
+    #[test]
+    fn a_weaker_session_steps_up_and_an_essential_acr_is_never_downgraded() {
+        let s = session(990);
+        let mut weak = sit(Some(&s), Some("openid email"));
+        weak.session_level = Some(Level::Password);
+        weak.required = Some(Requirement {
+            level: Level::Passkey,
+            essential: true,
+        });
+        assert_eq!(decide(&req(vec![], None), &weak), Next::Login);
+        weak.fresh_login = true;
+        assert!(matches!(
+            decide(&req(vec![], None), &weak),
+            Next::Fail(e) if e.code == ErrorCode::UnmetAuthenticationRequirements
+        ));
+        weak.required = Some(Requirement {
+            level: Level::Passkey,
+            essential: false,
+        });
+        assert_eq!(decide(&req(vec![], None), &weak), Next::Issue);
+        weak.session_level = Some(Level::Passkey);
+        weak.fresh_login = false;
+        assert_eq!(decide(&req(vec![], None), &weak), Next::Issue);
     }
 }

@@ -35,6 +35,11 @@ pub fn load(
     }
 }
 
+/// When the open transaction `id` began.
+pub fn started_at(conn: &mut DbConnection, id: &str, now: i64) -> Result<Option<i64>, OAuthError> {
+    Ok(repo::created_at(conn, &crypto::token_hash(id), now)?)
+}
+
 /// Close the transaction (single use) and mint the authorization code.
 /// Returns `None` when the transaction was already used.
 pub fn finish(

@@ -2,6 +2,7 @@
 
 pub mod access_token;
 pub mod authorize;
+pub mod branding;
 pub mod claims;
 pub mod client;
 pub mod client_admin;

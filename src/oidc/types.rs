@@ -50,8 +50,6 @@ pub const USER_SCOPES: &[&str] = &[
 ];
 
 /// Authentication context classes, lowest first (documented in README).
-pub const ACR_PASSWORD: &str = "urn:visage:acr:password";
-pub const ACR_SUPPORTED: &[&str] = &[ACR_PASSWORD];
 
 /// Split a space-delimited scope, dropping duplicates, keeping order.
 pub fn split_scope(scope: &str) -> Vec<String> {

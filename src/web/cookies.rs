@@ -51,3 +51,29 @@ pub fn csrf_ok(req: &HttpRequest, submitted: Option<&str>) -> bool {
         _ => false,
     }
 }
+
+/// Double-submit check for `fetch` calls: the `X-CSRF-Token` header.
+pub fn csrf_header_ok(req: &HttpRequest) -> bool {
+    let header = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok());
+    csrf_ok(req, header)
+}
+
+/// A short-lived, HttpOnly cookie scoped to `path` (sign-up and recovery steps).
+pub fn step_cookie(name: &'static str, value: &str, path: &'static str, secure: bool, max_age: i64) -> Cookie<'static> {
+    Cookie::build(name, value.to_owned())
+        .path(path)
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(max_age))
+        .finish()
+}
+
+pub fn clear_step(name: &'static str, path: &'static str, secure: bool) -> Cookie<'static> {
+    let mut c = step_cookie(name, "", path, secure, 0);
+    c.make_removal();
+    c
+}

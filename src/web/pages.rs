@@ -5,6 +5,8 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use askama::Template;
 
+use super::ui::Ui;
+
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
@@ -14,22 +16,105 @@ pub struct ErrorPage<'a> {
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
+    pub ui: &'a Ui<'a>,
     pub tx: &'a str,
-    pub csrf: &'a str,
-    pub client_name: &'a str,
     pub email: &'a str,
     pub error: Option<&'a str>,
-    pub password_enabled: bool,
+    pub passkeys: bool,
+    pub password: bool,
+    pub signup: bool,
+    /// The request asks for more than the current session has.
+    pub stronger: bool,
+    pub signup_href: String,
+    pub recover_href: String,
 }
 
 #[derive(Template)]
 #[template(path = "consent.html")]
 pub struct ConsentPage<'a> {
+    pub ui: &'a Ui<'a>,
     pub tx: &'a str,
-    pub csrf: &'a str,
     pub client_name: &'a str,
     pub user_email: &'a str,
-    pub scopes: Vec<(&'static str, &'static str)>,
+    pub scopes: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignupPage<'a> {
+    pub ui: &'a Ui<'a>,
+    pub tx: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub invitation: &'a str,
+    pub open: bool,
+    pub error: Option<&'a str>,
+    pub signin_href: String,
+}
+
+/// "Type the code we emailed you" (sign-up and recovery).
+#[derive(Template)]
+#[template(path = "code.html")]
+pub struct CodePage<'a> {
+    pub ui: &'a Ui<'a>,
+    pub action: &'a str,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    pub back_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "passkey_register.html")]
+pub struct RegisterPage<'a> {
+    pub ui: &'a Ui<'a>,
+    pub action: &'a str,
+    pub options_url: &'a str,
+    pub tx: &'a str,
+    pub error: Option<&'a str>,
+    pub recovered: bool,
+    pub cancel_href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+pub struct RecoveryCodesPage<'a> {
+    pub ui: &'a Ui<'a>,
+    pub codes: &'a [String],
+    pub next: &'a str,
+}
+
+/// One passkey as the account page lists it.
+pub struct PasskeyView {
+    pub id: String,
+    pub name: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub synced: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage<'a> {
+    pub ui: &'a Ui<'a>,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub passkeys: Vec<PasskeyView>,
+    pub can_remove: bool,
+    pub recovery_left: String,
+    pub recovered: bool,
+    pub message: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub logout_href: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "recover.html")]
+pub struct RecoverPage<'a> {
+    pub ui: &'a Ui<'a>,
+    pub tx: &'a str,
+    pub email: &'a str,
+    pub error: Option<&'a str>,
+    pub back_href: String,
 }
 
 #[derive(Template)]
@@ -57,23 +142,13 @@ pub struct HomePage<'a> {
     pub issuer: &'a str,
 }
 
-/// Human descriptions of scopes for the consent screen.
-pub fn describe_scope(s: &str) -> Option<(&'static str, &'static str)> {
-    Some(match s {
-        "openid" => ("Your identity", "Confirm who you are to the application"),
-        "profile" => ("Your profile", "Name and locale"),
-        "email" => (
-            "Your email address",
-            "The address and whether it is verified",
-        ),
-        "phone" => ("Your phone number", "The number and whether it is verified"),
-        "address" => ("Your postal address", "As stored in your account"),
-        "offline_access" => (
-            "Stay connected",
-            "Access while you are away, until you revoke it",
-        ),
-        _ => return None,
-    })
+/// Catalogue keys of a scope's title and description on the consent screen.
+pub fn scope_keys(s: &str) -> Option<(String, String)> {
+    matches!(
+        s,
+        "openid" | "profile" | "email" | "phone" | "address" | "offline_access"
+    )
+    .then(|| (format!("scope.{s}"), format!("scope.{s}.detail")))
 }
 
 /// Render `page` with `status`; pages are never cached.

@@ -113,6 +113,7 @@ pub fn new_client(id: &str, method: TokenAuthMethod) -> NewClient {
         allow_plain_pkce: false,
         first_party: false,
         jwks: None,
+        branding: Default::default(),
     }
 }
 

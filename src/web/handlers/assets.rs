@@ -4,15 +4,20 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 
 use crate::app::AppState;
+use crate::i18n::Lang;
+use crate::oidc::client::Client;
 use crate::web::pages;
+use crate::web::ui::{lang_cookie, local_path, see_other};
 
 const CSS: &str = include_str!("../../../static/visage.css");
 const FORM_POST_JS: &str = include_str!("../../../static/form_post.js");
+const PASSKEY_JS: &str = include_str!("../../../static/passkey.js");
 
 pub async fn file(name: web::Path<String>) -> HttpResponse {
     let (body, ct) = match name.as_str() {
         "visage.css" => (CSS, "text/css; charset=utf-8"),
         "form_post.js" => (FORM_POST_JS, "text/javascript; charset=utf-8"),
+        "passkey.js" => (PASSKEY_JS, "text/javascript; charset=utf-8"),
         _ => return HttpResponse::NotFound().finish(),
     };
     HttpResponse::Ok()
@@ -32,4 +37,42 @@ pub async fn home(state: web::Data<AppState>) -> HttpResponse {
             issuer: &state.config.issuer,
         },
     )
+}
+
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    set: String,
+    back: Option<String>,
+}
+
+/// `GET /lang?set=vi&back=/login?tx=…`: remember the language, go back.
+pub async fn set_lang(state: web::Data<AppState>, q: web::Query<LangQuery>) -> HttpResponse {
+    let back = local_path(q.back.as_deref().unwrap_or("/account"));
+    let mut resp = see_other(back);
+    if let Some(lang) = Lang::from_tag(&q.set) {
+        let _ = resp.add_cookie(&lang_cookie(lang, state.config.secure_cookies()));
+    }
+    resp
+}
+
+#[derive(serde::Deserialize)]
+pub struct ThemeQuery {
+    client: String,
+}
+
+/// `GET /theme.css?client=ID`: the client's colours as CSS variables.
+pub async fn theme(state: web::Data<AppState>, q: web::Query<ThemeQuery>) -> HttpResponse {
+    let id = q.client.clone();
+    let css = match state.db.run(move |c| Client::find(c, &id)).await {
+        Ok(Some(c)) => c.branding.css(),
+        Ok(None) => String::new(),
+        Err(e) => {
+            tracing::error!("theme: {e}");
+            String::new()
+        }
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(css)
 }

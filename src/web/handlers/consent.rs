@@ -6,9 +6,10 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::session::{self, Session};
-use crate::db::{clients, users};
+use crate::db::users;
 use crate::oidc::flow;
 use crate::oidc::OAuthError;
+use crate::web::ui::{Brand, Ui};
 use crate::web::{cookies, error, pages};
 
 use super::outcome::respond;
@@ -74,38 +75,35 @@ pub async fn show(
                 Ok(r) => r,
                 Err(m) => return Ok(Err(m)),
             };
-            let name = clients::find(c, &req.client_id)?
-                .map(|r| r.name)
-                .unwrap_or_default();
+            let client = crate::oidc::client::Client::find(c, &req.client_id)?;
             let email = users::find(c, &sess.user_id)?
                 .map(|u| u.email)
                 .unwrap_or_default();
-            Ok(Ok((req, name, email)))
+            Ok(Ok((req, client, email)))
         })
         .await;
-    let (auth_req, client_name, email) = match loaded {
+    let (auth_req, client, email) = match loaded {
         Ok(Ok(v)) => v,
         Ok(Err(m)) => return error::page(StatusCode::BAD_REQUEST, &m),
         Err(e) => return error::page_internal(&e),
     };
-    let (csrf, new_cookie) = cookies::csrf_token(&req, state.config.secure_cookies());
+    let brand = client.as_ref().map(Brand::of);
+    let client_name = brand.as_ref().map(|b| b.client_name.clone()).unwrap_or_default();
+    let ui = Ui::new(&req, &state, brand, auth_req.ui_locales.as_deref());
     let scopes = auth_req
         .scope
         .iter()
-        .filter_map(|s| pages::describe_scope(s))
+        .filter_map(|s| pages::scope_keys(s))
+        .map(|(t, d)| (ui.tr.t(&t), ui.tr.t(&d)))
         .collect();
     let page = pages::ConsentPage {
+        ui: &ui,
         tx: &tx,
-        csrf: &csrf,
         client_name: &client_name,
         user_email: &email,
         scopes,
     };
-    let mut resp = pages::render(StatusCode::OK, &page);
-    if let Some(c) = new_cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+    ui.render(StatusCode::OK, &page)
 }
 
 pub async fn submit(

@@ -1,51 +1,90 @@
-//! `GET|POST /login`: the password form of a login transaction.
+//! The sign-in page of a login transaction (or of the account page when
+//! there is none): passkey first, password as a configurable fallback.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::audit::{self, Event};
-use crate::auth::{password, session};
-use crate::db::{clients, users};
-use crate::oidc::flow;
-use crate::oidc::types::ACR_PASSWORD;
-use crate::oidc::OAuthError;
+use crate::auth::acr::Level;
+use crate::auth::passkeys::{Owner, PasskeyError};
+use crate::auth::password;
+use crate::db::users;
+use crate::oidc::client::Client;
+use crate::oidc::{flow, OAuthError};
+use crate::web::ui::{with_tx, Brand, Ui};
 use crate::web::{cookies, error, pages, rate_limit};
 
 use super::outcome::respond;
+use super::signin::{self, After, SignIn};
 
 #[derive(Deserialize)]
 pub struct TxQuery {
-    tx: Option<String>,
+    pub tx: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    tx: String,
+    tx: Option<String>,
     csrf: Option<String>,
     email: String,
     password: String,
 }
 
-/// Client name and login hint of an open transaction, or the page to show.
-async fn context(state: &web::Data<AppState>, tx: &str) -> Result<(String, String), HttpResponse> {
-    let tx = tx.to_owned();
+#[derive(Deserialize)]
+pub struct PasskeyForm {
+    tx: Option<String>,
+    csrf: Option<String>,
+    ceremony: String,
+    credential: String,
+}
+
+/// What the page needs to know about the transaction.
+pub struct LoginCtx {
+    pub tx: Option<String>,
+    pub brand: Option<Brand>,
+    pub ui_locales: Option<String>,
+    pub hint: String,
+    pub min_level: Option<Level>,
+    pub essential: bool,
+}
+
+fn nonempty(tx: Option<&str>) -> Option<&str> {
+    tx.filter(|t| !t.is_empty())
+}
+
+/// Load the transaction behind `tx`; the error page when it expired.
+pub async fn context(state: &web::Data<AppState>, tx: Option<&str>) -> Result<LoginCtx, HttpResponse> {
+    let Some(tx) = nonempty(tx).map(str::to_owned) else {
+        return Ok(LoginCtx {
+            tx: None,
+            brand: None,
+            ui_locales: None,
+            hint: String::new(),
+            min_level: None,
+            essential: false,
+        });
+    };
     let now = state.clock.now();
+    let st = state.clone();
     let res = state
         .db
-        .run(
-            move |c| -> Result<Result<(String, String), String>, OAuthError> {
-                let req = match flow::parked(c, &tx, now)? {
-                    Ok(r) => r,
-                    Err(m) => return Ok(Err(m)),
-                };
-                let name = clients::find(c, &req.client_id)?
-                    .map(|r| r.name)
-                    .unwrap_or_default();
-                Ok(Ok((name, req.login_hint.unwrap_or_default())))
-            },
-        )
+        .run(move |c| -> Result<Result<LoginCtx, String>, OAuthError> {
+            let req = match flow::parked(c, &tx, now)? {
+                Ok(r) => r,
+                Err(m) => return Ok(Err(m)),
+            };
+            let client = Client::find(c, &req.client_id)?;
+            let need = req.requirement(&st.ladder);
+            Ok(Ok(LoginCtx {
+                brand: client.as_ref().map(Brand::of),
+                ui_locales: req.ui_locales.clone(),
+                hint: req.login_hint.clone().unwrap_or_default(),
+                min_level: need.map(|r| r.level),
+                essential: need.is_some_and(|r| r.essential),
+                tx: Some(tx),
+            }))
+        })
         .await;
     match res {
         Ok(Ok(v)) => Ok(v),
@@ -54,144 +93,206 @@ async fn context(state: &web::Data<AppState>, tx: &str) -> Result<(String, Strin
     }
 }
 
-fn render(
+/// The sign-in page, with an error message key when something failed.
+pub fn render(
     req: &HttpRequest,
     state: &AppState,
     status: StatusCode,
-    tx: &str,
-    client: &str,
+    ctx: &LoginCtx,
     email: &str,
     err: Option<&str>,
 ) -> HttpResponse {
-    let (csrf, new_cookie) = cookies::csrf_token(req, state.config.secure_cookies());
+    let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
+    let tx = ctx.tx.as_deref();
+    let password_ok = state.config.login.password_enabled
+        && !(ctx.essential && ctx.min_level.is_some_and(|l| l > Level::Password));
+    let message = err.map(|k| ui.tr.t(k));
     let page = pages::LoginPage {
-        tx,
-        csrf: &csrf,
-        client_name: client,
-        email,
-        error: err,
-        password_enabled: state.config.login.password_enabled,
+        ui: &ui,
+        tx: tx.unwrap_or(""),
+        email: if email.is_empty() { &ctx.hint } else { email },
+        error: message,
+        passkeys: state.passkeys.is_some(),
+        password: password_ok,
+        signup: state.passkeys.is_some(),
+        stronger: ctx.min_level.is_some_and(|l| l > Level::Password),
+        signup_href: with_tx("/signup", tx),
+        recover_href: with_tx("/recover", tx),
     };
-    let mut resp = pages::render(status, &page);
-    if let Some(c) = new_cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+    ui.render(status, &page)
 }
 
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    q: web::Query<TxQuery>,
-) -> HttpResponse {
-    let Some(tx) = q.tx.as_deref() else {
-        return error::page(
-            StatusCode::BAD_REQUEST,
-            "Sign-in starts at the application you want to use.",
-        );
-    };
-    match context(&state, tx).await {
-        Ok((client, hint)) => render(&req, &state, StatusCode::OK, tx, &client, &hint, None),
+pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<TxQuery>) -> HttpResponse {
+    match context(&state, q.tx.as_deref()).await {
+        Ok(ctx) => render(&req, &state, StatusCode::OK, &ctx, "", None),
         Err(page) => page,
     }
 }
 
-pub async fn submit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<LoginForm>,
-) -> HttpResponse {
+fn after(tx: Option<String>) -> After {
+    match tx {
+        Some(t) => After::Flow(t),
+        None => After::Go("/account".into()),
+    }
+}
+
+pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LoginForm>) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(
-            StatusCode::FORBIDDEN,
-            "The form expired. Go back, reload the page and try again.",
-        );
+        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
     }
-    let (client, _) = match context(&state, &form.tx).await {
+    let ctx = match context(&state, form.tx.as_deref()).await {
         Ok(v) => v,
         Err(page) => return page,
     };
     if !state.config.login.password_enabled {
         return error::page(StatusCode::FORBIDDEN, "Password sign-in is turned off.");
     }
-    let ip = rate_limit::client_ip(&req).map(|i| i.to_string());
-    if !rate_limit::allow(&state.limits.login, &req) {
-        let ev = Event::new("auth", "login.password", "rate_limited").ip(ip);
-        let now = state.clock.now();
-        let _ = state.db.run(move |c| audit::record(c, &ev, now)).await;
-        return render(
-            &req,
-            &state,
-            StatusCode::TOO_MANY_REQUESTS,
-            &form.tx,
-            &client,
-            &form.email,
-            Some("Too many attempts. Wait a minute and try again."),
-        );
-    }
     let email = form.email.clone();
     let user = match state.db.run(move |c| users::find_by_email(c, &email)).await {
         Ok(u) => u.filter(|u| !u.disabled),
         Err(e) => return error::page_internal(&e),
     };
+    let uid = user.as_ref().map(|u| u.id.clone());
+    if !rate_limit::allow(&state.limits.login, &req) || signin::locked(&req, &state, uid.clone()).await {
+        signin::failed(&req, &state, "login.password", uid, "locked").await;
+        return render(&req, &state, StatusCode::TOO_MANY_REQUESTS, &ctx, &form.email, Some("login.locked"));
+    }
     let pw = form.password.clone();
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = web::block(move || password::verify(&pw, stored.as_deref()))
         .await
         .unwrap_or(false);
-    let now = state.clock.now();
     let Some(user) = user.filter(|u| ok && u.email_verified) else {
-        let ev = Event::new("auth", "login.password", "failure")
-            .ip(ip)
-            .detail(serde_json::json!({ "reason": "bad_credentials" }));
-        let _ = state.db.run(move |c| audit::record(c, &ev, now)).await;
-        return render(
-            &req,
-            &state,
-            StatusCode::OK,
-            &form.tx,
-            &client,
-            &form.email,
-            Some("The email or password is incorrect."),
-        );
+        signin::failed(&req, &state, "login.password", uid, "bad_credentials").await;
+        return render(&req, &state, StatusCode::OK, &ctx, &form.email, Some("login.bad_password"));
+    };
+    let s = SignIn {
+        user_id: user.id,
+        level: Level::Password,
+        amr: vec!["pwd".to_owned()],
+        action: "login.password",
+    };
+    signin::complete(&req, &state, s, after(ctx.tx)).await
+}
+
+#[derive(Deserialize)]
+pub struct OptionsBody {
+    tx: Option<String>,
+}
+
+/// The ceremony's owner: the login transaction, or this browser (CSRF cookie).
+fn owner(req: &HttpRequest, tx: Option<&str>) -> Option<Owner> {
+    match nonempty(tx) {
+        Some(t) => Some(Owner::Login(t.to_owned())),
+        None => req
+            .cookie(cookies::CSRF)
+            .map(|c| Owner::Login(format!("browser:{}", c.value()))),
+    }
+}
+
+/// `POST /login/passkey/options` (JSON): start a discoverable sign-in.
+pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>, body: web::Json<OptionsBody>) -> HttpResponse {
+    if !cookies::csrf_header_ok(&req) {
+        return super::json_error(StatusCode::FORBIDDEN, "The page expired. Reload it and try again.");
+    }
+    if state.passkeys.is_none() {
+        return super::json_error(StatusCode::NOT_FOUND, "Passkeys are not available on this server.");
+    }
+    if let Err(page) = context(&state, body.tx.as_deref()).await {
+        return super::json_error(page.status(), "This sign-in request has expired. Return to the application and start again.");
+    }
+    if signin::locked(&req, &state, None).await {
+        return super::json_error(StatusCode::TOO_MANY_REQUESTS, "Too many failed attempts. Try again later.");
+    }
+    let Some(owner) = owner(&req, body.tx.as_deref()) else {
+        return super::json_error(StatusCode::FORBIDDEN, "The page expired. Reload it and try again.");
+    };
+    let st = state.clone();
+    let now = state.clock.now();
+    let res = state
+        .db
+        .run(move |c| match &st.passkeys {
+            Some(p) => p.start_authentication(c, &owner, now),
+            None => Err(PasskeyError::Ceremony),
+        })
+        .await;
+    super::ceremony_json(res)
+}
+
+/// `POST /login/passkey`: the browser's signed answer.
+pub async fn passkey_finish(req: HttpRequest, state: web::Data<AppState>, form: web::Form<PasskeyForm>) -> HttpResponse {
+    let form = form.into_inner();
+    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
+        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+    }
+    let ctx = match context(&state, form.tx.as_deref()).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    if signin::locked(&req, &state, None).await {
+        return render(&req, &state, StatusCode::TOO_MANY_REQUESTS, &ctx, "", Some("login.locked"));
+    }
+    let Some(owner) = owner(&req, ctx.tx.as_deref()) else {
+        return render(&req, &state, StatusCode::BAD_REQUEST, &ctx, "", Some("login.passkey_stale"));
+    };
+    let st = state.clone();
+    let now = state.clock.now();
+    let res = state
+        .db
+        .run(move |c| match &st.passkeys {
+            Some(p) => p.finish_authentication(c, &owner, &form.ceremony, &form.credential, now),
+            None => Err(PasskeyError::Ceremony),
+        })
+        .await;
+    match res {
+        Ok(done) => {
+            if signin::locked(&req, &state, Some(done.user_id.clone())).await {
+                signin::failed(&req, &state, "login.passkey", Some(done.user_id), "locked").await;
+                return render(&req, &state, StatusCode::TOO_MANY_REQUESTS, &ctx, "", Some("login.locked"));
+            }
+            let s = SignIn {
+                user_id: done.user_id,
+                level: Level::Passkey,
+                amr: done.amr,
+                action: "login.passkey",
+            };
+            signin::complete(&req, &state, s, after(ctx.tx)).await
+        }
+        Err(PasskeyError::Db(e)) => error::page_internal(&e),
+        Err(e) => {
+            tracing::info!("passkey sign-in refused: {e}");
+            signin::failed(&req, &state, "login.passkey", None, e.reason()).await;
+            let key = match e {
+                PasskeyError::Ceremony => "login.passkey_stale",
+                PasskeyError::UnknownCredential => "login.passkey_unknown",
+                _ => "login.passkey_failed",
+            };
+            render(&req, &state, StatusCode::BAD_REQUEST, &ctx, "", Some(key))
+        }
+    }
+}
+
+/// `GET /continue?tx=`: resume a transaction after sign-up or recovery, with
+/// a session that started during it.
+pub async fn resume(req: HttpRequest, state: web::Data<AppState>, q: web::Query<TxQuery>) -> HttpResponse {
+    let Some(tx) = q.tx.clone().filter(|t| !t.is_empty()) else {
+        return crate::web::ui::see_other("/account");
+    };
+    let sess = match signin::current(&req, &state).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return crate::web::ui::see_other(&with_tx("/login", Some(&tx))),
+        Err(e) => return error::page_internal(&e),
     };
     let ring = state.ring().await;
     let st = state.clone();
-    let tx = form.tx.clone();
-    let result = state
+    let now = state.clock.now();
+    let res = state
         .db
-        .run(move |c| {
-            let amr = vec!["pwd".to_owned()];
-            let (sess, cookie) = session::start(
-                c,
-                &user.id,
-                ACR_PASSWORD,
-                &amr,
-                st.config.session.ttl_seconds,
-                now,
-            )?;
-            audit::record(
-                c,
-                &Event::new("auth", "login.password", "success")
-                    .user(&user.id)
-                    .ip(ip),
-                now,
-            )?;
-            let env = st.flow_env(&ring, now);
-            Ok::<_, OAuthError>((flow::after_login(c, &env, &tx, &sess)?, cookie))
-        })
+        .run(move |c| flow::resume(c, &st.flow_env(&ring, now), &tx, &sess))
         .await;
-    match result {
-        Ok((outcome, cookie)) => {
-            let mut resp = respond(outcome);
-            let _ = resp.add_cookie(&cookies::session_cookie(
-                &cookie,
-                state.config.secure_cookies(),
-                state.config.session.ttl_seconds,
-            ));
-            resp
-        }
+    match res {
+        Ok(outcome) => respond(outcome),
         Err(e) => error::page_internal(&e),
     }
 }

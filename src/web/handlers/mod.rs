@@ -1,5 +1,6 @@
 //! Thin handlers: extract, call one domain function, respond.
 
+pub mod account;
 pub mod assets;
 pub mod authorize;
 pub mod consent;
@@ -7,5 +8,34 @@ pub mod discovery;
 pub mod login;
 pub mod logout;
 pub mod outcome;
+pub mod recover;
+pub mod signin;
+pub mod signup;
 pub mod token;
 pub mod userinfo;
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+
+use crate::auth::passkeys::PasskeyError;
+
+/// `{"error": message}` for the pages' `fetch` calls.
+pub fn json_error(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "error": message }))
+}
+
+/// A started WebAuthn ceremony as JSON: `{ceremony, options}`.
+pub fn ceremony_json(res: Result<(String, serde_json::Value), PasskeyError>) -> HttpResponse {
+    match res {
+        Ok((ceremony, options)) => HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(serde_json::json!({ "ceremony": ceremony, "options": options })),
+        Err(PasskeyError::Db(e)) => {
+            let e = crate::oidc::OAuthError::server_error(&e);
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.description)
+        }
+        Err(e) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}

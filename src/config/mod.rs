@@ -10,6 +10,9 @@ use url::Url;
 
 use crate::keys::Alg;
 
+mod accounts;
+pub use accounts::*;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -30,6 +33,11 @@ pub struct Config {
     pub session: SessionConfig,
     pub rate_limit: RateLimitConfig,
     pub login: LoginConfig,
+    pub passkeys: PasskeyConfig,
+    pub signup: SignupConfig,
+    pub mail: MailConfig,
+    pub lockout: LockoutConfig,
+    pub acr: AcrConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +117,11 @@ impl Default for Config {
             session: SessionConfig::default(),
             rate_limit: RateLimitConfig::default(),
             login: LoginConfig::default(),
+            passkeys: PasskeyConfig::default(),
+            signup: SignupConfig::default(),
+            mail: MailConfig::default(),
+            lockout: LockoutConfig::default(),
+            acr: AcrConfig::default(),
         }
     }
 }
@@ -299,6 +312,41 @@ impl Config {
         if self.rate_limit.login_per_minute == 0 || self.rate_limit.token_per_second == 0 {
             return Err(ConfigError("rate limits must be at least 1".into()));
         }
+        self.validate_accounts()
+    }
+
+    fn validate_accounts(&self) -> Result<(), ConfigError> {
+        let a = &self.acr;
+        let levels = [&a.recovery, &a.password, &a.passkey, &a.passkey_face];
+        if levels.iter().any(|l| l.trim().is_empty())
+            || (1..levels.len()).any(|i| levels[..i].contains(&levels[i]))
+        {
+            return Err(ConfigError(
+                "acr values must be non-empty and all different".into(),
+            ));
+        }
+        for (name, r) in [
+            ("lockout.account", self.lockout.account),
+            ("lockout.ip", self.lockout.ip),
+            ("lockout.signup_ip", self.lockout.signup_ip),
+            ("lockout.email", self.lockout.email),
+        ] {
+            if r.max < 1 || r.window_seconds < 1 || r.block_seconds < 1 {
+                return Err(ConfigError(format!("{name}: max, window_seconds and block_seconds must be at least 1")));
+            }
+        }
+        if !(30..=3600).contains(&self.passkeys.ceremony_ttl_seconds) {
+            return Err(ConfigError("passkeys.ceremony_ttl_seconds must be 30..=3600".into()));
+        }
+        if !(60..=86400).contains(&self.signup.code_ttl_seconds) || self.signup.max_code_attempts < 1 {
+            return Err(ConfigError("signup.code_ttl_seconds must be 60..=86400 and max_code_attempts at least 1".into()));
+        }
+        if !(1..=20).contains(&self.signup.recovery_codes) {
+            return Err(ConfigError("signup.recovery_codes must be 1..=20".into()));
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError(format!("mail.from '{}' is not a mailbox", self.mail.from)));
+        }
         Ok(())
     }
 
@@ -313,6 +361,14 @@ impl Config {
 
     pub fn master_key_path(&self) -> PathBuf {
         self.data_dir.join("master.key")
+    }
+
+    /// The WebAuthn relying-party id: configured, or the issuer's host name.
+    pub fn passkey_rp_id(&self) -> Option<String> {
+        if !self.passkeys.rp_id.is_empty() {
+            return Some(self.passkeys.rp_id.clone());
+        }
+        Url::parse(&self.issuer).ok()?.domain().map(str::to_owned)
     }
 
     /// Cookies get `Secure` when the issuer is https.

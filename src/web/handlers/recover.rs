@@ -1,0 +1,257 @@
+//! Account recovery: a one-time recovery code, or a code sent by email. Both
+//! sign in at the lowest level and lead straight to registering a passkey.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::acr::{otp_amr, Level};
+use crate::auth::email_code::{self, CodeError};
+use crate::auth::{lockout, recovery};
+use crate::db::{users, DbError};
+use crate::mail::messages::{code_mail, CodePurpose};
+use crate::web::ui::{see_other, with_tx, Ui};
+use crate::web::{cookies, error, pages, rate_limit};
+
+use super::login::{context, LoginCtx, TxQuery};
+use super::signin::{self, After, SignIn};
+
+const COOKIE: &str = "visage_recover";
+const PATH: &str = "/recover";
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    tx: Option<String>,
+    csrf: Option<String>,
+    email: String,
+    code: String,
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    tx: Option<String>,
+    csrf: Option<String>,
+    email: String,
+}
+
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    csrf: Option<String>,
+    code: String,
+}
+
+fn expired_form() -> HttpResponse {
+    error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.")
+}
+
+fn page(req: &HttpRequest, state: &AppState, ctx: &LoginCtx, status: StatusCode, email: &str, err: Option<&str>) -> HttpResponse {
+    let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
+    let p = pages::RecoverPage {
+        ui: &ui,
+        tx: ctx.tx.as_deref().unwrap_or(""),
+        email,
+        error: err.map(|k| ui.tr.t(k)),
+        back_href: with_tx("/login", ctx.tx.as_deref()),
+    };
+    ui.render(status, &p)
+}
+
+fn then_register(tx: Option<&str>) -> After {
+    After::Go(with_tx("/account/passkeys/new", tx))
+}
+
+pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<TxQuery>) -> HttpResponse {
+    match context(&state, q.tx.as_deref()).await {
+        Ok(ctx) => page(&req, &state, &ctx, StatusCode::OK, "", None),
+        Err(p) => p,
+    }
+}
+
+/// `POST /recover`: email + recovery code.
+pub async fn with_code(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CodeForm>) -> HttpResponse {
+    let form = form.into_inner();
+    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
+        return expired_form();
+    }
+    let ctx = match context(&state, form.tx.as_deref()).await {
+        Ok(c) => c,
+        Err(p) => return p,
+    };
+    let email = form.email.clone();
+    let uid = match state.db.run(move |c| users::find_by_email(c, &email)).await {
+        Ok(u) => u.map(|u| u.id),
+        Err(e) => return error::page_internal(&e),
+    };
+    if signin::locked(&req, &state, uid.clone()).await {
+        signin::failed(&req, &state, "recovery.code", uid, "locked").await;
+        return page(&req, &state, &ctx, StatusCode::TOO_MANY_REQUESTS, &form.email, Some("login.locked"));
+    }
+    let st = state.clone();
+    let now = state.clock.now();
+    let (email, code) = (form.email.clone(), form.code.clone());
+    let res = state
+        .db
+        .run(move |c| recovery::redeem(c, &st.master_key, &email, &code, now))
+        .await;
+    match res {
+        Ok(Some(user)) => {
+            let s = SignIn {
+                user_id: user.id,
+                level: Level::Recovery,
+                amr: otp_amr(),
+                action: "recovery.code",
+            };
+            signin::complete(&req, &state, s, then_register(ctx.tx.as_deref())).await
+        }
+        Ok(None) => {
+            signin::failed(&req, &state, "recovery.code", uid, "bad_code").await;
+            page(&req, &state, &ctx, StatusCode::BAD_REQUEST, &form.email, Some("recover.bad_code"))
+        }
+        Err(e) => error::page_internal(&e),
+    }
+}
+
+/// `POST /recover/email`: send a code if the address has an account (the
+/// same answer either way).
+pub async fn send_email(req: HttpRequest, state: web::Data<AppState>, form: web::Form<EmailForm>) -> HttpResponse {
+    let form = form.into_inner();
+    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
+        return expired_form();
+    }
+    let ctx = match context(&state, form.tx.as_deref()).await {
+        Ok(c) => c,
+        Err(p) => return p,
+    };
+    if !crate::auth::users::valid_email(&form.email.trim().to_lowercase()) {
+        return page(&req, &state, &ctx, StatusCode::BAD_REQUEST, &form.email, Some("signup.bad_email"));
+    }
+    let ui = Ui::new(&req, &state, None, ctx.ui_locales.as_deref());
+    let lang = ui.tr.code();
+    let st = state.clone();
+    let now = state.clock.now();
+    let ip = rate_limit::client_ip(&req).map(|i| i.to_string());
+    let (email, tx) = (form.email.clone(), ctx.tx.clone());
+    let res = state
+        .db
+        .run(move |c| -> Result<_, DbError> {
+            let key = lockout::email_key(&email);
+            let blocked = lockout::blocked_until(c, &key, now)?.is_some();
+            let (token, code) = recovery::start_email(c, &st.master_key, &email, tx, lang, st.config.signup.code_ttl_seconds, now)?;
+            let code = if blocked { None } else { code };
+            if code.is_some() {
+                lockout::hit(c, &key, st.config.lockout.email, now)?;
+            }
+            let outcome = if blocked { "rate_limited" } else { "sent" };
+            audit::record(c, &Event::new("auth", "recovery.email", outcome).ip(ip), now)?;
+            Ok((token, code, email.trim().to_lowercase()))
+        })
+        .await;
+    let (token, code, email) = match res {
+        Ok(v) => v,
+        Err(e) => return error::page_internal(&e),
+    };
+    if let Some(code) = code {
+        let sent = match code_mail(&ui.tr, CodePurpose::Recover, &email, &code) {
+            Ok(m) => state.mailer.send(m).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            tracing::warn!("recovery mail not sent: {e}");
+            let t = token.clone();
+            let _ = state.db.run(move |c| email_code::close(c, &t)).await;
+            return page(&req, &state, &ctx, StatusCode::SERVICE_UNAVAILABLE, &email, Some("signup.mail_failed"));
+        }
+    }
+    let mut resp = see_other("/recover/email/verify");
+    let _ = resp.add_cookie(&cookies::step_cookie(
+        COOKIE,
+        &token,
+        PATH,
+        state.config.secure_cookies(),
+        state.config.signup.code_ttl_seconds,
+    ));
+    resp
+}
+
+fn token(req: &HttpRequest) -> Option<String> {
+    req.cookie(COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
+}
+
+async fn pending(req: &HttpRequest, state: &web::Data<AppState>) -> Result<(String, String, LoginCtx), HttpResponse> {
+    let expired = || {
+        let ui = Ui::new(req, state, None, None);
+        error::page(StatusCode::BAD_REQUEST, ui.tr.t("verify.expired"))
+    };
+    let Some(token) = token(req) else {
+        return Err(expired());
+    };
+    let now = state.clock.now();
+    let t = token.clone();
+    let row = match state.db.run(move |c| email_code::find(c, email_code::RECOVERY, &t, now)).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(expired()),
+        Err(e) => return Err(error::page_internal(&e)),
+    };
+    let ctx = context(state, row.tx.as_deref()).await?;
+    Ok((token, row.email, ctx))
+}
+
+fn code_page(req: &HttpRequest, state: &AppState, ctx: &LoginCtx, email: &str, status: StatusCode, err: Option<&str>) -> HttpResponse {
+    let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
+    let p = pages::CodePage {
+        ui: &ui,
+        action: "/recover/email/verify",
+        email,
+        error: err.map(|k| ui.tr.t(k)),
+        back_href: with_tx("/login", ctx.tx.as_deref()),
+    };
+    ui.render(status, &p)
+}
+
+pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    match pending(&req, &state).await {
+        Ok((_, email, ctx)) => code_page(&req, &state, &ctx, &email, StatusCode::OK, None),
+        Err(p) => p,
+    }
+}
+
+pub async fn verify_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<VerifyForm>) -> HttpResponse {
+    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
+        return expired_form();
+    }
+    let (token, email, ctx) = match pending(&req, &state).await {
+        Ok(v) => v,
+        Err(p) => return p,
+    };
+    let st = state.clone();
+    let now = state.clock.now();
+    let code = form.code.clone();
+    let res = state
+        .db
+        .run(move |c| recovery::finish_email(c, &st.master_key, &token, &code, st.config.signup.max_code_attempts, now))
+        .await;
+    match res {
+        Ok((user, tx)) => {
+            let s = SignIn {
+                user_id: user.id,
+                level: Level::Recovery,
+                amr: otp_amr(),
+                action: "recovery.email",
+            };
+            let mut resp = signin::complete(&req, &state, s, then_register(tx.as_deref())).await;
+            let _ = resp.add_cookie(&cookies::clear_step(COOKIE, PATH, state.config.secure_cookies()));
+            resp
+        }
+        Err(CodeError::Wrong) => {
+            signin::failed(&req, &state, "recovery.email", None, "bad_code").await;
+            code_page(&req, &state, &ctx, &email, StatusCode::BAD_REQUEST, Some("verify.wrong"))
+        }
+        Err(CodeError::Expired) => {
+            let ui = Ui::new(&req, &state, None, None);
+            error::page(StatusCode::BAD_REQUEST, ui.tr.t("verify.expired"))
+        }
+        Err(CodeError::Db(e)) => error::page_internal(&e),
+    }
+}

@@ -1,0 +1,414 @@
+//! Sign-up pages: email and name → emailed code → first passkey → recovery codes.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::acr::{passkey_amr, Level};
+use crate::auth::email_code::{self, CodeError};
+use crate::auth::lockout;
+use crate::auth::passkeys::{Owner, PasskeyError};
+use crate::auth::signup::{self, SignupError, SignupForm as Form};
+use crate::config::Requirement;
+use crate::db::DbError;
+use crate::mail::messages::{code_mail, CodePurpose};
+use crate::web::ui::{see_other, with_tx, Ui};
+use crate::web::{cookies, error, pages, rate_limit};
+
+use super::login::{context, LoginCtx};
+
+const COOKIE: &str = "visage_signup";
+const PATH: &str = "/signup";
+
+#[derive(Deserialize)]
+pub struct SignupQuery {
+    tx: Option<String>,
+    invitation: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    tx: Option<String>,
+    csrf: Option<String>,
+    email: String,
+    name: String,
+    invitation: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: Option<String>,
+    code: String,
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    csrf: Option<String>,
+    ceremony: String,
+    credential: String,
+    name: String,
+}
+
+fn expired_form() -> HttpResponse {
+    error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn form_page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    ctx: &LoginCtx,
+    email: &str,
+    name: &str,
+    invitation: &str,
+    err: Option<&str>,
+) -> HttpResponse {
+    let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
+    let page = pages::SignupPage {
+        ui: &ui,
+        tx: ctx.tx.as_deref().unwrap_or(""),
+        email,
+        name,
+        invitation,
+        open: state.config.signup.open,
+        error: err.map(|k| ui.tr.t(k)),
+        signin_href: with_tx("/login", ctx.tx.as_deref()),
+    };
+    ui.render(status, &page)
+}
+
+pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<SignupQuery>) -> HttpResponse {
+    let ctx = match context(&state, q.tx.as_deref()).await {
+        Ok(c) => c,
+        Err(p) => return p,
+    };
+    let invitation = q.invitation.clone().unwrap_or_default();
+    let err = (!state.config.signup.open && invitation.is_empty()).then_some("signup.closed");
+    form_page(&req, &state, StatusCode::OK, &ctx, "", "", &invitation, err)
+}
+
+enum Start {
+    Flood,
+    TooManyMails,
+    Refused(SignupError),
+    Started(signup::Started),
+}
+
+fn error_key(e: &SignupError) -> &'static str {
+    match e {
+        SignupError::Closed => "signup.closed",
+        SignupError::BadInvitation => "signup.bad_invitation",
+        SignupError::BadEmail => "signup.bad_email",
+        SignupError::BadName => "signup.bad_name",
+        SignupError::Taken => "signup.taken",
+        SignupError::Expired => "verify.expired",
+        SignupError::Passkey(PasskeyError::Duplicate) => "register.duplicate",
+        SignupError::Passkey(PasskeyError::Ceremony) => "login.passkey_stale",
+        SignupError::Passkey(_) | SignupError::Db(_) => "register.failed",
+    }
+}
+
+pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<SignupForm>) -> HttpResponse {
+    let form = form.into_inner();
+    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
+        return expired_form();
+    }
+    let ctx = match context(&state, form.tx.as_deref()).await {
+        Ok(c) => c,
+        Err(p) => return p,
+    };
+    let invitation = form.invitation.clone().unwrap_or_default();
+    let page = |status, key| form_page(&req, &state, status, &ctx, &form.email, &form.name, &invitation, Some(key));
+    if state.passkeys.is_none() {
+        return page(StatusCode::SERVICE_UNAVAILABLE, "login.passkey_unavailable");
+    }
+    let ip = rate_limit::client_ip(&req).map(|i| i.to_string()).unwrap_or_default();
+    let ui = Ui::new(&req, &state, None, ctx.ui_locales.as_deref());
+    let lang = ui.tr.code().to_owned();
+    let st = state.clone();
+    let now = state.clock.now();
+    let f = Form {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        invitation: form.invitation.clone(),
+        tx: ctx.tx.clone(),
+        locale: lang,
+    };
+    let res = state
+        .db
+        .run(move |c| -> Result<Start, DbError> {
+            let rules = &st.config.lockout;
+            let ip_key = lockout::signup_key(&ip);
+            let mail_key = lockout::email_key(&f.email);
+            if lockout::blocked_until(c, &ip_key, now)?.is_some() {
+                audit::record(c, &Event::new("account", "signup.start", "rate_limited").ip(Some(ip)), now)?;
+                return Ok(Start::Flood);
+            }
+            if let Some(until) = lockout::hit(c, &ip_key, rules.signup_ip, now)? {
+                audit::record(
+                    c,
+                    &Event::new("account", "lockout", "blocked")
+                        .ip(Some(ip.clone()))
+                        .detail(serde_json::json!({ "key": "signup", "until": until })),
+                    now,
+                )?;
+            }
+            if lockout::blocked_until(c, &mail_key, now)?.is_some() {
+                return Ok(Start::TooManyMails);
+            }
+            match signup::start(c, &st.master_key, &st.config.signup, &f, now) {
+                Ok(s) => {
+                    lockout::hit(c, &mail_key, rules.email, now)?;
+                    audit::record(c, &Event::new("account", "signup.start", "success").ip(Some(ip)), now)?;
+                    Ok(Start::Started(s))
+                }
+                Err(SignupError::Db(e)) => Err(e),
+                Err(e) => {
+                    audit::record(
+                        c,
+                        &Event::new("account", "signup.start", "failure")
+                            .ip(Some(ip))
+                            .detail(serde_json::json!({ "reason": error_key(&e) })),
+                        now,
+                    )?;
+                    Ok(Start::Refused(e))
+                }
+            }
+        })
+        .await;
+    let started = match res {
+        Ok(Start::Started(s)) => s,
+        Ok(Start::Flood) => return page(StatusCode::TOO_MANY_REQUESTS, "signup.flood"),
+        Ok(Start::TooManyMails) => return page(StatusCode::TOO_MANY_REQUESTS, "common.too_many"),
+        Ok(Start::Refused(e)) => return page(StatusCode::BAD_REQUEST, error_key(&e)),
+        Err(e) => return error::page_internal(&e),
+    };
+    let sent = match code_mail(&ui.tr, CodePurpose::VerifyEmail, &started.email, &started.code) {
+        Ok(mail) => state.mailer.send(mail).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        tracing::warn!("sign-up mail not sent: {e}");
+        let token = started.token.clone();
+        let _ = state.db.run(move |c| email_code::close(c, &token)).await;
+        return page(StatusCode::SERVICE_UNAVAILABLE, "signup.mail_failed");
+    }
+    let mut resp = see_other("/signup/verify");
+    let _ = resp.add_cookie(&cookies::step_cookie(
+        COOKIE,
+        &started.token,
+        PATH,
+        state.config.secure_cookies(),
+        state.config.signup.code_ttl_seconds,
+    ));
+    resp
+}
+
+fn token(req: &HttpRequest) -> Option<String> {
+    req.cookie(COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn start_again(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    let ui = Ui::new(req, state, None, None);
+    error::page(StatusCode::BAD_REQUEST, ui.tr.t("verify.expired"))
+}
+
+/// The pending sign-up and the page chrome of its transaction.
+async fn pending(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+) -> Result<(String, crate::db::email_challenges::EmailChallengeRow, LoginCtx), HttpResponse> {
+    let Some(token) = token(req) else {
+        return Err(start_again(req, state));
+    };
+    let now = state.clock.now();
+    let t = token.clone();
+    let row = match state.db.run(move |c| email_code::find(c, email_code::SIGNUP, &t, now)).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(start_again(req, state)),
+        Err(e) => return Err(error::page_internal(&e)),
+    };
+    let ctx = context(state, row.tx.as_deref()).await?;
+    Ok((token, row, ctx))
+}
+
+fn code_page(req: &HttpRequest, state: &AppState, ctx: &LoginCtx, email: &str, status: StatusCode, err: Option<&str>) -> HttpResponse {
+    let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
+    let page = pages::CodePage {
+        ui: &ui,
+        action: "/signup/verify",
+        email,
+        error: err.map(|k| ui.tr.t(k)),
+        back_href: with_tx("/login", ctx.tx.as_deref()),
+    };
+    ui.render(status, &page)
+}
+
+pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    match pending(&req, &state).await {
+        Ok((_, row, ctx)) => code_page(&req, &state, &ctx, &row.email, StatusCode::OK, None),
+        Err(p) => p,
+    }
+}
+
+pub async fn verify_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CodeForm>) -> HttpResponse {
+    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
+        return expired_form();
+    }
+    let (token, row, ctx) = match pending(&req, &state).await {
+        Ok(v) => v,
+        Err(p) => return p,
+    };
+    let st = state.clone();
+    let now = state.clock.now();
+    let code = form.code.clone();
+    let res = state
+        .db
+        .run(move |c| signup::verify(c, &st.master_key, &st.config.signup, &token, &code, now))
+        .await;
+    match res {
+        Ok(_) => see_other("/signup/passkey"),
+        Err(CodeError::Wrong) => code_page(&req, &state, &ctx, &row.email, StatusCode::BAD_REQUEST, Some("verify.wrong")),
+        Err(CodeError::Expired) => start_again(&req, &state),
+        Err(CodeError::Db(e)) => error::page_internal(&e),
+    }
+}
+
+pub async fn passkey_show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let (_, row, ctx) = match pending(&req, &state).await {
+        Ok(v) => v,
+        Err(p) => return p,
+    };
+    if row.verified_at.is_none() {
+        return see_other("/signup/verify");
+    }
+    let ui = Ui::new(&req, &state, ctx.brand.clone(), ctx.ui_locales.as_deref());
+    let page = pages::RegisterPage {
+        ui: &ui,
+        action: "/signup/passkey",
+        options_url: "/signup/passkey/options",
+        tx: "",
+        error: None,
+        recovered: false,
+        cancel_href: None,
+    };
+    ui.render(StatusCode::OK, &page)
+}
+
+pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if !cookies::csrf_header_ok(&req) {
+        return super::json_error(StatusCode::FORBIDDEN, "The page expired. Reload it and try again.");
+    }
+    let Some(token) = token(&req) else {
+        return super::json_error(StatusCode::BAD_REQUEST, "The sign-up expired. Start again.");
+    };
+    let st = state.clone();
+    let now = state.clock.now();
+    let res = state
+        .db
+        .run(move |c| {
+            let row = signup::verified(c, &token, now).map_err(|_| PasskeyError::Ceremony)?;
+            match &st.passkeys {
+                Some(p) => p.start_registration(
+                    c,
+                    &Owner::Signup(token.clone()),
+                    &row.user_id,
+                    &row.email,
+                    row.name.as_deref().unwrap_or(&row.email),
+                    now,
+                ),
+                None => Err(PasskeyError::Ceremony),
+            }
+        })
+        .await;
+    super::ceremony_json(res)
+}
+
+pub async fn passkey_finish(req: HttpRequest, state: web::Data<AppState>, form: web::Form<RegisterForm>) -> HttpResponse {
+    let form = form.into_inner();
+    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
+        return expired_form();
+    }
+    let (token, _, ctx) = match pending(&req, &state).await {
+        Ok(v) => v,
+        Err(p) => return p,
+    };
+    let st = state.clone();
+    let now = state.clock.now();
+    let t = token.clone();
+    let res = state
+        .db
+        .run(move |c| {
+            let Some(p) = &st.passkeys else {
+                return Err(SignupError::Passkey(PasskeyError::Ceremony));
+            };
+            let new = p.finish_registration(c, &Owner::Signup(t.clone()), &form.ceremony, &form.credential, now)?;
+            let synced = new.backup_eligible;
+            let created = signup::complete(c, &st.master_key, &st.config.signup, &t, new, &form.name, now)?;
+            Ok((created, synced))
+        })
+        .await;
+    let (created, synced) = match res {
+        Ok(v) => v,
+        Err(SignupError::Db(e)) => return error::page_internal(&e),
+        Err(e) => {
+            tracing::info!("sign-up passkey refused: {e}");
+            let reason = match &e {
+                SignupError::Passkey(p) => p.reason(),
+                _ => "signup",
+            };
+            super::signin::failed(&req, &state, "signup.passkey", None, reason).await;
+            let ui = Ui::new(&req, &state, ctx.brand.clone(), ctx.ui_locales.as_deref());
+            let page = pages::RegisterPage {
+                ui: &ui,
+                action: "/signup/passkey",
+                options_url: "/signup/passkey/options",
+                tx: "",
+                error: Some(ui.tr.t(error_key(&e))),
+                recovered: false,
+                cancel_href: None,
+            };
+            return ui.render(StatusCode::BAD_REQUEST, &page);
+        }
+    };
+    // Signed in with the passkey just made: user verification was required to make it.
+    let uv = state.config.passkeys.user_verification == Requirement::Required;
+    let st = state.clone();
+    let user_id = created.user.id.clone();
+    let amr = passkey_amr(synced, uv);
+    let res = state
+        .db
+        .run(move |c| {
+            crate::auth::session::start(
+                c,
+                &user_id,
+                st.ladder.uri(Level::Passkey),
+                &amr,
+                st.config.session.ttl_seconds,
+                now,
+            )
+        })
+        .await;
+    let cookie = match res {
+        Ok((_, cookie)) => cookie,
+        Err(e) => return error::page_internal(&e),
+    };
+    let next = match &created.tx {
+        Some(t) => with_tx("/continue", Some(t)),
+        None => "/account".to_owned(),
+    };
+    let ui = Ui::new(&req, &state, ctx.brand.clone(), ctx.ui_locales.as_deref());
+    let page = pages::RecoveryCodesPage {
+        ui: &ui,
+        codes: &created.recovery_codes,
+        next: &next,
+    };
+    let mut resp = ui.render(StatusCode::OK, &page);
+    let secure = state.config.secure_cookies();
+    let _ = resp.add_cookie(&cookies::session_cookie(&cookie, secure, state.config.session.ttl_seconds));
+    let _ = resp.add_cookie(&cookies::clear_step(COOKIE, PATH, secure));
+    resp
+}
