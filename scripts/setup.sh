@@ -9,7 +9,7 @@ WANT_TEST=0
 
 need=()
 pkgs=(build-essential pkg-config libssl-dev libpq-dev)
-[ $WANT_TEST = 1 ] && pkgs+=(postgresql)
+[ $WANT_TEST = 1 ] && pkgs+=(postgresql chromium chromium-driver)
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
@@ -21,6 +21,15 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 command -v cargo >/dev/null || { echo "Rust (cargo) is required: https://rustup.rs" >&2; exit 1; }
 "$ROOT/scripts/models.sh"
+
+# The development mail sink (PyPI aiosmtpd): sign-up and recovery codes are
+# printed by scripts/serve.sh and read back by the tests.
+VENV="$ROOT/target/venv"
+if ! "$VENV/bin/python" -c "import aiosmtpd" 2>/dev/null; then
+  echo "==> installing the SMTP sink (aiosmtpd, PyPI)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q aiosmtpd==1.4.6
+fi
 
 if [ $WANT_TEST = 1 ]; then
   "$ROOT/scripts/testdata.sh"

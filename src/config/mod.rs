@@ -106,7 +106,7 @@ pub struct LoginConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            issuer: "http://127.0.0.1:8080".into(),
+            issuer: "http://localhost:8080".into(),
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("data"),
             database_url: String::new(),

@@ -313,7 +313,7 @@ async fn consent_is_remembered_and_prompt_and_max_age_are_honoured() {
     let loc = location(r.headers());
     let r = app.submit(&loc, &[("decision", "deny")]).await;
     let q = query_of(&location(r.headers()));
-    assert_eq!(q["error"], "unmet_authentication_requirements");
+    assert_eq!(q["error"], "access_denied");
     assert_eq!(q["state"], "xyz");
 }
 

@@ -155,7 +155,7 @@ pub fn query_of(url: &str) -> HashMap<String, String> {
 /// Hidden inputs and action of the first POST form on a page.
 pub fn form_of(html: &str) -> (String, Vec<(String, String)>) {
     let doc = scraper::Html::parse_document(html);
-    let form_sel = scraper::Selector::parse("form[method=post]").expect("selector");
+    let form_sel = scraper::Selector::parse("form[method=post]:not([data-passkey])").expect("selector");
     let input_sel = scraper::Selector::parse("input[type=hidden]").expect("selector");
     let form = doc
         .select(&form_sel)
@@ -355,5 +355,43 @@ impl TestApp {
             .json()
             .await
             .expect("json")
+    }
+}
+
+/// A server whose issuer is `http://localhost:PORT` (WebAuthn needs a domain
+/// name) and whose mail goes to `sink`.
+pub async fn spawn_accounts(sink: &crate::mail::MailSink, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let port = sink.port;
+    spawn_with(move |c| {
+        c.issuer = c.issuer.replace("127.0.0.1", "localhost");
+        c.mail.port = port;
+        tweak(c);
+    })
+    .await
+}
+
+impl TestApp {
+    /// Rows in `table` (checks that nothing was half-written).
+    pub fn count(&self, table: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        self.db
+            .run_sync(|c| {
+                diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+                    .get_result::<N>(c)
+                    .map_err(visage::db::DbError::from)
+            })
+            .expect("count")
+            .n
+    }
+
+    /// Audit events with `action` and `outcome`.
+    pub fn audited(&self, action: &str, outcome: &str) -> i64 {
+        self.count(&format!(
+            "audit_events WHERE action = '{action}' AND outcome = '{outcome}'"
+        ))
     }
 }

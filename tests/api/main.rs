@@ -1,12 +1,16 @@
 //! Integration tests: the real server over HTTP, on SQLite or PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod authorize;
+mod browser;
 mod discovery;
 mod face;
 mod helpers;
 mod logout;
+mod mail;
 mod pages;
 mod refresh;
 mod token;
 mod userinfo;
+mod webdriver;
