@@ -125,7 +125,8 @@
     PublicKeyCredential.isConditionalMediationAvailable().then(function (ok) {
       if (!ok) { return; }
       pending = new AbortController();
-      signIn(form, 'conditional', pending.signal).catch(function (e) { failed(form, e); });
+      // Autofill failing (no passkey here, prompt dismissed) is not an error to show.
+      signIn(form, 'conditional', pending.signal).catch(function () {});
     });
   }
   document.getElementById('passkey-signin').addEventListener('click', function () {

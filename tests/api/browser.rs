@@ -187,3 +187,149 @@ async fn sign_up_with_a_passkey_then_sign_in_without_a_password() {
     b.screenshot("account-vi").await;
     b.quit().await;
 }
+
+const GET_ASSERTION: &str = r#"
+const done = arguments[arguments.length - 1];
+const form = document.querySelector('form[data-passkey]');
+const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const unb64 = (s) => { s = s.replace(/-/g, '+').replace(/_/g, '/'); while (s.length % 4) s += '='; return Uint8Array.from(atob(s), c => c.charCodeAt(0)).buffer; };
+fetch('/login/passkey/options', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': form.elements.csrf.value }, body: JSON.stringify({ tx: form.elements.tx.value }) })
+  .then(r => r.json())
+  .then(j => { const pk = j.options.publicKey; pk.challenge = unb64(pk.challenge);
+    return navigator.credentials.get({ publicKey: pk }).then(c => done({ ceremony: j.ceremony, credential: {
+      id: c.id, rawId: b64(c.rawId), type: c.type, extensions: {},
+      response: { authenticatorData: b64(c.response.authenticatorData), clientDataJSON: b64(c.response.clientDataJSON),
+                  signature: b64(c.response.signature), userHandle: b64(c.response.userHandle) } } })); })
+  .catch(e => done({ error: String(e) }));
+"#;
+
+const POST_ASSERTION: &str = r#"
+const done = arguments[arguments.length - 1];
+const form = document.querySelector('form[data-passkey]');
+const body = new URLSearchParams({ tx: form.elements.tx.value, csrf: form.elements.csrf.value, ceremony: arguments[0], credential: arguments[1] });
+fetch('/login/passkey', { method: 'POST', body, redirect: 'manual' })
+  .then(r => r.type === 'opaqueredirect' ? done({ status: 302, text: '' }) : r.text().then(t => done({ status: r.status, text: t })))
+  .catch(e => done({ error: String(e) }));
+"#;
+
+fn b64d(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).expect("base64url")
+}
+
+fn b64e(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// A fresh signed assertion from the browser's authenticator: (ceremony, credential).
+async fn assertion(b: &Browser) -> (String, Value) {
+    let v = b.run_async(GET_ASSERTION, vec![]).await;
+    assert!(v.get("error").is_none(), "assertion failed: {v}");
+    (v["ceremony"].as_str().expect("ceremony").to_owned(), v["credential"].clone())
+}
+
+/// Post an answer like the page would: (status, page text).
+async fn post(b: &Browser, ceremony: &str, credential: &Value) -> (u64, String) {
+    let v = b
+        .run_async(POST_ASSERTION, vec![json!(ceremony), json!(credential.to_string())])
+        .await;
+    assert!(v.get("error").is_none(), "post failed: {v}");
+    (v["status"].as_u64().unwrap_or(0), v["text"].as_str().unwrap_or("").to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tampered_replayed_stale_and_foreign_passkey_answers_are_refused() {
+    let sink = MailSink::start();
+    // A passkey-only deployment: no password form, so no autofill request either.
+    let app = spawn_accounts(&sink, |c| c.login.password_enabled = false).await;
+    let secret = app.confidential();
+    let b = Browser::start(&app.issuer).await;
+    b.add_authenticator("internal").await;
+    let (verifier, challenge) = pkce();
+    b.goto(&authorize_url(&app, &challenge)).await;
+    b.wait("#passkey-signin").await;
+    assert_eq!(b.count("input[type=password]").await, 0);
+    sign_up(&b, &sink, "minh@example.com", false).await;
+    b.click("#codes-continue").await;
+    b.click("button[value=allow]").await;
+    let done = b.wait_url(REDIRECT).await;
+    id_token_of(&app, &secret, &done, &verifier).await;
+    b.goto("/logout").await;
+    b.click("form[action='/logout/confirm'] button").await;
+    b.wait("#signed-out").await;
+
+    let (verifier, challenge) = pkce();
+    b.goto(&authorize_url(&app, &challenge)).await;
+    b.wait("#passkey-signin").await;
+
+    // A changed signature.
+    let (ceremony, mut cred) = assertion(&b).await;
+    let mut sig = b64d(cred["response"]["signature"].as_str().expect("sig"));
+    let last = sig.len() - 1;
+    sig[last] ^= 0x01;
+    cred["response"]["signature"] = json!(b64e(&sig));
+    let (status, text) = post(&b, &ceremony, &cred).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("could not be verified"), "{text}");
+
+    // Signed for another origin (a phishing site relaying the ceremony).
+    let (ceremony, mut cred) = assertion(&b).await;
+    let mut client_data: Value = serde_json::from_slice(&b64d(cred["response"]["clientDataJSON"].as_str().expect("cd"))).expect("JSON");
+    client_data["origin"] = json!("https://evil.example");
+    cred["response"]["clientDataJSON"] = json!(b64e(client_data.to_string().as_bytes()));
+    let (status, text) = post(&b, &ceremony, &cred).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("could not be verified"), "{text}");
+
+    // Made for another RP ID.
+    let (ceremony, mut cred) = assertion(&b).await;
+    let mut auth_data = b64d(cred["response"]["authenticatorData"].as_str().expect("ad"));
+    use sha2::Digest;
+    auth_data[..32].copy_from_slice(&sha2::Sha256::digest(b"evil.example"));
+    cred["response"]["authenticatorData"] = json!(b64e(&auth_data));
+    let (status, text) = post(&b, &ceremony, &cred).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("could not be verified"), "{text}");
+
+    // Too late: the ceremony expired (5 minutes by default).
+    let (ceremony, cred) = assertion(&b).await;
+    app.clock.advance(301);
+    let (status, text) = post(&b, &ceremony, &cred).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("request expired"), "{text}");
+
+    // A good answer signs in once; replaying it is refused. (The RP's login
+    // transaction is single-use too, so replay on the account sign-in page.)
+    let (ceremony, cred) = assertion(&b).await;
+    let (status, _) = post(&b, &ceremony, &cred).await;
+    assert_eq!(status, 302);
+    let (status, text) = post(&b, &ceremony, &cred).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("already used"), "{text}");
+    b.goto("/login").await;
+    let (ceremony, cred) = assertion(&b).await;
+    let (status, _) = post(&b, &ceremony, &cred).await;
+    assert_eq!(status, 302);
+    let (status, text) = post(&b, &ceremony, &cred).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("request expired"), "{text}");
+    assert_eq!(app.audited("login.passkey", "failure"), 4 + 1);
+    assert_eq!(
+        app.count("audit_events WHERE action = 'login.passkey' AND detail LIKE '%stale_or_replayed%'"),
+        2
+    );
+
+    // The button on the page still works.
+    let (verifier, challenge) = pkce();
+    b.goto("/logout").await;
+    b.click("form[action='/logout/confirm'] button").await;
+    b.wait("#signed-out").await;
+    b.goto(&authorize_url(&app, &challenge)).await;
+    b.click("#passkey-signin").await;
+    let done = b.wait_url(REDIRECT).await;
+    let id = id_token_of(&app, &secret, &done, &verifier).await;
+    assert_eq!(id["acr"], "urn:visage:acr:passkey");
+    assert_eq!(app.count("users"), 1);
+    b.quit().await;
+}
