@@ -31,6 +31,10 @@ pub struct Ladder {
     face: bool,
 }
 
+/// An essential acr no sign-in method of this deployment reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unreachable;
+
 /// What an authorization request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Requirement {
@@ -87,7 +91,7 @@ impl Ladder {
         &self,
         essential: Option<&[String]>,
         acr_values: &[String],
-    ) -> Result<Option<Requirement>, ()> {
+    ) -> Result<Option<Requirement>, Unreachable> {
         if let Some(values) = essential {
             return values
                 .iter()
@@ -100,7 +104,7 @@ impl Ladder {
                         essential: true,
                     })
                 })
-                .ok_or(());
+                .ok_or(Unreachable);
         }
         Ok(acr_values
             .iter()

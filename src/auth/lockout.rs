@@ -27,7 +27,12 @@ pub fn blocked_until(conn: &mut DbConnection, key: &str, now: i64) -> Result<Opt
 }
 
 /// Count one event; returns the block's end when this event starts a block.
-pub fn hit(conn: &mut DbConnection, key: &str, rule: Rule, now: i64) -> Result<Option<i64>, DbError> {
+pub fn hit(
+    conn: &mut DbConnection,
+    key: &str,
+    rule: Rule,
+    now: i64,
+) -> Result<Option<i64>, DbError> {
     let mut row = match repo::find(conn, key)? {
         Some(r) if now - r.window_start < rule.window_seconds => r,
         _ => LockoutRow {
@@ -64,8 +69,11 @@ mod tests {
     #[test]
     fn five_failures_block_then_the_block_ends() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let db = Db::open(&format!("sqlite://{}", dir.path().join("t.db").display()), 1)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let db = Db::open(
+            &format!("sqlite://{}", dir.path().join("t.db").display()),
+            1,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let rule = Rule {
             max: 5,
             window_seconds: 900,

@@ -3,9 +3,9 @@
 pub mod acr;
 pub mod email_code;
 pub mod lockout;
-pub mod password;
 pub mod passkeys;
+pub mod password;
 pub mod recovery;
-pub mod signup;
 pub mod session;
+pub mod signup;
 pub mod users;

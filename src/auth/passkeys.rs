@@ -197,13 +197,14 @@ impl Passkeys {
         let uuid = Uuid::parse_str(user_id).map_err(|e| PasskeyError::Invalid(e.to_string()))?;
         let exclude = repo::for_user(conn, user_id)?
             .iter()
-            .filter_map(|r| URL_SAFE_NO_PAD.decode(&r.id).ok().map(Into::into))
+            .filter_map(|r| URL_SAFE_NO_PAD.decode(&r.id).ok())
             .collect::<Vec<_>>();
         let (ccr, state): (_, PasskeyRegistration) = self
             .webauthn
             .start_passkey_registration(uuid, email, display_name, Some(exclude))
             .map_err(|e| PasskeyError::Invalid(e.to_string()))?;
-        let mut options = serde_json::to_value(&ccr).map_err(|e| PasskeyError::Invalid(e.to_string()))?;
+        let mut options =
+            serde_json::to_value(&ccr).map_err(|e| PasskeyError::Invalid(e.to_string()))?;
         self.patch_options(&mut options);
         let state = serde_json::to_value(&state).map_err(|e| DbError::Corrupt(e.to_string()))?;
         let token = self.save_state(conn, REGISTER, owner, self.with_policy(state, "rs"), now)?;
@@ -234,7 +235,8 @@ impl Passkeys {
             return Err(PasskeyError::Duplicate);
         }
         let stored = StoredPasskey::V1 { passkey };
-        let credential = serde_json::to_string(&stored).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        let credential =
+            serde_json::to_string(&stored).map_err(|e| DbError::Corrupt(e.to_string()))?;
         Ok(NewPasskey {
             backup_eligible: backup_eligible(&credential),
             id,
@@ -253,10 +255,17 @@ impl Passkeys {
             .webauthn
             .start_discoverable_authentication()
             .map_err(|e| PasskeyError::Invalid(e.to_string()))?;
-        let mut options = serde_json::to_value(&rcr).map_err(|e| PasskeyError::Invalid(e.to_string()))?;
+        let mut options =
+            serde_json::to_value(&rcr).map_err(|e| PasskeyError::Invalid(e.to_string()))?;
         self.patch_options(&mut options);
         let state = serde_json::to_value(&state).map_err(|e| DbError::Corrupt(e.to_string()))?;
-        let token = self.save_state(conn, AUTHENTICATE, owner, self.with_policy(state, "ast"), now)?;
+        let token = self.save_state(
+            conn,
+            AUTHENTICATE,
+            owner,
+            self.with_policy(state, "ast"),
+            now,
+        )?;
         Ok((token, options))
     }
 
@@ -282,8 +291,8 @@ impl Passkeys {
         let row = repo::find(conn, &id)?
             .filter(|r| r.user_id == user.to_string())
             .ok_or(PasskeyError::UnknownCredential)?;
-        let StoredPasskey::V1 { mut passkey } = serde_json::from_str(&row.credential)
-            .map_err(|e| DbError::Corrupt(e.to_string()))?;
+        let StoredPasskey::V1 { mut passkey } =
+            serde_json::from_str(&row.credential).map_err(|e| DbError::Corrupt(e.to_string()))?;
         let result = self
             .webauthn
             .finish_discoverable_authentication_v2(&cred, state, &passkey)
@@ -325,7 +334,12 @@ pub fn save(
 
 /// A passkey name: trimmed, at most 60 characters, never empty.
 pub fn clean_name(name: &str) -> String {
-    let n: String = name.trim().chars().filter(|c| !c.is_control()).take(60).collect();
+    let n: String = name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(60)
+        .collect();
     if n.is_empty() {
         "Passkey".to_owned()
     } else {
@@ -354,11 +368,14 @@ pub enum RemoveError {
 /// Remove a passkey, never the last sign-in credential of the account.
 pub fn remove(conn: &mut DbConnection, user_id: &str, id: &str) -> Result<(), RemoveError> {
     conn_transaction(conn, |c| {
-        if repo::find(c, id)?.filter(|r| r.user_id == user_id).is_none() {
+        if repo::find(c, id)?
+            .filter(|r| r.user_id == user_id)
+            .is_none()
+        {
             return Err(RemoveError::NotFound);
         }
-        let has_password = crate::db::users::find(c, user_id)?
-            .is_some_and(|u| u.password_hash.is_some());
+        let has_password =
+            crate::db::users::find(c, user_id)?.is_some_and(|u| u.password_hash.is_some());
         if repo::count_for_user(c, user_id)? <= 1 && !has_password {
             return Err(RemoveError::LastCredential);
         }

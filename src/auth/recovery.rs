@@ -125,6 +125,9 @@ mod tests {
     fn codes_are_readable_and_normalised() {
         let c = one_code();
         assert_eq!(c.len(), 11);
-        assert_eq!(normalise(&c.to_lowercase().replace('-', " ")), c.replace('-', ""));
+        assert_eq!(
+            normalise(&c.to_lowercase().replace('-', " ")),
+            c.replace('-', "")
+        );
     }
 }

@@ -209,7 +209,10 @@ pub fn invite(
     now: i64,
 ) -> Result<String, SignupError> {
     let email = email.map(|e| e.trim().to_lowercase());
-    if email.as_deref().is_some_and(|e| !super::users::valid_email(e)) {
+    if email
+        .as_deref()
+        .is_some_and(|e| !super::users::valid_email(e))
+    {
         return Err(SignupError::BadEmail);
     }
     let token = crypto::random_token(24);

@@ -238,13 +238,16 @@ fn user(g: &Global, cmd: UserCmd) -> anyhow::Result<()> {
         }
         UserCmd::Invite { email } => {
             let ttl = s.config.signup.invitation_ttl_seconds;
-            let token = s.db.run_sync(|c| {
-                crate::auth::signup::invite(c, email.as_deref(), "cli", ttl, now)
-            })?;
+            let token = s
+                .db
+                .run_sync(|c| crate::auth::signup::invite(c, email.as_deref(), "cli", ttl, now))?;
             let mut link = url::Url::parse(&format!("{}/signup", s.config.issuer))?;
             link.query_pairs_mut().append_pair("invitation", &token);
             if g.json {
-                println!("{}", json!({ "invitation_url": link.as_str(), "expires_in": ttl }));
+                println!(
+                    "{}",
+                    json!({ "invitation_url": link.as_str(), "expires_in": ttl })
+                );
             } else {
                 println!("{link}");
                 eprintln!("(single use; valid for {} hours)", ttl / 3600);

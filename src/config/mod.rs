@@ -332,20 +332,32 @@ impl Config {
             ("lockout.email", self.lockout.email),
         ] {
             if r.max < 1 || r.window_seconds < 1 || r.block_seconds < 1 {
-                return Err(ConfigError(format!("{name}: max, window_seconds and block_seconds must be at least 1")));
+                return Err(ConfigError(format!(
+                    "{name}: max, window_seconds and block_seconds must be at least 1"
+                )));
             }
         }
         if !(30..=3600).contains(&self.passkeys.ceremony_ttl_seconds) {
-            return Err(ConfigError("passkeys.ceremony_ttl_seconds must be 30..=3600".into()));
+            return Err(ConfigError(
+                "passkeys.ceremony_ttl_seconds must be 30..=3600".into(),
+            ));
         }
-        if !(60..=86400).contains(&self.signup.code_ttl_seconds) || self.signup.max_code_attempts < 1 {
-            return Err(ConfigError("signup.code_ttl_seconds must be 60..=86400 and max_code_attempts at least 1".into()));
+        if !(60..=86400).contains(&self.signup.code_ttl_seconds)
+            || self.signup.max_code_attempts < 1
+        {
+            return Err(ConfigError(
+                "signup.code_ttl_seconds must be 60..=86400 and max_code_attempts at least 1"
+                    .into(),
+            ));
         }
         if !(1..=20).contains(&self.signup.recovery_codes) {
             return Err(ConfigError("signup.recovery_codes must be 1..=20".into()));
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(ConfigError(format!("mail.from '{}' is not a mailbox", self.mail.from)));
+            return Err(ConfigError(format!(
+                "mail.from '{}' is not a mailbox",
+                self.mail.from
+            )));
         }
         Ok(())
     }

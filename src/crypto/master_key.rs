@@ -39,7 +39,10 @@ impl MasterKey {
     /// Keyed hash of a short one-time code, bound to its `context` (a stolen
     /// database alone does not allow guessing codes offline).
     pub fn hash_code(&self, context: &str, code: &str) -> String {
-        hmac_hex(&self.secret_hmac, format!("code\0{context}\0{code}").as_bytes())
+        hmac_hex(
+            &self.secret_hmac,
+            format!("code\0{context}\0{code}").as_bytes(),
+        )
     }
 
     /// Keyed hash of a client secret (hex HMAC-SHA-256).

@@ -46,7 +46,11 @@ pub fn purge_expired(conn: &mut DbConnection, now: i64) -> Result<usize, DbError
 }
 
 /// When a live transaction began.
-pub fn created_at(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<Option<i64>, DbError> {
+pub fn created_at(
+    conn: &mut DbConnection,
+    id_hash: &str,
+    now: i64,
+) -> Result<Option<i64>, DbError> {
     Ok(l::login_transactions
         .filter(l::id_hash.eq(id_hash).and(l::expires_at.gt(now)))
         .select(l::created_at)

@@ -50,12 +50,7 @@ pub fn count_for_user(conn: &mut DbConnection, user_id: &str) -> Result<i64, DbE
 }
 
 /// Store the updated credential (sign counter, backup state) after a sign-in.
-pub fn touch(
-    conn: &mut DbConnection,
-    id: &str,
-    credential: &str,
-    now: i64,
-) -> Result<(), DbError> {
+pub fn touch(conn: &mut DbConnection, id: &str, credential: &str, now: i64) -> Result<(), DbError> {
     diesel::update(p::passkeys.find(id))
         .set((p::credential.eq(credential), p::last_used_at.eq(now)))
         .execute(conn)?;

@@ -69,7 +69,8 @@ pub struct CatalogError(&'static str, String);
 impl Catalog {
     pub fn load() -> Result<Catalog, CatalogError> {
         let parse = |name: &'static str, text: &str| {
-            toml::from_str::<HashMap<String, String>>(text).map_err(|e| CatalogError(name, e.to_string()))
+            toml::from_str::<HashMap<String, String>>(text)
+                .map_err(|e| CatalogError(name, e.to_string()))
         };
         Ok(Catalog {
             en: parse("English", include_str!("../../i18n/en.toml"))?,
@@ -136,7 +137,11 @@ mod tests {
         en.sort();
         vi.sort();
         assert_eq!(en, vi);
-        assert!(c.en.values().chain(c.vi.values()).all(|v| !v.trim().is_empty()));
+        assert!(c
+            .en
+            .values()
+            .chain(c.vi.values())
+            .all(|v| !v.trim().is_empty()));
         assert_eq!(c.tr(Lang::Vi).t("login.title"), "Đăng nhập");
         assert_eq!(
             c.tr(Lang::En).f("login.to_continue", &[("client", "Shop")]),

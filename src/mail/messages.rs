@@ -29,7 +29,12 @@ pub enum CodePurpose {
 }
 
 /// A one-time code mail in the person's language.
-pub fn code_mail(tr: &Tr<'_>, purpose: CodePurpose, to: &str, code: &str) -> Result<Mail, MailError> {
+pub fn code_mail(
+    tr: &Tr<'_>,
+    purpose: CodePurpose,
+    to: &str,
+    code: &str,
+) -> Result<Mail, MailError> {
     let (subject, body) = match purpose {
         CodePurpose::VerifyEmail => ("mail.verify.subject", "mail.verify.body"),
         CodePurpose::Recover => ("mail.recover.subject", "mail.recover.body"),

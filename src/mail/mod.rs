@@ -45,7 +45,9 @@ impl Mailer {
         let smtp = |e: lettre::transport::smtp::Error| MailError::Smtp(e.to_string());
         let mut b = match c.tls {
             MailTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host),
-            MailTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&c.host).map_err(smtp)?,
+            MailTls::Starttls => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&c.host).map_err(smtp)?
+            }
             MailTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&c.host).map_err(smtp)?,
         }
         .port(c.port)

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::acr::{Ladder, Requirement};
 use super::client::Client;
 use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
@@ -11,6 +10,7 @@ use super::types::{
     split_scope, valid_scope_token, CodeChallengeMethod, GrantType, Prompt, ResponseMode,
     USER_SCOPES,
 };
+use crate::auth::acr::{Ladder, Requirement};
 
 /// A validated authorization request, stored in the login transaction.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -295,7 +295,10 @@ impl AuthRequest {
     /// The assurance level this request asks for (None: any).
     pub fn requirement(&self, ladder: &Ladder) -> Option<Requirement> {
         ladder
-            .requirement(essential_acr(self.claims.as_ref()).as_deref(), &self.acr_values)
+            .requirement(
+                essential_acr(self.claims.as_ref()).as_deref(),
+                &self.acr_values,
+            )
             .ok()
             .flatten()
     }

@@ -40,7 +40,11 @@ fn core_alg(a: Alg) -> CoreJwsSigningAlgorithm {
 pub struct DiscoveryError(String);
 
 /// The discovery JSON for `issuer`, signing with `algs`.
-pub fn document(issuer: &str, algs: &[Alg], acr_values: &[String]) -> Result<String, DiscoveryError> {
+pub fn document(
+    issuer: &str,
+    algs: &[Alg],
+    acr_values: &[String],
+) -> Result<String, DiscoveryError> {
     let err = |e: &dyn std::fmt::Display| DiscoveryError(e.to_string());
     let url = |p: &str| format!("{issuer}{p}");
     let core_algs: Vec<CoreJwsSigningAlgorithm> = algs.iter().map(|a| core_alg(*a)).collect();

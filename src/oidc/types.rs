@@ -49,8 +49,6 @@ pub const USER_SCOPES: &[&str] = &[
     "offline_access",
 ];
 
-/// Authentication context classes, lowest first (documented in README).
-
 /// Split a space-delimited scope, dropping duplicates, keeping order.
 pub fn split_scope(scope: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

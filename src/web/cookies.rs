@@ -62,7 +62,13 @@ pub fn csrf_header_ok(req: &HttpRequest) -> bool {
 }
 
 /// A short-lived, HttpOnly cookie scoped to `path` (sign-up and recovery steps).
-pub fn step_cookie(name: &'static str, value: &str, path: &'static str, secure: bool, max_age: i64) -> Cookie<'static> {
+pub fn step_cookie(
+    name: &'static str,
+    value: &str,
+    path: &'static str,
+    secure: bool,
+    max_age: i64,
+) -> Cookie<'static> {
     Cookie::build(name, value.to_owned())
         .path(path)
         .http_only(true)

@@ -29,7 +29,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(paths::AUTHORIZE, web::post().to(authorize::post))
     .route("/login", web::get().to(login::show))
     .route("/login", web::post().to(login::submit))
-    .route("/login/passkey/options", web::post().to(login::passkey_options))
+    .route(
+        "/login/passkey/options",
+        web::post().to(login::passkey_options),
+    )
     .route("/login/passkey", web::post().to(login::passkey_finish))
     .route("/continue", web::get().to(login::resume))
     .route("/signup", web::get().to(signup::show))
@@ -37,20 +40,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/signup/verify", web::get().to(signup::verify_show))
     .route("/signup/verify", web::post().to(signup::verify_submit))
     .route("/signup/passkey", web::get().to(signup::passkey_show))
-    .route("/signup/passkey/options", web::post().to(signup::passkey_options))
+    .route(
+        "/signup/passkey/options",
+        web::post().to(signup::passkey_options),
+    )
     .route("/signup/passkey", web::post().to(signup::passkey_finish))
     .route("/recover", web::get().to(recover::show))
     .route("/recover", web::post().to(recover::with_code))
     .route("/recover/email", web::post().to(recover::send_email))
     .route("/recover/email/verify", web::get().to(recover::verify_show))
-    .route("/recover/email/verify", web::post().to(recover::verify_submit))
+    .route(
+        "/recover/email/verify",
+        web::post().to(recover::verify_submit),
+    )
     .route("/account", web::get().to(account::show))
     .route("/account/passkeys/new", web::get().to(account::new_passkey))
-    .route("/account/passkeys/options", web::post().to(account::passkey_options))
+    .route(
+        "/account/passkeys/options",
+        web::post().to(account::passkey_options),
+    )
     .route("/account/passkeys", web::post().to(account::passkey_finish))
-    .route("/account/passkeys/{id}/rename", web::post().to(account::rename))
-    .route("/account/passkeys/{id}/delete", web::post().to(account::remove))
-    .route("/account/recovery-codes", web::post().to(account::new_codes))
+    .route(
+        "/account/passkeys/{id}/rename",
+        web::post().to(account::rename),
+    )
+    .route(
+        "/account/passkeys/{id}/delete",
+        web::post().to(account::remove),
+    )
+    .route(
+        "/account/recovery-codes",
+        web::post().to(account::new_codes),
+    )
     .route("/lang", web::get().to(assets::set_lang))
     .route("/theme.css", web::get().to(assets::theme))
     .route("/consent", web::get().to(consent::show))

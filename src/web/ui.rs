@@ -55,7 +55,12 @@ pub struct Ui<'a> {
 
 impl<'a> Ui<'a> {
     /// `ui_locales` of the authorization request, when there is one.
-    pub fn new(req: &HttpRequest, state: &'a AppState, brand: Option<Brand>, ui_locales: Option<&str>) -> Ui<'a> {
+    pub fn new(
+        req: &HttpRequest,
+        state: &'a AppState,
+        brand: Option<Brand>,
+        ui_locales: Option<&str>,
+    ) -> Ui<'a> {
         let (csrf, new_csrf) = cookies::csrf_token(req, state.config.secure_cookies());
         Ui {
             tr: state.i18n.tr(negotiate(req, ui_locales)),
@@ -107,7 +112,10 @@ pub fn negotiate(req: &HttpRequest, ui_locales: Option<&str>) -> Lang {
         .find(|(k, _)| k == "lang")
         .and_then(|(_, v)| Lang::from_tag(&v));
     query
-        .or_else(|| req.cookie(LANG_COOKIE).and_then(|c| Lang::from_tag(c.value())))
+        .or_else(|| {
+            req.cookie(LANG_COOKIE)
+                .and_then(|c| Lang::from_tag(c.value()))
+        })
         .or_else(|| ui_locales.and_then(Lang::from_ui_locales))
         .or_else(|| {
             req.headers()
@@ -129,7 +137,11 @@ pub fn lang_cookie(lang: Lang, secure: bool) -> Cookie<'static> {
 
 /// A local path to go back to (never another site).
 pub fn local_path(p: &str) -> &str {
-    if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n']) {
+    if p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.starts_with("/\\")
+        && !p.contains(['\r', '\n'])
+    {
         p
     } else {
         "/account"

@@ -6,7 +6,8 @@ use crate::helpers::*;
 use crate::mail::MailSink;
 
 async fn signup_form(app: &TestApp, email: &str) -> reqwest::Response {
-    app.submit("/signup", &[("email", email), ("name", "Test Person")]).await
+    app.submit("/signup", &[("email", email), ("name", "Test Person")])
+        .await
 }
 
 #[tokio::test]
@@ -15,13 +16,24 @@ async fn a_flood_of_signups_from_one_ip_is_blocked_and_leaves_no_account() {
     let app = spawn_accounts(&sink, |c| c.lockout.signup_ip.max = 3).await;
     for i in 0..3 {
         let r = signup_form(&app, &format!("flood{i}@example.com")).await;
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-up {i} goes to the code page");
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "sign-up {i} goes to the code page"
+        );
         assert!(sink.code(&format!("flood{i}@example.com"), 0).len() == 6);
     }
     let r = signup_form(&app, "flood9@example.com").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.text().await.unwrap().contains("Too many sign-ups from your network"));
-    assert!(sink.messages_to("flood9@example.com").is_empty(), "no mail for a blocked sign-up");
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many sign-ups from your network"));
+    assert!(
+        sink.messages_to("flood9@example.com").is_empty(),
+        "no mail for a blocked sign-up"
+    );
     // Nobody finished: no account exists, only the pending (expiring) challenges.
     assert_eq!(app.count("users"), 0);
     assert_eq!(app.count("email_challenges"), 3);
@@ -36,7 +48,11 @@ async fn signup_refuses_bad_input_and_taken_addresses_with_a_clear_message() {
     app.user();
     let r = signup_form(&app, "not-an-email").await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(r.text().await.unwrap().contains("Enter a valid email address"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Enter a valid email address"));
     let r = signup_form(&app, EMAIL).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("already exists"));
@@ -72,9 +88,13 @@ async fn closed_signup_needs_a_valid_single_use_invitation() {
         .expect("invite");
     // The invitation is for Bob only.
     let page = format!("/signup?invitation={token}");
-    let r = app.submit(&page, &[("email", "eve@example.com"), ("name", "Eve")]).await;
+    let r = app
+        .submit(&page, &[("email", "eve@example.com"), ("name", "Eve")])
+        .await;
     assert!(r.text().await.unwrap().contains("invitation is invalid"));
-    let r = app.submit(&page, &[("email", "bob@example.com"), ("name", "Bob")]).await;
+    let r = app
+        .submit(&page, &[("email", "bob@example.com"), ("name", "Bob")])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(sink.code("bob@example.com", 0).len(), 6);
 }
@@ -90,9 +110,17 @@ async fn recovery_codes_work_once_and_give_the_lowest_assurance() {
         .db
         .run_sync(|c| visage::auth::recovery::issue(c, &app.master_key, &uid, 3, now))
         .expect("codes");
-    let r = app.submit("/recover", &[("email", EMAIL), ("code", &codes[0].to_lowercase())]).await;
+    let r = app
+        .submit(
+            "/recover",
+            &[("email", EMAIL), ("code", &codes[0].to_lowercase())],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(location(r.headers()).starts_with("/account/passkeys/new"), "asked to register a new passkey");
+    assert!(
+        location(r.headers()).starts_with("/account/passkeys/new"),
+        "asked to register a new passkey"
+    );
     let page = app.get("/account/passkeys/new").await.text().await.unwrap();
     assert!(page.contains("signed in with a recovery method"));
     // The RP sees the low assurance in acr/amr.
@@ -100,14 +128,21 @@ async fn recovery_codes_work_once_and_give_the_lowest_assurance() {
     let t = app
         .token(
             Some(("rp", &secret)),
-            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &verifier)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+            ],
         )
         .await;
     let id = jwt_claims(t.body["id_token"].as_str().expect("id_token"));
     assert_eq!(id["acr"], "urn:visage:acr:recovery");
     assert_eq!(id["amr"], serde_json::json!(["otp"]));
     // A used code is refused, and audited.
-    let r = app.submit("/recover", &[("email", EMAIL), ("code", &codes[0])]).await;
+    let r = app
+        .submit("/recover", &[("email", EMAIL), ("code", &codes[0])])
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("already used"));
     assert_eq!(app.audited("recovery.code", "success"), 1);
@@ -120,7 +155,12 @@ async fn email_recovery_sends_a_code_only_to_existing_accounts() {
     let app = spawn_accounts(&sink, |_| {}).await;
     app.user();
     let html = app.get("/recover").await.text().await.unwrap();
-    let csrf = form_of(&html).1.into_iter().find(|(k, _)| k == "csrf").expect("csrf").1;
+    let csrf = form_of(&html)
+        .1
+        .into_iter()
+        .find(|(k, _)| k == "csrf")
+        .expect("csrf")
+        .1;
     let send = |email: &'static str| {
         let (app, csrf) = (&app, csrf.clone());
         async move {
@@ -133,12 +173,18 @@ async fn email_recovery_sends_a_code_only_to_existing_accounts() {
         }
     };
     let r = send("nobody@example.com").await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "same answer for an unknown address");
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "same answer for an unknown address"
+    );
     assert!(sink.messages_to("nobody@example.com").is_empty());
     let r = send(EMAIL).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let code = sink.code(EMAIL, 0);
-    let r = app.submit("/recover/email/verify", &[("code", &code)]).await;
+    let r = app
+        .submit("/recover/email/verify", &[("code", &code)])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(location(r.headers()).starts_with("/account/passkeys/new"));
     let account = app.get("/account").await.text().await.unwrap();
@@ -199,19 +245,42 @@ async fn an_essential_passkey_acr_hides_the_password_form_and_is_never_downgrade
     let login = location(r.headers());
     let html = app.get(&login).await.text().await.unwrap();
     assert!(html.contains("Sign in with a passkey"));
-    assert!(!html.contains("type=\"password\""), "no password form for an essential passkey acr");
+    assert!(
+        !html.contains("type=\"password\""),
+        "no password form for an essential passkey acr"
+    );
     assert!(html.contains("asks for a stronger sign-in"));
     // Discovery lists the ladder this deployment can reach.
-    let d: serde_json::Value = app.get("/.well-known/openid-configuration").await.json().await.unwrap();
-    let acrs: Vec<&str> = d["acr_values_supported"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
-    assert_eq!(acrs, ["urn:visage:acr:recovery", "urn:visage:acr:password", "urn:visage:acr:passkey"]);
+    let d: serde_json::Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let acrs: Vec<&str> = d["acr_values_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(
+        acrs,
+        [
+            "urn:visage:acr:recovery",
+            "urn:visage:acr:password",
+            "urn:visage:acr:passkey"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn pages_follow_ui_locales_accept_language_and_client_branding() {
     let sink = MailSink::start();
     let app = spawn_accounts(&sink, |_| {}).await;
-    let mut c = new_client("rp", visage::oidc::types::TokenAuthMethod::ClientSecretBasic);
+    let mut c = new_client(
+        "rp",
+        visage::oidc::types::TokenAuthMethod::ClientSecretBasic,
+    );
     c.branding.accent_color = Some("#0b7285".into());
     c.branding.tos_uri = Some("https://rp.example/terms".into());
     app.register(c);

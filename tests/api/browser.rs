@@ -25,11 +25,18 @@ fn authorize_url(app: &TestApp, challenge: &str) -> String {
 /// Exchange the code in the browser's final URL; the ID token's claims.
 async fn id_token_of(app: &TestApp, secret: &str, final_url: &str, verifier: &str) -> Value {
     let q = query_of(final_url);
-    let code = q.get("code").unwrap_or_else(|| panic!("no code in {final_url}"));
+    let code = q
+        .get("code")
+        .unwrap_or_else(|| panic!("no code in {final_url}"));
     let t = app
         .token(
             Some(("rp", secret)),
-            &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", verifier)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier),
+            ],
         )
         .await;
     let mut claims = jwt_claims(t.body["id_token"].as_str().expect("id_token"));
@@ -60,21 +67,28 @@ async fn sign_up(b: &Browser, sink: &MailSink, email: &str, shots: bool) -> Vec<
     b.wait("#code").await;
     let code = sink.code(email, 0);
     b.fill("#code", &code).await;
-    b.click("form[action='/signup/verify'] button[type=submit]").await;
+    b.click("form[action='/signup/verify'] button[type=submit]")
+        .await;
     b.click("#passkey-create").await;
     b.wait("#recovery-codes").await;
     if shots {
         b.screenshot("recovery-codes-en").await;
     }
     let text = b.text("#recovery-codes").await;
-    text.lines().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect()
+    text.lines()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_up_with_a_passkey_then_sign_in_without_a_password() {
     let sink = MailSink::start();
     let app = spawn_accounts(&sink, |_| {}).await;
-    let mut client = new_client("rp", visage::oidc::types::TokenAuthMethod::ClientSecretBasic);
+    let mut client = new_client(
+        "rp",
+        visage::oidc::types::TokenAuthMethod::ClientSecretBasic,
+    );
     client.name = "Lotus Shop".into();
     client.branding.accent_color = Some("#0b7285".into());
     client.branding.policy_uri = Some("https://shop.example/privacy".into());
@@ -90,7 +104,11 @@ async fn sign_up_with_a_passkey_then_sign_in_without_a_password() {
     b.screenshot("login-en").await;
     let codes = sign_up(&b, &sink, "lan@example.com", true).await;
     assert_eq!(codes.len(), 10);
-    assert_eq!(b.credentials(&platform).await.len(), 1, "a discoverable credential was made");
+    assert_eq!(
+        b.credentials(&platform).await.len(),
+        1,
+        "a discoverable credential was made"
+    );
     b.click("#codes-continue").await;
     b.wait("button[value=allow]").await;
     b.screenshot("consent-en").await;
@@ -113,7 +131,11 @@ async fn sign_up_with_a_passkey_then_sign_in_without_a_password() {
     b.click("form[action='/logout/confirm'] button").await;
     b.wait("#signed-out").await;
     assert_eq!(app.audited("logout", "success"), 1);
-    assert_eq!(app.count("sessions WHERE ended_at IS NULL"), 0, "signed out everywhere");
+    assert_eq!(
+        app.count("sessions WHERE ended_at IS NULL"),
+        0,
+        "signed out everywhere"
+    );
     let (verifier, challenge) = pkce();
     b.goto(&authorize_url(&app, &challenge)).await;
     let done = b.wait_url(REDIRECT).await;
@@ -126,7 +148,11 @@ async fn sign_up_with_a_passkey_then_sign_in_without_a_password() {
     b.wait("#passkey-list").await;
     b.screenshot("account-en").await;
     assert_eq!(b.count(".passkey-item").await, 1);
-    assert_eq!(b.count(".passkey-item button.danger[disabled]").await, 1, "the only passkey cannot be removed");
+    assert_eq!(
+        b.count(".passkey-item button.danger[disabled]").await,
+        1,
+        "the only passkey cannot be removed"
+    );
     b.remove_authenticator(&platform).await;
     let key = b.add_authenticator("usb").await;
     b.click("#add-passkey").await;
@@ -171,7 +197,10 @@ async fn sign_up_with_a_passkey_then_sign_in_without_a_password() {
     b.remove_authenticator(&phone).await;
     b.goto("/login?lang=vi").await;
     b.wait("#passkey-signin").await;
-    assert_eq!(b.text("#passkey-signin").await, "Đăng nhập bằng khóa truy cập");
+    assert_eq!(
+        b.text("#passkey-signin").await,
+        "Đăng nhập bằng khóa truy cập"
+    );
     b.screenshot("login-vi").await;
     b.goto("/signup?lang=vi").await;
     b.wait("#name").await;
@@ -214,7 +243,9 @@ fetch('/login/passkey', { method: 'POST', body, redirect: 'manual' })
 
 fn b64d(s: &str) -> Vec<u8> {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).expect("base64url")
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .expect("base64url")
 }
 
 fn b64e(b: &[u8]) -> String {
@@ -226,16 +257,25 @@ fn b64e(b: &[u8]) -> String {
 async fn assertion(b: &Browser) -> (String, Value) {
     let v = b.run_async(GET_ASSERTION, vec![]).await;
     assert!(v.get("error").is_none(), "assertion failed: {v}");
-    (v["ceremony"].as_str().expect("ceremony").to_owned(), v["credential"].clone())
+    (
+        v["ceremony"].as_str().expect("ceremony").to_owned(),
+        v["credential"].clone(),
+    )
 }
 
 /// Post an answer like the page would: (status, page text).
 async fn post(b: &Browser, ceremony: &str, credential: &Value) -> (u64, String) {
     let v = b
-        .run_async(POST_ASSERTION, vec![json!(ceremony), json!(credential.to_string())])
+        .run_async(
+            POST_ASSERTION,
+            vec![json!(ceremony), json!(credential.to_string())],
+        )
         .await;
     assert!(v.get("error").is_none(), "post failed: {v}");
-    (v["status"].as_u64().unwrap_or(0), v["text"].as_str().unwrap_or("").to_owned())
+    (
+        v["status"].as_u64().unwrap_or(0),
+        v["text"].as_str().unwrap_or("").to_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -259,7 +299,7 @@ async fn tampered_replayed_stale_and_foreign_passkey_answers_are_refused() {
     b.click("form[action='/logout/confirm'] button").await;
     b.wait("#signed-out").await;
 
-    let (verifier, challenge) = pkce();
+    let (_, challenge) = pkce();
     b.goto(&authorize_url(&app, &challenge)).await;
     b.wait("#passkey-signin").await;
 
@@ -275,7 +315,10 @@ async fn tampered_replayed_stale_and_foreign_passkey_answers_are_refused() {
 
     // Signed for another origin (a phishing site relaying the ceremony).
     let (ceremony, mut cred) = assertion(&b).await;
-    let mut client_data: Value = serde_json::from_slice(&b64d(cred["response"]["clientDataJSON"].as_str().expect("cd"))).expect("JSON");
+    let mut client_data: Value = serde_json::from_slice(&b64d(
+        cred["response"]["clientDataJSON"].as_str().expect("cd"),
+    ))
+    .expect("JSON");
     client_data["origin"] = json!("https://evil.example");
     cred["response"]["clientDataJSON"] = json!(b64e(client_data.to_string().as_bytes()));
     let (status, text) = post(&b, &ceremony, &cred).await;
@@ -316,7 +359,9 @@ async fn tampered_replayed_stale_and_foreign_passkey_answers_are_refused() {
     assert!(text.contains("request expired"), "{text}");
     assert_eq!(app.audited("login.passkey", "failure"), 4 + 1);
     assert_eq!(
-        app.count("audit_events WHERE action = 'login.passkey' AND detail LIKE '%stale_or_replayed%'"),
+        app.count(
+            "audit_events WHERE action = 'login.passkey' AND detail LIKE '%stale_or_replayed%'"
+        ),
         2
     );
 

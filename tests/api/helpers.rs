@@ -155,7 +155,8 @@ pub fn query_of(url: &str) -> HashMap<String, String> {
 /// Hidden inputs and action of the first POST form on a page.
 pub fn form_of(html: &str) -> (String, Vec<(String, String)>) {
     let doc = scraper::Html::parse_document(html);
-    let form_sel = scraper::Selector::parse("form[method=post]:not([data-passkey])").expect("selector");
+    let form_sel =
+        scraper::Selector::parse("form[method=post]:not([data-passkey])").expect("selector");
     let input_sel = scraper::Selector::parse("input[type=hidden]").expect("selector");
     let form = doc
         .select(&form_sel)
@@ -360,7 +361,10 @@ impl TestApp {
 
 /// A server whose issuer is `http://localhost:PORT` (WebAuthn needs a domain
 /// name) and whose mail goes to `sink`.
-pub async fn spawn_accounts(sink: &crate::mail::MailSink, tweak: impl FnOnce(&mut Config)) -> TestApp {
+pub async fn spawn_accounts(
+    sink: &crate::mail::MailSink,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
     let port = sink.port;
     spawn_with(move |c| {
         c.issuer = c.issuer.replace("127.0.0.1", "localhost");

@@ -15,7 +15,12 @@ pub struct MailSink {
 fn python() -> PathBuf {
     std::env::var_os("VISAGE_TEST_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/venv/bin/python")))
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/target/venv/bin/python"
+            ))
+        })
 }
 
 impl MailSink {
@@ -26,7 +31,15 @@ impl MailSink {
             .port();
         let dir = tempfile::tempdir().expect("maildir");
         let child = Command::new(python())
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
             .arg(dir.path().join("mail"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -83,7 +96,10 @@ impl MailSink {
                 assert_eq!(digits.len(), 6, "a code in the subject {subject:?}");
                 return digits;
             }
-            assert!(Instant::now() < deadline, "no mail number {n} to {to} arrived");
+            assert!(
+                Instant::now() < deadline,
+                "no mail number {n} to {to} arrived"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -109,7 +125,9 @@ fn decode_subject(msg: &str) -> String {
             let mut parts = w.splitn(3, '?');
             let (_, enc, data) = (parts.next()?, parts.next()?, parts.next()?);
             if enc.eq_ignore_ascii_case("b") {
-                let bytes = base64::engine::general_purpose::STANDARD.decode(data).ok()?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .ok()?;
                 String::from_utf8(bytes).ok()
             } else {
                 Some(data.replace('_', " "))

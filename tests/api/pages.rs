@@ -26,5 +26,9 @@ async fn expired_or_reused_login_transactions_show_a_clear_page() {
     // Without a transaction the page signs in to the account page.
     let r = app.get("/login").await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text().await.unwrap().contains("manage your Visage account"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("manage your Visage account"));
 }

@@ -19,11 +19,18 @@ struct Raw {
 }
 
 impl WebDriverCompatibleCommand for Raw {
-    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
         base.join(&format!("session/{}/{}", session.unwrap_or(""), self.path))
     }
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (self.method.clone(), self.body.as_ref().map(Value::to_string))
+        (
+            self.method.clone(),
+            self.body.as_ref().map(Value::to_string),
+        )
     }
 }
 
@@ -111,17 +118,25 @@ impl Browser {
     }
 
     pub async fn remove_authenticator(&self, id: &str) {
-        self.raw(http::Method::DELETE, &format!("webauthn/authenticator/{id}"), None)
-            .await;
+        self.raw(
+            http::Method::DELETE,
+            &format!("webauthn/authenticator/{id}"),
+            None,
+        )
+        .await;
     }
 
     /// Credentials the virtual authenticator holds.
     pub async fn credentials(&self, id: &str) -> Vec<Value> {
-        self.raw(http::Method::GET, &format!("webauthn/authenticator/{id}/credentials"), None)
-            .await
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        self.raw(
+            http::Method::GET,
+            &format!("webauthn/authenticator/{id}/credentials"),
+            None,
+        )
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
     }
 
     pub async fn goto(&self, path_or_url: &str) {
@@ -152,7 +167,11 @@ impl Browser {
     }
 
     pub async fn click(&self, css: &str) {
-        self.wait(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        self.wait(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     pub async fn fill(&self, css: &str, text: &str) {
@@ -166,7 +185,11 @@ impl Browser {
     }
 
     pub async fn count(&self, css: &str) -> usize {
-        self.client.find_all(Locator::Css(css)).await.map(|v| v.len()).unwrap_or(0)
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
     }
 
     pub async fn url(&self) -> String {
@@ -181,7 +204,10 @@ impl Browser {
             if u.starts_with(prefix) {
                 return u;
             }
-            assert!(Instant::now() < deadline, "expected a URL starting with {prefix}, still at {u}");
+            assert!(
+                Instant::now() < deadline,
+                "expected a URL starting with {prefix}, still at {u}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -196,7 +222,10 @@ impl Browser {
 
     /// Run async JavaScript (the last argument is the callback).
     pub async fn run_async(&self, script: &str, args: Vec<Value>) -> Value {
-        self.client.execute_async(script, args).await.expect("script")
+        self.client
+            .execute_async(script, args)
+            .await
+            .expect("script")
     }
 
     pub async fn quit(self) {

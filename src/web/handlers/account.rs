@@ -67,7 +67,11 @@ fn date(ts: i64) -> String {
         .unwrap_or_default()
 }
 
-pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<AccountQuery>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<AccountQuery>,
+) -> HttpResponse {
     let sess = match session(&req, &state).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -121,7 +125,14 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<Ac
     ui.render(StatusCode::OK, &page)
 }
 
-fn register_page(req: &HttpRequest, state: &AppState, sess: &Session, tx: Option<&str>, status: StatusCode, err: Option<&str>) -> HttpResponse {
+fn register_page(
+    req: &HttpRequest,
+    state: &AppState,
+    sess: &Session,
+    tx: Option<&str>,
+    status: StatusCode,
+    err: Option<&str>,
+) -> HttpResponse {
     let ui = Ui::new(req, state, None, None);
     let page = pages::RegisterPage {
         ui: &ui,
@@ -135,7 +146,11 @@ fn register_page(req: &HttpRequest, state: &AppState, sess: &Session, tx: Option
     ui.render(status, &page)
 }
 
-pub async fn new_passkey(req: HttpRequest, state: web::Data<AppState>, q: web::Query<NewQuery>) -> HttpResponse {
+pub async fn new_passkey(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<NewQuery>,
+) -> HttpResponse {
     match session(&req, &state).await {
         Ok(s) => register_page(&req, &state, &s, q.tx.as_deref(), StatusCode::OK, None),
         Err(r) => r,
@@ -144,11 +159,19 @@ pub async fn new_passkey(req: HttpRequest, state: web::Data<AppState>, q: web::Q
 
 pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     if !cookies::csrf_header_ok(&req) {
-        return super::json_error(StatusCode::FORBIDDEN, "The page expired. Reload it and try again.");
+        return super::json_error(
+            StatusCode::FORBIDDEN,
+            "The page expired. Reload it and try again.",
+        );
     }
     let sess = match signin::current(&req, &state).await {
         Ok(Some(s)) => s,
-        _ => return super::json_error(StatusCode::UNAUTHORIZED, "Your session ended. Sign in again."),
+        _ => {
+            return super::json_error(
+                StatusCode::UNAUTHORIZED,
+                "Your session ended. Sign in again.",
+            )
+        }
     };
     let st = state.clone();
     let now = state.clock.now();
@@ -172,10 +195,17 @@ pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> Ht
     super::ceremony_json(res)
 }
 
-pub async fn passkey_finish(req: HttpRequest, state: web::Data<AppState>, form: web::Form<RegisterForm>) -> HttpResponse {
+pub async fn passkey_finish(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<RegisterForm>,
+) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "The form expired. Go back, reload the page and try again.",
+        );
     }
     let sess = match session(&req, &state).await {
         Ok(s) => s,
@@ -191,13 +221,16 @@ pub async fn passkey_finish(req: HttpRequest, state: web::Data<AppState>, form: 
             let Some(p) = &st.passkeys else {
                 return Err(PasskeyError::Ceremony);
             };
-            let new = p.finish_registration(c, &Owner::User(uid.clone()), &ceremony, &credential, now)?;
+            let new =
+                p.finish_registration(c, &Owner::User(uid.clone()), &ceremony, &credential, now)?;
             let row = passkeys::save(c, &uid, new, &name, now)?;
             audit::record(
                 c,
                 &Event::new("account", "passkey.add", "success")
                     .user(&uid)
-                    .detail(serde_json::json!({ "passkey": row.id, "synced": row.backup_eligible })),
+                    .detail(
+                        serde_json::json!({ "passkey": row.id, "synced": row.backup_eligible }),
+                    ),
                 now,
             )?;
             Ok(())
@@ -211,20 +244,42 @@ pub async fn passkey_finish(req: HttpRequest, state: web::Data<AppState>, form: 
         Err(PasskeyError::Db(e)) => error::page_internal(&e),
         Err(e) => {
             tracing::info!("passkey registration refused: {e}");
-            signin::failed(&req, &state, "passkey.add", Some(sess.user_id.clone()), e.reason()).await;
+            signin::failed(
+                &req,
+                &state,
+                "passkey.add",
+                Some(sess.user_id.clone()),
+                e.reason(),
+            )
+            .await;
             let key = match e {
                 PasskeyError::Duplicate => "register.duplicate",
                 PasskeyError::Ceremony => "login.passkey_stale",
                 _ => "register.failed",
             };
-            register_page(&req, &state, &sess, form.tx.as_deref(), StatusCode::BAD_REQUEST, Some(key))
+            register_page(
+                &req,
+                &state,
+                &sess,
+                form.tx.as_deref(),
+                StatusCode::BAD_REQUEST,
+                Some(key),
+            )
         }
     }
 }
 
-pub async fn rename(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>, form: web::Form<RenameForm>) -> HttpResponse {
+pub async fn rename(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<RenameForm>,
+) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "The form expired. Go back, reload the page and try again.",
+        );
     }
     let sess = match session(&req, &state).await {
         Ok(s) => s,
@@ -243,9 +298,17 @@ pub async fn rename(req: HttpRequest, state: web::Data<AppState>, id: web::Path<
     }
 }
 
-pub async fn remove(req: HttpRequest, state: web::Data<AppState>, id: web::Path<String>, form: web::Form<CsrfForm>) -> HttpResponse {
+pub async fn remove(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "The form expired. Go back, reload the page and try again.",
+        );
     }
     let sess = match session(&req, &state).await {
         Ok(s) => s,
@@ -279,9 +342,16 @@ pub async fn remove(req: HttpRequest, state: web::Data<AppState>, id: web::Path<
     }
 }
 
-pub async fn new_codes(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CsrfForm>) -> HttpResponse {
+pub async fn new_codes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "The form expired. Go back, reload the page and try again.",
+        );
     }
     let sess = match session(&req, &state).await {
         Ok(s) => s,
@@ -292,8 +362,18 @@ pub async fn new_codes(req: HttpRequest, state: web::Data<AppState>, form: web::
     let res = state
         .db
         .run(move |c| -> Result<Vec<String>, DbError> {
-            let codes = recovery::issue(c, &st.master_key, &sess.user_id, st.config.signup.recovery_codes, now)?;
-            audit::record(c, &Event::new("account", "recovery_codes.renew", "success").user(&sess.user_id), now)?;
+            let codes = recovery::issue(
+                c,
+                &st.master_key,
+                &sess.user_id,
+                st.config.signup.recovery_codes,
+                now,
+            )?;
+            audit::record(
+                c,
+                &Event::new("account", "recovery_codes.renew", "success").user(&sess.user_id),
+                now,
+            )?;
             Ok(codes)
         })
         .await;

@@ -88,7 +88,10 @@ pub async fn show(
         Err(e) => return error::page_internal(&e),
     };
     let brand = client.as_ref().map(Brand::of);
-    let client_name = brand.as_ref().map(|b| b.client_name.clone()).unwrap_or_default();
+    let client_name = brand
+        .as_ref()
+        .map(|b| b.client_name.clone())
+        .unwrap_or_default();
     let ui = Ui::new(&req, &state, brand, auth_req.ui_locales.as_deref());
     let scopes = auth_req
         .scope

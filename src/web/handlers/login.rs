@@ -54,7 +54,10 @@ fn nonempty(tx: Option<&str>) -> Option<&str> {
 }
 
 /// Load the transaction behind `tx`; the error page when it expired.
-pub async fn context(state: &web::Data<AppState>, tx: Option<&str>) -> Result<LoginCtx, HttpResponse> {
+pub async fn context(
+    state: &web::Data<AppState>,
+    tx: Option<&str>,
+) -> Result<LoginCtx, HttpResponse> {
     let Some(tx) = nonempty(tx).map(str::to_owned) else {
         return Ok(LoginCtx {
             tx: None,
@@ -122,7 +125,11 @@ pub fn render(
     ui.render(status, &page)
 }
 
-pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<TxQuery>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<TxQuery>,
+) -> HttpResponse {
     match context(&state, q.tx.as_deref()).await {
         Ok(ctx) => render(&req, &state, StatusCode::OK, &ctx, "", None),
         Err(page) => page,
@@ -136,10 +143,17 @@ fn after(tx: Option<String>) -> After {
     }
 }
 
-pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<LoginForm>) -> HttpResponse {
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "The form expired. Go back, reload the page and try again.",
+        );
     }
     let ctx = match context(&state, form.tx.as_deref()).await {
         Ok(v) => v,
@@ -154,9 +168,18 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
         Err(e) => return error::page_internal(&e),
     };
     let uid = user.as_ref().map(|u| u.id.clone());
-    if !rate_limit::allow(&state.limits.login, &req) || signin::locked(&req, &state, uid.clone()).await {
+    if !rate_limit::allow(&state.limits.login, &req)
+        || signin::locked(&req, &state, uid.clone()).await
+    {
         signin::failed(&req, &state, "login.password", uid, "locked").await;
-        return render(&req, &state, StatusCode::TOO_MANY_REQUESTS, &ctx, &form.email, Some("login.locked"));
+        return render(
+            &req,
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            &ctx,
+            &form.email,
+            Some("login.locked"),
+        );
     }
     let pw = form.password.clone();
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -165,7 +188,14 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
         .unwrap_or(false);
     let Some(user) = user.filter(|u| ok && u.email_verified) else {
         signin::failed(&req, &state, "login.password", uid, "bad_credentials").await;
-        return render(&req, &state, StatusCode::OK, &ctx, &form.email, Some("login.bad_password"));
+        return render(
+            &req,
+            &state,
+            StatusCode::OK,
+            &ctx,
+            &form.email,
+            Some("login.bad_password"),
+        );
     };
     let s = SignIn {
         user_id: user.id,
@@ -192,21 +222,40 @@ fn owner(req: &HttpRequest, tx: Option<&str>) -> Option<Owner> {
 }
 
 /// `POST /login/passkey/options` (JSON): start a discoverable sign-in.
-pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>, body: web::Json<OptionsBody>) -> HttpResponse {
+pub async fn passkey_options(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<OptionsBody>,
+) -> HttpResponse {
     if !cookies::csrf_header_ok(&req) {
-        return super::json_error(StatusCode::FORBIDDEN, "The page expired. Reload it and try again.");
+        return super::json_error(
+            StatusCode::FORBIDDEN,
+            "The page expired. Reload it and try again.",
+        );
     }
     if state.passkeys.is_none() {
-        return super::json_error(StatusCode::NOT_FOUND, "Passkeys are not available on this server.");
+        return super::json_error(
+            StatusCode::NOT_FOUND,
+            "Passkeys are not available on this server.",
+        );
     }
     if let Err(page) = context(&state, body.tx.as_deref()).await {
-        return super::json_error(page.status(), "This sign-in request has expired. Return to the application and start again.");
+        return super::json_error(
+            page.status(),
+            "This sign-in request has expired. Return to the application and start again.",
+        );
     }
     if signin::locked(&req, &state, None).await {
-        return super::json_error(StatusCode::TOO_MANY_REQUESTS, "Too many failed attempts. Try again later.");
+        return super::json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed attempts. Try again later.",
+        );
     }
     let Some(owner) = owner(&req, body.tx.as_deref()) else {
-        return super::json_error(StatusCode::FORBIDDEN, "The page expired. Reload it and try again.");
+        return super::json_error(
+            StatusCode::FORBIDDEN,
+            "The page expired. Reload it and try again.",
+        );
     };
     let st = state.clone();
     let now = state.clock.now();
@@ -221,20 +270,41 @@ pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>, body:
 }
 
 /// `POST /login/passkey`: the browser's signed answer.
-pub async fn passkey_finish(req: HttpRequest, state: web::Data<AppState>, form: web::Form<PasskeyForm>) -> HttpResponse {
+pub async fn passkey_finish(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<PasskeyForm>,
+) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.");
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "The form expired. Go back, reload the page and try again.",
+        );
     }
     let ctx = match context(&state, form.tx.as_deref()).await {
         Ok(v) => v,
         Err(page) => return page,
     };
     if signin::locked(&req, &state, None).await {
-        return render(&req, &state, StatusCode::TOO_MANY_REQUESTS, &ctx, "", Some("login.locked"));
+        return render(
+            &req,
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            &ctx,
+            "",
+            Some("login.locked"),
+        );
     }
     let Some(owner) = owner(&req, ctx.tx.as_deref()) else {
-        return render(&req, &state, StatusCode::BAD_REQUEST, &ctx, "", Some("login.passkey_stale"));
+        return render(
+            &req,
+            &state,
+            StatusCode::BAD_REQUEST,
+            &ctx,
+            "",
+            Some("login.passkey_stale"),
+        );
     };
     let st = state.clone();
     let now = state.clock.now();
@@ -249,7 +319,14 @@ pub async fn passkey_finish(req: HttpRequest, state: web::Data<AppState>, form: 
         Ok(done) => {
             if signin::locked(&req, &state, Some(done.user_id.clone())).await {
                 signin::failed(&req, &state, "login.passkey", Some(done.user_id), "locked").await;
-                return render(&req, &state, StatusCode::TOO_MANY_REQUESTS, &ctx, "", Some("login.locked"));
+                return render(
+                    &req,
+                    &state,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &ctx,
+                    "",
+                    Some("login.locked"),
+                );
             }
             let s = SignIn {
                 user_id: done.user_id,
@@ -275,7 +352,11 @@ pub async fn passkey_finish(req: HttpRequest, state: web::Data<AppState>, form: 
 
 /// `GET /continue?tx=`: resume a transaction after sign-up or recovery, with
 /// a session that started during it.
-pub async fn resume(req: HttpRequest, state: web::Data<AppState>, q: web::Query<TxQuery>) -> HttpResponse {
+pub async fn resume(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<TxQuery>,
+) -> HttpResponse {
     let Some(tx) = q.tx.clone().filter(|t| !t.is_empty()) else {
         return crate::web::ui::see_other("/account");
     };

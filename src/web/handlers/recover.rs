@@ -43,10 +43,20 @@ pub struct VerifyForm {
 }
 
 fn expired_form() -> HttpResponse {
-    error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.")
+    error::page(
+        StatusCode::FORBIDDEN,
+        "The form expired. Go back, reload the page and try again.",
+    )
 }
 
-fn page(req: &HttpRequest, state: &AppState, ctx: &LoginCtx, status: StatusCode, email: &str, err: Option<&str>) -> HttpResponse {
+fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: &LoginCtx,
+    status: StatusCode,
+    email: &str,
+    err: Option<&str>,
+) -> HttpResponse {
     let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
     let p = pages::RecoverPage {
         ui: &ui,
@@ -62,7 +72,11 @@ fn then_register(tx: Option<&str>) -> After {
     After::Go(with_tx("/account/passkeys/new", tx))
 }
 
-pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<TxQuery>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<TxQuery>,
+) -> HttpResponse {
     match context(&state, q.tx.as_deref()).await {
         Ok(ctx) => page(&req, &state, &ctx, StatusCode::OK, "", None),
         Err(p) => p,
@@ -70,7 +84,11 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<Tx
 }
 
 /// `POST /recover`: email + recovery code.
-pub async fn with_code(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CodeForm>) -> HttpResponse {
+pub async fn with_code(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CodeForm>,
+) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return expired_form();
@@ -86,7 +104,14 @@ pub async fn with_code(req: HttpRequest, state: web::Data<AppState>, form: web::
     };
     if signin::locked(&req, &state, uid.clone()).await {
         signin::failed(&req, &state, "recovery.code", uid, "locked").await;
-        return page(&req, &state, &ctx, StatusCode::TOO_MANY_REQUESTS, &form.email, Some("login.locked"));
+        return page(
+            &req,
+            &state,
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            &form.email,
+            Some("login.locked"),
+        );
     }
     let st = state.clone();
     let now = state.clock.now();
@@ -107,7 +132,14 @@ pub async fn with_code(req: HttpRequest, state: web::Data<AppState>, form: web::
         }
         Ok(None) => {
             signin::failed(&req, &state, "recovery.code", uid, "bad_code").await;
-            page(&req, &state, &ctx, StatusCode::BAD_REQUEST, &form.email, Some("recover.bad_code"))
+            page(
+                &req,
+                &state,
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                &form.email,
+                Some("recover.bad_code"),
+            )
         }
         Err(e) => error::page_internal(&e),
     }
@@ -115,7 +147,11 @@ pub async fn with_code(req: HttpRequest, state: web::Data<AppState>, form: web::
 
 /// `POST /recover/email`: send a code if the address has an account (the
 /// same answer either way).
-pub async fn send_email(req: HttpRequest, state: web::Data<AppState>, form: web::Form<EmailForm>) -> HttpResponse {
+pub async fn send_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<EmailForm>,
+) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return expired_form();
@@ -125,7 +161,14 @@ pub async fn send_email(req: HttpRequest, state: web::Data<AppState>, form: web:
         Err(p) => return p,
     };
     if !crate::auth::users::valid_email(&form.email.trim().to_lowercase()) {
-        return page(&req, &state, &ctx, StatusCode::BAD_REQUEST, &form.email, Some("signup.bad_email"));
+        return page(
+            &req,
+            &state,
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            &form.email,
+            Some("signup.bad_email"),
+        );
     }
     let ui = Ui::new(&req, &state, None, ctx.ui_locales.as_deref());
     let lang = ui.tr.code();
@@ -138,13 +181,25 @@ pub async fn send_email(req: HttpRequest, state: web::Data<AppState>, form: web:
         .run(move |c| -> Result<_, DbError> {
             let key = lockout::email_key(&email);
             let blocked = lockout::blocked_until(c, &key, now)?.is_some();
-            let (token, code) = recovery::start_email(c, &st.master_key, &email, tx, lang, st.config.signup.code_ttl_seconds, now)?;
+            let (token, code) = recovery::start_email(
+                c,
+                &st.master_key,
+                &email,
+                tx,
+                lang,
+                st.config.signup.code_ttl_seconds,
+                now,
+            )?;
             let code = if blocked { None } else { code };
             if code.is_some() {
                 lockout::hit(c, &key, st.config.lockout.email, now)?;
             }
             let outcome = if blocked { "rate_limited" } else { "sent" };
-            audit::record(c, &Event::new("auth", "recovery.email", outcome).ip(ip), now)?;
+            audit::record(
+                c,
+                &Event::new("auth", "recovery.email", outcome).ip(ip),
+                now,
+            )?;
             Ok((token, code, email.trim().to_lowercase()))
         })
         .await;
@@ -161,7 +216,14 @@ pub async fn send_email(req: HttpRequest, state: web::Data<AppState>, form: web:
             tracing::warn!("recovery mail not sent: {e}");
             let t = token.clone();
             let _ = state.db.run(move |c| email_code::close(c, &t)).await;
-            return page(&req, &state, &ctx, StatusCode::SERVICE_UNAVAILABLE, &email, Some("signup.mail_failed"));
+            return page(
+                &req,
+                &state,
+                &ctx,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &email,
+                Some("signup.mail_failed"),
+            );
         }
     }
     let mut resp = see_other("/recover/email/verify");
@@ -176,10 +238,15 @@ pub async fn send_email(req: HttpRequest, state: web::Data<AppState>, form: web:
 }
 
 fn token(req: &HttpRequest) -> Option<String> {
-    req.cookie(COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
+    req.cookie(COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
-async fn pending(req: &HttpRequest, state: &web::Data<AppState>) -> Result<(String, String, LoginCtx), HttpResponse> {
+async fn pending(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+) -> Result<(String, String, LoginCtx), HttpResponse> {
     let expired = || {
         let ui = Ui::new(req, state, None, None);
         error::page(StatusCode::BAD_REQUEST, ui.tr.t("verify.expired"))
@@ -189,7 +256,11 @@ async fn pending(req: &HttpRequest, state: &web::Data<AppState>) -> Result<(Stri
     };
     let now = state.clock.now();
     let t = token.clone();
-    let row = match state.db.run(move |c| email_code::find(c, email_code::RECOVERY, &t, now)).await {
+    let row = match state
+        .db
+        .run(move |c| email_code::find(c, email_code::RECOVERY, &t, now))
+        .await
+    {
         Ok(Some(r)) => r,
         Ok(None) => return Err(expired()),
         Err(e) => return Err(error::page_internal(&e)),
@@ -198,7 +269,14 @@ async fn pending(req: &HttpRequest, state: &web::Data<AppState>) -> Result<(Stri
     Ok((token, row.email, ctx))
 }
 
-fn code_page(req: &HttpRequest, state: &AppState, ctx: &LoginCtx, email: &str, status: StatusCode, err: Option<&str>) -> HttpResponse {
+fn code_page(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: &LoginCtx,
+    email: &str,
+    status: StatusCode,
+    err: Option<&str>,
+) -> HttpResponse {
     let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
     let p = pages::CodePage {
         ui: &ui,
@@ -217,7 +295,11 @@ pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     }
 }
 
-pub async fn verify_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<VerifyForm>) -> HttpResponse {
+pub async fn verify_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<VerifyForm>,
+) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return expired_form();
     }
@@ -230,7 +312,16 @@ pub async fn verify_submit(req: HttpRequest, state: web::Data<AppState>, form: w
     let code = form.code.clone();
     let res = state
         .db
-        .run(move |c| recovery::finish_email(c, &st.master_key, &token, &code, st.config.signup.max_code_attempts, now))
+        .run(move |c| {
+            recovery::finish_email(
+                c,
+                &st.master_key,
+                &token,
+                &code,
+                st.config.signup.max_code_attempts,
+                now,
+            )
+        })
         .await;
     match res {
         Ok((user, tx)) => {
@@ -241,12 +332,23 @@ pub async fn verify_submit(req: HttpRequest, state: web::Data<AppState>, form: w
                 action: "recovery.email",
             };
             let mut resp = signin::complete(&req, &state, s, then_register(tx.as_deref())).await;
-            let _ = resp.add_cookie(&cookies::clear_step(COOKIE, PATH, state.config.secure_cookies()));
+            let _ = resp.add_cookie(&cookies::clear_step(
+                COOKIE,
+                PATH,
+                state.config.secure_cookies(),
+            ));
             resp
         }
         Err(CodeError::Wrong) => {
             signin::failed(&req, &state, "recovery.email", None, "bad_code").await;
-            code_page(&req, &state, &ctx, &email, StatusCode::BAD_REQUEST, Some("verify.wrong"))
+            code_page(
+                &req,
+                &state,
+                &ctx,
+                &email,
+                StatusCode::BAD_REQUEST,
+                Some("verify.wrong"),
+            )
         }
         Err(CodeError::Expired) => {
             let ui = Ui::new(&req, &state, None, None);

@@ -29,7 +29,12 @@ pub struct SignIn {
     pub action: &'static str,
 }
 
-pub async fn complete(req: &HttpRequest, state: &web::Data<AppState>, s: SignIn, after: After) -> HttpResponse {
+pub async fn complete(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    s: SignIn,
+    after: After,
+) -> HttpResponse {
     let ring = state.ring().await;
     let st = state.clone();
     let ip = rate_limit::client_ip(req).map(|i| i.to_string());
@@ -111,7 +116,9 @@ pub async fn failed(
                 if let Some(until) = lockout::hit(c, &key, rule, now)? {
                     let mut ev = Event::new("auth", "lockout", "blocked")
                         .ip(ip.clone())
-                        .detail(serde_json::json!({ "key": key.split(':').nth(1), "until": until }));
+                        .detail(
+                            serde_json::json!({ "key": key.split(':').nth(1), "until": until }),
+                        );
                     if let Some(u) = &user_id {
                         ev = ev.user(u);
                     }
@@ -127,7 +134,11 @@ pub async fn failed(
 }
 
 /// Whether sign-in is blocked for this IP or this account.
-pub async fn locked(req: &HttpRequest, state: &web::Data<AppState>, user_id: Option<String>) -> bool {
+pub async fn locked(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    user_id: Option<String>,
+) -> bool {
     let ip = rate_limit::client_ip(req).map(|i| i.to_string());
     let now = state.clock.now();
     let res = state
@@ -151,10 +162,16 @@ pub async fn locked(req: &HttpRequest, state: &web::Data<AppState>, user_id: Opt
 }
 
 /// The live session behind the request's cookie.
-pub async fn current(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Option<session::Session>, crate::db::DbError> {
+pub async fn current(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+) -> Result<Option<session::Session>, crate::db::DbError> {
     let Some(cookie) = cookies::session_value(req) else {
         return Ok(None);
     };
     let now = state.clock.now();
-    state.db.run(move |c| session::current(c, &cookie, now)).await
+    state
+        .db
+        .run(move |c| session::current(c, &cookie, now))
+        .await
 }

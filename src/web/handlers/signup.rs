@@ -52,7 +52,10 @@ pub struct RegisterForm {
 }
 
 fn expired_form() -> HttpResponse {
-    error::page(StatusCode::FORBIDDEN, "The form expired. Go back, reload the page and try again.")
+    error::page(
+        StatusCode::FORBIDDEN,
+        "The form expired. Go back, reload the page and try again.",
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -80,7 +83,11 @@ fn form_page(
     ui.render(status, &page)
 }
 
-pub async fn show(req: HttpRequest, state: web::Data<AppState>, q: web::Query<SignupQuery>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<SignupQuery>,
+) -> HttpResponse {
     let ctx = match context(&state, q.tx.as_deref()).await {
         Ok(c) => c,
         Err(p) => return p,
@@ -111,7 +118,11 @@ fn error_key(e: &SignupError) -> &'static str {
     }
 }
 
-pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<SignupForm>) -> HttpResponse {
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<SignupForm>,
+) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return expired_form();
@@ -121,11 +132,24 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
         Err(p) => return p,
     };
     let invitation = form.invitation.clone().unwrap_or_default();
-    let page = |status, key| form_page(&req, &state, status, &ctx, &form.email, &form.name, &invitation, Some(key));
+    let page = |status, key| {
+        form_page(
+            &req,
+            &state,
+            status,
+            &ctx,
+            &form.email,
+            &form.name,
+            &invitation,
+            Some(key),
+        )
+    };
     if state.passkeys.is_none() {
         return page(StatusCode::SERVICE_UNAVAILABLE, "login.passkey_unavailable");
     }
-    let ip = rate_limit::client_ip(&req).map(|i| i.to_string()).unwrap_or_default();
+    let ip = rate_limit::client_ip(&req)
+        .map(|i| i.to_string())
+        .unwrap_or_default();
     let ui = Ui::new(&req, &state, None, ctx.ui_locales.as_deref());
     let lang = ui.tr.code().to_owned();
     let st = state.clone();
@@ -144,7 +168,11 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
             let ip_key = lockout::signup_key(&ip);
             let mail_key = lockout::email_key(&f.email);
             if lockout::blocked_until(c, &ip_key, now)?.is_some() {
-                audit::record(c, &Event::new("account", "signup.start", "rate_limited").ip(Some(ip)), now)?;
+                audit::record(
+                    c,
+                    &Event::new("account", "signup.start", "rate_limited").ip(Some(ip)),
+                    now,
+                )?;
                 return Ok(Start::Flood);
             }
             if let Some(until) = lockout::hit(c, &ip_key, rules.signup_ip, now)? {
@@ -162,7 +190,11 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
             match signup::start(c, &st.master_key, &st.config.signup, &f, now) {
                 Ok(s) => {
                     lockout::hit(c, &mail_key, rules.email, now)?;
-                    audit::record(c, &Event::new("account", "signup.start", "success").ip(Some(ip)), now)?;
+                    audit::record(
+                        c,
+                        &Event::new("account", "signup.start", "success").ip(Some(ip)),
+                        now,
+                    )?;
                     Ok(Start::Started(s))
                 }
                 Err(SignupError::Db(e)) => Err(e),
@@ -186,7 +218,12 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
         Ok(Start::Refused(e)) => return page(StatusCode::BAD_REQUEST, error_key(&e)),
         Err(e) => return error::page_internal(&e),
     };
-    let sent = match code_mail(&ui.tr, CodePurpose::VerifyEmail, &started.email, &started.code) {
+    let sent = match code_mail(
+        &ui.tr,
+        CodePurpose::VerifyEmail,
+        &started.email,
+        &started.code,
+    ) {
         Ok(mail) => state.mailer.send(mail).await,
         Err(e) => Err(e),
     };
@@ -208,7 +245,9 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, form: web::For
 }
 
 fn token(req: &HttpRequest) -> Option<String> {
-    req.cookie(COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty())
+    req.cookie(COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 fn start_again(req: &HttpRequest, state: &AppState) -> HttpResponse {
@@ -220,13 +259,24 @@ fn start_again(req: &HttpRequest, state: &AppState) -> HttpResponse {
 async fn pending(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-) -> Result<(String, crate::db::email_challenges::EmailChallengeRow, LoginCtx), HttpResponse> {
+) -> Result<
+    (
+        String,
+        crate::db::email_challenges::EmailChallengeRow,
+        LoginCtx,
+    ),
+    HttpResponse,
+> {
     let Some(token) = token(req) else {
         return Err(start_again(req, state));
     };
     let now = state.clock.now();
     let t = token.clone();
-    let row = match state.db.run(move |c| email_code::find(c, email_code::SIGNUP, &t, now)).await {
+    let row = match state
+        .db
+        .run(move |c| email_code::find(c, email_code::SIGNUP, &t, now))
+        .await
+    {
         Ok(Some(r)) => r,
         Ok(None) => return Err(start_again(req, state)),
         Err(e) => return Err(error::page_internal(&e)),
@@ -235,7 +285,14 @@ async fn pending(
     Ok((token, row, ctx))
 }
 
-fn code_page(req: &HttpRequest, state: &AppState, ctx: &LoginCtx, email: &str, status: StatusCode, err: Option<&str>) -> HttpResponse {
+fn code_page(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: &LoginCtx,
+    email: &str,
+    status: StatusCode,
+    err: Option<&str>,
+) -> HttpResponse {
     let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
     let page = pages::CodePage {
         ui: &ui,
@@ -254,7 +311,11 @@ pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     }
 }
 
-pub async fn verify_submit(req: HttpRequest, state: web::Data<AppState>, form: web::Form<CodeForm>) -> HttpResponse {
+pub async fn verify_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CodeForm>,
+) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return expired_form();
     }
@@ -271,7 +332,14 @@ pub async fn verify_submit(req: HttpRequest, state: web::Data<AppState>, form: w
         .await;
     match res {
         Ok(_) => see_other("/signup/passkey"),
-        Err(CodeError::Wrong) => code_page(&req, &state, &ctx, &row.email, StatusCode::BAD_REQUEST, Some("verify.wrong")),
+        Err(CodeError::Wrong) => code_page(
+            &req,
+            &state,
+            &ctx,
+            &row.email,
+            StatusCode::BAD_REQUEST,
+            Some("verify.wrong"),
+        ),
         Err(CodeError::Expired) => start_again(&req, &state),
         Err(CodeError::Db(e)) => error::page_internal(&e),
     }
@@ -300,7 +368,10 @@ pub async fn passkey_show(req: HttpRequest, state: web::Data<AppState>) -> HttpR
 
 pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     if !cookies::csrf_header_ok(&req) {
-        return super::json_error(StatusCode::FORBIDDEN, "The page expired. Reload it and try again.");
+        return super::json_error(
+            StatusCode::FORBIDDEN,
+            "The page expired. Reload it and try again.",
+        );
     }
     let Some(token) = token(&req) else {
         return super::json_error(StatusCode::BAD_REQUEST, "The sign-up expired. Start again.");
@@ -327,7 +398,11 @@ pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> Ht
     super::ceremony_json(res)
 }
 
-pub async fn passkey_finish(req: HttpRequest, state: web::Data<AppState>, form: web::Form<RegisterForm>) -> HttpResponse {
+pub async fn passkey_finish(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<RegisterForm>,
+) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return expired_form();
@@ -345,9 +420,23 @@ pub async fn passkey_finish(req: HttpRequest, state: web::Data<AppState>, form: 
             let Some(p) = &st.passkeys else {
                 return Err(SignupError::Passkey(PasskeyError::Ceremony));
             };
-            let new = p.finish_registration(c, &Owner::Signup(t.clone()), &form.ceremony, &form.credential, now)?;
+            let new = p.finish_registration(
+                c,
+                &Owner::Signup(t.clone()),
+                &form.ceremony,
+                &form.credential,
+                now,
+            )?;
             let synced = new.backup_eligible;
-            let created = signup::complete(c, &st.master_key, &st.config.signup, &t, new, &form.name, now)?;
+            let created = signup::complete(
+                c,
+                &st.master_key,
+                &st.config.signup,
+                &t,
+                new,
+                &form.name,
+                now,
+            )?;
             Ok((created, synced))
         })
         .await;
@@ -408,7 +497,11 @@ pub async fn passkey_finish(req: HttpRequest, state: web::Data<AppState>, form: 
     };
     let mut resp = ui.render(StatusCode::OK, &page);
     let secure = state.config.secure_cookies();
-    let _ = resp.add_cookie(&cookies::session_cookie(&cookie, secure, state.config.session.ttl_seconds));
+    let _ = resp.add_cookie(&cookies::session_cookie(
+        &cookie,
+        secure,
+        state.config.session.ttl_seconds,
+    ));
     let _ = resp.add_cookie(&cookies::clear_step(COOKIE, PATH, secure));
     resp
 }
