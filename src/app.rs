@@ -8,6 +8,7 @@ use actix_web::{middleware, web, App, HttpServer};
 
 use crate::auth::acr::Ladder;
 use crate::auth::passkeys::Passkeys;
+use crate::biometrics::engine::{EngineConfig, FaceEngine};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::crypto::{load_or_create_master_key, MasterKey};
@@ -37,6 +38,8 @@ pub struct AppState {
     pub passkeys: Option<Passkeys>,
     pub mailer: Mailer,
     pub i18n: Catalog,
+    /// None when face sign-in is off or the models could not be loaded.
+    pub face: Option<Arc<FaceEngine>>,
 }
 
 impl AppState {
@@ -84,8 +87,34 @@ pub enum StartError {
     Listen(String, std::io::Error),
 }
 
-/// Open the database, load keys and make the state (shared with the CLI).
-pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
+/// Load the face engine for the server; a failure turns the face step off.
+fn load_face(config: &Config) -> Option<Arc<FaceEngine>> {
+    if !config.face.enabled {
+        return None;
+    }
+    match FaceEngine::load(&config.face.models_dir, EngineConfig::default()) {
+        Ok(e) => {
+            tracing::info!("face engine: {}", e.describe());
+            Some(Arc::new(e))
+        }
+        Err(e) => {
+            tracing::warn!(
+                "face sign-in is off: the face engine did not load from {}: {e} (run scripts/setup.sh)",
+                config.face.models_dir.display()
+            );
+            None
+        }
+    }
+}
+
+/// Open the database, load keys and make the state (shared with the CLI,
+/// which passes `with_face = false`).
+pub fn build_state(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    with_face: bool,
+) -> Result<AppState, StartError> {
+    let face = if with_face { load_face(&config) } else { None };
     let db = Db::open(&config.database_url(), config.server.db_pool_size)?;
     let master_key = load_or_create_master_key(&config.master_key, &config.master_key_path())?;
     let now = clock.now();
@@ -110,7 +139,7 @@ pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, St
         &config.acr,
         config.login.password_enabled,
         passkeys.is_some(),
-        false,
+        face.is_some(),
     );
     let discovery = crate::oidc::discovery::document(
         &config.issuer,
@@ -122,6 +151,7 @@ pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, St
         passkeys,
         mailer: Mailer::new(&config.mail),
         i18n: Catalog::load()?,
+        face,
         minter: Minter::from_config(&config),
         verified: VerifiedCache::new(10_000),
         limits: Limits::new(
@@ -177,7 +207,7 @@ impl Application {
             .map_err(|e| StartError::Listen(listen.clone(), e))?
             .port();
         let workers = config.server.workers;
-        let state = web::Data::new(build_state(config, clock)?);
+        let state = web::Data::new(build_state(config, clock, true)?);
         let st = state.clone();
         let mut server = HttpServer::new(move || {
             let cfg = &st.config;

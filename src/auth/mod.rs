@@ -2,6 +2,7 @@
 
 pub mod acr;
 pub mod email_code;
+pub mod face;
 pub mod lockout;
 pub mod passkeys;
 pub mod password;

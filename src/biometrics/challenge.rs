@@ -34,6 +34,16 @@ pub const TURN_YAW: f32 = 0.12;
 pub const MIN_SPAN_MS: i64 = 600;
 pub const MAX_SPAN_MS: i64 = 20_000;
 
+/// A challenge with a configured action sequence.
+pub fn issue_with(now: i64, ttl: i64, actions: Vec<Action>) -> Challenge {
+    Challenge {
+        nonce: crate::crypto::random_token(16),
+        actions,
+        issued_at: now,
+        expires_at: now + ttl,
+    }
+}
+
 /// A random sequence: centre, then both turns in random order; with
 /// `blink`, a blink is also required somewhere in the sequence.
 pub fn issue(now: i64, ttl: i64, blink: bool) -> Challenge {

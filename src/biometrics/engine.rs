@@ -226,6 +226,24 @@ impl FaceEngine {
         })
     }
 
+    /// The cheap per-frame pass of a challenge: the subject's face (pose
+    /// comes from its landmarks) and, for a blink, its eye aspect ratio.
+    pub fn track(
+        &self,
+        img: &RgbImage,
+        with_ear: bool,
+    ) -> Result<(Face, Option<f32>), BiometricError> {
+        self.gate.run(|| {
+            let face = self.subject(&self.detector.detect(img)?)?;
+            let ear = if with_ear {
+                Some(self.eye_aspect_ratio(img, &face)?)
+            } else {
+                None
+            };
+            Ok((face, ear))
+        })
+    }
+
     /// Eye aspect ratio of the subject's eyes (for blink detection).
     pub fn eye_aspect_ratio(&self, img: &RgbImage, face: &Face) -> Result<f32, BiometricError> {
         let pts = super::landmarks::landmarks68(&self.landmarks, img, face)?;

@@ -34,6 +34,7 @@ fn state(g: &Global) -> anyhow::Result<AppState> {
     Ok(build_state(
         load_config(g, None, None)?,
         Arc::new(SystemClock),
+        false,
     )?)
 }
 

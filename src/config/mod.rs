@@ -11,7 +11,9 @@ use url::Url;
 use crate::keys::Alg;
 
 mod accounts;
+mod face;
 pub use accounts::*;
+pub use face::FaceConfig;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -38,6 +40,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub lockout: LockoutConfig,
     pub acr: AcrConfig,
+    pub face: FaceConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,6 +125,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             lockout: LockoutConfig::default(),
             acr: AcrConfig::default(),
+            face: FaceConfig::default(),
         }
     }
 }
@@ -348,6 +352,18 @@ impl Config {
             return Err(ConfigError(
                 "signup.code_ttl_seconds must be 60..=86400 and max_code_attempts at least 1"
                     .into(),
+            ));
+        }
+        let f = &self.face;
+        if !(60..=600).contains(&f.challenge_ttl_seconds)
+            || !(3..=30).contains(&f.frames)
+            || !(1..=5).contains(&f.analysed_frames)
+            || f.analysed_frames > f.frames
+            || !(50..=2000).contains(&f.frame_interval_ms)
+            || f.max_failures < 1
+        {
+            return Err(ConfigError(
+                "face: challenge_ttl_seconds 60..=600, frames 3..=30, analysed_frames 1..=5 (at most frames), frame_interval_ms 50..=2000, max_failures ≥ 1".into(),
             ));
         }
         if !(1..=20).contains(&self.signup.recovery_codes) {

@@ -4,11 +4,14 @@
 //! function takes a `&mut DbConnection` so the same code runs on both.
 
 pub mod audit;
+pub mod biometric_consents;
 pub mod ceremonies;
 pub mod clients;
 pub mod codes;
 pub mod consents;
 pub mod email_challenges;
+pub mod face_challenges;
+pub mod face_templates;
 pub mod invitations;
 pub mod jtis;
 pub mod keys;

@@ -217,3 +217,32 @@ diesel::table! {
         blocked_until -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    face_templates (id) {
+        id -> Text,
+        user_id -> Text,
+        model_id -> Text,
+        sealed -> Binary,
+        frames -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    biometric_consents (user_id) {
+        user_id -> Text,
+        text_version -> Text,
+        granted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    face_challenges (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        challenge -> Text,
+        expires_at -> BigInt,
+    }
+}

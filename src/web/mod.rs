@@ -13,6 +13,9 @@ use actix_web::web;
 
 use crate::oidc::discovery::paths;
 
+/// Largest face-frame upload (a few dozen JPEG frames as base64).
+const FRAMES_LIMIT: usize = 12 * 1024 * 1024;
+
 /// Every route of the provider.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use handlers::*;
@@ -72,6 +75,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/account/recovery-codes",
         web::post().to(account::new_codes),
     )
+    .route("/face", web::get().to(face::step))
+    .route("/face/enrol", web::get().to(face::enrol_page))
+    .route("/face/consent", web::get().to(face::consent_page))
+    .route("/face/consent", web::post().to(face::consent_submit))
+    .route("/face/challenge", web::post().to(face::start_verify))
+    .route("/face/enrol/challenge", web::post().to(face::start_enrol))
+    .service(
+        web::resource("/face/frames")
+            .app_data(web::JsonConfig::default().limit(FRAMES_LIMIT))
+            .route(web::post().to(face::frames_verify)),
+    )
+    .service(
+        web::resource("/face/enrol/frames")
+            .app_data(web::JsonConfig::default().limit(FRAMES_LIMIT))
+            .route(web::post().to(face::frames_enrol)),
+    )
+    .route("/account/face/delete", web::post().to(face::delete))
     .route("/lang", web::get().to(assets::set_lang))
     .route("/theme.css", web::get().to(assets::theme))
     .route("/consent", web::get().to(consent::show))

@@ -105,6 +105,30 @@ pub struct AccountPage<'a> {
     pub message: Option<&'a str>,
     pub error: Option<&'a str>,
     pub logout_href: &'a str,
+    /// Face sign-in offered by this server.
+    pub face_available: bool,
+    /// When the face template was made, if there is one.
+    pub face_enrolled: Option<String>,
+}
+
+/// The camera page of the face step (sign-in) or of enrolment.
+#[derive(Template)]
+#[template(path = "face.html")]
+pub struct FacePage<'a> {
+    pub ui: &'a Ui<'a>,
+    pub enrol: bool,
+    pub tx: &'a str,
+    pub start_url: &'a str,
+    pub verify_url: &'a str,
+    /// The way out when the camera cannot be used (None: the request needs the face).
+    pub other_way: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "face_consent.html")]
+pub struct FaceConsentPage<'a> {
+    pub ui: &'a Ui<'a>,
+    pub version: &'a str,
 }
 
 #[derive(Template)]

@@ -7,7 +7,7 @@ use crate::helpers::*;
 use crate::mail::MailSink;
 use crate::webdriver::Browser;
 
-fn authorize_url(app: &TestApp, challenge: &str) -> String {
+pub(crate) fn authorize_url(app: &TestApp, challenge: &str) -> String {
     let mut url = url::Url::parse(&app.url("/authorize")).expect("url");
     url.query_pairs_mut().extend_pairs([
         ("client_id", "rp"),
@@ -23,7 +23,12 @@ fn authorize_url(app: &TestApp, challenge: &str) -> String {
 }
 
 /// Exchange the code in the browser's final URL; the ID token's claims.
-async fn id_token_of(app: &TestApp, secret: &str, final_url: &str, verifier: &str) -> Value {
+pub(crate) async fn id_token_of(
+    app: &TestApp,
+    secret: &str,
+    final_url: &str,
+    verifier: &str,
+) -> Value {
     let q = query_of(final_url);
     let code = q
         .get("code")
@@ -55,7 +60,7 @@ async fn id_token_of(app: &TestApp, secret: &str, final_url: &str, verifier: &st
 }
 
 /// Sign up through the pages: email, emailed code, passkey; returns the recovery codes.
-async fn sign_up(b: &Browser, sink: &MailSink, email: &str, shots: bool) -> Vec<String> {
+pub(crate) async fn sign_up(b: &Browser, sink: &MailSink, email: &str, shots: bool) -> Vec<String> {
     b.click("#signup-link").await;
     b.wait("input[name=name]").await;
     if shots {

@@ -17,7 +17,7 @@ fn shared() -> PathBuf {
         .unwrap_or_else(|_| root().join("../shared"))
 }
 
-fn faces(rel: &str) -> PathBuf {
+pub(crate) fn faces(rel: &str) -> PathBuf {
     shared().join("faces").join(rel)
 }
 

@@ -73,6 +73,9 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.server.workers = 1;
     config.server.db_pool_size = 4;
     config.server.access_log = false;
+    // The face engine loads only in the tests that use it.
+    config.face.enabled = false;
+    config.face.models_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/models").into();
     tweak(&mut config);
     config.validate().expect("valid test config");
     let clock = OffsetClock::default();

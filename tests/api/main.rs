@@ -6,6 +6,7 @@ mod authorize;
 mod browser;
 mod discovery;
 mod face;
+mod face_flow;
 mod helpers;
 mod logout;
 mod mail;

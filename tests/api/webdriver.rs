@@ -51,6 +51,11 @@ fn free_port() -> u16 {
 impl Browser {
     /// Start Chromium for pages under `base` (e.g. `http://localhost:PORT`).
     pub async fn start(base: &str) -> Browser {
+        Browser::start_with(base, None).await
+    }
+
+    /// Start Chromium whose camera plays `camera` (an .mjpeg or .y4m file, looped).
+    pub async fn start_with(base: &str, camera: Option<&str>) -> Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -65,18 +70,34 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(50));
         }
         let profile = tempfile::tempdir().expect("profile dir");
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--window-size=1000,1000",
+            "--lang=en-US",
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        if let Some(file) = camera {
+            assert!(
+                std::path::Path::new(file).exists(),
+                "{file} (made by scripts/testdata.sh)"
+            );
+            args.push("--use-fake-ui-for-media-stream".into());
+            args.push("--use-fake-device-for-media-stream".into());
+            args.push(format!("--use-file-for-fake-video-capture={file}"));
+        }
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--disable-quic", "--window-size=1000,1000", "--lang=en-US",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
-            }),
-        );
+        caps.insert("goog:chromeOptions".into(), json!({ "args": args }));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))

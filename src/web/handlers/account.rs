@@ -83,12 +83,13 @@ pub async fn show(
             let user = users::find(c, &uid)?;
             let keys = repo::for_user(c, &uid)?;
             let left = recovery::remaining(c, &uid)?;
-            Ok((user, keys, left))
+            let face = crate::auth::face::status(c, &uid)?.1;
+            Ok((user, keys, left, face))
         })
         .await;
-    let (user, keys, left) = match res {
-        Ok((Some(u), k, l)) => (u, k, l),
-        Ok((None, _, _)) => return see_other("/login"),
+    let (user, keys, left, face) = match res {
+        Ok((Some(u), k, l, f)) => (u, k, l, f),
+        Ok((None, ..)) => return see_other("/login"),
         Err(e) => return error::page_internal(&e),
     };
     let ui = Ui::new(&req, &state, None, user.locale.as_deref());
@@ -96,6 +97,8 @@ pub async fn show(
         Some("added") => Some(ui.tr.t("account.added")),
         Some("removed") => Some(ui.tr.t("account.removed")),
         Some("renamed") => Some(ui.tr.t("account.renamed")),
+        Some("face_enrolled") => Some(ui.tr.t("face.enrolled")),
+        Some("face_deleted") => Some(ui.tr.t("face.deleted")),
         _ => None,
     };
     let err = (q.error.as_deref() == Some("only")).then(|| ui.tr.t("account.only_passkey"));
@@ -121,6 +124,8 @@ pub async fn show(
         message,
         error: err,
         logout_href: paths::END_SESSION,
+        face_available: state.face.is_some(),
+        face_enrolled: face.map(date),
     };
     ui.render(StatusCode::OK, &page)
 }

@@ -130,10 +130,40 @@ pub async fn show(
     state: web::Data<AppState>,
     q: web::Query<TxQuery>,
 ) -> HttpResponse {
-    match context(&state, q.tx.as_deref()).await {
-        Ok(ctx) => render(&req, &state, StatusCode::OK, &ctx, "", None),
-        Err(page) => page,
+    let ctx = match context(&state, q.tx.as_deref()).await {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    // Step-up: a passkey session asked for the face level only needs the face.
+    if ctx.min_level == Some(Level::PasskeyFace) {
+        if let Ok(Some(s)) = signin::current(&req, &state).await {
+            let level = state.ladder.level_of(&s.acr);
+            if level >= Some(Level::Passkey)
+                && level < Some(Level::PasskeyFace)
+                && face_needed(&state, &s.user_id, &ctx).await
+            {
+                return crate::web::ui::see_other(&with_tx("/face", ctx.tx.as_deref()));
+            }
+        }
     }
+    render(&req, &state, StatusCode::OK, &ctx, "", None)
+}
+
+/// Whether this sign-in continues with the face step: the person has a face
+/// template, the engine is up, and the policy or the request asks for it.
+async fn face_needed(state: &web::Data<AppState>, user_id: &str, ctx: &LoginCtx) -> bool {
+    if state.face.is_none() || ctx.tx.is_none() {
+        return false;
+    }
+    let wanted =
+        state.config.face.require_for_enrolled || ctx.min_level == Some(Level::PasskeyFace);
+    let uid = user_id.to_owned();
+    wanted
+        && state
+            .db
+            .run(move |c| crate::auth::face::status(c, &uid))
+            .await
+            .is_ok_and(|(consent, enrolled)| consent && enrolled.is_some())
 }
 
 fn after(tx: Option<String>) -> After {
@@ -328,13 +358,18 @@ pub async fn passkey_finish(
                     Some("login.locked"),
                 );
             }
+            let next = if face_needed(&state, &done.user_id, &ctx).await {
+                After::Go(with_tx("/face", ctx.tx.as_deref()))
+            } else {
+                after(ctx.tx)
+            };
             let s = SignIn {
                 user_id: done.user_id,
                 level: Level::Passkey,
                 amr: done.amr,
                 action: "login.passkey",
             };
-            signin::complete(&req, &state, s, after(ctx.tx)).await
+            signin::complete(&req, &state, s, next).await
         }
         Err(PasskeyError::Db(e)) => error::page_internal(&e),
         Err(e) => {

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod authorize;
 pub mod consent;
 pub mod discovery;
+pub mod face;
 pub mod login;
 pub mod logout;
 pub mod outcome;

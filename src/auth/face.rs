@@ -1,0 +1,381 @@
+//! The face factor: consent, server-issued liveness challenges, enrolment
+//! and 1:1 verification. Frames are examined in memory and dropped; only the
+//! sealed template, the consent record and audit scores are stored.
+
+use crate::audit::{self, Event};
+use crate::biometrics::challenge::{self, Action, Challenge, Frame};
+use crate::biometrics::decision::{self, LivenessDecision};
+use crate::biometrics::engine::{Analysis, FaceEngine};
+use crate::biometrics::{image_in, template, BiometricError};
+use crate::config::{FaceConfig, Rule};
+use crate::crypto::{self, MasterKey};
+use crate::db::biometric_consents::{self as consents, ConsentRow};
+use crate::db::face_challenges::{self as challenges, FaceChallengeRow};
+use crate::db::face_templates::{self as templates, FaceTemplateRow};
+use crate::db::{DbConnection, DbError};
+
+use super::lockout;
+
+pub const ENROL: &str = "enrol";
+pub const VERIFY: &str = "verify";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FaceError {
+    #[error("consent to face processing is needed first")]
+    NoConsent,
+    #[error("no face is enrolled")]
+    NotEnrolled,
+    #[error("the face check is locked after too many failures")]
+    Locked,
+    #[error("the challenge expired or was already answered")]
+    Challenge,
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+fn lock_key(user_id: &str) -> String {
+    format!("face:user:{user_id}")
+}
+
+fn rule(cfg: &FaceConfig) -> Rule {
+    Rule {
+        max: cfg.max_failures,
+        window_seconds: cfg.failure_window_seconds,
+        block_seconds: cfg.lock_seconds,
+    }
+}
+
+pub fn locked(conn: &mut DbConnection, user_id: &str, now: i64) -> Result<bool, DbError> {
+    Ok(lockout::blocked_until(conn, &lock_key(user_id), now)?.is_some())
+}
+
+/// Whether the person consented, and when their template was made.
+pub fn status(conn: &mut DbConnection, user_id: &str) -> Result<(bool, Option<i64>), DbError> {
+    Ok((
+        consents::find(conn, user_id)?.is_some(),
+        templates::for_user(conn, user_id)?.map(|t| t.created_at),
+    ))
+}
+
+pub fn record_consent(
+    conn: &mut DbConnection,
+    user_id: &str,
+    version: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    consents::save(
+        conn,
+        &ConsentRow {
+            user_id: user_id.to_owned(),
+            text_version: version.to_owned(),
+            granted_at: now,
+        },
+    )?;
+    audit::record(
+        conn,
+        &Event::new("biometric", "face.consent", "granted")
+            .user(user_id)
+            .detail(serde_json::json!({ "text_version": version })),
+        now,
+    )
+}
+
+/// Erase the person's template and consent at once (audited).
+pub fn delete_all(
+    conn: &mut DbConnection,
+    user_id: &str,
+    actor: &str,
+    now: i64,
+) -> Result<usize, DbError> {
+    let gone = templates::delete_for_user(conn, user_id)?;
+    consents::delete(conn, user_id)?;
+    audit::record(
+        conn,
+        &Event::new("biometric", "face.delete", "success")
+            .user(user_id)
+            .actor(actor)
+            .detail(serde_json::json!({ "templates": gone })),
+        now,
+    )?;
+    Ok(gone)
+}
+
+/// Issue a challenge bound to this person and purpose.
+pub fn start(
+    conn: &mut DbConnection,
+    cfg: &FaceConfig,
+    user_id: &str,
+    purpose: &str,
+    now: i64,
+) -> Result<Challenge, FaceError> {
+    if locked(conn, user_id, now)? {
+        return Err(FaceError::Locked);
+    }
+    let (has_consent, enrolled) = status(conn, user_id)?;
+    if !has_consent {
+        return Err(FaceError::NoConsent);
+    }
+    if purpose == VERIFY && enrolled.is_none() {
+        return Err(FaceError::NotEnrolled);
+    }
+    let ttl = cfg.challenge_ttl_seconds;
+    let ch = if cfg.challenge_actions.is_empty() {
+        challenge::issue(now, ttl, true)
+    } else {
+        challenge::issue_with(now, ttl, cfg.challenge_actions.clone())
+    };
+    challenges::insert(
+        conn,
+        &FaceChallengeRow {
+            id_hash: crypto::token_hash(&ch.nonce),
+            user_id: user_id.to_owned(),
+            purpose: purpose.to_owned(),
+            challenge: serde_json::to_string(&ch).map_err(|e| DbError::Corrupt(e.to_string()))?,
+            expires_at: ch.expires_at,
+        },
+        now,
+    )?;
+    Ok(ch)
+}
+
+/// Take the challenge `nonce` (single use); it must be this person's, for this purpose.
+pub fn take(
+    conn: &mut DbConnection,
+    user_id: &str,
+    purpose: &str,
+    nonce: &str,
+    now: i64,
+) -> Result<Challenge, FaceError> {
+    if locked(conn, user_id, now)? {
+        return Err(FaceError::Locked);
+    }
+    let row = challenges::take(conn, &crypto::token_hash(nonce))?
+        .filter(|r| r.user_id == user_id && r.purpose == purpose && r.expires_at >= now)
+        .ok_or(FaceError::Challenge)?;
+    serde_json::from_str(&row.challenge).map_err(|e| DbError::Corrupt(e.to_string()).into())
+}
+
+/// What the frames showed.
+pub struct Evidence {
+    pub liveness: LivenessDecision,
+    pub analysed: Vec<Analysis>,
+    pub yaw_track: Vec<f32>,
+}
+
+/// One uploaded frame: capture time (ms) and JPEG/PNG/WebP bytes.
+pub struct Upload {
+    pub timestamp_ms: i64,
+    pub bytes: Vec<u8>,
+}
+
+/// Examine the frames against the challenge: every frame gets detection
+/// (and eye landmarks for a blink); only the `analysed` most frontal ones get
+/// the embedding and the passive liveness model.
+pub fn examine(
+    engine: &FaceEngine,
+    ch: &Challenge,
+    uploads: &[Upload],
+    analysed: usize,
+    now: i64,
+) -> Result<Evidence, FaceError> {
+    let refused = |e: BiometricError| FaceError::Refused(e.to_string());
+    let blink = ch.actions.contains(&Action::Blink);
+    let mut images = Vec::with_capacity(uploads.len());
+    let mut frames = Vec::with_capacity(uploads.len());
+    for u in uploads {
+        let img = image_in::decode(&u.bytes).map_err(refused)?;
+        let (face, ear) = engine.track(&img, blink).map_err(refused)?;
+        frames.push(Frame {
+            nonce: ch.nonce.clone(),
+            timestamp_ms: u.timestamp_ms,
+            face,
+            ear,
+        });
+        images.push(img);
+    }
+    let active = challenge::verify(ch, &frames, false, now).map_err(refused)?;
+    let mut order: Vec<usize> = (0..frames.len()).collect();
+    order.sort_by(|a, b| {
+        active.yaw_track[*a]
+            .abs()
+            .total_cmp(&active.yaw_track[*b].abs())
+    });
+    let mut analyses = vec![];
+    for i in order.into_iter().take(analysed) {
+        analyses.push(engine.analyze(&images[i], true).map_err(refused)?);
+    }
+    let passive: Vec<f32> = analyses.iter().filter_map(|a| a.live_score).collect();
+    Ok(Evidence {
+        liveness: decision::decide(&passive, engine.live_threshold, &active),
+        yaw_track: active.yaw_track,
+        analysed: analyses,
+    })
+}
+
+/// Make (or replace) the person's template from live evidence.
+pub fn enrol(
+    conn: &mut DbConnection,
+    engine: &FaceEngine,
+    mk: &MasterKey,
+    user_id: &str,
+    ev: &Evidence,
+    now: i64,
+) -> Result<(), FaceError> {
+    if consents::find(conn, user_id)?.is_none() {
+        return Err(FaceError::NoConsent);
+    }
+    if !ev.liveness.live {
+        return Err(FaceError::Refused(
+            ev.liveness.reason.clone().unwrap_or_default(),
+        ));
+    }
+    let t = template::enrol(&ev.analysed, 1).map_err(|e| FaceError::Refused(e.to_string()))?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let model = engine.embedder_id();
+    let sealed = template::seal(mk.encryption_key(), user_id, &id, model, &t)
+        .map_err(|e| FaceError::Refused(e.to_string()))?;
+    templates::replace(
+        conn,
+        &FaceTemplateRow {
+            id,
+            user_id: user_id.to_owned(),
+            model_id: model.to_owned(),
+            sealed,
+            frames: t.frames as i64,
+            created_at: now,
+        },
+    )?;
+    Ok(())
+}
+
+/// Best similarity of the analysed frames to the person's template.
+pub fn similarity(
+    conn: &mut DbConnection,
+    mk: &MasterKey,
+    user_id: &str,
+    ev: &Evidence,
+) -> Result<f32, FaceError> {
+    let row = templates::for_user(conn, user_id)?.ok_or(FaceError::NotEnrolled)?;
+    let t = template::open(
+        mk.encryption_key(),
+        user_id,
+        &row.id,
+        &row.model_id,
+        &row.sealed,
+    )
+    .map_err(|e| FaceError::Refused(e.to_string()))?;
+    Ok(ev
+        .analysed
+        .iter()
+        .map(|a| template::similarity(&t, &a.embedding))
+        .fold(f32::MIN, f32::max))
+}
+
+/// Count a failed face check; audited with its reason and scores (never
+/// images). Returns true when this failure locked the face factor.
+pub fn failed(
+    conn: &mut DbConnection,
+    cfg: &FaceConfig,
+    user_id: &str,
+    purpose: &str,
+    reason: &str,
+    scores: serde_json::Value,
+    now: i64,
+) -> Result<bool, DbError> {
+    audit::record(
+        conn,
+        &Event::new(
+            "biometric",
+            if purpose == ENROL {
+                "face.enrol"
+            } else {
+                "face.verify"
+            },
+            "failure",
+        )
+        .user(user_id)
+        .detail(serde_json::json!({ "reason": reason, "scores": scores })),
+        now,
+    )?;
+    if purpose == ENROL {
+        return Ok(false);
+    }
+    let until = lockout::hit(conn, &lock_key(user_id), rule(cfg), now)?;
+    if let Some(until) = until {
+        audit::record(
+            conn,
+            &Event::new("biometric", "face.locked", "blocked")
+                .user(user_id)
+                .detail(serde_json::json!({ "until": until })),
+            now,
+        )?;
+    }
+    Ok(until.is_some())
+}
+
+/// A successful check: forget earlier failures and audit the scores.
+pub fn succeeded(
+    conn: &mut DbConnection,
+    user_id: &str,
+    purpose: &str,
+    scores: serde_json::Value,
+    now: i64,
+) -> Result<(), DbError> {
+    lockout::clear(conn, &lock_key(user_id))?;
+    audit::record(
+        conn,
+        &Event::new(
+            "biometric",
+            if purpose == ENROL {
+                "face.enrol"
+            } else {
+                "face.verify"
+            },
+            "success",
+        )
+        .user(user_id)
+        .detail(serde_json::json!({ "scores": scores })),
+        now,
+    )
+}
+
+/// The scores an audit entry keeps.
+pub fn scores(ev: &Evidence, similarity: Option<f32>, match_threshold: f32) -> serde_json::Value {
+    serde_json::json!({
+        "passive": ev.liveness.passive_score,
+        "passive_threshold": ev.liveness.passive_threshold,
+        "active": ev.liveness.active_passed,
+        "blink": ev.liveness.blink_observed,
+        "similarity": similarity,
+        "match_threshold": match_threshold,
+        "frames_analysed": ev.analysed.len(),
+    })
+}
+
+/// `amr` after the face step: the passkey's values plus `face` and `mfa`.
+pub fn amr_with_face(passkey_amr: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = passkey_amr.iter().take(1).cloned().collect();
+    out.push("face".into());
+    out.extend(
+        passkey_amr
+            .iter()
+            .skip(1)
+            .filter(|a| *a != "face" && *a != "mfa")
+            .cloned(),
+    );
+    out.push("mfa".into());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn face_amr_order() {
+        let amr = amr_with_face(&["hwk".into(), "user".into()]);
+        assert_eq!(amr, ["hwk", "face", "user", "mfa"]);
+    }
+}

@@ -1,0 +1,55 @@
+//! Configuration of the face step: models, challenge policy, attempt limits.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::biometrics::challenge::Action;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaceConfig {
+    /// Load the face engine at start (the face step is offered only when it loads).
+    pub enabled: bool,
+    /// Folder with manifest.toml and the model files.
+    pub models_dir: PathBuf,
+    /// People with a face template are asked for it after the passkey.
+    pub require_for_enrolled: bool,
+    /// The action sequence; empty = unpredictable (centre, then left and
+    /// right in random order, then a blink).
+    pub challenge_actions: Vec<Action>,
+    /// A challenge must be answered within this time.
+    pub challenge_ttl_seconds: i64,
+    /// Frames the page captures per challenge, and the gap between them.
+    pub frames: usize,
+    pub frame_interval_ms: u64,
+    /// Frames fully analysed (embedding + passive liveness) per challenge; the
+    /// others only get detection (and eye landmarks for a blink).
+    pub analysed_frames: usize,
+    /// Failed face checks per person within the window before the face
+    /// factor is locked for `lock_seconds`.
+    pub max_failures: i64,
+    pub failure_window_seconds: i64,
+    pub lock_seconds: i64,
+    /// Version of the consent text shown (recorded with each consent).
+    pub consent_version: String,
+}
+
+impl Default for FaceConfig {
+    fn default() -> Self {
+        FaceConfig {
+            enabled: true,
+            models_dir: PathBuf::from("models"),
+            require_for_enrolled: true,
+            challenge_actions: vec![],
+            challenge_ttl_seconds: 150,
+            frames: 8,
+            frame_interval_ms: 300,
+            analysed_frames: 2,
+            max_failures: 3,
+            failure_window_seconds: 1800,
+            lock_seconds: 1800,
+            consent_version: "2026-11-23".into(),
+        }
+    }
+}

@@ -1,0 +1,525 @@
+//! The face step: consent, enrolment and verification pages, and the JSON
+//! endpoints their camera script calls (challenge, then frames).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::acr::Level;
+use crate::auth::face::{self, FaceError, Upload, ENROL, VERIFY};
+use crate::auth::session::{self, Session};
+use crate::db::DbError;
+use crate::web::ui::{see_other, with_tx, Ui};
+use crate::web::{cookies, error, pages};
+
+use super::json_error;
+use super::login::{context, TxQuery};
+use super::signin;
+
+#[derive(Deserialize)]
+pub struct FrameIn {
+    /// Capture time in milliseconds.
+    t: i64,
+    /// Base64 JPEG.
+    jpeg: String,
+}
+
+#[derive(Deserialize)]
+pub struct VerifyBody {
+    tx: Option<String>,
+    nonce: String,
+    frames: Vec<FrameIn>,
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    csrf: Option<String>,
+    decision: Option<String>,
+}
+
+fn tx_of(tx: &Option<String>) -> Option<&str> {
+    tx.as_deref().filter(|t| !t.is_empty())
+}
+
+async fn session_or_login(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    tx: Option<&str>,
+) -> Result<Session, HttpResponse> {
+    match signin::current(req, state).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(see_other(&with_tx("/login", tx))),
+        Err(e) => Err(error::page_internal(&e)),
+    }
+}
+
+/// `GET /face?tx=`: the face step of a sign-in (after the passkey).
+pub async fn step(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<TxQuery>,
+) -> HttpResponse {
+    let tx = tx_of(&q.tx);
+    let sess = match session_or_login(&req, &state, tx).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let ctx = match context(&state, tx).await {
+        Ok(c) => c,
+        Err(p) => return p,
+    };
+    let ui = Ui::new(&req, &state, ctx.brand.clone(), ctx.ui_locales.as_deref());
+    let level = state.ladder.level_of(&sess.acr);
+    if state.face.is_none() || level < Some(Level::Passkey) {
+        return see_other(&with_tx("/login", tx));
+    }
+    let skip = !(ctx.essential && ctx.min_level == Some(Level::PasskeyFace));
+    camera_page(&ui, VERIFY, tx, skip.then(|| with_tx("/continue", tx)))
+}
+
+/// `GET /face/enrol`: set up face sign-in from the account page.
+pub async fn enrol_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let sess = match session_or_login(&req, &state, None).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if state.face.is_none() {
+        return error::page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Face sign-in is not available on this server.",
+        );
+    }
+    let uid = sess.user_id.clone();
+    match state.db.run(move |c| face::status(c, &uid)).await {
+        Ok((false, _)) => see_other("/face/consent"),
+        Ok(_) => camera_page(
+            &Ui::new(&req, &state, None, None),
+            ENROL,
+            None,
+            Some("/account".into()),
+        ),
+        Err(e) => error::page_internal(&e),
+    }
+}
+
+fn camera_page(
+    ui: &Ui<'_>,
+    purpose: &'static str,
+    tx: Option<&str>,
+    other_way: Option<String>,
+) -> HttpResponse {
+    let enrol = purpose == ENROL;
+    let page = pages::FacePage {
+        ui,
+        enrol,
+        tx: tx.unwrap_or(""),
+        start_url: if enrol {
+            "/face/enrol/challenge"
+        } else {
+            "/face/challenge"
+        },
+        verify_url: if enrol {
+            "/face/enrol/frames"
+        } else {
+            "/face/frames"
+        },
+        other_way,
+    };
+    ui.render(StatusCode::OK, &page)
+}
+
+/// `GET /face/consent`.
+pub async fn consent_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(r) = session_or_login(&req, &state, None).await {
+        return r;
+    }
+    let ui = Ui::new(&req, &state, None, None);
+    let page = pages::FaceConsentPage {
+        ui: &ui,
+        version: &state.config.face.consent_version,
+    };
+    ui.render(StatusCode::OK, &page)
+}
+
+/// `POST /face/consent`: record the consent (with the text version) or go back.
+pub async fn consent_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ConsentForm>,
+) -> HttpResponse {
+    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "The form expired. Go back, reload the page and try again.",
+        );
+    }
+    let sess = match session_or_login(&req, &state, None).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if form.decision.as_deref() != Some("agree") {
+        return see_other("/account");
+    }
+    let version = state.config.face.consent_version.clone();
+    let now = state.clock.now();
+    match state
+        .db
+        .run(move |c| face::record_consent(c, &sess.user_id, &version, now))
+        .await
+    {
+        Ok(()) => see_other("/face/enrol"),
+        Err(e) => error::page_internal(&e),
+    }
+}
+
+/// `POST /account/face/delete`: erase the template and the consent.
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ConsentForm>,
+) -> HttpResponse {
+    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "The form expired. Go back, reload the page and try again.",
+        );
+    }
+    let sess = match session_or_login(&req, &state, None).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let now = state.clock.now();
+    match state
+        .db
+        .run(move |c| face::delete_all(c, &sess.user_id, "self", now))
+        .await
+    {
+        Ok(_) => see_other("/account?done=face_deleted"),
+        Err(e) => error::page_internal(&e),
+    }
+}
+
+fn face_message(ui: &Ui<'_>, e: &FaceError) -> (StatusCode, String) {
+    match e {
+        FaceError::NoConsent => (StatusCode::FORBIDDEN, ui.tr.t("face.no_consent").into()),
+        FaceError::NotEnrolled => (StatusCode::BAD_REQUEST, ui.tr.t("face.not_enrolled").into()),
+        FaceError::Locked => (StatusCode::TOO_MANY_REQUESTS, ui.tr.t("face.locked").into()),
+        FaceError::Challenge => (StatusCode::BAD_REQUEST, ui.tr.t("face.stale").into()),
+        FaceError::Refused(reason) => (
+            StatusCode::BAD_REQUEST,
+            format!("{} ({reason})", ui.tr.t("face.refused")),
+        ),
+        FaceError::Db(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            crate::oidc::OAuthError::server_error(e).description,
+        ),
+    }
+}
+
+async fn start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    purpose: &'static str,
+) -> HttpResponse {
+    if !cookies::csrf_header_ok(&req) {
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "The page expired. Reload it and try again.",
+        );
+    }
+    if state.face.is_none() {
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Face sign-in is not available on this server.",
+        );
+    }
+    let sess = match signin::current(&req, &state).await {
+        Ok(Some(s)) => s,
+        _ => {
+            return json_error(
+                StatusCode::UNAUTHORIZED,
+                "Your session ended. Sign in again.",
+            )
+        }
+    };
+    let st = state.clone();
+    let now = state.clock.now();
+    let res = state
+        .db
+        .run(move |c| face::start(c, &st.config.face, &sess.user_id, purpose, now))
+        .await;
+    let ui = Ui::new(&req, &state, None, None);
+    match res {
+        Ok(ch) => {
+            let prompts: Vec<&str> = ch
+                .actions
+                .iter()
+                .map(|a| {
+                    ui.tr.t(&format!(
+                        "face.action.{}",
+                        serde_json::to_value(a)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    ))
+                })
+                .collect();
+            HttpResponse::Ok()
+                .insert_header(("Cache-Control", "no-store"))
+                .json(serde_json::json!({
+                    "nonce": ch.nonce,
+                    "actions": ch.actions,
+                    "prompts": prompts,
+                    "frames": state.config.face.frames,
+                    "interval_ms": state.config.face.frame_interval_ms,
+                    "expires_in": ch.expires_at - now,
+                }))
+        }
+        Err(e) => {
+            let (status, msg) = face_message(&ui, &e);
+            json_error(status, &msg)
+        }
+    }
+}
+
+pub async fn start_verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    start(req, state, VERIFY).await
+}
+
+pub async fn start_enrol(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    start(req, state, ENROL).await
+}
+
+fn decode_frames(frames: &[FrameIn], max: usize) -> Result<Vec<Upload>, String> {
+    if frames.is_empty() || frames.len() > max {
+        return Err(format!("send between 1 and {max} frames"));
+    }
+    frames
+        .iter()
+        .map(|f| {
+            base64::engine::general_purpose::STANDARD
+                .decode(f.jpeg.as_bytes())
+                .map(|bytes| Upload {
+                    timestamp_ms: f.t,
+                    bytes,
+                })
+                .map_err(|_| "a frame is not base64".to_owned())
+        })
+        .collect()
+}
+
+async fn frames(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: VerifyBody,
+    purpose: &'static str,
+) -> HttpResponse {
+    if !cookies::csrf_header_ok(&req) {
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "The page expired. Reload it and try again.",
+        );
+    }
+    let Some(engine) = state.face.clone() else {
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Face sign-in is not available on this server.",
+        );
+    };
+    let sess = match signin::current(&req, &state).await {
+        Ok(Some(s)) => s,
+        _ => {
+            return json_error(
+                StatusCode::UNAUTHORIZED,
+                "Your session ended. Sign in again.",
+            )
+        }
+    };
+    let ui = Ui::new(&req, &state, None, None);
+    let uploads = match decode_frames(&body.frames, state.config.face.frames + 2) {
+        Ok(u) => u,
+        Err(m) => return json_error(StatusCode::BAD_REQUEST, &m),
+    };
+    let now = state.clock.now();
+    let (uid, nonce) = (sess.user_id.clone(), body.nonce.clone());
+    let ch = match state
+        .db
+        .run(move |c| face::take(c, &uid, purpose, &nonce, now))
+        .await
+    {
+        Ok(ch) => ch,
+        Err(e) => {
+            let cfg = state.config.face.clone();
+            let uid = sess.user_id.clone();
+            let reason = e.to_string();
+            let _ = state
+                .db
+                .run(move |c| {
+                    face::failed(
+                        c,
+                        &cfg,
+                        &uid,
+                        purpose,
+                        &reason,
+                        serde_json::Value::Null,
+                        now,
+                    )
+                })
+                .await;
+            let (status, msg) = face_message(&ui, &e);
+            return json_error(status, &msg);
+        }
+    };
+    // Frames stay in memory on the blocking pool and are dropped after this.
+    let analysed = if purpose == ENROL {
+        state.config.face.analysed_frames.max(3)
+    } else {
+        state.config.face.analysed_frames
+    };
+    let eng = engine.clone();
+    let evidence = web::block(move || face::examine(&eng, &ch, &uploads, analysed, now)).await;
+    let evidence = match evidence {
+        Ok(r) => r,
+        Err(e) => {
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &crate::oidc::OAuthError::server_error(&e).description,
+            )
+        }
+    };
+    let st = state.clone();
+    let mt = engine.match_threshold;
+    let s2 = sess.clone();
+    let result = state
+        .db
+        .run(move |c| -> Result<Result<(), FaceError>, DbError> {
+            let ev = match evidence {
+                Ok(ev) => ev,
+                Err(e) => {
+                    face::failed(
+                        c,
+                        &st.config.face,
+                        &s2.user_id,
+                        purpose,
+                        &e.to_string(),
+                        serde_json::Value::Null,
+                        now,
+                    )?;
+                    return Ok(Err(e));
+                }
+            };
+            let outcome = if purpose == ENROL {
+                face::enrol(c, &engine, &st.master_key, &s2.user_id, &ev, now).map(|_| None)
+            } else if !ev.liveness.live {
+                Err(FaceError::Refused(
+                    ev.liveness.reason.clone().unwrap_or_default(),
+                ))
+            } else {
+                match face::similarity(c, &st.master_key, &s2.user_id, &ev) {
+                    Ok(sim) if engine.is_match(sim) => Ok(Some(sim)),
+                    Ok(sim) => Err(FaceError::Refused(format!(
+                        "the face does not match (similarity {sim:.2})"
+                    ))),
+                    Err(e) => Err(e),
+                }
+            };
+            match outcome {
+                Ok(sim) => {
+                    face::succeeded(c, &s2.user_id, purpose, face::scores(&ev, sim, mt), now)?;
+                    Ok(Ok(()))
+                }
+                Err(FaceError::Db(e)) => Err(e),
+                Err(e) => {
+                    let sim = match &e {
+                        FaceError::Refused(_) if purpose == VERIFY => {
+                            face::similarity(c, &st.master_key, &s2.user_id, &ev).ok()
+                        }
+                        _ => None,
+                    };
+                    face::failed(
+                        c,
+                        &st.config.face,
+                        &s2.user_id,
+                        purpose,
+                        &e.to_string(),
+                        face::scores(&ev, sim, mt),
+                        now,
+                    )?;
+                    Ok(Err(e))
+                }
+            }
+        })
+        .await;
+    match result {
+        Ok(Ok(())) if purpose == ENROL => ok_json("/account?done=face_enrolled", None),
+        Ok(Ok(())) => upgrade(&state, &sess, tx_of(&body.tx)).await,
+        Ok(Err(e)) => {
+            let (status, msg) = face_message(&ui, &e);
+            json_error(status, &msg)
+        }
+        Err(e) => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &crate::oidc::OAuthError::server_error(&e).description,
+        ),
+    }
+}
+
+fn ok_json(redirect: &str, cookie: Option<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
+    let mut resp = HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "redirect": redirect }));
+    if let Some(c) = cookie {
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
+/// A passed face step: a new session at the top of the ladder, then on.
+async fn upgrade(state: &web::Data<AppState>, sess: &Session, tx: Option<&str>) -> HttpResponse {
+    let st = state.clone();
+    let now = state.clock.now();
+    let (uid, amr) = (sess.user_id.clone(), face::amr_with_face(&sess.amr));
+    let res = state
+        .db
+        .run(move |c| {
+            let acr = st.ladder.uri(Level::PasskeyFace).to_owned();
+            session::start(c, &uid, &acr, &amr, st.config.session.ttl_seconds, now)
+        })
+        .await;
+    match res {
+        Ok((_, cookie)) => {
+            let next = match tx {
+                Some(t) => with_tx("/continue", Some(t)),
+                None => "/account".to_owned(),
+            };
+            let c = cookies::session_cookie(
+                &cookie,
+                state.config.secure_cookies(),
+                state.config.session.ttl_seconds,
+            );
+            ok_json(&next, Some(c))
+        }
+        Err(e) => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &crate::oidc::OAuthError::server_error(&e).description,
+        ),
+    }
+}
+
+pub async fn frames_verify(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<VerifyBody>,
+) -> HttpResponse {
+    frames(req, state, body.into_inner(), VERIFY).await
+}
+
+pub async fn frames_enrol(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<VerifyBody>,
+) -> HttpResponse {
+    frames(req, state, body.into_inner(), ENROL).await
+}

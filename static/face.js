@@ -1,0 +1,77 @@
+// The face step: show the camera, ask Visage for a liveness challenge,
+// capture frames while the person follows it, send them, follow the answer.
+(function () {
+  'use strict';
+  var root = document.getElementById('face-step');
+  if (!root) { return; }
+  var video = document.getElementById('camera');
+  var status = document.getElementById('face-status');
+  var button = document.getElementById('face-start');
+
+  function say(text, cls) {
+    status.textContent = text;
+    status.className = cls || 'notice';
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': root.dataset.csrf },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().then(function (j) {
+        if (!r.ok) { throw new Error(j.error || root.dataset.msgFailed); }
+        return j;
+      });
+    });
+  }
+
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    say(root.dataset.msgNocamera, 'error');
+    return;
+  }
+  navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' }, audio: false })
+    .then(function (stream) { video.srcObject = stream; button.disabled = false; })
+    .catch(function () { say(root.dataset.msgNocamera, 'error'); });
+
+  function capture(ch) {
+    var canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth || 640;
+    canvas.height = video.videoHeight || 480;
+    var ctx = canvas.getContext('2d');
+    var per = Math.max(1, Math.ceil(ch.frames / ch.prompts.length));
+    var frames = [];
+    return new Promise(function (resolve) {
+      var i = 0;
+      say(ch.prompts[0]);
+      var timer = setInterval(function () {
+        ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+        frames.push({ t: Date.now(), jpeg: canvas.toDataURL('image/jpeg', 0.85).split(',')[1] });
+        i += 1;
+        if (i >= ch.frames) {
+          clearInterval(timer);
+          resolve(frames);
+        } else {
+          say(ch.prompts[Math.min(ch.prompts.length - 1, Math.floor(i / per))]);
+        }
+      }, ch.interval_ms);
+    });
+  }
+
+  button.addEventListener('click', function () {
+    button.disabled = true;
+    post(root.dataset.start, { tx: root.dataset.tx })
+      .then(function (ch) {
+        return capture(ch).then(function (frames) {
+          say(root.dataset.msgChecking);
+          return post(root.dataset.verify, { tx: root.dataset.tx, nonce: ch.nonce, frames: frames });
+        });
+      })
+      .then(function (res) { window.location.assign(res.redirect); })
+      .catch(function (e) {
+        say(e.message || root.dataset.msgFailed, 'error');
+        button.disabled = false;
+      });
+  });
+})();
