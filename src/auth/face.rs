@@ -354,6 +354,76 @@ pub fn scores(ev: &Evidence, similarity: Option<f32>, match_threshold: f32) -> s
     })
 }
 
+/// Decide and record the outcome of a challenge: enrol the template, or
+/// match it; audit either way (scores, never images); count failures.
+#[allow(clippy::too_many_arguments)]
+pub fn conclude(
+    conn: &mut DbConnection,
+    engine: &FaceEngine,
+    mk: &MasterKey,
+    cfg: &FaceConfig,
+    user_id: &str,
+    purpose: &str,
+    evidence: Result<Evidence, FaceError>,
+    now: i64,
+) -> Result<Result<(), FaceError>, DbError> {
+    let mt = engine.match_threshold;
+    let ev = match evidence {
+        Ok(ev) => ev,
+        Err(e) => {
+            failed(
+                conn,
+                cfg,
+                user_id,
+                purpose,
+                &e.to_string(),
+                serde_json::Value::Null,
+                now,
+            )?;
+            return Ok(Err(e));
+        }
+    };
+    let outcome = if purpose == ENROL {
+        enrol(conn, engine, mk, user_id, &ev, now).map(|_| None)
+    } else if !ev.liveness.live {
+        Err(FaceError::Refused(
+            ev.liveness.reason.clone().unwrap_or_default(),
+        ))
+    } else {
+        match similarity(conn, mk, user_id, &ev) {
+            Ok(sim) if engine.is_match(sim) => Ok(Some(sim)),
+            // The score goes to the audit log only, never to the page.
+            Ok(_) => Err(FaceError::Refused("the face does not match".into())),
+            Err(e) => Err(e),
+        }
+    };
+    match outcome {
+        Ok(sim) => {
+            succeeded(conn, user_id, purpose, scores(&ev, sim, mt), now)?;
+            Ok(Ok(()))
+        }
+        Err(FaceError::Db(e)) => Err(e),
+        Err(e) => {
+            let sim = match &e {
+                FaceError::Refused(_) if purpose == VERIFY => {
+                    similarity(conn, mk, user_id, &ev).ok()
+                }
+                _ => None,
+            };
+            failed(
+                conn,
+                cfg,
+                user_id,
+                purpose,
+                &e.to_string(),
+                scores(&ev, sim, mt),
+                now,
+            )?;
+            Ok(Err(e))
+        }
+    }
+}
+
 /// `amr` after the face step: the passkey's values plus `face` and `mfa`.
 pub fn amr_with_face(passkey_amr: &[String]) -> Vec<String> {
     let mut out: Vec<String> = passkey_amr.iter().take(1).cloned().collect();

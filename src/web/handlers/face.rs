@@ -10,7 +10,6 @@ use crate::app::AppState;
 use crate::auth::acr::Level;
 use crate::auth::face::{self, FaceError, Upload, ENROL, VERIFY};
 use crate::auth::session::{self, Session};
-use crate::db::DbError;
 use crate::web::ui::{see_other, with_tx, Ui};
 use crate::web::{cookies, error, pages};
 
@@ -316,6 +315,7 @@ async fn frames(
     body: VerifyBody,
     purpose: &'static str,
 ) -> HttpResponse {
+    let started = std::time::Instant::now();
     if !cookies::csrf_header_ok(&req) {
         return json_error(
             StatusCode::FORBIDDEN,
@@ -390,69 +390,23 @@ async fn frames(
         }
     };
     let st = state.clone();
-    let mt = engine.match_threshold;
-    let s2 = sess.clone();
+    let uid = sess.user_id.clone();
     let result = state
         .db
-        .run(move |c| -> Result<Result<(), FaceError>, DbError> {
-            let ev = match evidence {
-                Ok(ev) => ev,
-                Err(e) => {
-                    face::failed(
-                        c,
-                        &st.config.face,
-                        &s2.user_id,
-                        purpose,
-                        &e.to_string(),
-                        serde_json::Value::Null,
-                        now,
-                    )?;
-                    return Ok(Err(e));
-                }
-            };
-            let outcome = if purpose == ENROL {
-                face::enrol(c, &engine, &st.master_key, &s2.user_id, &ev, now).map(|_| None)
-            } else if !ev.liveness.live {
-                Err(FaceError::Refused(
-                    ev.liveness.reason.clone().unwrap_or_default(),
-                ))
-            } else {
-                match face::similarity(c, &st.master_key, &s2.user_id, &ev) {
-                    Ok(sim) if engine.is_match(sim) => Ok(Some(sim)),
-                    Ok(sim) => Err(FaceError::Refused(format!(
-                        "the face does not match (similarity {sim:.2})"
-                    ))),
-                    Err(e) => Err(e),
-                }
-            };
-            match outcome {
-                Ok(sim) => {
-                    face::succeeded(c, &s2.user_id, purpose, face::scores(&ev, sim, mt), now)?;
-                    Ok(Ok(()))
-                }
-                Err(FaceError::Db(e)) => Err(e),
-                Err(e) => {
-                    let sim = match &e {
-                        FaceError::Refused(_) if purpose == VERIFY => {
-                            face::similarity(c, &st.master_key, &s2.user_id, &ev).ok()
-                        }
-                        _ => None,
-                    };
-                    face::failed(
-                        c,
-                        &st.config.face,
-                        &s2.user_id,
-                        purpose,
-                        &e.to_string(),
-                        face::scores(&ev, sim, mt),
-                        now,
-                    )?;
-                    Ok(Err(e))
-                }
-            }
+        .run(move |c| {
+            face::conclude(
+                c,
+                &engine,
+                &st.master_key,
+                &st.config.face,
+                &uid,
+                purpose,
+                evidence,
+                now,
+            )
         })
         .await;
-    match result {
+    let mut resp = match result {
         Ok(Ok(())) if purpose == ENROL => ok_json("/account?done=face_enrolled", None),
         Ok(Ok(())) => upgrade(&state, &sess, tx_of(&body.tx)).await,
         Ok(Err(e)) => {
@@ -463,7 +417,13 @@ async fn frames(
             StatusCode::INTERNAL_SERVER_ERROR,
             &crate::oidc::OAuthError::server_error(&e).description,
         ),
+    };
+    // Server time of the whole check, for load scripts and browser devtools.
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&format!("face;dur={ms:.1}")) {
+        resp.headers_mut().insert(actix_web::http::header::HeaderName::from_static("server-timing"), v);
     }
+    resp
 }
 
 fn ok_json(redirect: &str, cookie: Option<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
