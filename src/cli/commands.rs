@@ -106,6 +106,7 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
             tos_uri,
             accent_color,
             background_color,
+            face_policy,
         } => {
             let method = match (auth_method, public) {
                 (Some(AuthMethodArg::None), _) | (None, true) => TokenAuthMethod::None,
@@ -156,6 +157,8 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                     accent_color,
                     background_color,
                 },
+                face_policy: crate::oidc::types::FacePolicy::from_str(&face_policy)
+                    .map_err(anyhow::Error::msg)?,
             };
             let reg =
                 s.db.run_sync(|c| client_admin::register(c, &s.master_key, new, now))?;

@@ -197,6 +197,9 @@ pub enum ClientCmd {
         /// Page background colour, e.g. #f1f3f5.
         #[arg(long)]
         background_color: Option<String>,
+        /// Face step: default (people who set up their face), require, off.
+        #[arg(long, default_value = "default")]
+        face_policy: String,
     },
     /// List clients.
     List,

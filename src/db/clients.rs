@@ -22,6 +22,7 @@ pub struct ClientRow {
     pub disabled: bool,
     pub created_at: i64,
     pub branding: Option<String>,
+    pub face_policy: String,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -16,6 +16,7 @@ diesel::table! {
         disabled -> Bool,
         created_at -> BigInt,
         branding -> Nullable<Text>,
+        face_policy -> Text,
     }
 }
 

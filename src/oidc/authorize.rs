@@ -10,7 +10,8 @@ use super::types::{
     split_scope, valid_scope_token, CodeChallengeMethod, GrantType, Prompt, ResponseMode,
     USER_SCOPES,
 };
-use crate::auth::acr::{Ladder, Requirement};
+use crate::auth::acr::{Ladder, Level, Requirement};
+use super::types::FacePolicy;
 
 /// A validated authorization request, stored in the login transaction.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -292,8 +293,15 @@ fn essential_acr(claims: Option<&serde_json::Value>) -> Option<Vec<String>> {
 }
 
 impl AuthRequest {
-    /// The assurance level this request asks for (None: any).
-    pub fn requirement(&self, ladder: &Ladder) -> Option<Requirement> {
+    /// The assurance level this request asks for (None: any); a client
+    /// whose face policy is `require` makes the face level essential.
+    pub fn requirement(&self, ladder: &Ladder, policy: FacePolicy) -> Option<Requirement> {
+        if policy == FacePolicy::Require {
+            return Some(Requirement {
+                level: Level::PasskeyFace,
+                essential: true,
+            });
+        }
         ladder
             .requirement(
                 essential_acr(self.claims.as_ref()).as_deref(),

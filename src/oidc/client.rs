@@ -9,7 +9,7 @@ use crate::db::{from_json_list, DbError};
 use crate::keys::Alg;
 
 use super::branding::Branding;
-use super::types::{GrantType, TokenAuthMethod};
+use super::types::{FacePolicy, GrantType, TokenAuthMethod};
 
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -26,6 +26,7 @@ pub struct Client {
     pub jwks: Option<String>,
     pub disabled: bool,
     pub branding: Branding,
+    pub face_policy: FacePolicy,
 }
 
 impl Client {
@@ -37,7 +38,10 @@ impl Client {
             .map(|g| GrantType::from_str(g))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| bad("grant_types", e))?;
+        let face_policy =
+            FacePolicy::from_str(&row.face_policy).map_err(|e| bad("face_policy", e))?;
         Ok(Client {
+            face_policy,
             redirect_uris: from_json_list(&row.redirect_uris)?,
             post_logout_redirect_uris: from_json_list(&row.post_logout_redirect_uris)?,
             grant_types,

@@ -9,7 +9,7 @@ use crate::keys::Alg;
 
 use super::branding::Branding;
 use super::client::{validate_redirect_uri, Client};
-use super::types::{GrantType, TokenAuthMethod};
+use super::types::{FacePolicy, GrantType, TokenAuthMethod};
 
 #[derive(Debug, Clone)]
 pub struct NewClient {
@@ -26,6 +26,8 @@ pub struct NewClient {
     pub jwks: Option<String>,
     /// Logo, links and colours shown on the hosted pages.
     pub branding: Branding,
+    /// Whether sign-ins to this client include the face step.
+    pub face_policy: FacePolicy,
 }
 
 /// What registration returns; the secret is shown once and never stored.
@@ -136,6 +138,7 @@ pub fn register(
         disabled: false,
         created_at: now,
         branding: new.branding.to_column(),
+        face_policy: new.face_policy.as_str().to_owned(),
     };
     match repo::insert(conn, &row) {
         Err(e) if e.is_unique_violation() => return Err(ClientAdminError::Duplicate(id)),

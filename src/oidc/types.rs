@@ -38,6 +38,8 @@ word_enum!(TokenAuthMethod {
     PrivateKeyJwt => "private_key_jwt",
     None => "none",
 });
+// Whether a client's sign-ins include the face step.
+word_enum!(FacePolicy { Default => "default", Require => "require", Off => "off" });
 
 /// Scopes Visage understands for people (OIDC Core §5.4 and §11).
 pub const USER_SCOPES: &[&str] = &[

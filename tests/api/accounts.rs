@@ -314,3 +314,47 @@ async fn pages_follow_ui_locales_accept_language_and_client_branding() {
         .unwrap();
     assert!(r.text().await.unwrap().contains("Tạo tài khoản"));
 }
+
+#[tokio::test]
+async fn a_client_that_requires_the_face_never_gets_less() {
+    let sink = MailSink::start();
+    // No face engine here: the face level cannot be reached at all.
+    let app = spawn_accounts(&sink, |_| {}).await;
+    let mut c = new_client("rp", visage::oidc::types::TokenAuthMethod::ClientSecretBasic);
+    c.face_policy = visage::oidc::types::FacePolicy::Require;
+    app.register(c);
+    app.user();
+    let (_, ch) = pkce();
+    let r = app
+        .authorize(&[
+            ("client_id", "rp"),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "s1"),
+            ("code_challenge", &ch),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    let login = location(r.headers());
+    let html = app.get(&login).await.text().await.unwrap();
+    assert!(!html.contains("type=\"password\""), "no password form for a face-only client");
+    // Even a correct password posted anyway does not produce a code: the RP
+    // gets the OIDC error.
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf field");
+    let tx = query_of(&app.url(&login))["tx"].clone();
+    let r = app
+        .http
+        .post(app.url("/login"))
+        .form(&[("tx", tx.as_str()), ("csrf", csrf), ("email", EMAIL), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let q = query_of(&location(r.headers()));
+    assert_eq!(q["error"], "unmet_authentication_requirements");
+    assert_eq!(q["state"], "s1");
+}

@@ -117,6 +117,7 @@ pub fn new_client(id: &str, method: TokenAuthMethod) -> NewClient {
         first_party: false,
         jwks: None,
         branding: Default::default(),
+        face_policy: visage::oidc::types::FacePolicy::Default,
     }
 }
 

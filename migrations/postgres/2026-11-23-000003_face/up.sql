@@ -1,3 +1,7 @@
+-- Per-client face policy: default (people with a face template are asked),
+-- require (the face level is essential), off (never asked).
+ALTER TABLE clients ADD COLUMN face_policy TEXT NOT NULL DEFAULT 'default';
+
 -- One face template per person, sealed with AES-256-GCM (AAD = user, template, model).
 CREATE TABLE face_templates (
     id TEXT PRIMARY KEY NOT NULL,

@@ -11,6 +11,7 @@ use crate::auth::passkeys::{Owner, PasskeyError};
 use crate::auth::password;
 use crate::db::users;
 use crate::oidc::client::Client;
+use crate::oidc::types::FacePolicy;
 use crate::oidc::{flow, OAuthError};
 use crate::web::ui::{with_tx, Brand, Ui};
 use crate::web::{cookies, error, pages, rate_limit};
@@ -47,6 +48,8 @@ pub struct LoginCtx {
     pub hint: String,
     pub min_level: Option<Level>,
     pub essential: bool,
+    /// The client's face policy.
+    pub face_policy: FacePolicy,
 }
 
 fn nonempty(tx: Option<&str>) -> Option<&str> {
@@ -66,6 +69,7 @@ pub async fn context(
             hint: String::new(),
             min_level: None,
             essential: false,
+            face_policy: FacePolicy::Default,
         });
     };
     let now = state.clock.now();
@@ -78,13 +82,15 @@ pub async fn context(
                 Err(m) => return Ok(Err(m)),
             };
             let client = Client::find(c, &req.client_id)?;
-            let need = req.requirement(&st.ladder);
+            let policy = client.as_ref().map(|c| c.face_policy).unwrap_or(FacePolicy::Default);
+            let need = req.requirement(&st.ladder, policy);
             Ok(Ok(LoginCtx {
                 brand: client.as_ref().map(Brand::of),
                 ui_locales: req.ui_locales.clone(),
                 hint: req.login_hint.clone().unwrap_or_default(),
                 min_level: need.map(|r| r.level),
                 essential: need.is_some_and(|r| r.essential),
+                face_policy: policy,
                 tx: Some(tx),
             }))
         })
@@ -155,8 +161,13 @@ async fn face_needed(state: &web::Data<AppState>, user_id: &str, ctx: &LoginCtx)
     if state.face.is_none() || ctx.tx.is_none() {
         return false;
     }
-    let wanted =
-        state.config.face.require_for_enrolled || ctx.min_level == Some(Level::PasskeyFace);
+    let wanted = match ctx.face_policy {
+        FacePolicy::Off => ctx.min_level == Some(Level::PasskeyFace),
+        FacePolicy::Require => true,
+        FacePolicy::Default => {
+            state.config.face.require_for_enrolled || ctx.min_level == Some(Level::PasskeyFace)
+        }
+    };
     let uid = user_id.to_owned();
     wanted
         && state
