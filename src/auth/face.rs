@@ -5,6 +5,7 @@
 use crate::audit::{self, Event};
 use crate::biometrics::challenge::{self, Action, Challenge, Frame};
 use crate::biometrics::decision::{self, LivenessDecision};
+use crate::biometrics::detect::Face;
 use crate::biometrics::engine::{Analysis, FaceEngine};
 use crate::biometrics::{image_in, template, BiometricError};
 use crate::config::{FaceConfig, Rule};
@@ -13,6 +14,7 @@ use crate::db::biometric_consents::{self as consents, ConsentRow};
 use crate::db::face_challenges::{self as challenges, FaceChallengeRow};
 use crate::db::face_templates::{self as templates, FaceTemplateRow};
 use crate::db::{DbConnection, DbError};
+use image::RgbImage;
 
 use super::lockout;
 
@@ -182,11 +184,27 @@ pub fn examine(
 ) -> Result<Evidence, FaceError> {
     let refused = |e: BiometricError| FaceError::Refused(e.to_string());
     let blink = ch.actions.contains(&Action::Blink);
+    // Decode and track the frames on two threads (the engine's gate caps
+    // concurrent inference at the core count).
+    let track = |u: &Upload| -> Result<(RgbImage, Face, Option<f32>), BiometricError> {
+        let img = image_in::decode(&u.bytes)?;
+        let (face, ear) = engine.track(&img, blink)?;
+        Ok((img, face, ear))
+    };
+    let half = uploads.len().div_ceil(2);
+    let tracked: Vec<_> = std::thread::scope(|s| {
+        let second = s.spawn(|| uploads[half..].iter().map(track).collect::<Vec<_>>());
+        let mut first: Vec<_> = uploads[..half].iter().map(track).collect();
+        first.extend(second.join().unwrap_or_default());
+        first
+    });
+    if tracked.len() != uploads.len() {
+        return Err(FaceError::Refused("a frame could not be processed".into()));
+    }
     let mut images = Vec::with_capacity(uploads.len());
     let mut frames = Vec::with_capacity(uploads.len());
-    for u in uploads {
-        let img = image_in::decode(&u.bytes).map_err(refused)?;
-        let (face, ear) = engine.track(&img, blink).map_err(refused)?;
+    for (u, t) in uploads.iter().zip(tracked) {
+        let (img, face, ear) = t.map_err(refused)?;
         frames.push(Frame {
             nonce: ch.nonce.clone(),
             timestamp_ms: u.timestamp_ms,
@@ -202,10 +220,29 @@ pub fn examine(
             .abs()
             .total_cmp(&active.yaw_track[*b].abs())
     });
-    let mut analyses = vec![];
-    for i in order.into_iter().take(analysed) {
-        analyses.push(engine.analyze(&images[i], true).map_err(refused)?);
-    }
+    order.truncate(analysed);
+    // The embedder and the passive liveness model only on the chosen frames, in parallel.
+    let analyses: Vec<Result<Analysis, BiometricError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = order
+            .iter()
+            .map(|&i| {
+                let (img, face) = (&images[i], &frames[i].face);
+                s.spawn(move || engine.analyze_face(img, face, true))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(BiometricError::Inference("analysis thread failed".into()))
+                })
+            })
+            .collect()
+    });
+    let analyses = analyses
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(refused)?;
     let passive: Vec<f32> = analyses.iter().filter_map(|a| a.live_score).collect();
     Ok(Evidence {
         liveness: decision::decide(&passive, engine.live_threshold, &active),

@@ -208,21 +208,42 @@ impl FaceEngine {
         self.gate.run(|| {
             let faces = self.detector.detect(img)?;
             let face = self.subject(&faces)?;
-            let aligned = align::align(img, &face.landmarks);
-            let quality = quality::assess(&face, &aligned, &self.config.quality);
-            let embedding = embed::embed(&self.embedder, &aligned)?;
-            let live_score = if with_pad {
-                Some(self.pad.live_score(img, &face)?)
-            } else {
-                None
-            };
-            Ok(Analysis {
-                faces,
-                face,
-                quality,
-                embedding,
-                live_score,
-            })
+            self.describe_face(img, faces, face, with_pad)
+        })
+    }
+
+    /// Full analysis of a face already found by [`FaceEngine::track`].
+    pub fn analyze_face(
+        &self,
+        img: &RgbImage,
+        face: &Face,
+        with_pad: bool,
+    ) -> Result<Analysis, BiometricError> {
+        self.gate
+            .run(|| self.describe_face(img, vec![face.clone()], face.clone(), with_pad))
+    }
+
+    fn describe_face(
+        &self,
+        img: &RgbImage,
+        faces: Vec<Face>,
+        face: Face,
+        with_pad: bool,
+    ) -> Result<Analysis, BiometricError> {
+        let aligned = align::align(img, &face.landmarks);
+        let quality = quality::assess(&face, &aligned, &self.config.quality);
+        let embedding = embed::embed(&self.embedder, &aligned)?;
+        let live_score = if with_pad {
+            Some(self.pad.live_score(img, &face)?)
+        } else {
+            None
+        };
+        Ok(Analysis {
+            faces,
+            face,
+            quality,
+            embedding,
+            live_score,
         })
     }
 

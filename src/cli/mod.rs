@@ -35,6 +35,8 @@ pub struct Global {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per run; boxing the big variant would only add noise.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the provider.
     Serve {

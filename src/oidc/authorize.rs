@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use super::client::Client;
 use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
+use super::types::FacePolicy;
 use super::types::{
     split_scope, valid_scope_token, CodeChallengeMethod, GrantType, Prompt, ResponseMode,
     USER_SCOPES,
 };
 use crate::auth::acr::{Ladder, Level, Requirement};
-use super::types::FacePolicy;
 
 /// A validated authorization request, stored in the login transaction.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -320,7 +320,10 @@ async fn a_client_that_requires_the_face_never_gets_less() {
     let sink = MailSink::start();
     // No face engine here: the face level cannot be reached at all.
     let app = spawn_accounts(&sink, |_| {}).await;
-    let mut c = new_client("rp", visage::oidc::types::TokenAuthMethod::ClientSecretBasic);
+    let mut c = new_client(
+        "rp",
+        visage::oidc::types::TokenAuthMethod::ClientSecretBasic,
+    );
     c.face_policy = visage::oidc::types::FacePolicy::Require;
     app.register(c);
     app.user();
@@ -338,7 +341,10 @@ async fn a_client_that_requires_the_face_never_gets_less() {
         .await;
     let login = location(r.headers());
     let html = app.get(&login).await.text().await.unwrap();
-    assert!(!html.contains("type=\"password\""), "no password form for a face-only client");
+    assert!(
+        !html.contains("type=\"password\""),
+        "no password form for a face-only client"
+    );
     // Even a correct password posted anyway does not produce a code: the RP
     // gets the OIDC error.
     let csrf = html
@@ -350,7 +356,12 @@ async fn a_client_that_requires_the_face_never_gets_less() {
     let r = app
         .http
         .post(app.url("/login"))
-        .form(&[("tx", tx.as_str()), ("csrf", csrf), ("email", EMAIL), ("password", PASSWORD)])
+        .form(&[
+            ("tx", tx.as_str()),
+            ("csrf", csrf),
+            ("email", EMAIL),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();

@@ -421,7 +421,10 @@ async fn frames(
     // Server time of the whole check, for load scripts and browser devtools.
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&format!("face;dur={ms:.1}")) {
-        resp.headers_mut().insert(actix_web::http::header::HeaderName::from_static("server-timing"), v);
+        resp.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("server-timing"),
+            v,
+        );
     }
     resp
 }

@@ -82,7 +82,10 @@ pub async fn context(
                 Err(m) => return Ok(Err(m)),
             };
             let client = Client::find(c, &req.client_id)?;
-            let policy = client.as_ref().map(|c| c.face_policy).unwrap_or(FacePolicy::Default);
+            let policy = client
+                .as_ref()
+                .map(|c| c.face_policy)
+                .unwrap_or(FacePolicy::Default);
             let need = req.requirement(&st.ladder, policy);
             Ok(Ok(LoginCtx {
                 brand: client.as_ref().map(Brand::of),
