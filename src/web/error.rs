@@ -66,6 +66,14 @@ pub fn page(status: StatusCode, message: &str) -> HttpResponse {
     pages::render(status, &pages::ErrorPage { message })
 }
 
+/// A form whose CSRF token did not match (an old tab, or another site).
+pub fn form_expired() -> HttpResponse {
+    page(
+        StatusCode::FORBIDDEN,
+        "The form expired. Go back, reload the page and try again.",
+    )
+}
+
 /// An unexpected failure on a page.
 pub fn page_internal(err: &dyn std::fmt::Display) -> HttpResponse {
     let e = OAuthError::server_error(err);

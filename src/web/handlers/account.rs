@@ -207,10 +207,7 @@ pub async fn passkey_finish(
 ) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(
-            StatusCode::FORBIDDEN,
-            "The form expired. Go back, reload the page and try again.",
-        );
+        return error::form_expired();
     }
     let sess = match session(&req, &state).await {
         Ok(s) => s,
@@ -281,10 +278,7 @@ pub async fn rename(
     form: web::Form<RenameForm>,
 ) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(
-            StatusCode::FORBIDDEN,
-            "The form expired. Go back, reload the page and try again.",
-        );
+        return error::form_expired();
     }
     let sess = match session(&req, &state).await {
         Ok(s) => s,
@@ -310,10 +304,7 @@ pub async fn remove(
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(
-            StatusCode::FORBIDDEN,
-            "The form expired. Go back, reload the page and try again.",
-        );
+        return error::form_expired();
     }
     let sess = match session(&req, &state).await {
         Ok(s) => s,
@@ -353,10 +344,7 @@ pub async fn new_codes(
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(
-            StatusCode::FORBIDDEN,
-            "The form expired. Go back, reload the page and try again.",
-        );
+        return error::form_expired();
     }
     let sess = match session(&req, &state).await {
         Ok(s) => s,

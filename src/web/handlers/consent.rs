@@ -116,10 +116,7 @@ pub async fn submit(
 ) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(
-            StatusCode::FORBIDDEN,
-            "The form expired. Go back, reload the page and try again.",
-        );
+        return error::form_expired();
     }
     let sess = match current_session(&req, &state).await {
         Ok(Some(s)) => s,

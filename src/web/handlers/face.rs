@@ -149,10 +149,7 @@ pub async fn consent_submit(
     form: web::Form<ConsentForm>,
 ) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(
-            StatusCode::FORBIDDEN,
-            "The form expired. Go back, reload the page and try again.",
-        );
+        return error::form_expired();
     }
     let sess = match session_or_login(&req, &state, None).await {
         Ok(s) => s,
@@ -180,10 +177,7 @@ pub async fn delete(
     form: web::Form<ConsentForm>,
 ) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(
-            StatusCode::FORBIDDEN,
-            "The form expired. Go back, reload the page and try again.",
-        );
+        return error::form_expired();
     }
     let sess = match session_or_login(&req, &state, None).await {
         Ok(s) => s,

@@ -194,10 +194,7 @@ pub async fn submit(
 ) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(
-            StatusCode::FORBIDDEN,
-            "The form expired. Go back, reload the page and try again.",
-        );
+        return error::form_expired();
     }
     let ctx = match context(&state, form.tx.as_deref()).await {
         Ok(v) => v,
@@ -321,10 +318,7 @@ pub async fn passkey_finish(
 ) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(
-            StatusCode::FORBIDDEN,
-            "The form expired. Go back, reload the page and try again.",
-        );
+        return error::form_expired();
     }
     let ctx = match context(&state, form.tx.as_deref()).await {
         Ok(v) => v,

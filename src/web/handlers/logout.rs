@@ -102,10 +102,7 @@ pub async fn confirm(
     form: web::Form<ConfirmForm>,
 ) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::page(
-            StatusCode::FORBIDDEN,
-            "The form expired. Go back, reload the page and try again.",
-        );
+        return error::form_expired();
     }
     let cookie = cookies::session_value(&req);
     let id = form.id.clone();

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod authorize;
 pub mod consent;
 pub mod discovery;
+pub mod email_step;
 pub mod face;
 pub mod login;
 pub mod logout;

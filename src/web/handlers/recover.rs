@@ -15,11 +15,17 @@ use crate::mail::messages::{code_mail, CodePurpose};
 use crate::web::ui::{see_other, with_tx, Ui};
 use crate::web::{cookies, error, pages, rate_limit};
 
+use super::email_step::{start_again, Step};
 use super::login::{context, LoginCtx, TxQuery};
 use super::signin::{self, After, SignIn};
 
 const COOKIE: &str = "visage_recover";
 const PATH: &str = "/recover";
+const STEP: Step = Step {
+    cookie: COOKIE,
+    purpose: email_code::RECOVERY,
+    action: "/recover/email/verify",
+};
 
 #[derive(Deserialize)]
 pub struct CodeForm {
@@ -40,13 +46,6 @@ pub struct EmailForm {
 pub struct VerifyForm {
     csrf: Option<String>,
     code: String,
-}
-
-fn expired_form() -> HttpResponse {
-    error::page(
-        StatusCode::FORBIDDEN,
-        "The form expired. Go back, reload the page and try again.",
-    )
 }
 
 fn page(
@@ -91,7 +90,7 @@ pub async fn with_code(
 ) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return expired_form();
+        return error::form_expired();
     }
     let ctx = match context(&state, form.tx.as_deref()).await {
         Ok(c) => c,
@@ -154,7 +153,7 @@ pub async fn send_email(
 ) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return expired_form();
+        return error::form_expired();
     }
     let ctx = match context(&state, form.tx.as_deref()).await {
         Ok(c) => c,
@@ -237,60 +236,9 @@ pub async fn send_email(
     resp
 }
 
-fn token(req: &HttpRequest) -> Option<String> {
-    req.cookie(COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-async fn pending(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-) -> Result<(String, String, LoginCtx), HttpResponse> {
-    let expired = || {
-        let ui = Ui::new(req, state, None, None);
-        error::page(StatusCode::BAD_REQUEST, ui.tr.t("verify.expired"))
-    };
-    let Some(token) = token(req) else {
-        return Err(expired());
-    };
-    let now = state.clock.now();
-    let t = token.clone();
-    let row = match state
-        .db
-        .run(move |c| email_code::find(c, email_code::RECOVERY, &t, now))
-        .await
-    {
-        Ok(Some(r)) => r,
-        Ok(None) => return Err(expired()),
-        Err(e) => return Err(error::page_internal(&e)),
-    };
-    let ctx = context(state, row.tx.as_deref()).await?;
-    Ok((token, row.email, ctx))
-}
-
-fn code_page(
-    req: &HttpRequest,
-    state: &AppState,
-    ctx: &LoginCtx,
-    email: &str,
-    status: StatusCode,
-    err: Option<&str>,
-) -> HttpResponse {
-    let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
-    let p = pages::CodePage {
-        ui: &ui,
-        action: "/recover/email/verify",
-        email,
-        error: err.map(|k| ui.tr.t(k)),
-        back_href: with_tx("/login", ctx.tx.as_deref()),
-    };
-    ui.render(status, &p)
-}
-
 pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    match pending(&req, &state).await {
-        Ok((_, email, ctx)) => code_page(&req, &state, &ctx, &email, StatusCode::OK, None),
+    match STEP.pending(&req, &state).await {
+        Ok((_, row, ctx)) => STEP.page(&req, &state, &ctx, &row.email, StatusCode::OK, None),
         Err(p) => p,
     }
 }
@@ -301,10 +249,10 @@ pub async fn verify_submit(
     form: web::Form<VerifyForm>,
 ) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return expired_form();
+        return error::form_expired();
     }
-    let (token, email, ctx) = match pending(&req, &state).await {
-        Ok(v) => v,
+    let (token, email, ctx) = match STEP.pending(&req, &state).await {
+        Ok((t, r, c)) => (t, r.email, c),
         Err(p) => return p,
     };
     let st = state.clone();
@@ -341,7 +289,7 @@ pub async fn verify_submit(
         }
         Err(CodeError::Wrong) => {
             signin::failed(&req, &state, "recovery.email", None, "bad_code").await;
-            code_page(
+            STEP.page(
                 &req,
                 &state,
                 &ctx,
@@ -350,10 +298,7 @@ pub async fn verify_submit(
                 Some("verify.wrong"),
             )
         }
-        Err(CodeError::Expired) => {
-            let ui = Ui::new(&req, &state, None, None);
-            error::page(StatusCode::BAD_REQUEST, ui.tr.t("verify.expired"))
-        }
+        Err(CodeError::Expired) => start_again(&req, &state),
         Err(CodeError::Db(e)) => error::page_internal(&e),
     }
 }

@@ -17,10 +17,16 @@ use crate::mail::messages::{code_mail, CodePurpose};
 use crate::web::ui::{see_other, with_tx, Ui};
 use crate::web::{cookies, error, pages, rate_limit};
 
+use super::email_step::{start_again, Step};
 use super::login::{context, LoginCtx};
 
 const COOKIE: &str = "visage_signup";
 const PATH: &str = "/signup";
+const STEP: Step = Step {
+    cookie: COOKIE,
+    purpose: email_code::SIGNUP,
+    action: "/signup/verify",
+};
 
 #[derive(Deserialize)]
 pub struct SignupQuery {
@@ -49,13 +55,6 @@ pub struct RegisterForm {
     ceremony: String,
     credential: String,
     name: String,
-}
-
-fn expired_form() -> HttpResponse {
-    error::page(
-        StatusCode::FORBIDDEN,
-        "The form expired. Go back, reload the page and try again.",
-    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -125,7 +124,7 @@ pub async fn submit(
 ) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return expired_form();
+        return error::form_expired();
     }
     let ctx = match context(&state, form.tx.as_deref()).await {
         Ok(c) => c,
@@ -244,69 +243,9 @@ pub async fn submit(
     resp
 }
 
-fn token(req: &HttpRequest) -> Option<String> {
-    req.cookie(COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-fn start_again(req: &HttpRequest, state: &AppState) -> HttpResponse {
-    let ui = Ui::new(req, state, None, None);
-    error::page(StatusCode::BAD_REQUEST, ui.tr.t("verify.expired"))
-}
-
-/// The pending sign-up and the page chrome of its transaction.
-async fn pending(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-) -> Result<
-    (
-        String,
-        crate::db::email_challenges::EmailChallengeRow,
-        LoginCtx,
-    ),
-    HttpResponse,
-> {
-    let Some(token) = token(req) else {
-        return Err(start_again(req, state));
-    };
-    let now = state.clock.now();
-    let t = token.clone();
-    let row = match state
-        .db
-        .run(move |c| email_code::find(c, email_code::SIGNUP, &t, now))
-        .await
-    {
-        Ok(Some(r)) => r,
-        Ok(None) => return Err(start_again(req, state)),
-        Err(e) => return Err(error::page_internal(&e)),
-    };
-    let ctx = context(state, row.tx.as_deref()).await?;
-    Ok((token, row, ctx))
-}
-
-fn code_page(
-    req: &HttpRequest,
-    state: &AppState,
-    ctx: &LoginCtx,
-    email: &str,
-    status: StatusCode,
-    err: Option<&str>,
-) -> HttpResponse {
-    let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
-    let page = pages::CodePage {
-        ui: &ui,
-        action: "/signup/verify",
-        email,
-        error: err.map(|k| ui.tr.t(k)),
-        back_href: with_tx("/login", ctx.tx.as_deref()),
-    };
-    ui.render(status, &page)
-}
-
 pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    match pending(&req, &state).await {
-        Ok((_, row, ctx)) => code_page(&req, &state, &ctx, &row.email, StatusCode::OK, None),
+    match STEP.pending(&req, &state).await {
+        Ok((_, row, ctx)) => STEP.page(&req, &state, &ctx, &row.email, StatusCode::OK, None),
         Err(p) => p,
     }
 }
@@ -317,9 +256,9 @@ pub async fn verify_submit(
     form: web::Form<CodeForm>,
 ) -> HttpResponse {
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return expired_form();
+        return error::form_expired();
     }
-    let (token, row, ctx) = match pending(&req, &state).await {
+    let (token, row, ctx) = match STEP.pending(&req, &state).await {
         Ok(v) => v,
         Err(p) => return p,
     };
@@ -332,7 +271,7 @@ pub async fn verify_submit(
         .await;
     match res {
         Ok(_) => see_other("/signup/passkey"),
-        Err(CodeError::Wrong) => code_page(
+        Err(CodeError::Wrong) => STEP.page(
             &req,
             &state,
             &ctx,
@@ -346,7 +285,7 @@ pub async fn verify_submit(
 }
 
 pub async fn passkey_show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let (_, row, ctx) = match pending(&req, &state).await {
+    let (_, row, ctx) = match STEP.pending(&req, &state).await {
         Ok(v) => v,
         Err(p) => return p,
     };
@@ -373,7 +312,7 @@ pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> Ht
             "The page expired. Reload it and try again.",
         );
     }
-    let Some(token) = token(&req) else {
+    let Some(token) = STEP.token(&req) else {
         return super::json_error(StatusCode::BAD_REQUEST, "The sign-up expired. Start again.");
     };
     let st = state.clone();
@@ -405,9 +344,9 @@ pub async fn passkey_finish(
 ) -> HttpResponse {
     let form = form.into_inner();
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return expired_form();
+        return error::form_expired();
     }
-    let (token, _, ctx) = match pending(&req, &state).await {
+    let (token, _, ctx) = match STEP.pending(&req, &state).await {
         Ok(v) => v,
         Err(p) => return p,
     };

@@ -1,0 +1,79 @@
+//! The "type the code we emailed you" step shared by sign-up and recovery:
+//! the step cookie, the pending challenge, the code page.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::app::AppState;
+use crate::auth::email_code;
+use crate::db::email_challenges::EmailChallengeRow;
+use crate::web::ui::{with_tx, Ui};
+use crate::web::{error, pages};
+
+use super::login::{context, LoginCtx};
+
+/// One emailed-code step: its cookie, its challenge purpose, its form action.
+pub struct Step {
+    pub cookie: &'static str,
+    pub purpose: &'static str,
+    pub action: &'static str,
+}
+
+/// "The code expired; start again" in the person's language.
+pub fn start_again(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    let ui = Ui::new(req, state, None, None);
+    error::page(StatusCode::BAD_REQUEST, ui.tr.t("verify.expired"))
+}
+
+impl Step {
+    pub fn token(&self, req: &HttpRequest) -> Option<String> {
+        req.cookie(self.cookie)
+            .map(|c| c.value().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The open challenge behind the step cookie, and its transaction's page chrome.
+    pub async fn pending(
+        &self,
+        req: &HttpRequest,
+        state: &web::Data<AppState>,
+    ) -> Result<(String, EmailChallengeRow, LoginCtx), HttpResponse> {
+        let Some(token) = self.token(req) else {
+            return Err(start_again(req, state));
+        };
+        let now = state.clock.now();
+        let (t, purpose) = (token.clone(), self.purpose);
+        let row = match state
+            .db
+            .run(move |c| email_code::find(c, purpose, &t, now))
+            .await
+        {
+            Ok(Some(r)) => r,
+            Ok(None) => return Err(start_again(req, state)),
+            Err(e) => return Err(error::page_internal(&e)),
+        };
+        let ctx = context(state, row.tx.as_deref()).await?;
+        Ok((token, row, ctx))
+    }
+
+    /// The code form, with an error message key when the last code was wrong.
+    pub fn page(
+        &self,
+        req: &HttpRequest,
+        state: &AppState,
+        ctx: &LoginCtx,
+        email: &str,
+        status: StatusCode,
+        err: Option<&str>,
+    ) -> HttpResponse {
+        let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
+        let page = pages::CodePage {
+            ui: &ui,
+            action: self.action,
+            email,
+            error: err.map(|k| ui.tr.t(k)),
+            back_href: with_tx("/login", ctx.tx.as_deref()),
+        };
+        ui.render(status, &page)
+    }
+}
