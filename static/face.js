@@ -31,8 +31,31 @@
     say(root.dataset.msgNocamera, 'error');
     return;
   }
+  // Live guidance ("move closer", "too dark", "one face only") about once a
+  // second until the check starts.
+  var busy = false;
+  var guide = null;
+  function preview() {
+    if (busy || !video.videoWidth) { return; }
+    var canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+    post(root.dataset.preview, { jpeg: canvas.toDataURL('image/jpeg', 0.7).split(',')[1] })
+      .then(function (r) {
+        if (busy) { return; }
+        say(r.message, r.ok ? 'ok' : 'notice');
+        status.dataset.hint = r.hint;
+      })
+      .catch(function () {});
+  }
+
   navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' }, audio: false })
-    .then(function (stream) { video.srcObject = stream; button.disabled = false; })
+    .then(function (stream) {
+      video.srcObject = stream;
+      button.disabled = false;
+      guide = setInterval(preview, 1000);
+    })
     .catch(function () { say(root.dataset.msgNocamera, 'error'); });
 
   function capture(ch) {
@@ -60,6 +83,8 @@
   }
 
   button.addEventListener('click', function () {
+    busy = true;
+    if (guide) { clearInterval(guide); guide = null; }
     button.disabled = true;
     post(root.dataset.start, { tx: root.dataset.tx })
       .then(function (ch) {
@@ -72,6 +97,7 @@
       .catch(function (e) {
         say(e.message || root.dataset.msgFailed, 'error');
         button.disabled = false;
+        busy = false;
       });
   });
 })();

@@ -7,6 +7,7 @@ use crate::biometrics::challenge::{self, Action, Challenge, Frame};
 use crate::biometrics::decision::{self, LivenessDecision};
 use crate::biometrics::detect::Face;
 use crate::biometrics::engine::{Analysis, FaceEngine};
+use crate::biometrics::quality::Hint;
 use crate::biometrics::{image_in, template, BiometricError};
 use crate::config::{FaceConfig, Rule};
 use crate::crypto::{self, MasterKey};
@@ -249,6 +250,15 @@ pub fn examine(
         yaw_track: active.yaw_track,
         analysed: analyses,
     })
+}
+
+/// Live guidance for one preview frame (no challenge, nothing stored).
+pub fn preview(engine: &FaceEngine, bytes: &[u8]) -> Hint {
+    match engine.analyze_bytes(bytes, false) {
+        Ok(a) => a.quality.hint(&engine.config.quality),
+        Err(BiometricError::SeveralFaces(_)) => Hint::OneFaceOnly,
+        Err(_) => Hint::NoFace,
+    }
 }
 
 /// Make (or replace) the person's template from live evidence.

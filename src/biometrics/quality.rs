@@ -42,6 +42,37 @@ impl Quality {
     pub fn ok(&self) -> bool {
         self.failures.is_empty()
     }
+
+    /// The one thing the person should change first, for live guidance.
+    pub fn hint(&self, cfg: &QualityConfig) -> Hint {
+        if self.face_px < cfg.min_face_px {
+            Hint::Closer
+        } else if self.brightness < cfg.min_brightness {
+            Hint::TooDark
+        } else if self.brightness > cfg.max_brightness {
+            Hint::TooBright
+        } else if self.yaw.abs() > cfg.max_yaw {
+            Hint::LookStraight
+        } else if self.sharpness < cfg.min_sharpness {
+            Hint::HoldStill
+        } else {
+            Hint::Good
+        }
+    }
+}
+
+/// Live guidance on the camera page, before the challenge starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hint {
+    Good,
+    NoFace,
+    OneFaceOnly,
+    Closer,
+    TooDark,
+    TooBright,
+    LookStraight,
+    HoldStill,
 }
 
 /// Head pose from the five landmarks (no extra model needed).

@@ -91,6 +91,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(web::JsonConfig::default().limit(FRAMES_LIMIT))
             .route(web::post().to(face::frames_enrol)),
     )
+    .service(
+        web::resource("/face/preview")
+            .app_data(web::JsonConfig::default().limit(FRAMES_LIMIT))
+            .route(web::post().to(face::preview)),
+    )
     .route("/account/face/delete", web::post().to(face::delete))
     .route("/lang", web::get().to(assets::set_lang))
     .route("/theme.css", web::get().to(assets::theme))

@@ -415,3 +415,30 @@ fn blinks_are_seen_in_the_real_clip_and_not_in_a_still_frame() {
     .unwrap();
     assert!(!r.passed && r.blink == Some(false));
 }
+
+#[test]
+fn live_guidance_names_the_first_thing_to_fix() {
+    use visage::auth::face::preview;
+    use visage::biometrics::quality::Hint;
+    let e = engine(false, MultipleFaces::Refuse);
+    let frame = root().join("target/testdata/carphone/f001.jpg");
+    let bytes = std::fs::read(&frame).expect("carphone frame (scripts/testdata.sh)");
+    assert_eq!(preview(&e, &bytes), Hint::Good);
+    let img = image::load_from_memory(&bytes).expect("jpeg").to_rgb8();
+    let encode = |img: &image::RgbImage| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png)
+            .expect("png");
+        out.into_inner()
+    };
+    let mut dark = img.clone();
+    dark.pixels_mut()
+        .for_each(|p| p.0.iter_mut().for_each(|c| *c /= 6));
+    assert_eq!(preview(&e, &encode(&dark)), Hint::TooDark);
+    let small = image::imageops::resize(&img, 160, 120, image::imageops::FilterType::Triangle);
+    let mut canvas = image::RgbImage::from_pixel(640, 480, image::Rgb([90, 90, 90]));
+    image::imageops::overlay(&mut canvas, &small, 240, 180);
+    assert_eq!(preview(&e, &encode(&canvas)), Hint::Closer);
+    let blank = image::RgbImage::from_pixel(640, 480, image::Rgb([120, 120, 120]));
+    assert_eq!(preview(&e, &encode(&blank)), Hint::NoFace);
+}

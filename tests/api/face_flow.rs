@@ -107,6 +107,9 @@ async fn passkey_then_face_enrolment_sign_in_step_up_and_deletion() {
     let (verifier, challenge) = pkce();
     b.goto(&authorize_url(&app, &challenge)).await;
     b.wait("#face-start:not([disabled])").await;
+    // Live guidance before the check: the clip's face is large and lit.
+    b.wait("#face-status[data-hint]").await;
+    assert!(!b.text("#face-status").await.is_empty());
     b.screenshot("face-challenge-en").await;
     b.click("#face-start").await;
     let done = b.wait_url(REDIRECT).await;

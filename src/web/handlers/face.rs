@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::auth::acr::Level;
 use crate::auth::face::{self, FaceError, Upload, ENROL, VERIFY};
 use crate::auth::session::{self, Session};
+use crate::biometrics::quality::Hint;
 use crate::web::ui::{see_other, with_tx, Ui};
 use crate::web::{cookies, error, pages};
 
@@ -479,4 +480,60 @@ pub async fn frames_enrol(
     body: web::Json<VerifyBody>,
 ) -> HttpResponse {
     frames(req, state, body.into_inner(), ENROL).await
+}
+
+#[derive(Deserialize)]
+pub struct PreviewBody {
+    jpeg: String,
+}
+
+/// `POST /face/preview`: guidance for one camera frame before the check
+/// ("move closer", "too dark", "one face only"); nothing is stored.
+pub async fn preview(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<PreviewBody>,
+) -> HttpResponse {
+    if !cookies::csrf_header_ok(&req) {
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "The page expired. Reload it and try again.",
+        );
+    }
+    let Some(engine) = state.face.clone() else {
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Face sign-in is not available on this server.",
+        );
+    };
+    if !matches!(signin::current(&req, &state).await, Ok(Some(_))) {
+        return json_error(
+            StatusCode::UNAUTHORIZED,
+            "Your session ended. Sign in again.",
+        );
+    }
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(body.jpeg.as_bytes()) else {
+        return json_error(StatusCode::BAD_REQUEST, "the frame is not base64");
+    };
+    let hint = match web::block(move || face::preview(&engine, &bytes)).await {
+        Ok(h) => h,
+        Err(e) => {
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &crate::oidc::OAuthError::server_error(&e).description,
+            )
+        }
+    };
+    let code = serde_json::to_value(hint)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let ui = Ui::new(&req, &state, None, None);
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({
+            "ok": hint == Hint::Good,
+            "hint": code,
+            "message": ui.tr.t(&format!("face.hint.{code}")),
+        }))
 }
