@@ -55,6 +55,13 @@ impl AppState {
         }
     }
 
+    /// The passkey service, or `Unavailable` when the issuer has no domain name.
+    pub fn passkey_service(&self) -> Result<&Passkeys, crate::auth::passkeys::PasskeyError> {
+        self.passkeys
+            .as_ref()
+            .ok_or(crate::auth::passkeys::PasskeyError::Unavailable)
+    }
+
     /// The key ring, reloaded from the database when it is stale.
     pub async fn ring(&self) -> Arc<KeyRing> {
         let now = self.clock.now();

@@ -430,33 +430,36 @@ pub fn conclude(
             return Ok(Err(e));
         }
     };
-    let outcome = if purpose == ENROL {
-        enrol(conn, engine, mk, user_id, &ev, now).map(|_| None)
-    } else if !ev.liveness.live {
-        Err(FaceError::Refused(
-            ev.liveness.reason.clone().unwrap_or_default(),
-        ))
+    // The similarity is computed once (for a verification) and kept for the audit.
+    let (outcome, sim) = if purpose == ENROL {
+        (enrol(conn, engine, mk, user_id, &ev, now), None)
     } else {
-        match similarity(conn, mk, user_id, &ev) {
-            Ok(sim) if engine.is_match(sim) => Ok(Some(sim)),
+        let (sim, unusable) = match similarity(conn, mk, user_id, &ev) {
+            Ok(s) => (Some(s), None),
+            Err(FaceError::Db(e)) => return Err(e),
+            Err(e) => (None, Some(e)),
+        };
+        let outcome = if !ev.liveness.live {
+            Err(FaceError::Refused(
+                ev.liveness.reason.clone().unwrap_or_default(),
+            ))
+        } else if let Some(e) = unusable {
+            Err(e)
+        } else if sim.is_some_and(|s| engine.is_match(s)) {
+            Ok(())
+        } else {
             // The score goes to the audit log only, never to the page.
-            Ok(_) => Err(FaceError::Refused("the face does not match".into())),
-            Err(e) => Err(e),
-        }
+            Err(FaceError::Refused("the face does not match".into()))
+        };
+        (outcome, sim)
     };
     match outcome {
-        Ok(sim) => {
+        Ok(()) => {
             succeeded(conn, user_id, purpose, scores(&ev, sim, mt), now)?;
             Ok(Ok(()))
         }
         Err(FaceError::Db(e)) => Err(e),
         Err(e) => {
-            let sim = match &e {
-                FaceError::Refused(_) if purpose == VERIFY => {
-                    similarity(conn, mk, user_id, &ev).ok()
-                }
-                _ => None,
-            };
             failed(
                 conn,
                 cfg,

@@ -58,6 +58,8 @@ pub enum PasskeyError {
     UnknownCredential,
     #[error("this passkey is already registered")]
     Duplicate,
+    #[error("passkeys are not available on this server")]
+    Unavailable,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -70,6 +72,7 @@ impl PasskeyError {
             PasskeyError::Invalid(_) => "invalid_response",
             PasskeyError::UnknownCredential => "unknown_credential",
             PasskeyError::Duplicate => "duplicate",
+            PasskeyError::Unavailable => "unavailable",
             PasskeyError::Db(_) => "storage",
         }
     }
@@ -231,9 +234,6 @@ impl Passkeys {
             .map_err(|e| PasskeyError::Invalid(e.to_string()))?;
         let raw: &[u8] = passkey.cred_id().as_ref();
         let id = URL_SAFE_NO_PAD.encode(raw);
-        if repo::find(conn, &id)?.is_some() {
-            return Err(PasskeyError::Duplicate);
-        }
         let stored = StoredPasskey::V1 { passkey };
         let credential =
             serde_json::to_string(&stored).map_err(|e| DbError::Corrupt(e.to_string()))?;

@@ -48,15 +48,6 @@ pub struct NewQuery {
     tx: Option<String>,
 }
 
-/// The signed-in person, or a redirect to sign in.
-async fn session(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Session, HttpResponse> {
-    match signin::current(req, state).await {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(see_other("/login")),
-        Err(e) => Err(error::page_internal(&e)),
-    }
-}
-
 fn recovered(state: &AppState, s: &Session) -> bool {
     state.ladder.level_of(&s.acr) == Some(Level::Recovery)
 }
@@ -72,7 +63,7 @@ pub async fn show(
     state: web::Data<AppState>,
     q: web::Query<AccountQuery>,
 ) -> HttpResponse {
-    let sess = match session(&req, &state).await {
+    let sess = match signin::required(&req, &state, None).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -156,7 +147,7 @@ pub async fn new_passkey(
     state: web::Data<AppState>,
     q: web::Query<NewQuery>,
 ) -> HttpResponse {
-    match session(&req, &state).await {
+    match signin::required(&req, &state, None).await {
         Ok(s) => register_page(&req, &state, &s, q.tx.as_deref(), StatusCode::OK, None),
         Err(r) => r,
     }
@@ -184,17 +175,14 @@ pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> Ht
         .db
         .run(move |c| {
             let user = users::find(c, &sess.user_id)?.ok_or(PasskeyError::Ceremony)?;
-            match &st.passkeys {
-                Some(p) => p.start_registration(
-                    c,
-                    &Owner::User(user.id.clone()),
-                    &user.id,
-                    &user.email,
-                    user.name.as_deref().unwrap_or(&user.email),
-                    now,
-                ),
-                None => Err(PasskeyError::Ceremony),
-            }
+            st.passkey_service()?.start_registration(
+                c,
+                &Owner::User(user.id.clone()),
+                &user.id,
+                &user.email,
+                user.name.as_deref().unwrap_or(&user.email),
+                now,
+            )
         })
         .await;
     super::ceremony_json(res)
@@ -209,7 +197,7 @@ pub async fn passkey_finish(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match session(&req, &state).await {
+    let sess = match signin::required(&req, &state, None).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -220,9 +208,7 @@ pub async fn passkey_finish(
     let res = state
         .db
         .run(move |c| {
-            let Some(p) = &st.passkeys else {
-                return Err(PasskeyError::Ceremony);
-            };
+            let p = st.passkey_service()?;
             let new =
                 p.finish_registration(c, &Owner::User(uid.clone()), &ceremony, &credential, now)?;
             let row = passkeys::save(c, &uid, new, &name, now)?;
@@ -280,7 +266,7 @@ pub async fn rename(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match session(&req, &state).await {
+    let sess = match signin::required(&req, &state, None).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -306,7 +292,7 @@ pub async fn remove(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match session(&req, &state).await {
+    let sess = match signin::required(&req, &state, None).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -346,7 +332,7 @@ pub async fn new_codes(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match session(&req, &state).await {
+    let sess = match signin::required(&req, &state, None).await {
         Ok(s) => s,
         Err(r) => return r,
     };

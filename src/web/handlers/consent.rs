@@ -5,7 +5,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::auth::session::{self, Session};
 use crate::db::users;
 use crate::oidc::flow;
 use crate::oidc::OAuthError;
@@ -26,20 +25,6 @@ pub struct ConsentForm {
     decision: Option<String>,
 }
 
-async fn current_session(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-) -> Result<Option<Session>, OAuthError> {
-    let Some(cookie) = cookies::session_value(req) else {
-        return Ok(None);
-    };
-    let now = state.clock.now();
-    state
-        .db
-        .run(move |c| Ok(session::current(c, &cookie, now)?))
-        .await
-}
-
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -51,7 +36,7 @@ pub async fn show(
             "Consent starts at the application you want to use.",
         );
     };
-    let sess = match current_session(&req, &state).await {
+    let sess = match super::signin::current(&req, &state).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             return HttpResponse::Found()
@@ -118,7 +103,7 @@ pub async fn submit(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match current_session(&req, &state).await {
+    let sess = match super::signin::current(&req, &state).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             return error::page(

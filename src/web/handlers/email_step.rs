@@ -1,21 +1,27 @@
 //! The "type the code we emailed you" step shared by sign-up and recovery:
 //! the step cookie, the pending challenge, the code page.
 
+use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
 use crate::auth::email_code;
 use crate::db::email_challenges::EmailChallengeRow;
-use crate::web::ui::{with_tx, Ui};
-use crate::web::{error, pages};
+use crate::i18n::Tr;
+use crate::mail::messages::{code_mail, CodePurpose};
+use crate::web::ui::{see_other, with_tx, Ui};
+use crate::web::{cookies, error, pages};
 
 use super::login::{context, LoginCtx};
 
-/// One emailed-code step: its cookie, its challenge purpose, its form action.
+/// One emailed-code step: its cookie (and the path it is scoped to), its
+/// challenge purpose, its mail, its form action.
 pub struct Step {
     pub cookie: &'static str,
+    pub path: &'static str,
     pub purpose: &'static str,
+    pub mail: CodePurpose,
     pub action: &'static str,
 }
 
@@ -26,6 +32,57 @@ pub fn start_again(req: &HttpRequest, state: &AppState) -> HttpResponse {
 }
 
 impl Step {
+    /// Email `code` for the challenge behind `token`; when sending fails the
+    /// challenge is dropped (nothing half-done is left) and false is returned.
+    pub async fn send(
+        &self,
+        state: &AppState,
+        tr: &Tr<'_>,
+        email: &str,
+        code: &str,
+        token: &str,
+    ) -> bool {
+        let sent = match code_mail(tr, self.mail, email, code) {
+            Ok(mail) => state.mailer.send(mail).await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!("{} mail not sent: {e}", self.purpose);
+                let t = token.to_owned();
+                let _ = state.db.run(move |c| email_code::close(c, &t)).await;
+                false
+            }
+        }
+    }
+
+    /// Go to the code page, remembering the challenge in the step cookie.
+    pub fn enter(&self, state: &AppState, token: &str) -> HttpResponse {
+        let mut resp = see_other(self.action);
+        let _ = resp.add_cookie(&cookies::step_cookie(
+            self.cookie,
+            token,
+            self.path,
+            state.config.secure_cookies(),
+            state.config.signup.code_ttl_seconds,
+        ));
+        resp
+    }
+
+    /// Forget the step cookie (the step is over).
+    pub fn clear(&self, state: &AppState) -> Cookie<'static> {
+        cookies::clear_step(self.cookie, self.path, state.config.secure_cookies())
+    }
+
+    /// `GET` of the code page.
+    pub async fn show(&self, req: &HttpRequest, state: &web::Data<AppState>) -> HttpResponse {
+        match self.pending(req, state).await {
+            Ok((_, row, ctx)) => self.page(req, state, &ctx, &row.email, StatusCode::OK, None),
+            Err(p) => p,
+        }
+    }
+
     pub fn token(&self, req: &HttpRequest) -> Option<String> {
         req.cookie(self.cookie)
             .map(|c| c.value().to_owned())

@@ -43,18 +43,6 @@ fn tx_of(tx: &Option<String>) -> Option<&str> {
     tx.as_deref().filter(|t| !t.is_empty())
 }
 
-async fn session_or_login(
-    req: &HttpRequest,
-    state: &web::Data<AppState>,
-    tx: Option<&str>,
-) -> Result<Session, HttpResponse> {
-    match signin::current(req, state).await {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(see_other(&with_tx("/login", tx))),
-        Err(e) => Err(error::page_internal(&e)),
-    }
-}
-
 /// `GET /face?tx=`: the face step of a sign-in (after the passkey).
 pub async fn step(
     req: HttpRequest,
@@ -62,7 +50,7 @@ pub async fn step(
     q: web::Query<TxQuery>,
 ) -> HttpResponse {
     let tx = tx_of(&q.tx);
-    let sess = match session_or_login(&req, &state, tx).await {
+    let sess = match signin::required(&req, &state, tx).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -81,7 +69,7 @@ pub async fn step(
 
 /// `GET /face/enrol`: set up face sign-in from the account page.
 pub async fn enrol_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let sess = match session_or_login(&req, &state, None).await {
+    let sess = match signin::required(&req, &state, None).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -132,7 +120,7 @@ fn camera_page(
 
 /// `GET /face/consent`.
 pub async fn consent_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(r) = session_or_login(&req, &state, None).await {
+    if let Err(r) = signin::required(&req, &state, None).await {
         return r;
     }
     let ui = Ui::new(&req, &state, None, None);
@@ -152,7 +140,7 @@ pub async fn consent_submit(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match session_or_login(&req, &state, None).await {
+    let sess = match signin::required(&req, &state, None).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -180,7 +168,7 @@ pub async fn delete(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match session_or_login(&req, &state, None).await {
+    let sess = match signin::required(&req, &state, None).await {
         Ok(s) => s,
         Err(r) => return r,
     };

@@ -302,10 +302,7 @@ pub async fn passkey_options(
     let now = state.clock.now();
     let res = state
         .db
-        .run(move |c| match &st.passkeys {
-            Some(p) => p.start_authentication(c, &owner, now),
-            None => Err(PasskeyError::Ceremony),
-        })
+        .run(move |c| st.passkey_service()?.start_authentication(c, &owner, now))
         .await;
     super::ceremony_json(res)
 }
@@ -348,9 +345,14 @@ pub async fn passkey_finish(
     let now = state.clock.now();
     let res = state
         .db
-        .run(move |c| match &st.passkeys {
-            Some(p) => p.finish_authentication(c, &owner, &form.ceremony, &form.credential, now),
-            None => Err(PasskeyError::Ceremony),
+        .run(move |c| {
+            st.passkey_service()?.finish_authentication(
+                c,
+                &owner,
+                &form.ceremony,
+                &form.credential,
+                now,
+            )
         })
         .await;
     match res {

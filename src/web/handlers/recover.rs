@@ -11,19 +11,19 @@ use crate::auth::acr::{otp_amr, Level};
 use crate::auth::email_code::{self, CodeError};
 use crate::auth::{lockout, recovery};
 use crate::db::{users, DbError};
-use crate::mail::messages::{code_mail, CodePurpose};
-use crate::web::ui::{see_other, with_tx, Ui};
+use crate::mail::messages::CodePurpose;
+use crate::web::ui::{with_tx, Ui};
 use crate::web::{cookies, error, pages, rate_limit};
 
 use super::email_step::{start_again, Step};
 use super::login::{context, LoginCtx, TxQuery};
 use super::signin::{self, After, SignIn};
 
-const COOKIE: &str = "visage_recover";
-const PATH: &str = "/recover";
 const STEP: Step = Step {
-    cookie: COOKIE,
+    cookie: "visage_recover",
+    path: "/recover",
     purpose: email_code::RECOVERY,
+    mail: CodePurpose::Recover,
     action: "/recover/email/verify",
 };
 
@@ -207,14 +207,7 @@ pub async fn send_email(
         Err(e) => return error::page_internal(&e),
     };
     if let Some(code) = code {
-        let sent = match code_mail(&ui.tr, CodePurpose::Recover, &email, &code) {
-            Ok(m) => state.mailer.send(m).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = sent {
-            tracing::warn!("recovery mail not sent: {e}");
-            let t = token.clone();
-            let _ = state.db.run(move |c| email_code::close(c, &t)).await;
+        if !STEP.send(&state, &ui.tr, &email, &code, &token).await {
             return page(
                 &req,
                 &state,
@@ -225,22 +218,11 @@ pub async fn send_email(
             );
         }
     }
-    let mut resp = see_other("/recover/email/verify");
-    let _ = resp.add_cookie(&cookies::step_cookie(
-        COOKIE,
-        &token,
-        PATH,
-        state.config.secure_cookies(),
-        state.config.signup.code_ttl_seconds,
-    ));
-    resp
+    STEP.enter(&state, &token)
 }
 
 pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    match STEP.pending(&req, &state).await {
-        Ok((_, row, ctx)) => STEP.page(&req, &state, &ctx, &row.email, StatusCode::OK, None),
-        Err(p) => p,
-    }
+    STEP.show(&req, &state).await
 }
 
 pub async fn verify_submit(
@@ -280,11 +262,7 @@ pub async fn verify_submit(
                 action: "recovery.email",
             };
             let mut resp = signin::complete(&req, &state, s, then_register(tx.as_deref())).await;
-            let _ = resp.add_cookie(&cookies::clear_step(
-                COOKIE,
-                PATH,
-                state.config.secure_cookies(),
-            ));
+            let _ = resp.add_cookie(&STEP.clear(&state));
             resp
         }
         Err(CodeError::Wrong) => {

@@ -175,3 +175,16 @@ pub async fn current(
         .run(move |c| session::current(c, &cookie, now))
         .await
 }
+
+/// The live session, or a redirect to sign in (back to `tx` when there is one).
+pub async fn required(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    tx: Option<&str>,
+) -> Result<session::Session, HttpResponse> {
+    match current(req, state).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(see_other(&crate::web::ui::with_tx("/login", tx))),
+        Err(e) => Err(error::page_internal(&e)),
+    }
+}

@@ -13,18 +13,18 @@ use crate::auth::passkeys::{Owner, PasskeyError};
 use crate::auth::signup::{self, SignupError, SignupForm as Form};
 use crate::config::Requirement;
 use crate::db::DbError;
-use crate::mail::messages::{code_mail, CodePurpose};
+use crate::mail::messages::CodePurpose;
 use crate::web::ui::{see_other, with_tx, Ui};
 use crate::web::{cookies, error, pages, rate_limit};
 
 use super::email_step::{start_again, Step};
 use super::login::{context, LoginCtx};
 
-const COOKIE: &str = "visage_signup";
-const PATH: &str = "/signup";
 const STEP: Step = Step {
-    cookie: COOKIE,
+    cookie: "visage_signup",
+    path: "/signup",
     purpose: email_code::SIGNUP,
+    mail: CodePurpose::VerifyEmail,
     action: "/signup/verify",
 };
 
@@ -217,37 +217,23 @@ pub async fn submit(
         Ok(Start::Refused(e)) => return page(StatusCode::BAD_REQUEST, error_key(&e)),
         Err(e) => return error::page_internal(&e),
     };
-    let sent = match code_mail(
-        &ui.tr,
-        CodePurpose::VerifyEmail,
-        &started.email,
-        &started.code,
-    ) {
-        Ok(mail) => state.mailer.send(mail).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = sent {
-        tracing::warn!("sign-up mail not sent: {e}");
-        let token = started.token.clone();
-        let _ = state.db.run(move |c| email_code::close(c, &token)).await;
+    if !STEP
+        .send(
+            &state,
+            &ui.tr,
+            &started.email,
+            &started.code,
+            &started.token,
+        )
+        .await
+    {
         return page(StatusCode::SERVICE_UNAVAILABLE, "signup.mail_failed");
     }
-    let mut resp = see_other("/signup/verify");
-    let _ = resp.add_cookie(&cookies::step_cookie(
-        COOKIE,
-        &started.token,
-        PATH,
-        state.config.secure_cookies(),
-        state.config.signup.code_ttl_seconds,
-    ));
-    resp
+    STEP.enter(&state, &started.token)
 }
 
 pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    match STEP.pending(&req, &state).await {
-        Ok((_, row, ctx)) => STEP.page(&req, &state, &ctx, &row.email, StatusCode::OK, None),
-        Err(p) => p,
-    }
+    STEP.show(&req, &state).await
 }
 
 pub async fn verify_submit(
@@ -321,17 +307,14 @@ pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> Ht
         .db
         .run(move |c| {
             let row = signup::verified(c, &token, now).map_err(|_| PasskeyError::Ceremony)?;
-            match &st.passkeys {
-                Some(p) => p.start_registration(
-                    c,
-                    &Owner::Signup(token.clone()),
-                    &row.user_id,
-                    &row.email,
-                    row.name.as_deref().unwrap_or(&row.email),
-                    now,
-                ),
-                None => Err(PasskeyError::Ceremony),
-            }
+            st.passkey_service()?.start_registration(
+                c,
+                &Owner::Signup(token.clone()),
+                &row.user_id,
+                &row.email,
+                row.name.as_deref().unwrap_or(&row.email),
+                now,
+            )
         })
         .await;
     super::ceremony_json(res)
@@ -356,9 +339,7 @@ pub async fn passkey_finish(
     let res = state
         .db
         .run(move |c| {
-            let Some(p) = &st.passkeys else {
-                return Err(SignupError::Passkey(PasskeyError::Ceremony));
-            };
+            let p = st.passkey_service()?;
             let new = p.finish_registration(
                 c,
                 &Owner::Signup(t.clone()),
@@ -441,6 +422,6 @@ pub async fn passkey_finish(
         secure,
         state.config.session.ttl_seconds,
     ));
-    let _ = resp.add_cookie(&cookies::clear_step(COOKIE, PATH, secure));
+    let _ = resp.add_cookie(&STEP.clear(&state));
     resp
 }
