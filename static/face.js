@@ -64,21 +64,28 @@
     canvas.height = video.videoHeight || 480;
     var ctx = canvas.getContext('2d');
     var per = Math.max(1, Math.ceil(ch.frames / ch.prompts.length));
+    // One step per captured frame: its instruction and the wait before it;
+    // the blink gets a fast burst so a short blink falls between no frames.
+    var steps = [];
+    ch.actions.forEach(function (action, k) {
+      var blink = action === 'blink';
+      var n = blink ? ch.blink_frames : per;
+      for (var j = 0; j < n; j += 1) {
+        steps.push({ prompt: ch.prompts[k], wait: blink ? ch.blink_interval_ms : ch.interval_ms });
+      }
+    });
     var frames = [];
     return new Promise(function (resolve) {
-      var i = 0;
-      say(ch.prompts[0]);
-      var timer = setInterval(function () {
-        ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
-        frames.push({ t: Date.now(), jpeg: canvas.toDataURL('image/jpeg', 0.85).split(',')[1] });
-        i += 1;
-        if (i >= ch.frames) {
-          clearInterval(timer);
-          resolve(frames);
-        } else {
-          say(ch.prompts[Math.min(ch.prompts.length - 1, Math.floor(i / per))]);
-        }
-      }, ch.interval_ms);
+      function next(i) {
+        if (i >= steps.length) { resolve(frames); return; }
+        say(steps[i].prompt);
+        setTimeout(function () {
+          ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+          frames.push({ t: Date.now(), jpeg: canvas.toDataURL('image/jpeg', 0.85).split(',')[1] });
+          next(i + 1);
+        }, steps[i].wait);
+      }
+      next(0);
     });
   }
 

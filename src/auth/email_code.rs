@@ -8,6 +8,8 @@ use crate::db::{DbConnection, DbError};
 
 pub const SIGNUP: &str = "signup";
 pub const RECOVERY: &str = "recovery";
+/// The second factor after a password.
+pub const LOGIN: &str = "login";
 
 /// What a new challenge is about.
 #[derive(Debug, Clone, Default)]

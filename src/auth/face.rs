@@ -34,6 +34,9 @@ pub enum FaceError {
     Challenge,
     #[error("{0}")]
     Refused(String),
+    /// This failure locked the face factor until the given time.
+    #[error("{0}; the face check is now locked")]
+    LockedNow(Box<FaceError>, i64),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -321,16 +324,18 @@ pub fn similarity(
 }
 
 /// Count a failed face check; audited with its reason and scores (never
-/// images). Returns true when this failure locked the face factor.
+/// images). Returns the error, wrapped in `LockedNow` when this failure
+/// locked the face factor.
 pub fn failed(
     conn: &mut DbConnection,
     cfg: &FaceConfig,
     user_id: &str,
     purpose: &str,
-    reason: &str,
+    error: FaceError,
     scores: serde_json::Value,
     now: i64,
-) -> Result<bool, DbError> {
+) -> Result<FaceError, DbError> {
+    let reason = error.to_string();
     audit::record(
         conn,
         &Event::new(
@@ -347,7 +352,7 @@ pub fn failed(
         now,
     )?;
     if purpose == ENROL {
-        return Ok(false);
+        return Ok(error);
     }
     let until = lockout::hit(conn, &lock_key(user_id), rule(cfg), now)?;
     if let Some(until) = until {
@@ -359,7 +364,10 @@ pub fn failed(
             now,
         )?;
     }
-    Ok(until.is_some())
+    Ok(match until {
+        Some(until) => FaceError::LockedNow(Box::new(error), until),
+        None => error,
+    })
 }
 
 /// A successful check: forget earlier failures and audit the scores.
@@ -418,16 +426,8 @@ pub fn conclude(
     let ev = match evidence {
         Ok(ev) => ev,
         Err(e) => {
-            failed(
-                conn,
-                cfg,
-                user_id,
-                purpose,
-                &e.to_string(),
-                serde_json::Value::Null,
-                now,
-            )?;
-            return Ok(Err(e));
+            let null = serde_json::Value::Null;
+            return Ok(Err(failed(conn, cfg, user_id, purpose, e, null, now)?));
         }
     };
     // The similarity is computed once (for a verification) and kept for the audit.
@@ -460,16 +460,8 @@ pub fn conclude(
         }
         Err(FaceError::Db(e)) => Err(e),
         Err(e) => {
-            failed(
-                conn,
-                cfg,
-                user_id,
-                purpose,
-                &e.to_string(),
-                scores(&ev, sim, mt),
-                now,
-            )?;
-            Ok(Err(e))
+            let scores = scores(&ev, sim, mt);
+            Ok(Err(failed(conn, cfg, user_id, purpose, e, scores, now)?))
         }
     }
 }

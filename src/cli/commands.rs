@@ -107,6 +107,7 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
             accent_color,
             background_color,
             face_policy,
+            password_policy,
         } => {
             let method = match (auth_method, public) {
                 (Some(AuthMethodArg::None), _) | (None, true) => TokenAuthMethod::None,
@@ -158,6 +159,8 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                     background_color,
                 },
                 face_policy: crate::oidc::types::FacePolicy::from_str(&face_policy)
+                    .map_err(anyhow::Error::msg)?,
+                password_policy: crate::oidc::types::PasswordPolicy::from_str(&password_policy)
                     .map_err(anyhow::Error::msg)?,
             };
             let reg =

@@ -202,6 +202,10 @@ pub enum ClientCmd {
         /// Face step: default (people who set up their face), require, off.
         #[arg(long, default_value = "default")]
         face_policy: String,
+        /// Password sign-in: default (the [login] settings), email_code (password then an
+        /// emailed code), off (passkeys only).
+        #[arg(long, default_value = "default")]
+        password_policy: String,
     },
     /// List clients.
     List,

@@ -23,6 +23,10 @@ pub struct FaceConfig {
     /// Frames the page captures per challenge, and the gap between them.
     pub frames: usize,
     pub frame_interval_ms: u64,
+    /// During the blink instruction the page captures a faster burst instead
+    /// (a blink closes the eyes for only 100–300 ms).
+    pub blink_frames: usize,
+    pub blink_interval_ms: u64,
     /// Frames fully analysed (embedding + passive liveness) per challenge; the
     /// others only get detection (and eye landmarks for a blink).
     pub analysed_frames: usize,
@@ -45,6 +49,8 @@ impl Default for FaceConfig {
             challenge_ttl_seconds: 150,
             frames: 8,
             frame_interval_ms: 300,
+            blink_frames: 6,
+            blink_interval_ms: 100,
             analysed_frames: 2,
             max_failures: 3,
             failure_window_seconds: 1800,

@@ -104,6 +104,8 @@ pub struct RateLimitConfig {
 pub struct LoginConfig {
     /// Password sign-in on the hosted page.
     pub password_enabled: bool,
+    /// A password sign-in also needs a code sent to the person's email.
+    pub password_email_code: bool,
 }
 
 impl Default for Config {
@@ -183,10 +185,37 @@ impl Default for RateLimitConfig {
     }
 }
 
+/// How a password sign-in goes for one client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordRule {
+    Off,
+    Alone,
+    /// The password, then a code sent by email.
+    WithCode,
+}
+
+impl LoginConfig {
+    /// The rule for a client with `policy` (`None`: no client, e.g. the account page).
+    pub fn password_rule(
+        &self,
+        policy: Option<crate::oidc::types::PasswordPolicy>,
+    ) -> PasswordRule {
+        use crate::oidc::types::PasswordPolicy as P;
+        match policy.unwrap_or(P::Default) {
+            P::Off => PasswordRule::Off,
+            P::EmailCode => PasswordRule::WithCode,
+            P::Default if !self.password_enabled => PasswordRule::Off,
+            P::Default if self.password_email_code => PasswordRule::WithCode,
+            P::Default => PasswordRule::Alone,
+        }
+    }
+}
+
 impl Default for LoginConfig {
     fn default() -> Self {
         LoginConfig {
             password_enabled: true,
+            password_email_code: false,
         }
     }
 }

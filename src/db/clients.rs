@@ -23,6 +23,7 @@ pub struct ClientRow {
     pub created_at: i64,
     pub branding: Option<String>,
     pub face_policy: String,
+    pub password_policy: String,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -17,6 +17,7 @@ diesel::table! {
         created_at -> BigInt,
         branding -> Nullable<Text>,
         face_policy -> Text,
+        password_policy -> Text,
     }
 }
 

@@ -26,6 +26,7 @@ struct CodeHtml<'a> {
 pub enum CodePurpose {
     VerifyEmail,
     Recover,
+    SignIn,
 }
 
 /// A one-time code mail in the person's language.
@@ -38,20 +39,38 @@ pub fn code_mail(
     let (subject, body) = match purpose {
         CodePurpose::VerifyEmail => ("mail.verify.subject", "mail.verify.body"),
         CodePurpose::Recover => ("mail.recover.subject", "mail.recover.body"),
+        CodePurpose::SignIn => ("mail.signin.subject", "mail.signin.body"),
     };
-    let body = tr.f(body, &[("code", code)]);
+    let args = [("code", code)];
+    build(
+        to,
+        &tr.f(subject, &args),
+        &tr.f(body, &args),
+        code,
+        tr.code(),
+    )
+}
+
+/// "The face check of your account is locked" in the person's language.
+pub fn face_locked_mail(tr: &Tr<'_>, to: &str, count: i64, until: &str) -> Result<Mail, MailError> {
+    let count = count.to_string();
+    let args = [("count", count.as_str()), ("until", until)];
+    let subject = tr.f("mail.face_locked.subject", &args);
+    build(
+        to,
+        &subject,
+        &tr.f("mail.face_locked.body", &args),
+        "",
+        tr.code(),
+    )
+}
+
+fn build(to: &str, subject: &str, body: &str, code: &str, lang: &str) -> Result<Mail, MailError> {
     let render = |r: Result<String, askama::Error>| r.map_err(|e| MailError::Build(e.to_string()));
     Ok(Mail {
         to: to.to_owned(),
-        subject: tr.f(subject, &[("code", code)]),
-        text: render(CodeText { body: &body, code }.render())?,
-        html: render(
-            CodeHtml {
-                body: &body,
-                code,
-                lang: tr.code(),
-            }
-            .render(),
-        )?,
+        subject: subject.to_owned(),
+        text: render(CodeText { body, code }.render())?,
+        html: render(CodeHtml { body, code, lang }.render())?,
     })
 }

@@ -1,6 +1,7 @@
 //! Outgoing email over SMTP (lettre): one connection per message; volume is
 //! a few codes per sign-up or recovery.
 
+pub mod alerts;
 pub mod messages;
 
 use std::time::Duration;

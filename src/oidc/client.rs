@@ -9,7 +9,7 @@ use crate::db::{from_json_list, DbError};
 use crate::keys::Alg;
 
 use super::branding::Branding;
-use super::types::{FacePolicy, GrantType, TokenAuthMethod};
+use super::types::{FacePolicy, GrantType, PasswordPolicy, TokenAuthMethod};
 
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -27,6 +27,7 @@ pub struct Client {
     pub disabled: bool,
     pub branding: Branding,
     pub face_policy: FacePolicy,
+    pub password_policy: PasswordPolicy,
 }
 
 impl Client {
@@ -40,8 +41,11 @@ impl Client {
             .map_err(|e| bad("grant_types", e))?;
         let face_policy =
             FacePolicy::from_str(&row.face_policy).map_err(|e| bad("face_policy", e))?;
+        let password_policy = PasswordPolicy::from_str(&row.password_policy)
+            .map_err(|e| bad("password_policy", e))?;
         Ok(Client {
             face_policy,
+            password_policy,
             redirect_uris: from_json_list(&row.redirect_uris)?,
             post_logout_redirect_uris: from_json_list(&row.post_logout_redirect_uris)?,
             grant_types,

@@ -9,7 +9,7 @@ use crate::keys::Alg;
 
 use super::branding::Branding;
 use super::client::{validate_redirect_uri, Client};
-use super::types::{FacePolicy, GrantType, TokenAuthMethod};
+use super::types::{FacePolicy, GrantType, PasswordPolicy, TokenAuthMethod};
 
 #[derive(Debug, Clone)]
 pub struct NewClient {
@@ -28,6 +28,8 @@ pub struct NewClient {
     pub branding: Branding,
     /// Whether sign-ins to this client include the face step.
     pub face_policy: FacePolicy,
+    /// Whether sign-ins to this client may use a password (and a second code).
+    pub password_policy: PasswordPolicy,
 }
 
 /// What registration returns; the secret is shown once and never stored.
@@ -139,6 +141,7 @@ pub fn register(
         created_at: now,
         branding: new.branding.to_column(),
         face_policy: new.face_policy.as_str().to_owned(),
+        password_policy: new.password_policy.as_str().to_owned(),
     };
     match repo::insert(conn, &row) {
         Err(e) if e.is_unique_violation() => return Err(ClientAdminError::Duplicate(id)),

@@ -40,6 +40,9 @@ word_enum!(TokenAuthMethod {
 });
 // Whether a client's sign-ins include the face step.
 word_enum!(FacePolicy { Default => "default", Require => "require", Off => "off" });
+// Whether a client's sign-ins may use a password: the deployment's setting,
+// a password followed by an emailed code, or never (passkey only).
+word_enum!(PasswordPolicy { Default => "default", EmailCode => "email_code", Off => "off" });
 
 /// Scopes Visage understands for people (OIDC Core §5.4 and §11).
 pub const USER_SCOPES: &[&str] = &[

@@ -37,6 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::post().to(login::passkey_options),
     )
     .route("/login/passkey", web::post().to(login::passkey_finish))
+    .route("/login/code", web::get().to(login_code::show))
+    .route("/login/code", web::post().to(login_code::submit))
     .route("/continue", web::get().to(login::resume))
     .route("/signup", web::get().to(signup::show))
     .route("/signup", web::post().to(signup::submit))

@@ -118,6 +118,7 @@ pub fn new_client(id: &str, method: TokenAuthMethod) -> NewClient {
         jwks: None,
         branding: Default::default(),
         face_policy: visage::oidc::types::FacePolicy::Default,
+        password_policy: visage::oidc::types::PasswordPolicy::Default,
     }
 }
 

@@ -79,6 +79,14 @@ impl MailSink {
         found.into_iter().map(|(_, _, t)| t).collect()
     }
 
+    /// The subjects of the messages to `to` so far, oldest first.
+    pub fn subjects(&self, to: &str) -> Vec<String> {
+        self.messages_to(to)
+            .iter()
+            .map(|m| decode_subject(m))
+            .collect()
+    }
+
     /// Wait for message number `n` (0-based) to `to`; its 6-digit code.
     pub fn code(&self, to: &str, n: usize) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -11,6 +11,7 @@ use crate::auth::acr::Level;
 use crate::auth::face::{self, FaceError, Upload, ENROL, VERIFY};
 use crate::auth::session::{self, Session};
 use crate::biometrics::quality::Hint;
+use crate::mail::alerts;
 use crate::web::ui::{see_other, with_tx, Ui};
 use crate::web::{cookies, error, pages};
 
@@ -183,8 +184,22 @@ pub async fn delete(
     }
 }
 
+/// A failed check: the message for the page; when this failure locked the
+/// face factor, the account holder is told by email.
+async fn refused(state: &AppState, ui: &Ui<'_>, user_id: &str, e: FaceError) -> HttpResponse {
+    if let FaceError::LockedNow(_, until) = &e {
+        alerts::face_locked(state, user_id, *until).await;
+    }
+    let (status, msg) = face_message(ui, &e);
+    json_error(status, &msg)
+}
+
 fn face_message(ui: &Ui<'_>, e: &FaceError) -> (StatusCode, String) {
     match e {
+        FaceError::LockedNow(cause, _) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("{} {}", face_message(ui, cause).1, ui.tr.t("face.locked")),
+        ),
         FaceError::NoConsent => (StatusCode::FORBIDDEN, ui.tr.t("face.no_consent").into()),
         FaceError::NotEnrolled => (StatusCode::BAD_REQUEST, ui.tr.t("face.not_enrolled").into()),
         FaceError::Locked => (StatusCode::TOO_MANY_REQUESTS, ui.tr.t("face.locked").into()),
@@ -256,6 +271,8 @@ async fn start(
                     "prompts": prompts,
                     "frames": state.config.face.frames,
                     "interval_ms": state.config.face.frame_interval_ms,
+                    "blink_frames": state.config.face.blink_frames,
+                    "blink_interval_ms": state.config.face.blink_interval_ms,
                     "expires_in": ch.expires_at - now,
                 }))
         }
@@ -321,7 +338,7 @@ async fn frames(
         }
     };
     let ui = Ui::new(&req, &state, None, None);
-    let uploads = match decode_frames(&body.frames, state.config.face.frames + 2) {
+    let uploads = match decode_frames(&body.frames, state.config.face.frames + state.config.face.blink_frames + 2) {
         Ok(u) => u,
         Err(m) => return json_error(StatusCode::BAD_REQUEST, &m),
     };
@@ -333,26 +350,25 @@ async fn frames(
         .await
     {
         Ok(ch) => ch,
+        Err(FaceError::Db(e)) => {
+            let e = crate::oidc::OAuthError::server_error(&e);
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.description);
+        }
         Err(e) => {
             let cfg = state.config.face.clone();
             let uid = sess.user_id.clone();
-            let reason = e.to_string();
-            let _ = state
+            let null = serde_json::Value::Null;
+            let res = state
                 .db
-                .run(move |c| {
-                    face::failed(
-                        c,
-                        &cfg,
-                        &uid,
-                        purpose,
-                        &reason,
-                        serde_json::Value::Null,
-                        now,
-                    )
-                })
+                .run(move |c| face::failed(c, &cfg, &uid, purpose, e, null, now))
                 .await;
-            let (status, msg) = face_message(&ui, &e);
-            return json_error(status, &msg);
+            return match res {
+                Ok(e) => refused(&state, &ui, &sess.user_id, e).await,
+                Err(e) => json_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &crate::oidc::OAuthError::server_error(&e).description,
+                ),
+            };
         }
     };
     // Frames stay in memory on the blocking pool and are dropped after this.
@@ -392,10 +408,7 @@ async fn frames(
     let mut resp = match result {
         Ok(Ok(())) if purpose == ENROL => ok_json("/account?done=face_enrolled", None),
         Ok(Ok(())) => upgrade(&state, &sess, tx_of(&body.tx)).await,
-        Ok(Err(e)) => {
-            let (status, msg) = face_message(&ui, &e);
-            json_error(status, &msg)
-        }
+        Ok(Err(e)) => refused(&state, &ui, &sess.user_id, e).await,
         Err(e) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             &crate::oidc::OAuthError::server_error(&e).description,

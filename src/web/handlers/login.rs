@@ -9,6 +9,7 @@ use crate::app::AppState;
 use crate::auth::acr::Level;
 use crate::auth::passkeys::{Owner, PasskeyError};
 use crate::auth::password;
+use crate::config::PasswordRule;
 use crate::db::users;
 use crate::oidc::client::Client;
 use crate::oidc::types::FacePolicy;
@@ -50,6 +51,8 @@ pub struct LoginCtx {
     pub essential: bool,
     /// The client's face policy.
     pub face_policy: FacePolicy,
+    /// Whether a password may be used, and whether a code follows it.
+    pub password: PasswordRule,
 }
 
 fn nonempty(tx: Option<&str>) -> Option<&str> {
@@ -70,6 +73,7 @@ pub async fn context(
             min_level: None,
             essential: false,
             face_policy: FacePolicy::Default,
+            password: state.config.login.password_rule(None),
         });
     };
     let now = state.clock.now();
@@ -87,6 +91,10 @@ pub async fn context(
                 .map(|c| c.face_policy)
                 .unwrap_or(FacePolicy::Default);
             let need = req.requirement(&st.ladder, policy);
+            let password = st
+                .config
+                .login
+                .password_rule(client.as_ref().map(|c| c.password_policy));
             Ok(Ok(LoginCtx {
                 brand: client.as_ref().map(Brand::of),
                 ui_locales: req.ui_locales.clone(),
@@ -94,6 +102,7 @@ pub async fn context(
                 min_level: need.map(|r| r.level),
                 essential: need.is_some_and(|r| r.essential),
                 face_policy: policy,
+                password,
                 tx: Some(tx),
             }))
         })
@@ -116,7 +125,7 @@ pub fn render(
 ) -> HttpResponse {
     let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
     let tx = ctx.tx.as_deref();
-    let password_ok = state.config.login.password_enabled
+    let password_ok = ctx.password != PasswordRule::Off
         && !(ctx.essential && ctx.min_level.is_some_and(|l| l > Level::Password));
     let message = err.map(|k| ui.tr.t(k));
     let page = pages::LoginPage {
@@ -200,7 +209,7 @@ pub async fn submit(
         Ok(v) => v,
         Err(page) => return page,
     };
-    if !state.config.login.password_enabled {
+    if ctx.password == PasswordRule::Off {
         return error::page(StatusCode::FORBIDDEN, "Password sign-in is turned off.");
     }
     let email = form.email.clone();
@@ -238,6 +247,9 @@ pub async fn submit(
             Some("login.bad_password"),
         );
     };
+    if ctx.password == PasswordRule::WithCode {
+        return super::login_code::start(&req, &state, &ctx, user).await;
+    }
     let s = SignIn {
         user_id: user.id,
         level: Level::Password,

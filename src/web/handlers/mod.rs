@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod email_step;
 pub mod face;
 pub mod login;
+pub mod login_code;
 pub mod logout;
 pub mod outcome;
 pub mod recover;

@@ -1,0 +1,37 @@
+//! Security alerts mailed to the account holder.
+
+use chrono::DateTime;
+
+use crate::app::AppState;
+use crate::db::users;
+use crate::i18n::Lang;
+
+use super::messages::face_locked_mail;
+
+/// Tell the person their face check is locked until `until` (Unix time);
+/// failures to send are logged, never shown to the person at the camera.
+pub async fn face_locked(state: &AppState, user_id: &str, until: i64) {
+    let uid = user_id.to_owned();
+    let user = match state.db.run(move |c| users::find(c, &uid)).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return,
+        Err(e) => return tracing::error!("face lock alert: {e}"),
+    };
+    let lang = user
+        .locale
+        .as_deref()
+        .and_then(Lang::from_tag)
+        .unwrap_or_default();
+    let when = DateTime::from_timestamp(until, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    let count = state.config.face.max_failures;
+    tracing::warn!(user = %user.id, until, "face check locked after {count} failures");
+    let sent = match face_locked_mail(&state.i18n.tr(lang), &user.email, count, &when) {
+        Ok(mail) => state.mailer.send(mail).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        tracing::error!("face lock alert to {} not sent: {e}", user.id);
+    }
+}

@@ -1,0 +1,65 @@
+//! Repeated failed face checks lock the face factor and tell the person.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::mail::MailSink;
+
+#[tokio::test]
+async fn three_failed_face_checks_lock_the_face_and_mail_the_account_holder() {
+    let sink = MailSink::start();
+    let app = spawn_accounts(&sink, |c| c.face.enabled = true).await;
+    let uid = app.user();
+    let now = chrono::Utc::now().timestamp();
+    let amr = ["hwk".to_owned(), "user".to_owned()];
+    let (_, session) = app
+        .db
+        .run_sync(|c| {
+            visage::auth::session::start(c, &uid, "urn:visage:acr:passkey", &amr, 3600, now)
+        })
+        .unwrap();
+    let cookies = format!(
+        "{}={session}; visage_csrf=t0ken",
+        visage::auth::session::COOKIE
+    );
+    let attempt = || async {
+        let r = app
+            .http
+            .post(app.url("/face/frames"))
+            .header("Cookie", &cookies)
+            .header("X-CSRF-Token", "t0ken")
+            .json(&json!({ "nonce": "not-a-challenge", "frames": [{ "t": 0, "jpeg": "AAAA" }] }))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.unwrap();
+        (status, body["error"].as_str().unwrap_or("").to_owned())
+    };
+    for _ in 0..2 {
+        let (status, msg) = attempt().await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(!msg.contains("locked"), "{msg}");
+    }
+    assert!(
+        sink.messages_to(EMAIL).is_empty(),
+        "no alert before the lock"
+    );
+    let (status, msg) = attempt().await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(msg.contains("locked for 30 minutes"), "{msg}");
+    assert_eq!(app.audited("face.locked", "blocked"), 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sink.messages_to(EMAIL).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let subjects = sink.subjects(EMAIL);
+    assert_eq!(subjects, ["Face check locked on your Visage account"]);
+    let mail = &sink.messages_to(EMAIL)[0];
+    assert!(mail.contains("failed 3 times"), "{mail}");
+    // Locked: the next attempt is refused without another mail.
+    let (status, _) = attempt().await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(sink.subjects(EMAIL).len(), 1);
+}

@@ -1,0 +1,157 @@
+//! Per-client password policy: password + emailed code, or passkeys only.
+
+use reqwest::StatusCode;
+use visage::oidc::types::{PasswordPolicy, TokenAuthMethod};
+
+use crate::helpers::*;
+use crate::mail::MailSink;
+
+/// Register `rp` with `policy`; returns its secret.
+fn client(app: &TestApp, policy: PasswordPolicy) -> String {
+    let mut c = new_client("rp", TokenAuthMethod::ClientSecretBasic);
+    c.password_policy = policy;
+    app.register(c).client_secret.expect("secret")
+}
+
+/// Start an authorization for `rp`; returns (login page path, PKCE verifier).
+async fn start(app: &TestApp) -> (String, String) {
+    let (verifier, ch) = pkce();
+    let r = app
+        .authorize(&[
+            ("client_id", "rp"),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid email"),
+            ("state", "s1"),
+            ("nonce", "n1"),
+            ("code_challenge", &ch),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    (location(r.headers()), verifier)
+}
+
+/// Whether the test client has a session (the account page does not send it to sign in).
+async fn signed_in(app: &TestApp) -> bool {
+    let r = app.get("/account").await;
+    !location(r.headers()).starts_with("/login")
+}
+
+#[tokio::test]
+async fn a_password_fallback_client_also_needs_the_emailed_code() {
+    let sink = MailSink::start();
+    let app = spawn_accounts(&sink, |_| {}).await;
+    let secret = client(&app, PasswordPolicy::EmailCode);
+    app.user();
+    let (login, verifier) = start(&app).await;
+    let html = app.get(&login).await.text().await.unwrap();
+    assert!(
+        html.contains("type=\"password\""),
+        "the fallback is offered"
+    );
+
+    // A wrong password sends nothing.
+    let r = app.login(&login, EMAIL, "wrong password").await;
+    assert!(r.text().await.unwrap().contains("incorrect"));
+    assert!(sink.messages_to(EMAIL).is_empty());
+
+    // The right password alone is not a sign-in: it leads to the code page.
+    let r = app.login(&login, EMAIL, PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(r.headers()), "/login/code");
+    assert!(!signed_in(&app).await, "a password alone starts no session");
+    let code = sink.code(EMAIL, 0);
+    assert!(sink.subjects(EMAIL)[0].contains("sign-in code"));
+
+    let page = app.get("/login/code").await.text().await.unwrap();
+    let csrf = form_of(&page)
+        .1
+        .into_iter()
+        .find(|(k, _)| k == "csrf")
+        .unwrap()
+        .1;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = app.submit("/login/code", &[("code", wrong)]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("That code is not right"));
+    assert_eq!(app.audited("login.password_code", "failure"), 1);
+
+    let r = app.submit("/login/code", &[("code", &code)]).await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let consent = location(r.headers());
+    assert!(consent.starts_with("/consent"), "{consent}");
+    let r = app.submit(&consent, &[("decision", "allow")]).await;
+    let back = query_of(&location(r.headers()));
+    let t = app
+        .token(
+            Some(("rp", &secret)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &back["code"]),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    let claims = jwt_claims(t.body["id_token"].as_str().unwrap());
+    assert_eq!(claims["acr"], "urn:visage:acr:password");
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+    assert_eq!(app.audited("login.password_code", "success"), 1);
+
+    // The code is single use.
+    let r = app
+        .http
+        .post(app.url("/login/code"))
+        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("Start again"));
+}
+
+#[tokio::test]
+async fn a_passkey_only_client_offers_no_password_and_refuses_one() {
+    let sink = MailSink::start();
+    let app = spawn_accounts(&sink, |_| {}).await;
+    client(&app, PasswordPolicy::Off);
+    app.user();
+    let (login, _) = start(&app).await;
+    let html = app.get(&login).await.text().await.unwrap();
+    assert!(html.contains("Sign in with a passkey"));
+    assert!(!html.contains("type=\"password\""));
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf field");
+    let tx = query_of(&app.url(&login))["tx"].clone();
+    let r = app
+        .http
+        .post(app.url("/login"))
+        .form(&[
+            ("tx", tx.as_str()),
+            ("csrf", csrf),
+            ("email", EMAIL),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(!signed_in(&app).await, "no session");
+}
+
+#[tokio::test]
+async fn the_deployment_default_can_ask_every_password_for_a_code() {
+    let sink = MailSink::start();
+    let app = spawn_accounts(&sink, |c| c.login.password_email_code = true).await;
+    client(&app, PasswordPolicy::Default);
+    app.user();
+    let (login, _) = start(&app).await;
+    let r = app.login(&login, EMAIL, PASSWORD).await;
+    assert_eq!(location(r.headers()), "/login/code");
+    sink.code(EMAIL, 0);
+}
