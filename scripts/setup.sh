@@ -33,6 +33,11 @@ fi
 
 if [ $WANT_TEST = 1 ]; then
   "$ROOT/scripts/testdata.sh"
+  # The tests validate the admin API's OpenAPI document with it.
+  if ! "$VENV/bin/python" -c "import openapi_spec_validator" 2>/dev/null; then
+    echo "==> installing openapi-spec-validator (PyPI)"
+    "$VENV/bin/pip" install -q openapi-spec-validator==0.7.1
+  fi
   command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
   PEERS_SRC="$ROOT/../shared/peers"
   PEERS="$ROOT/target/peers"

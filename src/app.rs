@@ -63,6 +63,15 @@ impl AppState {
     }
 
     /// The key ring, reloaded from the database when it is stale.
+    /// Re-read the signing keys now (after a rotation).
+    pub async fn reload_keys(&self) {
+        let (mk, now) = (self.master_key.clone(), self.clock.now());
+        match self.db.run(move |c| KeyRing::load(c, &mk, now)).await {
+            Ok(r) => self.keys.replace(r),
+            Err(e) => tracing::error!("reloading signing keys failed: {e}"),
+        }
+    }
+
     pub async fn ring(&self) -> Arc<KeyRing> {
         let now = self.clock.now();
         if self.keys.needs_reload(now) {
@@ -228,6 +237,7 @@ impl Application {
                     access_log(),
                 ))
                 .configure(crate::web::routes)
+                .configure(crate::web::admin::routes)
         })
         .listen(listener)
         .map_err(|e| StartError::Listen(listen.clone(), e))?;

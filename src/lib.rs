@@ -1,5 +1,6 @@
 //! Visage: an OpenID Connect provider with passkey + face sign-in.
 
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod auth;

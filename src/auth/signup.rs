@@ -183,6 +183,19 @@ pub fn complete(
             other => other?,
         }
         passkeys::save(c, &user.id, passkey, passkey_name, now)?;
+        // An administrator invitation makes the person an administrator.
+        let role = match &pending.invitation {
+            Some(inv) => invitations::find(c, inv)?.and_then(|i| i.role),
+            None => None,
+        };
+        if let Some(role) = role.and_then(|r| r.parse().ok()) {
+            let by = format!(
+                "invitation:{}",
+                &pending.invitation.as_deref().unwrap_or("")[..8]
+            );
+            crate::admin::roles::grant(c, "user", &user.id, role, &by, now)
+                .map_err(|e| SignupError::Db(crate::db::DbError::Corrupt(e.to_string())))?;
+        }
         let recovery_codes = recovery::issue(c, mk, &user.id, cfg.recovery_codes, now)?;
         email_code::close(c, token)?;
         crate::audit::record(
@@ -204,6 +217,7 @@ pub fn complete(
 pub fn invite(
     conn: &mut DbConnection,
     email: Option<&str>,
+    role: Option<crate::admin::roles::Role>,
     by: &str,
     ttl: i64,
     now: i64,
@@ -225,11 +239,14 @@ pub fn invite(
             created_at: now,
             expires_at: now + ttl,
             used_at: None,
+            role: role.map(|r| r.as_str().to_owned()),
         },
     )?;
     crate::audit::record(
         conn,
-        &crate::audit::Event::new("admin", "invitation.create", "success").actor(by),
+        &crate::audit::Event::new("admin", "invitation.create", "success")
+            .actor(by)
+            .detail(serde_json::json!({ "role": role.map(|r| r.as_str()) })),
         now,
     )?;
     Ok(token)

@@ -30,7 +30,7 @@ fn load_config(
     })?)
 }
 
-fn state(g: &Global) -> anyhow::Result<AppState> {
+pub(super) fn state(g: &Global) -> anyhow::Result<AppState> {
     Ok(build_state(
         load_config(g, None, None)?,
         Arc::new(SystemClock),
@@ -50,6 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(c) => client(&g, c),
         Command::User(u) => user(&g, u),
         Command::Keys(k) => keys(&g, k),
+        Command::Admin(a) => super::admin::run(&g, a),
         Command::Face(f) => super::face::run(f, g.json),
         Command::Models(super::ModelsCmd::Check { models_dir }) => {
             super::face::models_check(models_dir)
@@ -164,7 +165,7 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                     .map_err(anyhow::Error::msg)?,
             };
             let reg =
-                s.db.run_sync(|c| client_admin::register(c, &s.master_key, new, now))?;
+                s.db.run_sync(|c| client_admin::register(c, &s.master_key, new, "cli", now))?;
             if g.json {
                 println!("{}", serde_json::to_string_pretty(&reg)?);
             } else {
@@ -201,12 +202,12 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
             }
         }
         ClientCmd::Remove { id } => {
-            s.db.run_sync(|c| client_admin::remove(c, &id, now))?;
+            s.db.run_sync(|c| client_admin::remove(c, &id, "cli", now))?;
             println!("removed client {id}");
         }
         ClientCmd::RotateSecret { id } => {
             let secret =
-                s.db.run_sync(|c| client_admin::rotate_secret(c, &s.master_key, &id, now))?;
+                s.db.run_sync(|c| client_admin::rotate_secret(c, &s.master_key, &id, "cli", now))?;
             if g.json {
                 println!("{}", json!({ "client_id": id, "client_secret": secret }));
             } else {
@@ -214,11 +215,11 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
             }
         }
         ClientCmd::Disable { id } => {
-            s.db.run_sync(|c| client_admin::set_disabled(c, &id, true, now))?;
+            s.db.run_sync(|c| client_admin::set_disabled(c, &id, true, "cli", now))?;
             println!("disabled client {id}");
         }
         ClientCmd::Enable { id } => {
-            s.db.run_sync(|c| client_admin::set_disabled(c, &id, false, now))?;
+            s.db.run_sync(|c| client_admin::set_disabled(c, &id, false, "cli", now))?;
             println!("enabled client {id}");
         }
     }
@@ -245,9 +246,9 @@ fn user(g: &Global, cmd: UserCmd) -> anyhow::Result<()> {
         }
         UserCmd::Invite { email } => {
             let ttl = s.config.signup.invitation_ttl_seconds;
-            let token = s
-                .db
-                .run_sync(|c| crate::auth::signup::invite(c, email.as_deref(), "cli", ttl, now))?;
+            let token = s.db.run_sync(|c| {
+                crate::auth::signup::invite(c, email.as_deref(), None, "cli", ttl, now)
+            })?;
             let mut link = url::Url::parse(&format!("{}/signup", s.config.issuer))?;
             link.query_pairs_mut().append_pair("invitation", &token);
             if g.json {

@@ -1,5 +1,6 @@
 //! Command-line interface: parsing and the commands' implementations.
 
+mod admin;
 mod commands;
 mod face;
 
@@ -55,6 +56,9 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCmd),
+    /// Administrators: the first owner, roles.
+    #[command(subcommand)]
+    Admin(AdminCmd),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCmd),
@@ -66,6 +70,24 @@ pub enum Command {
     /// Face model files.
     #[command(subcommand)]
     Models(ModelsCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCmd {
+    /// Print a one-time invitation link that creates the first owner.
+    Bootstrap,
+    /// Give an account (by email) or a client (for the admin API with client
+    /// credentials) a role: owner, admin or auditor.
+    Grant {
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        client: Option<String>,
+        #[arg(long)]
+        role: String,
+    },
+    /// List administrators.
+    List,
 }
 
 #[derive(Debug, Clone, Args)]

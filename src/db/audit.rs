@@ -43,3 +43,60 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<AuditRow>, DbError> {
         .select(AuditRow::as_select())
         .load(conn)?)
 }
+
+/// What the audit viewer filters on; `None` = any.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub category: Option<String>,
+    pub action: Option<String>,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub outcome: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+fn filtered(
+    f: &AuditFilter,
+) -> super::schema::audit_events::BoxedQuery<'static, <DbConnection as Connection>::Backend> {
+    let mut q = a::audit_events.into_boxed();
+    if let Some(v) = f.category.clone() {
+        q = q.filter(a::category.eq(v));
+    }
+    if let Some(v) = f.action.clone() {
+        q = q.filter(a::action.eq(v));
+    }
+    if let Some(v) = f.user_id.clone() {
+        q = q.filter(a::user_id.eq(v));
+    }
+    if let Some(v) = f.client_id.clone() {
+        q = q.filter(a::client_id.eq(v));
+    }
+    if let Some(v) = f.outcome.clone() {
+        q = q.filter(a::outcome.eq(v));
+    }
+    if let Some(v) = f.since {
+        q = q.filter(a::at.ge(v));
+    }
+    if let Some(v) = f.until {
+        q = q.filter(a::at.lt(v));
+    }
+    q
+}
+
+/// Newest first, one page, and the number of matching events.
+pub fn search(
+    conn: &mut DbConnection,
+    f: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AuditRow>, i64), DbError> {
+    let total = filtered(f).count().get_result(conn)?;
+    let rows = filtered(f)
+        .order(a::seq.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(AuditRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}

@@ -15,6 +15,8 @@ pub struct InvitationRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// Administrator role given to the person who signs up with it.
+    pub role: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &InvitationRow) -> Result<(), DbError> {
@@ -36,6 +38,14 @@ pub fn find_open(
                 .and(i::used_at.is_null())
                 .and(i::expires_at.gt(now)),
         )
+        .select(InvitationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find(conn: &mut DbConnection, id_hash: &str) -> Result<Option<InvitationRow>, DbError> {
+    Ok(i::invitations
+        .find(id_hash)
         .select(InvitationRow::as_select())
         .first(conn)
         .optional()?)

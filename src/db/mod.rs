@@ -3,6 +3,7 @@
 //! The backend is chosen by the URL scheme once, at start-up; every repository
 //! function takes a `&mut DbConnection` so the same code runs on both.
 
+pub mod admin_roles;
 pub mod audit;
 pub mod biometric_consents;
 pub mod ceremonies;

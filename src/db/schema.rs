@@ -208,6 +208,17 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
+        role -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    admin_roles (subject) {
+        subject -> Text,
+        kind -> Text,
+        role -> Text,
+        granted_by -> Text,
+        granted_at -> BigInt,
     }
 }
 

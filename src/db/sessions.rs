@@ -52,3 +52,34 @@ pub fn end(conn: &mut DbConnection, sid: &str, now: i64) -> Result<bool, DbError
             > 0,
     )
 }
+
+/// The person's live sessions, newest first.
+pub fn live_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<SessionRow>, DbError> {
+    Ok(s::sessions
+        .filter(
+            s::user_id
+                .eq(user_id)
+                .and(s::ended_at.is_null())
+                .and(s::expires_at.gt(now)),
+        )
+        .order(s::created_at.desc())
+        .select(SessionRow::as_select())
+        .load(conn)?)
+}
+
+/// End every session of the person; returns how many were live.
+pub fn end_all_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: i64,
+) -> Result<usize, DbError> {
+    Ok(
+        diesel::update(s::sessions.filter(s::user_id.eq(user_id).and(s::ended_at.is_null())))
+            .set(s::ended_at.eq(now))
+            .execute(conn)?,
+    )
+}

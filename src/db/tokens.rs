@@ -113,3 +113,29 @@ pub fn mark_rotated(
 pub fn purge_expired(conn: &mut DbConnection, before: i64) -> Result<usize, DbError> {
     Ok(diesel::delete(t::tokens.filter(t::expires_at.le(before))).execute(conn)?)
 }
+
+/// Revoke every token issued for the person; returns how many were live.
+pub fn revoke_for_user(conn: &mut DbConnection, user_id: &str, now: i64) -> Result<usize, DbError> {
+    Ok(
+        diesel::update(t::tokens.filter(t::user_id.eq(user_id).and(t::revoked_at.is_null())))
+            .set(t::revoked_at.eq(now))
+            .execute(conn)?,
+    )
+}
+
+/// The person's live (unrevoked, unexpired) tokens.
+pub fn live_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<TokenRow>, DbError> {
+    Ok(t::tokens
+        .filter(
+            t::user_id
+                .eq(user_id)
+                .and(t::revoked_at.is_null())
+                .and(t::expires_at.gt(now)),
+        )
+        .select(TokenRow::as_select())
+        .load(conn)?)
+}

@@ -58,3 +58,39 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<UserRow>, DbError> {
 pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
     Ok(diesel::delete(u::users.find(id)).execute(conn)? > 0)
 }
+
+/// One page of accounts whose email or name contains `q` (case-insensitive
+/// for ASCII), newest first, and how many match in all.
+pub fn search(
+    conn: &mut DbConnection,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<UserRow>, i64), DbError> {
+    let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_', '\\'], ""));
+    let filter = u::email
+        .like(pattern.clone())
+        .or(u::name.like(pattern.clone()));
+    let total = u::users.filter(filter).count().get_result(conn)?;
+    let filter = u::email.like(pattern.clone()).or(u::name.like(pattern));
+    let rows = u::users
+        .filter(filter)
+        .order((u::created_at.desc(), u::id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .select(UserRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn set_disabled(
+    conn: &mut DbConnection,
+    id: &str,
+    disabled: bool,
+    now: i64,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(u::users.find(id))
+        .set((u::disabled.eq(disabled), u::updated_at.eq(now)))
+        .execute(conn)?
+        > 0)
+}

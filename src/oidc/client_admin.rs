@@ -77,6 +77,27 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
             return invalid("client id must be 1 to 128 characters of A-Z a-z 0-9 - _ .".into());
         }
     }
+    let uris = new.redirect_uris.len() + new.post_logout_redirect_uris.len();
+    if uris > 20 {
+        return invalid(format!(
+            "at most 20 redirect and post-logout URIs ({uris} given)"
+        ));
+    }
+    if let Some(long) = new
+        .redirect_uris
+        .iter()
+        .chain(&new.post_logout_redirect_uris)
+        .find(|u| u.len() > 2000)
+    {
+        return invalid(format!(
+            "redirect URIs are at most 2000 characters ('{}…' has {})",
+            long.chars().take(40).collect::<String>(),
+            long.len()
+        ));
+    }
+    if new.jwks.as_ref().is_some_and(|j| j.len() > 20_000) {
+        return invalid("the JWK Set is at most 20000 characters".into());
+    }
     if new.grant_types.is_empty() {
         return invalid("at least one grant type is required".into());
     }
@@ -111,6 +132,7 @@ pub fn register(
     conn: &mut DbConnection,
     mk: &MasterKey,
     new: NewClient,
+    actor: &str,
     now: i64,
 ) -> Result<Registered, ClientAdminError> {
     check(&new)?;
@@ -151,7 +173,7 @@ pub fn register(
         conn,
         &crate::audit::Event::new("admin", "client.create", "success")
             .client(&id)
-            .actor("cli"),
+            .actor(actor),
         now,
     )?;
     Ok(Registered {
@@ -175,7 +197,12 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, ClientAdminError> {
         .collect::<Result<_, _>>()?)
 }
 
-pub fn remove(conn: &mut DbConnection, id: &str, now: i64) -> Result<(), ClientAdminError> {
+pub fn remove(
+    conn: &mut DbConnection,
+    id: &str,
+    actor: &str,
+    now: i64,
+) -> Result<(), ClientAdminError> {
     if !repo::delete(conn, id)? {
         return Err(ClientAdminError::NotFound(id.to_owned()));
     }
@@ -183,7 +210,7 @@ pub fn remove(conn: &mut DbConnection, id: &str, now: i64) -> Result<(), ClientA
         conn,
         &crate::audit::Event::new("admin", "client.delete", "success")
             .client(id)
-            .actor("cli"),
+            .actor(actor),
         now,
     )?;
     Ok(())
@@ -194,6 +221,7 @@ pub fn rotate_secret(
     conn: &mut DbConnection,
     mk: &MasterKey,
     id: &str,
+    actor: &str,
     now: i64,
 ) -> Result<String, ClientAdminError> {
     let client = repo::find(conn, id)?.ok_or_else(|| ClientAdminError::NotFound(id.to_owned()))?;
@@ -208,7 +236,7 @@ pub fn rotate_secret(
         conn,
         &crate::audit::Event::new("admin", "client.rotate_secret", "success")
             .client(id)
-            .actor("cli"),
+            .actor(actor),
         now,
     )?;
     Ok(secret)
@@ -218,6 +246,7 @@ pub fn set_disabled(
     conn: &mut DbConnection,
     id: &str,
     disabled: bool,
+    actor: &str,
     now: i64,
 ) -> Result<(), ClientAdminError> {
     if !repo::set_disabled(conn, id, disabled)? {
@@ -232,7 +261,7 @@ pub fn set_disabled(
         conn,
         &crate::audit::Event::new("admin", action, "success")
             .client(id)
-            .actor("cli"),
+            .actor(actor),
         now,
     )?;
     Ok(())

@@ -68,6 +68,6 @@ pub fn exchange(
     in_transaction(conn, |c| match grant_type {
         GrantType::AuthorizationCode => grant::authorization_code::exchange(c, ctx, client, params),
         GrantType::RefreshToken => grant::refresh_token::exchange(c, ctx, client, params),
-        GrantType::ClientCredentials => grant::client_credentials::exchange(ctx, client, params),
+        GrantType::ClientCredentials => grant::client_credentials::exchange(c, ctx, client, params),
     })
 }

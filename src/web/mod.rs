@@ -1,5 +1,6 @@
 //! HTTP: routes, extractors, pages and middleware. The only module that knows actix.
 
+pub mod admin;
 pub mod client_auth;
 pub mod cookies;
 pub mod error;

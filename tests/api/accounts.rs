@@ -84,7 +84,9 @@ async fn closed_signup_needs_a_valid_single_use_invitation() {
     let now = chrono::Utc::now().timestamp();
     let token = app
         .db
-        .run_sync(|c| visage::auth::signup::invite(c, Some("bob@example.com"), "test", 3600, now))
+        .run_sync(|c| {
+            visage::auth::signup::invite(c, Some("bob@example.com"), None, "test", 3600, now)
+        })
         .expect("invite");
     // The invitation is for Bob only.
     let page = format!("/signup?invitation={token}");

@@ -190,7 +190,7 @@ impl TestApp {
     pub fn register(&self, new: NewClient) -> Registered {
         let now = chrono::Utc::now().timestamp();
         self.db
-            .run_sync(|c| register(c, &self.master_key, new, now))
+            .run_sync(|c| register(c, &self.master_key, new, "test", now))
             .expect("register client")
     }
 

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod admin_api;
 mod authorize;
 mod browser;
 mod discovery;

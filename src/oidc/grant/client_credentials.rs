@@ -4,6 +4,8 @@
 
 use serde_json::Map;
 
+use crate::admin::roles;
+use crate::db::DbConnection;
 use crate::oidc::client::Client;
 use crate::oidc::error::OAuthError;
 use crate::oidc::issue::TokenResponse;
@@ -12,6 +14,7 @@ use crate::oidc::token::TokenContext;
 use crate::oidc::types::{split_scope, valid_scope_token, USER_SCOPES};
 
 pub fn exchange(
+    conn: &mut DbConnection,
     ctx: &TokenContext<'_>,
     client: &Client,
     params: &Params,
@@ -30,6 +33,8 @@ pub fn exchange(
             "scope '{bad}' cannot be granted to a client acting for itself"
         )));
     }
+    // Admin API scopes only for clients given an administrator role.
+    roles::check_client_scopes(conn, &client.id, &scope)?.map_err(OAuthError::invalid_scope)?;
     let scope = scope.join(" ");
     let (access_token, _) = ctx.minter.access_token(
         ctx.ring,

@@ -338,7 +338,10 @@ async fn frames(
         }
     };
     let ui = Ui::new(&req, &state, None, None);
-    let uploads = match decode_frames(&body.frames, state.config.face.frames + state.config.face.blink_frames + 2) {
+    let uploads = match decode_frames(
+        &body.frames,
+        state.config.face.frames + state.config.face.blink_frames + 2,
+    ) {
         Ok(u) => u,
         Err(m) => return json_error(StatusCode::BAD_REQUEST, &m),
     };

@@ -1,0 +1,9 @@
+//! Administration: roles, the first owner, and the operations the console,
+//! the admin API and the CLI share.
+
+pub mod audit_log;
+pub mod bootstrap;
+pub mod clients;
+pub mod keys;
+pub mod roles;
+pub mod users;

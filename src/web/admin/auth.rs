@@ -1,0 +1,96 @@
+//! Who is calling the admin API or the console: a Visage access token (the
+//! console's, or a client's from client credentials) whose subject has an
+//! administrator role.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::admin::roles::{self, Actor};
+use crate::app::AppState;
+use crate::db::users;
+use crate::oidc::client::Client;
+use crate::oidc::{access_token, ErrorCode, OAuthError};
+use crate::web::error;
+
+/// The console's own client id at Visage.
+pub const CONSOLE_CLIENT: &str = "visage-console";
+/// The console's cookie: the access token from its sign-in.
+pub const CONSOLE_COOKIE: &str = "visage_admin";
+
+/// The bearer token of the request, if any.
+pub fn bearer(req: &HttpRequest) -> Option<String> {
+    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, t) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// The actor behind `token`, or the OAuth error to answer with.
+pub async fn actor_of(state: &AppState, token: String) -> Result<Actor, OAuthError> {
+    let ring = state.ring().await;
+    let now = state.clock.now();
+    let at = state
+        .verified
+        .verify(&ring, &state.config.issuer, &token, now)
+        .ok_or_else(|| OAuthError::invalid_token("the access token is invalid or expired"))?;
+    state
+        .db
+        .run(move |c| -> Result<Actor, OAuthError> {
+            if !access_token::is_live(c, &at)? {
+                return Err(OAuthError::invalid_token(
+                    "the access token has been revoked",
+                ));
+            }
+            let actor = if at.is_client_token() {
+                let enabled = Client::find(c, &at.client_id)?.is_some_and(|k| !k.disabled);
+                if enabled {
+                    roles::actor(c, "client", &at.client_id, Some(&at.scope))?
+                } else {
+                    None
+                }
+            } else if at.client_id == CONSOLE_CLIENT {
+                let active = users::find(c, &at.sub)?.is_some_and(|u| !u.disabled);
+                if active {
+                    roles::actor(c, "user", &at.sub, None)?
+                } else {
+                    None
+                }
+            } else {
+                None
+            };
+            actor.ok_or_else(|| {
+                OAuthError::new(
+                    ErrorCode::InsufficientScope,
+                    "this token does not belong to a Visage administrator",
+                )
+            })
+        })
+        .await
+}
+
+/// The API caller allowed `scope`, or the RFC 6750 error response.
+pub async fn api_actor(
+    req: &HttpRequest,
+    state: &AppState,
+    scope: &str,
+) -> Result<Actor, HttpResponse> {
+    let Some(token) = bearer(req) else {
+        return Err(error::bearer_missing());
+    };
+    let actor = actor_of(state, token)
+        .await
+        .map_err(|e| error::bearer(&e))?;
+    if !actor.may(scope) {
+        let e = OAuthError::new(
+            ErrorCode::InsufficientScope,
+            format!(
+                "this action needs the scope '{scope}' (role {})",
+                actor.role.as_str()
+            ),
+        );
+        return Err(error::bearer(&e));
+    }
+    Ok(actor)
+}

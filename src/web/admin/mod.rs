@@ -1,0 +1,51 @@
+//! The admin API (`/admin/api`) and its OpenAPI document.
+
+pub mod api;
+pub mod auth;
+pub mod openapi;
+
+use actix_web::web;
+
+/// Largest admin API request body.
+const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use api::*;
+    let json = web::JsonConfig::default()
+        .limit(BODY_LIMIT)
+        .error_handler(|err, _| {
+            let msg = err.to_string();
+            let resp = api_error(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &msg,
+            );
+            actix_web::error::InternalError::from_response(err, resp).into()
+        });
+    cfg.service(
+        web::scope("/admin/api")
+            .app_data(json)
+            .route("/openapi.json", web::get().to(openapi::document))
+            .route("/clients", web::get().to(clients_list))
+            .route("/clients", web::post().to(clients_create))
+            .route("/clients/{id}", web::get().to(clients_get))
+            .route("/clients/{id}", web::delete().to(clients_delete))
+            .route("/clients/{id}/secret", web::post().to(clients_rotate))
+            .route("/clients/{id}/disable", web::post().to(clients_disable))
+            .route("/clients/{id}/enable", web::post().to(clients_enable))
+            .route("/users", web::get().to(users_list))
+            .route("/users/{id}", web::get().to(users_get))
+            .route("/users/{id}", web::delete().to(users_delete))
+            .route("/users/{id}/disable", web::post().to(users_disable))
+            .route("/users/{id}/enable", web::post().to(users_enable))
+            .route("/users/{id}/sign-out", web::post().to(users_sign_out))
+            .route("/invitations", web::post().to(invitations_create))
+            .route("/keys", web::get().to(keys_list))
+            .route("/keys/rotate", web::post().to(keys_rotate))
+            .route("/audit", web::get().to(audit_list))
+            .route("/stats", web::get().to(stats))
+            .route("/roles", web::get().to(roles_list))
+            .route("/roles/{subject}", web::put().to(roles_put))
+            .route("/roles/{subject}", web::delete().to(roles_delete)),
+    );
+}

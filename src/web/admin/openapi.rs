@@ -1,0 +1,154 @@
+//! `GET /admin/api/openapi.json`: the admin API described as OpenAPI 3.1.
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+use crate::admin::roles::{KEYS, READ, ROLES, WRITE};
+use crate::app::AppState;
+
+fn op(summary: &str, scope: &str, params: &[&str], body: Option<&str>, ok: &str) -> Value {
+    let mut o = json!({
+        "summary": summary,
+        "security": [{ "oauth2": [scope] }, { "bearer": [] }],
+        "parameters": params.iter().map(|p| json!({ "$ref": format!("#/components/parameters/{p}") })).collect::<Vec<_>>(),
+        "responses": {
+            "200": { "description": "OK", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{ok}") } } } },
+            "400": { "$ref": "#/components/responses/Error" },
+            "401": { "$ref": "#/components/responses/Error" },
+            "403": { "$ref": "#/components/responses/Error" },
+            "404": { "$ref": "#/components/responses/Error" }
+        }
+    });
+    if let Some(b) = body {
+        o["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{b}") } } } });
+        if summary.starts_with("Create") {
+            o["responses"]["201"] = o["responses"]["200"].take();
+            o["responses"].as_object_mut().map(|m| m.remove("200"));
+        }
+    }
+    o
+}
+
+fn object(props: Value) -> Value {
+    json!({ "type": "object", "properties": props })
+}
+
+/// The document for this deployment (its issuer in `servers` and the token URL).
+pub fn build(issuer: &str) -> Value {
+    let str_ = json!({ "type": "string" });
+    let strs = json!({ "type": "array", "items": { "type": "string" } });
+    let int = json!({ "type": "integer" });
+    let boolean = json!({ "type": "boolean" });
+    let any = json!({});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Visage admin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Everything the Visage console does. Authenticate with an access token from the token endpoint: client credentials for a client given an administrator role (scopes admin:read, admin:write, admin:keys, admin:roles), or the console's own sign-in."
+        },
+        "servers": [{ "url": format!("{issuer}/admin/api") }],
+        "paths": {
+            "/clients": {
+                "get": op("List clients (search by id or name)", READ, &["q", "page", "per_page"], None, "ClientPage"),
+                "post": op("Create a client (the secret is in the answer, once)", WRITE, &[], Some("ClientInput"), "Registered")
+            },
+            "/clients/{id}": {
+                "get": op("One client", READ, &["id"], None, "Client"),
+                "delete": op("Delete a client and everything issued to it", WRITE, &["id"], None, "Done")
+            },
+            "/clients/{id}/secret": { "post": op("New secret (shown once); the old one stops working", WRITE, &["id"], None, "Secret") },
+            "/clients/{id}/disable": { "post": op("Refuse the client's authorizations and token requests", WRITE, &["id"], None, "Done") },
+            "/clients/{id}/enable": { "post": op("Undo disable", WRITE, &["id"], None, "Done") },
+            "/users": { "get": op("Search accounts by email or name", READ, &["q", "page", "per_page"], None, "UserPage") },
+            "/users/{id}": {
+                "get": op("Profile, passkeys, face enrolment (yes/no), sessions and tokens", READ, &["id"], None, "UserDetail"),
+                "delete": op("Erase the account (GDPR): passkeys, face template and consent, codes, sessions, tokens", WRITE, &["id"], None, "Done")
+            },
+            "/users/{id}/disable": { "post": op("Disable: sessions end, tokens are revoked, sign-in refused", WRITE, &["id"], None, "Done") },
+            "/users/{id}/enable": { "post": op("Undo disable", WRITE, &["id"], None, "Done") },
+            "/users/{id}/sign-out": { "post": op("Force re-authentication: end every session, revoke every token", WRITE, &["id"], None, "Done") },
+            "/invitations": { "post": op("Create a sign-up invitation (with a role: admin:roles)", WRITE, &[], Some("InvitationInput"), "Invitation") },
+            "/keys": { "get": op("Signing keys (public data and state)", READ, &[], None, "KeyList") },
+            "/keys/rotate": { "post": op("New signing keys now; the old ones stay published for verification", KEYS, &[], None, "Done") },
+            "/audit": { "get": op("Audit events, newest first", READ, &["category", "action", "user", "client", "outcome", "since", "until", "page", "per_page"], None, "AuditPage") },
+            "/stats": { "get": op("Last 24 hours: sign-ins per hour by outcome, face-check failures by reason, lockouts", READ, &[], None, "Stats") },
+            "/roles": { "get": op("Administrators and their roles", READ, &[], None, "RoleList") },
+            "/roles/{subject}": {
+                "put": op("Give a user or client a role", ROLES, &["subject"], Some("RoleInput"), "Done"),
+                "delete": op("Remove a role (never the last owner's)", ROLES, &["subject"], None, "Done")
+            }
+        },
+        "components": {
+            "securitySchemes": {
+                "oauth2": {
+                    "type": "oauth2",
+                    "flows": { "clientCredentials": {
+                        "tokenUrl": format!("{issuer}/token"),
+                        "scopes": {
+                            READ: "read clients, users, sessions, keys and the audit log",
+                            WRITE: "change clients, users and sessions",
+                            KEYS: "rotate signing keys",
+                            ROLES: "manage administrators"
+                        }
+                    } }
+                },
+                "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" }
+            },
+            "parameters": {
+                "id": { "name": "id", "in": "path", "required": true, "schema": str_ },
+                "subject": { "name": "subject", "in": "path", "required": true, "schema": str_ },
+                "q": { "name": "q", "in": "query", "schema": str_ },
+                "page": { "name": "page", "in": "query", "schema": int },
+                "per_page": { "name": "per_page", "in": "query", "schema": int },
+                "category": { "name": "category", "in": "query", "schema": str_ },
+                "action": { "name": "action", "in": "query", "schema": str_ },
+                "user": { "name": "user", "in": "query", "schema": str_ },
+                "client": { "name": "client", "in": "query", "schema": str_ },
+                "outcome": { "name": "outcome", "in": "query", "schema": str_ },
+                "since": { "name": "since", "in": "query", "description": "Unix seconds, inclusive", "schema": int },
+                "until": { "name": "until", "in": "query", "description": "Unix seconds, exclusive", "schema": int }
+            },
+            "responses": {
+                "Error": { "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+            },
+            "schemas": {
+                "Error": object(json!({ "error": str_, "error_description": str_ })),
+                "Done": { "type": "object" },
+                "Secret": object(json!({ "client_id": str_, "client_secret": str_ })),
+                "ClientInput": {
+                    "type": "object",
+                    "required": ["client_name"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "client_id": str_, "client_name": str_, "redirect_uris": strs,
+                        "post_logout_redirect_uris": strs, "grant_types": strs,
+                        "token_endpoint_auth_method": { "enum": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] },
+                        "id_token_signed_response_alg": { "enum": ["RS256", "ES256", "EdDSA"] },
+                        "first_party": boolean, "allow_plain_pkce": boolean, "jwks": any,
+                        "branding": object(json!({ "logo_uri": str_, "policy_uri": str_, "tos_uri": str_, "accent_color": str_, "background_color": str_ })),
+                        "face_policy": { "enum": ["default", "require", "off"] },
+                        "password_policy": { "enum": ["default", "email_code", "off"] }
+                    }
+                },
+                "Registered": object(json!({ "client_id": str_, "client_secret": str_, "token_endpoint_auth_method": str_, "redirect_uris": strs, "grant_types": strs, "id_token_signed_response_alg": str_ })),
+                "Client": object(json!({ "client_id": str_, "client_name": str_, "confidential": boolean, "redirect_uris": strs, "post_logout_redirect_uris": strs, "grant_types": strs, "token_endpoint_auth_method": str_, "id_token_signed_response_alg": str_, "first_party": boolean, "disabled": boolean, "branding": any, "face_policy": str_, "password_policy": str_ })),
+                "ClientPage": object(json!({ "items": { "type": "array", "items": { "$ref": "#/components/schemas/Client" } }, "total": int, "page": int, "per_page": int })),
+                "User": object(json!({ "id": str_, "email": str_, "name": { "type": ["string", "null"] }, "disabled": boolean, "created_at": int })),
+                "UserPage": object(json!({ "items": { "type": "array", "items": { "$ref": "#/components/schemas/User" } }, "total": int, "page": int, "per_page": int })),
+                "UserDetail": object(json!({ "id": str_, "email": str_, "email_verified": boolean, "has_password": boolean, "passkeys": { "type": "array", "items": any }, "face_enrolled": boolean, "face_consent": boolean, "sessions": { "type": "array", "items": any }, "tokens": { "type": "array", "items": any }, "role": { "type": ["string", "null"] } })),
+                "InvitationInput": { "type": "object", "additionalProperties": false, "properties": { "email": str_, "role": { "enum": ["owner", "admin", "auditor"] } } },
+                "Invitation": object(json!({ "invitation_url": str_, "expires_in": int })),
+                "KeyList": { "type": "array", "items": object(json!({ "kid": str_, "alg": str_, "created_at": int, "state": { "enum": ["active", "retired", "expired"] } })) },
+                "AuditPage": object(json!({ "items": { "type": "array", "items": any }, "total": int, "page": int, "per_page": int })),
+                "Stats": object(json!({ "sign_ins_per_hour": { "type": "array", "items": { "type": "array", "items": int } }, "face_failures": { "type": "array", "items": { "type": "array" } }, "lockouts": int })),
+                "RoleInput": { "type": "object", "required": ["kind", "role"], "additionalProperties": false, "properties": { "kind": { "enum": ["user", "client"] }, "role": { "enum": ["owner", "admin", "auditor"] } } },
+                "RoleList": { "type": "array", "items": object(json!({ "subject": str_, "kind": str_, "role": str_ })) }
+            }
+        }
+    })
+}
+
+pub async fn document(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(build(&state.config.issuer))
+}
