@@ -144,6 +144,11 @@ pub fn build_state(
         )?;
         KeyRing::load(c, &master_key, now)
     })?;
+    let console =
+        db.run_sync(|c| crate::admin::console_client::ensure(c, &master_key, &config.issuer, now))?;
+    if !console {
+        tracing::warn!("the admin console needs an https or loopback issuer");
+    }
     let passkeys = Passkeys::from_config(&config).map_err(StartError::Config)?;
     if passkeys.is_none() {
         tracing::warn!(

@@ -4,6 +4,8 @@
 pub mod audit_log;
 pub mod bootstrap;
 pub mod clients;
+pub mod console_client;
+pub mod face_policy;
 pub mod keys;
 pub mod roles;
 pub mod users;

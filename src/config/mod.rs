@@ -41,6 +41,28 @@ pub struct Config {
     pub lockout: LockoutConfig,
     pub acr: AcrConfig,
     pub face: FaceConfig,
+    pub admin: AdminConfig,
+}
+
+/// The admin console's sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// The console asks for this level, essential: `passkey` or `passkey_face`.
+    pub console_level: String,
+    /// Dangerous actions (deleting a client or an account, rotating keys)
+    /// need a sign-in at most this old; the console asks for a fresh one
+    /// (passkey, plus the face for people who set it up).
+    pub step_up_seconds: i64,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            console_level: "passkey".into(),
+            step_up_seconds: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +150,7 @@ impl Default for Config {
             lockout: LockoutConfig::default(),
             acr: AcrConfig::default(),
             face: FaceConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -369,6 +392,16 @@ impl Config {
                     "{name}: max, window_seconds and block_seconds must be at least 1"
                 )));
             }
+        }
+        if !["passkey", "passkey_face"].contains(&self.admin.console_level.as_str()) {
+            return Err(ConfigError(
+                "admin.console_level must be passkey or passkey_face".into(),
+            ));
+        }
+        if !(60..=86_400).contains(&self.admin.step_up_seconds) {
+            return Err(ConfigError(
+                "admin.step_up_seconds must be 60..=86400".into(),
+            ));
         }
         if !(30..=3600).contains(&self.passkeys.ceremony_ttl_seconds) {
             return Err(ConfigError(

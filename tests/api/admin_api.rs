@@ -89,7 +89,7 @@ async fn roles_and_scopes_decide_who_may_call_what() {
     let read = bearer(&app, "aud", &aud, "admin:read").await;
     let (s, b) = call(&app, "GET", "/clients", &read, None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(b["total"], 3);
+    assert_eq!(b["total"], 4, "ops, aud, rp and the console's own client");
     // The auditor cannot change anything.
     let before = client_count(&app);
     let (s, b) = call(

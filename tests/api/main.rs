@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin_api;
+mod admin_console;
 mod authorize;
 mod browser;
 mod discovery;

@@ -12,8 +12,8 @@ use crate::oidc::client::Client;
 use crate::oidc::{access_token, ErrorCode, OAuthError};
 use crate::web::error;
 
-/// The console's own client id at Visage.
-pub const CONSOLE_CLIENT: &str = "visage-console";
+use crate::admin::console_client::CLIENT_ID as CONSOLE_CLIENT;
+use crate::oidc::access_token::AccessClaims;
 /// The console's cookie: the access token from its sign-in.
 pub const CONSOLE_COOKIE: &str = "visage_admin";
 
@@ -27,8 +27,11 @@ pub fn bearer(req: &HttpRequest) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// The actor behind `token`, or the OAuth error to answer with.
-pub async fn actor_of(state: &AppState, token: String) -> Result<Actor, OAuthError> {
+/// The actor behind `token` and the token's claims, or the OAuth error.
+pub async fn actor_of(
+    state: &AppState,
+    token: String,
+) -> Result<(Actor, AccessClaims), OAuthError> {
     let ring = state.ring().await;
     let now = state.clock.now();
     let at = state
@@ -37,7 +40,7 @@ pub async fn actor_of(state: &AppState, token: String) -> Result<Actor, OAuthErr
         .ok_or_else(|| OAuthError::invalid_token("the access token is invalid or expired"))?;
     state
         .db
-        .run(move |c| -> Result<Actor, OAuthError> {
+        .run(move |c| -> Result<(Actor, AccessClaims), OAuthError> {
             if !access_token::is_live(c, &at)? {
                 return Err(OAuthError::invalid_token(
                     "the access token has been revoked",
@@ -60,12 +63,13 @@ pub async fn actor_of(state: &AppState, token: String) -> Result<Actor, OAuthErr
             } else {
                 None
             };
-            actor.ok_or_else(|| {
-                OAuthError::new(
+            match actor {
+                Some(a) => Ok((a, at)),
+                None => Err(OAuthError::new(
                     ErrorCode::InsufficientScope,
                     "this token does not belong to a Visage administrator",
-                )
-            })
+                )),
+            }
         })
         .await
 }
@@ -79,7 +83,7 @@ pub async fn api_actor(
     let Some(token) = bearer(req) else {
         return Err(error::bearer_missing());
     };
-    let actor = actor_of(state, token)
+    let (actor, _) = actor_of(state, token)
         .await
         .map_err(|e| error::bearer(&e))?;
     if !actor.may(scope) {

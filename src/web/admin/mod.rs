@@ -1,10 +1,24 @@
-//! The admin API (`/admin/api`) and its OpenAPI document.
+//! The admin console (`/admin`) and the admin API (`/admin/api`, with its
+//! OpenAPI document).
 
 pub mod api;
 pub mod auth;
+pub mod chart;
+pub mod console;
+pub mod console_auth;
 pub mod openapi;
+pub mod views;
 
 use actix_web::web;
+
+/// `path?k=v&…`, form-encoded.
+pub fn link(path: &str, pairs: &[(&str, &str)]) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        q.append_pair(k, v);
+    }
+    format!("{path}?{}", q.finish())
+}
 
 /// Largest admin API request body.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -48,4 +62,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/roles/{subject}", web::put().to(roles_put))
             .route("/roles/{subject}", web::delete().to(roles_delete)),
     );
+    console_routes(cfg);
+}
+
+fn console_routes(cfg: &mut web::ServiceConfig) {
+    use console::*;
+    use console_auth::{callback, login, logout};
+    cfg.route("/admin", web::get().to(overview))
+        .route("/admin/login", web::get().to(login))
+        .route("/admin/callback", web::get().to(callback))
+        .route("/admin/logout", web::post().to(logout))
+        .route("/admin/signed-out", web::get().to(signed_out))
+        .route("/admin/clients", web::get().to(clients))
+        .route("/admin/clients", web::post().to(client_create))
+        .route("/admin/clients/{id}", web::get().to(client))
+        .route(
+            "/admin/clients/{id}/{action}",
+            web::post().to(client_action),
+        )
+        .route("/admin/users", web::get().to(users_page))
+        .route("/admin/users/{id}", web::get().to(user))
+        .route("/admin/users/{id}/{action}", web::post().to(user_action))
+        .route("/admin/invitations", web::post().to(invite))
+        .route("/admin/keys", web::get().to(keys_page))
+        .route("/admin/keys/rotate", web::post().to(keys_rotate))
+        .route("/admin/audit", web::get().to(audit))
+        .route("/admin/policy", web::get().to(policy));
 }

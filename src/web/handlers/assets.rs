@@ -13,6 +13,7 @@ const CSS: &str = include_str!("../../../static/visage.css");
 const FORM_POST_JS: &str = include_str!("../../../static/form_post.js");
 const PASSKEY_JS: &str = include_str!("../../../static/passkey.js");
 const FACE_JS: &str = include_str!("../../../static/face.js");
+const ADMIN_CSS: &str = include_str!("../../../static/admin.css");
 
 pub async fn file(name: web::Path<String>) -> HttpResponse {
     let (body, ct) = match name.as_str() {
@@ -20,6 +21,7 @@ pub async fn file(name: web::Path<String>) -> HttpResponse {
         "form_post.js" => (FORM_POST_JS, "text/javascript; charset=utf-8"),
         "passkey.js" => (PASSKEY_JS, "text/javascript; charset=utf-8"),
         "face.js" => (FACE_JS, "text/javascript; charset=utf-8"),
+        "admin.css" => (ADMIN_CSS, "text/css; charset=utf-8"),
         _ => return HttpResponse::NotFound().finish(),
     };
     HttpResponse::Ok()

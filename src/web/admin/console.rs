@@ -1,0 +1,790 @@
+//! `/admin`: the console's pages. Each handler checks the administrator
+//! (and CSRF and freshness for changes), calls the same admin functions as
+//! the API, and renders a page.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::admin::audit_log::{self, AuditQuery};
+use crate::admin::clients::{matching, ClientInput, ClientView};
+use crate::admin::roles::{Actor, Role, KEYS, READ, ROLES, WRITE};
+use crate::admin::{face_policy, keys, users};
+use crate::app::AppState;
+use crate::oidc::branding::Branding;
+use crate::oidc::client::Client;
+use crate::oidc::client_admin::{self, ClientAdminError};
+use crate::web::cookies::{csrf_ok, csrf_token};
+use crate::web::ui::see_other;
+use crate::web::{error, pages};
+
+use super::chart::{stacked, Bar};
+use super::console_auth::{required, Console};
+use super::views::*;
+
+const PER_PAGE: i64 = 25;
+
+/// The page chrome for `console` and the CSRF cookie to set, if new.
+fn chrome(
+    req: &HttpRequest,
+    state: &AppState,
+    c: &Console,
+    section: &'static str,
+) -> (Chrome, Option<actix_web::cookie::Cookie<'static>>) {
+    let (csrf, cookie) = csrf_token(req, state.config.secure_cookies());
+    let who = c.email.clone();
+    let q: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .into_owned()
+            .collect();
+    let chrome = Chrome {
+        who,
+        role: c.actor.role.as_str(),
+        csrf,
+        section,
+        can_write: c.actor.may(WRITE),
+        can_keys: c.actor.may(KEYS),
+        can_roles: c.actor.may(ROLES),
+        notice: q.get("done").map(|d| done_text(d).to_owned()),
+        error: None,
+    };
+    (chrome, cookie)
+}
+
+fn done_text(key: &str) -> &'static str {
+    match key {
+        "disabled" => "Disabled.",
+        "enabled" => "Enabled.",
+        "deleted" => "Deleted.",
+        "signed_out" => "Every session ended and every token was revoked.",
+        "rotated" => {
+            "New signing keys are in use; the old ones stay published until their tokens expire."
+        }
+        _ => "Done.",
+    }
+}
+
+fn show(
+    status: StatusCode,
+    page: &dyn askama::DynTemplate,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> HttpResponse {
+    let mut resp = pages::render(status, page);
+    if let Some(c) = cookie {
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
+fn forbidden(actor: &Actor, what: &str) -> HttpResponse {
+    error::page(
+        StatusCode::FORBIDDEN,
+        &format!(
+            "Your role ({}) cannot {what}. Ask an owner or an admin.",
+            actor.role.as_str()
+        ),
+    )
+}
+
+/// Checks for a change: signed in, CSRF, the scope, and (for dangerous
+/// actions) a fresh sign-in — otherwise off to sign in again, back to `back`.
+async fn may_change(
+    req: &HttpRequest,
+    state: &AppState,
+    csrf: Option<&str>,
+    scope: &str,
+    what: &str,
+    dangerous: Option<&str>,
+) -> Result<Console, HttpResponse> {
+    let c = required(req, state).await?;
+    if !csrf_ok(req, csrf) {
+        return Err(error::form_expired());
+    }
+    if !c.actor.may(scope) {
+        return Err(forbidden(&c.actor, what));
+    }
+    if let Some(back) = dangerous {
+        if !c.fresh(state) {
+            let to = super::link("/admin/login", &[("fresh", "1"), ("next", back)]);
+            return Err(see_other(&to));
+        }
+    }
+    Ok(c)
+}
+
+fn page_links(base: &str, q: &str, page: i64, pages: i64) -> (String, String) {
+    let href = |p: i64| super::link(base, &[("q", q), ("page", &p.to_string())]);
+    (href((page - 1).max(1)), href((page + 1).min(pages.max(1))))
+}
+
+pub async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let now = state.clock.now();
+    let res = state
+        .db
+        .run(move |db| -> Result<_, ClientAdminError> {
+            let clients = client_admin::list(db)?.len();
+            let users = users::search(db, "", 1, 1)?.total;
+            Ok((clients, users, audit_log::stats(db, now)?))
+        })
+        .await;
+    let (clients, users, stats) = match res {
+        Ok(v) => v,
+        Err(e) => return error::page_internal(&e),
+    };
+    let bars: Vec<Bar> = stats
+        .sign_ins_per_hour
+        .iter()
+        .map(|(t, ok, failed)| Bar {
+            label: utc(*t)[11..].to_owned(),
+            a: *ok,
+            b: *failed,
+        })
+        .collect();
+    let (ch, cookie) = chrome(&req, &state, &c, "overview");
+    let page = Overview {
+        chrome: &ch,
+        clients,
+        users,
+        lockouts: stats.lockouts,
+        sign_ins: stacked("Sign-ins per hour", &bars, ("succeeded", "failed")),
+        face_failures: stats.face_failures,
+        discovery: format!("{}/.well-known/openid-configuration", state.config.issuer),
+    };
+    show(StatusCode::OK, &page, cookie)
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+}
+
+pub async fn clients(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let all = match state.db.run(client_admin::list).await {
+        Ok(v) => v,
+        Err(e) => return error::page_internal(&e),
+    };
+    let found = matching(&all, &q.q);
+    let total = found.len();
+    let pages = total.div_ceil(PER_PAGE as usize).max(1);
+    let page = (q.page.unwrap_or(1).max(1) as usize).min(pages);
+    let (prev_href, next_href) = page_links("/admin/clients", &q.q, page as i64, pages as i64);
+    let (ch, cookie) = chrome(&req, &state, &c, "clients");
+    let list = Clients {
+        chrome: &ch,
+        q: &q.q,
+        clients: found
+            .iter()
+            .skip((page - 1) * PER_PAGE as usize)
+            .take(PER_PAGE as usize)
+            .map(|k| ClientView::from(*k))
+            .collect(),
+        total,
+        page,
+        pages,
+        prev_href,
+        next_href,
+    };
+    show(StatusCode::OK, &list, cookie)
+}
+
+async fn client_page(
+    req: &HttpRequest,
+    state: &AppState,
+    c: &Console,
+    id: String,
+    secret: Option<String>,
+) -> HttpResponse {
+    let client = match state.db.run(move |db| Client::find(db, &id)).await {
+        Ok(Some(k)) => k,
+        Ok(None) => return error::page(StatusCode::NOT_FOUND, "No such client."),
+        Err(e) => return error::page_internal(&e),
+    };
+    let (ch, cookie) = chrome(req, state, c, "clients");
+    let page = ClientPage {
+        chrome: &ch,
+        c: ClientView::from(&client),
+        secret,
+        issuer: &state.config.issuer,
+        discovery: format!("{}/.well-known/openid-configuration", state.config.issuer),
+    };
+    show(StatusCode::OK, &page, cookie)
+}
+
+pub async fn client(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    match required(&req, &state).await {
+        Ok(c) => client_page(&req, &state, &c, id.into_inner(), None).await,
+        Err(r) => r,
+    }
+}
+
+/// The new-client form (textareas hold one URI per line).
+#[derive(Deserialize)]
+pub struct ClientForm {
+    csrf: Option<String>,
+    client_name: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    redirect_uris: String,
+    #[serde(default)]
+    post_logout_redirect_uris: String,
+    token_endpoint_auth_method: String,
+    id_token_signed_response_alg: String,
+    face_policy: String,
+    password_policy: String,
+    #[serde(default)]
+    logo_uri: String,
+    #[serde(default)]
+    accent_color: String,
+    #[serde(default)]
+    policy_uri: String,
+    #[serde(default)]
+    tos_uri: String,
+    first_party: Option<String>,
+}
+
+fn lines(s: &str) -> Vec<String> {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn opt(s: String) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl ClientForm {
+    fn input(self) -> ClientInput {
+        ClientInput {
+            client_id: opt(self.client_id),
+            client_name: self.client_name,
+            redirect_uris: lines(&self.redirect_uris),
+            post_logout_redirect_uris: lines(&self.post_logout_redirect_uris),
+            token_endpoint_auth_method: Some(self.token_endpoint_auth_method),
+            id_token_signed_response_alg: Some(self.id_token_signed_response_alg),
+            first_party: self.first_party.is_some(),
+            branding: Branding {
+                logo_uri: opt(self.logo_uri),
+                policy_uri: opt(self.policy_uri),
+                tos_uri: opt(self.tos_uri),
+                accent_color: opt(self.accent_color),
+                background_color: None,
+            },
+            face_policy: Some(self.face_policy),
+            password_policy: Some(self.password_policy),
+            ..ClientInput::default()
+        }
+    }
+}
+
+pub async fn client_create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ClientForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "create clients",
+        None,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (st, label, now) = (state.clone(), c.actor.label.clone(), state.clock.now());
+    let input = form.input();
+    let res = state
+        .db
+        .run(move |db| {
+            let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+            client_admin::register(db, &st.master_key, new, &label, now)
+        })
+        .await;
+    match res {
+        Ok(reg) => client_page(&req, &state, &c, reg.client_id, reg.client_secret).await,
+        Err(ClientAdminError::Db(e)) => error::page_internal(&e),
+        Err(e) => error::page(
+            StatusCode::BAD_REQUEST,
+            &format!("The client was not created: {e}. Go back and correct it."),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: Option<String>,
+}
+
+pub async fn client_action(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let (id, action) = path.into_inner();
+    let back = format!("/admin/clients/{id}");
+    let dangerous = (action == "delete").then_some(back.as_str());
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "change clients",
+        dangerous,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (st, label, now, key) = (
+        state.clone(),
+        c.actor.label.clone(),
+        state.clock.now(),
+        id.clone(),
+    );
+    let res = state
+        .db
+        .run(move |db| match action.as_str() {
+            "rotate" => {
+                client_admin::rotate_secret(db, &st.master_key, &key, &label, now).map(Some)
+            }
+            "disable" => client_admin::set_disabled(db, &key, true, &label, now).map(|()| None),
+            "enable" => client_admin::set_disabled(db, &key, false, &label, now).map(|()| None),
+            "delete" => client_admin::remove(db, &key, &label, now).map(|()| None),
+            other => Err(ClientAdminError::Invalid(format!(
+                "unknown action '{other}'"
+            ))),
+        })
+        .await;
+    match res {
+        Ok(Some(secret)) => client_page(&req, &state, &c, id, Some(secret)).await,
+        Ok(None) => match req.path().rsplit('/').next() {
+            Some("delete") => see_other("/admin/clients?done=deleted"),
+            Some(a) => see_other(&format!("{back}?done={a}d")),
+            None => see_other(&back),
+        },
+        Err(ClientAdminError::NotFound(_)) => error::page(StatusCode::NOT_FOUND, "No such client."),
+        Err(ClientAdminError::Db(e)) => error::page_internal(&e),
+        Err(e) => error::page(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}
+
+pub async fn users_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> HttpResponse {
+    users_render(req, state, q.into_inner(), None).await
+}
+
+async fn users_render(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: ListQuery,
+    invitation: Option<String>,
+) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (text, page) = (q.q.clone(), q.page.unwrap_or(1));
+    let found = match state
+        .db
+        .run(move |db| users::search(db, &text, page, PER_PAGE))
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return error::page_internal(&e),
+    };
+    let pages = (found.total + PER_PAGE - 1) / PER_PAGE;
+    let (prev_href, next_href) = page_links("/admin/users", &q.q, found.page, pages);
+    let (ch, cookie) = chrome(&req, &state, &c, "users");
+    let list = Users {
+        chrome: &ch,
+        q: &q.q,
+        users: found
+            .items
+            .into_iter()
+            .map(|u| UserRowView {
+                created: utc(u.created_at),
+                id: u.id,
+                email: u.email,
+                name: u.name,
+                disabled: u.disabled,
+            })
+            .collect(),
+        total: found.total,
+        page: found.page,
+        pages: pages.max(1),
+        prev_href,
+        next_href,
+        invitation,
+    };
+    show(StatusCode::OK, &list, cookie)
+}
+
+pub async fn user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let detail = match state.db.run(move |db| users::detail(db, &id, now)).await {
+        Ok(d) => d,
+        Err(users::UserAdminError::NotFound(_)) => {
+            return error::page(StatusCode::NOT_FOUND, "No such account.")
+        }
+        Err(users::UserAdminError::Db(e)) => return error::page_internal(&e),
+    };
+    let (ch, cookie) = chrome(&req, &state, &c, "users");
+    show(
+        StatusCode::OK,
+        &UserPage {
+            chrome: &ch,
+            u: detail,
+        },
+        cookie,
+    )
+}
+
+pub async fn user_action(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let (id, action) = path.into_inner();
+    let back = format!("/admin/users/{id}");
+    let dangerous = (action == "delete").then_some(back.as_str());
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "change accounts",
+        dangerous,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let now = state.clock.now();
+    let (actor, key, act) = (c.actor.clone(), id.clone(), action.clone());
+    let res = state
+        .db
+        .run(move |db| match act.as_str() {
+            "disable" => users::set_disabled(db, &actor, &key, true, now).map(|()| "disabled"),
+            "enable" => users::set_disabled(db, &actor, &key, false, now).map(|()| "enabled"),
+            "sign-out" => users::sign_out_everywhere(db, &actor, &key, now).map(|_| "signed_out"),
+            "delete" => users::erase(db, &actor, &key, now).map(|()| "deleted"),
+            _ => Err(users::UserAdminError::NotFound(format!("action {act}"))),
+        })
+        .await;
+    match res {
+        Ok("deleted") => see_other("/admin/users?done=deleted"),
+        Ok(done) => see_other(&format!("{back}?done={done}")),
+        Err(users::UserAdminError::NotFound(_)) => {
+            error::page(StatusCode::NOT_FOUND, "No such account or action.")
+        }
+        Err(users::UserAdminError::Db(e)) => error::page_internal(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn invite(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<InviteForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let role: Option<Role> = match opt(form.role).map(|r| r.parse()).transpose() {
+        Ok(r) => r,
+        Err(m) => return error::page(StatusCode::BAD_REQUEST, &m),
+    };
+    let scope = if role.is_some() { ROLES } else { WRITE };
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        scope,
+        "invite with this role",
+        None,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (st, label, now, email) = (
+        state.clone(),
+        c.actor.label.clone(),
+        state.clock.now(),
+        opt(form.email),
+    );
+    let res = state
+        .db
+        .run(move |db| {
+            let ttl = st.config.signup.invitation_ttl_seconds;
+            crate::auth::signup::invite(db, email.as_deref(), role, &label, ttl, now)
+        })
+        .await;
+    match res {
+        Ok(token) => {
+            let link = format!("{}/signup?invitation={token}", state.config.issuer);
+            users_render(
+                req,
+                state,
+                ListQuery {
+                    q: String::new(),
+                    page: None,
+                },
+                Some(link),
+            )
+            .await
+        }
+        Err(e) => error::page(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}
+
+pub async fn keys_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let now = state.clock.now();
+    let list = match state.db.run(move |db| keys::list(db, now)).await {
+        Ok(v) => v,
+        Err(e) => return error::page_internal(&e),
+    };
+    let (ch, cookie) = chrome(&req, &state, &c, "keys");
+    show(
+        StatusCode::OK,
+        &Keys {
+            chrome: &ch,
+            keys: list,
+        },
+        cookie,
+    )
+}
+
+pub async fn keys_rotate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        KEYS,
+        "rotate keys",
+        Some("/admin/keys"),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (st, now) = (state.clone(), state.clock.now());
+    match state
+        .db
+        .run(move |db| keys::rotate(db, &st, &c.actor, now))
+        .await
+    {
+        Ok(_) => {
+            state.reload_keys().await;
+            see_other("/admin/keys?done=rotated")
+        }
+        Err(e) => error::page_internal(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AuditForm {
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    client: String,
+    #[serde(default)]
+    outcome: String,
+    hours: Option<i64>,
+    page: Option<i64>,
+}
+
+pub async fn audit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<AuditForm>,
+) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    debug_assert!(c.actor.may(READ));
+    let q = q.into_inner();
+    let hours = q.hours.unwrap_or(24).clamp(1, 24 * 90);
+    let now = state.clock.now();
+    let query = AuditQuery {
+        category: opt(q.category.clone()),
+        action: opt(q.action.clone()),
+        user: opt(q.user.clone()),
+        client: opt(q.client.clone()),
+        outcome: opt(q.outcome.clone()),
+        since: Some(now - hours * 3600),
+        until: None,
+        page: q.page,
+        per_page: Some(50),
+    };
+    let res = state
+        .db
+        .run(move |db| -> Result<_, crate::db::DbError> {
+            let page = audit_log::search(db, &query)?;
+            Ok((page, audit_log::sign_ins_per_hour(db, 24, now)?))
+        })
+        .await;
+    let (found, per_hour) = match res {
+        Ok(v) => v,
+        Err(e) => return error::page_internal(&e),
+    };
+    let bars: Vec<Bar> = per_hour
+        .iter()
+        .map(|(t, ok, failed)| Bar {
+            label: utc(*t)[11..].to_owned(),
+            a: *ok,
+            b: *failed,
+        })
+        .collect();
+    let href = |page: i64| {
+        super::link(
+            "/admin/audit",
+            &[
+                ("category", &q.category),
+                ("action", &q.action),
+                ("user", &q.user),
+                ("client", &q.client),
+                ("outcome", &q.outcome),
+                ("hours", &hours.to_string()),
+                ("page", &page.to_string()),
+            ],
+        )
+    };
+    let (ch, cookie) = chrome(&req, &state, &c, "audit");
+    let page = Audit {
+        chrome: &ch,
+        filter: AuditFilterView {
+            category: q.category.clone(),
+            action: q.action.clone(),
+            user: q.user.clone(),
+            client: q.client.clone(),
+            outcome: q.outcome.clone(),
+            hours,
+        },
+        categories: ["", "auth", "account", "admin", "biometric", "token"],
+        outcomes: ["", "success", "failure", "blocked", "rate_limited"],
+        windows: [
+            (1, "hour"),
+            (24, "24 hours"),
+            (24 * 7, "7 days"),
+            (24 * 30, "30 days"),
+        ],
+        chart: stacked(
+            "Sign-ins per hour, last 24 hours",
+            &bars,
+            ("succeeded", "failed"),
+        ),
+        more: found.page * found.per_page < found.total,
+        prev_href: href(found.page - 1),
+        next_href: href(found.page + 1),
+        total: found.total,
+        page: found.page,
+        events: found.items.into_iter().map(AuditRowView::from).collect(),
+    };
+    show(StatusCode::OK, &page, cookie)
+}
+
+pub async fn policy(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let f = &state.config.face;
+    let (ch, cookie) = chrome(&req, &state, &c, "policy");
+    let actions = if f.challenge_actions.is_empty() {
+        "unpredictable: look ahead, turn left and right in random order, blink".to_owned()
+    } else {
+        f.challenge_actions
+            .iter()
+            .map(|a| format!("{a:?}"))
+            .collect::<Vec<_>>()
+            .join(" → ")
+    };
+    let page = Policy {
+        chrome: &ch,
+        engine: state.face.as_ref().map(|e| EngineView {
+            set: e.model_set,
+            match_threshold: e.match_threshold,
+            live_threshold: e.live_threshold,
+        }),
+        rates: &face_policy::MEASURED,
+        actions,
+        frames: format!(
+            "{} every {} ms; blink burst {} every {} ms; {} analysed in full",
+            f.frames, f.frame_interval_ms, f.blink_frames, f.blink_interval_ms, f.analysed_frames
+        ),
+        lockout: format!(
+            "{} failures in {} min lock the face for {} min",
+            f.max_failures,
+            f.failure_window_seconds / 60,
+            f.lock_seconds / 60
+        ),
+        require_for_enrolled: f.require_for_enrolled,
+    };
+    show(StatusCode::OK, &page, cookie)
+}
+
+pub async fn signed_out() -> HttpResponse {
+    pages::render(StatusCode::OK, &SignedOut)
+}

@@ -1,0 +1,180 @@
+//! One askama struct per console page, and the chrome they share.
+
+use askama::Template;
+
+use crate::admin::audit_log::AuditEntry;
+use crate::admin::clients::ClientView;
+use crate::admin::face_policy::Rate;
+use crate::admin::keys::KeyView;
+use crate::admin::users::UserDetail;
+
+/// Header, navigation and messages of every console page.
+pub struct Chrome {
+    pub who: String,
+    pub role: &'static str,
+    pub csrf: String,
+    pub section: &'static str,
+    pub can_write: bool,
+    pub can_keys: bool,
+    pub can_roles: bool,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/overview.html")]
+pub struct Overview<'a> {
+    pub chrome: &'a Chrome,
+    pub clients: usize,
+    pub users: i64,
+    pub lockouts: i64,
+    pub sign_ins: String,
+    pub face_failures: Vec<(String, u32)>,
+    pub discovery: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/clients.html")]
+pub struct Clients<'a> {
+    pub chrome: &'a Chrome,
+    pub q: &'a str,
+    pub clients: Vec<ClientView>,
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub prev_href: String,
+    pub next_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/client.html")]
+pub struct ClientPage<'a> {
+    pub chrome: &'a Chrome,
+    pub c: ClientView,
+    pub secret: Option<String>,
+    pub issuer: &'a str,
+    pub discovery: String,
+}
+
+pub struct UserRowView {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub disabled: bool,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+pub struct Users<'a> {
+    pub chrome: &'a Chrome,
+    pub q: &'a str,
+    pub users: Vec<UserRowView>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub prev_href: String,
+    pub next_href: String,
+    pub invitation: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+pub struct UserPage<'a> {
+    pub chrome: &'a Chrome,
+    pub u: UserDetail,
+}
+
+#[derive(Template)]
+#[template(path = "admin/keys.html")]
+pub struct Keys<'a> {
+    pub chrome: &'a Chrome,
+    pub keys: Vec<KeyView>,
+}
+
+pub struct AuditFilterView {
+    pub category: String,
+    pub action: String,
+    pub user: String,
+    pub client: String,
+    pub outcome: String,
+    pub hours: i64,
+}
+
+pub struct AuditRowView {
+    pub seq: i64,
+    pub when: String,
+    pub category: String,
+    pub action: String,
+    pub outcome: String,
+    pub actor: Option<String>,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub detail: String,
+}
+
+impl From<AuditEntry> for AuditRowView {
+    fn from(e: AuditEntry) -> Self {
+        AuditRowView {
+            when: utc(e.at),
+            detail: if e.detail.is_null() {
+                String::new()
+            } else {
+                e.detail.to_string()
+            },
+            seq: e.seq,
+            category: e.category,
+            action: e.action,
+            outcome: e.outcome,
+            actor: e.actor,
+            user_id: e.user_id,
+            client_id: e.client_id,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+pub struct Audit<'a> {
+    pub chrome: &'a Chrome,
+    pub filter: AuditFilterView,
+    pub categories: [&'static str; 6],
+    pub outcomes: [&'static str; 5],
+    pub windows: [(i64, &'static str); 4],
+    pub chart: String,
+    pub events: Vec<AuditRowView>,
+    pub total: i64,
+    pub page: i64,
+    pub more: bool,
+    pub prev_href: String,
+    pub next_href: String,
+}
+
+pub struct EngineView {
+    pub set: &'static str,
+    pub match_threshold: f32,
+    pub live_threshold: f32,
+}
+
+#[derive(Template)]
+#[template(path = "admin/policy.html")]
+pub struct Policy<'a> {
+    pub chrome: &'a Chrome,
+    pub engine: Option<EngineView>,
+    pub rates: &'static [Rate],
+    pub actions: String,
+    pub frames: String,
+    pub lockout: String,
+    pub require_for_enrolled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/signed_out.html")]
+pub struct SignedOut;
+
+/// `YYYY-MM-DD HH:MM` (UTC) of a Unix time.
+pub fn utc(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
