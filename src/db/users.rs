@@ -59,20 +59,29 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
     Ok(diesel::delete(u::users.find(id)).execute(conn)? > 0)
 }
 
-/// One page of accounts whose email or name contains `q` (case-insensitive
-/// for ASCII), newest first, and how many match in all.
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
+
+/// One page of accounts whose email or name contains `q` (case-insensitive),
+/// newest first, and how many match in all. A whole address is looked up
+/// through the unique email index.
 pub fn search(
     conn: &mut DbConnection,
     q: &str,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<UserRow>, i64), DbError> {
-    let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_', '\\'], ""));
+    let q = q.to_lowercase();
+    if crate::auth::users::valid_email(&q) {
+        let found = find_by_email(conn, &q)?;
+        let total = i64::from(found.is_some());
+        return Ok((found.into_iter().filter(|_| offset == 0).collect(), total));
+    }
+    let pattern = format!("%{}%", q.replace(['%', '_', '\\'], ""));
     let filter = u::email
         .like(pattern.clone())
-        .or(u::name.like(pattern.clone()));
+        .or(lower(u::name).like(pattern.clone()));
     let total = u::users.filter(filter).count().get_result(conn)?;
-    let filter = u::email.like(pattern.clone()).or(u::name.like(pattern));
+    let filter = u::email.like(pattern.clone()).or(lower(u::name).like(pattern));
     let rows = u::users
         .filter(filter)
         .order((u::created_at.desc(), u::id.asc()))

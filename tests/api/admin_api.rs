@@ -297,6 +297,12 @@ async fn users_keys_and_roles_through_the_api() {
     let (s, b) = call(&app, "GET", "/users?q=ALICE", &t, None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["total"], 1);
+    for q in ["Alice%20EXAMPLE", "ALICE@example.com"] {
+        let (_, b) = call(&app, "GET", &format!("/users?q={q}"), &t, None).await;
+        assert_eq!(b["total"], 1, "name (any case) and whole address: {q}");
+    }
+    let (_, b) = call(&app, "GET", "/users?q=nobody", &t, None).await;
+    assert_eq!(b["total"], 0);
     let (_, b) = call(&app, "GET", &format!("/users/{uid}"), &t, None).await;
     assert_eq!(b["email"], EMAIL);
     assert_eq!(b["face_enrolled"], false);
