@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use super::schema::clients::dsl as c;
 use super::{DbConnection, DbError};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = super::schema::clients)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = super::schema::clients, treat_none_as_null = true)]
 pub struct ClientRow {
     pub id: String,
     pub name: String,
@@ -46,6 +46,14 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<ClientRow>, DbError> {
         .order(c::created_at.asc())
         .select(ClientRow::as_select())
         .load(conn)?)
+}
+
+/// Replace every column of the row `row.id`.
+pub fn replace(conn: &mut DbConnection, row: &ClientRow) -> Result<bool, DbError> {
+    Ok(diesel::update(c::clients.find(&row.id))
+        .set(row.clone())
+        .execute(conn)?
+        > 0)
 }
 
 pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {

@@ -81,7 +81,9 @@ pub fn search(
         .like(pattern.clone())
         .or(lower(u::name).like(pattern.clone()));
     let total = u::users.filter(filter).count().get_result(conn)?;
-    let filter = u::email.like(pattern.clone()).or(lower(u::name).like(pattern));
+    let filter = u::email
+        .like(pattern.clone())
+        .or(lower(u::name).like(pattern));
     let rows = u::users
         .filter(filter)
         .order((u::created_at.desc(), u::id.asc()))

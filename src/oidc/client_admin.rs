@@ -128,24 +128,17 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
     Ok(())
 }
 
-pub fn register(
-    conn: &mut DbConnection,
-    mk: &MasterKey,
-    new: NewClient,
-    actor: &str,
-    now: i64,
-) -> Result<Registered, ClientAdminError> {
-    check(&new)?;
-    let id = new.id.clone().unwrap_or_else(|| crypto::random_token(16));
-    let secret = matches!(
-        new.auth_method,
-        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost
-    )
-    .then(|| crypto::random_token(32));
-    let row = ClientRow {
-        id: id.clone(),
+fn to_row(
+    id: &str,
+    new: &NewClient,
+    secret_hash: Option<String>,
+    disabled: bool,
+    created_at: i64,
+) -> ClientRow {
+    ClientRow {
+        id: id.to_owned(),
         name: new.name.trim().to_owned(),
-        secret_hash: secret.as_deref().map(|s| mk.hash_client_secret(s)),
+        secret_hash,
         redirect_uris: to_json_list(&new.redirect_uris),
         post_logout_redirect_uris: to_json_list(&new.post_logout_redirect_uris),
         grant_types: to_json_list(
@@ -159,12 +152,73 @@ pub fn register(
         allow_plain_pkce: new.allow_plain_pkce,
         first_party: new.first_party,
         jwks: new.jwks.clone(),
-        disabled: false,
-        created_at: now,
+        disabled,
+        created_at,
         branding: new.branding.to_column(),
         face_policy: new.face_policy.as_str().to_owned(),
         password_policy: new.password_policy.as_str().to_owned(),
-    };
+    }
+}
+
+fn uses_secret(m: TokenAuthMethod) -> bool {
+    matches!(
+        m,
+        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost
+    )
+}
+
+/// Change a client's settings (everything but its id, secret, state and
+/// creation time). Moving between secret and no-secret methods is refused:
+/// register a new client, or rotate the secret, instead.
+pub fn update(
+    conn: &mut DbConnection,
+    id: &str,
+    mut new: NewClient,
+    actor: &str,
+    now: i64,
+) -> Result<(), ClientAdminError> {
+    if new.id.as_deref().is_some_and(|i| i != id) {
+        return Err(ClientAdminError::Invalid(
+            "the client id cannot change".into(),
+        ));
+    }
+    new.id = Some(id.to_owned());
+    check(&new)?;
+    let old = repo::find(conn, id)?.ok_or_else(|| ClientAdminError::NotFound(id.to_owned()))?;
+    let old_method: TokenAuthMethod = old
+        .token_endpoint_auth_method
+        .parse()
+        .map_err(ClientAdminError::Invalid)?;
+    if uses_secret(old_method) != uses_secret(new.auth_method) {
+        return Err(ClientAdminError::Invalid(format!(
+            "client '{id}' cannot move from {old_method} to {}: register a new client",
+            new.auth_method
+        )));
+    }
+    let row = to_row(id, &new, old.secret_hash, old.disabled, old.created_at);
+    repo::replace(conn, &row)?;
+    crate::audit::record(
+        conn,
+        &crate::audit::Event::new("admin", "client.update", "success")
+            .client(id)
+            .actor(actor),
+        now,
+    )?;
+    Ok(())
+}
+
+pub fn register(
+    conn: &mut DbConnection,
+    mk: &MasterKey,
+    new: NewClient,
+    actor: &str,
+    now: i64,
+) -> Result<Registered, ClientAdminError> {
+    check(&new)?;
+    let id = new.id.clone().unwrap_or_else(|| crypto::random_token(16));
+    let secret = uses_secret(new.auth_method).then(|| crypto::random_token(32));
+    let secret_hash = secret.as_deref().map(|s| mk.hash_client_secret(s));
+    let row = to_row(&id, &new, secret_hash, false, now);
     match repo::insert(conn, &row) {
         Err(e) if e.is_unique_violation() => return Err(ClientAdminError::Duplicate(id)),
         other => other?,

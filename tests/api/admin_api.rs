@@ -208,6 +208,37 @@ async fn clients_are_created_rotated_disabled_and_deleted_with_clear_errors() {
     }
     assert_eq!(client_count(&app), before, "nothing half-written");
 
+    // Edit: the whole client as when creating; id, secret and state stay.
+    let edit = json!({
+        "client_name": "Shop 2",
+        "redirect_uris": ["https://shop.example/cb", "https://shop.example/cb2"],
+        "face_policy": "require"
+    });
+    let (s, b) = call(&app, "PUT", "/clients/shop", &t, Some(edit.clone())).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["client_name"], "Shop 2");
+    assert_eq!(b["face_policy"], "require");
+    assert_eq!(b["password_policy"], "default");
+    assert_eq!(
+        token(&app, "shop", &secret, "").await.status,
+        StatusCode::OK,
+        "the secret stays"
+    );
+    let mut public = edit.clone();
+    public["token_endpoint_auth_method"] = json!("none");
+    let (s, b) = call(&app, "PUT", "/clients/shop", &t, Some(public)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("register a new client"));
+    let mut renamed = edit.clone();
+    renamed["client_id"] = json!("other");
+    let (s, _) = call(&app, "PUT", "/clients/shop", &t, Some(renamed)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = call(&app, "PUT", "/clients/nope", &t, Some(edit)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
     // Rotate: the new secret works, the old one stops.
     let (s, b) = call(&app, "POST", "/clients/shop/secret", &t, None).await;
     assert_eq!(s, StatusCode::OK);
@@ -257,6 +288,7 @@ async fn clients_are_created_rotated_disabled_and_deleted_with_clear_errors() {
             "client.enable",
             "client.disable",
             "client.rotate_secret",
+            "client.update",
             "client.create"
         ]
     );

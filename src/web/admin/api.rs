@@ -184,6 +184,30 @@ pub async fn clients_create(
     .await
 }
 
+pub async fn clients_update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<ClientInput>,
+) -> HttpResponse {
+    let (id, input) = (id.into_inner(), body.into_inner());
+    act(
+        &req,
+        &state,
+        WRITE,
+        StatusCode::OK,
+        move |c, _, actor, now| {
+            let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+            client_admin::update(c, &id, new, &actor.label, now)?;
+            match crate::oidc::client::Client::find(c, &id)? {
+                Some(k) => Ok(ClientView::from(&k)),
+                None => Err(ClientAdminError::NotFound(id)),
+            }
+        },
+    )
+    .await
+}
+
 pub async fn clients_delete(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -60,6 +60,7 @@ fn done_text(key: &str) -> &'static str {
         "rotated" => {
             "New signing keys are in use; the old ones stay published until their tokens expire."
         }
+        "saved" => "Settings saved.",
         _ => "Done.",
     }
 }
@@ -331,6 +332,46 @@ pub async fn client_create(
         Err(e) => error::page(
             StatusCode::BAD_REQUEST,
             &format!("The client was not created: {e}. Go back and correct it."),
+        ),
+    }
+}
+
+pub async fn client_edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<ClientForm>,
+) -> HttpResponse {
+    let (id, form) = (id.into_inner(), form.into_inner());
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "change clients",
+        None,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (label, now, key) = (c.actor.label.clone(), state.clock.now(), id.clone());
+    let input = form.input();
+    let res = state
+        .db
+        .run(move |db| {
+            let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+            client_admin::update(db, &key, new, &label, now)
+        })
+        .await;
+    match res {
+        Ok(()) => see_other(&format!("/admin/clients/{id}?done=saved")),
+        Err(ClientAdminError::NotFound(_)) => error::page(StatusCode::NOT_FOUND, "No such client."),
+        Err(ClientAdminError::Db(e)) => error::page_internal(&e),
+        Err(e) => error::page(
+            StatusCode::BAD_REQUEST,
+            &format!("The settings were not saved: {e}. Go back and correct them."),
         ),
     }
 }

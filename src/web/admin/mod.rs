@@ -43,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/clients", web::get().to(clients_list))
             .route("/clients", web::post().to(clients_create))
             .route("/clients/{id}", web::get().to(clients_get))
+            .route("/clients/{id}", web::put().to(clients_update))
             .route("/clients/{id}", web::delete().to(clients_delete))
             .route("/clients/{id}/secret", web::post().to(clients_rotate))
             .route("/clients/{id}/disable", web::post().to(clients_disable))
@@ -76,6 +77,7 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/clients", web::get().to(clients))
         .route("/admin/clients", web::post().to(client_create))
         .route("/admin/clients/{id}", web::get().to(client))
+        .route("/admin/clients/{id}/edit", web::post().to(client_edit))
         .route(
             "/admin/clients/{id}/{action}",
             web::post().to(client_action),

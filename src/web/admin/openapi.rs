@@ -55,6 +55,7 @@ pub fn build(issuer: &str) -> Value {
             },
             "/clients/{id}": {
                 "get": op("One client", READ, &["id"], None, "Client"),
+                "put": op("Change a client's settings (the whole client, as when creating; id, secret and state stay)", WRITE, &["id"], Some("ClientInput"), "Client"),
                 "delete": op("Delete a client and everything issued to it", WRITE, &["id"], None, "Done")
             },
             "/clients/{id}/secret": { "post": op("New secret (shown once); the old one stops working", WRITE, &["id"], None, "Secret") },
