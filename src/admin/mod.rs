@@ -8,4 +8,5 @@ pub mod console_client;
 pub mod face_policy;
 pub mod keys;
 pub mod roles;
+pub mod sessions;
 pub mod users;

@@ -139,3 +139,22 @@ pub fn live_for_user(
         .select(TokenRow::as_select())
         .load(conn)?)
 }
+
+/// The live tokens issued to a client for people (not its own client-credentials tokens).
+pub fn live_for_client(
+    conn: &mut DbConnection,
+    client_id: &str,
+    now: i64,
+) -> Result<Vec<TokenRow>, DbError> {
+    Ok(t::tokens
+        .filter(
+            t::client_id
+                .eq(client_id)
+                .and(t::user_id.is_not_null())
+                .and(t::revoked_at.is_null())
+                .and(t::expires_at.gt(now)),
+        )
+        .order(t::expires_at.desc())
+        .select(TokenRow::as_select())
+        .load(conn)?)
+}

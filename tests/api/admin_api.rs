@@ -342,7 +342,50 @@ async fn users_keys_and_roles_through_the_api() {
     assert!(!b["tokens"].as_array().unwrap().is_empty());
     assert!(!b.to_string().contains("password_hash"));
 
+    // One token family of the client, revoked as a whole.
+    let (_, fams) = call(&app, "GET", "/clients/rp/grants", &t, None).await;
+    let fams = fams.as_array().unwrap().clone();
+    assert_eq!(fams.len(), 1, "{fams:?}");
+    assert_eq!(fams[0]["user_id"], uid.as_str());
+    assert!(
+        fams[0]["live_tokens"].as_i64().unwrap() >= 2,
+        "access + refresh"
+    );
+    let grant = fams[0]["grant_id"].as_str().unwrap();
+    let (s, b) = call(&app, "POST", &format!("/grants/{grant}/revoke"), &t, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, b) = call(&app, "GET", &format!("/users/{uid}"), &t, None).await;
+    assert!(b["tokens"].as_array().unwrap().is_empty());
+    assert_eq!(
+        b["sessions"].as_array().unwrap().len(),
+        1,
+        "the session stays"
+    );
+
+    // End one session; an unknown one is 404.
+    let sid = b["sessions"][0]["sid"].as_str().unwrap().to_owned();
+    let (s, _) = call(
+        &app,
+        "POST",
+        &format!("/users/{uid}/sessions/{sid}/end"),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(
+        &app,
+        "POST",
+        &format!("/users/{uid}/sessions/{sid}/end"),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(app.audited("session.end", "success"), 1);
+
     // Force re-authentication: sessions end, tokens are revoked.
+    app.tokens_for_rp(&secret).await;
     let (s, b) = call(&app, "POST", &format!("/users/{uid}/sign-out"), &t, None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["sessions_ended"], 1);

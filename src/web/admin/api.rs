@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::admin::clients::{matching, ClientInput, ClientView};
 use crate::admin::roles::{self, Actor, Role, RoleError, KEYS, READ, ROLES, WRITE};
 use crate::admin::users::{self, UserAdminError};
-use crate::admin::{audit_log, keys};
+use crate::admin::{audit_log, keys, sessions};
 use crate::app::AppState;
 use crate::db::DbError;
 use crate::oidc::client_admin::{self, ClientAdminError};
@@ -372,6 +372,56 @@ pub async fn users_delete(
         StatusCode::OK,
         move |c, _, actor, now| {
             users::erase(c, actor, &id, now).map(|()| serde_json::json!({ "deleted": id }))
+        },
+    )
+    .await
+}
+
+pub async fn clients_families(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    act(&req, &state, READ, StatusCode::OK, move |c, _, _, now| {
+        sessions::families_of_client(c, &id, now)
+    })
+    .await
+}
+
+pub async fn session_end(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (user, sid) = path.into_inner();
+    act(
+        &req,
+        &state,
+        WRITE,
+        StatusCode::OK,
+        move |c, _, actor, now| match sessions::end_session(c, actor, &user, &sid, now)? {
+            true => Ok(serde_json::json!({ "ended": sid })),
+            false => Err(UserAdminError::NotFound(format!("{user}/sessions/{sid}"))),
+        },
+    )
+    .await
+}
+
+pub async fn family_revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    grant: web::Path<String>,
+) -> HttpResponse {
+    let grant = grant.into_inner();
+    act(
+        &req,
+        &state,
+        WRITE,
+        StatusCode::OK,
+        move |c, _, actor, now| {
+            sessions::revoke_family(c, actor, &grant, now)
+                .map(|n| serde_json::json!({ "grant_id": grant, "revoked": n }))
         },
     )
     .await

@@ -9,13 +9,13 @@ use serde::Deserialize;
 use crate::admin::audit_log::{self, AuditQuery};
 use crate::admin::clients::{matching, ClientInput, ClientView};
 use crate::admin::roles::{Actor, Role, KEYS, READ, ROLES, WRITE};
-use crate::admin::{face_policy, keys, users};
+use crate::admin::{face_policy, keys, sessions, users};
 use crate::app::AppState;
 use crate::oidc::branding::Branding;
 use crate::oidc::client::Client;
 use crate::oidc::client_admin::{self, ClientAdminError};
 use crate::web::cookies::{csrf_ok, csrf_token};
-use crate::web::ui::see_other;
+use crate::web::ui::{local_path, see_other};
 use crate::web::{error, pages};
 
 use super::chart::{stacked, Bar};
@@ -61,6 +61,8 @@ fn done_text(key: &str) -> &'static str {
             "New signing keys are in use; the old ones stay published until their tokens expire."
         }
         "saved" => "Settings saved.",
+        "session_ended" => "The session ended; its access tokens were revoked.",
+        "revoked" => "The token family was revoked.",
         _ => "Done.",
     }
 }
@@ -209,8 +211,16 @@ async fn client_page(
     id: String,
     secret: Option<String>,
 ) -> HttpResponse {
-    let client = match state.db.run(move |db| Client::find(db, &id)).await {
-        Ok(Some(k)) => k,
+    let now = state.clock.now();
+    let found = state
+        .db
+        .run(move |db| -> Result<_, crate::db::DbError> {
+            let families = sessions::families_of_client(db, &id, now)?;
+            Ok(Client::find(db, &id)?.map(|k| (k, families)))
+        })
+        .await;
+    let (client, families) = match found {
+        Ok(Some(v)) => v,
         Ok(None) => return error::page(StatusCode::NOT_FOUND, "No such client."),
         Err(e) => return error::page_internal(&e),
     };
@@ -219,6 +229,7 @@ async fn client_page(
         chrome: &ch,
         c: ClientView::from(&client),
         secret,
+        families,
         issuer: &state.config.issuer,
         discovery: format!("{}/.well-known/openid-configuration", state.config.issuer),
     };
@@ -559,6 +570,75 @@ pub async fn user_action(
             error::page(StatusCode::NOT_FOUND, "No such account or action.")
         }
         Err(users::UserAdminError::Db(e)) => error::page_internal(&e),
+    }
+}
+
+pub async fn session_end(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let (user, sid) = path.into_inner();
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "end sessions",
+        None,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (now, uid) = (state.clock.now(), user.clone());
+    match state
+        .db
+        .run(move |db| sessions::end_session(db, &c.actor, &uid, &sid, now))
+        .await
+    {
+        Ok(true) => see_other(&format!("/admin/users/{user}?done=session_ended")),
+        Ok(false) => error::page(StatusCode::NOT_FOUND, "That session already ended."),
+        Err(e) => error::page_internal(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    csrf: Option<String>,
+    back: String,
+}
+
+pub async fn family_revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    grant: web::Path<String>,
+    form: web::Form<RevokeForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "revoke tokens",
+        None,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (now, grant) = (state.clock.now(), grant.into_inner());
+    match state
+        .db
+        .run(move |db| sessions::revoke_family(db, &c.actor, &grant, now))
+        .await
+    {
+        Ok(_) => see_other(&format!("{}?done=revoked", local_path(&form.back))),
+        Err(e) => error::page_internal(&e),
     }
 }
 

@@ -48,6 +48,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/clients/{id}/secret", web::post().to(clients_rotate))
             .route("/clients/{id}/disable", web::post().to(clients_disable))
             .route("/clients/{id}/enable", web::post().to(clients_enable))
+            .route("/clients/{id}/grants", web::get().to(clients_families))
+            .route("/grants/{grant}/revoke", web::post().to(family_revoke))
+            .route(
+                "/users/{id}/sessions/{sid}/end",
+                web::post().to(session_end),
+            )
             .route("/users", web::get().to(users_list))
             .route("/users/{id}", web::get().to(users_get))
             .route("/users/{id}", web::delete().to(users_delete))
@@ -81,6 +87,14 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/clients/{id}/{action}",
             web::post().to(client_action),
+        )
+        .route(
+            "/admin/grants/{grant}/revoke",
+            web::post().to(family_revoke),
+        )
+        .route(
+            "/admin/users/{id}/sessions/{sid}/end",
+            web::post().to(session_end),
         )
         .route("/admin/users", web::get().to(users_page))
         .route("/admin/users/{id}", web::get().to(user))

@@ -61,6 +61,9 @@ pub fn build(issuer: &str) -> Value {
             "/clients/{id}/secret": { "post": op("New secret (shown once); the old one stops working", WRITE, &["id"], None, "Secret") },
             "/clients/{id}/disable": { "post": op("Refuse the client's authorizations and token requests", WRITE, &["id"], None, "Done") },
             "/clients/{id}/enable": { "post": op("Undo disable", WRITE, &["id"], None, "Done") },
+            "/clients/{id}/grants": { "get": op("The client's live token families (grants) for people", READ, &["id"], None, "FamilyList") },
+            "/grants/{grant}/revoke": { "post": op("Revoke a whole token family (its access and refresh tokens)", WRITE, &["grant"], None, "Done") },
+            "/users/{id}/sessions/{sid}/end": { "post": op("End one session and the access tokens issued under it", WRITE, &["id", "sid"], None, "Done") },
             "/users": { "get": op("Search accounts by email or name", READ, &["q", "page", "per_page"], None, "UserPage") },
             "/users/{id}": {
                 "get": op("Profile, passkeys, face enrolment (yes/no), sessions and tokens", READ, &["id"], None, "UserDetail"),
@@ -99,6 +102,8 @@ pub fn build(issuer: &str) -> Value {
             "parameters": {
                 "id": { "name": "id", "in": "path", "required": true, "schema": str_ },
                 "subject": { "name": "subject", "in": "path", "required": true, "schema": str_ },
+                "grant": { "name": "grant", "in": "path", "required": true, "schema": str_ },
+                "sid": { "name": "sid", "in": "path", "required": true, "schema": str_ },
                 "q": { "name": "q", "in": "query", "schema": str_ },
                 "page": { "name": "page", "in": "query", "schema": int },
                 "per_page": { "name": "per_page", "in": "query", "schema": int },
@@ -143,6 +148,7 @@ pub fn build(issuer: &str) -> Value {
                 "KeyList": { "type": "array", "items": object(json!({ "kid": str_, "alg": str_, "created_at": int, "state": { "enum": ["active", "retired", "expired"] } })) },
                 "AuditPage": object(json!({ "items": { "type": "array", "items": any }, "total": int, "page": int, "per_page": int })),
                 "Stats": object(json!({ "sign_ins_per_hour": { "type": "array", "items": { "type": "array", "items": int } }, "face_failures": { "type": "array", "items": { "type": "array" } }, "lockouts": int })),
+                "FamilyList": { "type": "array", "items": object(json!({ "grant_id": str_, "user_id": str_, "live_tokens": int, "expires_at": int })) },
                 "RoleInput": { "type": "object", "required": ["kind", "role"], "additionalProperties": false, "properties": { "kind": { "enum": ["user", "client"] }, "role": { "enum": ["owner", "admin", "auditor"] } } },
                 "RoleList": { "type": "array", "items": object(json!({ "subject": str_, "kind": str_, "role": str_ })) }
             }

@@ -52,6 +52,7 @@ pub struct ClientPage<'a> {
     pub chrome: &'a Chrome,
     pub c: ClientView,
     pub secret: Option<String>,
+    pub families: Vec<crate::admin::sessions::Family>,
     pub issuer: &'a str,
     pub discovery: String,
 }
