@@ -213,6 +213,11 @@ pub fn complete(
     })
 }
 
+/// The sign-up link an invitation token opens (tokens are URL-safe).
+pub fn invitation_url(issuer: &str, token: &str) -> String {
+    format!("{issuer}/signup?invitation={token}")
+}
+
 /// An invitation link token (shown once) for `email`, or for anyone.
 pub fn invite(
     conn: &mut DbConnection,

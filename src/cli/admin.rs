@@ -1,12 +1,11 @@
 //! `visage admin …`: the first owner, and roles for automation clients.
 
 use anyhow::bail;
-use serde_json::json;
 
 use crate::admin::bootstrap::bootstrap;
 use crate::admin::roles::{self, Role};
 
-use super::commands::state;
+use super::commands::{print_invitation, state};
 use super::{AdminCmd, Global};
 
 pub fn run(g: &Global, cmd: AdminCmd) -> anyhow::Result<()> {
@@ -16,20 +15,8 @@ pub fn run(g: &Global, cmd: AdminCmd) -> anyhow::Result<()> {
         AdminCmd::Bootstrap => {
             let ttl = s.config.signup.invitation_ttl_seconds;
             let token = s.db.run_sync(|c| bootstrap(c, ttl, now))?;
-            let mut link = url::Url::parse(&format!("{}/signup", s.config.issuer))?;
-            link.query_pairs_mut().append_pair("invitation", &token);
-            if g.json {
-                println!(
-                    "{}",
-                    json!({ "invitation_url": link.as_str(), "expires_in": ttl })
-                );
-            } else {
-                println!("{link}");
-                eprintln!(
-                    "(open it to create the first owner account; single use, valid {} hours)",
-                    ttl / 3600
-                );
-            }
+            let what = "open it to create the first owner account; single use";
+            print_invitation(g, &s.config.issuer, &token, ttl, what);
         }
         AdminCmd::Grant { user, client, role } => {
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;

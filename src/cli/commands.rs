@@ -68,6 +68,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Print an invitation link (or its JSON) with how long it lasts.
+pub(super) fn print_invitation(g: &Global, issuer: &str, token: &str, ttl: i64, what: &str) {
+    let link = crate::auth::signup::invitation_url(issuer, token);
+    if g.json {
+        println!("{}", json!({ "invitation_url": link, "expires_in": ttl }));
+    } else {
+        println!("{link}");
+        eprintln!("({what}; valid for {} hours)", ttl / 3600);
+    }
+}
+
 fn serve(config: Config) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -249,17 +260,7 @@ fn user(g: &Global, cmd: UserCmd) -> anyhow::Result<()> {
             let token = s.db.run_sync(|c| {
                 crate::auth::signup::invite(c, email.as_deref(), None, "cli", ttl, now)
             })?;
-            let mut link = url::Url::parse(&format!("{}/signup", s.config.issuer))?;
-            link.query_pairs_mut().append_pair("invitation", &token);
-            if g.json {
-                println!(
-                    "{}",
-                    json!({ "invitation_url": link.as_str(), "expires_in": ttl })
-                );
-            } else {
-                println!("{link}");
-                eprintln!("(single use; valid for {} hours)", ttl / 3600);
-            }
+            print_invitation(g, &s.config.issuer, &token, ttl, "single use");
         }
         UserCmd::List => {
             for u in s.db.run_sync(user_repo::list)? {

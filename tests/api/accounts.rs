@@ -349,18 +349,14 @@ async fn a_client_that_requires_the_face_never_gets_less() {
     );
     // Even a correct password posted anyway does not produce a code: the RP
     // gets the OIDC error.
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("csrf field");
+    let csrf = csrf_of(&html);
     let tx = query_of(&app.url(&login))["tx"].clone();
     let r = app
         .http
         .post(app.url("/login"))
         .form(&[
             ("tx", tx.as_str()),
-            ("csrf", csrf),
+            ("csrf", csrf.as_str()),
             ("email", EMAIL),
             ("password", PASSWORD),
         ])

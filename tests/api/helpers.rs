@@ -157,6 +157,15 @@ pub fn query_of(url: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// The CSRF field of a page (any form).
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf field")
+        .to_owned()
+}
+
 /// Hidden inputs and action of the first POST form on a page.
 pub fn form_of(html: &str) -> (String, Vec<(String, String)>) {
     let doc = scraper::Html::parse_document(html);

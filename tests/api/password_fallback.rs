@@ -122,18 +122,14 @@ async fn a_passkey_only_client_offers_no_password_and_refuses_one() {
     let html = app.get(&login).await.text().await.unwrap();
     assert!(html.contains("Sign in with a passkey"));
     assert!(!html.contains("type=\"password\""));
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("csrf field");
+    let csrf = csrf_of(&html);
     let tx = query_of(&app.url(&login))["tx"].clone();
     let r = app
         .http
         .post(app.url("/login"))
         .form(&[
             ("tx", tx.as_str()),
-            ("csrf", csrf),
+            ("csrf", csrf.as_str()),
             ("email", EMAIL),
             ("password", PASSWORD),
         ])

@@ -246,12 +246,14 @@ pub async fn clients_rotate(
     .await
 }
 
-async fn clients_set_disabled(
+/// `POST /clients/{id}/disable` or `/enable`.
+pub async fn clients_set_disabled(
     req: HttpRequest,
     state: web::Data<AppState>,
-    id: String,
-    disabled: bool,
+    path: web::Path<(String, String)>,
 ) -> HttpResponse {
+    let (id, action) = path.into_inner();
+    let disabled = action == "disable";
     act(
         &req,
         &state,
@@ -263,22 +265,6 @@ async fn clients_set_disabled(
         },
     )
     .await
-}
-
-pub async fn clients_disable(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    clients_set_disabled(req, state, id.into_inner(), true).await
-}
-
-pub async fn clients_enable(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    clients_set_disabled(req, state, id.into_inner(), false).await
 }
 
 pub async fn users_list(
@@ -305,12 +291,14 @@ pub async fn users_get(
     .await
 }
 
-async fn users_set_disabled(
+/// `POST /users/{id}/disable` or `/enable`.
+pub async fn users_set_disabled(
     req: HttpRequest,
     state: web::Data<AppState>,
-    id: String,
-    disabled: bool,
+    path: web::Path<(String, String)>,
 ) -> HttpResponse {
+    let (id, action) = path.into_inner();
+    let disabled = action == "disable";
     act(
         &req,
         &state,
@@ -322,22 +310,6 @@ async fn users_set_disabled(
         },
     )
     .await
-}
-
-pub async fn users_disable(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    users_set_disabled(req, state, id.into_inner(), true).await
-}
-
-pub async fn users_enable(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> HttpResponse {
-    users_set_disabled(req, state, id.into_inner(), false).await
 }
 
 pub async fn users_sign_out(
@@ -462,11 +434,9 @@ pub async fn invitations_create(
                 now,
             )
             .map_err(|e| ClientAdminError::Invalid(e.to_string()))?;
-            let mut link = url::Url::parse(&format!("{}/signup", st.config.issuer))
-                .map_err(|e| ClientAdminError::Invalid(e.to_string()))?;
-            link.query_pairs_mut().append_pair("invitation", &token);
+            let link = crate::auth::signup::invitation_url(&st.config.issuer, &token);
             Ok::<_, ClientAdminError>(
-                serde_json::json!({ "invitation_url": link.as_str(), "expires_in": ttl }),
+                serde_json::json!({ "invitation_url": link, "expires_in": ttl }),
             )
         },
     )

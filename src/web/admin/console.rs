@@ -690,7 +690,7 @@ pub async fn invite(
         .await;
     match res {
         Ok(token) => {
-            let link = format!("{}/signup?invitation={token}", state.config.issuer);
+            let link = crate::auth::signup::invitation_url(&state.config.issuer, &token);
             users_render(
                 req,
                 state,

@@ -46,8 +46,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/clients/{id}", web::put().to(clients_update))
             .route("/clients/{id}", web::delete().to(clients_delete))
             .route("/clients/{id}/secret", web::post().to(clients_rotate))
-            .route("/clients/{id}/disable", web::post().to(clients_disable))
-            .route("/clients/{id}/enable", web::post().to(clients_enable))
+            .route(
+                "/clients/{id}/{action:(?:disable|enable)}",
+                web::post().to(clients_set_disabled),
+            )
             .route("/clients/{id}/grants", web::get().to(clients_families))
             .route("/grants/{grant}/revoke", web::post().to(family_revoke))
             .route(
@@ -57,8 +59,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users", web::get().to(users_list))
             .route("/users/{id}", web::get().to(users_get))
             .route("/users/{id}", web::delete().to(users_delete))
-            .route("/users/{id}/disable", web::post().to(users_disable))
-            .route("/users/{id}/enable", web::post().to(users_enable))
+            .route(
+                "/users/{id}/{action:(?:disable|enable)}",
+                web::post().to(users_set_disabled),
+            )
             .route("/users/{id}/sign-out", web::post().to(users_sign_out))
             .route("/invitations", web::post().to(invitations_create))
             .route("/keys", web::get().to(keys_list))
