@@ -92,6 +92,9 @@ pub fn search(conn: &mut DbConnection, q: &AuditQuery) -> Result<AuditPage, DbEr
 pub struct Stats {
     /// `[hour start, successful sign-ins, failed sign-ins]`, oldest first.
     pub sign_ins_per_hour: Vec<(i64, u32, u32)>,
+    /// `[method, successes, failures]`: password, password_code, passkey,
+    /// face (the face step), recovery.code, recovery.email.
+    pub sign_ins_by_method: Vec<(String, u32, u32)>,
     /// `[reason, count]`, most frequent first.
     pub face_failures: Vec<(String, u32)>,
     pub lockouts: i64,
@@ -106,6 +109,7 @@ pub fn stats(conn: &mut DbConnection, now: i64) -> Result<Stats, DbError> {
     };
     Ok(Stats {
         sign_ins_per_hour: sign_ins_per_hour(conn, 24, now)?,
+        sign_ins_by_method: sign_ins_by_method(conn, since)?,
         face_failures: face_failures(conn, since)?,
         lockouts: repo::search(conn, &lockouts, 1, 0)?.1,
     })
@@ -135,6 +139,41 @@ pub fn sign_ins_per_hour(
             }
         }
     }
+    Ok(out)
+}
+
+/// Sign-in attempts since `since` per method: (method, successes, failures).
+pub fn sign_ins_by_method(
+    conn: &mut DbConnection,
+    since: i64,
+) -> Result<Vec<(String, u32, u32)>, DbError> {
+    let f = AuditFilter {
+        since: Some(since),
+        ..AuditFilter::default()
+    };
+    let (rows, _) = repo::search(conn, &f, 100_000, 0)?;
+    let mut out: Vec<(String, u32, u32)> = Vec::new();
+    for r in rows {
+        let method = match (r.category.as_str(), r.action.as_str()) {
+            ("auth", a) if a.starts_with("login.") => a.trim_start_matches("login.").to_owned(),
+            ("auth", a) if a.starts_with("recovery.") => a.to_owned(),
+            ("biometric", "face.verify") => "face".to_owned(),
+            _ => continue,
+        };
+        let i = match out.iter().position(|m| m.0 == method) {
+            Some(i) => i,
+            None => {
+                out.push((method, 0, 0));
+                out.len() - 1
+            }
+        };
+        match r.outcome.as_str() {
+            "success" => out[i].1 += 1,
+            "failure" => out[i].2 += 1,
+            _ => {}
+        }
+    }
+    out.sort();
     Ok(out)
 }
 

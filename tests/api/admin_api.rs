@@ -325,6 +325,7 @@ async fn users_keys_and_roles_through_the_api() {
     assert_eq!(hours.len(), 24);
     assert_eq!(hours[23][1], 1, "the password sign-in of this hour: {b}");
     assert_eq!(b["lockouts"], 0);
+    assert_eq!(b["sign_ins_by_method"], json!([["password", 1, 0]]));
 
     let (s, b) = call(&app, "GET", "/users?q=ALICE", &t, None).await;
     assert_eq!(s, StatusCode::OK, "{b}");

@@ -40,7 +40,7 @@ pub fn stacked(title: &str, bars: &[Bar], legend: (&str, &str)) -> String {
             h - ha,
             h - ha - hb
         );
-        if i % 4 == 0 {
+        if bars.len() <= 8 || i % 4 == 0 {
             let _ = write!(
                 svg,
                 r#"<text x="{x:.1}" y="{}" class="axis">{}</text>"#,

@@ -154,6 +154,19 @@ pub async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         users,
         lockouts: stats.lockouts,
         sign_ins: stacked("Sign-ins per hour", &bars, ("succeeded", "failed")),
+        by_method: stacked(
+            "Sign-ins by method",
+            &stats
+                .sign_ins_by_method
+                .iter()
+                .map(|(m, ok, failed)| Bar {
+                    label: m.clone(),
+                    a: *ok,
+                    b: *failed,
+                })
+                .collect::<Vec<_>>(),
+            ("succeeded", "failed"),
+        ),
         face_failures: stats.face_failures,
         discovery: format!("{}/.well-known/openid-configuration", state.config.issuer),
     };

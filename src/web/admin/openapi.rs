@@ -147,7 +147,7 @@ pub fn build(issuer: &str) -> Value {
                 "Invitation": object(json!({ "invitation_url": str_, "expires_in": int })),
                 "KeyList": { "type": "array", "items": object(json!({ "kid": str_, "alg": str_, "created_at": int, "state": { "enum": ["active", "retired", "expired"] } })) },
                 "AuditPage": object(json!({ "items": { "type": "array", "items": any }, "total": int, "page": int, "per_page": int })),
-                "Stats": object(json!({ "sign_ins_per_hour": { "type": "array", "items": { "type": "array", "items": int } }, "face_failures": { "type": "array", "items": { "type": "array" } }, "lockouts": int })),
+                "Stats": object(json!({ "sign_ins_per_hour": { "type": "array", "items": { "type": "array", "items": int } }, "sign_ins_by_method": { "type": "array", "items": { "type": "array" } }, "face_failures": { "type": "array", "items": { "type": "array" } }, "lockouts": int })),
                 "FamilyList": { "type": "array", "items": object(json!({ "grant_id": str_, "user_id": str_, "live_tokens": int, "expires_at": int })) },
                 "RoleInput": { "type": "object", "required": ["kind", "role"], "additionalProperties": false, "properties": { "kind": { "enum": ["user", "client"] }, "role": { "enum": ["owner", "admin", "auditor"] } } },
                 "RoleList": { "type": "array", "items": object(json!({ "subject": str_, "kind": str_, "role": str_ })) }

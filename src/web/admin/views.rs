@@ -29,6 +29,7 @@ pub struct Overview<'a> {
     pub users: i64,
     pub lockouts: i64,
     pub sign_ins: String,
+    pub by_method: String,
     pub face_failures: Vec<(String, u32)>,
     pub discovery: String,
 }
