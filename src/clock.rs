@@ -33,3 +33,10 @@ impl Clock for OffsetClock {
         chrono::Utc::now().timestamp() + self.0.load(Ordering::SeqCst)
     }
 }
+
+/// `YYYY-MM-DD HH:MM` (UTC) of a Unix time, for pages and mails.
+pub fn utc_minutes(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}

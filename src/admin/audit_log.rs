@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::audit::{self as repo, AuditFilter};
+use crate::db::audit::{self as repo, AuditFilter, AuditRow};
 use crate::db::{DbConnection, DbError};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -100,99 +100,90 @@ pub struct Stats {
     pub lockouts: i64,
 }
 
+const HOURS: i64 = 24;
+
+/// One read of the window's events; every figure is derived from it.
 pub fn stats(conn: &mut DbConnection, now: i64) -> Result<Stats, DbError> {
-    let since = now - 24 * 3600;
-    let lockouts = AuditFilter {
-        action: Some("lockout".into()),
+    let since = now - HOURS * 3600;
+    let f = AuditFilter {
         since: Some(since),
         ..AuditFilter::default()
     };
+    let (rows, _) = repo::search(conn, &f, 100_000, 0)?;
     Ok(Stats {
-        sign_ins_per_hour: sign_ins_per_hour(conn, 24, now)?,
-        sign_ins_by_method: sign_ins_by_method(conn, since)?,
-        face_failures: face_failures(conn, since)?,
-        lockouts: repo::search(conn, &lockouts, 1, 0)?.1,
+        sign_ins_per_hour: per_hour(&rows, now),
+        sign_ins_by_method: by_method(&rows),
+        face_failures: face_failures(&rows),
+        lockouts: rows.iter().filter(|r| r.action == "lockout").count() as i64,
     })
 }
 
-/// Sign-ins per hour over the last `hours` hours: (hour start, successes, failures).
-pub fn sign_ins_per_hour(
-    conn: &mut DbConnection,
-    hours: i64,
-    now: i64,
-) -> Result<Vec<(i64, u32, u32)>, DbError> {
-    let start = (now / 3600 - hours + 1) * 3600;
-    let f = AuditFilter {
-        category: Some("auth".into()),
-        since: Some(start),
-        ..AuditFilter::default()
-    };
-    let (rows, _) = repo::search(conn, &f, 100_000, 0)?;
-    let mut out: Vec<(i64, u32, u32)> = (0..hours).map(|h| (start + h * 3600, 0, 0)).collect();
-    for r in rows.iter().filter(|r| r.action.starts_with("login.")) {
-        let i = ((r.at - start) / 3600) as usize;
-        if let Some(slot) = out.get_mut(i) {
-            match r.outcome.as_str() {
-                "success" => slot.1 += 1,
-                "failure" => slot.2 += 1,
-                _ => {}
-            }
-        }
+/// Sign-in attempts of a sign-in method: `login.*`, `recovery.*` and the face step.
+fn method(r: &AuditRow) -> Option<String> {
+    match (r.category.as_str(), r.action.as_str()) {
+        ("auth", a) if a.starts_with("login.") => Some(a.trim_start_matches("login.").to_owned()),
+        ("auth", a) if a.starts_with("recovery.") => Some(a.to_owned()),
+        ("biometric", "face.verify") => Some("face".to_owned()),
+        _ => None,
     }
-    Ok(out)
 }
 
-/// Sign-in attempts since `since` per method: (method, successes, failures).
-pub fn sign_ins_by_method(
-    conn: &mut DbConnection,
-    since: i64,
-) -> Result<Vec<(String, u32, u32)>, DbError> {
-    let f = AuditFilter {
-        since: Some(since),
-        ..AuditFilter::default()
-    };
-    let (rows, _) = repo::search(conn, &f, 100_000, 0)?;
-    let mut out: Vec<(String, u32, u32)> = Vec::new();
+/// (successes, failures) += this event's outcome.
+fn tally(slot: &mut (u32, u32), outcome: &str) {
+    match outcome {
+        "success" => slot.0 += 1,
+        "failure" => slot.1 += 1,
+        _ => {}
+    }
+}
+
+/// Password and passkey sign-ins per hour, oldest hour first.
+fn per_hour(rows: &[AuditRow], now: i64) -> Vec<(i64, u32, u32)> {
+    let start = (now / 3600 - HOURS + 1) * 3600;
+    let mut slots = vec![(0, 0); HOURS as usize];
+    for r in rows
+        .iter()
+        .filter(|r| r.category == "auth" && r.action.starts_with("login."))
+    {
+        if let Some(slot) = usize::try_from((r.at - start) / 3600)
+            .ok()
+            .and_then(|i| slots.get_mut(i))
+        {
+            tally(slot, &r.outcome);
+        }
+    }
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(h, (ok, failed))| (start + h as i64 * 3600, ok, failed))
+        .collect()
+}
+
+fn by_method(rows: &[AuditRow]) -> Vec<(String, u32, u32)> {
+    let mut counts: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
     for r in rows {
-        let method = match (r.category.as_str(), r.action.as_str()) {
-            ("auth", a) if a.starts_with("login.") => a.trim_start_matches("login.").to_owned(),
-            ("auth", a) if a.starts_with("recovery.") => a.to_owned(),
-            ("biometric", "face.verify") => "face".to_owned(),
-            _ => continue,
-        };
-        let i = match out.iter().position(|m| m.0 == method) {
-            Some(i) => i,
-            None => {
-                out.push((method, 0, 0));
-                out.len() - 1
-            }
-        };
-        match r.outcome.as_str() {
-            "success" => out[i].1 += 1,
-            "failure" => out[i].2 += 1,
-            _ => {}
+        if let Some(m) = method(r) {
+            tally(counts.entry(m).or_default(), &r.outcome);
         }
     }
-    out.sort();
-    Ok(out)
+    counts
+        .into_iter()
+        .map(|(m, (ok, failed))| (m, ok, failed))
+        .collect()
 }
 
-/// Failed face checks in the window, per reason, most frequent first.
-pub fn face_failures(conn: &mut DbConnection, since: i64) -> Result<Vec<(String, u32)>, DbError> {
-    let f = AuditFilter {
-        category: Some("biometric".into()),
-        outcome: Some("failure".into()),
-        since: Some(since),
-        ..AuditFilter::default()
-    };
-    let (rows, _) = repo::search(conn, &f, 100_000, 0)?;
+/// Failed face checks per reason, most frequent first.
+fn face_failures(rows: &[AuditRow]) -> Vec<(String, u32)> {
     let mut counts: std::collections::BTreeMap<String, u32> = Default::default();
-    for r in rows {
+    for r in rows
+        .iter()
+        .filter(|r| r.category == "biometric" && r.outcome == "failure")
+    {
         let d: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
         let reason = d["reason"].as_str().unwrap_or("unknown").to_owned();
         *counts.entry(reason).or_default() += 1;
     }
     let mut v: Vec<_> = counts.into_iter().collect();
     v.sort_by_key(|e| std::cmp::Reverse(e.1));
-    Ok(v)
+    v
 }

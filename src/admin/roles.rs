@@ -64,6 +64,8 @@ pub struct Actor {
     /// `user:ID` or `client:ID`, as written to the audit log.
     pub label: String,
     pub subject: String,
+    /// For pages: a person's email, a client's id.
+    pub name: String,
     pub role: Role,
     /// The scopes of this request: the role's, narrowed by the token.
     pub scopes: Vec<String>,
@@ -117,6 +119,7 @@ pub fn actor(
     Ok(Some(Actor {
         label: format!("{kind}:{subject}"),
         subject: subject.to_owned(),
+        name: subject.to_owned(),
         role,
         scopes,
     }))

@@ -1,7 +1,5 @@
 //! Security alerts mailed to the account holder.
 
-use chrono::DateTime;
-
 use crate::app::AppState;
 use crate::db::users;
 use crate::i18n::Lang;
@@ -22,9 +20,7 @@ pub async fn face_locked(state: &AppState, user_id: &str, until: i64) {
         .as_deref()
         .and_then(Lang::from_tag)
         .unwrap_or_default();
-    let when = DateTime::from_timestamp(until, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default();
+    let when = crate::clock::utc_minutes(until);
     let count = state.config.face.max_failures;
     tracing::warn!(user = %user.id, until, "face check locked after {count} failures");
     let sent = match face_locked_mail(&state.i18n.tr(lang), &user.email, count, &when) {

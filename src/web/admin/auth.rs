@@ -54,11 +54,10 @@ pub async fn actor_of(
                     None
                 }
             } else if at.client_id == CONSOLE_CLIENT {
-                let active = users::find(c, &at.sub)?.is_some_and(|u| !u.disabled);
-                if active {
-                    roles::actor(c, "user", &at.sub, None)?
-                } else {
-                    None
+                match users::find(c, &at.sub)?.filter(|u| !u.disabled) {
+                    Some(u) => roles::actor(c, "user", &at.sub, None)?
+                        .map(|a| Actor { name: u.email, ..a }),
+                    None => None,
                 }
             } else {
                 None

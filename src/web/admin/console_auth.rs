@@ -30,8 +30,6 @@ const PATH: &str = "/admin";
 pub struct Console {
     pub actor: Actor,
     pub claims: AccessClaims,
-    /// The administrator's email, for the page header.
-    pub email: String,
 }
 
 impl Console {
@@ -236,18 +234,7 @@ pub async fn required(req: &HttpRequest, state: &AppState) -> Result<Console, Ht
         return Err(to_login());
     };
     match actor_of(state, token).await {
-        Ok((actor, claims)) => {
-            let uid = actor.subject.clone();
-            let email = match state.db.run(move |c| crate::db::users::find(c, &uid)).await {
-                Ok(u) => u.map(|u| u.email).unwrap_or_default(),
-                Err(e) => return Err(error::page_internal(&e)),
-            };
-            Ok(Console {
-                actor,
-                claims,
-                email,
-            })
-        }
+        Ok((actor, claims)) => Ok(Console { actor, claims }),
         Err(e) if e.code == crate::oidc::ErrorCode::ServerError => {
             Err(error::page_internal(&e.description))
         }

@@ -174,9 +174,4 @@ pub struct Policy<'a> {
 #[template(path = "admin/signed_out.html")]
 pub struct SignedOut;
 
-/// `YYYY-MM-DD HH:MM` (UTC) of a Unix time.
-pub fn utc(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
-}
+pub use crate::clock::utc_minutes as utc;
