@@ -9,7 +9,7 @@ use crate::keys::Alg;
 use crate::oidc::branding::Branding;
 use crate::oidc::client::Client;
 use crate::oidc::client_admin::NewClient;
-use crate::oidc::types::{FacePolicy, GrantType, PasswordPolicy, TokenAuthMethod};
+use crate::oidc::types::{FacePolicy, GrantType, PasswordPolicy, RequiredAcr, TokenAuthMethod};
 
 /// A client as the admin API accepts it (RFC 7591 names where there is one).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -37,6 +37,8 @@ pub struct ClientInput {
     pub branding: Branding,
     pub face_policy: Option<String>,
     pub password_policy: Option<String>,
+    /// `password`, `passkey` or `passkey_face`; none = the request decides.
+    pub required_acr: Option<String>,
 }
 
 fn parse<T: FromStr<Err = String>>(v: Option<&str>, default: T) -> Result<T, String> {
@@ -75,6 +77,12 @@ impl ClientInput {
             branding: self.branding,
             face_policy: parse(self.face_policy.as_deref(), FacePolicy::Default)?,
             password_policy: parse(self.password_policy.as_deref(), PasswordPolicy::Default)?,
+            required_acr: self
+                .required_acr
+                .as_deref()
+                .filter(|r| !r.is_empty())
+                .map(RequiredAcr::from_str)
+                .transpose()?,
         })
     }
 }
@@ -95,6 +103,7 @@ pub struct ClientView {
     pub branding: Branding,
     pub face_policy: &'static str,
     pub password_policy: &'static str,
+    pub required_acr: Option<&'static str>,
 }
 
 impl From<&Client> for ClientView {
@@ -113,6 +122,7 @@ impl From<&Client> for ClientView {
             branding: c.branding.clone(),
             face_policy: c.face_policy.as_str(),
             password_policy: c.password_policy.as_str(),
+            required_acr: c.required_acr.map(RequiredAcr::as_str),
         }
     }
 }

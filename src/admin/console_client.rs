@@ -8,7 +8,7 @@ use crate::db::{to_json_list, DbConnection, DbError};
 use crate::keys::Alg;
 use crate::oidc::client::validate_redirect_uri;
 use crate::oidc::client_admin::{self, ClientAdminError, NewClient};
-use crate::oidc::types::{FacePolicy, GrantType, PasswordPolicy, TokenAuthMethod};
+use crate::oidc::types::{FacePolicy, GrantType, PasswordPolicy, RequiredAcr, TokenAuthMethod};
 
 pub const CLIENT_ID: &str = "visage-console";
 
@@ -55,7 +55,8 @@ pub fn ensure(
                 jwks: None,
                 branding: Default::default(),
                 face_policy: FacePolicy::Default,
-                password_policy: PasswordPolicy::Default,
+                password_policy: PasswordPolicy::Off,
+                required_acr: Some(RequiredAcr::Passkey),
             };
             match client_admin::register(conn, mk, new, "system", now) {
                 Ok(_) | Err(ClientAdminError::Duplicate(_)) => Ok(true),

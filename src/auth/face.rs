@@ -28,8 +28,9 @@ pub enum FaceError {
     NoConsent,
     #[error("no face is enrolled")]
     NotEnrolled,
+    /// Locked after too many failures, until the given time.
     #[error("the face check is locked after too many failures")]
-    Locked,
+    Locked(i64),
     #[error("the challenge expired or was already answered")]
     Challenge,
     #[error("{0}")]
@@ -53,8 +54,9 @@ fn rule(cfg: &FaceConfig) -> Rule {
     }
 }
 
-pub fn locked(conn: &mut DbConnection, user_id: &str, now: i64) -> Result<bool, DbError> {
-    Ok(lockout::blocked_until(conn, &lock_key(user_id), now)?.is_some())
+/// Until when the face step of this person is locked, if it is.
+pub fn locked(conn: &mut DbConnection, user_id: &str, now: i64) -> Result<Option<i64>, DbError> {
+    lockout::blocked_until(conn, &lock_key(user_id), now)
 }
 
 /// Whether the person consented, and when their template was made.
@@ -116,8 +118,8 @@ pub fn start(
     purpose: &str,
     now: i64,
 ) -> Result<Challenge, FaceError> {
-    if locked(conn, user_id, now)? {
-        return Err(FaceError::Locked);
+    if let Some(until) = locked(conn, user_id, now)? {
+        return Err(FaceError::Locked(until));
     }
     let (has_consent, enrolled) = status(conn, user_id)?;
     if !has_consent {
@@ -154,8 +156,8 @@ pub fn take(
     nonce: &str,
     now: i64,
 ) -> Result<Challenge, FaceError> {
-    if locked(conn, user_id, now)? {
-        return Err(FaceError::Locked);
+    if let Some(until) = locked(conn, user_id, now)? {
+        return Err(FaceError::Locked(until));
     }
     let row = challenges::take(conn, &crypto::token_hash(nonce))?
         .filter(|r| r.user_id == user_id && r.purpose == purpose && r.expires_at >= now)
@@ -184,6 +186,7 @@ pub fn examine(
     ch: &Challenge,
     uploads: &[Upload],
     analysed: usize,
+    live_threshold: f32,
     now: i64,
 ) -> Result<Evidence, FaceError> {
     let refused = |e: BiometricError| FaceError::Refused(e.to_string());
@@ -249,7 +252,7 @@ pub fn examine(
         .map_err(refused)?;
     let passive: Vec<f32> = analyses.iter().filter_map(|a| a.live_score).collect();
     Ok(Evidence {
-        liveness: decision::decide(&passive, engine.live_threshold, &active),
+        liveness: decision::decide(&passive, live_threshold, &active),
         yaw_track: active.yaw_track,
         analysed: analyses,
     })
@@ -422,7 +425,7 @@ pub fn conclude(
     evidence: Result<Evidence, FaceError>,
     now: i64,
 ) -> Result<Result<(), FaceError>, DbError> {
-    let mt = engine.match_threshold;
+    let mt = cfg.match_threshold.unwrap_or(engine.match_threshold);
     let ev = match evidence {
         Ok(ev) => ev,
         Err(e) => {
@@ -445,7 +448,7 @@ pub fn conclude(
             ))
         } else if let Some(e) = unusable {
             Err(e)
-        } else if sim.is_some_and(|s| engine.is_match(s)) {
+        } else if sim.is_some_and(|s| s >= mt) {
             Ok(())
         } else {
             // The score goes to the audit log only, never to the page.

@@ -3,6 +3,7 @@
 pub mod acr;
 pub mod email_code;
 pub mod face;
+pub mod face_settings;
 pub mod lockout;
 pub mod passkeys;
 pub mod password;

@@ -120,6 +120,7 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
             background_color,
             face_policy,
             password_policy,
+            required_acr,
         } => {
             let method = match (auth_method, public) {
                 (Some(AuthMethodArg::None), _) | (None, true) => TokenAuthMethod::None,
@@ -173,6 +174,11 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                 face_policy: crate::oidc::types::FacePolicy::from_str(&face_policy)
                     .map_err(anyhow::Error::msg)?,
                 password_policy: crate::oidc::types::PasswordPolicy::from_str(&password_policy)
+                    .map_err(anyhow::Error::msg)?,
+                required_acr: required_acr
+                    .as_deref()
+                    .map(crate::oidc::types::RequiredAcr::from_str)
+                    .transpose()
                     .map_err(anyhow::Error::msg)?,
             };
             let reg =

@@ -228,6 +228,10 @@ pub enum ClientCmd {
         /// emailed code), off (passkeys only).
         #[arg(long, default_value = "default")]
         password_policy: String,
+        /// The lowest level every sign-in must reach: password, passkey or passkey_face
+        /// (unset: the request's acr_values / claims decide).
+        #[arg(long)]
+        required_acr: Option<String>,
     },
     /// List clients.
     List,

@@ -13,6 +13,12 @@ pub struct FaceConfig {
     pub enabled: bool,
     /// Folder with manifest.toml and the model files.
     pub models_dir: PathBuf,
+    /// Cosine similarity at or above which two faces match; unset = the
+    /// threshold measured for the models in use (README "Accuracy").
+    pub match_threshold: Option<f32>,
+    /// Passive liveness score at or above which a face counts as live;
+    /// unset = the liveness model's default.
+    pub live_threshold: Option<f32>,
     /// People with a face template are asked for it after the passkey.
     pub require_for_enrolled: bool,
     /// The action sequence; empty = unpredictable (centre, then left and
@@ -44,6 +50,8 @@ impl Default for FaceConfig {
         FaceConfig {
             enabled: true,
             models_dir: PathBuf::from("models"),
+            match_threshold: None,
+            live_threshold: None,
             require_for_enrolled: true,
             challenge_actions: vec![],
             challenge_ttl_seconds: 150,

@@ -24,6 +24,7 @@ pub struct ClientRow {
     pub branding: Option<String>,
     pub face_policy: String,
     pub password_policy: String,
+    pub required_acr: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -12,6 +12,7 @@ pub mod codes;
 pub mod consents;
 pub mod email_challenges;
 pub mod face_challenges;
+pub mod face_policy_changes;
 pub mod face_templates;
 pub mod invitations;
 pub mod jtis;

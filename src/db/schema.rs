@@ -18,6 +18,7 @@ diesel::table! {
         branding -> Nullable<Text>,
         face_policy -> Text,
         password_policy -> Text,
+        required_acr -> Nullable<Text>,
     }
 }
 
@@ -257,5 +258,15 @@ diesel::table! {
         purpose -> Text,
         challenge -> Text,
         expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    face_policy_changes (id) {
+        id -> Text,
+        at -> BigInt,
+        actor -> Text,
+        reason -> Text,
+        policy -> Text,
     }
 }

@@ -1,6 +1,7 @@
 //! Security alerts mailed to the account holder.
 
 use crate::app::AppState;
+use crate::auth::face_settings::in_force;
 use crate::db::users;
 use crate::i18n::Lang;
 
@@ -9,10 +10,16 @@ use super::messages::face_locked_mail;
 /// Tell the person their face check is locked until `until` (Unix time);
 /// failures to send are logged, never shown to the person at the camera.
 pub async fn face_locked(state: &AppState, user_id: &str, until: i64) {
-    let uid = user_id.to_owned();
-    let user = match state.db.run(move |c| users::find(c, &uid)).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return,
+    let (uid, base) = (user_id.to_owned(), state.config.face.clone());
+    let found = state
+        .db
+        .run(move |c| {
+            Ok::<_, crate::db::DbError>((users::find(c, &uid)?, in_force(c, &base)?.max_failures))
+        })
+        .await;
+    let (user, count) = match found {
+        Ok((Some(u), count)) => (u, count),
+        Ok((None, _)) => return,
         Err(e) => return tracing::error!("face lock alert: {e}"),
     };
     let lang = user
@@ -21,7 +28,6 @@ pub async fn face_locked(state: &AppState, user_id: &str, until: i64) {
         .and_then(Lang::from_tag)
         .unwrap_or_default();
     let when = crate::clock::utc_minutes(until);
-    let count = state.config.face.max_failures;
     tracing::warn!(user = %user.id, until, "face check locked after {count} failures");
     let sent = match face_locked_mail(&state.i18n.tr(lang), &user.email, count, &when) {
         Ok(mail) => state.mailer.send(mail).await,

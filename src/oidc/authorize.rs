@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use super::client::Client;
 use super::error::{ErrorCode, OAuthError};
 use super::params::Params;
-use super::types::FacePolicy;
 use super::types::{
     split_scope, valid_scope_token, CodeChallengeMethod, GrantType, Prompt, ResponseMode,
     USER_SCOPES,
@@ -295,20 +294,25 @@ fn essential_acr(claims: Option<&serde_json::Value>) -> Option<Vec<String>> {
 impl AuthRequest {
     /// The assurance level this request asks for (None: any); a client
     /// whose face policy is `require` makes the face level essential.
-    pub fn requirement(&self, ladder: &Ladder, policy: FacePolicy) -> Option<Requirement> {
-        if policy == FacePolicy::Require {
-            return Some(Requirement {
-                level: Level::PasskeyFace,
-                essential: true,
-            });
-        }
-        ladder
+    /// What this request needs, given the client's floor (the level every
+    /// sign-in to it must reach): the floor as essential, or the request's
+    /// own essential level when that is higher.
+    pub fn requirement(&self, ladder: &Ladder, floor: Option<Level>) -> Option<Requirement> {
+        let asked = ladder
             .requirement(
                 essential_acr(self.claims.as_ref()).as_deref(),
                 &self.acr_values,
             )
             .ok()
-            .flatten()
+            .flatten();
+        match (floor, asked) {
+            (Some(f), Some(a)) if a.level > f && a.essential => Some(a),
+            (Some(level), _) => Some(Requirement {
+                level,
+                essential: true,
+            }),
+            (None, asked) => asked,
+        }
     }
 
     pub fn target(&self) -> RedirectTarget {

@@ -9,7 +9,8 @@ use crate::db::{from_json_list, DbError};
 use crate::keys::Alg;
 
 use super::branding::Branding;
-use super::types::{FacePolicy, GrantType, PasswordPolicy, TokenAuthMethod};
+use super::types::{FacePolicy, GrantType, PasswordPolicy, RequiredAcr, TokenAuthMethod};
+use crate::auth::acr::Level;
 
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -28,9 +29,17 @@ pub struct Client {
     pub branding: Branding,
     pub face_policy: FacePolicy,
     pub password_policy: PasswordPolicy,
+    pub required_acr: Option<RequiredAcr>,
 }
 
 impl Client {
+    /// The level every sign-in to this client must reach: its required acr,
+    /// or passkey + face when its face policy requires the face.
+    pub fn floor(&self) -> Option<Level> {
+        let face = (self.face_policy == FacePolicy::Require).then_some(Level::PasskeyFace);
+        face.max(self.required_acr.map(RequiredAcr::level))
+    }
+
     pub fn from_row(row: ClientRow) -> Result<Client, DbError> {
         let bad =
             |what: &str, e: String| DbError::Corrupt(format!("client {}: {what}: {e}", row.id));
@@ -43,7 +52,14 @@ impl Client {
             FacePolicy::from_str(&row.face_policy).map_err(|e| bad("face_policy", e))?;
         let password_policy = PasswordPolicy::from_str(&row.password_policy)
             .map_err(|e| bad("password_policy", e))?;
+        let required_acr = row
+            .required_acr
+            .as_deref()
+            .map(RequiredAcr::from_str)
+            .transpose()
+            .map_err(|e| bad("required_acr", e))?;
         Ok(Client {
+            required_acr,
             face_policy,
             password_policy,
             redirect_uris: from_json_list(&row.redirect_uris)?,

@@ -9,7 +9,7 @@ use crate::keys::Alg;
 
 use super::branding::Branding;
 use super::client::{validate_redirect_uri, Client};
-use super::types::{FacePolicy, GrantType, PasswordPolicy, TokenAuthMethod};
+use super::types::{FacePolicy, GrantType, PasswordPolicy, RequiredAcr, TokenAuthMethod};
 
 #[derive(Debug, Clone)]
 pub struct NewClient {
@@ -30,6 +30,8 @@ pub struct NewClient {
     pub face_policy: FacePolicy,
     /// Whether sign-ins to this client may use a password (and a second code).
     pub password_policy: PasswordPolicy,
+    /// The lowest level every sign-in to this client must reach.
+    pub required_acr: Option<RequiredAcr>,
 }
 
 /// What registration returns; the secret is shown once and never stored.
@@ -98,6 +100,16 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
     if new.jwks.as_ref().is_some_and(|j| j.len() > 20_000) {
         return invalid("the JWK Set is at most 20000 characters".into());
     }
+    if let Some(r) = new.required_acr {
+        if r.level() >= crate::auth::acr::Level::Passkey
+            && new.password_policy == PasswordPolicy::EmailCode
+        {
+            return invalid(format!("required_acr {} leaves no use for password_policy email_code (a password sign-in never reaches it)", r.as_str()));
+        }
+        if r == RequiredAcr::PasskeyFace && new.face_policy == FacePolicy::Off {
+            return invalid("required_acr passkey_face contradicts face_policy off".into());
+        }
+    }
     if new.grant_types.is_empty() {
         return invalid("at least one grant type is required".into());
     }
@@ -157,6 +169,7 @@ fn to_row(
         branding: new.branding.to_column(),
         face_policy: new.face_policy.as_str().to_owned(),
         password_policy: new.password_policy.as_str().to_owned(),
+        required_acr: new.required_acr.map(|r| r.as_str().to_owned()),
     }
 }
 

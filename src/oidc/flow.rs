@@ -115,7 +115,7 @@ fn proceed(
             granted_scope: granted.as_deref(),
             first_party: client.first_party,
             now: env.now,
-            required: req.requirement(env.ladder, client.face_policy),
+            required: req.requirement(env.ladder, client.floor()),
             session_level: session.and_then(|s| env.ladder.level_of(&s.acr)),
         },
     );

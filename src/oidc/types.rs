@@ -43,6 +43,20 @@ word_enum!(FacePolicy { Default => "default", Require => "require", Off => "off"
 // Whether a client's sign-ins may use a password: the deployment's setting,
 // a password followed by an emailed code, or never (passkey only).
 word_enum!(PasswordPolicy { Default => "default", EmailCode => "email_code", Off => "off" });
+// The lowest level a client accepts, whatever the request asks (level names;
+// the acr values are the deployment's `[acr]` URIs).
+word_enum!(RequiredAcr { Password => "password", Passkey => "passkey", PasskeyFace => "passkey_face" });
+
+impl RequiredAcr {
+    pub fn level(self) -> crate::auth::acr::Level {
+        use crate::auth::acr::Level;
+        match self {
+            RequiredAcr::Password => Level::Password,
+            RequiredAcr::Passkey => Level::Passkey,
+            RequiredAcr::PasskeyFace => Level::PasskeyFace,
+        }
+    }
+}
 
 /// Scopes Visage understands for people (OIDC Core §5.4 and §11).
 pub const USER_SCOPES: &[&str] = &[

@@ -119,6 +119,7 @@ pub fn new_client(id: &str, method: TokenAuthMethod) -> NewClient {
         branding: Default::default(),
         face_policy: visage::oidc::types::FacePolicy::Default,
         password_policy: visage::oidc::types::PasswordPolicy::Default,
+        required_acr: None,
     }
 }
 

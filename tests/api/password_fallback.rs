@@ -1,7 +1,7 @@
 //! Per-client password policy: password + emailed code, or passkeys only.
 
 use reqwest::StatusCode;
-use visage::oidc::types::{PasswordPolicy, TokenAuthMethod};
+use visage::oidc::types::{PasswordPolicy, RequiredAcr, TokenAuthMethod};
 
 use crate::helpers::*;
 use crate::mail::MailSink;
@@ -15,10 +15,14 @@ fn client(app: &TestApp, policy: PasswordPolicy) -> String {
 
 /// Start an authorization for `rp`; returns (login page path, PKCE verifier).
 async fn start(app: &TestApp) -> (String, String) {
+    start_for(app, "rp").await
+}
+
+async fn start_for(app: &TestApp, client_id: &str) -> (String, String) {
     let (verifier, ch) = pkce();
     let r = app
         .authorize(&[
-            ("client_id", "rp"),
+            ("client_id", client_id),
             ("redirect_uri", REDIRECT),
             ("response_type", "code"),
             ("scope", "openid email"),
@@ -35,7 +39,10 @@ async fn start(app: &TestApp) -> (String, String) {
 /// Whether the test client has a session (the account page does not send it to sign in).
 async fn signed_in(app: &TestApp) -> bool {
     let r = app.get("/account").await;
-    !location(r.headers()).starts_with("/login")
+    r.headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .is_none_or(|l| !l.starts_with("/login"))
 }
 
 #[tokio::test]
@@ -119,7 +126,13 @@ async fn a_passkey_only_client_offers_no_password_and_refuses_one() {
     client(&app, PasswordPolicy::Off);
     app.user();
     let (login, _) = start(&app).await;
-    let html = app.get(&login).await.text().await.unwrap();
+    refuses_a_password(&app, &login).await;
+}
+
+/// The sign-in page `login` offers no password field, and a posted password
+/// gets 403 and no session.
+async fn refuses_a_password(app: &TestApp, login: &str) {
+    let html = app.get(login).await.text().await.unwrap();
     assert!(html.contains("Sign in with a passkey"));
     assert!(!html.contains("type=\"password\""));
     let csrf = csrf_of(&html);
@@ -137,7 +150,35 @@ async fn a_passkey_only_client_offers_no_password_and_refuses_one() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(!signed_in(&app).await, "no session");
+    assert!(!signed_in(app).await, "no session");
+}
+
+#[tokio::test]
+async fn a_client_that_requires_a_passkey_takes_no_password_session() {
+    let sink = MailSink::start();
+    let app = spawn_accounts(&sink, |_| {}).await;
+    let mut strict = new_client("rp", TokenAuthMethod::ClientSecretBasic);
+    strict.required_acr = Some(RequiredAcr::Passkey);
+    app.register(strict);
+    let mut open = new_client("open", TokenAuthMethod::ClientSecretBasic);
+    open.first_party = true;
+    app.register(open);
+    app.user();
+    let (login, _) = start(&app).await;
+    refuses_a_password(&app, &login).await;
+    // A password sign-in to another application is not enough for `rp`:
+    // it is sent to sign in again, with a passkey.
+    let (login, _) = start_for(&app, "open").await;
+    let r = app.login(&login, EMAIL, PASSWORD).await;
+    assert!(
+        location(r.headers()).starts_with(REDIRECT),
+        "a code for open"
+    );
+    assert!(signed_in(&app).await);
+    let (login, _) = start_for(&app, "rp").await;
+    assert!(login.starts_with("/login"), "{login}");
+    let html = app.get(&login).await.text().await.unwrap();
+    assert!(!html.contains("type=\"password\""));
 }
 
 #[tokio::test]

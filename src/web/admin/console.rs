@@ -275,6 +275,8 @@ pub struct ClientForm {
     face_policy: String,
     password_policy: String,
     #[serde(default)]
+    required_acr: String,
+    #[serde(default)]
     logo_uri: String,
     #[serde(default)]
     accent_color: String,
@@ -316,6 +318,7 @@ impl ClientForm {
             },
             face_policy: Some(self.face_policy),
             password_policy: Some(self.password_policy),
+            required_acr: opt(self.required_acr),
             ..ClientInput::default()
         }
     }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::auth::acr::Level;
 use crate::auth::face::{self, FaceError, Upload, ENROL, VERIFY};
+use crate::auth::face_settings;
 use crate::auth::session::{self, Session};
 use crate::biometrics::quality::Hint;
 use crate::mail::alerts;
@@ -194,15 +195,22 @@ async fn refused(state: &AppState, ui: &Ui<'_>, user_id: &str, e: FaceError) -> 
     json_error(status, &msg)
 }
 
+fn locked_until(ui: &Ui<'_>, until: i64) -> String {
+    ui.tr.f(
+        "face.locked",
+        &[("until", &crate::clock::utc_minutes(until))],
+    )
+}
+
 fn face_message(ui: &Ui<'_>, e: &FaceError) -> (StatusCode, String) {
     match e {
-        FaceError::LockedNow(cause, _) => (
+        FaceError::LockedNow(cause, until) => (
             StatusCode::TOO_MANY_REQUESTS,
-            format!("{} {}", face_message(ui, cause).1, ui.tr.t("face.locked")),
+            format!("{} {}", face_message(ui, cause).1, locked_until(ui, *until)),
         ),
         FaceError::NoConsent => (StatusCode::FORBIDDEN, ui.tr.t("face.no_consent").into()),
         FaceError::NotEnrolled => (StatusCode::BAD_REQUEST, ui.tr.t("face.not_enrolled").into()),
-        FaceError::Locked => (StatusCode::TOO_MANY_REQUESTS, ui.tr.t("face.locked").into()),
+        FaceError::Locked(until) => (StatusCode::TOO_MANY_REQUESTS, locked_until(ui, *until)),
         FaceError::Challenge => (StatusCode::BAD_REQUEST, ui.tr.t("face.stale").into()),
         FaceError::Refused(reason) => (
             StatusCode::BAD_REQUEST,
@@ -245,7 +253,10 @@ async fn start(
     let now = state.clock.now();
     let res = state
         .db
-        .run(move |c| face::start(c, &st.config.face, &sess.user_id, purpose, now))
+        .run(move |c| {
+            let cfg = face_settings::in_force(c, &st.config.face)?;
+            face::start(c, &cfg, &sess.user_id, purpose, now)
+        })
         .await;
     let ui = Ui::new(&req, &state, None, None);
     match res {
@@ -347,18 +358,21 @@ async fn frames(
     };
     let now = state.clock.now();
     let (uid, nonce) = (sess.user_id.clone(), body.nonce.clone());
-    let ch = match state
+    let st = state.clone();
+    let (ch, cfg) = match state
         .db
-        .run(move |c| face::take(c, &uid, purpose, &nonce, now))
+        .run(move |c| {
+            let cfg = face_settings::in_force(c, &st.config.face)?;
+            Ok((face::take(c, &uid, purpose, &nonce, now), cfg))
+        })
         .await
     {
-        Ok(ch) => ch,
-        Err(FaceError::Db(e)) => {
+        Ok((Ok(ch), cfg)) => (ch, cfg),
+        Err(e) | Ok((Err(FaceError::Db(e)), _)) => {
             let e = crate::oidc::OAuthError::server_error(&e);
             return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.description);
         }
-        Err(e) => {
-            let cfg = state.config.face.clone();
+        Ok((Err(e), cfg)) => {
             let uid = sess.user_id.clone();
             let null = serde_json::Value::Null;
             let res = state
@@ -381,7 +395,9 @@ async fn frames(
         state.config.face.analysed_frames
     };
     let eng = engine.clone();
-    let evidence = web::block(move || face::examine(&eng, &ch, &uploads, analysed, now)).await;
+    let live = cfg.live_threshold.unwrap_or(engine.live_threshold);
+    let evidence =
+        web::block(move || face::examine(&eng, &ch, &uploads, analysed, live, now)).await;
     let evidence = match evidence {
         Ok(r) => r,
         Err(e) => {
@@ -400,7 +416,7 @@ async fn frames(
                 c,
                 &engine,
                 &st.master_key,
-                &st.config.face,
+                &cfg,
                 &uid,
                 purpose,
                 evidence,

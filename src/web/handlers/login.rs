@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::acr::Level;
+use crate::auth::face_settings::in_force;
 use crate::auth::passkeys::{Owner, PasskeyError};
 use crate::auth::password;
 use crate::config::PasswordRule;
@@ -55,6 +56,15 @@ pub struct LoginCtx {
     pub password: PasswordRule,
 }
 
+impl LoginCtx {
+    /// Whether a password may start this sign-in: the policy allows one and
+    /// the request (or the client's required level) does not need more.
+    pub fn password_may_sign_in(&self) -> bool {
+        self.password != PasswordRule::Off
+            && !(self.essential && self.min_level.is_some_and(|l| l > Level::Password))
+    }
+}
+
 fn nonempty(tx: Option<&str>) -> Option<&str> {
     tx.filter(|t| !t.is_empty())
 }
@@ -90,7 +100,7 @@ pub async fn context(
                 .as_ref()
                 .map(|c| c.face_policy)
                 .unwrap_or(FacePolicy::Default);
-            let need = req.requirement(&st.ladder, policy);
+            let need = req.requirement(&st.ladder, client.as_ref().and_then(Client::floor));
             let password = st
                 .config
                 .login
@@ -125,8 +135,7 @@ pub fn render(
 ) -> HttpResponse {
     let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());
     let tx = ctx.tx.as_deref();
-    let password_ok = ctx.password != PasswordRule::Off
-        && !(ctx.essential && ctx.min_level.is_some_and(|l| l > Level::Password));
+    let password_ok = ctx.password_may_sign_in();
     let message = err.map(|k| ui.tr.t(k));
     let page = pages::LoginPage {
         ui: &ui,
@@ -173,20 +182,25 @@ async fn face_needed(state: &web::Data<AppState>, user_id: &str, ctx: &LoginCtx)
     if state.face.is_none() || ctx.tx.is_none() {
         return false;
     }
-    let wanted = match ctx.face_policy {
-        FacePolicy::Off => ctx.min_level == Some(Level::PasskeyFace),
-        FacePolicy::Require => true,
-        FacePolicy::Default => {
-            state.config.face.require_for_enrolled || ctx.min_level == Some(Level::PasskeyFace)
-        }
-    };
-    let uid = user_id.to_owned();
-    wanted
-        && state
-            .db
-            .run(move |c| crate::auth::face::status(c, &uid))
-            .await
-            .is_ok_and(|(consent, enrolled)| consent && enrolled.is_some())
+    let asked = ctx.min_level == Some(Level::PasskeyFace);
+    let (uid, policy, base) = (
+        user_id.to_owned(),
+        ctx.face_policy,
+        state.config.face.clone(),
+    );
+    state
+        .db
+        .run(move |c| {
+            let wanted = match policy {
+                FacePolicy::Off => asked,
+                FacePolicy::Require => true,
+                FacePolicy::Default => asked || in_force(c, &base)?.require_for_enrolled,
+            };
+            let (consent, enrolled) = crate::auth::face::status(c, &uid)?;
+            Ok::<_, crate::db::DbError>(wanted && consent && enrolled.is_some())
+        })
+        .await
+        .unwrap_or(false)
 }
 
 fn after(tx: Option<String>) -> After {
@@ -209,8 +223,11 @@ pub async fn submit(
         Ok(v) => v,
         Err(page) => return page,
     };
-    if ctx.password == PasswordRule::Off {
-        return error::page(StatusCode::FORBIDDEN, "Password sign-in is turned off.");
+    if !ctx.password_may_sign_in() {
+        return error::page(
+            StatusCode::FORBIDDEN,
+            "Password sign-in is not available for this application. Sign in with a passkey.",
+        );
     }
     let email = form.email.clone();
     let user = match state.db.run(move |c| users::find_by_email(c, &email)).await {
