@@ -62,22 +62,39 @@ impl AppState {
             .ok_or(crate::auth::passkeys::PasskeyError::Unavailable)
     }
 
-    /// The key ring, reloaded from the database when it is stale.
     /// Re-read the signing keys now (after a rotation).
     pub async fn reload_keys(&self) {
         let (mk, now) = (self.master_key.clone(), self.clock.now());
         match self.db.run(move |c| KeyRing::load(c, &mk, now)).await {
-            Ok(r) => self.keys.replace(r),
+            Ok(r) => self.install(r),
             Err(e) => tracing::error!("reloading signing keys failed: {e}"),
         }
     }
 
+    /// Use `ring` from now on; tokens verified with the old one are checked again.
+    fn install(&self, ring: KeyRing) {
+        self.keys.replace(ring);
+        self.verified.clear();
+    }
+
+    /// The key ring; every `KEY_RELOAD_SECONDS` it is re-read from the
+    /// database, after the rotation schedule has run.
     pub async fn ring(&self) -> Arc<KeyRing> {
         let now = self.clock.now();
         if self.keys.needs_reload(now) {
-            let mk = self.master_key.clone();
-            match self.db.run(move |c| KeyRing::load(c, &mk, now)).await {
-                Ok(r) => self.keys.replace(r),
+            let (mk, cfg) = (self.master_key.clone(), self.config.keys.clone());
+            let res = self
+                .db
+                .run(move |c| {
+                    let created = crate::admin::keys::rotate_scheduled(c, &mk, &cfg, now)?;
+                    if !created.is_empty() {
+                        tracing::info!("scheduled key rotation: {}", created.join(", "));
+                    }
+                    KeyRing::load(c, &mk, now)
+                })
+                .await;
+            match res {
+                Ok(r) => self.install(r),
                 Err(e) => tracing::error!("reloading signing keys failed: {e}"),
             }
         }

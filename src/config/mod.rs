@@ -103,6 +103,9 @@ pub struct KeyConfig {
     pub rsa_bits: u32,
     /// A retired key stays published this long (longer than any token it signed).
     pub retired_key_publish_seconds: i64,
+    /// Rotate an algorithm's active key once it is this old (checked when a
+    /// server re-reads its keys, every minute); 0 = only by hand.
+    pub rotate_after_days: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -186,6 +189,7 @@ impl Default for KeyConfig {
             algorithms: vec![Alg::Rs256, Alg::Es256, Alg::EdDsa],
             rsa_bits: 2048,
             retired_key_publish_seconds: 2 * 24 * 3600,
+            rotate_after_days: 90,
         }
     }
 }

@@ -68,3 +68,27 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<KeyRow>, DbError> {
         .select(KeyRow::as_select())
         .load(conn)?)
 }
+
+/// Retire `kid` if it is still active; false when another server (or an
+/// administrator) got there first.
+pub fn retire_if_active(
+    conn: &mut DbConnection,
+    kid: &str,
+    now: i64,
+    expires: i64,
+) -> Result<bool, DbError> {
+    Ok(
+        diesel::update(k::signing_keys.filter(k::kid.eq(kid).and(k::retired_at.is_null())))
+            .set((k::retired_at.eq(now), k::expires_at.eq(expires)))
+            .execute(conn)?
+            > 0,
+    )
+}
+
+pub fn find(conn: &mut DbConnection, kid: &str) -> Result<Option<KeyRow>, DbError> {
+    Ok(k::signing_keys
+        .find(kid)
+        .select(KeyRow::as_select())
+        .first(conn)
+        .optional()?)
+}

@@ -6,7 +6,7 @@ mod rotation;
 
 pub use alg::Alg;
 pub use keyring::{KeyRing, Keys, VerifiedJws};
-pub use rotation::{ensure_active_keys, rotate};
+pub use rotation::{ensure_active_keys, retire_now, rotate, rotate_due, Retired};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -20,10 +20,20 @@ pub enum KeyError {
     Crypto(#[from] crate::crypto::CryptoError),
     #[error("the token signature or format is invalid")]
     InvalidToken,
+    #[error("no signing key with kid '{0}'")]
+    UnknownKey(String),
+    #[error("the key '{0}' is already retired and no longer published")]
+    AlreadyUnpublished(String),
 }
 
 impl From<josekit::JoseError> for KeyError {
     fn from(e: josekit::JoseError) -> Self {
         KeyError::Jose(e.to_string())
+    }
+}
+
+impl From<diesel::result::Error> for KeyError {
+    fn from(e: diesel::result::Error) -> Self {
+        KeyError::Db(e.into())
     }
 }

@@ -1,5 +1,8 @@
 //! Creating and rotating keys in the database.
 
+use diesel::Connection;
+
+use crate::config::KeyConfig;
 use crate::crypto::{self, MasterKey};
 use crate::db::{keys as repo, DbConnection};
 
@@ -74,6 +77,79 @@ pub fn rotate(
         }
     }
     Ok(created)
+}
+
+/// The scheduled rotation: a new key for each algorithm whose active key is
+/// older than `rotate_after_days`. Safe with several servers: only the one
+/// that retires the old key creates the new one.
+pub fn rotate_due(
+    conn: &mut DbConnection,
+    mk: &MasterKey,
+    cfg: &KeyConfig,
+    now: i64,
+) -> Result<Vec<String>, KeyError> {
+    let mut created = Vec::new();
+    if cfg.rotate_after_days <= 0 {
+        return Ok(created);
+    }
+    let max_age = cfg.rotate_after_days * 86_400;
+    for &alg in &cfg.algorithms {
+        let Some(old) = repo::active_for_alg(conn, alg.as_str())? else {
+            continue;
+        };
+        if old.created_at + max_age > now {
+            continue;
+        }
+        let publish = now + cfg.retired_key_publish_seconds;
+        let kid = conn.transaction(|c| {
+            if !repo::retire_if_active(c, &old.kid, now, publish)? {
+                return Ok::<_, KeyError>(None);
+            }
+            create_key(c, mk, alg, cfg.rsa_bits, now).map(Some)
+        })?;
+        created.extend(kid);
+    }
+    Ok(created)
+}
+
+/// What retiring a key did.
+#[derive(Debug, serde::Serialize)]
+pub struct Retired {
+    pub kid: String,
+    /// The new active key, when the retired one was active.
+    pub replacement: Option<String>,
+}
+
+/// Stop using and publishing `kid` now (a key that leaked): tokens it
+/// signed stop verifying at once. An active key is replaced first.
+pub fn retire_now(
+    conn: &mut DbConnection,
+    mk: &MasterKey,
+    cfg: &KeyConfig,
+    kid: &str,
+    now: i64,
+) -> Result<Retired, KeyError> {
+    conn.transaction(|c| {
+        let key = repo::find(c, kid)?.ok_or_else(|| KeyError::UnknownKey(kid.to_owned()))?;
+        if key.expires_at.is_some_and(|e| e <= now) {
+            return Err(KeyError::AlreadyUnpublished(kid.to_owned()));
+        }
+        let replacement = match key.retired_at {
+            None => {
+                let alg = key
+                    .alg
+                    .parse::<Alg>()
+                    .map_err(|e| KeyError::Jose(format!("stored key {kid}: {e}")))?;
+                Some(create_key(c, mk, alg, cfg.rsa_bits, now)?)
+            }
+            Some(_) => None,
+        };
+        repo::retire(c, kid, key.retired_at.unwrap_or(now), now)?;
+        Ok(Retired {
+            kid: kid.to_owned(),
+            replacement,
+        })
+    })
 }
 
 /// Decrypt a stored private key.

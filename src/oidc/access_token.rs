@@ -75,6 +75,14 @@ impl VerifiedCache {
         }
     }
 
+    /// Forget every remembered token (the key ring changed: a retired key's
+    /// tokens must be checked again, and fail).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.map.lock() {
+            map.clear();
+        }
+    }
+
     /// Like [`verify`], remembering successes.
     pub fn verify(
         &self,

@@ -9,7 +9,7 @@ use visage::oidc::types::TokenAuthMethod;
 use crate::helpers::*;
 
 /// A confidential client `id` with `role` (if any); returns its secret.
-fn admin_client(app: &TestApp, id: &str, role: Option<Role>) -> String {
+pub(crate) fn admin_client(app: &TestApp, id: &str, role: Option<Role>) -> String {
     let secret = app
         .register(new_client(id, TokenAuthMethod::ClientSecretBasic))
         .client_secret
@@ -31,14 +31,14 @@ async fn token(app: &TestApp, id: &str, secret: &str, scope: &str) -> Tokens {
     .await
 }
 
-async fn bearer(app: &TestApp, id: &str, secret: &str, scope: &str) -> String {
+pub(crate) async fn bearer(app: &TestApp, id: &str, secret: &str, scope: &str) -> String {
     let t = token(app, id, secret, scope).await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.body);
     t.body["access_token"].as_str().unwrap().to_owned()
 }
 
 /// (status, JSON body) of an admin API call.
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: &str,
     path: &str,
@@ -56,6 +56,18 @@ async fn call(
     let r = req.send().await.unwrap();
     let status = r.status();
     (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A token of a new owner client `ops` with every admin scope.
+pub(crate) async fn owner_token(app: &TestApp) -> String {
+    let secret = admin_client(app, "ops", Some(Role::Owner));
+    bearer(
+        app,
+        "ops",
+        &secret,
+        "admin:read admin:write admin:keys admin:roles",
+    )
+    .await
 }
 
 fn client_count(app: &TestApp) -> usize {

@@ -6,10 +6,8 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::mail::MailSink;
 
-#[tokio::test]
-async fn three_failed_face_checks_lock_the_face_and_mail_the_account_holder() {
-    let sink = MailSink::start();
-    let app = spawn_accounts(&sink, |c| c.face.enabled = true).await;
+/// Cookies of a passkey session for the test user (who has no face yet).
+fn passkey_session(app: &TestApp) -> String {
     let uid = app.user();
     let now = chrono::Utc::now().timestamp();
     let amr = ["hwk".to_owned(), "user".to_owned()];
@@ -19,24 +17,34 @@ async fn three_failed_face_checks_lock_the_face_and_mail_the_account_holder() {
             visage::auth::session::start(c, &uid, "urn:visage:acr:passkey", &amr, 3600, now)
         })
         .unwrap();
-    let cookies = format!(
+    format!(
         "{}={session}; visage_csrf=t0ken",
         visage::auth::session::COOKIE
-    );
-    let attempt = || async {
-        let r = app
-            .http
-            .post(app.url("/face/frames"))
-            .header("Cookie", &cookies)
-            .header("X-CSRF-Token", "t0ken")
-            .json(&json!({ "nonce": "not-a-challenge", "frames": [{ "t": 0, "jpeg": "AAAA" }] }))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let body: serde_json::Value = r.json().await.unwrap();
-        (status, body["error"].as_str().unwrap_or("").to_owned())
-    };
+    )
+}
+
+/// One failed face check (an unknown challenge): (status, message).
+async fn failed_check(app: &TestApp, cookies: &str) -> (StatusCode, String) {
+    let r = app
+        .http
+        .post(app.url("/face/frames"))
+        .header("Cookie", cookies)
+        .header("X-CSRF-Token", "t0ken")
+        .json(&json!({ "nonce": "not-a-challenge", "frames": [{ "t": 0, "jpeg": "AAAA" }] }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body: serde_json::Value = r.json().await.unwrap();
+    (status, body["error"].as_str().unwrap_or("").to_owned())
+}
+
+#[tokio::test]
+async fn three_failed_face_checks_lock_the_face_and_mail_the_account_holder() {
+    let sink = MailSink::start();
+    let app = spawn_accounts(&sink, |c| c.face.enabled = true).await;
+    let cookies = passkey_session(&app);
+    let attempt = || failed_check(&app, &cookies);
     for _ in 0..2 {
         let (status, msg) = attempt().await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -62,4 +70,35 @@ async fn three_failed_face_checks_lock_the_face_and_mail_the_account_holder() {
     let (status, _) = attempt().await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(sink.subjects(EMAIL).len(), 1);
+}
+
+#[tokio::test]
+async fn a_face_policy_change_applies_to_the_next_check() {
+    let sink = MailSink::start();
+    let app = spawn_accounts(&sink, |c| c.face.enabled = true).await;
+    let cookies = passkey_session(&app);
+    let (_, first) = failed_check(&app, &cookies).await;
+    assert!(!first.contains("locked"), "{first}");
+    // An administrator lowers the limit to 2 failures and a 10-minute lock.
+    let t = crate::admin_api::owner_token(&app).await;
+    let (_, view) = crate::admin_api::call(&app, "GET", "/face-policy", &t, None).await;
+    let mut settings = view["settings"].clone();
+    settings["max_failures"] = json!(2);
+    settings["lock_seconds"] = json!(600);
+    let body = json!({ "settings": settings, "reason": "pilot: stricter lock" });
+    let (s, b) = crate::admin_api::call(&app, "PUT", "/face-policy", &t, Some(body)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let now = chrono::Utc::now().timestamp();
+    let (status, msg) = failed_check(&app, &cookies).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{msg}");
+    let until = [600, 660].map(|d| visage::clock::utc_minutes(now + d));
+    assert!(
+        until.iter().any(|u| msg.contains(u.as_str())),
+        "{msg} vs {until:?}"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sink.messages_to(EMAIL).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(sink.messages_to(EMAIL)[0].contains("failed 2 times"));
 }

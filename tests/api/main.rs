@@ -4,6 +4,7 @@
 mod accounts;
 mod admin_api;
 mod admin_console;
+mod admin_policies;
 mod authorize;
 mod browser;
 mod discovery;

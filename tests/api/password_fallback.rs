@@ -136,7 +136,7 @@ async fn refuses_a_password(app: &TestApp, login: &str) {
     assert!(html.contains("Sign in with a passkey"));
     assert!(!html.contains("type=\"password\""));
     let csrf = csrf_of(&html);
-    let tx = query_of(&app.url(&login))["tx"].clone();
+    let tx = query_of(&app.url(login))["tx"].clone();
     let r = app
         .http
         .post(app.url("/login"))

@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::admin::clients::{matching, ClientInput, ClientView};
+use crate::admin::face_policy::{self, PolicyChange, PolicyError};
 use crate::admin::roles::{self, Actor, Role, RoleError, KEYS, READ, ROLES, WRITE};
 use crate::admin::users::{self, UserAdminError};
 use crate::admin::{audit_log, keys, sessions};
@@ -71,7 +72,25 @@ impl From<RoleError> for HttpResponse {
 
 impl From<crate::keys::KeyError> for HttpResponse {
     fn from(e: crate::keys::KeyError) -> HttpResponse {
-        internal(&e)
+        use crate::keys::KeyError;
+        match e {
+            KeyError::UnknownKey(_) => {
+                api_error(StatusCode::NOT_FOUND, "not_found", &e.to_string())
+            }
+            KeyError::AlreadyUnpublished(_) => {
+                api_error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string())
+            }
+            e => internal(&e),
+        }
+    }
+}
+
+impl From<PolicyError> for HttpResponse {
+    fn from(e: PolicyError) -> HttpResponse {
+        match e {
+            PolicyError::Db(e) => internal(&e),
+            e => api_error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
+        }
     }
 }
 
@@ -444,8 +463,8 @@ pub async fn invitations_create(
 }
 
 pub async fn keys_list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    act(&req, &state, READ, StatusCode::OK, move |c, _, _, now| {
-        keys::list(c, now)
+    act(&req, &state, READ, StatusCode::OK, move |c, st, _, now| {
+        keys::list(c, &st.config.keys, now)
     })
     .await
 }
@@ -465,6 +484,52 @@ pub async fn keys_rotate(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         state.reload_keys().await;
     }
     resp
+}
+
+pub async fn keys_retire(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    kid: web::Path<String>,
+) -> HttpResponse {
+    let kid = kid.into_inner();
+    let resp = act(
+        &req,
+        &state,
+        KEYS,
+        StatusCode::OK,
+        move |c, st, actor, now| keys::retire(c, st, actor, &kid, now),
+    )
+    .await;
+    if resp.status().is_success() {
+        state.reload_keys().await;
+    }
+    resp
+}
+
+pub async fn face_policy_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    act(&req, &state, READ, StatusCode::OK, move |c, st, _, _| {
+        face_policy::view(c, &st.config.face, st.face.as_deref())
+    })
+    .await
+}
+
+pub async fn face_policy_put(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<PolicyChange>,
+) -> HttpResponse {
+    let body = body.into_inner();
+    act(
+        &req,
+        &state,
+        WRITE,
+        StatusCode::OK,
+        move |c, st, actor, now| {
+            face_policy::change(c, &st.config.face, actor, body, now)?;
+            Ok::<_, PolicyError>(face_policy::view(c, &st.config.face, st.face.as_deref())?)
+        },
+    )
+    .await
 }
 
 pub async fn audit_list(

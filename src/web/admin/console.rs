@@ -11,6 +11,7 @@ use crate::admin::clients::{matching, ClientInput, ClientView};
 use crate::admin::roles::{Actor, Role, KEYS, ROLES, WRITE};
 use crate::admin::{face_policy, keys, sessions, users};
 use crate::app::AppState;
+use crate::keys::KeyError;
 use crate::oidc::branding::Branding;
 use crate::oidc::client::Client;
 use crate::oidc::client_admin::{self, ClientAdminError};
@@ -20,6 +21,7 @@ use crate::web::{error, pages};
 
 use super::chart::{stacked, Bar};
 use super::console_auth::{required, Console};
+use super::policy_form::{PolicyForm, PolicyVersionView, PolicyView};
 use super::views::*;
 
 const PER_PAGE: i64 = 25;
@@ -60,6 +62,7 @@ fn done_text(key: &str) -> &'static str {
             "New signing keys are in use; the old ones stay published until their tokens expire."
         }
         "saved" => "Settings saved.",
+        "retired" => "The key was retired and left /jwks: tokens it signed no longer verify.",
         "session_ended" => "The session ended; its access tokens were revoked.",
         "revoked" => "The token family was revoked.",
         _ => "Done.",
@@ -726,20 +729,63 @@ pub async fn keys_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
         Ok(c) => c,
         Err(r) => return r,
     };
-    let now = state.clock.now();
-    let list = match state.db.run(move |db| keys::list(db, now)).await {
+    let (now, cfg) = (state.clock.now(), state.config.keys.clone());
+    let list = match state.db.run(move |db| keys::list(db, &cfg, now)).await {
         Ok(v) => v,
         Err(e) => return error::page_internal(&e),
     };
     let (ch, cookie) = chrome(&req, &state, &c, "keys");
+    let days = state.config.keys.rotate_after_days;
     show(
         StatusCode::OK,
         &Keys {
             chrome: &ch,
-            keys: list,
+            keys: list.into_iter().map(KeyRowView::from).collect(),
+            schedule: if days > 0 {
+                format!("every {days} days")
+            } else {
+                "off (keys.rotate_after_days = 0)".into()
+            },
         },
         cookie,
     )
+}
+
+pub async fn key_retire(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    kid: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let kid = kid.into_inner();
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        KEYS,
+        "retire a signing key",
+        Some("/admin/keys"),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (st, now) = (state.clone(), state.clock.now());
+    match state
+        .db
+        .run(move |db| keys::retire(db, &st, &c.actor, &kid, now))
+        .await
+    {
+        Ok(_) => {
+            state.reload_keys().await;
+            see_other("/admin/keys?done=retired")
+        }
+        Err(e @ (KeyError::UnknownKey(_) | KeyError::AlreadyUnpublished(_))) => {
+            error::page(StatusCode::BAD_REQUEST, &e.to_string())
+        }
+        Err(e) => error::page_internal(&e),
+    }
 }
 
 pub async fn keys_rotate(
@@ -880,22 +926,54 @@ pub async fn audit(
     show(StatusCode::OK, &page, cookie)
 }
 
-pub async fn policy(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+#[derive(Deserialize)]
+pub struct PolicyQuery {
+    edit: Option<String>,
+}
+
+pub async fn policy(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<PolicyQuery>,
+) -> HttpResponse {
     let c = match required(&req, &state).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let f = &state.config.face;
-    let (ch, cookie) = chrome(&req, &state, &c, "policy");
-    let actions = if f.challenge_actions.is_empty() {
-        "unpredictable: look ahead, turn left and right in random order, blink".to_owned()
-    } else {
-        f.challenge_actions
-            .iter()
-            .map(|a| format!("{a:?}"))
-            .collect::<Vec<_>>()
-            .join(" → ")
+    let edit = q.edit.is_some() && c.actor.may(WRITE);
+    // The form opens only after a fresh sign-in, so nothing typed is lost to it.
+    if edit && !c.fresh(&state) {
+        let to = super::link(
+            "/admin/login",
+            &[("fresh", "1"), ("next", "/admin/policy?edit=1")],
+        );
+        return see_other(&to);
+    }
+    policy_page(&req, &state, &c, edit, None, None).await
+}
+
+/// The face policy page; `draft` (the rejected form) and `error` after a bad change.
+async fn policy_page(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    c: &Console,
+    edit: bool,
+    draft: Option<PolicyForm>,
+    error: Option<String>,
+) -> HttpResponse {
+    let (st, base) = (state.clone(), state.config.face.clone());
+    let view = match state
+        .db
+        .run(move |db| face_policy::view(db, &base, st.face.as_deref()))
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return error::page_internal(&e),
     };
+    let (mut ch, cookie) = chrome(req, state, c, "policy");
+    ch.error = error;
+    let f = &state.config.face;
+    let form = draft.unwrap_or_else(|| PolicyForm::of(&view.settings));
     let page = Policy {
         chrome: &ch,
         engine: state.face.as_ref().map(|e| EngineView {
@@ -903,21 +981,54 @@ pub async fn policy(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
             match_threshold: e.match_threshold,
             live_threshold: e.live_threshold,
         }),
-        rates: &face_policy::MEASURED,
-        actions,
+        in_force: PolicyView::of(&view),
+        rates: view.measured,
         frames: format!(
             "{} every {} ms; blink burst {} every {} ms; {} analysed in full",
             f.frames, f.frame_interval_ms, f.blink_frames, f.blink_interval_ms, f.analysed_frames
         ),
-        lockout: format!(
-            "{} failures in {} min lock the face for {} min",
-            f.max_failures,
-            f.failure_window_seconds / 60,
-            f.lock_seconds / 60
-        ),
-        require_for_enrolled: f.require_for_enrolled,
+        history: view.history.iter().map(PolicyVersionView::of).collect(),
+        edit,
+        form,
     };
     show(StatusCode::OK, &page, cookie)
+}
+
+pub async fn policy_change(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<PolicyForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "change the face policy",
+        Some("/admin/policy?edit=1"),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let change = match form.change() {
+        Ok(ch) => ch,
+        Err(m) => return policy_page(&req, &state, &c, true, Some(form), Some(m)).await,
+    };
+    let (st, now, actor) = (state.clone(), state.clock.now(), c.actor.clone());
+    match state
+        .db
+        .run(move |db| face_policy::change(db, &st.config.face, &actor, change, now))
+        .await
+    {
+        Ok(_) => see_other("/admin/policy?done=saved"),
+        Err(face_policy::PolicyError::Invalid(m)) => {
+            policy_page(&req, &state, &c, true, Some(form), Some(m)).await
+        }
+        Err(e) => error::page_internal(&e),
+    }
 }
 
 pub async fn signed_out() -> HttpResponse {

@@ -7,6 +7,7 @@ pub mod chart;
 pub mod console;
 pub mod console_auth;
 pub mod openapi;
+pub mod policy_form;
 pub mod views;
 
 use actix_web::web;
@@ -67,6 +68,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/invitations", web::post().to(invitations_create))
             .route("/keys", web::get().to(keys_list))
             .route("/keys/rotate", web::post().to(keys_rotate))
+            .route("/keys/{kid}/retire", web::post().to(keys_retire))
+            .route("/face-policy", web::get().to(face_policy_get))
+            .route("/face-policy", web::put().to(face_policy_put))
             .route("/audit", web::get().to(audit_list))
             .route("/stats", web::get().to(stats))
             .route("/roles", web::get().to(roles_list))
@@ -106,6 +110,8 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/invitations", web::post().to(invite))
         .route("/admin/keys", web::get().to(keys_page))
         .route("/admin/keys/rotate", web::post().to(keys_rotate))
+        .route("/admin/keys/{kid}/retire", web::post().to(key_retire))
         .route("/admin/audit", web::get().to(audit))
-        .route("/admin/policy", web::get().to(policy));
+        .route("/admin/policy", web::get().to(policy))
+        .route("/admin/policy", web::post().to(policy_change));
 }

@@ -75,6 +75,11 @@ pub fn build(issuer: &str) -> Value {
             "/invitations": { "post": op("Create a sign-up invitation (with a role: admin:roles)", WRITE, &[], Some("InvitationInput"), "Invitation") },
             "/keys": { "get": op("Signing keys (public data and state)", READ, &[], None, "KeyList") },
             "/keys/rotate": { "post": op("New signing keys now; the old ones stay published for verification", KEYS, &[], None, "Done") },
+            "/keys/{kid}/retire": { "post": op("Retire a key now and stop publishing it (a leaked key): tokens it signed stop verifying; an active key is replaced first", KEYS, &["kid"], None, "Retired") },
+            "/face-policy": {
+                "get": op("The face policy in force (thresholds, challenge, lockout), the models' own thresholds, the measured error rates and the change history", READ, &[], None, "FacePolicy"),
+                "put": op("Change the face policy (the whole policy and a reason); every server applies it to the next face check", WRITE, &[], Some("FacePolicyChange"), "FacePolicy")
+            },
             "/audit": { "get": op("Audit events, newest first", READ, &["category", "action", "user", "client", "outcome", "since", "until", "page", "per_page"], None, "AuditPage") },
             "/stats": { "get": op("Last 24 hours: sign-ins per hour by outcome, face-check failures by reason, lockouts", READ, &[], None, "Stats") },
             "/roles": { "get": op("Administrators and their roles", READ, &[], None, "RoleList") },
@@ -104,6 +109,7 @@ pub fn build(issuer: &str) -> Value {
                 "subject": { "name": "subject", "in": "path", "required": true, "schema": str_ },
                 "grant": { "name": "grant", "in": "path", "required": true, "schema": str_ },
                 "sid": { "name": "sid", "in": "path", "required": true, "schema": str_ },
+                "kid": { "name": "kid", "in": "path", "required": true, "schema": str_ },
                 "q": { "name": "q", "in": "query", "schema": str_ },
                 "page": { "name": "page", "in": "query", "schema": int },
                 "per_page": { "name": "per_page", "in": "query", "schema": int },
@@ -138,6 +144,35 @@ pub fn build(issuer: &str) -> Value {
                         "required_acr": { "enum": ["password", "passkey", "passkey_face", "", null] }
                     }
                 },
+                "FaceSettings": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["require_for_enrolled", "challenge_actions", "max_failures", "failure_window_seconds", "lock_seconds"],
+                    "properties": {
+                        "match_threshold": { "type": ["number", "null"], "minimum": 0.3, "maximum": 0.9, "description": "cosine similarity; null = the measured default of the models in use" },
+                        "live_threshold": { "type": ["number", "null"], "minimum": 0.05, "maximum": 0.99, "description": "passive liveness score; null = the model's default" },
+                        "require_for_enrolled": boolean,
+                        "challenge_actions": { "type": "array", "maxItems": 6, "items": { "enum": ["turn_left", "turn_right", "center", "blink"] }, "description": "empty = unpredictable" },
+                        "max_failures": { "type": "integer", "minimum": 1, "maximum": 20 },
+                        "failure_window_seconds": { "type": "integer", "minimum": 60, "maximum": 86400 },
+                        "lock_seconds": { "type": "integer", "minimum": 60, "maximum": 86400 }
+                    }
+                },
+                "FacePolicyChange": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["settings", "reason"],
+                    "properties": { "settings": { "$ref": "#/components/schemas/FaceSettings" }, "reason": { "type": "string", "minLength": 1, "maxLength": 500 } }
+                },
+                "FacePolicy": object(json!({
+                    "settings": { "$ref": "#/components/schemas/FaceSettings" },
+                    "source": { "enum": ["visage.toml", "changed"] },
+                    "model_match_threshold": { "type": ["number", "null"] },
+                    "model_live_threshold": { "type": ["number", "null"] },
+                    "measured": { "type": "array", "items": object(json!({ "set": str_, "split": str_, "pairs": str_, "threshold": str_, "fmr": str_, "fnmr": str_ })) },
+                    "history": { "type": "array", "items": object(json!({ "at": int, "actor": str_, "reason": str_, "settings": { "$ref": "#/components/schemas/FaceSettings" } })) }
+                })),
+                "Retired": object(json!({ "kid": str_, "replacement": { "type": ["string", "null"] } })),
                 "Registered": object(json!({ "client_id": str_, "client_secret": str_, "token_endpoint_auth_method": str_, "redirect_uris": strs, "grant_types": strs, "id_token_signed_response_alg": str_ })),
                 "Client": object(json!({ "client_id": str_, "client_name": str_, "confidential": boolean, "redirect_uris": strs, "post_logout_redirect_uris": strs, "grant_types": strs, "token_endpoint_auth_method": str_, "id_token_signed_response_alg": str_, "first_party": boolean, "disabled": boolean, "branding": any, "face_policy": str_, "password_policy": str_, "required_acr": { "type": ["string", "null"] } })),
                 "ClientPage": object(json!({ "items": { "type": "array", "items": { "$ref": "#/components/schemas/Client" } }, "total": int, "page": int, "per_page": int })),
@@ -146,7 +181,7 @@ pub fn build(issuer: &str) -> Value {
                 "UserDetail": object(json!({ "id": str_, "email": str_, "email_verified": boolean, "has_password": boolean, "passkeys": { "type": "array", "items": any }, "face_enrolled": boolean, "face_consent": boolean, "sessions": { "type": "array", "items": any }, "tokens": { "type": "array", "items": any }, "role": { "type": ["string", "null"] } })),
                 "InvitationInput": { "type": "object", "additionalProperties": false, "properties": { "email": str_, "role": { "enum": ["owner", "admin", "auditor"] } } },
                 "Invitation": object(json!({ "invitation_url": str_, "expires_in": int })),
-                "KeyList": { "type": "array", "items": object(json!({ "kid": str_, "alg": str_, "created_at": int, "state": { "enum": ["active", "retired", "expired"] } })) },
+                "KeyList": { "type": "array", "items": object(json!({ "kid": str_, "alg": str_, "created_at": int, "state": { "enum": ["active", "retired", "expired"] }, "retired_at": { "type": ["integer", "null"] }, "published_until": { "type": ["integer", "null"] }, "rotates_at": { "type": ["integer", "null"] } })) },
                 "AuditPage": object(json!({ "items": { "type": "array", "items": any }, "total": int, "page": int, "per_page": int })),
                 "Stats": object(json!({ "sign_ins_per_hour": { "type": "array", "items": { "type": "array", "items": int } }, "sign_ins_by_method": { "type": "array", "items": { "type": "array" } }, "face_failures": { "type": "array", "items": { "type": "array" } }, "lockouts": int })),
                 "FamilyList": { "type": "array", "items": object(json!({ "grant_id": str_, "user_id": str_, "live_tokens": int, "expires_at": int })) },

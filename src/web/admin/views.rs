@@ -6,6 +6,8 @@ use crate::admin::audit_log::AuditEntry;
 use crate::admin::clients::ClientView;
 use crate::admin::face_policy::Rate;
 use crate::admin::keys::KeyView;
+
+use super::policy_form::{PolicyForm, PolicyVersionView, PolicyView};
 use crate::admin::users::UserDetail;
 
 /// Header, navigation and messages of every console page.
@@ -91,7 +93,33 @@ pub struct UserPage<'a> {
 #[template(path = "admin/keys.html")]
 pub struct Keys<'a> {
     pub chrome: &'a Chrome,
-    pub keys: Vec<KeyView>,
+    pub keys: Vec<KeyRowView>,
+    /// "every 90 days" or "off".
+    pub schedule: String,
+}
+
+/// A signing key with its times as UTC dates.
+pub struct KeyRowView {
+    pub kid: String,
+    pub alg: String,
+    pub state: &'static str,
+    pub created: String,
+    pub published_until: String,
+    pub rotates_at: String,
+}
+
+impl From<KeyView> for KeyRowView {
+    fn from(k: KeyView) -> Self {
+        let at = |t: Option<i64>| t.map(utc).unwrap_or_default();
+        KeyRowView {
+            created: utc(k.created_at),
+            published_until: at(k.published_until),
+            rotates_at: at(k.rotates_at),
+            kid: k.kid,
+            alg: k.alg,
+            state: k.state,
+        }
+    }
 }
 
 pub struct AuditFilterView {
@@ -163,11 +191,13 @@ pub struct EngineView {
 pub struct Policy<'a> {
     pub chrome: &'a Chrome,
     pub engine: Option<EngineView>,
+    pub in_force: PolicyView,
     pub rates: &'static [Rate],
-    pub actions: String,
     pub frames: String,
-    pub lockout: String,
-    pub require_for_enrolled: bool,
+    pub history: Vec<PolicyVersionView>,
+    /// Show the change form (people who may change it, after a fresh sign-in).
+    pub edit: bool,
+    pub form: PolicyForm,
 }
 
 #[derive(Template)]
