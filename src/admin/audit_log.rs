@@ -98,6 +98,8 @@ pub struct Stats {
     /// `[reason, count]`, most frequent first.
     pub face_failures: Vec<(String, u32)>,
     pub lockouts: i64,
+    /// `[hour start, sign-in lockouts (account, address, IP), face locks]`, oldest first.
+    pub lockouts_per_hour: Vec<(i64, u32, u32)>,
 }
 
 const HOURS: i64 = 24;
@@ -111,10 +113,23 @@ pub fn stats(conn: &mut DbConnection, now: i64) -> Result<Stats, DbError> {
     };
     let (rows, _) = repo::search(conn, &f, 100_000, 0)?;
     Ok(Stats {
-        sign_ins_per_hour: per_hour(&rows, now),
+        sign_ins_per_hour: per_hour(&rows, now, |r| {
+            (r.category == "auth" && r.action.starts_with("login."))
+                .then(|| match r.outcome.as_str() {
+                    "success" => Some(true),
+                    "failure" => Some(false),
+                    _ => None,
+                })
+                .flatten()
+        }),
         sign_ins_by_method: by_method(&rows),
         face_failures: face_failures(&rows),
         lockouts: rows.iter().filter(|r| r.action == "lockout").count() as i64,
+        lockouts_per_hour: per_hour(&rows, now, |r| match r.action.as_str() {
+            "lockout" => Some(true),
+            "face.locked" => Some(false),
+            _ => None,
+        }),
     })
 }
 
@@ -137,25 +152,32 @@ fn tally(slot: &mut (u32, u32), outcome: &str) {
     }
 }
 
-/// Password and passkey sign-ins per hour, oldest hour first.
-fn per_hour(rows: &[AuditRow], now: i64) -> Vec<(i64, u32, u32)> {
+/// Events per hour, oldest hour first, counted as the first (`Some(true)`)
+/// or the second (`Some(false)`) series; `None` = not counted.
+fn per_hour(
+    rows: &[AuditRow],
+    now: i64,
+    series: impl Fn(&AuditRow) -> Option<bool>,
+) -> Vec<(i64, u32, u32)> {
     let start = (now / 3600 - HOURS + 1) * 3600;
     let mut slots = vec![(0, 0); HOURS as usize];
-    for r in rows
-        .iter()
-        .filter(|r| r.category == "auth" && r.action.starts_with("login."))
-    {
+    for r in rows {
+        let Some(first) = series(r) else { continue };
         if let Some(slot) = usize::try_from((r.at - start) / 3600)
             .ok()
             .and_then(|i| slots.get_mut(i))
         {
-            tally(slot, &r.outcome);
+            if first {
+                slot.0 += 1;
+            } else {
+                slot.1 += 1;
+            }
         }
     }
     slots
         .into_iter()
         .enumerate()
-        .map(|(h, (ok, failed))| (start + h as i64 * 3600, ok, failed))
+        .map(|(h, (a, b))| (start + h as i64 * 3600, a, b))
         .collect()
 }
 

@@ -101,4 +101,18 @@ async fn a_face_policy_change_applies_to_the_next_check() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert!(sink.messages_to(EMAIL)[0].contains("failed 2 times"));
+    // The console's charts count the failures and the face lock of this hour.
+    let (_, stats) = crate::admin_api::call(&app, "GET", "/stats", &t, None).await;
+    assert_eq!(
+        stats["lockouts_per_hour"][23],
+        json!([stats["lockouts_per_hour"][23][0], 0, 1]),
+        "{stats}"
+    );
+    let failures: u64 = stats["face_failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[1].as_u64().unwrap())
+        .sum();
+    assert_eq!(failures, 2, "{stats}");
 }

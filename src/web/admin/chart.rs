@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use crate::admin::audit_log::Stats;
+
 /// One bar group: a label and up to two stacked values (e.g. successes, failures).
 pub struct Bar {
     pub label: String,
@@ -10,7 +12,8 @@ pub struct Bar {
 }
 
 /// Stacked bars, `a` in the accent colour and `b` in red, with the maximum on
-/// the axis and each bar's values in its tooltip. Labels are escaped.
+/// the axis and each bar's values in its tooltip. Labels are escaped. An
+/// empty first legend draws one series (`b`).
 pub fn stacked(title: &str, bars: &[Bar], legend: (&str, &str)) -> String {
     let (w, h, pad) = (720.0_f64, 180.0_f64, 24.0_f64);
     let max = bars.iter().map(|b| b.a + b.b).max().unwrap_or(0).max(1) as f64;
@@ -32,14 +35,20 @@ pub fn stacked(title: &str, bars: &[Bar], legend: (&str, &str)) -> String {
         let bw = (step - 2.0).max(1.0);
         let ha = (b.a as f64 / max) * (h - 16.0);
         let hb = (b.b as f64 / max) * (h - 16.0);
-        let tip = format!("{}: {} {}, {} {}", b.label, b.a, legend.0, b.b, legend.1);
-        let _ = write!(
-            svg,
-            r##"<g><title>{}</title><rect x="{x:.1}" y="{:.1}" width="{bw:.1}" height="{ha:.1}" fill="#3b5bdb"/><rect x="{x:.1}" y="{:.1}" width="{bw:.1}" height="{hb:.1}" fill="#e03131"/></g>"##,
-            esc(&tip),
-            h - ha,
-            h - ha - hb
-        );
+        let tip = match legend {
+            ("", only) => format!("{}: {} {only}", b.label, b.b),
+            (first, second) => format!("{}: {} {first}, {} {second}", b.label, b.a, b.b),
+        };
+        let _ = write!(svg, "<g><title>{}</title>", esc(&tip));
+        for (y, height, fill) in [(h - ha, ha, "#3b5bdb"), (h - ha - hb, hb, "#e03131")] {
+            if height > 0.0 {
+                let _ = write!(
+                    svg,
+                    r#"<rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{height:.1}" fill="{fill}"/>"#
+                );
+            }
+        }
+        svg.push_str("</g>");
         if bars.len() <= 8 || i % 4 == 0 {
             let _ = write!(
                 svg,
@@ -48,6 +57,17 @@ pub fn stacked(title: &str, bars: &[Bar], legend: (&str, &str)) -> String {
                 esc(&b.label)
             );
         }
+    }
+    if legend.0.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<rect x="{pad}" y="{}" width="10" height="10" fill="#e03131"/><text x="{}" y="{}" class="axis">{}</text></svg>"##,
+            h + 22.0,
+            pad + 14.0,
+            h + 31.0,
+            esc(legend.1)
+        );
+        return svg;
     }
     let _ = write!(
         svg,
@@ -63,6 +83,67 @@ pub fn stacked(title: &str, bars: &[Bar], legend: (&str, &str)) -> String {
         esc(legend.1)
     );
     svg
+}
+
+/// The four charts of the last 24 hours (overview and audit pages).
+pub struct Charts {
+    pub sign_ins: String,
+    pub by_method: String,
+    pub face_failures: String,
+    pub lockouts: String,
+}
+
+/// Bars of an hourly series, labelled HH:MM (UTC).
+fn hourly(series: &[(i64, u32, u32)]) -> Vec<Bar> {
+    series
+        .iter()
+        .map(|(t, a, b)| Bar {
+            label: crate::clock::utc_minutes(*t)[11..].to_owned(),
+            a: *a,
+            b: *b,
+        })
+        .collect()
+}
+
+impl Charts {
+    pub fn of(s: &Stats) -> Charts {
+        let named = |rows: &[(String, u32, u32)]| -> Vec<Bar> {
+            rows.iter()
+                .map(|(label, a, b)| Bar {
+                    label: label.clone(),
+                    a: *a,
+                    b: *b,
+                })
+                .collect()
+        };
+        let face: Vec<(String, u32, u32)> = s
+            .face_failures
+            .iter()
+            .map(|(r, n)| (r.clone(), 0, *n))
+            .collect();
+        Charts {
+            sign_ins: stacked(
+                "Sign-ins per hour by outcome",
+                &hourly(&s.sign_ins_per_hour),
+                ("succeeded", "failed"),
+            ),
+            by_method: stacked(
+                "Sign-ins by method",
+                &named(&s.sign_ins_by_method),
+                ("succeeded", "failed"),
+            ),
+            face_failures: stacked(
+                "Failed face checks by reason",
+                &named(&face),
+                ("", "failed checks"),
+            ),
+            lockouts: stacked(
+                "Lockouts per hour",
+                &hourly(&s.lockouts_per_hour),
+                ("sign-in lockouts", "face locks"),
+            ),
+        }
+    }
 }
 
 fn esc(s: &str) -> String {
@@ -98,5 +179,12 @@ mod tests {
             svg.contains(r#"class="axis">4</text>"#),
             "the axis shows the maximum"
         );
+        let face = [Bar {
+            label: "blur".into(),
+            a: 0,
+            b: 3,
+        }];
+        let one = stacked("Face", &face, ("", "failed checks"));
+        assert!(one.contains("blur: 3 failed checks") && !one.contains("#3b5bdb"));
     }
 }

@@ -19,7 +19,7 @@ use crate::web::cookies::{csrf_ok, csrf_token};
 use crate::web::ui::{local_path, see_other};
 use crate::web::{error, pages};
 
-use super::chart::{stacked, Bar};
+use super::chart::Charts;
 use super::console_auth::{required, Console};
 use super::policy_form::{PolicyForm, PolicyVersionView, PolicyView};
 use super::views::*;
@@ -140,36 +140,13 @@ pub async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         Ok(v) => v,
         Err(e) => return error::page_internal(&e),
     };
-    let bars: Vec<Bar> = stats
-        .sign_ins_per_hour
-        .iter()
-        .map(|(t, ok, failed)| Bar {
-            label: utc(*t)[11..].to_owned(),
-            a: *ok,
-            b: *failed,
-        })
-        .collect();
     let (ch, cookie) = chrome(&req, &state, &c, "overview");
     let page = Overview {
         chrome: &ch,
         clients,
         users,
         lockouts: stats.lockouts,
-        sign_ins: stacked("Sign-ins per hour", &bars, ("succeeded", "failed")),
-        by_method: stacked(
-            "Sign-ins by method",
-            &stats
-                .sign_ins_by_method
-                .iter()
-                .map(|(m, ok, failed)| Bar {
-                    label: m.clone(),
-                    a: *ok,
-                    b: *failed,
-                })
-                .collect::<Vec<_>>(),
-            ("succeeded", "failed"),
-        ),
-        face_failures: stats.face_failures,
+        charts: Charts::of(&stats),
         discovery: format!("{}/.well-known/openid-configuration", state.config.issuer),
     };
     show(StatusCode::OK, &page, cookie)
@@ -863,21 +840,13 @@ pub async fn audit(
         .db
         .run(move |db| -> Result<_, crate::db::DbError> {
             let page = audit_log::search(db, &query)?;
-            Ok((page, audit_log::stats(db, now)?.sign_ins_per_hour))
+            Ok((page, audit_log::stats(db, now)?))
         })
         .await;
-    let (found, per_hour) = match res {
+    let (found, stats) = match res {
         Ok(v) => v,
         Err(e) => return error::page_internal(&e),
     };
-    let bars: Vec<Bar> = per_hour
-        .iter()
-        .map(|(t, ok, failed)| Bar {
-            label: utc(*t)[11..].to_owned(),
-            a: *ok,
-            b: *failed,
-        })
-        .collect();
     let href = |page: i64| {
         super::link(
             "/admin/audit",
@@ -911,11 +880,7 @@ pub async fn audit(
             (24 * 7, "7 days"),
             (24 * 30, "30 days"),
         ],
-        chart: stacked(
-            "Sign-ins per hour, last 24 hours",
-            &bars,
-            ("succeeded", "failed"),
-        ),
+        charts: Charts::of(&stats),
         more: found.page * found.per_page < found.total,
         prev_href: href(found.page - 1),
         next_href: href(found.page + 1),

@@ -81,7 +81,7 @@ pub fn build(issuer: &str) -> Value {
                 "put": op("Change the face policy (the whole policy and a reason); every server applies it to the next face check", WRITE, &[], Some("FacePolicyChange"), "FacePolicy")
             },
             "/audit": { "get": op("Audit events, newest first", READ, &["category", "action", "user", "client", "outcome", "since", "until", "page", "per_page"], None, "AuditPage") },
-            "/stats": { "get": op("Last 24 hours: sign-ins per hour by outcome, face-check failures by reason, lockouts", READ, &[], None, "Stats") },
+            "/stats": { "get": op("Last 24 hours: sign-ins per hour by outcome and by method, face-check failures by reason, lockouts (and per hour: sign-in lockouts, face locks)", READ, &[], None, "Stats") },
             "/roles": { "get": op("Administrators and their roles", READ, &[], None, "RoleList") },
             "/roles/{subject}": {
                 "put": op("Give a user or client a role", ROLES, &["subject"], Some("RoleInput"), "Done"),
@@ -183,7 +183,7 @@ pub fn build(issuer: &str) -> Value {
                 "Invitation": object(json!({ "invitation_url": str_, "expires_in": int })),
                 "KeyList": { "type": "array", "items": object(json!({ "kid": str_, "alg": str_, "created_at": int, "state": { "enum": ["active", "retired", "expired"] }, "retired_at": { "type": ["integer", "null"] }, "published_until": { "type": ["integer", "null"] }, "rotates_at": { "type": ["integer", "null"] } })) },
                 "AuditPage": object(json!({ "items": { "type": "array", "items": any }, "total": int, "page": int, "per_page": int })),
-                "Stats": object(json!({ "sign_ins_per_hour": { "type": "array", "items": { "type": "array", "items": int } }, "sign_ins_by_method": { "type": "array", "items": { "type": "array" } }, "face_failures": { "type": "array", "items": { "type": "array" } }, "lockouts": int })),
+                "Stats": object(json!({ "sign_ins_per_hour": { "type": "array", "items": { "type": "array", "items": int } }, "sign_ins_by_method": { "type": "array", "items": { "type": "array" } }, "face_failures": { "type": "array", "items": { "type": "array" } }, "lockouts": int, "lockouts_per_hour": { "type": "array", "items": { "type": "array", "items": int } } })),
                 "FamilyList": { "type": "array", "items": object(json!({ "grant_id": str_, "user_id": str_, "live_tokens": int, "expires_at": int })) },
                 "RoleInput": { "type": "object", "required": ["kind", "role"], "additionalProperties": false, "properties": { "kind": { "enum": ["user", "client"] }, "role": { "enum": ["owner", "admin", "auditor"] } } },
                 "RoleList": { "type": "array", "items": object(json!({ "subject": str_, "kind": str_, "role": str_ })) }

@@ -7,6 +7,7 @@ use crate::admin::clients::ClientView;
 use crate::admin::face_policy::Rate;
 use crate::admin::keys::KeyView;
 
+use super::chart::Charts;
 use super::policy_form::{PolicyForm, PolicyVersionView, PolicyView};
 use crate::admin::users::UserDetail;
 
@@ -30,9 +31,7 @@ pub struct Overview<'a> {
     pub clients: usize,
     pub users: i64,
     pub lockouts: i64,
-    pub sign_ins: String,
-    pub by_method: String,
-    pub face_failures: Vec<(String, u32)>,
+    pub charts: Charts,
     pub discovery: String,
 }
 
@@ -171,7 +170,7 @@ pub struct Audit<'a> {
     pub categories: [&'static str; 6],
     pub outcomes: [&'static str; 5],
     pub windows: [(i64, &'static str); 4],
-    pub chart: String,
+    pub charts: Charts,
     pub events: Vec<AuditRowView>,
     pub total: i64,
     pub page: i64,
