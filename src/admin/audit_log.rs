@@ -114,13 +114,14 @@ pub fn stats(conn: &mut DbConnection, now: i64) -> Result<Stats, DbError> {
     let (rows, _) = repo::search(conn, &f, 100_000, 0)?;
     Ok(Stats {
         sign_ins_per_hour: per_hour(&rows, now, |r| {
-            (r.category == "auth" && r.action.starts_with("login."))
-                .then(|| match r.outcome.as_str() {
-                    "success" => Some(true),
-                    "failure" => Some(false),
-                    _ => None,
-                })
-                .flatten()
+            if r.category != "auth" || !r.action.starts_with("login.") {
+                return None;
+            }
+            match r.outcome.as_str() {
+                "success" => Some(true),
+                "failure" => Some(false),
+                _ => None,
+            }
         }),
         sign_ins_by_method: by_method(&rows),
         face_failures: face_failures(&rows),
