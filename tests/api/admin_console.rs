@@ -108,6 +108,38 @@ async fn an_owner_runs_clients_from_the_console_and_an_auditor_only_looks() {
     let (ok, out) = relying_party(&app, "shop", &secret);
     assert!(ok && out.contains("0 failed"), "{out}");
 
+    // A sign-in that keeps its tokens: the family is listed on the client
+    // page, and revoking it there stops its refresh token.
+    let (code, verifier, _) = app.code_for("shop", &[]).await;
+    let tokens = app
+        .token(
+            Some(("shop", &secret)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    let refresh = tokens.body["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    b.goto("/admin/clients/shop").await;
+    let families = b.count(".revoke-family").await;
+    assert!(families > 0, "the family is listed");
+    b.click(".revoke-family").await;
+    b.text_until("#notice", |t| t.contains("revoked")).await;
+    assert_eq!(b.count(".revoke-family").await, families - 1);
+    let again = app
+        .token(
+            Some(("shop", &secret)),
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+
     // 4. Rotate: the old secret stops working, the new one works.
     b.click("#rotate-secret").await;
     let new_secret = b
@@ -152,8 +184,6 @@ async fn an_owner_runs_clients_from_the_console_and_an_auditor_only_looks() {
     b.screenshot("admin-users").await;
     b.goto("/admin/keys").await;
     b.screenshot("admin-keys").await;
-    b.goto("/admin/policy").await;
-    b.screenshot("admin-policy").await;
 
     // 7. Deleting is dangerous: after 6 minutes the console asks for a
     // fresh sign-in first, then the delete goes through.
@@ -166,6 +196,31 @@ async fn an_owner_runs_clients_from_the_console_and_an_auditor_only_looks() {
     b.click("#delete-client").await;
     b.wait_url(&app.url("/admin/clients?done=deleted")).await;
     assert_eq!(app.count("clients WHERE id = 'shop'"), 0);
+
+    // 7b. Still fresh: change the face policy with a reason; it is in the history.
+    b.goto("/admin/policy").await;
+    b.click("#edit-policy").await;
+    b.wait("#policy-form").await;
+    b.fill("#max_failures", "5").await;
+    b.fill("#reason", "pilot: five tries").await;
+    b.click("#save-policy").await;
+    b.wait_url(&app.url("/admin/policy?done=saved")).await;
+    let history = b
+        .text_until("#history", |t| t.contains("pilot: five tries"))
+        .await;
+    assert!(history.contains("5 failures"), "{history}");
+    assert_eq!(app.audited("face_policy.change", "success"), 1);
+    b.screenshot("admin-policy").await;
+
+    // 7c. Retire the active ES256 key (as if it leaked): a replacement takes over.
+    b.goto("/admin/keys").await;
+    b.click("button[id^=retire-es256]").await;
+    b.wait_url(&app.url("/admin/keys?done=retired")).await;
+    assert_eq!(app.audited("keys.retire", "success"), 1);
+    assert_eq!(
+        app.count("signing_keys WHERE alg = 'ES256' AND retired_at IS NULL"),
+        1
+    );
 
     // 8. The owner invites an auditor; the auditor signs up and can look, not change.
     b.goto("/admin/users").await;

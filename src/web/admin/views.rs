@@ -204,3 +204,8 @@ pub struct Policy<'a> {
 pub struct SignedOut;
 
 pub use crate::clock::utc_minutes as utc;
+
+/// A Unix time as a UTC date for templates (which pass values or references).
+pub fn at(t: impl std::borrow::Borrow<i64>) -> String {
+    utc(*t.borrow())
+}
