@@ -60,3 +60,41 @@ pub fn consume(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<bool,
             > 0,
     )
 }
+
+/// Invitations not used and not expired, newest first.
+pub fn pending(
+    conn: &mut DbConnection,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<InvitationRow>, DbError> {
+    Ok(i::invitations
+        .filter(i::used_at.is_null().and(i::expires_at.gt(now)))
+        .order(i::created_at.desc())
+        .limit(limit)
+        .select(InvitationRow::as_select())
+        .load(conn)?)
+}
+
+/// Give an open invitation a new token hash and expiry (the old link stops).
+pub fn renew(
+    conn: &mut DbConnection,
+    id_hash: &str,
+    new_hash: &str,
+    expires_at: i64,
+) -> Result<bool, DbError> {
+    Ok(
+        diesel::update(i::invitations.filter(i::id_hash.eq(id_hash).and(i::used_at.is_null())))
+            .set((i::id_hash.eq(new_hash), i::expires_at.eq(expires_at)))
+            .execute(conn)?
+            > 0,
+    )
+}
+
+/// Remove an unused invitation.
+pub fn delete_open(conn: &mut DbConnection, id_hash: &str) -> Result<bool, DbError> {
+    Ok(
+        diesel::delete(i::invitations.filter(i::id_hash.eq(id_hash).and(i::used_at.is_null())))
+            .execute(conn)?
+            > 0,
+    )
+}

@@ -65,6 +65,18 @@ pub fn face_locked_mail(tr: &Tr<'_>, to: &str, count: i64, until: &str) -> Resul
     )
 }
 
+/// A sign-up invitation link, in the deployment's default language.
+pub fn invitation_mail(tr: &Tr<'_>, to: &str, link: &str, until: &str) -> Result<Mail, MailError> {
+    let args = [("link", link), ("until", until)];
+    build(
+        to,
+        &tr.f("mail.invitation.subject", &args),
+        &tr.f("mail.invitation.body", &args),
+        "",
+        tr.code(),
+    )
+}
+
 fn build(to: &str, subject: &str, body: &str, code: &str, lang: &str) -> Result<Mail, MailError> {
     let render = |r: Result<String, askama::Error>| r.map_err(|e| MailError::Build(e.to_string()));
     Ok(Mail {

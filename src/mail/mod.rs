@@ -2,6 +2,7 @@
 //! a few codes per sign-up or recovery.
 
 pub mod alerts;
+pub mod invitations;
 pub mod messages;
 
 use std::time::Duration;

@@ -230,6 +230,13 @@ async fn an_owner_runs_clients_from_the_console_and_an_auditor_only_looks() {
     let link = b
         .text_until("#invitation-link", |t| t.contains("invitation="))
         .await;
+    let open = b
+        .text_until("#invitations", |t| t.contains("auditor@example.com"))
+        .await;
+    assert!(
+        open.contains("auditor"),
+        "the open invitation is listed: {open}"
+    );
     b.click("form[action='/admin/logout'] button").await;
     b.wait("#signed-out").await;
     b.goto("/logout").await;

@@ -204,3 +204,115 @@ async fn a_client_can_require_a_sign_in_level() {
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(c["required_acr"], Value::Null);
 }
+
+/// Wait for message `n` to `to`; its text with quoted-printable soft breaks undone.
+fn mail(sink: &crate::mail::MailSink, to: &str, n: usize) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(m) = sink.messages_to(to).get(n) {
+            return m.replace("=\r\n", "").replace("=\n", "");
+        }
+        assert!(std::time::Instant::now() < deadline, "no mail {n} to {to}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn token_of(url: &str) -> String {
+    url.rsplit("invitation=").next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn invitations_are_mailed_sent_again_with_a_new_link_and_revoked() {
+    let sink = crate::mail::MailSink::start();
+    let app = spawn_accounts(&sink, |c| c.signup.open = false).await;
+    let t = owner_token(&app).await;
+    let to = "newcomer@example.com";
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/invitations",
+        &t,
+        Some(json!({ "send": true })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "send needs an address: {b}");
+    let body = json!({ "email": to, "send": true });
+    let (s, b) = call(&app, "POST", "/invitations", &t, Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["sent_to"], to);
+    let first = token_of(b["invitation_url"].as_str().unwrap());
+    assert!(
+        mail(&sink, to, 0).contains(&first),
+        "the link is in the mail"
+    );
+
+    let (_, list) = call(&app, "GET", "/invitations", &t, None).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["email"], to);
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+
+    // Sent again: a new link in a new mail; the first link stops working.
+    let (s, b) = call(&app, "POST", &format!("/invitations/{id}/resend"), &t, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let second = token_of(b["invitation_url"].as_str().unwrap());
+    assert_ne!(first, second);
+    assert!(mail(&sink, to, 1).contains(&second));
+    let use_link = |token: String| {
+        let app = &app;
+        async move {
+            let page = format!("/signup?invitation={token}");
+            let r = app.submit(&page, &[("email", to), ("name", "New")]).await;
+            (r.status(), r.text().await.unwrap_or_default())
+        }
+    };
+    let (_, page) = use_link(first).await;
+    assert!(page.contains("invitation is invalid"), "{page}");
+    let (s, b) = call(&app, "POST", &format!("/invitations/{id}/resend"), &t, None).await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "the old id is gone with its link: {b}"
+    );
+
+    // An invitation for anyone has no address to send to.
+    let (_, b) = call(&app, "POST", "/invitations", &t, Some(json!({}))).await;
+    assert!(b.get("sent_to").is_none());
+    let (_, list) = call(&app, "GET", "/invitations", &t, None).await;
+    let anyone = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["email"].is_null())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, b) = call(
+        &app,
+        "POST",
+        &format!("/invitations/{anyone}/resend"),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+
+    // Revoked: gone from the list, and its link no longer works.
+    let id = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["email"] == to)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = call(&app, "DELETE", &format!("/invitations/{id}"), &t, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(&app, "DELETE", &format!("/invitations/{id}"), &t, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, page) = use_link(second).await;
+    assert!(page.contains("invitation is invalid"), "{page}");
+    assert_eq!(app.audited("invitation.resend", "success"), 1);
+    assert_eq!(app.audited("invitation.revoke", "success"), 1);
+}

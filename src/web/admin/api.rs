@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::admin::clients::{matching, ClientInput, ClientView};
 use crate::admin::face_policy::{self, PolicyChange, PolicyError};
+use crate::admin::invitations::{self, InvitationError};
 use crate::admin::roles::{self, Actor, Role, RoleError, KEYS, READ, ROLES, WRITE};
 use crate::admin::users::{self, UserAdminError};
 use crate::admin::{audit_log, keys, sessions};
@@ -90,6 +91,20 @@ impl From<PolicyError> for HttpResponse {
         match e {
             PolicyError::Db(e) => internal(&e),
             e => api_error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
+        }
+    }
+}
+
+impl From<InvitationError> for HttpResponse {
+    fn from(e: InvitationError) -> HttpResponse {
+        match e {
+            InvitationError::NotFound(_) => {
+                api_error(StatusCode::NOT_FOUND, "not_found", &e.to_string())
+            }
+            InvitationError::NoAddress => {
+                api_error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string())
+            }
+            InvitationError::Db(e) => internal(&e),
         }
     }
 }
@@ -423,6 +438,36 @@ pub async fn family_revoke(
 pub struct InvitationInput {
     email: Option<String>,
     role: Option<String>,
+    /// Mail the link to `email` too.
+    #[serde(default)]
+    send: bool,
+}
+
+/// Mail the link of a new or renewed invitation; the answer names the link
+/// either way, so a failed mail can be handed over by hand.
+async fn mail_invitation(
+    state: &AppState,
+    status: StatusCode,
+    email: &str,
+    token: &str,
+    ttl: i64,
+) -> HttpResponse {
+    let link = crate::auth::signup::invitation_url(&state.config.issuer, token);
+    let until = state.clock.now() + ttl;
+    match crate::mail::invitations::send(state, email, token, until).await {
+        Ok(()) => ok(
+            status,
+            serde_json::json!({ "invitation_url": link, "expires_in": ttl, "sent_to": email }),
+        ),
+        Err(e) => {
+            tracing::error!("invitation mail to {email} not sent: {e}");
+            HttpResponse::build(StatusCode::BAD_GATEWAY).json(serde_json::json!({
+                "error": "server_error",
+                "error_description": format!("the mail to {email} could not be sent; give the link by hand"),
+                "invitation_url": link,
+            }))
+        }
+    }
 }
 
 pub async fn invitations_create(
@@ -435,28 +480,92 @@ pub async fn invitations_create(
         Ok(r) => r,
         Err(m) => return api_error(StatusCode::BAD_REQUEST, "invalid_request", &m),
     };
+    if input.send && input.email.is_none() {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send needs an email address",
+        );
+    }
     // Inviting an administrator is managing administrators.
     let scope = if role.is_some() { ROLES } else { WRITE };
+    let actor = match api_actor(&req, &state, scope).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (ttl, now) = (
+        state.config.signup.invitation_ttl_seconds,
+        state.clock.now(),
+    );
+    let email = input.email.clone();
+    let res = state
+        .db
+        .run(move |c| {
+            crate::auth::signup::invite(c, email.as_deref(), role, &actor.label, ttl, now)
+        })
+        .await;
+    let token = match res {
+        Ok(t) => t,
+        Err(crate::auth::signup::SignupError::Db(e)) => return internal(&e),
+        Err(e) => return api_error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
+    };
+    match input.email.filter(|_| input.send) {
+        Some(to) => mail_invitation(&state, StatusCode::CREATED, &to, &token, ttl).await,
+        None => {
+            let link = crate::auth::signup::invitation_url(&state.config.issuer, &token);
+            ok(
+                StatusCode::CREATED,
+                serde_json::json!({ "invitation_url": link, "expires_in": ttl }),
+            )
+        }
+    }
+}
+
+pub async fn invitations_list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    act(&req, &state, READ, StatusCode::OK, move |c, _, _, now| {
+        invitations::pending(c, now)
+    })
+    .await
+}
+
+/// A new link for an invitation, mailed to its address (the old link stops).
+pub async fn invitations_resend(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let actor = match api_actor(&req, &state, WRITE).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (id, ttl, now) = (
+        id.into_inner(),
+        state.config.signup.invitation_ttl_seconds,
+        state.clock.now(),
+    );
+    match state
+        .db
+        .run(move |c| invitations::renew(c, &actor, &id, ttl, now))
+        .await
+    {
+        Ok((token, email)) => mail_invitation(&state, StatusCode::OK, &email, &token, ttl).await,
+        Err(e) => e.into(),
+    }
+}
+
+pub async fn invitations_revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let id = id.into_inner();
     act(
         &req,
         &state,
-        scope,
-        StatusCode::CREATED,
-        move |c, st, actor, now| {
-            let ttl = st.config.signup.invitation_ttl_seconds;
-            let token = crate::auth::signup::invite(
-                c,
-                input.email.as_deref(),
-                role,
-                &actor.label,
-                ttl,
-                now,
-            )
-            .map_err(|e| ClientAdminError::Invalid(e.to_string()))?;
-            let link = crate::auth::signup::invitation_url(&st.config.issuer, &token);
-            Ok::<_, ClientAdminError>(
-                serde_json::json!({ "invitation_url": link, "expires_in": ttl }),
-            )
+        WRITE,
+        StatusCode::OK,
+        move |c, _, actor, now| {
+            invitations::revoke(c, actor, &id, now).map(|()| serde_json::json!({ "done": true }))
         },
     )
     .await

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::admin::audit_log::{self, AuditQuery};
 use crate::admin::clients::{matching, ClientInput, ClientView};
 use crate::admin::roles::{Actor, Role, KEYS, ROLES, WRITE};
-use crate::admin::{face_policy, keys, sessions, users};
+use crate::admin::{face_policy, invitations, keys, sessions, users};
 use crate::app::AppState;
 use crate::keys::KeyError;
 use crate::oidc::branding::Branding;
@@ -62,6 +62,8 @@ fn done_text(key: &str) -> &'static str {
             "New signing keys are in use; the old ones stay published until their tokens expire."
         }
         "saved" => "Settings saved.",
+        "invitation_sent" => "The invitation link was mailed.",
+        "invitation_revoked" => "The invitation was revoked; its link no longer works.",
         "retired" => "The key was retired and left /jwks: tokens it signed no longer verify.",
         "session_ended" => "The session ended; its access tokens were revoked.",
         "revoked" => "The token family was revoked.",
@@ -93,7 +95,7 @@ fn forbidden(actor: &Actor, what: &str) -> HttpResponse {
 
 /// Checks for a change: signed in, CSRF, the scope, and (for dangerous
 /// actions) a fresh sign-in — otherwise off to sign in again, back to `back`.
-async fn may_change(
+pub async fn may_change(
     req: &HttpRequest,
     state: &AppState,
     csrf: Option<&str>,
@@ -384,7 +386,7 @@ pub async fn client_edit(
 
 #[derive(Deserialize)]
 pub struct CsrfForm {
-    csrf: Option<String>,
+    pub csrf: Option<String>,
 }
 
 pub async fn client_action(
@@ -460,15 +462,19 @@ async fn users_render(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (text, page) = (q.q.clone(), q.page.unwrap_or(1));
+    let (text, page, now) = (q.q.clone(), q.page.unwrap_or(1), state.clock.now());
     let found = match state
         .db
-        .run(move |db| users::search(db, &text, page, PER_PAGE))
+        .run(move |db| {
+            let found = users::search(db, &text, page, PER_PAGE)?;
+            Ok::<_, crate::db::DbError>((found, invitations::pending(db, now)?))
+        })
         .await
     {
         Ok(v) => v,
         Err(e) => return error::page_internal(&e),
     };
+    let (found, pending) = found;
     let pages = (found.total + PER_PAGE - 1) / PER_PAGE;
     let (prev_href, next_href) = page_links("/admin/users", &q.q, found.page, pages);
     let (ch, cookie) = chrome(&req, &state, &c, "users");
@@ -492,6 +498,7 @@ async fn users_render(
         prev_href,
         next_href,
         invitation,
+        pending: pending.into_iter().map(InvitationRowView::from).collect(),
     };
     show(StatusCode::OK, &list, cookie)
 }
@@ -644,6 +651,8 @@ pub struct InviteForm {
     email: String,
     #[serde(default)]
     role: String,
+    /// Mail the link to the address as well.
+    send: Option<String>,
 }
 
 pub async fn invite(
@@ -670,22 +679,27 @@ pub async fn invite(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (st, label, now, email) = (
-        state.clone(),
-        c.actor.label.clone(),
-        state.clock.now(),
-        opt(form.email),
-    );
+    let (label, now, email) = (c.actor.label.clone(), state.clock.now(), opt(form.email));
+    let ttl = state.config.signup.invitation_ttl_seconds;
+    let to = email.clone().filter(|_| form.send.is_some());
     let res = state
         .db
-        .run(move |db| {
-            let ttl = st.config.signup.invitation_ttl_seconds;
-            crate::auth::signup::invite(db, email.as_deref(), role, &label, ttl, now)
-        })
+        .run(move |db| crate::auth::signup::invite(db, email.as_deref(), role, &label, ttl, now))
         .await;
     match res {
         Ok(token) => {
             let link = crate::auth::signup::invitation_url(&state.config.issuer, &token);
+            if let Some(to) = to {
+                if let Err(e) = crate::mail::invitations::send(&state, &to, &token, now + ttl).await
+                {
+                    tracing::error!("invitation mail to {to} not sent: {e}");
+                    let m = format!(
+                        "The mail to {to} could not be sent. Give this link by hand: {link}"
+                    );
+                    return error::page(StatusCode::BAD_GATEWAY, &m);
+                }
+                return see_other("/admin/users?done=invitation_sent");
+            }
             users_render(
                 req,
                 state,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chart;
 pub mod console;
 pub mod console_auth;
+pub mod console_invitations;
 pub mod openapi;
 pub mod policy_form;
 pub mod views;
@@ -66,6 +67,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/users/{id}/sign-out", web::post().to(users_sign_out))
             .route("/invitations", web::post().to(invitations_create))
+            .route("/invitations", web::get().to(invitations_list))
+            .route(
+                "/invitations/{id}/resend",
+                web::post().to(invitations_resend),
+            )
+            .route("/invitations/{id}", web::delete().to(invitations_revoke))
             .route("/keys", web::get().to(keys_list))
             .route("/keys/rotate", web::post().to(keys_rotate))
             .route("/keys/{kid}/retire", web::post().to(keys_retire))
@@ -108,6 +115,10 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/users/{id}", web::get().to(user))
         .route("/admin/users/{id}/{action}", web::post().to(user_action))
         .route("/admin/invitations", web::post().to(invite))
+        .route(
+            "/admin/invitations/{id}/{action}",
+            web::post().to(console_invitations::invitation_action),
+        )
         .route("/admin/keys", web::get().to(keys_page))
         .route("/admin/keys/rotate", web::post().to(keys_rotate))
         .route("/admin/keys/{kid}/retire", web::post().to(key_retire))

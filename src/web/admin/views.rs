@@ -5,6 +5,7 @@ use askama::Template;
 use crate::admin::audit_log::AuditEntry;
 use crate::admin::clients::ClientView;
 use crate::admin::face_policy::Rate;
+use crate::admin::invitations::InvitationView;
 use crate::admin::keys::KeyView;
 
 use super::chart::Charts;
@@ -79,6 +80,27 @@ pub struct Users<'a> {
     pub prev_href: String,
     pub next_href: String,
     pub invitation: Option<String>,
+    pub pending: Vec<InvitationRowView>,
+}
+
+pub struct InvitationRowView {
+    pub id: String,
+    pub email: Option<String>,
+    pub role: Option<String>,
+    pub created_by: String,
+    pub expires: String,
+}
+
+impl From<InvitationView> for InvitationRowView {
+    fn from(i: InvitationView) -> Self {
+        InvitationRowView {
+            expires: utc(i.expires_at),
+            id: i.id,
+            email: i.email,
+            role: i.role,
+            created_by: i.created_by,
+        }
+    }
 }
 
 #[derive(Template)]
