@@ -68,7 +68,7 @@ fn relying_party(app: &TestApp, client_id: &str, secret: &str) -> (bool, String)
 async fn an_owner_runs_clients_from_the_console_and_an_auditor_only_looks() {
     let sink = MailSink::start();
     let app = spawn_accounts(&sink, |_| {}).await;
-    app.user(); // the person the relying party signs in (password)
+    let person = app.user(); // the person the relying party signs in (password)
     let now = chrono::Utc::now().timestamp();
     let token = app
         .db
@@ -221,6 +221,21 @@ async fn an_owner_runs_clients_from_the_console_and_an_auditor_only_looks() {
         app.count("signing_keys WHERE alg = 'ES256' AND retired_at IS NULL"),
         1
     );
+
+    // 7d. Still fresh: make that person an admin, then take the role away.
+    b.goto(&format!("/admin/users/{person}")).await;
+    b.click("#role option[value=admin]").await;
+    b.click("#save-role").await;
+    b.text_until("#user-role", |t| t == "admin").await;
+    b.click("#role option[value='']").await;
+    b.click("#save-role").await;
+    b.text_until("#user-role", |t| t == "none").await;
+    assert_eq!(
+        app.audited("role.grant", "success"),
+        2,
+        "bootstrap + this one"
+    );
+    assert_eq!(app.audited("role.remove", "success"), 1);
 
     // 8. The owner invites an auditor; the auditor signs up and can look, not change.
     b.goto("/admin/users").await;

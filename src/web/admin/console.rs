@@ -210,10 +210,11 @@ async fn client_page(
         .db
         .run(move |db| -> Result<_, crate::db::DbError> {
             let families = sessions::families_of_client(db, &id, now)?;
-            Ok(Client::find(db, &id)?.map(|k| (k, families)))
+            let role = crate::db::admin_roles::find(db, &id)?.map(|r| r.role);
+            Ok(Client::find(db, &id)?.map(|k| (k, families, role)))
         })
         .await;
-    let (client, families) = match found {
+    let (client, families, role) = match found {
         Ok(Some(v)) => v,
         Ok(None) => return error::page(StatusCode::NOT_FOUND, "No such client."),
         Err(e) => return error::page_internal(&e),
@@ -224,6 +225,7 @@ async fn client_page(
         c: ClientView::from(&client),
         secret,
         families,
+        role,
         issuer: &state.config.issuer,
         discovery: format!("{}/.well-known/openid-configuration", state.config.issuer),
     };

@@ -56,6 +56,8 @@ pub struct ClientPage<'a> {
     pub c: ClientView,
     pub secret: Option<String>,
     pub families: Vec<crate::admin::sessions::Family>,
+    /// Its administrator role (admin API with client credentials).
+    pub role: Option<String>,
     pub issuer: &'a str,
     pub discovery: String,
 }

@@ -1,0 +1,70 @@
+//! Console form that gives, changes or removes an administrator role of a
+//! person or of a client (for the admin API); owners only, after a fresh sign-in.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::admin::roles::{self, Role, RoleError, ROLES};
+use crate::app::AppState;
+use crate::web::error;
+use crate::web::ui::see_other;
+
+use super::console::may_change;
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    csrf: Option<String>,
+    /// `owner`, `admin`, `auditor`, or empty to remove the role.
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn set_role(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<RoleForm>,
+) -> HttpResponse {
+    let (kind, subject) = path.into_inner();
+    let back = match kind.as_str() {
+        "user" => format!("/admin/users/{subject}"),
+        "client" => format!("/admin/clients/{subject}"),
+        _ => return error::page(StatusCode::NOT_FOUND, "No such kind."),
+    };
+    let form = form.into_inner();
+    let role = match Some(form.role.trim())
+        .filter(|r| !r.is_empty())
+        .map(str::parse::<Role>)
+    {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(m)) => return error::page(StatusCode::BAD_REQUEST, &m),
+    };
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        ROLES,
+        "manage administrators",
+        Some(&back),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let now = state.clock.now();
+    let res = state
+        .db
+        .run(move |db| match role {
+            Some(r) => roles::grant(db, &kind, &subject, r, &c.actor.label, now),
+            None => roles::remove(db, &subject, &c.actor.label, now).map(|_| ()),
+        })
+        .await;
+    match res {
+        Ok(()) => see_other(&format!("{back}?done=saved")),
+        Err(RoleError::Db(e)) => error::page_internal(&e),
+        Err(e) => error::page(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}
