@@ -17,6 +17,7 @@ fn engine(args: &EngineArgs, multiple: MultipleFaces) -> anyhow::Result<FaceEngi
     let cfg = EngineConfig {
         threads: args.threads,
         detector_size: args.detector_size,
+        match_threshold: args.match_threshold,
         multiple_faces: multiple,
         ..EngineConfig::default()
     };
@@ -253,7 +254,7 @@ fn eval_cmd(pairs: &Path, images: &Path, args: &EngineArgs, as_json: bool) -> an
         );
     }
     println!(
-        "shipped threshold {:.3}: FMR {fm:.4}, FNMR {fnm:.4}",
+        "threshold in use {:.3}: FMR {fm:.4}, FNMR {fnm:.4}",
         e.match_threshold
     );
     Ok(())

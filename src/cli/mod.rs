@@ -101,6 +101,11 @@ pub struct EngineArgs {
     /// YuNet input size: 320 (fast, default) or 640.
     #[arg(long, default_value_t = 320)]
     pub detector_size: u32,
+    /// Cosine similarity for a match (default: the measured one of the
+    /// models in use); `face eval` reports FMR/FNMR at it, so a threshold
+    /// can be measured before it is set in the console.
+    #[arg(long)]
+    pub match_threshold: Option<f32>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -236,6 +236,13 @@ async fn an_owner_runs_clients_from_the_console_and_an_auditor_only_looks() {
         "bootstrap + this one"
     );
     assert_eq!(app.audited("role.remove", "success"), 1);
+    // Their password session (from the sign-in above) can be ended here.
+    let sessions = b.count(".end-session").await;
+    assert!(sessions > 0, "the person's session is listed");
+    b.click(".end-session").await;
+    b.text_until("#notice", |t| t.contains("session ended"))
+        .await;
+    assert_eq!(b.count(".end-session").await, sessions - 1);
 
     // 8. The owner invites an auditor; the auditor signs up and can look, not change.
     b.goto("/admin/users").await;
