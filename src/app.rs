@@ -62,41 +62,34 @@ impl AppState {
             .ok_or(crate::auth::passkeys::PasskeyError::Unavailable)
     }
 
-    /// Re-read the signing keys now (after a rotation).
+    /// Re-read the signing keys now (after a rotation), running the
+    /// rotation schedule first.
     pub async fn reload_keys(&self) {
-        let (mk, now) = (self.master_key.clone(), self.clock.now());
-        match self.db.run(move |c| KeyRing::load(c, &mk, now)).await {
-            Ok(r) => self.install(r),
+        let (mk, cfg, now) = (self.master_key.clone(), self.config.keys.clone(), self.clock.now());
+        let res = self
+            .db
+            .run(move |c| {
+                let created = crate::admin::keys::rotate_scheduled(c, &mk, &cfg, now)?;
+                if !created.is_empty() {
+                    tracing::info!("scheduled key rotation: {}", created.join(", "));
+                }
+                KeyRing::load(c, &mk, now)
+            })
+            .await;
+        match res {
+            Ok(ring) => {
+                self.keys.replace(ring);
+                // Tokens verified with the old ring are checked again.
+                self.verified.clear();
+            }
             Err(e) => tracing::error!("reloading signing keys failed: {e}"),
         }
     }
 
-    /// Use `ring` from now on; tokens verified with the old one are checked again.
-    fn install(&self, ring: KeyRing) {
-        self.keys.replace(ring);
-        self.verified.clear();
-    }
-
-    /// The key ring; every `KEY_RELOAD_SECONDS` it is re-read from the
-    /// database, after the rotation schedule has run.
+    /// The key ring, re-read every `KEY_RELOAD_SECONDS`.
     pub async fn ring(&self) -> Arc<KeyRing> {
-        let now = self.clock.now();
-        if self.keys.needs_reload(now) {
-            let (mk, cfg) = (self.master_key.clone(), self.config.keys.clone());
-            let res = self
-                .db
-                .run(move |c| {
-                    let created = crate::admin::keys::rotate_scheduled(c, &mk, &cfg, now)?;
-                    if !created.is_empty() {
-                        tracing::info!("scheduled key rotation: {}", created.join(", "));
-                    }
-                    KeyRing::load(c, &mk, now)
-                })
-                .await;
-            match res {
-                Ok(r) => self.install(r),
-                Err(e) => tracing::error!("reloading signing keys failed: {e}"),
-            }
+        if self.keys.needs_reload(self.clock.now()) {
+            self.reload_keys().await;
         }
         self.keys.current()
     }

@@ -162,7 +162,9 @@ pub fn view(
     base: &FaceConfig,
     engine: Option<&crate::biometrics::FaceEngine>,
 ) -> Result<PolicyView, DbError> {
-    let changed = face_settings::changed(conn)?;
+    // The newest entry of the history is the change in force.
+    let history = history(conn, 50)?;
+    let changed = history.first().map(|v| v.settings.clone());
     Ok(PolicyView {
         source: if changed.is_some() {
             "changed"
@@ -173,6 +175,6 @@ pub fn view(
         model_match_threshold: engine.map(|e| e.match_threshold),
         model_live_threshold: engine.map(|e| e.live_threshold),
         measured: &MEASURED,
-        history: history(conn, 50)?,
+        history,
     })
 }

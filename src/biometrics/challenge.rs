@@ -20,6 +20,20 @@ pub enum Action {
     Blink,
 }
 
+impl Action {
+    pub const ALL: [Action; 4] = [Action::TurnLeft, Action::TurnRight, Action::Center, Action::Blink];
+
+    /// The name used in JSON, configuration and message keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::TurnLeft => "turn_left",
+            Action::TurnRight => "turn_right",
+            Action::Center => "center",
+            Action::Blink => "blink",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Challenge {
     pub nonce: String,
@@ -208,5 +222,17 @@ mod tests {
             blinked(&[0.22, 0.21, 0.14, 0.22]),
             "works for narrow eyes: relative, not absolute"
         );
+    }
+}
+
+#[cfg(test)]
+mod action_names {
+    use super::Action;
+
+    #[test]
+    fn names_are_the_serialized_ones() {
+        for a in Action::ALL {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+        }
     }
 }

@@ -30,19 +30,12 @@ fn threshold(v: Option<f32>) -> String {
     v.map(|t| format!("{t:.2}")).unwrap_or_default()
 }
 
-fn action_name(a: &Action) -> String {
-    serde_json::to_value(a)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn actions_text(actions: &[Action]) -> String {
+fn actions_text(actions: &[Action], sep: &str) -> String {
     actions
         .iter()
-        .map(action_name)
+        .map(|a| a.as_str())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(sep)
 }
 
 impl PolicyForm {
@@ -52,7 +45,7 @@ impl PolicyForm {
             match_threshold: threshold(s.match_threshold),
             live_threshold: threshold(s.live_threshold),
             require_for_enrolled: s.require_for_enrolled.then(|| "on".to_owned()),
-            challenge_actions: actions_text(&s.challenge_actions),
+            challenge_actions: actions_text(&s.challenge_actions, " "),
             max_failures: s.max_failures.to_string(),
             failure_window_minutes: (s.failure_window_seconds / 60).to_string(),
             lock_minutes: (s.lock_seconds / 60).to_string(),
@@ -81,8 +74,10 @@ impl PolicyForm {
             .split([' ', ','])
             .filter(|a| !a.is_empty())
             .map(|a| {
-                serde_json::from_value::<Action>(serde_json::Value::String(a.to_owned()))
-                    .map_err(|_| format!("challenge_actions: unknown action '{a}' (center, turn_left, turn_right, blink)"))
+                Action::ALL
+                    .into_iter()
+                    .find(|k| k.as_str() == a)
+                    .ok_or_else(|| format!("challenge_actions: unknown action '{a}' (center, turn_left, turn_right, blink)"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(PolicyChange {
@@ -126,11 +121,7 @@ fn described(
     let actions = if s.challenge_actions.is_empty() {
         "unpredictable: look ahead, turn left and right in random order, blink".to_owned()
     } else {
-        s.challenge_actions
-            .iter()
-            .map(action_name)
-            .collect::<Vec<_>>()
-            .join(" → ")
+        actions_text(&s.challenge_actions, " → ")
     };
     let lockout = format!(
         "{} failures in {} min lock the face for {} min",

@@ -265,13 +265,7 @@ async fn start(
                 .actions
                 .iter()
                 .map(|a| {
-                    ui.tr.t(&format!(
-                        "face.action.{}",
-                        serde_json::to_value(a)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    ))
+                    ui.tr.t(&format!("face.action.{}", a.as_str()))
                 })
                 .collect();
             HttpResponse::Ok()
