@@ -65,7 +65,11 @@ impl AppState {
     /// Re-read the signing keys now (after a rotation), running the
     /// rotation schedule first.
     pub async fn reload_keys(&self) {
-        let (mk, cfg, now) = (self.master_key.clone(), self.config.keys.clone(), self.clock.now());
+        let (mk, cfg, now) = (
+            self.master_key.clone(),
+            self.config.keys.clone(),
+            self.clock.now(),
+        );
         let res = self
             .db
             .run(move |c| {

@@ -21,7 +21,12 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 4] = [Action::TurnLeft, Action::TurnRight, Action::Center, Action::Blink];
+    pub const ALL: [Action; 4] = [
+        Action::TurnLeft,
+        Action::TurnRight,
+        Action::Center,
+        Action::Blink,
+    ];
 
     /// The name used in JSON, configuration and message keys.
     pub fn as_str(self) -> &'static str {

@@ -6,7 +6,8 @@ use crate::i18n::Lang;
 use super::messages::invitation_mail;
 use super::MailError;
 
-/// Send the link of invitation `token` to `to` (valid until `until`).
+/// Send the link of invitation `token` to `to` (valid until `until`); a
+/// failure is logged here and returned.
 pub async fn send(state: &AppState, to: &str, token: &str, until: i64) -> Result<(), MailError> {
     let link = crate::auth::signup::invitation_url(&state.config.issuer, token);
     let mail = invitation_mail(
@@ -15,5 +16,9 @@ pub async fn send(state: &AppState, to: &str, token: &str, until: i64) -> Result
         &link,
         &crate::clock::utc_minutes(until),
     )?;
-    state.mailer.send(mail).await
+    let sent = state.mailer.send(mail).await;
+    if let Err(e) = &sent {
+        tracing::error!("invitation mail to {to} not sent: {e}");
+    }
+    sent
 }

@@ -6,8 +6,6 @@ pub mod auth;
 pub mod chart;
 pub mod console;
 pub mod console_auth;
-pub mod console_invitations;
-pub mod console_roles;
 pub mod openapi;
 pub mod policy_form;
 pub mod views;
@@ -116,13 +114,10 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/users/{id}", web::get().to(user))
         .route("/admin/users/{id}/{action}", web::post().to(user_action))
         .route("/admin/invitations", web::post().to(invite))
-        .route(
-            "/admin/roles/{kind}/{subject}",
-            web::post().to(console_roles::set_role),
-        )
+        .route("/admin/roles/{kind}/{subject}", web::post().to(set_role))
         .route(
             "/admin/invitations/{id}/{action}",
-            web::post().to(console_invitations::invitation_action),
+            web::post().to(invitation_action),
         )
         .route("/admin/keys", web::get().to(keys_page))
         .route("/admin/keys/rotate", web::post().to(keys_rotate))

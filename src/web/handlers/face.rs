@@ -264,9 +264,7 @@ async fn start(
             let prompts: Vec<&str> = ch
                 .actions
                 .iter()
-                .map(|a| {
-                    ui.tr.t(&format!("face.action.{}", a.as_str()))
-                })
+                .map(|a| ui.tr.t(&format!("face.action.{}", a.as_str())))
                 .collect();
             HttpResponse::Ok()
                 .insert_header(("Cache-Control", "no-store"))

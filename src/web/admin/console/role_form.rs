@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::web::error;
 use crate::web::ui::see_other;
 
-use super::console::may_change;
+use super::may_change;
 
 #[derive(Deserialize)]
 pub struct RoleForm {

@@ -1,0 +1,279 @@
+//! Console pages for clients: list, create, detail, edit, and actions.
+
+use super::*;
+
+pub async fn clients(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let all = match state.db.run(client_admin::list).await {
+        Ok(v) => v,
+        Err(e) => return error::page_internal(&e),
+    };
+    let found = matching(&all, &q.q);
+    let total = found.len();
+    let pages = total.div_ceil(PER_PAGE as usize).max(1);
+    let page = (q.page.unwrap_or(1).max(1) as usize).min(pages);
+    let (prev_href, next_href) = page_links("/admin/clients", &q.q, page as i64, pages as i64);
+    let (ch, cookie) = chrome(&req, &state, &c, "clients");
+    let list = Clients {
+        chrome: &ch,
+        q: &q.q,
+        clients: found
+            .iter()
+            .skip((page - 1) * PER_PAGE as usize)
+            .take(PER_PAGE as usize)
+            .map(|k| ClientView::from(*k))
+            .collect(),
+        total,
+        page,
+        pages,
+        prev_href,
+        next_href,
+    };
+    show(StatusCode::OK, &list, cookie)
+}
+
+async fn client_page(
+    req: &HttpRequest,
+    state: &AppState,
+    c: &Console,
+    id: String,
+    secret: Option<String>,
+) -> HttpResponse {
+    let now = state.clock.now();
+    let found = state
+        .db
+        .run(move |db| -> Result<_, crate::db::DbError> {
+            let families = sessions::families_of_client(db, &id, now)?;
+            let role = crate::db::admin_roles::find(db, &id)?.map(|r| r.role);
+            Ok(Client::find(db, &id)?.map(|k| (k, families, role)))
+        })
+        .await;
+    let (client, families, role) = match found {
+        Ok(Some(v)) => v,
+        Ok(None) => return error::page(StatusCode::NOT_FOUND, "No such client."),
+        Err(e) => return error::page_internal(&e),
+    };
+    let (ch, cookie) = chrome(req, state, c, "clients");
+    let page = ClientPage {
+        chrome: &ch,
+        c: ClientView::from(&client),
+        secret,
+        families,
+        role,
+        issuer: &state.config.issuer,
+        discovery: format!("{}/.well-known/openid-configuration", state.config.issuer),
+    };
+    show(StatusCode::OK, &page, cookie)
+}
+
+pub async fn client(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    match required(&req, &state).await {
+        Ok(c) => client_page(&req, &state, &c, id.into_inner(), None).await,
+        Err(r) => r,
+    }
+}
+
+/// The new-client form (textareas hold one URI per line).
+#[derive(Deserialize)]
+pub struct ClientForm {
+    csrf: Option<String>,
+    client_name: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    redirect_uris: String,
+    #[serde(default)]
+    post_logout_redirect_uris: String,
+    token_endpoint_auth_method: String,
+    id_token_signed_response_alg: String,
+    face_policy: String,
+    password_policy: String,
+    #[serde(default)]
+    required_acr: String,
+    #[serde(default)]
+    logo_uri: String,
+    #[serde(default)]
+    accent_color: String,
+    #[serde(default)]
+    policy_uri: String,
+    #[serde(default)]
+    tos_uri: String,
+    first_party: Option<String>,
+}
+
+fn lines(s: &str) -> Vec<String> {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl ClientForm {
+    fn input(self) -> ClientInput {
+        ClientInput {
+            client_id: opt(self.client_id),
+            client_name: self.client_name,
+            redirect_uris: lines(&self.redirect_uris),
+            post_logout_redirect_uris: lines(&self.post_logout_redirect_uris),
+            token_endpoint_auth_method: Some(self.token_endpoint_auth_method),
+            id_token_signed_response_alg: Some(self.id_token_signed_response_alg),
+            first_party: self.first_party.is_some(),
+            branding: Branding {
+                logo_uri: opt(self.logo_uri),
+                policy_uri: opt(self.policy_uri),
+                tos_uri: opt(self.tos_uri),
+                accent_color: opt(self.accent_color),
+                background_color: None,
+            },
+            face_policy: Some(self.face_policy),
+            password_policy: Some(self.password_policy),
+            required_acr: opt(self.required_acr),
+            ..ClientInput::default()
+        }
+    }
+}
+
+pub async fn client_create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ClientForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "create clients",
+        None,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (st, label, now) = (state.clone(), c.actor.label.clone(), state.clock.now());
+    let input = form.input();
+    let res = state
+        .db
+        .run(move |db| {
+            let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+            client_admin::register(db, &st.master_key, new, &label, now)
+        })
+        .await;
+    match res {
+        Ok(reg) => client_page(&req, &state, &c, reg.client_id, reg.client_secret).await,
+        Err(ClientAdminError::Db(e)) => error::page_internal(&e),
+        Err(e) => error::page(
+            StatusCode::BAD_REQUEST,
+            &format!("The client was not created: {e}. Go back and correct it."),
+        ),
+    }
+}
+
+pub async fn client_edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<ClientForm>,
+) -> HttpResponse {
+    let (id, form) = (id.into_inner(), form.into_inner());
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "change clients",
+        None,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (label, now, key) = (c.actor.label.clone(), state.clock.now(), id.clone());
+    let input = form.input();
+    let res = state
+        .db
+        .run(move |db| {
+            let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+            client_admin::update(db, &key, new, &label, now)
+        })
+        .await;
+    match res {
+        Ok(()) => see_other(&format!("/admin/clients/{id}?done=saved")),
+        Err(ClientAdminError::NotFound(_)) => error::page(StatusCode::NOT_FOUND, "No such client."),
+        Err(ClientAdminError::Db(e)) => error::page_internal(&e),
+        Err(e) => error::page(
+            StatusCode::BAD_REQUEST,
+            &format!("The settings were not saved: {e}. Go back and correct them."),
+        ),
+    }
+}
+
+pub async fn client_action(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let (id, action) = path.into_inner();
+    let back = format!("/admin/clients/{id}");
+    let dangerous = (action == "delete").then_some(back.as_str());
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "change clients",
+        dangerous,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (st, label, now, key) = (
+        state.clone(),
+        c.actor.label.clone(),
+        state.clock.now(),
+        id.clone(),
+    );
+    let res = state
+        .db
+        .run(move |db| match action.as_str() {
+            "rotate" => {
+                client_admin::rotate_secret(db, &st.master_key, &key, &label, now).map(Some)
+            }
+            "disable" => client_admin::set_disabled(db, &key, true, &label, now).map(|()| None),
+            "enable" => client_admin::set_disabled(db, &key, false, &label, now).map(|()| None),
+            "delete" => client_admin::remove(db, &key, &label, now).map(|()| None),
+            other => Err(ClientAdminError::Invalid(format!(
+                "unknown action '{other}'"
+            ))),
+        })
+        .await;
+    match res {
+        Ok(Some(secret)) => client_page(&req, &state, &c, id, Some(secret)).await,
+        Ok(None) => match req.path().rsplit('/').next() {
+            Some("delete") => see_other("/admin/clients?done=deleted"),
+            Some(a) => see_other(&format!("{back}?done={a}d")),
+            None => see_other(&back),
+        },
+        Err(ClientAdminError::NotFound(_)) => error::page(StatusCode::NOT_FOUND, "No such client."),
+        Err(ClientAdminError::Db(e)) => error::page_internal(&e),
+        Err(e) => error::page(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}

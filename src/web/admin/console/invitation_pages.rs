@@ -1,0 +1,128 @@
+//! Console invitations: create (and mail), send again with a new link, revoke.
+
+use crate::admin::invitations::InvitationError;
+
+use super::*;
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    /// Mail the link to the address as well.
+    send: Option<String>,
+}
+
+pub async fn invite(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<InviteForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let role: Option<Role> = match opt(form.role).map(|r| r.parse()).transpose() {
+        Ok(r) => r,
+        Err(m) => return error::page(StatusCode::BAD_REQUEST, &m),
+    };
+    let scope = if role.is_some() { ROLES } else { WRITE };
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        scope,
+        "invite with this role",
+        None,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (label, now, email) = (c.actor.label.clone(), state.clock.now(), opt(form.email));
+    let ttl = state.config.signup.invitation_ttl_seconds;
+    let to = email.clone().filter(|_| form.send.is_some());
+    let res = state
+        .db
+        .run(move |db| crate::auth::signup::invite(db, email.as_deref(), role, &label, ttl, now))
+        .await;
+    match res {
+        Ok(token) => {
+            if let Some(to) = to {
+                return mail_link(&state, &to, &token, now + ttl).await;
+            }
+            let link = crate::auth::signup::invitation_url(&state.config.issuer, &token);
+            users_render(
+                req,
+                state,
+                ListQuery {
+                    q: String::new(),
+                    page: None,
+                },
+                Some(link),
+            )
+            .await
+        }
+        Err(e) => error::page(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}
+
+pub async fn invitation_action(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let (id, action) = path.into_inner();
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "manage invitations",
+        None,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (ttl, now) = (
+        state.config.signup.invitation_ttl_seconds,
+        state.clock.now(),
+    );
+    let res = match action.as_str() {
+        "resend" => {
+            state
+                .db
+                .run(move |db| invitations::renew(db, &c.actor, &id, ttl, now).map(Some))
+                .await
+        }
+        "revoke" => {
+            state
+                .db
+                .run(move |db| invitations::revoke(db, &c.actor, &id, now).map(|()| None))
+                .await
+        }
+        _ => return error::page(StatusCode::NOT_FOUND, "No such action."),
+    };
+    match res {
+        Ok(Some((token, to))) => mail_link(&state, &to, &token, now + ttl).await,
+        Ok(None) => see_other("/admin/users?done=invitation_revoked"),
+        Err(InvitationError::Db(e)) => error::page_internal(&e),
+        Err(e) => error::page(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}
+
+/// Mail the invitation link and go back to the users page, or show the link
+/// to give by hand when the mail could not be sent.
+async fn mail_link(state: &AppState, to: &str, token: &str, until: i64) -> HttpResponse {
+    match crate::mail::invitations::send(state, to, token, until).await {
+        Ok(()) => see_other("/admin/users?done=invitation_sent"),
+        Err(_) => {
+            let link = crate::auth::signup::invitation_url(&state.config.issuer, token);
+            let m = format!("The mail to {to} could not be sent. Give this link by hand: {link}");
+            error::page(StatusCode::BAD_GATEWAY, &m)
+        }
+    }
+}

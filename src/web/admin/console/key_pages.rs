@@ -1,0 +1,99 @@
+//! Console page for signing keys: list, rotate, retire.
+
+use super::*;
+
+pub async fn keys_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (now, cfg) = (state.clock.now(), state.config.keys.clone());
+    let list = match state.db.run(move |db| keys::list(db, &cfg, now)).await {
+        Ok(v) => v,
+        Err(e) => return error::page_internal(&e),
+    };
+    let (ch, cookie) = chrome(&req, &state, &c, "keys");
+    let days = state.config.keys.rotate_after_days;
+    show(
+        StatusCode::OK,
+        &Keys {
+            chrome: &ch,
+            keys: list.into_iter().map(KeyRowView::from).collect(),
+            schedule: if days > 0 {
+                format!("every {days} days")
+            } else {
+                "off (keys.rotate_after_days = 0)".into()
+            },
+        },
+        cookie,
+    )
+}
+
+pub async fn key_retire(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    kid: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let kid = kid.into_inner();
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        KEYS,
+        "retire a signing key",
+        Some("/admin/keys"),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (st, now) = (state.clone(), state.clock.now());
+    match state
+        .db
+        .run(move |db| keys::retire(db, &st, &c.actor, &kid, now))
+        .await
+    {
+        Ok(_) => {
+            state.reload_keys().await;
+            see_other("/admin/keys?done=retired")
+        }
+        Err(e @ (KeyError::UnknownKey(_) | KeyError::AlreadyUnpublished(_))) => {
+            error::page(StatusCode::BAD_REQUEST, &e.to_string())
+        }
+        Err(e) => error::page_internal(&e),
+    }
+}
+
+pub async fn keys_rotate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        KEYS,
+        "rotate keys",
+        Some("/admin/keys"),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (st, now) = (state.clone(), state.clock.now());
+    match state
+        .db
+        .run(move |db| keys::rotate(db, &st, &c.actor, now))
+        .await
+    {
+        Ok(_) => {
+            state.reload_keys().await;
+            see_other("/admin/keys?done=rotated")
+        }
+        Err(e) => error::page_internal(&e),
+    }
+}

@@ -1,0 +1,191 @@
+//! `/admin`: the console. This module holds what every page shares (the
+//! chrome, the administrator, CSRF and freshness checks) and the overview;
+//! each section's pages live in their own module. Handlers call the same
+//! admin functions as the API and render a page.
+
+mod audit_pages;
+mod client_pages;
+mod invitation_pages;
+mod key_pages;
+mod policy_pages;
+mod role_form;
+mod user_pages;
+
+pub use audit_pages::*;
+pub use client_pages::*;
+pub use invitation_pages::*;
+pub use key_pages::*;
+pub use policy_pages::*;
+pub use role_form::*;
+pub use user_pages::*;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::admin::audit_log::{self, AuditQuery};
+use crate::admin::clients::{matching, ClientInput, ClientView};
+use crate::admin::roles::{Actor, Role, KEYS, ROLES, WRITE};
+use crate::admin::{face_policy, invitations, keys, sessions, users};
+use crate::app::AppState;
+use crate::keys::KeyError;
+use crate::oidc::branding::Branding;
+use crate::oidc::client::Client;
+use crate::oidc::client_admin::{self, ClientAdminError};
+use crate::web::cookies::{csrf_ok, csrf_token};
+use crate::web::ui::{local_path, see_other};
+use crate::web::{error, pages};
+
+use super::chart::Charts;
+use super::console_auth::{required, Console};
+use super::policy_form::{PolicyForm, PolicyVersionView, PolicyView};
+use super::views::*;
+const PER_PAGE: i64 = 25;
+
+/// The page chrome for `console` and the CSRF cookie to set, if new.
+fn chrome(
+    req: &HttpRequest,
+    state: &AppState,
+    c: &Console,
+    section: &'static str,
+) -> (Chrome, Option<actix_web::cookie::Cookie<'static>>) {
+    let (csrf, cookie) = csrf_token(req, state.config.secure_cookies());
+    let q: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .into_owned()
+            .collect();
+    let chrome = Chrome {
+        who: c.actor.name.clone(),
+        role: c.actor.role.as_str(),
+        csrf,
+        section,
+        can_write: c.actor.may(WRITE),
+        can_keys: c.actor.may(KEYS),
+        can_roles: c.actor.may(ROLES),
+        notice: q.get("done").map(|d| done_text(d).to_owned()),
+        error: None,
+    };
+    (chrome, cookie)
+}
+
+fn done_text(key: &str) -> &'static str {
+    match key {
+        "disabled" => "Disabled.",
+        "enabled" => "Enabled.",
+        "deleted" => "Deleted.",
+        "signed_out" => "Every session ended and every token was revoked.",
+        "rotated" => {
+            "New signing keys are in use; the old ones stay published until their tokens expire."
+        }
+        "saved" => "Settings saved.",
+        "invitation_sent" => "The invitation link was mailed.",
+        "invitation_revoked" => "The invitation was revoked; its link no longer works.",
+        "retired" => "The key was retired and left /jwks: tokens it signed no longer verify.",
+        "session_ended" => "The session ended; its access tokens were revoked.",
+        "revoked" => "The token family was revoked.",
+        _ => "Done.",
+    }
+}
+
+fn show(
+    status: StatusCode,
+    page: &dyn askama::DynTemplate,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+) -> HttpResponse {
+    let mut resp = pages::render(status, page);
+    if let Some(c) = cookie {
+        let _ = resp.add_cookie(&c);
+    }
+    resp
+}
+
+fn forbidden(actor: &Actor, what: &str) -> HttpResponse {
+    error::page(
+        StatusCode::FORBIDDEN,
+        &format!(
+            "Your role ({}) cannot {what}. Ask an owner or an admin.",
+            actor.role.as_str()
+        ),
+    )
+}
+
+/// Checks for a change: signed in, CSRF, the scope, and (for dangerous
+/// actions) a fresh sign-in — otherwise off to sign in again, back to `back`.
+pub async fn may_change(
+    req: &HttpRequest,
+    state: &AppState,
+    csrf: Option<&str>,
+    scope: &str,
+    what: &str,
+    dangerous: Option<&str>,
+) -> Result<Console, HttpResponse> {
+    let c = required(req, state).await?;
+    if !csrf_ok(req, csrf) {
+        return Err(error::form_expired());
+    }
+    if !c.actor.may(scope) {
+        return Err(forbidden(&c.actor, what));
+    }
+    if let Some(back) = dangerous {
+        if !c.fresh(state) {
+            let to = crate::web::admin::link("/admin/login", &[("fresh", "1"), ("next", back)]);
+            return Err(see_other(&to));
+        }
+    }
+    Ok(c)
+}
+
+fn page_links(base: &str, q: &str, page: i64, pages: i64) -> (String, String) {
+    let href = |p: i64| crate::web::admin::link(base, &[("q", q), ("page", &p.to_string())]);
+    (href((page - 1).max(1)), href((page + 1).min(pages.max(1))))
+}
+
+pub async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let now = state.clock.now();
+    let res = state
+        .db
+        .run(move |db| -> Result<_, ClientAdminError> {
+            let clients = client_admin::list(db)?.len();
+            let users = users::search(db, "", 1, 1)?.total;
+            Ok((clients, users, audit_log::stats(db, now)?))
+        })
+        .await;
+    let (clients, users, stats) = match res {
+        Ok(v) => v,
+        Err(e) => return error::page_internal(&e),
+    };
+    let (ch, cookie) = chrome(&req, &state, &c, "overview");
+    let page = Overview {
+        chrome: &ch,
+        clients,
+        users,
+        lockouts: stats.lockouts,
+        charts: Charts::of(&stats),
+        discovery: format!("{}/.well-known/openid-configuration", state.config.issuer),
+    };
+    show(StatusCode::OK, &page, cookie)
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<i64>,
+}
+
+fn opt(s: String) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    pub csrf: Option<String>,
+}
+
+pub async fn signed_out() -> HttpResponse {
+    pages::render(StatusCode::OK, &SignedOut)
+}

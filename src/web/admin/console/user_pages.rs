@@ -1,0 +1,203 @@
+//! Console pages for accounts: list, detail, actions, sessions and token families.
+
+use super::*;
+
+pub async fn users_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> HttpResponse {
+    users_render(req, state, q.into_inner(), None).await
+}
+
+pub(super) async fn users_render(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: ListQuery,
+    invitation: Option<String>,
+) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (text, page, now) = (q.q.clone(), q.page.unwrap_or(1), state.clock.now());
+    let found = match state
+        .db
+        .run(move |db| {
+            let found = users::search(db, &text, page, PER_PAGE)?;
+            Ok::<_, crate::db::DbError>((found, invitations::pending(db, now)?))
+        })
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return error::page_internal(&e),
+    };
+    let (found, pending) = found;
+    let pages = (found.total + PER_PAGE - 1) / PER_PAGE;
+    let (prev_href, next_href) = page_links("/admin/users", &q.q, found.page, pages);
+    let (ch, cookie) = chrome(&req, &state, &c, "users");
+    let list = Users {
+        chrome: &ch,
+        q: &q.q,
+        users: found
+            .items
+            .into_iter()
+            .map(|u| UserRowView {
+                created: utc(u.created_at),
+                id: u.id,
+                email: u.email,
+                name: u.name,
+                disabled: u.disabled,
+            })
+            .collect(),
+        total: found.total,
+        page: found.page,
+        pages: pages.max(1),
+        prev_href,
+        next_href,
+        invitation,
+        pending: pending.into_iter().map(InvitationRowView::from).collect(),
+    };
+    show(StatusCode::OK, &list, cookie)
+}
+
+pub async fn user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let c = match required(&req, &state).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (id, now) = (id.into_inner(), state.clock.now());
+    let detail = match state.db.run(move |db| users::detail(db, &id, now)).await {
+        Ok(d) => d,
+        Err(users::UserAdminError::NotFound(_)) => {
+            return error::page(StatusCode::NOT_FOUND, "No such account.")
+        }
+        Err(users::UserAdminError::Db(e)) => return error::page_internal(&e),
+    };
+    let (ch, cookie) = chrome(&req, &state, &c, "users");
+    show(
+        StatusCode::OK,
+        &UserPage {
+            chrome: &ch,
+            u: detail,
+        },
+        cookie,
+    )
+}
+
+pub async fn user_action(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let (id, action) = path.into_inner();
+    let back = format!("/admin/users/{id}");
+    let dangerous = (action == "delete").then_some(back.as_str());
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "change accounts",
+        dangerous,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let now = state.clock.now();
+    let (actor, key, act) = (c.actor.clone(), id.clone(), action.clone());
+    let res = state
+        .db
+        .run(move |db| match act.as_str() {
+            "disable" => users::set_disabled(db, &actor, &key, true, now).map(|()| "disabled"),
+            "enable" => users::set_disabled(db, &actor, &key, false, now).map(|()| "enabled"),
+            "sign-out" => users::sign_out_everywhere(db, &actor, &key, now).map(|_| "signed_out"),
+            "delete" => users::erase(db, &actor, &key, now).map(|()| "deleted"),
+            _ => Err(users::UserAdminError::NotFound(format!("action {act}"))),
+        })
+        .await;
+    match res {
+        Ok("deleted") => see_other("/admin/users?done=deleted"),
+        Ok(done) => see_other(&format!("{back}?done={done}")),
+        Err(users::UserAdminError::NotFound(_)) => {
+            error::page(StatusCode::NOT_FOUND, "No such account or action.")
+        }
+        Err(users::UserAdminError::Db(e)) => error::page_internal(&e),
+    }
+}
+
+pub async fn session_end(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let (user, sid) = path.into_inner();
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "end sessions",
+        None,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (now, uid) = (state.clock.now(), user.clone());
+    match state
+        .db
+        .run(move |db| sessions::end_session(db, &c.actor, &uid, &sid, now))
+        .await
+    {
+        Ok(true) => see_other(&format!("/admin/users/{user}?done=session_ended")),
+        Ok(false) => error::page(StatusCode::NOT_FOUND, "That session already ended."),
+        Err(e) => error::page_internal(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    csrf: Option<String>,
+    back: String,
+}
+
+pub async fn family_revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    grant: web::Path<String>,
+    form: web::Form<RevokeForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let c = match may_change(
+        &req,
+        &state,
+        form.csrf.as_deref(),
+        WRITE,
+        "revoke tokens",
+        None,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (now, grant) = (state.clock.now(), grant.into_inner());
+    match state
+        .db
+        .run(move |db| sessions::revoke_family(db, &c.actor, &grant, now))
+        .await
+    {
+        Ok(_) => see_other(&format!("{}?done=revoked", local_path(&form.back))),
+        Err(e) => error::page_internal(&e),
+    }
+}
