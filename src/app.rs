@@ -51,6 +51,7 @@ impl AppState {
             issuer: &self.config.issuer,
             code_ttl: self.config.tokens.code_ttl_seconds,
             tx_ttl: self.config.session.login_transaction_ttl_seconds,
+            login: &self.config.login,
             now,
         }
     }
@@ -190,8 +191,8 @@ pub fn build_state(
         minter: Minter::from_config(&config),
         verified: VerifiedCache::new(10_000),
         limits: Limits::new(
-            config.rate_limit.login_per_minute,
             config.rate_limit.token_per_second,
+            &config.server.trusted_proxies,
         ),
         keys: Keys::new(ring, KEY_RELOAD_SECONDS),
         discovery: discovery.into(),

@@ -27,6 +27,8 @@ pub enum InvitationError {
     NotFound(String),
     #[error("this invitation is for anyone, so there is no address to send it to: create a new one for an address")]
     NoAddress,
+    #[error("this invitation gives an administrator role: only an owner (admin:roles) may send or revoke it")]
+    CarriesRole,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -57,6 +59,9 @@ pub fn renew(
     let row = repo::find(conn, id)?
         .filter(|r| r.used_at.is_none() && r.expires_at > now)
         .ok_or_else(|| InvitationError::NotFound(id.to_owned()))?;
+    if row.role.is_some() && !actor.may(super::roles::ROLES) {
+        return Err(InvitationError::CarriesRole);
+    }
     let email = row.email.ok_or(InvitationError::NoAddress)?;
     let token = crypto::random_token(24);
     if !repo::renew(conn, id, &crypto::token_hash(&token), now + ttl)? {
@@ -72,6 +77,9 @@ pub fn revoke(
     id: &str,
     now: i64,
 ) -> Result<(), InvitationError> {
+    if repo::find(conn, id)?.is_some_and(|r| r.role.is_some()) && !actor.may(super::roles::ROLES) {
+        return Err(InvitationError::CarriesRole);
+    }
     if !repo::delete_open(conn, id)? {
         return Err(InvitationError::NotFound(id.to_owned()));
     }

@@ -210,7 +210,8 @@ pub fn remove(
     Ok(removed)
 }
 
-fn is_last_owner(conn: &mut DbConnection, subject: &str) -> Result<bool, DbError> {
+/// Whether `subject` is the only owner.
+pub fn is_last_owner(conn: &mut DbConnection, subject: &str) -> Result<bool, DbError> {
     Ok(role_of(conn, subject)? == Some(Role::Owner) && repo::count_role(conn, "owner")? <= 1)
 }
 

@@ -50,7 +50,8 @@ pub fn end_session(
     user_id: &str,
     sid: &str,
     now: i64,
-) -> Result<bool, DbError> {
+) -> Result<bool, super::users::UserAdminError> {
+    super::users::may_act_on(conn, actor, user_id, false)?;
     let live = sessions::live_for_user(conn, user_id, now)?
         .iter()
         .any(|s| s.sid == sid);

@@ -83,6 +83,12 @@ pub struct UserDetail {
 pub enum UserAdminError {
     #[error("no account with id '{0}'")]
     NotFound(String),
+    #[error(
+        "this account is an administrator: acting on it needs the admin:roles scope (an owner)"
+    )]
+    Administrator,
+    #[error("this account is the last owner: make another owner first")]
+    LastOwner,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -149,6 +155,26 @@ pub fn detail(conn: &mut DbConnection, id: &str, now: i64) -> Result<UserDetail,
     })
 }
 
+/// Acting on an administrator needs `admin:roles` (an owner), whatever the
+/// action; `removes` (disable, erase) also keeps the last owner.
+pub fn may_act_on(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    removes: bool,
+) -> Result<(), UserAdminError> {
+    if super::roles::role_of(conn, id)?.is_none() {
+        return Ok(());
+    }
+    if !actor.may(super::roles::ROLES) {
+        return Err(UserAdminError::Administrator);
+    }
+    if removes && super::roles::is_last_owner(conn, id)? {
+        return Err(UserAdminError::LastOwner);
+    }
+    Ok(())
+}
+
 fn exists(conn: &mut DbConnection, id: &str) -> Result<(), UserAdminError> {
     match repo::find(conn, id)? {
         Some(_) => Ok(()),
@@ -164,6 +190,7 @@ pub fn sign_out_everywhere(
     now: i64,
 ) -> Result<(usize, usize), UserAdminError> {
     exists(conn, id)?;
+    may_act_on(conn, actor, id, false)?;
     let ended = sessions::end_all_for_user(conn, id, now)?;
     let revoked = tokens::revoke_for_user(conn, id, now)?;
     let ev = actor
@@ -183,6 +210,7 @@ pub fn set_disabled(
     now: i64,
 ) -> Result<(), UserAdminError> {
     conn.transaction(|c| {
+        may_act_on(c, actor, id, disabled)?;
         if !repo::set_disabled(c, id, disabled, now)? {
             return Err(UserAdminError::NotFound(id.to_owned()));
         }
@@ -210,6 +238,7 @@ pub fn erase(
 ) -> Result<(), UserAdminError> {
     conn.transaction(|c| {
         exists(c, id)?;
+        may_act_on(c, actor, id, true)?;
         tokens::revoke_for_user(c, id, now)?;
         face::delete_all(c, id, &actor.label, now)?;
         crate::db::admin_roles::delete(c, id)?;

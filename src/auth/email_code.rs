@@ -79,7 +79,8 @@ pub fn find(
     repo::find(conn, &crypto::token_hash(token), purpose, now)
 }
 
-/// Check a typed code; the challenge is void after `max_attempts` wrong codes.
+/// Check a typed code; the challenge is void after `max_attempts` codes
+/// (each check first takes an attempt atomically, then compares).
 pub fn check(
     conn: &mut DbConnection,
     mk: &MasterKey,
@@ -90,13 +91,12 @@ pub fn check(
     now: i64,
 ) -> Result<EmailChallengeRow, CodeError> {
     let row = find(conn, purpose, token, now)?.ok_or(CodeError::Expired)?;
-    if row.attempts >= max_attempts {
+    if !repo::claim_attempt(conn, &row.id_hash, max_attempts)? {
         repo::delete(conn, &row.id_hash)?;
         return Err(CodeError::Expired);
     }
     let typed: String = code.chars().filter(char::is_ascii_digit).collect();
     if typed.len() != 6 || !crypto::ct_eq(&mk.hash_code(&row.id_hash, &typed), &row.code_hash) {
-        repo::add_attempt(conn, &row.id_hash)?;
         if row.attempts + 1 >= max_attempts {
             repo::delete(conn, &row.id_hash)?;
             return Err(CodeError::Expired);

@@ -470,6 +470,18 @@ pub fn conclude(
 }
 
 /// `amr` after the face step: the passkey's values plus `face` and `mfa`.
+/// Refuse a frame whose header says it is larger than `max_side` pixels on
+/// a side (or that has no readable header), before it is decoded.
+pub fn check_size(bytes: &[u8], max_side: u32) -> Result<(), String> {
+    match crate::biometrics::image_in::dimensions(bytes) {
+        Ok((w, h)) if w <= max_side && h <= max_side => Ok(()),
+        Ok((w, h)) => Err(format!(
+            "a frame is {w}x{h}; at most {max_side} pixels per side"
+        )),
+        Err(e) => Err(format!("a frame is not a readable image: {e}")),
+    }
+}
+
 pub fn amr_with_face(passkey_amr: &[String]) -> Vec<String> {
     let mut out: Vec<String> = passkey_amr.iter().take(1).cloned().collect();
     out.push("face".into());

@@ -1,6 +1,7 @@
 //! People and how they prove who they are: accounts, passwords, sessions.
 
 pub mod acr;
+pub mod assurance;
 pub mod email_code;
 pub mod face;
 pub mod face_settings;

@@ -60,6 +60,8 @@ pub enum PasskeyError {
     Duplicate,
     #[error("passkeys are not available on this server")]
     Unavailable,
+    #[error("this account is disabled")]
+    Disabled,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -73,6 +75,7 @@ impl PasskeyError {
             PasskeyError::UnknownCredential => "unknown_credential",
             PasskeyError::Duplicate => "duplicate",
             PasskeyError::Unavailable => "unavailable",
+            PasskeyError::Disabled => "disabled",
             PasskeyError::Db(_) => "storage",
         }
     }
@@ -291,6 +294,10 @@ impl Passkeys {
         let row = repo::find(conn, &id)?
             .filter(|r| r.user_id == user.to_string())
             .ok_or(PasskeyError::UnknownCredential)?;
+        // A disabled account has no session anywhere, whatever it proves.
+        if crate::db::users::find(conn, &row.user_id)?.is_none_or(|u| u.disabled) {
+            return Err(PasskeyError::Disabled);
+        }
         let StoredPasskey::V1 { mut passkey } =
             serde_json::from_str(&row.credential).map_err(|e| DbError::Corrupt(e.to_string()))?;
         let result = self

@@ -12,6 +12,22 @@ pub const MAX_BYTES: usize = 15 * 1024 * 1024;
 pub const MAX_SIDE: u32 = 8192;
 pub const MAX_ALLOC: u64 = 256 * 1024 * 1024;
 
+/// Width and height from the image header alone (nothing is decoded), so
+/// an oversized frame is refused before any expensive work.
+pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32), BiometricError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(BiometricError::TooLarge(format!(
+            "{} bytes (limit {MAX_BYTES})",
+            bytes.len()
+        )));
+    }
+    ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| BiometricError::Decode(e.to_string()))?
+        .into_dimensions()
+        .map_err(|e| BiometricError::Decode(e.to_string()))
+}
+
 /// Decode JPEG, PNG or WebP bytes into RGB, upright.
 pub fn decode(bytes: &[u8]) -> Result<RgbImage, BiometricError> {
     if bytes.len() > MAX_BYTES {

@@ -43,6 +43,9 @@ pub struct FaceConfig {
     pub lock_seconds: i64,
     /// Version of the consent text shown (recorded with each consent).
     pub consent_version: String,
+    /// Largest accepted side of an uploaded frame, in pixels, read from the
+    /// image header before anything is decoded.
+    pub max_image_side: u32,
 }
 
 impl Default for FaceConfig {
@@ -64,6 +67,7 @@ impl Default for FaceConfig {
             failure_window_seconds: 1800,
             lock_seconds: 1800,
             consent_version: "2026-11-23".into(),
+            max_image_side: 1920,
         }
     }
 }

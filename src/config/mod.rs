@@ -76,6 +76,10 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Log one line per request (off for benchmarks).
     pub access_log: bool,
+    /// Reverse proxies (CIDRs, e.g. `10.0.0.0/8`, `::1/128`) whose
+    /// `Forwarded` / `X-Forwarded-For` headers name the client address; from
+    /// any other peer those headers are ignored. Empty: the peer address.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,7 +122,9 @@ pub struct SessionConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitConfig {
-    /// Password attempts per minute from one IP address.
+    /// No longer used: failed sign-ins per address are limited by
+    /// `lockout.ip` (shared by every instance; successes are not counted).
+    /// Kept so existing configuration files still load.
     pub login_per_minute: u32,
     /// Token-endpoint requests per second from one IP address.
     pub token_per_second: u32,
@@ -165,6 +171,7 @@ impl Default for ServerConfig {
             db_pool_size: 8,
             max_body_bytes: 64 * 1024,
             access_log: true,
+            trusted_proxies: vec![],
         }
     }
 }
@@ -368,6 +375,13 @@ impl Config {
             return Err(ConfigError(
                 "tokens.refresh_grace_seconds must not be negative".into(),
             ));
+        }
+        for p in &self.server.trusted_proxies {
+            if p.parse::<ipnet::IpNet>().is_err() && p.parse::<std::net::IpAddr>().is_err() {
+                return Err(ConfigError(format!(
+                    "server.trusted_proxies: '{p}' is not an address or a CIDR (e.g. 10.0.0.0/8)"
+                )));
+            }
         }
         if self.rate_limit.login_per_minute == 0 || self.rate_limit.token_per_second == 0 {
             return Err(ConfigError("rate limits must be at least 1".into()));

@@ -74,18 +74,3 @@ pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> Result
         .execute(conn)?
         > 0)
 }
-
-pub fn set_uris(
-    conn: &mut DbConnection,
-    id: &str,
-    redirect: &str,
-    post_logout: &str,
-) -> Result<bool, DbError> {
-    Ok(diesel::update(c::clients.find(id))
-        .set((
-            c::redirect_uris.eq(redirect),
-            c::post_logout_redirect_uris.eq(post_logout),
-        ))
-        .execute(conn)?
-        > 0)
-}

@@ -52,11 +52,15 @@ pub fn find(
         .optional()?)
 }
 
-pub fn add_attempt(conn: &mut DbConnection, id_hash: &str) -> Result<(), DbError> {
-    diesel::update(e::email_challenges.find(id_hash))
-        .set(e::attempts.eq(e::attempts + 1))
-        .execute(conn)?;
-    Ok(())
+/// Take one attempt of the challenge in a single conditional `UPDATE`, so
+/// parallel guesses cannot exceed `max`; false when none is left.
+pub fn claim_attempt(conn: &mut DbConnection, id_hash: &str, max: i64) -> Result<bool, DbError> {
+    Ok(
+        diesel::update(e::email_challenges.filter(e::id_hash.eq(id_hash).and(e::attempts.lt(max))))
+            .set(e::attempts.eq(e::attempts + 1))
+            .execute(conn)?
+            == 1,
+    )
 }
 
 pub fn mark_verified(conn: &mut DbConnection, id_hash: &str, now: i64) -> Result<(), DbError> {

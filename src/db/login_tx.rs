@@ -45,15 +45,31 @@ pub fn purge_expired(conn: &mut DbConnection, now: i64) -> Result<usize, DbError
     Ok(diesel::delete(l::login_transactions.filter(l::expires_at.le(now))).execute(conn)?)
 }
 
-/// When a live transaction began.
-pub fn created_at(
+/// Remember that session `sid` signed in during the live transaction.
+pub fn set_signed_in(
+    conn: &mut DbConnection,
+    id_hash: &str,
+    sid: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    Ok(diesel::update(
+        l::login_transactions.filter(l::id_hash.eq(id_hash).and(l::expires_at.gt(now))),
+    )
+    .set(l::signed_in_sid.eq(sid))
+    .execute(conn)?
+        > 0)
+}
+
+/// The session that signed in during the live transaction, if one did.
+pub fn signed_in(
     conn: &mut DbConnection,
     id_hash: &str,
     now: i64,
-) -> Result<Option<i64>, DbError> {
+) -> Result<Option<String>, DbError> {
     Ok(l::login_transactions
         .filter(l::id_hash.eq(id_hash).and(l::expires_at.gt(now)))
-        .select(l::created_at)
-        .first(conn)
-        .optional()?)
+        .select(l::signed_in_sid)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
 }

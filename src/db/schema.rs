@@ -73,6 +73,7 @@ diesel::table! {
         request -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        signed_in_sid -> Nullable<Text>,
     }
 }
 
@@ -270,3 +271,5 @@ diesel::table! {
         policy -> Text,
     }
 }
+
+diesel::allow_tables_to_appear_in_same_query!(sessions, users);

@@ -26,18 +26,22 @@ pub fn insert(conn: &mut DbConnection, row: &SessionRow) -> Result<(), DbError> 
     Ok(())
 }
 
-/// A live (not ended, not expired) session by the hash of its cookie.
+/// A live (not ended, not expired) session by the hash of its cookie, of
+/// an account that is not disabled.
 pub fn find_live(
     conn: &mut DbConnection,
     id_hash: &str,
     now: i64,
 ) -> Result<Option<SessionRow>, DbError> {
+    use super::schema::users::dsl as u;
+    let enabled = u::users.filter(u::disabled.eq(false)).select(u::id);
     Ok(s::sessions
         .filter(
             s::id_hash
                 .eq(id_hash)
                 .and(s::ended_at.is_null())
-                .and(s::expires_at.gt(now)),
+                .and(s::expires_at.gt(now))
+                .and(s::user_id.eq_any(enabled)),
         )
         .select(SessionRow::as_select())
         .first(conn)

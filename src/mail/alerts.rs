@@ -5,7 +5,7 @@ use crate::auth::face_settings::in_force;
 use crate::db::users;
 use crate::i18n::Lang;
 
-use super::messages::face_locked_mail;
+use super::messages::{changed_mail, face_locked_mail};
 
 /// Tell the person their face check is locked until `until` (Unix time);
 /// failures to send are logged, never shown to the person at the camera.
@@ -35,5 +35,29 @@ pub async fn face_locked(state: &AppState, user_id: &str, until: i64) {
     };
     if let Err(e) = sent {
         tracing::error!("face lock alert to {} not sent: {e}", user.id);
+    }
+}
+
+/// Tell the person their sign-in methods changed (`change`: e.g.
+/// `passkey.add`); failures to send are logged.
+pub async fn authenticator_changed(state: &AppState, user_id: &str, change: &str) {
+    let uid = user_id.to_owned();
+    let user = match state.db.run(move |c| users::find(c, &uid)).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return,
+        Err(e) => return tracing::error!("change alert: {e}"),
+    };
+    let lang = user
+        .locale
+        .as_deref()
+        .and_then(Lang::from_tag)
+        .unwrap_or_default();
+    let when = crate::clock::utc_minutes(state.clock.now());
+    let sent = match changed_mail(&state.i18n.tr(lang), &user.email, change, &when) {
+        Ok(mail) => state.mailer.send(mail).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        tracing::error!("change alert to {} not sent: {e}", user.id);
     }
 }

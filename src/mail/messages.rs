@@ -65,6 +65,19 @@ pub fn face_locked_mail(tr: &Tr<'_>, to: &str, count: i64, until: &str) -> Resul
     )
 }
 
+/// The account's sign-in methods changed (`what`: a `change.*` key).
+pub fn changed_mail(tr: &Tr<'_>, to: &str, what: &str, when: &str) -> Result<Mail, MailError> {
+    let what = tr.t(&format!("change.{what}"));
+    let args = [("what", what), ("when", when)];
+    build(
+        to,
+        tr.t("mail.changed.subject"),
+        &tr.f("mail.changed.body", &args),
+        "",
+        tr.code(),
+    )
+}
+
 /// A sign-up invitation link, in the deployment's default language.
 pub fn invitation_mail(tr: &Tr<'_>, to: &str, link: &str, until: &str) -> Result<Mail, MailError> {
     let args = [("link", link), ("until", until)];

@@ -50,6 +50,10 @@ pub struct Registered {
 pub enum ClientAdminError {
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "client '{0}' is Visage's own console: it is managed by the server and cannot be changed"
+    )]
+    Protected(String),
     #[error("a client with id '{0}' already exists")]
     Duplicate(String),
     #[error("no client with id '{0}'")]
@@ -62,6 +66,17 @@ impl From<diesel::result::Error> for ClientAdminError {
     fn from(e: diesel::result::Error) -> Self {
         ClientAdminError::Db(e.into())
     }
+}
+
+/// Visage's own console client: first-party, its tokens carry the signed-in
+/// administrator's role, so only the server sets it (at every start).
+pub const CONSOLE_CLIENT_ID: &str = "visage-console";
+
+fn not_protected(id: &str) -> Result<(), ClientAdminError> {
+    if id == CONSOLE_CLIENT_ID {
+        return Err(ClientAdminError::Protected(id.to_owned()));
+    }
+    Ok(())
 }
 
 fn check(new: &NewClient) -> Result<(), ClientAdminError> {
@@ -195,6 +210,7 @@ pub fn update(
             "the client id cannot change".into(),
         ));
     }
+    not_protected(id)?;
     new.id = Some(id.to_owned());
     check(&new)?;
     let old = repo::find(conn, id)?.ok_or_else(|| ClientAdminError::NotFound(id.to_owned()))?;
@@ -218,6 +234,52 @@ pub fn update(
         now,
     )?;
     Ok(())
+}
+
+/// Put a server-managed client (the console) back to exactly `new`, enabled
+/// and without a secret, keeping its creation time; true when it changed.
+pub fn restore(
+    conn: &mut DbConnection,
+    new: &NewClient,
+    now: i64,
+) -> Result<bool, ClientAdminError> {
+    check(new)?;
+    let id = new
+        .id
+        .clone()
+        .ok_or_else(|| ClientAdminError::Invalid("no client id".into()))?;
+    let old = repo::find(conn, &id)?;
+    let row = to_row(
+        &id,
+        new,
+        None,
+        false,
+        old.as_ref().map_or(now, |o| o.created_at),
+    );
+    let changed = match &old {
+        Some(o) if format!("{o:?}") == format!("{row:?}") => return Ok(false),
+        Some(_) => {
+            repo::replace(conn, &row)?;
+            true
+        }
+        None => {
+            repo::insert(conn, &row)?;
+            false
+        }
+    };
+    let action = if changed {
+        "client.restore"
+    } else {
+        "client.create"
+    };
+    crate::audit::record(
+        conn,
+        &crate::audit::Event::new("admin", action, "success")
+            .client(&id)
+            .actor("system"),
+        now,
+    )?;
+    Ok(changed)
 }
 
 pub fn register(
@@ -270,6 +332,7 @@ pub fn remove(
     actor: &str,
     now: i64,
 ) -> Result<(), ClientAdminError> {
+    not_protected(id)?;
     if !repo::delete(conn, id)? {
         return Err(ClientAdminError::NotFound(id.to_owned()));
     }
@@ -291,6 +354,7 @@ pub fn rotate_secret(
     actor: &str,
     now: i64,
 ) -> Result<String, ClientAdminError> {
+    not_protected(id)?;
     let client = repo::find(conn, id)?.ok_or_else(|| ClientAdminError::NotFound(id.to_owned()))?;
     if client.secret_hash.is_none() {
         return Err(ClientAdminError::Invalid(format!(
@@ -316,6 +380,7 @@ pub fn set_disabled(
     actor: &str,
     now: i64,
 ) -> Result<(), ClientAdminError> {
+    not_protected(id)?;
     if !repo::set_disabled(conn, id, disabled)? {
         return Err(ClientAdminError::NotFound(id.to_owned()));
     }

@@ -22,9 +22,25 @@ pub fn id_token_claims(
     token: &str,
 ) -> Option<serde_json::Map<String, serde_json::Value>> {
     let v = ring.verify(token).ok()?;
+    // Only an ID token: no `typ` or `JWT` (access tokens are `at+jwt`, logout
+    // tokens `logout+jwt`), issued by us to a client (an `aud` that is not
+    // the issuer, as access tokens for Visage's own APIs have).
+    if v.header
+        .token_type()
+        .is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
+    {
+        return None;
+    }
     let claims: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&v.payload).ok()?;
-    (claims.get("iss").and_then(|i| i.as_str()) == Some(issuer)).then_some(claims)
+    let auds: Vec<&str> = match claims.get("aud")? {
+        serde_json::Value::String(a) => vec![a.as_str()],
+        serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
+        _ => return None,
+    };
+    let to_client = !auds.is_empty() && auds.iter().all(|a| *a != issuer);
+    let ours = claims.get("iss").and_then(|i| i.as_str()) == Some(issuer);
+    (ours && to_client && claims.get("sub").is_some_and(|s| s.is_string())).then_some(claims)
 }
 
 /// The client the request names, by `client_id` and/or the audience of

@@ -2,8 +2,9 @@
 
 use std::cell::RefCell;
 
-use crate::auth::acr::Ladder;
+use crate::auth::acr::{Ladder, Level};
 use crate::auth::session::{self, Session};
+use crate::config::PasswordRule;
 use crate::db::{consents, DbConnection};
 use crate::keys::KeyRing;
 
@@ -23,6 +24,8 @@ pub struct FlowEnv<'a> {
     pub issuer: &'a str,
     pub code_ttl: i64,
     pub tx_ttl: i64,
+    /// Which password sign-ins each client accepts.
+    pub login: &'a crate::config::LoginConfig,
     pub now: i64,
 }
 
@@ -85,28 +88,30 @@ pub fn start(
     proceed(conn, env, None, &req, session.as_ref(), false, false)
 }
 
-fn proceed(
+/// What the request needs next, judged without changing anything; `Err`
+/// is a page (the client is gone).
+fn judge(
     conn: &mut DbConnection,
     env: &FlowEnv<'_>,
-    tx: Option<&str>,
     req: &AuthRequest,
     session: Option<&Session>,
     fresh_login: bool,
     fresh_consent: bool,
-) -> Result<Outcome, OAuthError> {
+) -> Result<Result<Next, Outcome>, OAuthError> {
     let client = match Client::find(conn, &req.client_id)? {
         Some(c) if !c.disabled => c,
         _ => {
-            return Ok(Outcome::Page(
+            return Ok(Err(Outcome::Page(
                 "This application is no longer available.".into(),
-            ))
+            )))
         }
     };
     let granted = match session {
         Some(s) => consents::granted_scope(conn, &s.user_id, &client.id)?,
         None => None,
     };
-    let next = decide(
+    let rule = env.login.password_rule(Some(client.password_policy));
+    Ok(Ok(decide(
         req,
         &Situation {
             session,
@@ -117,8 +122,38 @@ fn proceed(
             now: env.now,
             required: req.requirement(env.ladder, client.floor()),
             session_level: session.and_then(|s| env.ladder.level_of(&s.acr)),
+            method_refused: session.is_some_and(|s| !accepts(env.ladder, rule, s)),
         },
-    );
+    )))
+}
+
+/// Whether a client with password `rule` accepts how `s` signed in: a
+/// password session only where passwords are allowed, and with the emailed
+/// code where the client asks for one. Other levels are judged by the ladder.
+fn accepts(ladder: &Ladder, rule: PasswordRule, s: &Session) -> bool {
+    match ladder.level_of(&s.acr) {
+        Some(Level::Password) => match rule {
+            PasswordRule::Off => false,
+            PasswordRule::Alone => true,
+            PasswordRule::WithCode => s.amr.iter().any(|m| m == "otp"),
+        },
+        _ => true,
+    }
+}
+
+fn proceed(
+    conn: &mut DbConnection,
+    env: &FlowEnv<'_>,
+    tx: Option<&str>,
+    req: &AuthRequest,
+    session: Option<&Session>,
+    fresh_login: bool,
+    fresh_consent: bool,
+) -> Result<Outcome, OAuthError> {
+    let next = match judge(conn, env, req, session, fresh_login, fresh_consent)? {
+        Ok(n) => n,
+        Err(page) => return Ok(page),
+    };
     let park = |conn: &mut DbConnection| -> Result<String, OAuthError> {
         match tx {
             Some(t) => Ok(t.to_owned()),
@@ -159,14 +194,18 @@ pub fn after_login(
     session: &Session,
 ) -> Result<Outcome, OAuthError> {
     match parked(conn, tx, env.now)? {
-        Ok(req) => proceed(conn, env, Some(tx), &req, Some(session), true, false),
+        Ok(req) => {
+            login_tx::mark_signed_in(conn, tx, &session.sid, env.now)?;
+            proceed(conn, env, Some(tx), &req, Some(session), true, false)
+        }
         Err(m) => Ok(Outcome::Page(m)),
     }
 }
 
-/// Continue `tx` with the current session. Only a session that started
-/// during the transaction counts as its sign-in (so `prompt=login` and
-/// `max_age` still hold); an older one is judged like at `/authorize`.
+/// Continue `tx` with the current session. Only the session that signed in
+/// during the transaction counts as its sign-in (so `prompt=login`,
+/// `max_age` and a step-up still hold); any other is judged like at
+/// `/authorize`.
 pub fn resume(
     conn: &mut DbConnection,
     env: &FlowEnv<'_>,
@@ -177,7 +216,7 @@ pub fn resume(
         Ok(r) => r,
         Err(m) => return Ok(Outcome::Page(m)),
     };
-    let fresh = login_tx::started_at(conn, tx, env.now)?.is_some_and(|t| session.auth_time >= t);
+    let fresh = login_tx::signed_in_by(conn, tx, session, env.now)?;
     proceed(conn, env, Some(tx), &req, Some(session), fresh, false)
 }
 
@@ -193,6 +232,17 @@ pub fn after_consent(
         Ok(r) => r,
         Err(m) => return Ok(Outcome::Page(m)),
     };
+    // Consent answers only a transaction that waits for consent: one that
+    // still waits for a sign-in (prompt=login, max_age, a step-up, a
+    // client's floor) goes back to the sign-in, whatever the form says.
+    let fresh = login_tx::signed_in_by(conn, tx, session, env.now)?;
+    match judge(conn, env, &req, Some(session), fresh, true)? {
+        Err(page) => return Ok(page),
+        Ok(Next::Consent | Next::Issue) => {}
+        Ok(Next::Login | Next::Fail(_)) => {
+            return proceed(conn, env, Some(tx), &req, Some(session), fresh, false)
+        }
+    }
     if !approved {
         login_tx::abandon(conn, tx)?;
         let e = OAuthError::new(ErrorCode::AccessDenied, "the person declined the request");
@@ -217,5 +267,5 @@ pub fn after_consent(
         &scope.join(" "),
         env.now,
     )?;
-    proceed(conn, env, Some(tx), &req, Some(session), true, true)
+    proceed(conn, env, Some(tx), &req, Some(session), fresh, true)
 }

@@ -30,14 +30,18 @@ pub struct Situation<'a> {
     pub required: Option<Requirement>,
     /// The assurance of the current session.
     pub session_level: Option<Level>,
+    /// The session signed in with a method the client does not accept (a
+    /// password where the client wants none, or wants an emailed code too).
+    pub method_refused: bool,
 }
 
 pub fn decide(req: &AuthRequest, s: &Situation<'_>) -> Next {
     let none = req.prompt.contains(&Prompt::None);
-    let too_weak = s
-        .required
-        .is_some_and(|r| s.session_level.is_none_or(|l| l < r.level));
-    if s.fresh_login && too_weak && s.required.is_some_and(|r| r.essential) {
+    let too_weak = s.method_refused
+        || s.required
+            .is_some_and(|r| s.session_level.is_none_or(|l| l < r.level));
+    let essential = s.method_refused || s.required.is_some_and(|r| r.essential);
+    if s.fresh_login && too_weak && essential {
         return Next::Fail(OAuthError::new(
             ErrorCode::UnmetAuthenticationRequirements,
             "the sign-in did not reach the essential acr requested",
@@ -133,6 +137,7 @@ mod tests {
             now: 1000,
             required: None,
             session_level: None,
+            method_refused: false,
         }
     }
 

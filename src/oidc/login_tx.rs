@@ -35,9 +35,29 @@ pub fn load(
     }
 }
 
-/// When the open transaction `id` began.
-pub fn started_at(conn: &mut DbConnection, id: &str, now: i64) -> Result<Option<i64>, OAuthError> {
-    Ok(repo::created_at(conn, &crypto::token_hash(id), now)?)
+/// Remember that session `sid` signed in during transaction `id`.
+pub fn mark_signed_in(
+    conn: &mut DbConnection,
+    id: &str,
+    sid: &str,
+    now: i64,
+) -> Result<(), OAuthError> {
+    repo::set_signed_in(conn, &crypto::token_hash(id), sid, now)?;
+    Ok(())
+}
+
+/// Whether `session` is the one that signed in during transaction `id`
+/// (an older session, even of the same person, is not).
+pub fn signed_in_by(
+    conn: &mut DbConnection,
+    id: &str,
+    session: &Session,
+    now: i64,
+) -> Result<bool, OAuthError> {
+    Ok(
+        repo::signed_in(conn, &crypto::token_hash(id), now)?.as_deref()
+            == Some(session.sid.as_str()),
+    )
 }
 
 /// Close the transaction (single use) and mint the authorization code.

@@ -1,37 +1,143 @@
-//! Per-IP rate limits (governor), built per application instance.
+//! Per-IP rate limits (governor), built per application instance, and the
+//! client address behind configured reverse proxies.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
-use actix_web::HttpRequest;
+use actix_web::{web, HttpRequest};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
 
 pub struct Limits {
-    pub login: DefaultKeyedRateLimiter<IpAddr>,
     pub token: DefaultKeyedRateLimiter<IpAddr>,
+    /// Proxies whose forwarding headers are believed (`server.trusted_proxies`).
+    pub trusted: Vec<IpNet>,
 }
 
 impl Limits {
-    pub fn new(login_per_minute: u32, token_per_second: u32) -> Limits {
+    pub fn new(token_per_second: u32, trusted_proxies: &[String]) -> Limits {
         let nz = |n: u32| NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
         Limits {
-            login: RateLimiter::keyed(Quota::per_minute(nz(login_per_minute))),
             token: RateLimiter::keyed(
                 Quota::per_second(nz(token_per_second))
                     .allow_burst(nz(token_per_second.saturating_mul(2))),
             ),
+            trusted: trusted_proxies
+                .iter()
+                .filter_map(|p| {
+                    p.parse::<IpNet>()
+                        .ok()
+                        .or_else(|| p.parse::<IpAddr>().ok().map(IpNet::from))
+                })
+                .collect(),
         }
     }
 }
 
-/// The peer address (Visage does not trust forwarding headers by default).
+/// The client's address: the peer, or (when the peer is a trusted proxy) the
+/// nearest address in `Forwarded` / `X-Forwarded-For` that is not itself a
+/// trusted proxy. Headers from untrusted peers are ignored (they are forged
+/// at will).
 pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
-    req.peer_addr().map(|a| a.ip())
+    let peer = req.peer_addr().map(|a| a.ip())?;
+    let trusted = req
+        .app_data::<web::Data<crate::app::AppState>>()
+        .map(|s| s.limits.trusted.as_slice())
+        .unwrap_or_default();
+    Some(behind(peer, trusted, req.headers()))
+}
+
+fn behind(peer: IpAddr, trusted: &[IpNet], headers: &actix_web::http::header::HeaderMap) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    // Each proxy appends; read from the nearest hop outwards.
+    let mut hops: Vec<IpAddr> = headers
+        .get_all("forwarded")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(forwarded_for)
+        .collect();
+    if hops.is_empty() {
+        hops = headers
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| parse_addr(a.trim()))
+            .collect();
+    }
+    let mut client = peer;
+    for hop in hops.into_iter().rev() {
+        client = hop;
+        if !is_trusted(&hop) {
+            break;
+        }
+    }
+    client
+}
+
+/// The `for=` address of one `Forwarded` element (RFC 7239).
+fn forwarded_for(element: &str) -> Option<IpAddr> {
+    element.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        k.eq_ignore_ascii_case("for")
+            .then(|| parse_addr(v.trim().trim_matches('"')))
+            .flatten()
+    })
+}
+
+/// `1.2.3.4`, `1.2.3.4:80`, `[2001:db8::1]`, `[2001:db8::1]:80`, `2001:db8::1`.
+fn parse_addr(s: &str) -> Option<IpAddr> {
+    if let Ok(ip) = s.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    s.rsplit_once(':')?.0.parse().ok()
 }
 
 pub fn allow(limiter: &DefaultKeyedRateLimiter<IpAddr>, req: &HttpRequest) -> bool {
     match client_ip(req) {
         Some(ip) => limiter.check_key(&ip).is_ok(),
         None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn forwarding_headers_count_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap_or_else(|e| panic!("{e}"))];
+        let xff = headers(&[("x-forwarded-for", "198.51.100.7, 10.0.0.9")]);
+        // From the proxy: the nearest untrusted hop.
+        assert_eq!(behind(ip("10.0.0.2"), &trusted, &xff), ip("198.51.100.7"));
+        // From anyone else: the peer, whatever the header says.
+        assert_eq!(behind(ip("203.0.113.5"), &trusted, &xff), ip("203.0.113.5"));
+        // A client-forged first entry is not believed past an untrusted hop.
+        let forged = headers(&[("x-forwarded-for", "1.1.1.1, 198.51.100.7")]);
+        assert_eq!(
+            behind(ip("10.0.0.2"), &trusted, &forged),
+            ip("198.51.100.7")
+        );
+        let fwd = headers(&[("forwarded", "for=\"[2001:db8::1]:4711\";proto=https")]);
+        assert_eq!(behind(ip("10.1.2.3"), &trusted, &fwd), ip("2001:db8::1"));
+        assert_eq!(behind(ip("10.1.2.3"), &[], &fwd), ip("10.1.2.3"));
     }
 }

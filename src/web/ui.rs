@@ -135,16 +135,21 @@ pub fn lang_cookie(lang: Lang, secure: bool) -> Cookie<'static> {
         .finish()
 }
 
-/// A local path to go back to (never another site).
+/// A local path to go back to (never another site). Only visible ASCII
+/// without backslashes is accepted (browsers drop tabs and newlines and read
+/// a backslash as `/`, so `/<TAB>/evil.example` would leave the site), it must start
+/// with one `/`, and resolved against this site it must stay on it.
 pub fn local_path(p: &str) -> &str {
-    if p.starts_with('/')
-        && !p.starts_with("//")
-        && !p.starts_with("/\\")
-        && !p.contains(['\r', '\n'])
-    {
+    const HOME: &str = "/account";
+    let visible = p.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'\\');
+    let rooted = p.starts_with('/') && !p.starts_with("//");
+    let stays = url::Url::parse("https://visage.invalid/")
+        .and_then(|base| base.join(p))
+        .is_ok_and(|u| u.host_str() == Some("visage.invalid"));
+    if visible && rooted && stays {
         p
     } else {
-        "/account"
+        HOME
     }
 }
 
@@ -164,5 +169,30 @@ pub fn with_tx(path: &str, tx: Option<&str>) -> String {
             format!("{path}?tx={t}")
         }
         None => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod local_path_tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_of_this_site_are_kept() {
+        for ok in ["/account", "/login?tx=abc&x=%2F", "/a/b#c"] {
+            assert_eq!(local_path(ok), ok);
+        }
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "/\u{3000}/evil.example",
+            "",
+        ] {
+            assert_eq!(local_path(bad), "/account", "{bad:?}");
+        }
     }
 }

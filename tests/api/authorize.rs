@@ -383,8 +383,12 @@ async fn wrong_password_and_missing_csrf_are_refused() {
 }
 
 #[tokio::test]
-async fn login_is_rate_limited_per_ip() {
-    let app = spawn_with(|c| c.rate_limit.login_per_minute = 3).await;
+async fn failed_logins_are_limited_per_ip() {
+    let app = spawn_with(|c| {
+        c.lockout.ip.max = 3;
+        c.lockout.account.max = 100;
+    })
+    .await;
     app.confidential();
     app.user();
     let (_, ch) = pkce();

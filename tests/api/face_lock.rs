@@ -30,7 +30,7 @@ async fn failed_check(app: &TestApp, cookies: &str) -> (StatusCode, String) {
         .post(app.url("/face/frames"))
         .header("Cookie", cookies)
         .header("X-CSRF-Token", "t0ken")
-        .json(&json!({ "nonce": "not-a-challenge", "frames": [{ "t": 0, "jpeg": "AAAA" }] }))
+        .json(&json!({ "nonce": "not-a-challenge", "frames": [{ "t": 0, "jpeg": blank_frame() }] }))
         .send()
         .await
         .unwrap();

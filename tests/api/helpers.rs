@@ -414,3 +414,12 @@ impl TestApp {
         ))
     }
 }
+
+/// A small valid PNG (grey, 64×64) as base64: a readable frame with no face.
+pub fn blank_frame() -> String {
+    let img = image::RgbImage::from_pixel(64, 64, image::Rgb([128, 128, 128]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    base64::engine::general_purpose::STANDARD.encode(out.into_inner())
+}

@@ -26,26 +26,6 @@ pub fn exchange(
             "the authorization code was issued to another client",
         ));
     }
-    if row.used_at.is_some() || !codes::mark_used(conn, &hash, ctx.now)? {
-        // RFC 6749 §4.1.2: a reused code revokes what it produced.
-        let n = tokens::revoke_grant(conn, &row.grant_id, ctx.now)?;
-        crate::audit::record(
-            conn,
-            &crate::audit::Event::new("token", "code.reuse", "denied")
-                .client(&client.id)
-                .user(&row.user_id)
-                .detail(serde_json::json!({ "revoked_tokens": n })),
-            ctx.now,
-        )?;
-        return Err(OAuthError::invalid_grant(
-            "the authorization code was already used; its tokens are revoked",
-        ));
-    }
-    if row.expires_at <= ctx.now {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code has expired",
-        ));
-    }
     if redirect_uri != Some(row.redirect_uri.as_str()) {
         return Err(OAuthError::invalid_grant(
             "redirect_uri does not match the authorization request",
@@ -89,6 +69,29 @@ pub fn exchange(
             ))
         }
         (None, None) => {}
+    }
+    // Checked first, consumed after: a wrong verifier or redirect_uri (an
+    // attacker holding a stolen code) neither burns the code nor revokes
+    // the tokens of the client that owns it.
+    if row.used_at.is_some() || !codes::mark_used(conn, &hash, ctx.now)? {
+        // RFC 6749 §4.1.2: a reused code revokes what it produced.
+        let n = tokens::revoke_grant(conn, &row.grant_id, ctx.now)?;
+        crate::audit::record(
+            conn,
+            &crate::audit::Event::new("token", "code.reuse", "denied")
+                .client(&client.id)
+                .user(&row.user_id)
+                .detail(serde_json::json!({ "revoked_tokens": n })),
+            ctx.now,
+        )?;
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was already used; its tokens are revoked",
+        ));
+    }
+    if row.expires_at <= ctx.now {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code has expired",
+        ));
     }
     let user = users::find(conn, &row.user_id)?
         .filter(|u| !u.disabled)

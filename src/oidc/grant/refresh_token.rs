@@ -17,7 +17,8 @@ fn grace_aad(id: &str) -> String {
 
 fn replay_within_grace(ctx: &TokenContext<'_>, row: &TokenRow) -> Option<TokenResponse> {
     let rotated = row.rotated_at?;
-    if ctx.now - rotated > ctx.refresh_grace {
+    // `refresh_grace_seconds = 0`: no grace at all, even within the second.
+    if ctx.now - rotated >= ctx.refresh_grace {
         return None;
     }
     let sealed = row.grace_response.as_deref()?;

@@ -46,6 +46,9 @@ impl From<ClientAdminError> for HttpResponse {
                 api_error(StatusCode::NOT_FOUND, "not_found", &e.to_string())
             }
             ClientAdminError::Db(e) => internal(&e),
+            ClientAdminError::Protected(_) => {
+                api_error(StatusCode::FORBIDDEN, "forbidden", &e.to_string())
+            }
             e => api_error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
         }
     }
@@ -56,6 +59,12 @@ impl From<UserAdminError> for HttpResponse {
         match e {
             UserAdminError::NotFound(_) => {
                 api_error(StatusCode::NOT_FOUND, "not_found", &e.to_string())
+            }
+            UserAdminError::Administrator => {
+                api_error(StatusCode::FORBIDDEN, "insufficient_scope", &e.to_string())
+            }
+            UserAdminError::LastOwner => {
+                api_error(StatusCode::CONFLICT, "conflict", &e.to_string())
             }
             UserAdminError::Db(e) => internal(&e),
         }
@@ -103,6 +112,9 @@ impl From<InvitationError> for HttpResponse {
             }
             InvitationError::NoAddress => {
                 api_error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string())
+            }
+            InvitationError::CarriesRole => {
+                api_error(StatusCode::FORBIDDEN, "insufficient_scope", &e.to_string())
             }
             InvitationError::Db(e) => internal(&e),
         }

@@ -15,7 +15,9 @@ use crate::oidc::discovery::paths;
 use crate::web::ui::{see_other, with_tx, Ui};
 use crate::web::{cookies, error, pages};
 
+use super::guard::{self, Answer};
 use super::signin;
+use crate::auth::assurance::Change;
 
 #[derive(Deserialize)]
 pub struct AccountQuery {
@@ -147,7 +149,7 @@ pub async fn new_passkey(
     state: web::Data<AppState>,
     q: web::Query<NewQuery>,
 ) -> HttpResponse {
-    match signin::required(&req, &state, None).await {
+    match guard::changing(&req, &state, Change::AddPasskey, Answer::Page).await {
         Ok(s) => register_page(&req, &state, &s, q.tx.as_deref(), StatusCode::OK, None),
         Err(r) => r,
     }
@@ -160,14 +162,9 @@ pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> Ht
             "The page expired. Reload it and try again.",
         );
     }
-    let sess = match signin::current(&req, &state).await {
-        Ok(Some(s)) => s,
-        _ => {
-            return super::json_error(
-                StatusCode::UNAUTHORIZED,
-                "Your session ended. Sign in again.",
-            )
-        }
+    let sess = match guard::changing(&req, &state, Change::AddPasskey, Answer::Json).await {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let st = state.clone();
     let now = state.clock.now();
@@ -197,7 +194,7 @@ pub async fn passkey_finish(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match signin::required(&req, &state, None).await {
+    let sess = match guard::changing(&req, &state, Change::AddPasskey, Answer::Page).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -224,6 +221,9 @@ pub async fn passkey_finish(
             Ok(())
         })
         .await;
+    if res.is_ok() {
+        guard::changed(&req, &state, &sess, Change::AddPasskey).await;
+    }
     match res {
         Ok(()) => match form.tx.as_deref().filter(|t| !t.is_empty()) {
             Some(t) => see_other(&with_tx("/continue", Some(t))),
@@ -232,7 +232,7 @@ pub async fn passkey_finish(
         Err(PasskeyError::Db(e)) => error::page_internal(&e),
         Err(e) => {
             tracing::info!("passkey registration refused: {e}");
-            signin::failed(
+            signin::noted(
                 &req,
                 &state,
                 "passkey.add",
@@ -292,16 +292,17 @@ pub async fn remove(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match signin::required(&req, &state, None).await {
+    let sess = match guard::changing(&req, &state, Change::RemovePasskey, Answer::Page).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let now = state.clock.now();
     let id = id.into_inner();
+    let (uid, who) = (sess.user_id.clone(), sess.clone());
     let res = state
         .db
         .run(move |c| -> Result<Result<(), RemoveError>, DbError> {
-            let r = passkeys::remove(c, &sess.user_id, &id);
+            let r = passkeys::remove(c, &uid, &id);
             if let Err(RemoveError::Db(e)) = r {
                 return Err(e);
             }
@@ -309,7 +310,7 @@ pub async fn remove(
             audit::record(
                 c,
                 &Event::new("account", "passkey.remove", outcome)
-                    .user(&sess.user_id)
+                    .user(&uid)
                     .detail(serde_json::json!({ "passkey": id })),
                 now,
             )?;
@@ -317,7 +318,10 @@ pub async fn remove(
         })
         .await;
     match res {
-        Ok(Ok(())) => see_other("/account?done=removed"),
+        Ok(Ok(())) => {
+            guard::changed(&req, &state, &who, Change::RemovePasskey).await;
+            see_other("/account?done=removed")
+        }
         Ok(Err(RemoveError::LastCredential)) => see_other("/account?error=only"),
         Ok(Err(_)) => error::page(StatusCode::NOT_FOUND, "That passkey does not exist."),
         Err(e) => error::page_internal(&e),
@@ -332,10 +336,11 @@ pub async fn new_codes(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match signin::required(&req, &state, None).await {
+    let sess = match guard::changing(&req, &state, Change::RecoveryCodes, Answer::Page).await {
         Ok(s) => s,
         Err(r) => return r,
     };
+    let who = sess.clone();
     let st = state.clone();
     let now = state.clock.now();
     let res = state
@@ -358,6 +363,7 @@ pub async fn new_codes(
         .await;
     match res {
         Ok(codes) => {
+            guard::changed(&req, &state, &who, Change::RecoveryCodes).await;
             let ui = Ui::new(&req, &state, None, None);
             let page = pages::RecoveryCodesPage {
                 ui: &ui,

@@ -16,9 +16,11 @@ use crate::mail::alerts;
 use crate::web::ui::{see_other, with_tx, Ui};
 use crate::web::{cookies, error, pages};
 
+use super::guard::{self, Answer};
 use super::json_error;
 use super::login::{context, TxQuery};
 use super::signin;
+use crate::auth::assurance::{self, Change};
 
 #[derive(Deserialize)]
 pub struct FrameIn {
@@ -61,8 +63,7 @@ pub async fn step(
         Err(p) => return p,
     };
     let ui = Ui::new(&req, &state, ctx.brand.clone(), ctx.ui_locales.as_deref());
-    let level = state.ladder.level_of(&sess.acr);
-    if state.face.is_none() || level < Some(Level::Passkey) {
+    if state.face.is_none() || !assurance::face_may_upgrade(&state.ladder, &sess) {
         return see_other(&with_tx("/login", tx));
     }
     let skip = !(ctx.essential && ctx.min_level == Some(Level::PasskeyFace));
@@ -71,7 +72,7 @@ pub async fn step(
 
 /// `GET /face/enrol`: set up face sign-in from the account page.
 pub async fn enrol_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let sess = match signin::required(&req, &state, None).await {
+    let sess = match guard::changing(&req, &state, Change::FaceEnrol, Answer::Page).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -122,7 +123,7 @@ fn camera_page(
 
 /// `GET /face/consent`.
 pub async fn consent_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(r) = signin::required(&req, &state, None).await {
+    if let Err(r) = guard::changing(&req, &state, Change::FaceEnrol, Answer::Page).await {
         return r;
     }
     let ui = Ui::new(&req, &state, None, None);
@@ -142,7 +143,7 @@ pub async fn consent_submit(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match signin::required(&req, &state, None).await {
+    let sess = match guard::changing(&req, &state, Change::FaceEnrol, Answer::Page).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -170,17 +171,21 @@ pub async fn delete(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let sess = match signin::required(&req, &state, None).await {
+    let sess = match guard::changing(&req, &state, Change::FaceDelete, Answer::Page).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let now = state.clock.now();
+    let uid = sess.user_id.clone();
     match state
         .db
-        .run(move |c| face::delete_all(c, &sess.user_id, "self", now))
+        .run(move |c| face::delete_all(c, &uid, "self", now))
         .await
     {
-        Ok(_) => see_other("/account?done=face_deleted"),
+        Ok(_) => {
+            guard::changed(&req, &state, &sess, Change::FaceDelete).await;
+            see_other("/account?done=face_deleted")
+        }
         Err(e) => error::page_internal(&e),
     }
 }
@@ -223,6 +228,33 @@ fn face_message(ui: &Ui<'_>, e: &FaceError) -> (StatusCode, String) {
     }
 }
 
+/// The session a face endpoint works for: enrolment is an authenticator
+/// change (a fresh passkey session, see `auth::assurance`); verification
+/// upgrades only a passkey session.
+async fn face_session(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    purpose: &'static str,
+) -> Result<Session, HttpResponse> {
+    if purpose == ENROL {
+        return guard::changing(req, state, Change::FaceEnrol, Answer::Json).await;
+    }
+    let ui = Ui::new(req, state, None, None);
+    match signin::current(req, state).await {
+        Ok(Some(s)) if assurance::face_may_upgrade(&state.ladder, &s) => Ok(s),
+        Ok(Some(_)) => Err(HttpResponse::Forbidden()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(serde_json::json!({
+                "error": ui.tr.t("assurance.sign_in_again"),
+                "redirect": "/login",
+            }))),
+        _ => Err(json_error(
+            StatusCode::UNAUTHORIZED,
+            ui.tr.t("session.ended"),
+        )),
+    }
+}
+
 async fn start(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -240,14 +272,9 @@ async fn start(
             "Face sign-in is not available on this server.",
         );
     }
-    let sess = match signin::current(&req, &state).await {
-        Ok(Some(s)) => s,
-        _ => {
-            return json_error(
-                StatusCode::UNAUTHORIZED,
-                "Your session ended. Sign in again.",
-            )
-        }
+    let sess = match face_session(&req, &state, purpose).await {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let st = state.clone();
     let now = state.clock.now();
@@ -294,20 +321,21 @@ pub async fn start_enrol(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     start(req, state, ENROL).await
 }
 
-fn decode_frames(frames: &[FrameIn], max: usize) -> Result<Vec<Upload>, String> {
+fn decode_frames(frames: &[FrameIn], max: usize, max_side: u32) -> Result<Vec<Upload>, String> {
     if frames.is_empty() || frames.len() > max {
         return Err(format!("send between 1 and {max} frames"));
     }
     frames
         .iter()
         .map(|f| {
-            base64::engine::general_purpose::STANDARD
+            let bytes = base64::engine::general_purpose::STANDARD
                 .decode(f.jpeg.as_bytes())
-                .map(|bytes| Upload {
-                    timestamp_ms: f.t,
-                    bytes,
-                })
-                .map_err(|_| "a frame is not base64".to_owned())
+                .map_err(|_| "a frame is not base64".to_owned())?;
+            face::check_size(&bytes, max_side)?;
+            Ok(Upload {
+                timestamp_ms: f.t,
+                bytes,
+            })
         })
         .collect()
 }
@@ -331,19 +359,15 @@ async fn frames(
             "Face sign-in is not available on this server.",
         );
     };
-    let sess = match signin::current(&req, &state).await {
-        Ok(Some(s)) => s,
-        _ => {
-            return json_error(
-                StatusCode::UNAUTHORIZED,
-                "Your session ended. Sign in again.",
-            )
-        }
+    let sess = match face_session(&req, &state, purpose).await {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let ui = Ui::new(&req, &state, None, None);
     let uploads = match decode_frames(
         &body.frames,
         state.config.face.frames + state.config.face.blink_frames + 2,
+        state.config.face.max_image_side,
     ) {
         Ok(u) => u,
         Err(m) => return json_error(StatusCode::BAD_REQUEST, &m),
@@ -417,7 +441,10 @@ async fn frames(
         })
         .await;
     let mut resp = match result {
-        Ok(Ok(())) if purpose == ENROL => ok_json("/account?done=face_enrolled", None),
+        Ok(Ok(())) if purpose == ENROL => {
+            guard::changed(&req, &state, &sess, Change::FaceEnrol).await;
+            ok_json("/account?done=face_enrolled", None)
+        }
         Ok(Ok(())) => upgrade(&state, &sess, tx_of(&body.tx)).await,
         Ok(Err(e)) => refused(&state, &ui, &sess.user_id, e).await,
         Err(e) => json_error(
@@ -451,11 +478,18 @@ async fn upgrade(state: &web::Data<AppState>, sess: &Session, tx: Option<&str>) 
     let st = state.clone();
     let now = state.clock.now();
     let (uid, amr) = (sess.user_id.clone(), face::amr_with_face(&sess.amr));
+    let t = tx.map(str::to_owned);
     let res = state
         .db
         .run(move |c| {
             let acr = st.ladder.uri(Level::PasskeyFace).to_owned();
-            session::start(c, &uid, &acr, &amr, st.config.session.ttl_seconds, now)
+            let (new, cookie) =
+                session::start(c, &uid, &acr, &amr, st.config.session.ttl_seconds, now)?;
+            // The face step is this transaction's sign-in.
+            if let Some(t) = &t {
+                crate::oidc::login_tx::mark_signed_in(c, t, &new.sid, now)?;
+            }
+            Ok::<_, crate::oidc::OAuthError>((new, cookie))
         })
         .await;
     match res {
@@ -518,15 +552,15 @@ pub async fn preview(
             "Face sign-in is not available on this server.",
         );
     };
-    if !matches!(signin::current(&req, &state).await, Ok(Some(_))) {
-        return json_error(
-            StatusCode::UNAUTHORIZED,
-            "Your session ended. Sign in again.",
-        );
+    if let Err(r) = face_session(&req, &state, VERIFY).await {
+        return r;
     }
     let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(body.jpeg.as_bytes()) else {
         return json_error(StatusCode::BAD_REQUEST, "the frame is not base64");
     };
+    if let Err(m) = face::check_size(&bytes, state.config.face.max_image_side) {
+        return json_error(StatusCode::BAD_REQUEST, &m);
+    }
     let hint = match web::block(move || face::preview(&engine, &bytes)).await {
         Ok(h) => h,
         Err(e) => {

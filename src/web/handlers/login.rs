@@ -16,7 +16,7 @@ use crate::oidc::client::Client;
 use crate::oidc::types::FacePolicy;
 use crate::oidc::{flow, OAuthError};
 use crate::web::ui::{with_tx, Brand, Ui};
-use crate::web::{cookies, error, pages, rate_limit};
+use crate::web::{cookies, error, pages};
 
 use super::outcome::respond;
 use super::signin::{self, After, SignIn};
@@ -235,9 +235,9 @@ pub async fn submit(
         Err(e) => return error::page_internal(&e),
     };
     let uid = user.as_ref().map(|u| u.id.clone());
-    if !rate_limit::allow(&state.limits.login, &req)
-        || signin::locked(&req, &state, uid.clone()).await
-    {
+    // Only failures count against the address and the account: a busy
+    // office behind one address signs in freely while nobody guesses.
+    if signin::locked(&req, &state, uid.clone()).await {
         signin::failed(&req, &state, "login.password", uid, "locked").await;
         return render(
             &req,
@@ -315,12 +315,6 @@ pub async fn passkey_options(
             "This sign-in request has expired. Return to the application and start again.",
         );
     }
-    if signin::locked(&req, &state, None).await {
-        return super::json_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many failed attempts. Try again later.",
-        );
-    }
     let Some(owner) = owner(&req, body.tx.as_deref()) else {
         return super::json_error(
             StatusCode::FORBIDDEN,
@@ -350,16 +344,6 @@ pub async fn passkey_finish(
         Ok(v) => v,
         Err(page) => return page,
     };
-    if signin::locked(&req, &state, None).await {
-        return render(
-            &req,
-            &state,
-            StatusCode::TOO_MANY_REQUESTS,
-            &ctx,
-            "",
-            Some("login.locked"),
-        );
-    }
     let Some(owner) = owner(&req, ctx.tx.as_deref()) else {
         return render(
             &req,
@@ -385,22 +369,15 @@ pub async fn passkey_finish(
         })
         .await;
     match res {
+        // A passkey cannot be guessed: password and code lockouts of the
+        // address or the account never refuse it.
         Ok(done) => {
-            if signin::locked(&req, &state, Some(done.user_id.clone())).await {
-                signin::failed(&req, &state, "login.passkey", Some(done.user_id), "locked").await;
-                return render(
-                    &req,
-                    &state,
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &ctx,
-                    "",
-                    Some("login.locked"),
-                );
-            }
-            let next = if face_needed(&state, &done.user_id, &ctx).await {
-                After::Go(with_tx("/face", ctx.tx.as_deref()))
-            } else {
-                after(ctx.tx)
+            let next = match ctx.tx.clone() {
+                Some(tx) if face_needed(&state, &done.user_id, &ctx).await => After::Step {
+                    path: with_tx("/face", Some(&tx)),
+                    tx,
+                },
+                _ => after(ctx.tx),
             };
             let s = SignIn {
                 user_id: done.user_id,
@@ -413,7 +390,7 @@ pub async fn passkey_finish(
         Err(PasskeyError::Db(e)) => error::page_internal(&e),
         Err(e) => {
             tracing::info!("passkey sign-in refused: {e}");
-            signin::failed(&req, &state, "login.passkey", None, e.reason()).await;
+            signin::noted(&req, &state, "login.passkey", None, e.reason()).await;
             let key = match e {
                 PasskeyError::Ceremony => "login.passkey_stale",
                 PasskeyError::UnknownCredential => "login.passkey_unknown",

@@ -68,7 +68,14 @@ fn page(
 }
 
 fn then_register(tx: Option<&str>) -> After {
-    After::Go(with_tx("/account/passkeys/new", tx))
+    let path = with_tx("/account/passkeys/new", tx);
+    match tx.filter(|t| !t.is_empty()) {
+        Some(t) => After::Step {
+            path,
+            tx: t.to_owned(),
+        },
+        None => After::Go(path),
+    }
 }
 
 pub async fn show(
@@ -178,8 +185,27 @@ pub async fn send_email(
     let res = state
         .db
         .run(move |c| -> Result<_, DbError> {
+            // No challenge is minted while the address, the account or the
+            // client address is blocked: guesses need a live challenge.
             let key = lockout::email_key(&email);
-            let blocked = lockout::blocked_until(c, &key, now)?.is_some();
+            let account = users::find_by_email(c, &email.trim().to_lowercase())?
+                .map(|u| lockout::account_key(&u.id));
+            let mut keys = vec![key.clone()];
+            keys.extend(account);
+            keys.extend(ip.as_deref().map(lockout::ip_key));
+            let mut blocked = false;
+            for k in &keys {
+                blocked |= lockout::blocked_until(c, k, now)?.is_some();
+            }
+            let outcome = if blocked { "rate_limited" } else { "sent" };
+            audit::record(
+                c,
+                &Event::new("auth", "recovery.email", outcome).ip(ip),
+                now,
+            )?;
+            if blocked {
+                return Ok(None);
+            }
             let (token, code) = recovery::start_email(
                 c,
                 &st.master_key,
@@ -189,21 +215,24 @@ pub async fn send_email(
                 st.config.signup.code_ttl_seconds,
                 now,
             )?;
-            let code = if blocked { None } else { code };
-            if code.is_some() {
-                lockout::hit(c, &key, st.config.lockout.email, now)?;
-            }
-            let outcome = if blocked { "rate_limited" } else { "sent" };
-            audit::record(
-                c,
-                &Event::new("auth", "recovery.email", outcome).ip(ip),
-                now,
-            )?;
-            Ok((token, code, email.trim().to_lowercase()))
+            // Counted whether or not the address has an account (the answer
+            // must not tell them apart).
+            lockout::hit(c, &key, st.config.lockout.email, now)?;
+            Ok(Some((token, code, email.trim().to_lowercase())))
         })
         .await;
     let (token, code, email) = match res {
-        Ok(v) => v,
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            return page(
+                &req,
+                &state,
+                &ctx,
+                StatusCode::TOO_MANY_REQUESTS,
+                &form.email,
+                Some("login.locked"),
+            )
+        }
         Err(e) => return error::page_internal(&e),
     };
     if let Some(code) = code {
@@ -233,10 +262,25 @@ pub async fn verify_submit(
     if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
         return error::form_expired();
     }
-    let (token, email, ctx) = match STEP.pending(&req, &state).await {
-        Ok((t, r, c)) => (t, r.email, c),
+    let (token, row, ctx) = match STEP.pending(&req, &state).await {
+        Ok(v) => v,
         Err(p) => return p,
     };
+    // Emailed codes share the account's guessing budget with passwords and
+    // recovery codes: a blocked account (or address) has no code checked.
+    let uid = Some(row.user_id.clone()).filter(|u| !u.is_empty());
+    let email = row.email;
+    if signin::locked(&req, &state, uid.clone()).await {
+        signin::failed(&req, &state, "recovery.email", uid, "locked").await;
+        return STEP.page(
+            &req,
+            &state,
+            &ctx,
+            &email,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("login.locked"),
+        );
+    }
     let st = state.clone();
     let now = state.clock.now();
     let code = form.code.clone();
@@ -266,7 +310,7 @@ pub async fn verify_submit(
             resp
         }
         Err(CodeError::Wrong) => {
-            signin::failed(&req, &state, "recovery.email", None, "bad_code").await;
+            signin::failed(&req, &state, "recovery.email", uid, "bad_code").await;
             STEP.page(
                 &req,
                 &state,
@@ -276,7 +320,10 @@ pub async fn verify_submit(
                 Some("verify.wrong"),
             )
         }
-        Err(CodeError::Expired) => start_again(&req, &state),
+        Err(CodeError::Expired) => {
+            signin::failed(&req, &state, "recovery.email", uid, "expired").await;
+            start_again(&req, &state)
+        }
         Err(CodeError::Db(e)) => error::page_internal(&e),
     }
 }

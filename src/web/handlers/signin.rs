@@ -19,6 +19,9 @@ pub enum After {
     Flow(String),
     /// A local page.
     Go(String),
+    /// A further step of this login transaction (the face step, registering
+    /// a passkey after recovery): the new session is its sign-in.
+    Step { path: String, tx: String },
 }
 
 pub struct SignIn {
@@ -63,6 +66,10 @@ pub async fn complete(
             let outcome = match after {
                 After::Flow(tx) => Ok(flow::after_login(c, &st.flow_env(&ring, now), &tx, &sess)?),
                 After::Go(path) => Err(path),
+                After::Step { path, tx } => {
+                    crate::oidc::login_tx::mark_signed_in(c, &tx, &sess.sid, now)?;
+                    Err(path)
+                }
             };
             Ok::<_, OAuthError>((outcome, cookie))
         })
@@ -83,14 +90,38 @@ pub async fn complete(
     resp
 }
 
-/// Record a failed attempt: audit it and count it against the IP and the
-/// account; a started lockout is audited too.
+/// Record a failed guess (password, recovery or emailed code): audit it and
+/// count it against the address and the account (one guessing budget per
+/// account for every guessable secret); a started lockout is audited too.
 pub async fn failed(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     action: &'static str,
     user_id: Option<String>,
     reason: &'static str,
+) {
+    record_failure(req, state, action, user_id, reason, true).await
+}
+
+/// Record a failure that is not a guess (a passkey answer that did not
+/// verify): audited, counted against nobody.
+pub async fn noted(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    action: &'static str,
+    user_id: Option<String>,
+    reason: &'static str,
+) {
+    record_failure(req, state, action, user_id, reason, false).await
+}
+
+async fn record_failure(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    action: &'static str,
+    user_id: Option<String>,
+    reason: &'static str,
+    counts: bool,
 ) {
     let ip = rate_limit::client_ip(req).map(|i| i.to_string());
     let now = state.clock.now();
@@ -105,6 +136,9 @@ pub async fn failed(
                 ev = ev.user(u);
             }
             audit::record(c, &ev, now)?;
+            if !counts {
+                return Ok(());
+            }
             let mut keys = vec![];
             if let Some(ip) = &ip {
                 keys.push((lockout::ip_key(ip), rules.ip));

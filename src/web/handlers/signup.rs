@@ -369,7 +369,7 @@ pub async fn passkey_finish(
                 SignupError::Passkey(p) => p.reason(),
                 _ => "signup",
             };
-            super::signin::failed(&req, &state, "signup.passkey", None, reason).await;
+            super::signin::noted(&req, &state, "signup.passkey", None, reason).await;
             let ui = Ui::new(&req, &state, ctx.brand.clone(), ctx.ui_locales.as_deref());
             let page = pages::RegisterPage {
                 ui: &ui,
@@ -388,17 +388,23 @@ pub async fn passkey_finish(
     let st = state.clone();
     let user_id = created.user.id.clone();
     let amr = passkey_amr(synced, uv);
+    let tx = created.tx.clone();
     let res = state
         .db
         .run(move |c| {
-            crate::auth::session::start(
+            let (sess, cookie) = crate::auth::session::start(
                 c,
                 &user_id,
                 st.ladder.uri(Level::Passkey),
                 &amr,
                 st.config.session.ttl_seconds,
                 now,
-            )
+            )?;
+            // The new account's session is the sign-in of the transaction.
+            if let Some(t) = &tx {
+                crate::oidc::login_tx::mark_signed_in(c, t, &sess.sid, now)?;
+            }
+            Ok::<_, crate::oidc::OAuthError>((sess, cookie))
         })
         .await;
     let cookie = match res {

@@ -77,6 +77,7 @@ pub async fn user(
             return error::page(StatusCode::NOT_FOUND, "No such account.")
         }
         Err(users::UserAdminError::Db(e)) => return error::page_internal(&e),
+        Err(e) => return error::page(StatusCode::FORBIDDEN, &e.to_string()),
     };
     let (ch, cookie) = chrome(&req, &state, &c, "users");
     show(
@@ -129,6 +130,12 @@ pub async fn user_action(
         Err(users::UserAdminError::NotFound(_)) => {
             error::page(StatusCode::NOT_FOUND, "No such account or action.")
         }
+        Err(e @ users::UserAdminError::Administrator) => {
+            error::page(StatusCode::FORBIDDEN, &e.to_string())
+        }
+        Err(e @ users::UserAdminError::LastOwner) => {
+            error::page(StatusCode::CONFLICT, &e.to_string())
+        }
         Err(users::UserAdminError::Db(e)) => error::page_internal(&e),
     }
 }
@@ -161,7 +168,8 @@ pub async fn session_end(
     {
         Ok(true) => see_other(&format!("/admin/users/{user}?done=session_ended")),
         Ok(false) => error::page(StatusCode::NOT_FOUND, "That session already ended."),
-        Err(e) => error::page_internal(&e),
+        Err(users::UserAdminError::Db(e)) => error::page_internal(&e),
+        Err(e) => error::page(StatusCode::FORBIDDEN, &e.to_string()),
     }
 }
 

@@ -1,0 +1,110 @@
+//! The web side of `auth::assurance`: whether this browser's session may
+//! change the account's authenticators, and what follows a change.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::app::AppState;
+use crate::audit::{self, Event};
+use crate::auth::acr::Level;
+use crate::auth::assurance::{self, Change, Factors, Refusal};
+use crate::auth::session::Session;
+use crate::web::ui::{see_other, Ui};
+use crate::web::{error, rate_limit};
+
+use super::{json_error, signin};
+
+/// How the refusal is answered: a page (redirect to sign in again) or JSON.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Page,
+    Json,
+}
+
+/// The session, when it may make `change`; otherwise the answer that sends
+/// the person to sign in again (at the level the change needs).
+pub async fn changing(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    change: Change,
+    answer: Answer,
+) -> Result<Session, HttpResponse> {
+    let ui = Ui::new(req, state, None, None);
+    let sess = match signin::current(req, state).await {
+        Ok(Some(s)) => s,
+        Ok(None) if answer == Answer::Json => {
+            return Err(json_error(
+                StatusCode::UNAUTHORIZED,
+                ui.tr.t("session.ended"),
+            ))
+        }
+        Ok(None) => return Err(see_other("/login")),
+        Err(e) => return Err(error::page_internal(&e)),
+    };
+    let uid = sess.user_id.clone();
+    let factors = match state.db.run(move |c| Factors::of(c, &uid)).await {
+        Ok(f) => f,
+        Err(e) => return Err(error::page_internal(&e)),
+    };
+    let refusal = match assurance::may_change(
+        &state.ladder,
+        &sess,
+        factors,
+        change,
+        state.face.is_some(),
+        state.config.admin.step_up_seconds,
+        state.clock.now(),
+    ) {
+        Ok(()) => return Ok(sess),
+        Err(r) => r,
+    };
+    let (message, next) = match refusal {
+        Refusal::RecoveryOnlyAddsPasskey => (ui.tr.t("assurance.recovery_only"), "/account"),
+        // A fresh passkey session only lacks the face: the face step.
+        Refusal::SignInAgain {
+            level: Level::PasskeyFace,
+        } if assurance::face_may_upgrade(&state.ladder, &sess)
+            && state.clock.now() - sess.auth_time <= state.config.admin.step_up_seconds =>
+        {
+            (ui.tr.t("assurance.face_again"), "/face")
+        }
+        Refusal::SignInAgain { .. } => (ui.tr.t("assurance.sign_in_again"), "/login"),
+    };
+    tracing::info!(user = %sess.user_id, change = change.as_str(), "authenticator change refused: {refusal:?}");
+    Err(match (answer, refusal) {
+        (Answer::Json, _) => HttpResponse::Forbidden()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(serde_json::json!({ "error": message, "redirect": next })),
+        (Answer::Page, Refusal::RecoveryOnlyAddsPasskey) => {
+            error::page(StatusCode::FORBIDDEN, message)
+        }
+        (Answer::Page, _) => see_other(next),
+    })
+}
+
+/// After a change: audit it, end the person's other sessions and tell the
+/// account holder by mail (a failure to mail is logged, not shown).
+pub async fn changed(req: &HttpRequest, state: &AppState, sess: &Session, change: Change) {
+    let (uid, sid) = (sess.user_id.clone(), sess.sid.clone());
+    let ip = rate_limit::client_ip(req).map(|i| i.to_string());
+    let now = state.clock.now();
+    let res = state
+        .db
+        .run(move |c| -> Result<usize, crate::db::DbError> {
+            let ended = assurance::end_other_sessions(c, &uid, &sid, now)?;
+            audit::record(
+                c,
+                &Event::new("account", "sessions.ended_after_change", "success")
+                    .user(&uid)
+                    .ip(ip)
+                    .detail(serde_json::json!({ "change": change.as_str(), "ended": ended })),
+                now,
+            )?;
+            Ok(ended)
+        })
+        .await;
+    if let Err(e) = res {
+        tracing::error!("ending other sessions after {}: {e}", change.as_str());
+    }
+    crate::mail::alerts::authenticator_changed(state, &sess.user_id, change.as_str()).await;
+}
