@@ -38,12 +38,44 @@ pub enum FaceError {
     /// This failure locked the face factor until the given time.
     #[error("{0}; the face check is now locked")]
     LockedNow(Box<FaceError>, i64),
+    /// Too many face checks started by this person or from this address.
+    #[error("too many face checks were started; wait a few minutes")]
+    Busy(i64),
     #[error(transparent)]
     Db(#[from] DbError),
 }
 
 fn lock_key(user_id: &str) -> String {
     format!("face:user:{user_id}")
+}
+
+/// Failed enrolments have their own counter (same rule): a person who
+/// cannot enrol is not locked out of face sign-in, but nobody can retry an
+/// enrolment without end.
+fn enrol_key(user_id: &str) -> String {
+    format!("face:enrol:{user_id}")
+}
+
+/// Challenges started per person and per address: each one is a promise of
+/// expensive work, so both are capped (counted in the database, shared by
+/// every instance).
+pub const STARTS_PER_PERSON: Rule = Rule {
+    max: 20,
+    window_seconds: 600,
+    block_seconds: 600,
+};
+pub const STARTS_PER_ADDRESS: Rule = Rule {
+    max: 60,
+    window_seconds: 600,
+    block_seconds: 600,
+};
+
+fn key_of(user_id: &str, purpose: &str) -> String {
+    if purpose == ENROL {
+        enrol_key(user_id)
+    } else {
+        lock_key(user_id)
+    }
 }
 
 fn rule(cfg: &FaceConfig) -> Rule {
@@ -110,16 +142,29 @@ pub fn delete_all(
     Ok(gone)
 }
 
-/// Issue a challenge bound to this person and purpose.
+/// Issue a challenge bound to this person and purpose (`ip`: the client's
+/// address, for the per-address cap).
 pub fn start(
     conn: &mut DbConnection,
     cfg: &FaceConfig,
     user_id: &str,
     purpose: &str,
+    ip: Option<&str>,
     now: i64,
 ) -> Result<Challenge, FaceError> {
-    if let Some(until) = locked(conn, user_id, now)? {
-        return Err(FaceError::Locked(until));
+    for key in [lock_key(user_id), key_of(user_id, purpose)] {
+        if let Some(until) = lockout::blocked_until(conn, &key, now)? {
+            return Err(FaceError::Locked(until));
+        }
+    }
+    let mut caps = vec![(format!("face:start:user:{user_id}"), STARTS_PER_PERSON)];
+    caps.extend(ip.map(|ip| (format!("face:start:ip:{ip}"), STARTS_PER_ADDRESS)));
+    for (key, rule) in caps {
+        if let Some(until) = lockout::blocked_until(conn, &key, now)? {
+            return Err(FaceError::Busy(until));
+        }
+        // The max-th start is served; the next one finds the block.
+        lockout::hit(conn, &key, rule, now)?;
     }
     let (has_consent, enrolled) = status(conn, user_id)?;
     if !has_consent {
@@ -156,8 +201,10 @@ pub fn take(
     nonce: &str,
     now: i64,
 ) -> Result<Challenge, FaceError> {
-    if let Some(until) = locked(conn, user_id, now)? {
-        return Err(FaceError::Locked(until));
+    for key in [lock_key(user_id), key_of(user_id, purpose)] {
+        if let Some(until) = lockout::blocked_until(conn, &key, now)? {
+            return Err(FaceError::Locked(until));
+        }
     }
     let row = challenges::take(conn, &crypto::token_hash(nonce))?
         .filter(|r| r.user_id == user_id && r.purpose == purpose && r.expires_at >= now)
@@ -194,7 +241,7 @@ pub fn examine(
     // Decode and track the frames on two threads (the engine's gate caps
     // concurrent inference at the core count).
     let track = |u: &Upload| -> Result<(RgbImage, Face, Option<f32>), BiometricError> {
-        let img = image_in::decode(&u.bytes)?;
+        let img = engine.decode(&u.bytes)?;
         let (face, ear) = engine.track(&img, blink)?;
         Ok((img, face, ear))
     };
@@ -354,10 +401,7 @@ pub fn failed(
         .detail(serde_json::json!({ "reason": reason, "scores": scores })),
         now,
     )?;
-    if purpose == ENROL {
-        return Ok(error);
-    }
-    let until = lockout::hit(conn, &lock_key(user_id), rule(cfg), now)?;
+    let until = lockout::hit(conn, &key_of(user_id, purpose), rule(cfg), now)?;
     if let Some(until) = until {
         audit::record(
             conn,
@@ -381,7 +425,7 @@ pub fn succeeded(
     scores: serde_json::Value,
     now: i64,
 ) -> Result<(), DbError> {
-    lockout::clear(conn, &lock_key(user_id))?;
+    lockout::clear(conn, &key_of(user_id, purpose))?;
     audit::record(
         conn,
         &Event::new(
@@ -473,7 +517,7 @@ pub fn conclude(
 /// Refuse a frame whose header says it is larger than `max_side` pixels on
 /// a side (or that has no readable header), before it is decoded.
 pub fn check_size(bytes: &[u8], max_side: u32) -> Result<(), String> {
-    match crate::biometrics::image_in::dimensions(bytes) {
+    match image_in::dimensions(bytes) {
         Ok((w, h)) if w <= max_side && h <= max_side => Ok(()),
         Ok((w, h)) => Err(format!(
             "a frame is {w}x{h}; at most {max_side} pixels per side"

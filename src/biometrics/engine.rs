@@ -272,7 +272,13 @@ impl FaceEngine {
     }
 
     pub fn analyze_bytes(&self, bytes: &[u8], with_pad: bool) -> Result<Analysis, BiometricError> {
-        self.analyze(&image_in::decode(bytes)?, with_pad)
+        self.analyze(&self.decode(bytes)?, with_pad)
+    }
+
+    /// Decode an uploaded image inside the engine's gate, so concurrent
+    /// requests cannot decode more images at once than there are cores.
+    pub fn decode(&self, bytes: &[u8]) -> Result<RgbImage, BiometricError> {
+        self.gate.run(|| image_in::decode(bytes))
     }
 
     pub fn is_live(&self, score: f32) -> bool {

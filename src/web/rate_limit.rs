@@ -10,6 +10,10 @@ use ipnet::IpNet;
 
 pub struct Limits {
     pub token: DefaultKeyedRateLimiter<IpAddr>,
+    /// Face preview frames per person (the page sends one a second).
+    pub preview_person: DefaultKeyedRateLimiter<String>,
+    /// Face preview frames per client address (an office shares one).
+    pub preview_address: DefaultKeyedRateLimiter<IpAddr>,
     /// Proxies whose forwarding headers are believed (`server.trusted_proxies`).
     pub trusted: Vec<IpNet>,
 }
@@ -22,6 +26,8 @@ impl Limits {
                 Quota::per_second(nz(token_per_second))
                     .allow_burst(nz(token_per_second.saturating_mul(2))),
             ),
+            preview_person: RateLimiter::keyed(Quota::per_second(nz(2)).allow_burst(nz(5))),
+            preview_address: RateLimiter::keyed(Quota::per_second(nz(20)).allow_burst(nz(40))),
             trusted: trusted_proxies
                 .iter()
                 .filter_map(|p| {
@@ -96,6 +102,12 @@ fn parse_addr(s: &str) -> Option<IpAddr> {
         return rest.split(']').next()?.parse().ok();
     }
     s.rsplit_once(':')?.0.parse().ok()
+}
+
+/// Whether one more face preview is allowed for this person and address.
+pub fn allow_preview(limits: &Limits, req: &HttpRequest, user_id: &str) -> bool {
+    let person = limits.preview_person.check_key(&user_id.to_owned()).is_ok();
+    person && allow(&limits.preview_address, req)
 }
 
 pub fn allow(limiter: &DefaultKeyedRateLimiter<IpAddr>, req: &HttpRequest) -> bool {

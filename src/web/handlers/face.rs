@@ -14,7 +14,7 @@ use crate::auth::session::{self, Session};
 use crate::biometrics::quality::Hint;
 use crate::mail::alerts;
 use crate::web::ui::{see_other, with_tx, Ui};
-use crate::web::{cookies, error, pages};
+use crate::web::{cookies, error, pages, rate_limit};
 
 use super::guard::{self, Answer};
 use super::json_error;
@@ -216,6 +216,13 @@ fn face_message(ui: &Ui<'_>, e: &FaceError) -> (StatusCode, String) {
         FaceError::NoConsent => (StatusCode::FORBIDDEN, ui.tr.t("face.no_consent").into()),
         FaceError::NotEnrolled => (StatusCode::BAD_REQUEST, ui.tr.t("face.not_enrolled").into()),
         FaceError::Locked(until) => (StatusCode::TOO_MANY_REQUESTS, locked_until(ui, *until)),
+        FaceError::Busy(until) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            ui.tr.f(
+                "face.busy",
+                &[("until", &crate::clock::utc_minutes(*until))],
+            ),
+        ),
         FaceError::Challenge => (StatusCode::BAD_REQUEST, ui.tr.t("face.stale").into()),
         FaceError::Refused(reason) => (
             StatusCode::BAD_REQUEST,
@@ -278,11 +285,12 @@ async fn start(
     };
     let st = state.clone();
     let now = state.clock.now();
+    let ip = rate_limit::client_ip(&req).map(|i| i.to_string());
     let res = state
         .db
         .run(move |c| {
             let cfg = face_settings::in_force(c, &st.config.face)?;
-            face::start(c, &cfg, &sess.user_id, purpose, now)
+            face::start(c, &cfg, &sess.user_id, purpose, ip.as_deref(), now)
         })
         .await;
     let ui = Ui::new(&req, &state, None, None);
@@ -552,8 +560,14 @@ pub async fn preview(
             "Face sign-in is not available on this server.",
         );
     };
-    if let Err(r) = face_session(&req, &state, VERIFY).await {
-        return r;
+    let sess = match face_session(&req, &state, VERIFY).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    // Cheap per-person and per-address pacing (the page asks once a second).
+    if !rate_limit::allow_preview(&state.limits, &req, &sess.user_id) {
+        let ui = Ui::new(&req, &state, None, None);
+        return json_error(StatusCode::TOO_MANY_REQUESTS, ui.tr.t("face.slow_down"));
     }
     let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(body.jpeg.as_bytes()) else {
         return json_error(StatusCode::BAD_REQUEST, "the frame is not base64");
