@@ -5,7 +5,43 @@ use actix_web::HttpRequest;
 
 use crate::crypto;
 
+/// The CSRF cookie over plain http (loopback development).
 pub const CSRF: &str = "visage_csrf";
+/// Over https: the `__Host-` prefix makes browsers refuse the cookie unless
+/// this host set it (Secure, `Path=/`, no `Domain`), so a sibling subdomain
+/// cannot plant a known token (login CSRF by cookie tossing).
+pub const CSRF_HOST: &str = "__Host-visage_csrf";
+
+/// The CSRF cookie's name for this deployment.
+pub fn csrf_name(secure: bool) -> &'static str {
+    if secure {
+        CSRF_HOST
+    } else {
+        CSRF
+    }
+}
+
+fn secure_of(req: &HttpRequest) -> bool {
+    req.app_data::<actix_web::web::Data<crate::app::AppState>>()
+        .is_some_and(|s| s.config.secure_cookies())
+}
+
+/// The browser's CSRF cookie value (under the deployment's cookie name).
+pub fn csrf_value(req: &HttpRequest) -> Option<String> {
+    req.cookie(csrf_name(secure_of(req)))
+        .map(|c| c.value().to_owned())
+}
+
+/// A new CSRF token, set when a session starts (a token planted before the
+/// sign-in stops working with it).
+pub fn fresh_csrf(secure: bool) -> Cookie<'static> {
+    Cookie::build(csrf_name(secure), crypto::random_token(32))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .finish()
+}
 
 pub fn session_cookie(value: &str, secure: bool, max_age: i64) -> Cookie<'static> {
     Cookie::build(crate::auth::session::COOKIE, value.to_owned())
@@ -31,23 +67,20 @@ pub fn session_value(req: &HttpRequest) -> Option<String> {
 
 /// The CSRF token for this browser, and a cookie to set when it is new.
 pub fn csrf_token(req: &HttpRequest, secure: bool) -> (String, Option<Cookie<'static>>) {
-    if let Some(c) = req.cookie(CSRF).filter(|c| c.value().len() == 43) {
+    if let Some(c) = req
+        .cookie(csrf_name(secure))
+        .filter(|c| c.value().len() == 43)
+    {
         return (c.value().to_owned(), None);
     }
-    let token = crypto::random_token(32);
-    let cookie = Cookie::build(CSRF, token.clone())
-        .path("/")
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Strict)
-        .finish();
-    (token, Some(cookie))
+    let cookie = fresh_csrf(secure);
+    (cookie.value().to_owned(), Some(cookie))
 }
 
 /// Double-submit check: the form field equals the cookie (constant time).
 pub fn csrf_ok(req: &HttpRequest, submitted: Option<&str>) -> bool {
-    match (req.cookie(CSRF), submitted) {
-        (Some(c), Some(s)) => !s.is_empty() && crypto::ct_eq(c.value(), s),
+    match (csrf_value(req), submitted) {
+        (Some(c), Some(s)) => !s.is_empty() && crypto::ct_eq(&c, s),
         _ => false,
     }
 }

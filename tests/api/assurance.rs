@@ -178,6 +178,7 @@ async fn the_consent_form_never_answers_a_transaction_waiting_for_a_sign_in() {
     let next = location(r.headers());
     assert!(next.starts_with("/consent?tx="), "{next}");
     let tx = query_of(&app.url(&next))["tx"].clone();
+    let csrf = csrf_of(&app.get(&next).await.text().await.unwrap());
     assert!(consent(&app, &tx, &csrf).await.starts_with(REDIRECT));
 }
 

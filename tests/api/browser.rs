@@ -240,8 +240,14 @@ fetch('/login/passkey/options', { method: 'POST', headers: { 'Content-Type': 'ap
 const POST_ASSERTION: &str = r#"
 const done = arguments[arguments.length - 1];
 const form = document.querySelector('form[data-passkey]');
-const body = new URLSearchParams({ tx: form.elements.tx.value, csrf: form.elements.csrf.value, ceremony: arguments[0], credential: arguments[1] });
-fetch('/login/passkey', { method: 'POST', body, redirect: 'manual' })
+const [ceremony, credential] = [arguments[0], arguments[1]];
+// The browser's current CSRF token (it changes at every sign-in), as an
+// attacker replaying from their own browser would have it.
+fetch('/login').then(r => r.text()).then(page => {
+  const csrf = page.split('name="csrf" value="')[1].split('"')[0];
+  const body = new URLSearchParams({ tx: form.elements.tx.value, csrf, ceremony, credential });
+  return fetch('/login/passkey', { method: 'POST', body, redirect: 'manual' });
+})
   .then(r => r.type === 'opaqueredirect' ? done({ status: 302, text: '' }) : r.text().then(t => done({ status: r.status, text: t })))
   .catch(e => done({ error: String(e) }));
 "#;

@@ -57,8 +57,12 @@ const REPLAY: &str = r#"
 const done = arguments[arguments.length - 1];
 const root = document.getElementById('face-step');
 const video = document.getElementById('camera');
-const post = (url, body) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': root.dataset.csrf }, body: JSON.stringify(body) })
+const postWith = (csrf, url, body) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify(body) })
   .then(r => r.json().then(j => ({ status: r.status, body: j })));
+const post = (url, body) => postWith(root.dataset.csrf, url, body);
+// The token after the first answer's sign-in changed it: the replay comes
+// with a valid one, as from the attacker's own browser.
+const fresh = () => fetch('/login').then(r => r.text()).then(p => p.split('name="csrf" value="')[1].split('"')[0]);
 const canvas = document.createElement('canvas'); canvas.width = 640; canvas.height = 480;
 post('/face/challenge', {}).then(ch => {
   const frames = [];
@@ -68,7 +72,7 @@ post('/face/challenge', {}).then(ch => {
     if (frames.length >= ch.body.frames) {
       clearInterval(timer);
       const body = { tx: root.dataset.tx, nonce: ch.body.nonce, frames };
-      post('/face/frames', body).then(first => post('/face/frames', body).then(second => done({ first, second })));
+      post('/face/frames', body).then(first => fresh().then(csrf => postWith(csrf, '/face/frames', body)).then(second => done({ first, second })));
     }
   }, ch.body.interval_ms);
 }).catch(e => done({ error: String(e) }));

@@ -107,7 +107,8 @@ async fn a_password_fallback_client_also_needs_the_emailed_code() {
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
     assert_eq!(app.audited("login.password_code", "success"), 1);
 
-    // The code is single use.
+    // The code is single use (the CSRF token changed at the sign-in).
+    let csrf = csrf_of(&app.get("/login").await.text().await.unwrap());
     let r = app
         .http
         .post(app.url("/login/code"))

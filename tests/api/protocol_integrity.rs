@@ -105,3 +105,49 @@ async fn an_access_token_is_not_an_id_token_hint() {
         "an access token is refused as id_token_hint"
     );
 }
+
+/// A password sign-in with this raw `Cookie` header and form token.
+async fn login_with(app: &TestApp, cookie: &str, csrf: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login").replace("https://", "http://"))
+        .header("Cookie", cookie)
+        .form(&[("csrf", csrf), ("email", EMAIL), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn over_https_a_planted_csrf_cookie_without_the_host_prefix_is_refused() {
+    // Served over plain HTTP here, but configured as an https issuer: the
+    // cookies are the ones a TLS deployment uses.
+    let app = spawn_with(|c| c.issuer = c.issuer.replace("http://", "https://")).await;
+    app.user();
+    let planted = "p".repeat(43);
+    // A sibling subdomain can set `visage_csrf` for the parent domain...
+    let r = login_with(&app, &format!("visage_csrf={planted}"), &planted).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "a non-__Host- cookie is not trusted"
+    );
+    // ...but not a `__Host-` cookie; with the real one the sign-in works and
+    // the token is replaced at once.
+    let r = login_with(&app, &format!("__Host-visage_csrf={planted}"), &planted).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let set: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let fresh = set
+        .iter()
+        .find(|c| c.starts_with("__Host-visage_csrf="))
+        .unwrap_or_else(|| panic!("a new CSRF cookie at sign-in: {set:?}"));
+    assert!(!fresh.contains(&planted), "the token changed at sign-in");
+    assert!(fresh.contains("Secure") && fresh.contains("Path=/") && !fresh.contains("Domain"));
+}

@@ -511,7 +511,9 @@ async fn upgrade(state: &web::Data<AppState>, sess: &Session, tx: Option<&str>) 
                 state.config.secure_cookies(),
                 state.config.session.ttl_seconds,
             );
-            ok_json(&next, Some(c))
+            let mut resp = ok_json(&next, Some(c));
+            let _ = resp.add_cookie(&cookies::fresh_csrf(state.config.secure_cookies()));
+            resp
         }
         Err(e) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -285,9 +285,7 @@ pub struct OptionsBody {
 fn owner(req: &HttpRequest, tx: Option<&str>) -> Option<Owner> {
     match nonempty(tx) {
         Some(t) => Some(Owner::Login(t.to_owned())),
-        None => req
-            .cookie(cookies::CSRF)
-            .map(|c| Owner::Login(format!("browser:{}", c.value()))),
+        None => cookies::csrf_value(req).map(|c| Owner::Login(format!("browser:{c}"))),
     }
 }
 

@@ -87,6 +87,7 @@ pub async fn complete(
         state.config.secure_cookies(),
         state.config.session.ttl_seconds,
     ));
+    let _ = resp.add_cookie(&cookies::fresh_csrf(state.config.secure_cookies()));
     resp
 }
 

@@ -429,5 +429,6 @@ pub async fn passkey_finish(
         state.config.session.ttl_seconds,
     ));
     let _ = resp.add_cookie(&STEP.clear(&state));
+    let _ = resp.add_cookie(&cookies::fresh_csrf(secure));
     resp
 }
