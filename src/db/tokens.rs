@@ -89,25 +89,50 @@ pub fn revoke_session_access(
     .execute(conn)?)
 }
 
-/// Mark a refresh token rotated, keeping the sealed response for the grace
-/// window; true only for the first caller.
-pub fn mark_rotated(
+/// Claim a live refresh token of `client_id` for rotation, as the first
+/// statement of the request's transaction (a write first takes SQLite's
+/// write lock before any snapshot, and PostgreSQL's row lock): of two
+/// concurrent refreshes exactly one claims it, the other then sees it rotated.
+pub fn claim_refresh(
     conn: &mut DbConnection,
-    id: &str,
+    hash: &str,
+    client_id: &str,
     now: i64,
-    sealed_response: &[u8],
 ) -> Result<bool, DbError> {
     Ok(diesel::update(
         t::tokens.filter(
-            t::id
-                .eq(id)
+            t::token_hash
+                .eq(hash)
+                .and(t::kind.eq("refresh"))
+                .and(t::client_id.eq(client_id))
                 .and(t::rotated_at.is_null())
-                .and(t::revoked_at.is_null()),
+                .and(t::revoked_at.is_null())
+                .and(t::expires_at.gt(now)),
         ),
     )
-    .set((t::rotated_at.eq(now), t::grace_response.eq(sealed_response)))
+    .set(t::rotated_at.eq(now))
     .execute(conn)?
         == 1)
+}
+
+/// Give a claimed token back (the refresh did not rotate it after all).
+pub fn unclaim(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
+    diesel::update(t::tokens.find(id))
+        .set(t::rotated_at.eq(None::<i64>))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Store the answer a concurrent retry within the grace window gets.
+pub fn set_grace_response(
+    conn: &mut DbConnection,
+    id: &str,
+    sealed_response: &[u8],
+) -> Result<(), DbError> {
+    diesel::update(t::tokens.find(id))
+        .set(t::grace_response.eq(sealed_response))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn purge_expired(conn: &mut DbConnection, before: i64) -> Result<usize, DbError> {

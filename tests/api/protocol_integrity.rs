@@ -151,3 +151,24 @@ async fn over_https_a_planted_csrf_cookie_without_the_host_prefix_is_refused() {
     assert!(!fresh.contains(&planted), "the token changed at sign-in");
     assert!(fresh.contains("Secure") && fresh.contains("Path=/") && !fresh.contains("Domain"));
 }
+
+#[tokio::test]
+async fn concurrent_refreshes_rotate_once_and_all_get_the_same_pair() {
+    let app = spawn_with(|c| c.server.workers = 4).await;
+    let secret = app.confidential();
+    app.user();
+    let first = app.tokens_for_rp(&secret).await;
+    let rt = first["refresh_token"].as_str().unwrap().to_owned();
+    let before = app.count("tokens");
+    let form = [("grant_type", "refresh_token"), ("refresh_token", rt.as_str())];
+    let calls = (0..8).map(|_| app.token(Some(("rp", &secret)), &form));
+    let answers = futures_util::future::join_all(calls).await;
+    let mut pairs = std::collections::HashSet::new();
+    for a in &answers {
+        assert_eq!(a.status, StatusCode::OK, "no error and no 500: {}", a.body);
+        pairs.insert(a.body["refresh_token"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(pairs.len(), 1, "every retry gets the one new pair");
+    // One rotation: one new refresh token and its access token, nothing else.
+    assert_eq!(app.count("tokens"), before + 2);
+}

@@ -52,34 +52,45 @@ pub fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let presented = params.require("refresh_token")?;
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-    let row = tokens::find_by_hash(conn, &crypto::token_hash(presented))?
+    let hash = crypto::token_hash(presented);
+    // Claim first, then read: see `tokens::claim_refresh`.
+    let claimed = tokens::claim_refresh(conn, &hash, &client.id, ctx.now)?;
+    let row = tokens::find_by_hash(conn, &hash)?
         .filter(|r| r.kind == KIND_REFRESH)
         .ok_or_else(invalid)?;
-    if row.client_id != client.id {
-        return Err(OAuthError::invalid_grant(
-            "the refresh token was issued to another client",
-        ));
-    }
-    if row.rotated_at.is_some() {
-        if row.revoked_at.is_none() {
+    if !claimed {
+        if row.client_id != client.id {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was issued to another client",
+            ));
+        }
+        if row.rotated_at.is_some() && row.revoked_at.is_none() {
             if let Some(resp) = replay_within_grace(ctx, &row) {
                 return Ok(resp);
             }
         }
-        return Err(reuse_detected(conn, ctx, &row)?);
-    }
-    if row.revoked_at.is_some() || row.expires_at <= ctx.now {
+        if row.rotated_at.is_some() {
+            return Err(reuse_detected(conn, ctx, &row)?);
+        }
         return Err(invalid());
     }
+    // From here the token is ours; any refusal gives it back.
+    let give_back = |conn: &mut DbConnection, e: OAuthError| -> OAuthError {
+        match tokens::unclaim(conn, &row.id) {
+            Ok(()) => e,
+            Err(db) => db.into(),
+        }
+    };
     let granted = split_scope(&row.scope);
     let scope = match params.get("scope")? {
         None => granted.clone(),
         Some(s) => {
             let asked = split_scope(s);
             if let Some(extra) = asked.iter().find(|a| !granted.contains(a)) {
-                return Err(OAuthError::invalid_scope(format!(
+                let e = OAuthError::invalid_scope(format!(
                     "scope '{extra}' was not granted originally"
-                )));
+                ));
+                return Err(give_back(conn, e));
             }
             asked
         }
@@ -112,6 +123,7 @@ pub fn exchange(
         .for_user(conn, ctx.ring, &grant, false, ctx.now)?;
     if resp.refresh_token.is_none() {
         // A narrowed scope without offline_access keeps the original refresh token alive.
+        tokens::unclaim(conn, &row.id)?;
         resp.scope = scope.join(" ");
         return Ok(resp);
     }
@@ -120,11 +132,6 @@ pub fn exchange(
         &grace_aad(&row.id),
         &serde_json::to_vec(&resp).map_err(|e| OAuthError::server_error(&e))?,
     )?;
-    if !tokens::mark_rotated(conn, &row.id, ctx.now, &sealed)? {
-        // Lost a race with a concurrent refresh of the same token.
-        return Err(OAuthError::invalid_grant(
-            "the refresh token was used concurrently; retry with the new token",
-        ));
-    }
+    tokens::set_grace_response(conn, &row.id, &sealed)?;
     Ok(resp)
 }
