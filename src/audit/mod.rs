@@ -1,5 +1,6 @@
 //! Append-only, hash-chained audit events.
 
+use diesel::Connection;
 use sha2::{Digest, Sha256};
 
 use crate::db::audit::{self as repo, AuditRow};
@@ -89,7 +90,10 @@ pub fn record(conn: &mut DbConnection, ev: &Event, now: i64) -> Result<(), DbErr
             hash: String::new(),
         };
         row.hash = chain_hash(&prev_hash, &row);
-        match repo::insert(conn, &row) {
+        // In a savepoint: on PostgreSQL a failed statement aborts the whole
+        // transaction, so a lost race must roll back only this insert.
+        let inserted = conn.transaction(|c| repo::insert(c, &row));
+        match inserted {
             Err(e) if e.is_unique_violation() => continue,
             other => return other,
         }

@@ -172,3 +172,52 @@ async fn concurrent_refreshes_rotate_once_and_all_get_the_same_pair() {
     // One rotation: one new refresh token and its access token, nothing else.
     assert_eq!(app.count("tokens"), before + 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_transactions_racing_for_the_next_audit_number_both_commit() {
+    use diesel::Connection;
+    use visage::audit::{self, Event};
+    let app = spawn_app().await;
+    let pg = app.db.backend() == visage::db::Backend::Postgres;
+    let (a_db, b_db) = (app.db.clone(), app.db.clone());
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let a = std::thread::spawn(move || {
+        a_db.run_sync(|c| {
+            c.transaction(|c| {
+                audit::record(c, &Event::new("test", "race.a", "success"), 1)?;
+                tx.send(()).ok();
+                // Hold the new row until B is waiting on it (PostgreSQL).
+                while pg && !waiting(c) {
+                    std::thread::yield_now();
+                }
+                Ok::<_, visage::db::DbError>(())
+            })
+        })
+    });
+    rx.recv().unwrap();
+    let b = std::thread::spawn(move || {
+        b_db.run_sync(|c| {
+            c.transaction(|c| {
+                audit::record(c, &Event::new("test", "race.b", "success"), 1)?;
+                Ok::<_, visage::db::DbError>(())
+            })
+        })
+    });
+    a.join().unwrap().unwrap();
+    b.join().unwrap().expect("the second transaction commits too");
+    assert_eq!(app.count("audit_events WHERE category = 'test'"), 2);
+    assert_eq!(app.db.run_sync(audit::verify).unwrap(), None, "chain intact");
+}
+
+/// Whether another PostgreSQL session waits for a lock.
+fn waiting(c: &mut visage::db::DbConnection) -> bool {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted")
+        .get_result::<N>(c)
+        .is_ok_and(|r| r.n > 0)
+}
