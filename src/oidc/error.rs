@@ -31,6 +31,8 @@ pub enum ErrorCode {
     // RFC 6750 §3.1
     InvalidToken,
     InsufficientScope,
+    // RFC 9470 §3 (step-up authentication)
+    InsufficientUserAuthentication,
     // RFC 7009 §2.2.1
     UnsupportedTokenType,
 }
@@ -61,6 +63,7 @@ impl ErrorCode {
             UnmetAuthenticationRequirements => "unmet_authentication_requirements",
             InvalidToken => "invalid_token",
             InsufficientScope => "insufficient_scope",
+            InsufficientUserAuthentication => "insufficient_user_authentication",
             UnsupportedTokenType => "unsupported_token_type",
         }
     }

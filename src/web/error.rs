@@ -10,7 +10,9 @@ use super::pages;
 
 fn status_for(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+        ErrorCode::InvalidClient
+        | ErrorCode::InvalidToken
+        | ErrorCode::InsufficientUserAuthentication => StatusCode::UNAUTHORIZED,
         ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -160,7 +160,10 @@ async fn concurrent_refreshes_rotate_once_and_all_get_the_same_pair() {
     let first = app.tokens_for_rp(&secret).await;
     let rt = first["refresh_token"].as_str().unwrap().to_owned();
     let before = app.count("tokens");
-    let form = [("grant_type", "refresh_token"), ("refresh_token", rt.as_str())];
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.as_str()),
+    ];
     let calls = (0..8).map(|_| app.token(Some(("rp", &secret)), &form));
     let answers = futures_util::future::join_all(calls).await;
     let mut pairs = std::collections::HashSet::new();
@@ -204,9 +207,15 @@ async fn two_transactions_racing_for_the_next_audit_number_both_commit() {
         })
     });
     a.join().unwrap().unwrap();
-    b.join().unwrap().expect("the second transaction commits too");
+    b.join()
+        .unwrap()
+        .expect("the second transaction commits too");
     assert_eq!(app.count("audit_events WHERE category = 'test'"), 2);
-    assert_eq!(app.db.run_sync(audit::verify).unwrap(), None, "chain intact");
+    assert_eq!(
+        app.db.run_sync(audit::verify).unwrap(),
+        None,
+        "chain intact"
+    );
 }
 
 /// Whether another PostgreSQL session waits for a lock.

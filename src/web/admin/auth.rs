@@ -79,12 +79,48 @@ pub async fn api_actor(
     state: &AppState,
     scope: &str,
 ) -> Result<Actor, HttpResponse> {
+    checked_actor(req, state, scope, false).await
+}
+
+/// As [`api_actor`], for dangerous actions (deleting, keys, roles, face
+/// policy): a person's token also needs a fresh sign-in, as in the console
+/// (RFC 9470 `insufficient_user_authentication` with `max_age` otherwise).
+pub async fn api_actor_fresh(
+    req: &HttpRequest,
+    state: &AppState,
+    scope: &str,
+) -> Result<Actor, HttpResponse> {
+    checked_actor(req, state, scope, true).await
+}
+
+async fn checked_actor(
+    req: &HttpRequest,
+    state: &AppState,
+    scope: &str,
+    dangerous: bool,
+) -> Result<Actor, HttpResponse> {
     let Some(token) = bearer(req) else {
         return Err(error::bearer_missing());
     };
-    let (actor, _) = actor_of(state, token)
+    let (actor, claims) = actor_of(state, token)
         .await
         .map_err(|e| error::bearer(&e))?;
+    let person = !claims.is_client_token();
+    if dangerous && person && !super::console_auth::fresh_sign_in(state, &claims) {
+        let max_age = state.config.admin.step_up_seconds;
+        let e = OAuthError::new(
+            ErrorCode::InsufficientUserAuthentication,
+            format!("this action needs a passkey sign-in at most {max_age} seconds old"),
+        );
+        let mut resp = error::bearer(&e);
+        if let Some(v) = resp.headers().get(header::WWW_AUTHENTICATE).cloned() {
+            let with_age = format!("{}, max_age={max_age}", v.to_str().unwrap_or_default());
+            if let Ok(h) = header::HeaderValue::from_str(&with_age) {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, h);
+            }
+        }
+        return Err(resp);
+    }
     if !actor.may(scope) {
         let e = OAuthError::new(
             ErrorCode::InsufficientScope,

@@ -33,18 +33,24 @@ pub struct Console {
 }
 
 impl Console {
-    fn level(&self, state: &AppState) -> Option<Level> {
-        let acr = self.claims.claims.get("acr").and_then(|v| v.as_str())?;
-        state.ladder.level_of(acr)
-    }
-
     /// Whether the sign-in is fresh enough for a dangerous action.
     pub fn fresh(&self, state: &AppState) -> bool {
-        let auth_time = self.claims.claims.get("auth_time").and_then(|v| v.as_i64());
-        let recent =
-            auth_time.is_some_and(|t| state.clock.now() - t <= state.config.admin.step_up_seconds);
-        recent && self.level(state) >= Some(Level::Passkey)
+        fresh_sign_in(state, &self.claims)
     }
+}
+
+/// Whether a person's token comes from a sign-in at least at the passkey
+/// level and at most `admin.step_up_seconds` old (dangerous actions).
+pub fn fresh_sign_in(state: &AppState, claims: &AccessClaims) -> bool {
+    let auth_time = claims.claims.get("auth_time").and_then(|v| v.as_i64());
+    let recent =
+        auth_time.is_some_and(|t| state.clock.now() - t <= state.config.admin.step_up_seconds);
+    let level = claims
+        .claims
+        .get("acr")
+        .and_then(|v| v.as_str())
+        .and_then(|a| state.ladder.level_of(a));
+    recent && level >= Some(Level::Passkey)
 }
 
 fn console_level(state: &AppState) -> Level {
