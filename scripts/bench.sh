@@ -19,7 +19,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 ISSUER="http://127.0.0.1:$PORT"
 CB=http://127.0.0.1:8765/cb
 export VISAGE__SERVER__ACCESS_LOG=false VISAGE__RATE_LIMIT__TOKEN_PER_SECOND=1000000 VISAGE__TOKENS__ACCESS_TOKEN_ALG=ES256
-SECRET=$("$BIN" --data-dir "$WORK" client add --name bench --id bench --redirect-uri $CB --post-logout-redirect-uri http://127.0.0.1:8765/logged-out | awk '/^client_secret:/ {print $2}')
+SECRET=$("$BIN" --data-dir "$WORK" client add --name bench --id bench --service-scope api:read --audience urn:peer:api --redirect-uri $CB --post-logout-redirect-uri http://127.0.0.1:8765/logged-out | awk '/^client_secret:/ {print $2}')
 "$BIN" --data-dir "$WORK" user add --email alice@example.com --password 'correct horse battery' >/dev/null
 
 start_ns=$(date +%s%N)

@@ -39,6 +39,12 @@ pub struct ClientInput {
     pub password_policy: Option<String>,
     /// `password`, `passkey` or `passkey_face`; none = the request decides.
     pub required_acr: Option<String>,
+    /// Scopes the client may ask for itself (client_credentials).
+    #[serde(default)]
+    pub service_scopes: Vec<String>,
+    /// Audiences (`resource`) its client_credentials tokens may name.
+    #[serde(default)]
+    pub audiences: Vec<String>,
 }
 
 fn parse<T: FromStr<Err = String>>(v: Option<&str>, default: T) -> Result<T, String> {
@@ -83,6 +89,8 @@ impl ClientInput {
                 .filter(|r| !r.is_empty())
                 .map(RequiredAcr::from_str)
                 .transpose()?,
+            service_scopes: self.service_scopes,
+            audiences: self.audiences,
         })
     }
 }
@@ -104,6 +112,8 @@ pub struct ClientView {
     pub face_policy: &'static str,
     pub password_policy: &'static str,
     pub required_acr: Option<&'static str>,
+    pub service_scopes: Vec<String>,
+    pub audiences: Vec<String>,
 }
 
 impl From<&Client> for ClientView {
@@ -123,6 +133,8 @@ impl From<&Client> for ClientView {
             face_policy: c.face_policy.as_str(),
             password_policy: c.password_policy.as_str(),
             required_acr: c.required_acr.map(RequiredAcr::as_str),
+            service_scopes: c.service_scopes.clone(),
+            audiences: c.audiences.clone(),
         }
     }
 }

@@ -44,6 +44,8 @@ pub fn ensure(
         face_policy: FacePolicy::Default,
         password_policy: PasswordPolicy::Off,
         required_acr: Some(RequiredAcr::Passkey),
+        service_scopes: vec![],
+        audiences: vec![],
     };
     match client_admin::restore(conn, &new, now) {
         Ok(true) => {

@@ -121,6 +121,8 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
             face_policy,
             password_policy,
             required_acr,
+            service_scopes,
+            audiences,
         } => {
             let method = match (auth_method, public) {
                 (Some(AuthMethodArg::None), _) | (None, true) => TokenAuthMethod::None,
@@ -180,6 +182,8 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                     .map(crate::oidc::types::RequiredAcr::from_str)
                     .transpose()
                     .map_err(anyhow::Error::msg)?,
+                service_scopes,
+                audiences,
             };
             let reg =
                 s.db.run_sync(|c| client_admin::register(c, &s.master_key, new, "cli", now))?;

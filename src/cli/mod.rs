@@ -237,6 +237,14 @@ pub enum ClientCmd {
         /// (unset: the request's acr_values / claims decide).
         #[arg(long)]
         required_acr: Option<String>,
+        /// A scope the client may ask for itself with client_credentials (repeat for
+        /// several), e.g. `api:read`; none by default.
+        #[arg(long = "service-scope")]
+        service_scopes: Vec<String>,
+        /// An audience (absolute URI, RFC 8707 `resource`) its client_credentials tokens
+        /// may name (repeat for several).
+        #[arg(long = "audience")]
+        audiences: Vec<String>,
     },
     /// List clients.
     List,

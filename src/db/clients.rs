@@ -25,6 +25,8 @@ pub struct ClientRow {
     pub face_policy: String,
     pub password_policy: String,
     pub required_acr: Option<String>,
+    pub service_scopes: String,
+    pub audiences: String,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -19,6 +19,8 @@ diesel::table! {
         face_policy -> Text,
         password_policy -> Text,
         required_acr -> Nullable<Text>,
+        service_scopes -> Text,
+        audiences -> Text,
     }
 }
 

@@ -30,6 +30,10 @@ pub struct Client {
     pub face_policy: FacePolicy,
     pub password_policy: PasswordPolicy,
     pub required_acr: Option<RequiredAcr>,
+    /// Scopes this client may ask for itself (client_credentials).
+    pub service_scopes: Vec<String>,
+    /// Audiences (`resource`) its client_credentials tokens may name.
+    pub audiences: Vec<String>,
 }
 
 impl Client {
@@ -60,6 +64,8 @@ impl Client {
             .map_err(|e| bad("required_acr", e))?;
         Ok(Client {
             required_acr,
+            service_scopes: from_json_list(&row.service_scopes)?,
+            audiences: from_json_list(&row.audiences)?,
             face_policy,
             password_policy,
             redirect_uris: from_json_list(&row.redirect_uris)?,

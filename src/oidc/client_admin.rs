@@ -9,7 +9,10 @@ use crate::keys::Alg;
 
 use super::branding::Branding;
 use super::client::{validate_redirect_uri, Client};
-use super::types::{FacePolicy, GrantType, PasswordPolicy, RequiredAcr, TokenAuthMethod};
+use super::types::{
+    valid_scope_token, FacePolicy, GrantType, PasswordPolicy, RequiredAcr, TokenAuthMethod,
+    USER_SCOPES,
+};
 
 #[derive(Debug, Clone)]
 pub struct NewClient {
@@ -32,6 +35,12 @@ pub struct NewClient {
     pub password_policy: PasswordPolicy,
     /// The lowest level every sign-in to this client must reach.
     pub required_acr: Option<RequiredAcr>,
+    /// Scopes the client may ask for itself with client_credentials (not
+    /// user scopes, not admin scopes: those follow its role).
+    pub service_scopes: Vec<String>,
+    /// Absolute URIs its client_credentials tokens may name as `aud`
+    /// (`resource`, RFC 8707).
+    pub audiences: Vec<String>,
 }
 
 /// What registration returns; the secret is shown once and never stored.
@@ -143,6 +152,19 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
         validate_redirect_uri(u).map_err(ClientAdminError::Invalid)?;
     }
     new.branding.validate().map_err(ClientAdminError::Invalid)?;
+    for s in &new.service_scopes {
+        let admin = s.starts_with("admin:");
+        if !valid_scope_token(s) || USER_SCOPES.contains(&s.as_str()) || admin {
+            return invalid(format!(
+                "service scope '{s}' is not allowed (user scopes are granted by people, admin scopes by roles)"
+            ));
+        }
+    }
+    for a in &new.audiences {
+        if url::Url::parse(a).is_err() {
+            return invalid(format!("audience '{a}' is not an absolute URI"));
+        }
+    }
     if new.auth_method == TokenAuthMethod::PrivateKeyJwt {
         let jwks = new.jwks.as_deref().unwrap_or("");
         let parsed = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes()).map_err(|e| {
@@ -185,6 +207,8 @@ fn to_row(
         face_policy: new.face_policy.as_str().to_owned(),
         password_policy: new.password_policy.as_str().to_owned(),
         required_acr: new.required_acr.map(|r| r.as_str().to_owned()),
+        service_scopes: to_json_list(&new.service_scopes),
+        audiences: to_json_list(&new.audiences),
     }
 }
 

@@ -35,6 +35,8 @@ pub enum ErrorCode {
     InsufficientUserAuthentication,
     // RFC 7009 §2.2.1
     UnsupportedTokenType,
+    // RFC 8707 §2
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -65,6 +67,7 @@ impl ErrorCode {
             InsufficientScope => "insufficient_scope",
             InsufficientUserAuthentication => "insufficient_user_authentication",
             UnsupportedTokenType => "unsupported_token_type",
+            InvalidTarget => "invalid_target",
         }
     }
 }

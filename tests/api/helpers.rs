@@ -120,6 +120,8 @@ pub fn new_client(id: &str, method: TokenAuthMethod) -> NewClient {
         face_policy: visage::oidc::types::FacePolicy::Default,
         password_policy: visage::oidc::types::PasswordPolicy::Default,
         required_acr: None,
+        service_scopes: vec!["api:read".into()],
+        audiences: vec!["urn:visage:test-api".into()],
     }
 }
 

@@ -230,3 +230,27 @@ fn waiting(c: &mut visage::db::DbConnection) -> bool {
         .get_result::<N>(c)
         .is_ok_and(|r| r.n > 0)
 }
+
+#[tokio::test]
+async fn a_client_gets_only_its_own_service_scopes_and_audiences() {
+    let app = spawn_app().await;
+    let secret = app.confidential(); // service scope api:read, audience urn:visage:test-api
+    let cc = |extra: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("grant_type", "client_credentials")];
+        form.extend(extra);
+        let (app, secret) = (&app, secret.clone());
+        async move { app.token(Some(("rp", &secret)), &form).await }
+    };
+    for scope in ["payments:write", "api:read payments:write"] {
+        let t = cc(vec![("scope", scope)]).await;
+        assert_eq!(t.status, StatusCode::BAD_REQUEST, "{scope}");
+        assert_eq!(t.body["error"], "invalid_scope", "{scope}");
+    }
+    let t = cc(vec![("scope", "api:read"), ("resource", "https://bank.example/")]).await;
+    assert_eq!(t.body["error"], "invalid_target");
+    let t = cc(vec![("scope", "api:read"), ("resource", "urn:visage:test-api")]).await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    let claims = jwt_claims(t.body["access_token"].as_str().unwrap());
+    assert_eq!(claims["aud"], "urn:visage:test-api");
+    assert_eq!(claims["scope"], "api:read");
+}

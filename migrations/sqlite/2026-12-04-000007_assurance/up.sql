@@ -2,3 +2,9 @@
 -- answers the transaction's sign-in (prompt=login, max_age, step-up); an
 -- older session reaching the consent form does not.
 ALTER TABLE login_transactions ADD COLUMN signed_in_sid TEXT;
+
+-- What a client may ask for itself (client_credentials): its own service
+-- scopes (JSON list) and the audiences (RFC 8707 resource indicators) its
+-- tokens may name. Empty: none (admin scopes still follow the client's role).
+ALTER TABLE clients ADD COLUMN service_scopes TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE clients ADD COLUMN audiences TEXT NOT NULL DEFAULT '[]';

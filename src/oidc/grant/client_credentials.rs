@@ -7,7 +7,7 @@ use serde_json::Map;
 use crate::admin::roles;
 use crate::db::DbConnection;
 use crate::oidc::client::Client;
-use crate::oidc::error::OAuthError;
+use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::issue::TokenResponse;
 use crate::oidc::params::Params;
 use crate::oidc::token::TokenContext;
@@ -33,17 +33,34 @@ pub fn exchange(
             "scope '{bad}' cannot be granted to a client acting for itself"
         )));
     }
-    // Admin API scopes only for clients given an administrator role.
+    // Admin API scopes only for clients given an administrator role; any
+    // other scope only if registered for this client.
     roles::check_client_scopes(conn, &client.id, &scope)?.map_err(OAuthError::invalid_scope)?;
+    let admin = scope.iter().any(|s| s.starts_with("admin:"));
+    if let Some(bad) = scope
+        .iter()
+        .find(|s| !s.starts_with("admin:") && !client.service_scopes.contains(s))
+    {
+        return Err(OAuthError::invalid_scope(format!(
+            "this client may not obtain the scope '{bad}' (not among its service scopes)"
+        )));
+    }
+    // RFC 8707: a resource the client is registered for becomes the `aud`;
+    // admin scopes are for Visage itself and name no other resource.
+    let mut extra = Map::new();
+    if let Some(resource) = params.get("resource")? {
+        if admin || !client.audiences.iter().any(|a| a == resource) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidTarget,
+                format!("this client may not obtain tokens for '{resource}'"),
+            ));
+        }
+        extra.insert("aud".into(), serde_json::json!(resource));
+    }
     let scope = scope.join(" ");
-    let (access_token, _) = ctx.minter.access_token(
-        ctx.ring,
-        &client.id,
-        &client.id,
-        &scope,
-        Map::new(),
-        ctx.now,
-    )?;
+    let (access_token, _) =
+        ctx.minter
+            .access_token(ctx.ring, &client.id, &client.id, &scope, extra, ctx.now)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),

@@ -102,6 +102,10 @@ pub struct ClientForm {
     #[serde(default)]
     required_acr: String,
     #[serde(default)]
+    service_scopes: String,
+    #[serde(default)]
+    audiences: String,
+    #[serde(default)]
     logo_uri: String,
     #[serde(default)]
     accent_color: String,
@@ -140,6 +144,8 @@ impl ClientForm {
             face_policy: Some(self.face_policy),
             password_policy: Some(self.password_policy),
             required_acr: opt(self.required_acr),
+            service_scopes: lines(&self.service_scopes),
+            audiences: lines(&self.audiences),
             ..ClientInput::default()
         }
     }
