@@ -74,6 +74,9 @@ impl AppState {
         let res = self
             .db
             .run(move |c| {
+                if let Err(e) = crate::audit::seal(c, &mk, now) {
+                    tracing::error!("sealing the audit log: {e}");
+                }
                 let created = crate::admin::keys::rotate_scheduled(c, &mk, &cfg, now)?;
                 if !created.is_empty() {
                     tracing::info!("scheduled key rotation: {}", created.join(", "));

@@ -1,9 +1,11 @@
-//! Append-only, hash-chained audit events.
+//! Append-only, hash-chained audit events, sealed every minute under a key
+//! that is not in the database (see `seal`).
 
 use diesel::Connection;
 use sha2::{Digest, Sha256};
 
-use crate::db::audit::{self as repo, AuditRow};
+use crate::crypto::MasterKey;
+use crate::db::audit::{self as repo, AuditRow, SealRow};
 use crate::db::{DbConnection, DbError};
 
 /// What happened, to whom, with which result.
@@ -103,16 +105,81 @@ pub fn record(conn: &mut DbConnection, ev: &Event, now: i64) -> Result<(), DbErr
     ))
 }
 
-/// Check the whole chain; returns the first broken sequence number, if any.
-pub fn verify(conn: &mut DbConnection) -> Result<Option<i64>, DbError> {
+/// Seal the chain's head: MAC `(seq, hash)` of the newest event, after the
+/// previous seal, under the master key's audit sub-key. Nothing to do when
+/// the head is already sealed; returns the new seal's sequence number.
+pub fn seal(conn: &mut DbConnection, mk: &MasterKey, now: i64) -> Result<Option<i64>, DbError> {
+    let Some((seq, head)) = repo::last(conn)? else {
+        return Ok(None);
+    };
+    let prev = repo::last_seal(conn)?;
+    if prev.as_ref().is_some_and(|p| p.seq >= seq) {
+        return Ok(None);
+    }
+    let prev_mac = prev.map(|p| p.mac).unwrap_or_default();
+    let row = SealRow {
+        seq,
+        mac: mk.audit_seal(&prev_mac, seq, &head),
+        head,
+        at: now,
+    };
+    // Two servers sealing the same head: the second insert loses, harmlessly.
+    match conn.transaction(|c| repo::insert_seal(c, &row)) {
+        Err(e) if e.is_unique_violation() => Ok(None),
+        other => other.map(|()| Some(seq)),
+    }
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The first event (or seal) that does not verify.
+    pub broken_at: Option<i64>,
+    pub events: usize,
+    /// The newest seal: keep `(seq, mac)` outside the database to detect a
+    /// rollback of the newest events together with their seals.
+    pub sealed: Option<(i64, String)>,
+}
+
+impl Report {
+    pub fn intact(&self) -> bool {
+        self.broken_at.is_none()
+    }
+}
+
+/// Check the whole chain and every seal. Without the master key an attacker
+/// with write access to the database can rewrite events and recompute the
+/// plain hashes, but not the seals: sealed history does not verify any more.
+pub fn verify(conn: &mut DbConnection, mk: &MasterKey) -> Result<Report, DbError> {
     let mut prev = "0".repeat(64);
-    for row in repo::all(conn)? {
-        if row.prev_hash != prev || chain_hash(&prev, &row) != row.hash {
-            return Ok(Some(row.seq));
+    let mut hashes = std::collections::HashMap::new();
+    let mut broken_at = None;
+    let rows = repo::all(conn)?;
+    let events = rows.len();
+    for row in rows {
+        if broken_at.is_none() && (row.prev_hash != prev || chain_hash(&prev, &row) != row.hash) {
+            broken_at = Some(row.seq);
         }
+        hashes.insert(row.seq, row.hash.clone());
         prev = row.hash;
     }
-    Ok(None)
+    let mut prev_mac = String::new();
+    let mut sealed = None;
+    for s in repo::seals(conn)? {
+        let head_ok = hashes.get(&s.seq) == Some(&s.head);
+        let mac_ok = crate::crypto::ct_eq(&mk.audit_seal(&prev_mac, s.seq, &s.head), &s.mac);
+        if !(head_ok && mac_ok) {
+            broken_at = Some(broken_at.map_or(s.seq, |b: i64| b.min(s.seq)));
+            break;
+        }
+        prev_mac = s.mac.clone();
+        sealed = Some((s.seq, s.mac));
+    }
+    Ok(Report {
+        broken_at,
+        events,
+        sealed,
+    })
 }
 
 /// Record from outside the async runtime (CLI).

@@ -57,13 +57,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::AuditVerify => {
             let s = state(&g)?;
-            match s.db.run_sync(crate::audit::verify)? {
-                None => {
-                    println!("audit log intact");
-                    Ok(())
-                }
-                Some(seq) => bail!("audit log chain is broken at event {seq}"),
+            let report = s.db.run_sync(|c| crate::audit::verify(c, &s.master_key))?;
+            if let Some(seq) = report.broken_at {
+                bail!("audit log chain is broken at event {seq}");
             }
+            match &report.sealed {
+                Some((seq, mac)) => println!(
+                    "audit log intact: {} events, sealed up to event {seq}\nhead seal: {seq} {mac}\n(keep the head seal outside this server: a later check that shows an older seal means events were removed)",
+                    report.events
+                ),
+                None => println!("audit log intact: {} events, not sealed yet", report.events),
+            }
+            Ok(())
         }
     }
 }

@@ -15,6 +15,7 @@ use super::{hmac_hex, CryptoError};
 pub struct MasterKey {
     encryption: [u8; 32],
     secret_hmac: [u8; 32],
+    audit: [u8; 32],
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -28,6 +29,7 @@ impl MasterKey {
         MasterKey {
             encryption: derive(raw, "visage/encryption/v1"),
             secret_hmac: derive(raw, "visage/client-secret/v1"),
+            audit: derive(raw, "visage/audit-seal/v1"),
         }
     }
 
@@ -43,6 +45,12 @@ impl MasterKey {
             &self.secret_hmac,
             format!("code\0{context}\0{code}").as_bytes(),
         )
+    }
+
+    /// MAC of an audit seal: the chain head `(seq, head)` after the previous
+    /// seal's MAC (hex HMAC-SHA-256 under a key that is not in the database).
+    pub fn audit_seal(&self, prev_mac: &str, seq: i64, head: &str) -> String {
+        hmac_hex(&self.audit, format!("{prev_mac}\0{seq}\0{head}").as_bytes())
     }
 
     /// Keyed hash of a client secret (hex HMAC-SHA-256).

@@ -100,3 +100,37 @@ pub fn search(
         .load(conn)?;
     Ok((rows, total))
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::audit_seals)]
+pub struct SealRow {
+    pub seq: i64,
+    pub head: String,
+    pub mac: String,
+    pub at: i64,
+}
+
+pub fn last_seal(conn: &mut DbConnection) -> Result<Option<SealRow>, DbError> {
+    use super::schema::audit_seals::dsl as s;
+    Ok(s::audit_seals
+        .order(s::seq.desc())
+        .select(SealRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn seals(conn: &mut DbConnection) -> Result<Vec<SealRow>, DbError> {
+    use super::schema::audit_seals::dsl as s;
+    Ok(s::audit_seals
+        .order(s::seq.asc())
+        .select(SealRow::as_select())
+        .load(conn)?)
+}
+
+pub fn insert_seal(conn: &mut DbConnection, row: &SealRow) -> Result<(), DbError> {
+    use super::schema::audit_seals::dsl as s;
+    diesel::insert_into(s::audit_seals)
+        .values(row.clone())
+        .execute(conn)?;
+    Ok(())
+}

@@ -139,6 +139,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_seals (seq) {
+        seq -> BigInt,
+        head -> Text,
+        mac -> Text,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
     audit_events (seq) {
         seq -> BigInt,
         at -> BigInt,

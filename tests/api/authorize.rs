@@ -376,7 +376,10 @@ async fn wrong_password_and_missing_csrf_are_refused() {
             >= 2
     );
     assert_eq!(
-        app.db.run_sync(visage::audit::verify).unwrap(),
+        app.db
+            .run_sync(|c| visage::audit::verify(c, &app.master_key))
+            .unwrap()
+            .broken_at,
         None,
         "audit chain intact"
     );

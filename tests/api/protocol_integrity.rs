@@ -211,11 +211,71 @@ async fn two_transactions_racing_for_the_next_audit_number_both_commit() {
         .unwrap()
         .expect("the second transaction commits too");
     assert_eq!(app.count("audit_events WHERE category = 'test'"), 2);
-    assert_eq!(
-        app.db.run_sync(audit::verify).unwrap(),
-        None,
-        "chain intact"
-    );
+    let report = app
+        .db
+        .run_sync(|c| audit::verify(c, &app.master_key))
+        .unwrap();
+    assert_eq!(report.broken_at, None, "chain intact");
+}
+
+#[tokio::test]
+async fn rewriting_sealed_audit_history_is_detected_without_the_master_key() {
+    use diesel::RunQueryDsl;
+    use visage::audit::{self, Event};
+    let app = spawn_app().await;
+    let mk = app.master_key.clone();
+    app.db
+        .run_sync(|c| -> Result<(), visage::db::DbError> {
+            for action in ["one", "two", "three"] {
+                audit::record(c, &Event::new("test", action, "success").user("u1"), 1)?;
+            }
+            audit::seal(c, &mk, 2)?;
+            audit::record(c, &Event::new("test", "four", "success"), 3)?;
+            Ok(())
+        })
+        .unwrap();
+    let report = app.db.run_sync(|c| audit::verify(c, &mk)).unwrap();
+    assert!(report.intact());
+    let (sealed_seq, _) = report.sealed.clone().unwrap();
+    // An attacker with write access to the database hides an event and
+    // recomputes every plain hash after it.
+    app.db
+        .run_sync(|c| -> Result<(), visage::db::DbError> {
+            diesel::sql_query(
+                "UPDATE audit_events SET user_id = 'someone-else' WHERE action = 'two'",
+            )
+            .execute(c)?;
+            rehash(c)
+        })
+        .unwrap();
+    let report = app.db.run_sync(|c| audit::verify(c, &mk)).unwrap();
+    assert_eq!(report.broken_at, Some(sealed_seq), "{report:?}");
+}
+
+/// Recompute every row's plain chain hash, as someone without the master
+/// key can (the same function the server uses, through a fresh append).
+fn rehash(c: &mut visage::db::DbConnection) -> Result<(), visage::db::DbError> {
+    use diesel::RunQueryDsl;
+    let rows = visage::db::audit::all(c)?;
+    diesel::sql_query("DELETE FROM audit_events").execute(c)?;
+    for r in rows {
+        let ev = visage::audit::Event {
+            category: leak(r.category),
+            action: leak(r.action),
+            outcome: leak(r.outcome),
+            actor: r.actor,
+            user_id: r.user_id,
+            client_id: r.client_id,
+            ip: r.ip,
+            detail: serde_json::from_str(&r.detail).unwrap_or_default(),
+        };
+        visage::audit::record(c, &ev, r.at)?;
+    }
+    Ok(())
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
 }
 
 /// Whether another PostgreSQL session waits for a lock.
@@ -246,9 +306,17 @@ async fn a_client_gets_only_its_own_service_scopes_and_audiences() {
         assert_eq!(t.status, StatusCode::BAD_REQUEST, "{scope}");
         assert_eq!(t.body["error"], "invalid_scope", "{scope}");
     }
-    let t = cc(vec![("scope", "api:read"), ("resource", "https://bank.example/")]).await;
+    let t = cc(vec![
+        ("scope", "api:read"),
+        ("resource", "https://bank.example/"),
+    ])
+    .await;
     assert_eq!(t.body["error"], "invalid_target");
-    let t = cc(vec![("scope", "api:read"), ("resource", "urn:visage:test-api")]).await;
+    let t = cc(vec![
+        ("scope", "api:read"),
+        ("resource", "urn:visage:test-api"),
+    ])
+    .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.body);
     let claims = jwt_claims(t.body["access_token"].as_str().unwrap());
     assert_eq!(claims["aud"], "urn:visage:test-api");

@@ -8,3 +8,14 @@ ALTER TABLE login_transactions ADD COLUMN signed_in_sid TEXT;
 -- tokens may name. Empty: none (admin scopes still follow the client's role).
 ALTER TABLE clients ADD COLUMN service_scopes TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE clients ADD COLUMN audiences TEXT NOT NULL DEFAULT '[]';
+
+-- Seals of the audit chain: every minute the head (last sequence number and
+-- hash) is MACed under a key derived from the master key (not in the
+-- database), each seal also covering the previous one. Rewriting sealed
+-- history, or dropping a seal in the middle, no longer verifies.
+CREATE TABLE audit_seals (
+    seq BIGINT PRIMARY KEY NOT NULL,
+    head TEXT NOT NULL,
+    mac TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
