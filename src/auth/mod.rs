@@ -10,5 +10,6 @@ pub mod passkeys;
 pub mod password;
 pub mod recovery;
 pub mod session;
+pub mod signin;
 pub mod signup;
 pub mod users;

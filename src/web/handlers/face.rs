@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::auth::acr::Level;
 use crate::auth::face::{self, FaceError, Upload, ENROL, VERIFY};
 use crate::auth::face_settings;
-use crate::auth::session::{self, Session};
+use crate::auth::session::Session;
 use crate::biometrics::quality::Hint;
 use crate::mail::alerts;
 use crate::web::ui::{see_other, with_tx, Ui};
@@ -21,6 +21,8 @@ use super::json_error;
 use super::login::{context, TxQuery};
 use super::signin;
 use crate::auth::assurance::{self, Change};
+use crate::auth::signin::UpgradeError;
+use diesel::Connection;
 
 #[derive(Deserialize)]
 pub struct FrameIn {
@@ -485,19 +487,23 @@ fn ok_json(redirect: &str, cookie: Option<actix_web::cookie::Cookie<'static>>) -
 async fn upgrade(state: &web::Data<AppState>, sess: &Session, tx: Option<&str>) -> HttpResponse {
     let st = state.clone();
     let now = state.clock.now();
-    let (uid, amr) = (sess.user_id.clone(), face::amr_with_face(&sess.amr));
-    let t = tx.map(str::to_owned);
+    let (passkey, t) = (sess.clone(), tx.map(str::to_owned));
     let res = state
         .db
         .run(move |c| {
-            let acr = st.ladder.uri(Level::PasskeyFace).to_owned();
-            let (new, cookie) =
-                session::start(c, &uid, &acr, &amr, st.config.session.ttl_seconds, now)?;
-            // The face step is this transaction's sign-in.
-            if let Some(t) = &t {
-                crate::oidc::login_tx::mark_signed_in(c, t, &new.sid, now)?;
-            }
-            Ok::<_, crate::oidc::OAuthError>((new, cookie))
+            c.transaction(|c| {
+                let ttl = st.config.session.ttl_seconds;
+                let up = crate::auth::signin::upgrade_with_face(c, &st.ladder, ttl, &passkey, now)
+                    .map_err(|e| match e {
+                        UpgradeError::Db(e) => e.into(),
+                        e => crate::oidc::OAuthError::server_error(&e),
+                    })?;
+                // The face step is this transaction's sign-in.
+                if let Some(t) = &t {
+                    crate::oidc::login_tx::mark_signed_in(c, t, &up.session.sid, now)?;
+                }
+                Ok::<_, crate::oidc::OAuthError>((up.session, up.cookie))
+            })
         })
         .await;
     match res {

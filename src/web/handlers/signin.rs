@@ -1,12 +1,13 @@
-//! What every successful sign-in does: start the session, audit, clear the
-//! failure counter, then continue the parked authorization or go on.
+//! The web side of signing in: the cookie, the client address, and where to
+//! go next; the bookkeeping itself (session, failures, lockouts, audit) is
+//! `auth::signin`, one transaction per operation.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use diesel::Connection;
+
 use crate::app::AppState;
-use crate::audit::{self, Event};
-use crate::auth::acr::Level;
-use crate::auth::{lockout, session};
+use crate::auth::{session, signin};
 use crate::oidc::{flow, OAuthError};
 use crate::web::ui::see_other;
 use crate::web::{cookies, error, rate_limit};
@@ -24,14 +25,9 @@ pub enum After {
     Step { path: String, tx: String },
 }
 
-pub struct SignIn {
-    pub user_id: String,
-    pub level: Level,
-    pub amr: Vec<String>,
-    /// Audit action, e.g. `login.passkey`.
-    pub action: &'static str,
-}
+pub use crate::auth::signin::SignIn;
 
+/// Start the session (and continue the transaction) in one transaction.
 pub async fn complete(
     req: &HttpRequest,
     state: &web::Data<AppState>,
@@ -45,33 +41,22 @@ pub async fn complete(
     let result = state
         .db
         .run(move |c| {
-            let acr = st.ladder.uri(s.level).to_owned();
-            let (sess, cookie) = session::start(
-                c,
-                &s.user_id,
-                &acr,
-                &s.amr,
-                st.config.session.ttl_seconds,
-                now,
-            )?;
-            lockout::clear(c, &lockout::account_key(&s.user_id))?;
-            audit::record(
-                c,
-                &Event::new("auth", s.action, "success")
-                    .user(&s.user_id)
-                    .ip(ip)
-                    .detail(serde_json::json!({ "acr": acr, "amr": s.amr })),
-                now,
-            )?;
-            let outcome = match after {
-                After::Flow(tx) => Ok(flow::after_login(c, &st.flow_env(&ring, now), &tx, &sess)?),
-                After::Go(path) => Err(path),
-                After::Step { path, tx } => {
-                    crate::oidc::login_tx::mark_signed_in(c, &tx, &sess.sid, now)?;
-                    Err(path)
-                }
-            };
-            Ok::<_, OAuthError>((outcome, cookie))
+            c.transaction(|c| {
+                let ttl = st.config.session.ttl_seconds;
+                let started = signin::start(c, &st.ladder, ttl, &s, ip.as_deref(), now)?;
+                let sess = &started.session;
+                let outcome = match after {
+                    After::Flow(tx) => {
+                        Ok(flow::after_login(c, &st.flow_env(&ring, now), &tx, sess)?)
+                    }
+                    After::Go(path) => Err(path),
+                    After::Step { path, tx } => {
+                        crate::oidc::login_tx::mark_signed_in(c, &tx, &sess.sid, now)?;
+                        Err(path)
+                    }
+                };
+                Ok::<_, OAuthError>((outcome, started.cookie))
+            })
         })
         .await;
     let (outcome, cookie) = match result {
@@ -91,9 +76,8 @@ pub async fn complete(
     resp
 }
 
-/// Record a failed guess (password, recovery or emailed code): audit it and
-/// count it against the address and the account (one guessing budget per
-/// account for every guessable secret); a started lockout is audited too.
+/// Record a failed guess (password, recovery or emailed code): counted
+/// against the address and the account (see `auth::signin::failed`).
 pub async fn failed(
     req: &HttpRequest,
     state: &web::Data<AppState>,
@@ -122,45 +106,24 @@ async fn record_failure(
     action: &'static str,
     user_id: Option<String>,
     reason: &'static str,
-    counts: bool,
+    guess: bool,
 ) {
     let ip = rate_limit::client_ip(req).map(|i| i.to_string());
     let now = state.clock.now();
     let rules = state.config.lockout.clone();
     let res = state
         .db
-        .run(move |c| -> Result<(), crate::db::DbError> {
-            let mut ev = Event::new("auth", action, "failure")
-                .ip(ip.clone())
-                .detail(serde_json::json!({ "reason": reason }));
-            if let Some(u) = &user_id {
-                ev = ev.user(u);
-            }
-            audit::record(c, &ev, now)?;
-            if !counts {
-                return Ok(());
-            }
-            let mut keys = vec![];
-            if let Some(ip) = &ip {
-                keys.push((lockout::ip_key(ip), rules.ip));
-            }
-            if let Some(u) = &user_id {
-                keys.push((lockout::account_key(u), rules.account));
-            }
-            for (key, rule) in keys {
-                if let Some(until) = lockout::hit(c, &key, rule, now)? {
-                    let mut ev = Event::new("auth", "lockout", "blocked")
-                        .ip(ip.clone())
-                        .detail(
-                            serde_json::json!({ "key": key.split(':').nth(1), "until": until }),
-                        );
-                    if let Some(u) = &user_id {
-                        ev = ev.user(u);
-                    }
-                    audit::record(c, &ev, now)?;
-                }
-            }
-            Ok(())
+        .run(move |c| {
+            signin::failed(
+                c,
+                &rules,
+                action,
+                user_id.as_deref(),
+                ip.as_deref(),
+                reason,
+                guess,
+                now,
+            )
         })
         .await;
     if let Err(e) = res {
@@ -168,7 +131,7 @@ async fn record_failure(
     }
 }
 
-/// Whether sign-in is blocked for this IP or this account.
+/// Whether guessing is blocked for this address or this account.
 pub async fn locked(
     req: &HttpRequest,
     state: &web::Data<AppState>,
@@ -178,17 +141,7 @@ pub async fn locked(
     let now = state.clock.now();
     let res = state
         .db
-        .run(move |c| -> Result<bool, crate::db::DbError> {
-            if let Some(ip) = &ip {
-                if lockout::blocked_until(c, &lockout::ip_key(ip), now)?.is_some() {
-                    return Ok(true);
-                }
-            }
-            match &user_id {
-                Some(u) => Ok(lockout::blocked_until(c, &lockout::account_key(u), now)?.is_some()),
-                None => Ok(false),
-            }
-        })
+        .run(move |c| signin::locked(c, ip.as_deref(), user_id.as_deref(), now))
         .await;
     res.unwrap_or_else(|e| {
         tracing::error!("reading lockouts: {e}");
