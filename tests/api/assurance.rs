@@ -687,3 +687,61 @@ async fn dangerous_api_calls_with_a_persons_token_need_a_fresh_sign_in() {
     let (s, b) = call(&app, "DELETE", &format!("/users/{victim}"), &fresh, None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
 }
+
+#[tokio::test]
+async fn a_credential_change_ends_the_other_sessions_and_mails_the_holder() {
+    let sink = MailSink::start();
+    let app = spawn_accounts(&sink, |_| {}).await;
+    let uid = app.user();
+    give_passkey(&app, &uid);
+    let now = chrono::Utc::now().timestamp();
+    let amr = ["hwk".to_owned(), "user".to_owned()];
+    let start = || {
+        app.db
+            .run_sync(|c| {
+                visage::auth::session::start(c, &uid, "urn:visage:acr:passkey", &amr, 3600, now)
+            })
+            .unwrap()
+            .1
+    };
+    let (mine, other) = (start(), start());
+    let cookie = |s: &str| format!("{}={s}; visage_csrf=t0ken", visage::auth::session::COOKIE);
+    let r = app
+        .http
+        .post(app.url("/account/recovery-codes"))
+        .header("Cookie", cookie(&mine))
+        .form(&[("csrf", "t0ken")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "new codes shown");
+    let status_with = |s: String| {
+        let app = &app;
+        async move {
+            app.http
+                .get(app.url("/account"))
+                .header("Cookie", cookie(&s))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        status_with(mine.clone()).await,
+        StatusCode::OK,
+        "this session stays"
+    );
+    assert_eq!(
+        status_with(other.clone()).await,
+        StatusCode::SEE_OTHER,
+        "the other session ended"
+    );
+    let subjects = sink.subjects(EMAIL);
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.contains("sign-in methods changed")),
+        "{subjects:?}"
+    );
+}
