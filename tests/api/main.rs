@@ -4,6 +4,7 @@
 mod accounts;
 mod admin_api;
 mod admin_console;
+mod admin_hierarchy;
 mod admin_policies;
 mod assurance;
 mod authorize;
@@ -11,6 +12,7 @@ mod browser;
 mod discovery;
 mod face;
 mod face_flow;
+mod face_limits;
 mod face_lock;
 mod helpers;
 mod logout;

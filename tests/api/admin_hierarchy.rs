@@ -1,0 +1,177 @@
+//! Administration hierarchy, tried as an attacker would over the admin API
+//! (issue 13): administrators and owners, the console client, fresh sign-in
+//! for dangerous calls with a person's token.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn administrators_are_acted_on_only_by_owners_and_the_console_client_only_by_the_server() {
+    use crate::admin_api::{admin_client, bearer, call};
+    use visage::admin::roles::{self, Role};
+    let app = spawn_app().await;
+    let owner = app.user();
+    let now = chrono::Utc::now().timestamp();
+    app.db
+        .run_sync(|c| roles::grant(c, "user", &owner, Role::Owner, "test", now))
+        .unwrap();
+    let secret = admin_client(&app, "helper", Some(Role::Admin));
+    let admin = bearer(&app, "helper", &secret, "admin:read admin:write").await;
+    for (method, path) in [
+        ("DELETE", format!("/users/{owner}")),
+        ("POST", format!("/users/{owner}/disable")),
+        ("POST", format!("/users/{owner}/sign-out")),
+    ] {
+        let (s, b) = call(&app, method, &path, &admin, None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{method} {path}: {b}");
+    }
+    assert_eq!(
+        app.count("users WHERE disabled = false"),
+        1,
+        "the owner is intact"
+    );
+    assert_eq!(app.count("admin_roles WHERE role = 'owner'"), 1);
+
+    // Even an owner keeps the last owner, on every path.
+    let actor = roles::Actor {
+        label: "user:other".into(),
+        subject: "other".into(),
+        name: "other".into(),
+        role: Role::Owner,
+        scopes: roles::SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let erased = app
+        .db
+        .run_sync(|c| visage::admin::users::erase(c, &actor, &owner, now));
+    assert!(matches!(
+        erased,
+        Err(visage::admin::users::UserAdminError::LastOwner)
+    ));
+    let disabled = app
+        .db
+        .run_sync(|c| visage::admin::users::set_disabled(c, &actor, &owner, true, now));
+    assert!(matches!(
+        disabled,
+        Err(visage::admin::users::UserAdminError::LastOwner)
+    ));
+    assert_eq!(app.count("users WHERE disabled = false"), 1);
+
+    // The console client: no change through the API.
+    let evil = json!({
+        "client_name": "Visage console",
+        "redirect_uris": [format!("{}/admin/callback", app.issuer), "https://evil.example/cb"],
+        "token_endpoint_auth_method": "none"
+    });
+    let console = "/clients/visage-console";
+    let (s, b) = call(&app, "PUT", console, &admin, Some(evil)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    for (method, path) in [
+        ("DELETE", console.to_owned()),
+        ("POST", format!("{console}/disable")),
+        ("POST", format!("{console}/secret")),
+    ] {
+        let (s, _) = call(&app, method, &path, &admin, None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{method} {path}");
+    }
+    assert_eq!(
+        app.count("clients WHERE id = 'visage-console' AND redirect_uris NOT LIKE '%evil%' AND disabled = false"),
+        1
+    );
+}
+
+/// A console access token of the person `uid`, whose passkey session started
+/// `age` seconds ago (made in the database: the passkey itself is tested in
+/// the browser tests).
+async fn console_token(app: &TestApp, uid: &str, age: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let amr = ["hwk".to_owned(), "user".to_owned()];
+    let (_, cookie) = app
+        .db
+        .run_sync(|c| {
+            visage::auth::session::start(c, uid, "urn:visage:acr:passkey", &amr, 86_400, now - age)
+        })
+        .unwrap();
+    let (verifier, challenge) = pkce();
+    let callback = format!("{}/admin/callback", app.issuer);
+    let mut url = url::Url::parse(&app.url("/authorize")).unwrap();
+    url.query_pairs_mut().extend_pairs([
+        ("client_id", "visage-console"),
+        ("redirect_uri", callback.as_str()),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ]);
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(url)
+        .header(
+            "Cookie",
+            format!("{}={cookie}", visage::auth::session::COOKIE),
+        )
+        .send()
+        .await
+        .unwrap();
+    let loc = location(r.headers());
+    let code = query_of(&loc)
+        .get("code")
+        .unwrap_or_else(|| panic!("{loc}"))
+        .clone();
+    let t = app
+        .token(
+            None,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "visage-console"),
+                ("code", &code),
+                ("redirect_uri", &callback),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+    t.body["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn dangerous_api_calls_with_a_persons_token_need_a_fresh_sign_in() {
+    use crate::admin_api::call;
+    use visage::admin::roles::{self, Role};
+    let app = spawn_app().await;
+    let owner = app.user();
+    let victim = app.user_with("bob@example.com", PASSWORD);
+    let now = chrono::Utc::now().timestamp();
+    app.db
+        .run_sync(|c| roles::grant(c, "user", &owner, Role::Owner, "test", now))
+        .unwrap();
+    let stale = console_token(&app, &owner, app.config.admin.step_up_seconds + 60).await;
+    // Reading works with any live token...
+    let (s, _) = call(&app, "GET", "/users", &stale, None).await;
+    assert_eq!(s, StatusCode::OK);
+    // ...deleting does not, and says how fresh the sign-in must be (RFC 9470).
+    let r = app
+        .http
+        .delete(app.url(&format!("/admin/api/users/{victim}")))
+        .bearer_auth(&stale)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(
+        challenge.contains("insufficient_user_authentication"),
+        "{challenge}"
+    );
+    assert!(challenge.contains("max_age="), "{challenge}");
+    for (method, path) in [("POST", "/keys/rotate"), ("DELETE", "/roles/someone")] {
+        let (s, b) = call(&app, method, path, &stale, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path}: {b}");
+    }
+    assert_eq!(app.count("users"), 2, "nothing deleted");
+    let fresh = console_token(&app, &owner, 0).await;
+    let (s, b) = call(&app, "DELETE", &format!("/users/{victim}"), &fresh, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+}
