@@ -85,14 +85,7 @@ async fn administrators_are_acted_on_only_by_owners_and_the_console_client_only_
 /// `age` seconds ago (made in the database: the passkey itself is tested in
 /// the browser tests).
 async fn console_token(app: &TestApp, uid: &str, age: i64) -> String {
-    let now = chrono::Utc::now().timestamp();
-    let amr = ["hwk".to_owned(), "user".to_owned()];
-    let (_, cookie) = app
-        .db
-        .run_sync(|c| {
-            visage::auth::session::start(c, uid, "urn:visage:acr:passkey", &amr, 86_400, now - age)
-        })
-        .unwrap();
+    let cookie = app.passkey_session_for(uid, age);
     let (verifier, challenge) = pkce();
     let callback = format!("{}/admin/callback", app.issuer);
     let mut url = url::Url::parse(&app.url("/authorize")).unwrap();

@@ -384,18 +384,11 @@ async fn a_credential_change_ends_the_other_sessions_and_mails_the_holder() {
     let app = spawn_accounts(&sink, |_| {}).await;
     let uid = app.user();
     give_passkey(&app, &uid);
-    let now = chrono::Utc::now().timestamp();
-    let amr = ["hwk".to_owned(), "user".to_owned()];
-    let start = || {
-        app.db
-            .run_sync(|c| {
-                visage::auth::session::start(c, &uid, "urn:visage:acr:passkey", &amr, 3600, now)
-            })
-            .unwrap()
-            .1
-    };
-    let (mine, other) = (start(), start());
-    let cookie = |s: &str| format!("{}={s}; visage_csrf=t0ken", visage::auth::session::COOKIE);
+    let (mine, other) = (
+        app.passkey_session_for(&uid, 0),
+        app.passkey_session_for(&uid, 0),
+    );
+    let cookie = |s: &str| session_cookies(s);
     let r = app
         .http
         .post(app.url("/account/recovery-codes"))

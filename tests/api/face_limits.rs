@@ -11,14 +11,7 @@ use crate::helpers::*;
 async fn an_oversized_frame_is_refused_from_its_header_before_decoding() {
     let app = spawn_with(|c| c.face.enabled = true).await;
     let uid = app.user();
-    let now = chrono::Utc::now().timestamp();
-    let amr = ["hwk".to_owned(), "user".to_owned()];
-    let (_, cookie) = app
-        .db
-        .run_sync(|c| {
-            visage::auth::session::start(c, &uid, "urn:visage:acr:passkey", &amr, 3600, now)
-        })
-        .unwrap();
+    let cookie = app.passkey_session_for(&uid, 0);
     // A 4000×4000 PNG: small to send, 48 MB to decode.
     let img = image::GrayImage::new(4000, 4000);
     let mut out = std::io::Cursor::new(Vec::new());
@@ -35,13 +28,7 @@ async fn an_oversized_frame_is_refused_from_its_header_before_decoding() {
         let r = app
             .http
             .post(app.url(path))
-            .header(
-                "Cookie",
-                format!(
-                    "{}={cookie}; visage_csrf=t0ken",
-                    visage::auth::session::COOKIE
-                ),
-            )
+            .header("Cookie", session_cookies(&cookie))
             .header("X-CSRF-Token", "t0ken")
             .json(&body)
             .send()
@@ -67,18 +54,10 @@ fn enrolling_session(app: &TestApp) -> String {
     let uid = app.user();
     give_passkey(app, &uid);
     let now = chrono::Utc::now().timestamp();
-    let amr = ["hwk".to_owned(), "user".to_owned()];
-    let (_, cookie) = app
-        .db
-        .run_sync(|c| {
-            visage::auth::face::record_consent(c, &uid, "v1", now)?;
-            visage::auth::session::start(c, &uid, "urn:visage:acr:passkey", &amr, 3600, now)
-        })
+    app.db
+        .run_sync(|c| visage::auth::face::record_consent(c, &uid, "v1", now))
         .unwrap();
-    format!(
-        "{}={cookie}; visage_csrf=t0ken",
-        visage::auth::session::COOKIE
-    )
+    session_cookies(&app.passkey_session_for(&uid, 0))
 }
 
 async fn face_post(app: &TestApp, cookies: &str, path: &str, body: Value) -> StatusCode {

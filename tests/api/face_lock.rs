@@ -9,18 +9,7 @@ use crate::mail::MailSink;
 /// Cookies of a passkey session for the test user (who has no face yet).
 fn passkey_session(app: &TestApp) -> String {
     let uid = app.user();
-    let now = chrono::Utc::now().timestamp();
-    let amr = ["hwk".to_owned(), "user".to_owned()];
-    let (_, session) = app
-        .db
-        .run_sync(|c| {
-            visage::auth::session::start(c, &uid, "urn:visage:acr:passkey", &amr, 3600, now)
-        })
-        .unwrap();
-    format!(
-        "{}={session}; visage_csrf=t0ken",
-        visage::auth::session::COOKIE
-    )
+    session_cookies(&app.passkey_session_for(&uid, 0))
 }
 
 /// One failed face check (an unknown challenge): (status, message).

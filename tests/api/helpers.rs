@@ -425,3 +425,35 @@ pub fn blank_frame() -> String {
         .expect("png");
     base64::engine::general_purpose::STANDARD.encode(out.into_inner())
 }
+
+impl TestApp {
+    /// The cookie value of a passkey session of `uid` that signed in `age`
+    /// seconds ago (made in the database; the passkey ceremony itself is
+    /// tested in the browser tests).
+    pub fn passkey_session_for(&self, uid: &str, age: i64) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let amr = ["hwk".to_owned(), "user".to_owned()];
+        self.db
+            .run_sync(|c| {
+                visage::auth::session::start(
+                    c,
+                    uid,
+                    "urn:visage:acr:passkey",
+                    &amr,
+                    86_400,
+                    now - age,
+                )
+            })
+            .expect("session")
+            .1
+    }
+}
+
+/// A `Cookie` header with the session `cookie` and the CSRF token `t0ken`
+/// (send `X-CSRF-Token: t0ken` or `csrf=t0ken` with it).
+pub fn session_cookies(cookie: &str) -> String {
+    format!(
+        "{}={cookie}; visage_csrf=t0ken",
+        visage::auth::session::COOKIE
+    )
+}
