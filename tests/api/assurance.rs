@@ -428,3 +428,34 @@ async fn a_credential_change_ends_the_other_sessions_and_mails_the_holder() {
         "{subjects:?}"
     );
 }
+
+#[tokio::test]
+async fn parallel_guesses_never_exceed_the_attempts_of_an_emailed_code() {
+    let sink = MailSink::start();
+    let app = spawn_accounts(&sink, |c| {
+        c.server.workers = 4;
+        c.lockout.account.max = 1000;
+        c.lockout.ip.max = 1000;
+    })
+    .await;
+    app.user();
+    // A mailed recovery code, then 16 wrong guesses at once.
+    let statuses = recovery_round(&app, 0).await;
+    assert_eq!(statuses, vec![StatusCode::SEE_OTHER]);
+    let csrf = csrf_of(&app.get("/recover").await.text().await.unwrap());
+    let form = [("csrf", csrf.as_str()), ("code", "000000")];
+    let guesses = (0..16).map(|_| {
+        app.http
+            .post(app.url("/recover/email/verify"))
+            .form(&form)
+            .send()
+    });
+    futures_util::future::join_all(guesses).await;
+    let compared =
+        app.count("audit_events WHERE action = 'recovery.email' AND detail LIKE '%bad_code%'");
+    let max = app.config.signup.max_code_attempts;
+    assert!(
+        compared <= max,
+        "{compared} wrong codes compared, at most {max} allowed"
+    );
+}
