@@ -522,7 +522,11 @@ pub fn check_size(bytes: &[u8], max_side: u32) -> Result<(), String> {
         Ok((w, h)) => Err(format!(
             "a frame is {w}x{h}; at most {max_side} pixels per side"
         )),
-        Err(e) => Err(format!("a frame is not a readable image: {e}")),
+        Err(e) => {
+            // The decoder's own words stay in the log.
+            tracing::info!("unreadable frame header: {e}");
+            Err("a frame is not a readable JPEG, PNG or WebP image".to_owned())
+        }
     }
 }
 
