@@ -228,6 +228,32 @@ pub fn set_disabled(
     })
 }
 
+/// Erase the person's face template and biometric consent (for someone
+/// whose face no longer matches, so who cannot confirm it to erase it
+/// themselves); their sessions end so the face level is gone everywhere.
+pub fn erase_face(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    now: i64,
+) -> Result<usize, UserAdminError> {
+    conn.transaction(|c| {
+        exists(c, id)?;
+        may_act_on(c, actor, id, false)?;
+        let gone = face::delete_all(c, id, &actor.label, now)?;
+        sessions::end_all_for_user(c, id, now)?;
+        crate::audit::record(
+            c,
+            &actor
+                .event("user.face_erase")
+                .user(id)
+                .detail(serde_json::json!({ "templates": gone })),
+            now,
+        )?;
+        Ok(gone)
+    })
+}
+
 /// GDPR erasure: the account row and everything keyed to it (passkeys, face
 /// template and consent, recovery codes, sessions, tokens, role) go at once.
 pub fn erase(

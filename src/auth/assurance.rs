@@ -9,7 +9,8 @@
 //!   account already has; a password-only account may add its first passkey
 //!   from a fresh password session; a recovery session may only register a
 //!   passkey; face enrolment always needs a passkey session; erasing the
-//!   face data needs a fresh passkey session (not the face itself);
+//!   face needs the face too (else a stolen passkey could swap in another
+//!   face) — someone whose face no longer matches asks an administrator;
 //! - the face step upgrades only a passkey session (of the person whose
 //!   cookie it is, so in the same browser);
 //! - each change ends the person's other sessions.
@@ -103,11 +104,6 @@ pub fn may_change(
         // A password-only account adds its first passkey from a password
         // session; a recovery session may replace lost passkeys.
         Change::AddPasskey if level == Level::Recovery => Level::Recovery,
-        // Erasing one's biometric data stays possible for a person whose face
-        // no longer matches: a fresh passkey session is enough (the holder is
-        // mailed and other sessions end; enrolling a face again then needs a
-        // passkey session too).
-        Change::FaceDelete => highest.min(Level::Passkey),
         _ => highest,
     };
     let fresh = now - s.auth_time <= fresh_seconds;
@@ -225,7 +221,12 @@ mod tests {
             ),
             Ok(())
         );
-        assert_eq!(check(&pk, FACE, Change::FaceDelete), Ok(()));
+        assert_eq!(
+            check(&pk, FACE, Change::FaceDelete),
+            Err(Refusal::SignInAgain {
+                level: Level::PasskeyFace
+            })
+        );
         let old = sess(Level::PasskeyFace, &["hwk", "face"], 600);
         assert_eq!(
             check(&old, FACE, Change::AddPasskey),

@@ -168,3 +168,51 @@ async fn dangerous_api_calls_with_a_persons_token_need_a_fresh_sign_in() {
     let (s, b) = call(&app, "DELETE", &format!("/users/{victim}"), &fresh, None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
 }
+
+#[tokio::test]
+async fn an_administrator_erases_the_face_of_someone_who_cannot_confirm_it() {
+    use crate::admin_api::{admin_client, bearer, call};
+    use visage::admin::roles::Role;
+    let app = spawn_app().await;
+    let uid = app.user();
+    let now = chrono::Utc::now().timestamp();
+    app.db
+        .run_sync(|c| -> Result<(), visage::db::DbError> {
+            visage::auth::face::record_consent(c, &uid, "v1", now)?;
+            visage::db::face_templates::replace(
+                c,
+                &visage::db::face_templates::FaceTemplateRow {
+                    id: "t1".into(),
+                    user_id: uid.clone(),
+                    model_id: "m".into(),
+                    sealed: vec![1, 2, 3],
+                    frames: 3,
+                    created_at: now,
+                },
+            )
+        })
+        .unwrap();
+    let session = app.passkey_session_for(&uid, 0);
+    let secret = admin_client(&app, "helper", Some(Role::Admin));
+    let admin = bearer(&app, "helper", &secret, "admin:read admin:write").await;
+    let (s, b) = call(&app, "DELETE", &format!("/users/{uid}/face"), &admin, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["templates_erased"], 1);
+    assert_eq!(app.count("face_templates"), 0);
+    assert_eq!(app.count("biometric_consents"), 0);
+    let r = app
+        .http
+        .get(app.url("/account"))
+        .header("Cookie", session_cookies(&session))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "the person's sessions ended"
+    );
+    assert_eq!(app.audited("user.face_erase", "success"), 1);
+    let (s, _) = call(&app, "DELETE", "/users/nobody/face", &admin, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

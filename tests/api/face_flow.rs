@@ -183,6 +183,11 @@ async fn passkey_then_face_enrolment_sign_in_step_up_and_deletion() {
         .expect("user")
         .expect("row")
         .id;
+    let own = app
+        .db
+        .run_sync(|c| visage::db::face_templates::for_user(c, &user_id))
+        .expect("template")
+        .expect("enrolled");
     replace_with_other_person(&app, &user_id);
     sign_out(&b).await;
     let (_, challenge) = pkce();
@@ -203,8 +208,18 @@ async fn passkey_then_face_enrolment_sign_in_step_up_and_deletion() {
         "the mismatch is audited with its scores"
     );
 
-    // Delete the face data: gone at once, and the face step is not offered.
+    // Delete the face data: a passkey session is not enough (a stolen passkey
+    // could swap in another face): the page asks for the face first.
+    app.db
+        .run_sync(|c| visage::db::face_templates::replace(c, &own))
+        .expect("restore the person's template");
     b.goto("/account").await;
+    b.click("#face-delete").await;
+    b.wait("#face-start:not([disabled])").await;
+    assert!(b.url().await.contains("/face"), "asked for the face");
+    assert_eq!(app.count("face_templates"), 1, "nothing erased yet");
+    b.click("#face-start").await;
+    b.wait_url(&app.url("/account")).await;
     b.click("#face-delete").await;
     b.wait_url(&app.url("/account?done=face_deleted")).await;
     assert_eq!(app.count("face_templates"), 0);

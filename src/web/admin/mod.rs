@@ -65,6 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(users_set_disabled),
             )
             .route("/users/{id}/sign-out", web::post().to(users_sign_out))
+            .route("/users/{id}/face", web::delete().to(users_face_erase))
             .route("/invitations", web::post().to(invitations_create))
             .route("/invitations", web::get().to(invitations_list))
             .route(

@@ -72,6 +72,7 @@ pub fn build(issuer: &str) -> Value {
             "/users/{id}/disable": { "post": op("Disable: sessions end, tokens are revoked, sign-in refused", WRITE, &["id"], None, "Done") },
             "/users/{id}/enable": { "post": op("Undo disable", WRITE, &["id"], None, "Done") },
             "/users/{id}/sign-out": { "post": op("Force re-authentication: end every session, revoke every token", WRITE, &["id"], None, "Done") },
+            "/users/{id}/face": { "delete": op("Erase the person's face template and biometric consent (their sessions end); a person's token needs a fresh sign-in", WRITE, &["id"], None, "Done") },
             "/invitations": {
                 "get": op("Open invitations (unused, unexpired; never their links)", READ, &[], None, "InvitationList"),
                 "post": op("Create a sign-up invitation (with a role: admin:roles; send: true mails the link to email)", WRITE, &[], Some("InvitationInput"), "Invitation")

@@ -66,6 +66,25 @@ pub async fn users_sign_out(
     .await
 }
 
+pub async fn users_face_erase(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    act(
+        &req,
+        &state,
+        Check::Fresh(WRITE),
+        StatusCode::OK,
+        move |c, _, actor, now| {
+            users::erase_face(c, actor, &id, now)
+                .map(|n| serde_json::json!({ "id": id, "templates_erased": n }))
+        },
+    )
+    .await
+}
+
 pub async fn users_delete(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -98,7 +98,7 @@ pub async fn user_action(
 ) -> HttpResponse {
     let (id, action) = path.into_inner();
     let back = format!("/admin/users/{id}");
-    let dangerous = (action == "delete").then_some(back.as_str());
+    let dangerous = matches!(action.as_str(), "delete" | "erase-face").then_some(back.as_str());
     let c = match may_change(
         &req,
         &state,
@@ -121,6 +121,7 @@ pub async fn user_action(
             "enable" => users::set_disabled(db, &actor, &key, false, now).map(|()| "enabled"),
             "sign-out" => users::sign_out_everywhere(db, &actor, &key, now).map(|_| "signed_out"),
             "delete" => users::erase(db, &actor, &key, now).map(|()| "deleted"),
+            "erase-face" => users::erase_face(db, &actor, &key, now).map(|_| "face_erased"),
             _ => Err(users::UserAdminError::NotFound(format!("action {act}"))),
         })
         .await;
