@@ -139,6 +139,23 @@ impl From<&Client> for ClientView {
     }
 }
 
+/// A client with an administrator role is an administrator: changing it
+/// (its settings, its secret, disabling or deleting it) needs `admin:roles`,
+/// or an admin could take an owner client's secret.
+pub fn may_act_on(
+    conn: &mut crate::db::DbConnection,
+    actor: &crate::admin::roles::Actor,
+    id: &str,
+) -> Result<(), crate::oidc::client_admin::ClientAdminError> {
+    let admin = crate::db::admin_roles::find(conn, id)?.is_some_and(|r| r.kind == "client");
+    if admin && !actor.may(crate::admin::roles::ROLES) {
+        return Err(crate::oidc::client_admin::ClientAdminError::Administrator(
+            id.to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// Clients whose id or name contains `q` (case-insensitive).
 pub fn matching<'a>(all: &'a [Client], q: &str) -> Vec<&'a Client> {
     let q = q.trim().to_lowercase();

@@ -63,6 +63,8 @@ pub enum ClientAdminError {
         "client '{0}' is Visage's own console: it is managed by the server and cannot be changed"
     )]
     Protected(String),
+    #[error("client '{0}' has an administrator role: changing it needs admin:roles (an owner)")]
+    Administrator(String),
     #[error("a client with id '{0}' already exists")]
     Duplicate(String),
     #[error("no client with id '{0}'")]

@@ -145,8 +145,14 @@ async fn roles_and_scopes_decide_who_may_call_what() {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
-    // A disabled admin client's tokens stop working.
+    // A disabled admin client's tokens stop working. Disabling an
+    // administrator (here an auditor client) is managing administrators: an
+    // admin may not, an owner may.
     let (s, _) = call(&app, "POST", "/clients/aud/disable", &write, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let boss = admin_client(&app, "boss", Some(Role::Owner));
+    let owner = bearer(&app, "boss", &boss, "admin:read admin:write admin:roles").await;
+    let (s, _) = call(&app, "POST", "/clients/aud/disable", &owner, None).await;
     assert_eq!(s, StatusCode::OK);
     let (s, _) = call(&app, "GET", "/clients", &read, None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);

@@ -58,6 +58,24 @@ async fn administrators_are_acted_on_only_by_owners_and_the_console_client_only_
     ));
     assert_eq!(app.count("users WHERE disabled = false"), 1);
 
+    // An owner *client* is an administrator too: an admin cannot take its
+    // secret, change, disable or delete it.
+    admin_client(&app, "boss", Some(Role::Owner));
+    let boss = json!({ "client_name": "Boss", "redirect_uris": ["https://boss.example/cb"] });
+    for (method, path, body) in [
+        ("POST", "/clients/boss/secret", None),
+        ("PUT", "/clients/boss", Some(boss)),
+        ("POST", "/clients/boss/disable", None),
+        ("DELETE", "/clients/boss", None),
+    ] {
+        let (s, b) = call(&app, method, path, &admin, body).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{method} {path}: {b}");
+    }
+    assert_eq!(
+        app.count("clients WHERE id = 'boss' AND disabled = false"),
+        1
+    );
+
     // The console client: no change through the API.
     let evil = json!({
         "client_name": "Visage console",

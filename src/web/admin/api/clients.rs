@@ -77,6 +77,7 @@ pub async fn clients_update(
         StatusCode::OK,
         move |c, _, actor, now| {
             let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+            crate::admin::clients::may_act_on(c, actor, &id)?;
             client_admin::update(c, &id, new, &actor.label, now)?;
             match crate::oidc::client::Client::find(c, &id)? {
                 Some(k) => Ok(ClientView::from(&k)),
@@ -99,6 +100,7 @@ pub async fn clients_delete(
         Check::Fresh(WRITE),
         StatusCode::OK,
         move |c, _, actor, now| {
+            crate::admin::clients::may_act_on(c, actor, &id)?;
             client_admin::remove(c, &id, &actor.label, now)
                 .map(|()| serde_json::json!({ "deleted": id }))
         },
@@ -118,6 +120,7 @@ pub async fn clients_rotate(
         Check::Fresh(WRITE),
         StatusCode::OK,
         move |c, st, actor, now| {
+            crate::admin::clients::may_act_on(c, actor, &id)?;
             client_admin::rotate_secret(c, &st.master_key, &id, &actor.label, now)
                 .map(|s| serde_json::json!({ "client_id": id, "client_secret": s }))
         },
@@ -139,6 +142,7 @@ pub async fn clients_set_disabled(
         WRITE,
         StatusCode::OK,
         move |c, _, actor, now| {
+            crate::admin::clients::may_act_on(c, actor, &id)?;
             client_admin::set_disabled(c, &id, disabled, &actor.label, now)
                 .map(|()| serde_json::json!({ "client_id": id, "disabled": disabled }))
         },

@@ -55,7 +55,7 @@ impl From<ClientAdminError> for HttpResponse {
                 api_error(StatusCode::NOT_FOUND, "not_found", &e.to_string())
             }
             ClientAdminError::Db(e) => internal(&e),
-            ClientAdminError::Protected(_) => {
+            ClientAdminError::Protected(_) | ClientAdminError::Administrator(_) => {
                 api_error(StatusCode::FORBIDDEN, "forbidden", &e.to_string())
             }
             e => api_error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),

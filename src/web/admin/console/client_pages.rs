@@ -210,10 +210,12 @@ pub async fn client_edit(
         Err(r) => return r,
     };
     let (label, now, key) = (c.actor.label.clone(), state.clock.now(), id.clone());
+    let actor = c.actor.clone();
     let input = form.input();
     let res = state
         .db
         .run(move |db| {
+            crate::admin::clients::may_act_on(db, &actor, &key)?;
             let new = input.into_new().map_err(ClientAdminError::Invalid)?;
             client_admin::update(db, &key, new, &label, now)
         })
@@ -257,9 +259,13 @@ pub async fn client_action(
         state.clock.now(),
         id.clone(),
     );
+    let actor = c.actor.clone();
     let res = state
         .db
         .run(move |db| match action.as_str() {
+            _ if crate::admin::clients::may_act_on(db, &actor, &key).is_err() => {
+                Err(ClientAdminError::Administrator(key.clone()))
+            }
             "rotate" => {
                 client_admin::rotate_secret(db, &st.master_key, &key, &label, now).map(Some)
             }
