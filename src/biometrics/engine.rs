@@ -38,6 +38,8 @@ pub struct EngineConfig {
     pub live_threshold: Option<f32>,
     pub multiple_faces: MultipleFaces,
     pub quality: QualityConfig,
+    /// ONNX Runtime graph optimization (default `extended`).
+    pub graph_level: super::runtime::GraphLevel,
 }
 
 impl Default for EngineConfig {
@@ -52,6 +54,7 @@ impl Default for EngineConfig {
             live_threshold: None,
             multiple_faces: MultipleFaces::Refuse,
             quality: QualityConfig::default(),
+            graph_level: super::runtime::GraphLevel::default(),
         }
     }
 }
@@ -117,7 +120,7 @@ impl FaceEngine {
     pub fn load(models_dir: &Path, config: EngineConfig) -> Result<FaceEngine, BiometricError> {
         let m = Manifest::load(models_dir)?;
         let n = config.max_concurrent.max(1);
-        let t = config.threads;
+        let (t, g) = (config.threads, config.graph_level);
         let yunet = m
             .usable(&format!("yunet_{}", config.detector_size))?
             .or(m.usable("yunet_320")?);
@@ -131,29 +134,29 @@ impl FaceEngine {
                 };
                 (
                     Detector::YuNet {
-                        pool: Pool::load(&y, "yunet", n, t)?,
+                        pool: Pool::load(&y, "yunet", n, t, g)?,
                         size,
                     },
                     Pad::MiniFas {
-                        v2: Pool::load(&a, "minifasnet_v2", n, t)?,
-                        v1se: Pool::load(&b, "minifasnet_v1se", n, t)?,
+                        v2: Pool::load(&a, "minifasnet_v2", n, t, g)?,
+                        v1se: Pool::load(&b, "minifasnet_v1se", n, t, g)?,
                     },
                     "shared",
                 )
             }
             _ => (
                 Detector::RetinaFace {
-                    pool: Pool::load(&m.require("retinaface_mnet025")?, "retinaface", n, t)?,
+                    pool: Pool::load(&m.require("retinaface_mnet025")?, "retinaface", n, t, g)?,
                     max_side: 640,
                 },
                 Pad::FrLiveness {
-                    pool: Pool::load(&m.require("fr_liveness")?, "fr_liveness", n, t)?,
+                    pool: Pool::load(&m.require("fr_liveness")?, "fr_liveness", n, t, g)?,
                 },
                 "registry",
             ),
         };
-        let embedder = Pool::load(&m.require("fr_feature")?, "fr_feature", n, t)?;
-        let landmarks = Pool::load(&m.require("fr_landmark")?, "fr_landmark", n, t)?;
+        let embedder = Pool::load(&m.require("fr_feature")?, "fr_feature", n, t, g)?;
+        let landmarks = Pool::load(&m.require("fr_landmark")?, "fr_landmark", n, t, g)?;
         let (m_default, l_default) = if model_set == "shared" {
             (MATCH_THRESHOLD_SHARED, LIVE_THRESHOLD_MINIFAS)
         } else {

@@ -60,9 +60,48 @@ pub fn environment() -> Result<&'static Environment, BiometricError> {
     res.as_ref().map_err(|e| BiometricError::Model(e.clone()))
 }
 
-fn build(env: &Environment, file: &Path, threads: usize) -> ort::Result<Session> {
+/// How much ONNX Runtime rewrites a graph before running it. `Extended`
+/// (level 2) is the default: `All` (level 3) adds layout transforms (NCHWc)
+/// that made the embedder 3.5× slower on AVX-512 Xeons (README "Speed").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphLevel {
+    Basic,
+    #[default]
+    Extended,
+    All,
+}
+
+impl std::str::FromStr for GraphLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<GraphLevel, String> {
+        match s {
+            "basic" => Ok(GraphLevel::Basic),
+            "extended" => Ok(GraphLevel::Extended),
+            "all" => Ok(GraphLevel::All),
+            _ => Err(format!("unknown graph level '{s}' (basic, extended, all)")),
+        }
+    }
+}
+
+impl GraphLevel {
+    fn ort(self) -> GraphOptimizationLevel {
+        match self {
+            GraphLevel::Basic => GraphOptimizationLevel::Level1,
+            GraphLevel::Extended => GraphOptimizationLevel::Level2,
+            GraphLevel::All => GraphOptimizationLevel::Level3,
+        }
+    }
+}
+
+fn build(
+    env: &Environment,
+    file: &Path,
+    threads: usize,
+    level: GraphLevel,
+) -> ort::Result<Session> {
     Session::builder(env)?
-        .with_optimization_level(GraphOptimizationLevel::Level3)?
+        .with_optimization_level(level.ort())?
         .with_intra_threads(threads.max(1))?
         .with_inter_threads(1)?
         .commit_from_file(file)
@@ -80,11 +119,12 @@ impl Pool {
         name: &str,
         size: usize,
         threads: usize,
+        level: GraphLevel,
     ) -> Result<Pool, BiometricError> {
         let env = environment()?;
         let mut sessions = Vec::with_capacity(size.max(1));
         for _ in 0..size.max(1) {
-            let s = build(env, file, threads)
+            let s = build(env, file, threads, level)
                 .map_err(|e| BiometricError::Model(format!("{}: {e}", file.display())))?;
             sessions.push(Mutex::new(s));
         }

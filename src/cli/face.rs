@@ -19,6 +19,7 @@ fn engine(args: &EngineArgs, multiple: MultipleFaces) -> anyhow::Result<FaceEngi
         detector_size: args.detector_size,
         match_threshold: args.match_threshold,
         multiple_faces: multiple,
+        graph_level: args.graph_level,
         ..EngineConfig::default()
     };
     Ok(FaceEngine::load(&dir, cfg)?)

@@ -106,6 +106,9 @@ pub struct EngineArgs {
     /// can be measured before it is set in the console.
     #[arg(long)]
     pub match_threshold: Option<f32>,
+    /// ONNX Runtime graph optimization: basic, extended (default) or all.
+    #[arg(long, default_value = "extended")]
+    pub graph_level: crate::biometrics::runtime::GraphLevel,
 }
 
 #[derive(Debug, Subcommand)]
