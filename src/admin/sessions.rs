@@ -72,7 +72,10 @@ pub fn revoke_family(
     actor: &Actor,
     grant_id: &str,
     now: i64,
-) -> Result<usize, DbError> {
+) -> Result<usize, super::users::UserAdminError> {
+    if let Some(user) = tokens::user_of_grant(conn, grant_id)? {
+        super::users::may_act_on(conn, actor, &user, false)?;
+    }
     let n = tokens::revoke_grant(conn, grant_id, now)?;
     let ev = actor
         .event("token.revoke_family")

@@ -63,6 +63,16 @@ pub fn revoke(conn: &mut DbConnection, id: &str, now: i64) -> Result<bool, DbErr
 }
 
 /// Revoke every token of a grant family; returns how many were live.
+/// The person a grant (token family) was issued for, if any.
+pub fn user_of_grant(conn: &mut DbConnection, grant_id: &str) -> Result<Option<String>, DbError> {
+    Ok(t::tokens
+        .filter(t::grant_id.eq(grant_id))
+        .select(t::user_id)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
 pub fn revoke_grant(conn: &mut DbConnection, grant_id: &str, now: i64) -> Result<usize, DbError> {
     Ok(
         diesel::update(t::tokens.filter(t::grant_id.eq(grant_id).and(t::revoked_at.is_null())))

@@ -27,6 +27,25 @@ async fn administrators_are_acted_on_only_by_owners_and_the_console_client_only_
         let (s, b) = call(&app, method, &path, &admin, None).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{method} {path}: {b}");
     }
+    // Nor revoke the owner's token families.
+    let rp_secret = app.confidential();
+    app.tokens_for_rp(&rp_secret).await;
+    let grant = app
+        .db
+        .run_sync(|c| visage::db::tokens::live_for_user(c, &owner, now))
+        .unwrap()
+        .first()
+        .map(|t| t.grant_id.clone())
+        .expect("the owner's token family");
+    let (s, _) = call(
+        &app,
+        "POST",
+        &format!("/grants/{grant}/revoke"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(
         app.count("users WHERE disabled = false"),
         1,

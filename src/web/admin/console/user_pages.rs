@@ -207,6 +207,7 @@ pub async fn family_revoke(
         .await
     {
         Ok(_) => see_other(&format!("{}?done=revoked", local_path(&form.back))),
-        Err(e) => error::page_internal(&e),
+        Err(users::UserAdminError::Db(e)) => error::page_internal(&e),
+        Err(e) => error::page(StatusCode::FORBIDDEN, &e.to_string()),
     }
 }
