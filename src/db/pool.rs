@@ -85,8 +85,10 @@ impl r2d2::ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(DbError::Query)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection left inside a failed transaction, or dropped while its
+    /// thread panicked, is not handed out again.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
