@@ -389,3 +389,52 @@ async fn tampered_replayed_stale_and_foreign_passkey_answers_are_refused() {
     assert_eq!(app.count("users"), 1);
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_passkey_signs_in_while_someone_guesses_passwords_from_the_same_address() {
+    let sink = MailSink::start();
+    let app = spawn_accounts(&sink, |_| {}).await;
+    let mut rp = new_client(
+        "rp",
+        visage::oidc::types::TokenAuthMethod::ClientSecretBasic,
+    );
+    rp.password_policy = visage::oidc::types::PasswordPolicy::Off;
+    let secret = app.register(rp).client_secret.expect("secret");
+    let b = Browser::start(&app.issuer).await;
+    b.add_authenticator("internal").await;
+    let (_, challenge) = pkce();
+    b.goto(&authorize_url(&app, &challenge)).await;
+    sign_up(&b, &sink, "mai@example.com", false).await;
+    b.click("#codes-continue").await;
+    b.click("button[value=allow]").await;
+    b.wait_url(REDIRECT).await;
+    b.goto("/logout").await;
+    b.click("form[action='/logout/confirm'] button").await;
+    b.wait("#signed-out").await;
+
+    // Someone at the same address guesses passwords, this person's among them:
+    // the address and the account are blocked for passwords...
+    for i in 0..app.config.lockout.ip.max {
+        let who = if i % 2 == 0 {
+            "mai@example.com".to_owned()
+        } else {
+            format!("x{i}@example.com")
+        };
+        app.login("/login", &who, "a wrong guess").await;
+    }
+    let r = app
+        .login("/login", "mai@example.com", "another guess")
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+
+    // ...but the person's passkey still signs in, from the same address (at
+    // the passkey-only `rp`: no email field, so no autofill prompt: the
+    // button is pressed).
+    let (verifier, challenge) = pkce();
+    b.goto(&authorize_url(&app, &challenge)).await;
+    b.click("#passkey-signin").await;
+    let done = b.wait_url(REDIRECT).await;
+    let id = id_token_of(&app, &secret, &done, &verifier).await;
+    assert_eq!(id["acr"], "urn:visage:acr:passkey");
+    b.quit().await;
+}
