@@ -162,8 +162,7 @@ pub fn build_state(
         )?;
         KeyRing::load(c, &master_key, now)
     })?;
-    let console =
-        db.run_sync(|c| crate::admin::console_client::ensure(c, &master_key, &config.issuer, now))?;
+    let console = db.run_sync(|c| crate::admin::console_client::ensure(c, &config.issuer, now))?;
     if !console {
         tracing::warn!("the admin console needs an https or loopback issuer");
     }

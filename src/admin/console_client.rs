@@ -2,7 +2,6 @@
 //! first-party client with PKCE, registered (or restored in full) when the
 //! server starts; the admin API and the console cannot change it.
 
-use crate::crypto::MasterKey;
 use crate::db::{DbConnection, DbError};
 use crate::keys::Alg;
 use crate::oidc::client::validate_redirect_uri;
@@ -19,12 +18,7 @@ pub fn redirect_uri(issuer: &str) -> String {
 /// change, and anything changed in the database by hand). `Ok(false)` when
 /// the issuer cannot take a redirect URI (plain http on a non-loopback
 /// host): the console is then unavailable.
-pub fn ensure(
-    conn: &mut DbConnection,
-    _mk: &MasterKey,
-    issuer: &str,
-    now: i64,
-) -> Result<bool, DbError> {
+pub fn ensure(conn: &mut DbConnection, issuer: &str, now: i64) -> Result<bool, DbError> {
     let redirect = redirect_uri(issuer);
     if validate_redirect_uri(&redirect).is_err() {
         return Ok(false);

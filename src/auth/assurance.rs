@@ -75,7 +75,11 @@ impl Factors {
 /// (or, from a recovery session, may only register a passkey).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    SignInAgain { level: Level },
+    SignInAgain {
+        level: Level,
+    },
+    /// A fresh passkey session that only lacks the face: the face step.
+    ConfirmFace,
     RecoveryOnlyAddsPasskey,
 }
 
@@ -108,6 +112,9 @@ pub fn may_change(
     };
     let fresh = now - s.auth_time <= fresh_seconds;
     if level < needed || !fresh {
+        if fresh && needed == Level::PasskeyFace && face_may_upgrade(ladder, s) {
+            return Err(Refusal::ConfirmFace);
+        }
         return Err(Refusal::SignInAgain { level: needed });
     }
     Ok(())
@@ -204,9 +211,7 @@ mod tests {
         assert_eq!(check(&pk, PASSKEY, Change::RecoveryCodes), Ok(()));
         assert_eq!(
             check(&pk, FACE, Change::FaceEnrol),
-            Err(Refusal::SignInAgain {
-                level: Level::PasskeyFace
-            })
+            Err(Refusal::ConfirmFace)
         );
         // Without the face engine the passkey is the highest level.
         assert_eq!(
@@ -223,9 +228,7 @@ mod tests {
         );
         assert_eq!(
             check(&pk, FACE, Change::FaceDelete),
-            Err(Refusal::SignInAgain {
-                level: Level::PasskeyFace
-            })
+            Err(Refusal::ConfirmFace)
         );
         let old = sess(Level::PasskeyFace, &["hwk", "face"], 600);
         assert_eq!(

@@ -86,9 +86,19 @@ fn rule(cfg: &FaceConfig) -> Rule {
     }
 }
 
-/// Until when the face step of this person is locked, if it is.
-pub fn locked(conn: &mut DbConnection, user_id: &str, now: i64) -> Result<Option<i64>, DbError> {
-    lockout::blocked_until(conn, &lock_key(user_id), now)
+/// Until when this person's face step (and, for `purpose` enrolment, their
+/// enrolment) is locked, if it is.
+pub fn locked(
+    conn: &mut DbConnection,
+    user_id: &str,
+    purpose: &str,
+    now: i64,
+) -> Result<Option<i64>, DbError> {
+    let face = lockout::blocked_until(conn, &lock_key(user_id), now)?;
+    if face.is_some() || purpose != ENROL {
+        return Ok(face);
+    }
+    lockout::blocked_until(conn, &enrol_key(user_id), now)
 }
 
 /// Whether the person consented, and when their template was made.
@@ -152,10 +162,8 @@ pub fn start(
     ip: Option<&str>,
     now: i64,
 ) -> Result<Challenge, FaceError> {
-    for key in [lock_key(user_id), key_of(user_id, purpose)] {
-        if let Some(until) = lockout::blocked_until(conn, &key, now)? {
-            return Err(FaceError::Locked(until));
-        }
+    if let Some(until) = locked(conn, user_id, purpose, now)? {
+        return Err(FaceError::Locked(until));
     }
     let mut caps = vec![(format!("face:start:user:{user_id}"), STARTS_PER_PERSON)];
     caps.extend(ip.map(|ip| (format!("face:start:ip:{ip}"), STARTS_PER_ADDRESS)));
@@ -201,10 +209,8 @@ pub fn take(
     nonce: &str,
     now: i64,
 ) -> Result<Challenge, FaceError> {
-    for key in [lock_key(user_id), key_of(user_id, purpose)] {
-        if let Some(until) = lockout::blocked_until(conn, &key, now)? {
-            return Err(FaceError::Locked(until));
-        }
+    if let Some(until) = locked(conn, user_id, purpose, now)? {
+        return Err(FaceError::Locked(until));
     }
     let row = challenges::take(conn, &crypto::token_hash(nonce))?
         .filter(|r| r.user_id == user_id && r.purpose == purpose && r.expires_at >= now)

@@ -251,12 +251,10 @@ async fn face_session(
     let ui = Ui::new(req, state, None, None);
     match signin::current(req, state).await {
         Ok(Some(s)) if assurance::face_may_upgrade(&state.ladder, &s) => Ok(s),
-        Ok(Some(_)) => Err(HttpResponse::Forbidden()
-            .insert_header(("Cache-Control", "no-store"))
-            .json(serde_json::json!({
-                "error": ui.tr.t("assurance.sign_in_again"),
-                "redirect": "/login",
-            }))),
+        Ok(Some(_)) => Err(guard::refused_json(
+            ui.tr.t("assurance.sign_in_again"),
+            "/login",
+        )),
         _ => Err(json_error(
             StatusCode::UNAUTHORIZED,
             ui.tr.t("session.ended"),

@@ -6,7 +6,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
 use crate::audit::{self, Event};
-use crate::auth::acr::Level;
 use crate::auth::assurance::{self, Change, Factors, Refusal};
 use crate::auth::session::Session;
 use crate::web::ui::{see_other, Ui};
@@ -60,26 +59,24 @@ pub async fn changing(
     };
     let (message, next) = match refusal {
         Refusal::RecoveryOnlyAddsPasskey => (ui.tr.t("assurance.recovery_only"), "/account"),
-        // A fresh passkey session only lacks the face: the face step.
-        Refusal::SignInAgain {
-            level: Level::PasskeyFace,
-        } if assurance::face_may_upgrade(&state.ladder, &sess)
-            && state.clock.now() - sess.auth_time <= state.config.admin.step_up_seconds =>
-        {
-            (ui.tr.t("assurance.face_again"), "/face")
-        }
+        Refusal::ConfirmFace => (ui.tr.t("assurance.face_again"), "/face"),
         Refusal::SignInAgain { .. } => (ui.tr.t("assurance.sign_in_again"), "/login"),
     };
     tracing::info!(user = %sess.user_id, change = change.as_str(), "authenticator change refused: {refusal:?}");
     Err(match (answer, refusal) {
-        (Answer::Json, _) => HttpResponse::Forbidden()
-            .insert_header(("Cache-Control", "no-store"))
-            .json(serde_json::json!({ "error": message, "redirect": next })),
+        (Answer::Json, _) => refused_json(message, next),
         (Answer::Page, Refusal::RecoveryOnlyAddsPasskey) => {
             error::page(StatusCode::FORBIDDEN, message)
         }
         (Answer::Page, _) => see_other(next),
     })
+}
+
+/// 403 JSON for a fetch call: the message and where to go (sign in, face).
+pub fn refused_json(message: &str, next: &str) -> HttpResponse {
+    HttpResponse::Forbidden()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "error": message, "redirect": next }))
 }
 
 /// After a change: audit it, end the person's other sessions and tell the

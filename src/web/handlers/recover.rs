@@ -188,15 +188,9 @@ pub async fn send_email(
             // No challenge is minted while the address, the account or the
             // client address is blocked: guesses need a live challenge.
             let key = lockout::email_key(&email);
-            let account = users::find_by_email(c, &email.trim().to_lowercase())?
-                .map(|u| lockout::account_key(&u.id));
-            let mut keys = vec![key.clone()];
-            keys.extend(account);
-            keys.extend(ip.as_deref().map(lockout::ip_key));
-            let mut blocked = false;
-            for k in &keys {
-                blocked |= lockout::blocked_until(c, k, now)?.is_some();
-            }
+            let uid = users::find_by_email(c, &email.trim().to_lowercase())?.map(|u| u.id);
+            let blocked = lockout::blocked_until(c, &key, now)?.is_some()
+                || crate::auth::signin::locked(c, ip.as_deref(), uid.as_deref(), now)?;
             let outcome = if blocked { "rate_limited" } else { "sent" };
             audit::record(
                 c,

@@ -224,6 +224,9 @@ pub async fn client_edit(
         Ok(()) => see_other(&format!("/admin/clients/{id}?done=saved")),
         Err(ClientAdminError::NotFound(_)) => error::page(StatusCode::NOT_FOUND, "No such client."),
         Err(ClientAdminError::Db(e)) => error::page_internal(&e),
+        Err(e @ (ClientAdminError::Protected(_) | ClientAdminError::Administrator(_))) => {
+            error::page(StatusCode::FORBIDDEN, &e.to_string())
+        }
         Err(e) => error::page(
             StatusCode::BAD_REQUEST,
             &format!("The settings were not saved: {e}. Go back and correct them."),
@@ -262,19 +265,19 @@ pub async fn client_action(
     let actor = c.actor.clone();
     let res = state
         .db
-        .run(move |db| match action.as_str() {
-            _ if crate::admin::clients::may_act_on(db, &actor, &key).is_err() => {
-                Err(ClientAdminError::Administrator(key.clone()))
+        .run(move |db| {
+            crate::admin::clients::may_act_on(db, &actor, &key)?;
+            match action.as_str() {
+                "rotate" => {
+                    client_admin::rotate_secret(db, &st.master_key, &key, &label, now).map(Some)
+                }
+                "disable" => client_admin::set_disabled(db, &key, true, &label, now).map(|()| None),
+                "enable" => client_admin::set_disabled(db, &key, false, &label, now).map(|()| None),
+                "delete" => client_admin::remove(db, &key, &label, now).map(|()| None),
+                other => Err(ClientAdminError::Invalid(format!(
+                    "unknown action '{other}'"
+                ))),
             }
-            "rotate" => {
-                client_admin::rotate_secret(db, &st.master_key, &key, &label, now).map(Some)
-            }
-            "disable" => client_admin::set_disabled(db, &key, true, &label, now).map(|()| None),
-            "enable" => client_admin::set_disabled(db, &key, false, &label, now).map(|()| None),
-            "delete" => client_admin::remove(db, &key, &label, now).map(|()| None),
-            other => Err(ClientAdminError::Invalid(format!(
-                "unknown action '{other}'"
-            ))),
         })
         .await;
     match res {
@@ -286,6 +289,9 @@ pub async fn client_action(
         },
         Err(ClientAdminError::NotFound(_)) => error::page(StatusCode::NOT_FOUND, "No such client."),
         Err(ClientAdminError::Db(e)) => error::page_internal(&e),
+        Err(e @ (ClientAdminError::Protected(_) | ClientAdminError::Administrator(_))) => {
+            error::page(StatusCode::FORBIDDEN, &e.to_string())
+        }
         Err(e) => error::page(StatusCode::BAD_REQUEST, &e.to_string()),
     }
 }
