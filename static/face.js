@@ -58,32 +58,32 @@
     })
     .catch(function () { say(root.dataset.msgNocamera, 'error'); });
 
+  // Follow the server's plan: per frame, the instruction, the wait and the
+  // colour shown over the page (its light on the face is checked).
+  var light = document.getElementById('face-light');
+  function paint(colour) {
+    if (!light) { return; }
+    light.style.backgroundColor = colour || '';
+    light.className = colour ? 'on' : '';
+  }
+
   function capture(ch) {
     var canvas = document.createElement('canvas');
     canvas.width = video.videoWidth || 640;
     canvas.height = video.videoHeight || 480;
     var ctx = canvas.getContext('2d');
-    var per = Math.max(1, Math.ceil(ch.frames / ch.prompts.length));
-    // One step per captured frame: its instruction and the wait before it;
-    // the blink gets a fast burst so a short blink falls between no frames.
-    var steps = [];
-    ch.actions.forEach(function (action, k) {
-      var blink = action === 'blink';
-      var n = blink ? ch.blink_frames : per;
-      for (var j = 0; j < n; j += 1) {
-        steps.push({ prompt: ch.prompts[k], wait: blink ? ch.blink_interval_ms : ch.interval_ms });
-      }
-    });
     var frames = [];
     return new Promise(function (resolve) {
       function next(i) {
-        if (i >= steps.length) { resolve(frames); return; }
-        say(steps[i].prompt);
+        if (i >= ch.plan.length) { paint(null); resolve(frames); return; }
+        var step = ch.plan[i];
+        say(step.prompt);
+        paint(step.colour);
         setTimeout(function () {
           ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
           frames.push({ t: Date.now(), jpeg: canvas.toDataURL('image/jpeg', 0.85).split(',')[1] });
           next(i + 1);
-        }, steps[i].wait);
+        }, step.wait_ms);
       }
       next(0);
     });

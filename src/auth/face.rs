@@ -3,10 +3,8 @@
 //! sealed template, the consent record and audit scores are stored.
 
 use crate::audit::{self, Event};
-use crate::biometrics::challenge::{self, Action, Challenge, Frame};
-use crate::biometrics::decision::{self, LivenessDecision};
-use crate::biometrics::detect::Face;
-use crate::biometrics::engine::{Analysis, FaceEngine};
+use crate::biometrics::challenge::{self, Capture, Challenge};
+use crate::biometrics::engine::FaceEngine;
 use crate::biometrics::quality::Hint;
 use crate::biometrics::{image_in, template, BiometricError};
 use crate::config::{FaceConfig, Rule};
@@ -15,7 +13,6 @@ use crate::db::biometric_consents::{self as consents, ConsentRow};
 use crate::db::face_challenges::{self as challenges, FaceChallengeRow};
 use crate::db::face_templates::{self as templates, FaceTemplateRow};
 use crate::db::{DbConnection, DbError};
-use image::RgbImage;
 
 use super::lockout;
 
@@ -186,7 +183,8 @@ pub fn start(
         challenge::issue(now, ttl, true)
     } else {
         challenge::issue_with(now, ttl, cfg.challenge_actions.clone())
-    };
+    }
+    .planned(capture(cfg));
     challenges::insert(
         conn,
         &FaceChallengeRow {
@@ -199,6 +197,25 @@ pub fn start(
         now,
     )?;
     Ok(ch)
+}
+
+fn capture(cfg: &FaceConfig) -> Capture {
+    Capture {
+        frames: cfg.frames,
+        blink_frames: cfg.blink_frames,
+        screen_light: cfg.screen_light,
+    }
+}
+
+/// The most frames an answer under this configuration has (more are
+/// refused before anything is decoded).
+pub fn max_frames(cfg: &FaceConfig) -> usize {
+    let actions: &[challenge::Action] = if cfg.challenge_actions.is_empty() {
+        &challenge::DEFAULT_ACTIONS
+    } else {
+        &cfg.challenge_actions
+    };
+    capture(cfg).len(actions)
 }
 
 /// Take the challenge `nonce` (single use); it must be this person's, for this purpose.
@@ -218,97 +235,18 @@ pub fn take(
     serde_json::from_str(&row.challenge).map_err(|e| DbError::Corrupt(e.to_string()).into())
 }
 
-/// What the frames showed.
-pub struct Evidence {
-    pub liveness: LivenessDecision,
-    pub analysed: Vec<Analysis>,
-    pub yaw_track: Vec<f32>,
-}
+pub use crate::biometrics::answer::{Evidence, Thresholds, Upload};
 
-/// One uploaded frame: capture time (ms) and JPEG/PNG/WebP bytes.
-pub struct Upload {
-    pub timestamp_ms: i64,
-    pub bytes: Vec<u8>,
-}
-
-/// Examine the frames against the challenge: every frame gets detection
-/// (and eye landmarks for a blink); only the `analysed` most frontal ones get
-/// the embedding and the passive liveness model.
+/// Examine the frames against the challenge (see `biometrics::answer`).
 pub fn examine(
     engine: &FaceEngine,
     ch: &Challenge,
     uploads: &[Upload],
-    analysed: usize,
-    live_threshold: f32,
+    thresholds: Thresholds,
     now: i64,
 ) -> Result<Evidence, FaceError> {
-    let refused = |e: BiometricError| FaceError::Refused(e.to_string());
-    let blink = ch.actions.contains(&Action::Blink);
-    // Decode and track the frames on two threads (the engine's gate caps
-    // concurrent inference at the core count).
-    let track = |u: &Upload| -> Result<(RgbImage, Face, Option<f32>), BiometricError> {
-        let img = engine.decode(&u.bytes)?;
-        let (face, ear) = engine.track(&img, blink)?;
-        Ok((img, face, ear))
-    };
-    let half = uploads.len().div_ceil(2);
-    let tracked: Vec<_> = std::thread::scope(|s| {
-        let second = s.spawn(|| uploads[half..].iter().map(track).collect::<Vec<_>>());
-        let mut first: Vec<_> = uploads[..half].iter().map(track).collect();
-        first.extend(second.join().unwrap_or_default());
-        first
-    });
-    if tracked.len() != uploads.len() {
-        return Err(FaceError::Refused("a frame could not be processed".into()));
-    }
-    let mut images = Vec::with_capacity(uploads.len());
-    let mut frames = Vec::with_capacity(uploads.len());
-    for (u, t) in uploads.iter().zip(tracked) {
-        let (img, face, ear) = t.map_err(refused)?;
-        frames.push(Frame {
-            nonce: ch.nonce.clone(),
-            timestamp_ms: u.timestamp_ms,
-            face,
-            ear,
-        });
-        images.push(img);
-    }
-    let active = challenge::verify(ch, &frames, false, now).map_err(refused)?;
-    let mut order: Vec<usize> = (0..frames.len()).collect();
-    order.sort_by(|a, b| {
-        active.yaw_track[*a]
-            .abs()
-            .total_cmp(&active.yaw_track[*b].abs())
-    });
-    order.truncate(analysed);
-    // The embedder and the passive liveness model only on the chosen frames, in parallel.
-    let analyses: Vec<Result<Analysis, BiometricError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = order
-            .iter()
-            .map(|&i| {
-                let (img, face) = (&images[i], &frames[i].face);
-                s.spawn(move || engine.analyze_face(img, face, true))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(BiometricError::Inference("analysis thread failed".into()))
-                })
-            })
-            .collect()
-    });
-    let analyses = analyses
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(refused)?;
-    let passive: Vec<f32> = analyses.iter().filter_map(|a| a.live_score).collect();
-    Ok(Evidence {
-        liveness: decision::decide(&passive, live_threshold, &active),
-        yaw_track: active.yaw_track,
-        analysed: analyses,
-    })
+    crate::biometrics::answer::examine(engine, ch, uploads, thresholds, now)
+        .map_err(|e| FaceError::Refused(e.to_string()))
 }
 
 /// Live guidance for one preview frame (no challenge, nothing stored).
@@ -456,6 +394,8 @@ pub fn scores(ev: &Evidence, similarity: Option<f32>, match_threshold: f32) -> s
         "passive_threshold": ev.liveness.passive_threshold,
         "active": ev.liveness.active_passed,
         "blink": ev.liveness.blink_observed,
+        "same_person": ev.liveness.same_person,
+        "screen_light": ev.liveness.screen_light,
         "similarity": similarity,
         "match_threshold": match_threshold,
         "frames_analysed": ev.analysed.len(),

@@ -45,6 +45,155 @@ pub struct Challenge {
     pub actions: Vec<Action>,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// The capture plan: one step per frame the page sends (empty: any
+    /// number of frames, as challenges issued before plans existed).
+    #[serde(default)]
+    pub steps: Vec<Step>,
+}
+
+/// One frame to capture: the instruction in force and the colour the page
+/// shows around the camera view (None: no colour, as during a blink burst).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub action: Action,
+    pub colour: Option<Colour>,
+}
+
+/// The colours of the screen-light challenge: the six corners of the RGB
+/// cube that are neither black nor white.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Colour {
+    Red,
+    Green,
+    Blue,
+    Yellow,
+    Magenta,
+    Cyan,
+}
+
+impl Colour {
+    pub const ALL: [Colour; 6] = [
+        Colour::Red,
+        Colour::Green,
+        Colour::Blue,
+        Colour::Yellow,
+        Colour::Magenta,
+        Colour::Cyan,
+    ];
+
+    /// The light it adds, per channel (0 or 1).
+    pub fn rgb(self) -> [f32; 3] {
+        match self {
+            Colour::Red => [1.0, 0.0, 0.0],
+            Colour::Green => [0.0, 1.0, 0.0],
+            Colour::Blue => [0.0, 0.0, 1.0],
+            Colour::Yellow => [1.0, 1.0, 0.0],
+            Colour::Magenta => [1.0, 0.0, 1.0],
+            Colour::Cyan => [0.0, 1.0, 1.0],
+        }
+    }
+
+    /// CSS colour for the page.
+    pub fn css(self) -> &'static str {
+        match self {
+            Colour::Red => "#ff0000",
+            Colour::Green => "#00ff00",
+            Colour::Blue => "#0000ff",
+            Colour::Yellow => "#ffff00",
+            Colour::Magenta => "#ff00ff",
+            Colour::Cyan => "#00ffff",
+        }
+    }
+}
+
+/// How many frames the page captures.
+#[derive(Debug, Clone, Copy)]
+pub struct Capture {
+    /// Frames over the non-blink actions, shared out evenly.
+    pub frames: usize,
+    /// The fast burst for a blink.
+    pub blink_frames: usize,
+    /// Give every non-blink frame a random colour (screen-light challenge).
+    pub screen_light: bool,
+}
+
+/// A random colour sequence: no colour twice in a row, at least three
+/// different colours (so no two-colour flicker can stand in for it).
+pub fn colours(n: usize) -> Vec<Colour> {
+    let mut rng = rand::thread_rng();
+    loop {
+        let mut out: Vec<Colour> = Vec::with_capacity(n);
+        while out.len() < n {
+            let c = *Colour::ALL.choose(&mut rng).unwrap_or(&Colour::Red);
+            if out.last() != Some(&c) {
+                out.push(c);
+            }
+        }
+        let mut distinct = out.clone();
+        distinct.sort_by_key(|c| *c as u8);
+        distinct.dedup();
+        if distinct.len() >= 3.min(n) {
+            return out;
+        }
+    }
+}
+
+impl Capture {
+    /// Frames a plan for `actions` asks for.
+    pub fn len(&self, actions: &[Action]) -> usize {
+        let moves = actions.iter().filter(|a| **a != Action::Blink).count();
+        let per = self.frames.div_ceil(moves.max(1)).max(1);
+        let blinks = actions.len() - moves;
+        moves * per + blinks * self.blink_frames
+    }
+}
+
+/// The actions of an unpredictable challenge (order aside).
+pub const DEFAULT_ACTIONS: [Action; 4] = [
+    Action::Center,
+    Action::TurnLeft,
+    Action::TurnRight,
+    Action::Blink,
+];
+
+impl Challenge {
+    /// Attach the capture plan: each non-blink action gets an equal share
+    /// of `frames`, a blink gets the burst; with the screen light, every
+    /// non-blink frame gets a colour.
+    pub fn planned(mut self, c: Capture) -> Challenge {
+        let moves = self
+            .actions
+            .iter()
+            .filter(|a| **a != Action::Blink)
+            .count()
+            .max(1);
+        let per = c.frames.div_ceil(moves).max(1);
+        let mut steps = Vec::new();
+        for a in &self.actions {
+            let n = if *a == Action::Blink {
+                c.blink_frames
+            } else {
+                per
+            };
+            steps.extend((0..n).map(|_| Step {
+                action: *a,
+                colour: None,
+            }));
+        }
+        if c.screen_light {
+            let lit: Vec<usize> = (0..steps.len())
+                .filter(|i| steps.get(*i).is_some_and(|s| s.action != Action::Blink))
+                .collect();
+            for (i, colour) in lit.iter().zip(colours(lit.len())) {
+                if let Some(s) = steps.get_mut(*i) {
+                    s.colour = Some(colour);
+                }
+            }
+        }
+        self.steps = steps;
+        self
+    }
 }
 
 /// Yaw (nose offset / eye distance) beyond which a head counts as turned.
@@ -60,6 +209,7 @@ pub fn issue_with(now: i64, ttl: i64, actions: Vec<Action>) -> Challenge {
         actions,
         issued_at: now,
         expires_at: now + ttl,
+        steps: vec![],
     }
 }
 
@@ -78,6 +228,7 @@ pub fn issue(now: i64, ttl: i64, blink: bool) -> Challenge {
         actions,
         issued_at: now,
         expires_at: now + ttl,
+        steps: vec![],
     }
 }
 
@@ -119,7 +270,8 @@ pub fn blinked(ears: &[f32]) -> bool {
     }
 }
 
-fn classify(yaw: f32) -> Action {
+/// The pose a yaw shows: turned either way, or centred.
+pub fn classify(yaw: f32) -> Action {
     if yaw <= -TURN_YAW {
         Action::TurnLeft
     } else if yaw >= TURN_YAW {
@@ -147,6 +299,9 @@ pub fn verify(
     }
     if frames.len() < needed.max(2) {
         return fail("too few frames for the challenge");
+    }
+    if !ch.steps.is_empty() && frames.len() != ch.steps.len() {
+        return fail("one frame per step of the challenge is needed");
     }
     if frames.iter().any(|f| f.nonce != ch.nonce) {
         return fail("frames belong to another challenge");

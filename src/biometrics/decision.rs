@@ -13,7 +13,22 @@ pub struct LivenessDecision {
     pub passive_threshold: f32,
     pub active_passed: bool,
     pub blink_observed: Option<bool>,
+    /// Lowest similarity of the checked frames to the answer's frontal
+    /// face (one person throughout).
+    pub same_person: Option<f32>,
+    /// How well the face's colour followed the screen-light sequence.
+    pub screen_light: Option<f32>,
     pub reason: Option<String>,
+}
+
+impl LivenessDecision {
+    /// Fail the decision for `reason` (the first reason found is kept).
+    pub fn refuse(&mut self, reason: &str) {
+        if self.live || self.reason.is_none() {
+            self.reason = Some(reason.to_owned());
+        }
+        self.live = false;
+    }
 }
 
 pub fn decide(
@@ -41,6 +56,8 @@ pub fn decide(
         passive_threshold,
         active_passed: active.passed,
         blink_observed: active.blink,
+        same_person: None,
+        screen_light: None,
         reason,
     }
 }

@@ -3,6 +3,7 @@
 //! Raw frames stay in memory: nothing here writes an image anywhere.
 
 pub mod align;
+pub mod answer;
 pub mod challenge;
 pub mod decision;
 pub mod detect;
@@ -15,6 +16,7 @@ pub mod manifest;
 pub mod pad;
 pub mod quality;
 pub mod runtime;
+pub mod screen_light;
 pub mod template;
 
 pub use engine::{Analysis, EngineConfig, FaceEngine};

@@ -33,6 +33,11 @@ pub struct FaceConfig {
     /// (a blink closes the eyes for only 100–300 ms).
     pub blink_frames: usize,
     pub blink_interval_ms: u64,
+    /// Screen-light challenge: the page shows a random colour sequence
+    /// around the camera view while it captures, and the face's colour must
+    /// follow it (frames recorded for another answer do not). Off only for a
+    /// camera that cannot see the screen's light, such as a test's fake one.
+    pub screen_light: bool,
     /// Frames fully analysed (embedding + passive liveness) per challenge; the
     /// others only get detection (and eye landmarks for a blink).
     pub analysed_frames: usize,
@@ -62,6 +67,7 @@ impl Default for FaceConfig {
             frame_interval_ms: 300,
             blink_frames: 6,
             blink_interval_ms: 100,
+            screen_light: true,
             analysed_frames: 2,
             max_failures: 3,
             failure_window_seconds: 1800,

@@ -122,6 +122,8 @@ pub struct FacePage<'a> {
     pub verify_url: &'a str,
     /// The way out when the camera cannot be used (None: the request needs the face).
     pub other_way: Option<String>,
+    /// The page will show the screen-light colours (say so first).
+    pub screen_light: bool,
 }
 
 #[derive(Template)]

@@ -7,7 +7,7 @@ use visage::biometrics::challenge::{self, Action, Challenge, Frame};
 use visage::biometrics::engine::MultipleFaces;
 use visage::biometrics::{embed, image_in, template, BiometricError, EngineConfig, FaceEngine};
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -59,7 +59,7 @@ fn engine(registry: bool, multiple: MultipleFaces) -> FaceEngine {
     .expect("engine loads")
 }
 
-fn best() -> &'static FaceEngine {
+pub(crate) fn best() -> &'static FaceEngine {
     static E: OnceLock<FaceEngine> = OnceLock::new();
     E.get_or_init(|| engine(false, MultipleFaces::Refuse))
 }
@@ -250,6 +250,7 @@ fn challenge(actions: Vec<Action>) -> Challenge {
         actions,
         issued_at: 1000,
         expires_at: 1120,
+        steps: vec![],
     }
 }
 

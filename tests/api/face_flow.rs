@@ -16,8 +16,11 @@ fn testdata(file: &str) -> String {
 
 /// Face on, with a challenge the clip performs (it looks ahead, then turns
 /// to the image's right) and a capture window longer than its 4 s loop.
+/// The fake camera plays a file: it cannot see the screen's light, so the
+/// screen-light check is off here (tests/api/face_attacks.rs covers it).
 fn face_on(c: &mut Config) {
     c.face.enabled = true;
+    c.face.screen_light = false;
     c.face.challenge_actions = vec![Action::Center, Action::TurnRight];
     c.face.frames = 14;
     c.face.frame_interval_ms = 330;

@@ -11,6 +11,7 @@ mod authorize;
 mod browser;
 mod discovery;
 mod face;
+mod face_attacks;
 mod face_flow;
 mod face_limits;
 mod face_lock;

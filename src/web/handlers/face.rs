@@ -11,6 +11,7 @@ use crate::auth::acr::Level;
 use crate::auth::face::{self, FaceError, Upload, ENROL, VERIFY};
 use crate::auth::face_settings;
 use crate::auth::session::Session;
+use crate::biometrics::challenge::Action;
 use crate::biometrics::quality::Hint;
 use crate::mail::alerts;
 use crate::web::ui::{see_other, with_tx, Ui};
@@ -69,7 +70,8 @@ pub async fn step(
         return see_other(&with_tx("/login", tx));
     }
     let skip = !(ctx.essential && ctx.min_level == Some(Level::PasskeyFace));
-    camera_page(&ui, VERIFY, tx, skip.then(|| with_tx("/continue", tx)))
+    let other = skip.then(|| with_tx("/continue", tx));
+    camera_page(&ui, VERIFY, tx, other, state.config.face.screen_light)
 }
 
 /// `GET /face/enrol`: set up face sign-in from the account page.
@@ -92,6 +94,7 @@ pub async fn enrol_page(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
             ENROL,
             None,
             Some("/account".into()),
+            state.config.face.screen_light,
         ),
         Err(e) => error::page_internal(&e),
     }
@@ -102,6 +105,7 @@ fn camera_page(
     purpose: &'static str,
     tx: Option<&str>,
     other_way: Option<String>,
+    screen_light: bool,
 ) -> HttpResponse {
     let enrol = purpose == ENROL;
     let page = pages::FacePage {
@@ -119,6 +123,7 @@ fn camera_page(
             "/face/frames"
         },
         other_way,
+        screen_light,
     };
     ui.render(StatusCode::OK, &page)
 }
@@ -296,10 +301,22 @@ async fn start(
     let ui = Ui::new(&req, &state, None, None);
     match res {
         Ok(ch) => {
-            let prompts: Vec<&str> = ch
-                .actions
+            let face = &state.config.face;
+            let prompt = |a: Action| ui.tr.t(&format!("face.action.{}", a.as_str()));
+            let prompts: Vec<&str> = ch.actions.iter().map(|a| prompt(*a)).collect();
+            // One entry per frame: what to ask, how long to wait, what colour to show.
+            let plan: Vec<_> = ch
+                .steps
                 .iter()
-                .map(|a| ui.tr.t(&format!("face.action.{}", a.as_str())))
+                .map(|s| {
+                    let blink = s.action == Action::Blink;
+                    serde_json::json!({
+                        "action": s.action,
+                        "prompt": prompt(s.action),
+                        "wait_ms": if blink { face.blink_interval_ms } else { face.frame_interval_ms },
+                        "colour": s.colour.map(|c| c.css()),
+                    })
+                })
                 .collect();
             HttpResponse::Ok()
                 .insert_header(("Cache-Control", "no-store"))
@@ -307,10 +324,9 @@ async fn start(
                     "nonce": ch.nonce,
                     "actions": ch.actions,
                     "prompts": prompts,
-                    "frames": state.config.face.frames,
-                    "interval_ms": state.config.face.frame_interval_ms,
-                    "blink_frames": state.config.face.blink_frames,
-                    "blink_interval_ms": state.config.face.blink_interval_ms,
+                    "plan": plan,
+                    "frames": ch.steps.len(),
+                    "interval_ms": face.frame_interval_ms,
                     "expires_in": ch.expires_at - now,
                 }))
         }
@@ -372,9 +388,21 @@ async fn frames(
         Err(r) => return r,
     };
     let ui = Ui::new(&req, &state, None, None);
+    let st = state.clone();
+    let cfg = match state
+        .db
+        .run(move |c| face_settings::in_force(c, &st.config.face))
+        .await
+    {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            let e = crate::oidc::OAuthError::server_error(&e);
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.description);
+        }
+    };
     let uploads = match decode_frames(
         &body.frames,
-        state.config.face.frames + state.config.face.blink_frames + 2,
+        face::max_frames(&cfg),
         state.config.face.max_image_side,
     ) {
         Ok(u) => u,
@@ -382,13 +410,9 @@ async fn frames(
     };
     let now = state.clock.now();
     let (uid, nonce) = (sess.user_id.clone(), body.nonce.clone());
-    let st = state.clone();
     let (ch, cfg) = match state
         .db
-        .run(move |c| {
-            let cfg = face_settings::in_force(c, &st.config.face)?;
-            Ok((face::take(c, &uid, purpose, &nonce, now), cfg))
-        })
+        .run(move |c| Ok((face::take(c, &uid, purpose, &nonce, now), cfg)))
         .await
     {
         Ok((Ok(ch), cfg)) => (ch, cfg),
@@ -419,9 +443,12 @@ async fn frames(
         state.config.face.analysed_frames
     };
     let eng = engine.clone();
-    let live = cfg.live_threshold.unwrap_or(engine.live_threshold);
-    let evidence =
-        web::block(move || face::examine(&eng, &ch, &uploads, analysed, live, now)).await;
+    let thresholds = face::Thresholds {
+        analysed,
+        live: cfg.live_threshold.unwrap_or(engine.live_threshold),
+        same_person: cfg.match_threshold.unwrap_or(engine.match_threshold),
+    };
+    let evidence = web::block(move || face::examine(&eng, &ch, &uploads, thresholds, now)).await;
     let evidence = match evidence {
         Ok(r) => r,
         Err(e) => {

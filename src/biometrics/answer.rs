@@ -1,0 +1,311 @@
+//! An answer to a liveness challenge, examined: every frame is tracked;
+//! the most frontal ones get the embedding and the passive model; one frame
+//! of every action is matched against them (one person throughout); the
+//! face's colour must follow the screen-light sequence. Frames stay in
+//! memory and are dropped when this returns.
+
+use image::RgbImage;
+
+use super::challenge::{self, Action, Challenge, Colour, Frame};
+use super::decision::{self, LivenessDecision};
+use super::detect::Face;
+use super::engine::{Analysis, FaceEngine};
+use super::{embed, screen_light, BiometricError};
+
+/// One uploaded frame: capture time (ms, the client's) and image bytes.
+pub struct Upload {
+    pub timestamp_ms: i64,
+    pub bytes: Vec<u8>,
+}
+
+/// What the frames showed.
+pub struct Evidence {
+    pub liveness: LivenessDecision,
+    /// The frontal frames, for enrolment and matching.
+    pub analysed: Vec<Analysis>,
+    pub yaw_track: Vec<f32>,
+}
+
+/// The thresholds an examination applies.
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    /// Frontal frames fully analysed.
+    pub analysed: usize,
+    pub live: f32,
+    /// Cosine at or above which two frames show the same person.
+    pub same_person: f32,
+}
+
+/// Between consecutive frames the face moves at most this many face widths
+/// and changes size by at most this factor: a head moves, it does not jump.
+pub const MAX_STEP_WIDTHS: f32 = 0.75;
+pub const MAX_SIZE_CHANGE: f32 = 1.5;
+
+struct Tracked {
+    img: RgbImage,
+    face: Face,
+    ear: Option<f32>,
+    light: Option<[f32; 2]>,
+}
+
+/// Decode and track the frames on two threads (the engine's gate caps
+/// concurrent inference at the core count).
+fn track_all(
+    engine: &FaceEngine,
+    uploads: &[Upload],
+    blink: bool,
+    light: bool,
+) -> Result<Vec<Tracked>, BiometricError> {
+    let track = |u: &Upload| -> Result<Tracked, BiometricError> {
+        let img = engine.decode(&u.bytes)?;
+        let (face, ear) = engine.track(&img, blink)?;
+        let light = light.then(|| screen_light::response(&img, &face));
+        Ok(Tracked {
+            img,
+            face,
+            ear,
+            light,
+        })
+    };
+    let half = uploads.len().div_ceil(2);
+    let (first, second) = uploads.split_at(half);
+    let tracked: Vec<_> = std::thread::scope(|s| {
+        let later = s.spawn(|| second.iter().map(track).collect::<Vec<_>>());
+        let mut out: Vec<_> = first.iter().map(track).collect();
+        out.extend(later.join().unwrap_or_default());
+        out
+    });
+    if tracked.len() != uploads.len() {
+        return Err(BiometricError::Inference(
+            "a frame could not be processed".into(),
+        ));
+    }
+    tracked.into_iter().collect()
+}
+
+/// Whether the face track jumps between two consecutive frames.
+pub fn track_breaks(faces: &[Face]) -> bool {
+    faces.windows(2).any(|w| {
+        let (a, b) = (w[0].bbox, w[1].bbox);
+        let centre = |f: [f32; 4]| (f[0] + f[2] / 2.0, f[1] + f[3] / 2.0);
+        let ((ax, ay), (bx, by)) = (centre(a), centre(b));
+        let width = a[2].max(b[2]).max(1.0);
+        let moved = ((ax - bx).powi(2) + (ay - by).powi(2)).sqrt() / width;
+        let grew = (a[2] / b[2].max(1.0)).max(b[2] / a[2].max(1.0));
+        moved > MAX_STEP_WIDTHS || grew > MAX_SIZE_CHANGE
+    })
+}
+
+/// Frames tried per action before the action counts as someone else's.
+pub const CANDIDATES: usize = 3;
+
+/// For each action besides the centre, the frames that may show the
+/// matched person doing it, best first: for a turn, its least-turned frames
+/// that still show the turn; for a blink, the open-eyed frames of the burst.
+fn witnesses(ch: &Challenge, yaw: &[f32], ears: &[Option<f32>]) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    for a in &ch.actions {
+        let mut pick: Vec<usize> = match a {
+            Action::TurnLeft | Action::TurnRight => {
+                let mut v: Vec<usize> = (0..yaw.len())
+                    .filter(|i| yaw.get(*i).is_some_and(|y| challenge::classify(*y) == *a))
+                    .collect();
+                v.sort_by(|i, j| yaw[*i].abs().total_cmp(&yaw[*j].abs()));
+                v
+            }
+            Action::Blink => {
+                let ear = |k: &usize| ears.get(*k).copied().flatten().unwrap_or(0.0);
+                let mut v: Vec<usize> = (0..ch.steps.len())
+                    .filter(|i| ch.steps.get(*i).is_some_and(|s| s.action == Action::Blink))
+                    .collect();
+                v.sort_by(|i, j| ear(j).total_cmp(&ear(i)));
+                v
+            }
+            Action::Center => continue,
+        };
+        pick.truncate(CANDIDATES);
+        out.push(pick);
+    }
+    out
+}
+
+/// The frontal frames' mean embedding, normalised.
+fn reference(frontal: &[Analysis]) -> Vec<f32> {
+    let mut mean = vec![0.0f32; frontal.first().map_or(0, |a| a.embedding.len())];
+    for a in frontal {
+        for (m, v) in mean.iter_mut().zip(&a.embedding) {
+            *m += v;
+        }
+    }
+    let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
+    mean.iter_mut().for_each(|v| *v /= norm);
+    mean
+}
+
+/// One person throughout: the lowest similarity to the frontal frames'
+/// mean, over the frontal frames and, for each action, its best candidate
+/// (candidates are embedded one after another until one matches).
+fn same_person(
+    engine: &FaceEngine,
+    tracked: &[Tracked],
+    frontal: &[Analysis],
+    frontal_idx: &[usize],
+    witnesses: &[Vec<usize>],
+    threshold: f32,
+) -> Result<f32, BiometricError> {
+    let mean = reference(frontal);
+    let mut lowest = frontal
+        .iter()
+        .map(|a| embed::cosine(&mean, &a.embedding))
+        .fold(1.0, f32::min);
+    for candidates in witnesses {
+        let mut best = f32::MIN;
+        for i in candidates {
+            let sim = match frontal_idx.iter().position(|k| k == i) {
+                Some(k) => frontal
+                    .get(k)
+                    .map_or(f32::MIN, |a| embed::cosine(&mean, &a.embedding)),
+                None => match tracked.get(*i) {
+                    Some(t) => embed::cosine(
+                        &mean,
+                        &engine.analyze_face(&t.img, &t.face, false)?.embedding,
+                    ),
+                    None => f32::MIN,
+                },
+            };
+            best = best.max(sim);
+            if best >= threshold {
+                break;
+            }
+        }
+        if !candidates.is_empty() {
+            lowest = lowest.min(best);
+        }
+    }
+    Ok(lowest)
+}
+
+/// Full analysis (embedding and passive model) of the chosen frames, in parallel.
+fn analyse(
+    engine: &FaceEngine,
+    tracked: &[Tracked],
+    chosen: &[usize],
+) -> Result<Vec<Analysis>, BiometricError> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chosen
+            .iter()
+            .filter_map(|i| tracked.get(*i))
+            .map(|t| s.spawn(move || engine.analyze_face(&t.img, &t.face, true)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(BiometricError::Inference("analysis thread failed".into()))
+                })
+            })
+            .collect()
+    })
+}
+
+/// Examine the frames against the challenge.
+pub fn examine(
+    engine: &FaceEngine,
+    ch: &Challenge,
+    uploads: &[Upload],
+    t: Thresholds,
+    now: i64,
+) -> Result<Evidence, BiometricError> {
+    let blink = ch.actions.contains(&Action::Blink);
+    let lit: Vec<(usize, Colour)> = ch
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.colour.map(|c| (i, c)))
+        .collect();
+    let tracked = track_all(engine, uploads, blink, !lit.is_empty())?;
+    let frames: Vec<Frame> = uploads
+        .iter()
+        .zip(&tracked)
+        .map(|(u, t)| Frame {
+            nonce: ch.nonce.clone(),
+            timestamp_ms: u.timestamp_ms,
+            face: t.face.clone(),
+            ear: t.ear,
+        })
+        .collect();
+    let active = challenge::verify(ch, &frames, false, now)?;
+    let mut order: Vec<usize> = (0..frames.len()).collect();
+    order.sort_by(|a, b| {
+        let yaw = |i: &usize| active.yaw_track.get(*i).map_or(f32::MAX, |y| y.abs());
+        yaw(a).total_cmp(&yaw(b))
+    });
+    order.truncate(t.analysed);
+    let analyses = analyse(engine, &tracked, &order)?;
+    let passive: Vec<f32> = analyses.iter().filter_map(|a| a.live_score).collect();
+    let mut liveness = decision::decide(&passive, t.live, &active);
+    let ears: Vec<Option<f32>> = tracked.iter().map(|t| t.ear).collect();
+    let witnesses = witnesses(ch, &active.yaw_track, &ears);
+    let identity = same_person(
+        engine,
+        &tracked,
+        &analyses,
+        &order,
+        &witnesses,
+        t.same_person,
+    )?;
+    liveness.same_person = Some(identity);
+    let faces: Vec<Face> = frames.iter().map(|f| f.face.clone()).collect();
+    if track_breaks(&faces) || identity < t.same_person {
+        liveness.refuse("the face changed during the check");
+    }
+    if !lit.is_empty() {
+        let colours: Vec<Colour> = lit.iter().map(|(_, c)| *c).collect();
+        let responses: Vec<[f32; 2]> = lit
+            .iter()
+            .map(|(i, _)| tracked.get(*i).and_then(|t| t.light).unwrap_or([0.0; 2]))
+            .collect();
+        let (ok, r) = screen_light::followed(&colours, &responses);
+        liveness.screen_light = Some(r);
+        if !ok {
+            liveness.refuse("the light of the screen was not seen on the face");
+        }
+    }
+    Ok(Evidence {
+        liveness,
+        yaw_track: active.yaw_track,
+        analysed: analyses,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::biometrics::Point;
+
+    fn at(x: f32, y: f32, w: f32) -> Face {
+        let p = Point { x, y };
+        Face {
+            bbox: [x, y, w, w * 1.2],
+            landmarks: [p; 5],
+            score: 0.9,
+        }
+    }
+
+    #[test]
+    fn a_head_moves_but_a_track_does_not_jump() {
+        let moving = [
+            at(100.0, 100.0, 160.0),
+            at(130.0, 104.0, 165.0),
+            at(160.0, 100.0, 170.0),
+        ];
+        assert!(!track_breaks(&moving));
+        let jump = [at(100.0, 100.0, 160.0), at(260.0, 100.0, 160.0)];
+        assert!(
+            track_breaks(&jump),
+            "a face box elsewhere in the next frame"
+        );
+        let zoom = [at(100.0, 100.0, 160.0), at(100.0, 100.0, 260.0)];
+        assert!(track_breaks(&zoom), "a much larger face in the next frame");
+    }
+}
