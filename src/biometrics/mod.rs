@@ -4,6 +4,7 @@
 
 pub mod align;
 pub mod answer;
+pub mod attack;
 pub mod challenge;
 pub mod decision;
 pub mod detect;

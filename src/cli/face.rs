@@ -12,7 +12,7 @@ use crate::biometrics::engine::MultipleFaces;
 use crate::biometrics::manifest::{default_dir, Manifest};
 use crate::biometrics::{align, embed, eval, image_in, Analysis, EngineConfig, FaceEngine};
 
-fn engine(args: &EngineArgs, multiple: MultipleFaces) -> anyhow::Result<FaceEngine> {
+pub(super) fn engine(args: &EngineArgs, multiple: MultipleFaces) -> anyhow::Result<FaceEngine> {
     let dir = args.models_dir.clone().unwrap_or_else(default_dir);
     let cfg = EngineConfig {
         threads: args.threads,
@@ -25,7 +25,7 @@ fn engine(args: &EngineArgs, multiple: MultipleFaces) -> anyhow::Result<FaceEngi
     Ok(FaceEngine::load(&dir, cfg)?)
 }
 
-fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+pub(super) fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.len() as usize > image_in::MAX_BYTES {
@@ -156,6 +156,15 @@ pub fn run(cmd: FaceCmd, as_json: bool) -> anyhow::Result<()> {
             rounds,
             engine: args,
         } => bench(&images, rounds, &args)?,
+        FaceCmd::AttackEval {
+            clip,
+            others,
+            trials,
+            engine: args,
+        } => {
+            let e = engine(&args, MultipleFaces::Refuse)?;
+            super::attack_eval::run(&e, &clip, others.as_deref(), trials, as_json)?
+        }
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Command-line interface: parsing and the commands' implementations.
 
 mod admin;
+mod attack_eval;
 mod commands;
 mod face;
 
@@ -152,6 +153,23 @@ pub enum FaceCmd {
         pairs: PathBuf,
         #[arg(long)]
         images: PathBuf,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Answers a camera in front of the person would not produce (replays,
+    /// unlit recordings, animated stills, two people, recaptures, bad
+    /// timing), synthesised from a clip and other people's photos and
+    /// examined as the server does: accepted per species.
+    AttackEval {
+        /// Frames of one person facing the camera, then turning to one side.
+        #[arg(long)]
+        clip: PathBuf,
+        /// Photos of other people (for the two-people species).
+        #[arg(long)]
+        others: Option<PathBuf>,
+        /// Answers per species, each to a new challenge.
+        #[arg(long, default_value_t = 10)]
+        trials: usize,
         #[command(flatten)]
         engine: EngineArgs,
     },

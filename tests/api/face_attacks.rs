@@ -8,7 +8,8 @@ use base64::Engine;
 use image::RgbImage;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use visage::biometrics::challenge::Action;
+use visage::biometrics::attack::{self, Clip, Species};
+use visage::biometrics::challenge::{Action, Colour};
 
 use crate::assurance::give_passkey;
 use crate::face::{best, faces, root};
@@ -41,26 +42,13 @@ fn face_box(img: &RgbImage) -> [f32; 4] {
         .bbox
 }
 
-/// The screen's light on the face: the colour added to the face, fading
-/// towards its edges (the room behind is too far to be lit).
+/// The frame lit by the named colour of a plan (`#rrggbb`), or as it is.
 fn lit(img: &RgbImage, colour: Option<&str>) -> RgbImage {
-    let Some(hex) = colour else {
-        return img.clone();
-    };
-    let rgb: Vec<f32> = (0..3)
-        .map(|k| f32::from(u8::from_str_radix(&hex[1 + 2 * k..3 + 2 * k], 16).unwrap()))
-        .collect();
-    let [x, y, w, h] = face_box(img);
-    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
-    let mut out = img.clone();
-    for (px, py, p) in out.enumerate_pixels_mut() {
-        let d = ((px as f32 - cx) / (w * 0.6)).powi(2) + ((py as f32 - cy) / (h * 0.6)).powi(2);
-        let a = 0.10 * (1.0 - d).max(0.0);
-        for (v, c) in p.0.iter_mut().zip(&rgb) {
-            *v = (f32::from(*v) * (1.0 - a) + c * a).round() as u8;
-        }
+    let colour = colour.and_then(|hex| Colour::ALL.into_iter().find(|c| c.css() == hex));
+    match colour {
+        Some(c) => attack::lit(img, face_box(img), c, attack::LIGHT),
+        None => img.clone(),
     }
-    out
 }
 
 /// An answer to `plan`: the frame for each step, lit by the step's colour
@@ -233,44 +221,21 @@ async fn answers_not_lit_by_this_challenges_colours_are_refused() {
     );
 }
 
-/// A still face "turned" by a 2D warp: pixels around the nose slide to the
-/// image's right, the eyes and the face outline stay (a cheap animation).
+/// A still face warped by `amount` face widths (a cheap animation).
 fn warped(img: &RgbImage, amount: f32) -> RgbImage {
     let face = best().analyze(img, false).expect("a face").face;
-    let (w, nose) = (face.bbox[2], face.landmarks[2]);
-    let sigma2 = 2.0 * (0.22 * w).powi(2);
-    let shift = |x: f32, y: f32| {
-        amount * w * (-((x - nose.x).powi(2) + (y - nose.y).powi(2)) / sigma2).exp()
-    };
-    RgbImage::from_fn(img.width(), img.height(), |x, y| {
-        let (fx, fy) = (x as f32, y as f32);
-        let sx = (fx - shift(fx, fy))
-            .round()
-            .clamp(0.0, img.width() as f32 - 1.0);
-        *img.get_pixel(sx as u32, y)
-    })
+    attack::warped(img, &face, amount)
 }
 
 /// Another person's face pasted over the victim's face box in a frame of
-/// the clip (so the track does not jump), then warped into a turn.
+/// the clip (so the track does not jump), then warped into the turn.
 fn other_person_over(base: &RgbImage) -> RgbImage {
     // A dev image of someone turned to the image's left, mirrored.
     let other = image::open(faces("dev/images/img34.jpg"))
         .expect("a dev face image (../shared/faces)")
         .to_rgb8();
     let other = image::imageops::flip_horizontal(&other);
-    let [ox, oy, ow, oh] = face_box(&other);
-    let [bx, by, bw, bh] = face_box(base);
-    let crop =
-        image::imageops::crop_imm(&other, ox as u32, oy as u32, ow as u32, oh as u32).to_image();
-    let patch = image::imageops::resize(
-        &crop,
-        bw as u32,
-        bh as u32,
-        image::imageops::FilterType::Triangle,
-    );
-    let mut out = base.clone();
-    image::imageops::replace(&mut out, &patch, bx as i64, by as i64);
+    let out = attack::pasted(base, face_box(base), &other, face_box(&other));
     warped(&out, 0.12)
 }
 
@@ -293,4 +258,27 @@ async fn the_victims_frontal_frames_with_someone_elses_turn_are_refused() {
     let same = audited_scores(&v.app)[0]["same_person"].as_f64().unwrap();
     eprintln!("same-person similarity of the mixed answer: {same}");
     assert!(same < 0.43, "{same}");
+}
+
+/// `visage face attack-eval` in one answer per species: what the command
+/// reports is what the server's examination decides.
+#[test]
+fn the_attack_evaluation_refuses_every_species_it_claims_to() {
+    let frames = (1..=20).map(frame).collect();
+    let clip = Clip::from_frames(best(), frames).unwrap();
+    assert_eq!(clip.turn, Action::TurnRight);
+    let rows = attack::evaluate(best(), &clip, &[], 1).unwrap();
+    for r in &rows {
+        let accepted = r.accepted == 1;
+        match r.species {
+            Species::BonaFide => assert!(accepted, "{r:?}"),
+            // The stated limit (README): a real-time injection tinted to the colours.
+            Species::InjectedTintedStill | Species::TwoPeople => {}
+            _ => assert!(!accepted, "{r:?}"),
+        }
+    }
+    assert!(
+        !rows.iter().any(|r| r.species == Species::TwoPeople),
+        "no other faces given"
+    );
 }

@@ -1,0 +1,322 @@
+//! Attack evaluation (`visage face attack-eval`): answers a camera in front
+//! of the person would not produce, synthesised from real frames of a
+//! person turning (a clip) and other people's photos, each examined as the
+//! server examines an answer. Also used by the attack tests.
+
+use image::{imageops, RgbImage};
+use serde::Serialize;
+
+use super::answer::{self, Thresholds, Upload};
+use super::challenge::{self, Action, Capture, Challenge, Colour};
+use super::detect::Face;
+use super::engine::FaceEngine;
+use super::quality::pose;
+use super::BiometricError;
+
+/// The screen's light on the face: `colour` added to the face, fading
+/// towards its edges (the room behind is too far to be lit).
+pub fn lit(img: &RgbImage, face_box: [f32; 4], colour: Colour, strength: f32) -> RgbImage {
+    let rgb = colour.rgb().map(|c| c * 255.0);
+    let [x, y, w, h] = face_box;
+    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
+    let mut out = img.clone();
+    for (px, py, p) in out.enumerate_pixels_mut() {
+        let d = ((px as f32 - cx) / (w * 0.6)).powi(2) + ((py as f32 - cy) / (h * 0.6)).powi(2);
+        let a = strength * (1.0 - d).max(0.0);
+        for (v, c) in p.0.iter_mut().zip(&rgb) {
+            *v = (f32::from(*v) * (1.0 - a) + c * a).round() as u8;
+        }
+    }
+    out
+}
+
+/// A still face "turned" by a 2D warp: pixels around the nose slide
+/// towards the image's right by `amount` face widths (negative: left); the
+/// eyes and the outline move less (a cheap animation of one photo).
+pub fn warped(img: &RgbImage, face: &Face, amount: f32) -> RgbImage {
+    let (w, nose) = (face.bbox[2], face.landmarks[2]);
+    let sigma2 = 2.0 * (0.22 * w).powi(2);
+    let shift = |x: f32, y: f32| {
+        amount * w * (-((x - nose.x).powi(2) + (y - nose.y).powi(2)) / sigma2).exp()
+    };
+    let max_x = img.width().saturating_sub(1) as f32;
+    RgbImage::from_fn(img.width(), img.height(), |x, y| {
+        let sx = (x as f32 - shift(x as f32, y as f32))
+            .round()
+            .clamp(0.0, max_x);
+        *img.get_pixel(sx as u32, y)
+    })
+}
+
+/// A still face warped until it shows `turn` (a larger warp each try).
+pub fn turned(
+    engine: &FaceEngine,
+    img: &RgbImage,
+    face: &Face,
+    turn: Action,
+    extra: f32,
+) -> RgbImage {
+    let sign = if turn == Action::TurnLeft { -1.0 } else { 1.0 };
+    let mut out = warped(img, face, sign * (0.12 + extra));
+    for amount in [0.16, 0.2, 0.25, 0.3] {
+        let shows = engine
+            .analyze(&out, false)
+            .is_ok_and(|a| challenge::classify(pose(&a.face).0) == turn);
+        if shows {
+            break;
+        }
+        out = warped(img, face, sign * (amount + extra));
+    }
+    out
+}
+
+/// `other`'s face (box `other_box`) pasted over `base`'s face box, resized
+/// to it, so a face track does not jump.
+pub fn pasted(
+    base: &RgbImage,
+    base_box: [f32; 4],
+    other: &RgbImage,
+    other_box: [f32; 4],
+) -> RgbImage {
+    let [ox, oy, ow, oh] = other_box.map(|v| v.max(1.0) as u32);
+    let [bx, by, bw, bh] = base_box.map(|v| v.max(1.0) as u32);
+    let crop = imageops::crop_imm(other, ox, oy, ow, oh).to_image();
+    let patch = imageops::resize(&crop, bw, bh, imageops::FilterType::Triangle);
+    let mut out = base.clone();
+    imageops::replace(&mut out, &patch, i64::from(bx), i64::from(by));
+    out
+}
+
+/// A print or screen held to the camera, as far as software can say: the
+/// recapture blurs, flattens the contrast (gamma), and adds the moiré of a
+/// pixel grid.
+pub fn recaptured(img: &RgbImage) -> RgbImage {
+    let soft = imageops::blur(img, 1.2);
+    RgbImage::from_fn(img.width(), img.height(), |x, y| {
+        let p = soft.get_pixel(x, y).0;
+        let moire = 8.0 * ((x as f32 * 0.9).sin() * (y as f32 * 0.7).sin());
+        image::Rgb(p.map(|v| {
+            let g = 255.0 * (f32::from(v) / 255.0).powf(0.8) * 0.85 + 20.0 + moire;
+            g.clamp(0.0, 255.0) as u8
+        }))
+    })
+}
+
+/// Frames of a person: facing the camera, and turned (all one way).
+pub struct Clip {
+    pub centre: Vec<(RgbImage, Face)>,
+    pub turned: Vec<(RgbImage, Face)>,
+    pub turn: Action,
+}
+
+impl Clip {
+    /// Sort frames by the pose they show; the turn is the side with more frames.
+    pub fn from_frames(engine: &FaceEngine, frames: Vec<RgbImage>) -> Result<Clip, BiometricError> {
+        let (mut centre, mut left, mut right) = (vec![], vec![], vec![]);
+        for img in frames {
+            let face = engine.analyze(&img, false)?.face;
+            match challenge::classify(pose(&face).0) {
+                Action::TurnLeft => left.push((img, face)),
+                Action::TurnRight => right.push((img, face)),
+                _ => centre.push((img, face)),
+            }
+        }
+        let (turned, turn) = if right.len() >= left.len() {
+            (right, Action::TurnRight)
+        } else {
+            (left, Action::TurnLeft)
+        };
+        if centre.is_empty() || turned.is_empty() {
+            return Err(BiometricError::Challenge(
+                "the clip needs frames facing the camera and turned to one side".into(),
+            ));
+        }
+        Ok(Clip {
+            centre,
+            turned,
+            turn,
+        })
+    }
+
+    /// The frame for plan step `i` with `action`.
+    fn frame(&self, i: usize, action: Action) -> &(RgbImage, Face) {
+        let set = if action == Action::Center {
+            &self.centre
+        } else {
+            &self.turned
+        };
+        &set[i % set.len()]
+    }
+}
+
+/// The attack species evaluated, and the bona fide reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Species {
+    BonaFide,
+    ReplayOtherChallenge,
+    UnlitRecording,
+    StillPhotoWarped,
+    TwoPeople,
+    OutOfOrder,
+    TooFast,
+    Recapture,
+    /// Real-time injection: a warped still, tinted to each colour as shown.
+    InjectedTintedStill,
+}
+
+impl Species {
+    pub const ALL: [Species; 9] = [
+        Species::BonaFide,
+        Species::ReplayOtherChallenge,
+        Species::UnlitRecording,
+        Species::StillPhotoWarped,
+        Species::TwoPeople,
+        Species::OutOfOrder,
+        Species::TooFast,
+        Species::Recapture,
+        Species::InjectedTintedStill,
+    ];
+}
+
+/// One species' result: answers tried, accepted, and the most common reason for refusal.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub species: Species,
+    pub attempts: usize,
+    pub accepted: usize,
+    pub reason: Option<String>,
+}
+
+/// Reflection strength of the synthesised screen light.
+pub const LIGHT: f32 = 0.10;
+
+fn jpeg(img: &RgbImage) -> Result<Vec<u8>, BiometricError> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img.clone())
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .map_err(|e| BiometricError::Decode(e.to_string()))?;
+    Ok(out.into_inner())
+}
+
+/// The frames of one answer of `species` to `ch`.
+fn frames(
+    engine: &FaceEngine,
+    species: Species,
+    ch: &Challenge,
+    clip: &Clip,
+    others: &[(RgbImage, Face)],
+    trial: usize,
+) -> Result<Vec<Upload>, BiometricError> {
+    let other_plan = challenge::colours(ch.steps.len());
+    let still = &clip.centre[trial % clip.centre.len()];
+    let sign = if clip.turn == Action::TurnLeft {
+        -1.0
+    } else {
+        1.0
+    };
+    let mut out = Vec::with_capacity(ch.steps.len());
+    for (i, step) in ch.steps.iter().enumerate() {
+        let (img, face) = clip.frame(i, step.action);
+        let turn = step.action != Action::Center;
+        let img = match species {
+            Species::StillPhotoWarped | Species::InjectedTintedStill => {
+                let k = (i % 4) as f32 * 0.01;
+                if turn {
+                    turned(engine, &still.0, &still.1, clip.turn, k)
+                } else {
+                    warped(&still.0, &still.1, sign * k)
+                }
+            }
+            Species::TwoPeople if turn && !others.is_empty() => {
+                let (o, of) = &others[(trial + i) % others.len()];
+                let mixed = pasted(img, face.bbox, o, of.bbox);
+                match engine.analyze(&mixed, false) {
+                    Ok(a) => turned(engine, &mixed, &a.face, clip.turn, 0.0),
+                    Err(_) => mixed,
+                }
+            }
+            Species::Recapture => recaptured(img),
+            _ => img.clone(),
+        };
+        let colour = match species {
+            Species::UnlitRecording | Species::StillPhotoWarped => None,
+            Species::ReplayOtherChallenge => other_plan.get(i).copied(),
+            _ => step.colour,
+        };
+        let img = match colour {
+            // A print or a screen is one flat surface: the light falls on
+            // all of it, the printed face and its printed background alike.
+            Some(c) if species == Species::Recapture => {
+                let (w, h) = (img.width() as f32, img.height() as f32);
+                lit(&img, [-w, -h, 3.0 * w, 3.0 * h], c, LIGHT)
+            }
+            Some(c) => {
+                let bbox = engine
+                    .analyze(&img, false)
+                    .map(|a| a.face.bbox)
+                    .unwrap_or(face.bbox);
+                lit(&img, bbox, c, LIGHT)
+            }
+            None => img,
+        };
+        let gap = if species == Species::TooFast { 50 } else { 330 };
+        let mut t = 1_000 + gap * i as i64;
+        if species == Species::OutOfOrder && i == 1 {
+            t = 900;
+        }
+        out.push(Upload {
+            timestamp_ms: t,
+            bytes: jpeg(&img)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Examine `trials` answers of every species, each to a new challenge
+/// (centre, then the clip's turn; screen light on), as the server would.
+pub fn evaluate(
+    engine: &FaceEngine,
+    clip: &Clip,
+    others: &[(RgbImage, Face)],
+    trials: usize,
+) -> Result<Vec<Row>, BiometricError> {
+    let thresholds = Thresholds {
+        analysed: 2,
+        live: engine.live_threshold,
+        same_person: engine.match_threshold,
+    };
+    let capture = Capture {
+        frames: 8,
+        blink_frames: 0,
+        screen_light: true,
+    };
+    let mut rows = Vec::new();
+    for species in Species::ALL {
+        if species == Species::TwoPeople && others.is_empty() {
+            continue;
+        }
+        let (mut accepted, mut reasons) = (0, std::collections::BTreeMap::<String, usize>::new());
+        for trial in 0..trials {
+            let ch =
+                challenge::issue_with(0, 600, vec![Action::Center, clip.turn]).planned(capture);
+            let uploads = frames(engine, species, &ch, clip, others, trial)?;
+            let reason = match answer::examine(engine, &ch, &uploads, thresholds, 1) {
+                Ok(ev) if ev.liveness.live => None,
+                Ok(ev) => ev.liveness.reason,
+                Err(e) => Some(e.to_string()),
+            };
+            match reason {
+                None => accepted += 1,
+                Some(r) => *reasons.entry(r).or_default() += 1,
+            }
+        }
+        rows.push(Row {
+            species,
+            attempts: trials,
+            accepted,
+            reason: reasons.into_iter().max_by_key(|(_, n)| *n).map(|(r, _)| r),
+        });
+    }
+    Ok(rows)
+}

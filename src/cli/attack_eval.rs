@@ -1,0 +1,100 @@
+//! `visage face attack-eval`: the accepted share of each attack species
+//! (APCER) and of bona fide answers (BPCER), as `biometrics::attack`
+//! synthesises and the server's own examination judges them.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use image::RgbImage;
+use serde_json::json;
+
+use crate::biometrics::attack::{self, Clip, Species};
+use crate::biometrics::detect::Face;
+use crate::biometrics::{image_in, FaceEngine};
+
+/// The images of a folder (JPEG, PNG, WebP), by name.
+fn images(dir: &Path) -> anyhow::Result<Vec<(PathBuf, RgbImage)>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            ["jpg", "jpeg", "png", "webp"].contains(&ext.to_ascii_lowercase().as_str())
+        })
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let img = image_in::decode(&super::face::read(&p)?)
+                .with_context(|| format!("{}", p.display()))?;
+            Ok((p, img))
+        })
+        .collect()
+}
+
+pub fn run(
+    e: &FaceEngine,
+    clip_dir: &Path,
+    others_dir: Option<&Path>,
+    trials: usize,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    if trials == 0 {
+        bail!("--trials must be at least 1");
+    }
+    let frames = images(clip_dir)?.into_iter().map(|(_, i)| i).collect();
+    let clip = Clip::from_frames(e, frames).with_context(|| format!("{}", clip_dir.display()))?;
+    // Other people's photos with exactly one face; the rest are skipped.
+    let mut others: Vec<(RgbImage, Face)> = Vec::new();
+    if let Some(dir) = others_dir {
+        for (_, img) in images(dir)? {
+            if let Ok(a) = e.analyze(&img, false) {
+                others.push((img, a.face));
+            }
+        }
+    }
+    let rows = attack::evaluate(e, &clip, &others, trials)?;
+    if as_json {
+        println!(
+            "{}",
+            json!({ "engine": e.describe(), "trials": trials, "others": others.len(), "rows": rows })
+        );
+        return Ok(());
+    }
+    println!(
+        "engine: {}\nclip: {} facing, {} turned; others: {}; {trials} answers per species",
+        e.describe(),
+        clip.centre.len(),
+        clip.turned.len(),
+        others.len()
+    );
+    println!(
+        "{:<24} {:>9} {:>9}  refused because (most often)",
+        "species", "accepted", "rate"
+    );
+    for r in &rows {
+        let name = serde_json::to_value(r.species)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let kind = if r.species == Species::BonaFide {
+            "BPCER"
+        } else {
+            "APCER"
+        };
+        let rate = if r.species == Species::BonaFide {
+            1.0 - r.accepted as f64 / r.attempts as f64
+        } else {
+            r.accepted as f64 / r.attempts as f64
+        };
+        println!(
+            "{name:<24} {:>4}/{:<4} {kind} {:>5.1} %  {}",
+            r.accepted,
+            r.attempts,
+            rate * 100.0,
+            r.reason.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
