@@ -80,7 +80,13 @@ fn clip(i: usize, action: &str) -> RgbImage {
     })
 }
 
-async fn post(app: &TestApp, cookies: &str, path: &str, body: Value) -> (StatusCode, Value) {
+/// A JSON POST in a session (CSRF header set): status and body.
+pub(crate) async fn post(
+    app: &TestApp,
+    cookies: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let r = app
         .http
         .post(app.url(path))

@@ -61,15 +61,7 @@ fn enrolling_session(app: &TestApp) -> String {
 }
 
 async fn face_post(app: &TestApp, cookies: &str, path: &str, body: Value) -> StatusCode {
-    app.http
-        .post(app.url(path))
-        .header("Cookie", cookies)
-        .header("X-CSRF-Token", "t0ken")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status()
+    crate::face_attacks::post(app, cookies, path, body).await.0
 }
 
 #[tokio::test]
