@@ -45,7 +45,6 @@ struct Tracked {
     img: RgbImage,
     face: Face,
     ear: Option<f32>,
-    light: Option<[f32; 2]>,
 }
 
 /// Decode and track the frames on two threads (the engine's gate caps
@@ -54,18 +53,11 @@ fn track_all(
     engine: &FaceEngine,
     uploads: &[Upload],
     blink: bool,
-    light: bool,
 ) -> Result<Vec<Tracked>, BiometricError> {
     let track = |u: &Upload| -> Result<Tracked, BiometricError> {
         let img = engine.decode(&u.bytes)?;
         let (face, ear) = engine.track(&img, blink)?;
-        let light = light.then(|| screen_light::response(&img, &face));
-        Ok(Tracked {
-            img,
-            face,
-            ear,
-            light,
-        })
+        Ok(Tracked { img, face, ear })
     };
     let half = uploads.len().div_ceil(2);
     let (first, second) = uploads.split_at(half);
@@ -223,7 +215,7 @@ pub fn examine(
         .enumerate()
         .filter_map(|(i, s)| s.colour.map(|c| (i, c)))
         .collect();
-    let tracked = track_all(engine, uploads, blink, !lit.is_empty())?;
+    let tracked = track_all(engine, uploads, blink)?;
     let frames: Vec<Frame> = uploads
         .iter()
         .zip(&tracked)
@@ -263,7 +255,11 @@ pub fn examine(
         let colours: Vec<Colour> = lit.iter().map(|(_, c)| *c).collect();
         let responses: Vec<[f32; 2]> = lit
             .iter()
-            .map(|(i, _)| tracked.get(*i).and_then(|t| t.light).unwrap_or([0.0; 2]))
+            .map(|(i, _)| {
+                tracked
+                    .get(*i)
+                    .map_or([0.0; 2], |t| screen_light::response(&t.img, &t.face))
+            })
             .collect();
         let (ok, r) = screen_light::followed(&colours, &responses);
         liveness.screen_light = Some(r);

@@ -219,6 +219,11 @@ fn frames(
     for (i, step) in ch.steps.iter().enumerate() {
         let (img, face) = clip.frame(i, step.action);
         let turn = step.action != Action::Center;
+        // Warped or pasted frames get their face found again for the light.
+        let moved = matches!(
+            species,
+            Species::StillPhotoWarped | Species::InjectedTintedStill
+        ) || (species == Species::TwoPeople && turn);
         let img = match species {
             Species::StillPhotoWarped | Species::InjectedTintedStill => {
                 let k = (i % 4) as f32 * 0.01;
@@ -252,10 +257,13 @@ fn frames(
                 lit(&img, [-w, -h, 3.0 * w, 3.0 * h], c, LIGHT)
             }
             Some(c) => {
-                let bbox = engine
-                    .analyze(&img, false)
-                    .map(|a| a.face.bbox)
-                    .unwrap_or(face.bbox);
+                let bbox = if moved {
+                    engine
+                        .analyze(&img, false)
+                        .map_or(face.bbox, |a| a.face.bbox)
+                } else {
+                    face.bbox
+                };
                 lit(&img, bbox, c, LIGHT)
             }
             None => img,

@@ -142,10 +142,17 @@ pub fn colours(n: usize) -> Vec<Colour> {
 impl Capture {
     /// Frames a plan for `actions` asks for.
     pub fn len(&self, actions: &[Action]) -> usize {
+        actions.iter().map(|a| self.frames_for(*a, actions)).sum()
+    }
+
+    /// Frames for one action of `actions`: the blink burst, or an equal
+    /// share of `frames` among the non-blink actions.
+    fn frames_for(&self, action: Action, actions: &[Action]) -> usize {
+        if action == Action::Blink {
+            return self.blink_frames;
+        }
         let moves = actions.iter().filter(|a| **a != Action::Blink).count();
-        let per = self.frames.div_ceil(moves.max(1)).max(1);
-        let blinks = actions.len() - moves;
-        moves * per + blinks * self.blink_frames
+        self.frames.div_ceil(moves.max(1)).max(1)
     }
 }
 
@@ -162,20 +169,9 @@ impl Challenge {
     /// of `frames`, a blink gets the burst; with the screen light, every
     /// non-blink frame gets a colour.
     pub fn planned(mut self, c: Capture) -> Challenge {
-        let moves = self
-            .actions
-            .iter()
-            .filter(|a| **a != Action::Blink)
-            .count()
-            .max(1);
-        let per = c.frames.div_ceil(moves).max(1);
         let mut steps = Vec::new();
         for a in &self.actions {
-            let n = if *a == Action::Blink {
-                c.blink_frames
-            } else {
-                per
-            };
+            let n = c.frames_for(*a, &self.actions);
             steps.extend((0..n).map(|_| Step {
                 action: *a,
                 colour: None,
