@@ -395,6 +395,7 @@ pub fn scores(ev: &Evidence, similarity: Option<f32>, match_threshold: f32) -> s
         "active": ev.liveness.active_passed,
         "blink": ev.liveness.blink_observed,
         "same_person": ev.liveness.same_person,
+        "same_person_threshold": ev.liveness.same_person_threshold,
         "screen_light": ev.liveness.screen_light,
         "similarity": similarity,
         "match_threshold": match_threshold,

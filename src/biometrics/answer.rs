@@ -88,7 +88,7 @@ pub fn track_breaks(faces: &[Face]) -> bool {
     })
 }
 
-/// Frames tried per action before the action counts as someone else's.
+/// Frames of each action whose mean embedding is held to the frontal one.
 pub const CANDIDATES: usize = 3;
 
 /// For each action besides the centre, the frames that may show the
@@ -121,58 +121,53 @@ fn witnesses(ch: &Challenge, yaw: &[f32], ears: &[Option<f32>]) -> Vec<Vec<usize
     out
 }
 
-/// The frontal frames' mean embedding, normalised.
-fn reference(frontal: &[Analysis]) -> Vec<f32> {
-    let mut mean = vec![0.0f32; frontal.first().map_or(0, |a| a.embedding.len())];
-    for a in frontal {
-        for (m, v) in mean.iter_mut().zip(&a.embedding) {
+/// The mean of embeddings, normalised.
+fn mean(embeddings: &[&[f32]]) -> Vec<f32> {
+    let mut sum = vec![0.0f32; embeddings.first().map_or(0, |e| e.len())];
+    for e in embeddings {
+        for (m, v) in sum.iter_mut().zip(e.iter()) {
             *m += v;
         }
     }
-    let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
-    mean.iter_mut().for_each(|v| *v /= norm);
-    mean
+    embed::normalize(sum)
 }
 
 /// One person throughout: the lowest similarity to the frontal frames'
-/// mean, over the frontal frames and, for each action, its best candidate
-/// (candidates are embedded one after another until one matches).
+/// mean, over the frontal frames and, for each action, the mean of its
+/// candidate frames. The candidates must agree: an answer that shows
+/// someone else in one of them pulls the action's mean away, where a
+/// best-of-N would give a look-alike N tries.
 fn same_person(
     engine: &FaceEngine,
     tracked: &[Tracked],
     frontal: &[Analysis],
     frontal_idx: &[usize],
     witnesses: &[Vec<usize>],
-    threshold: f32,
 ) -> Result<f32, BiometricError> {
-    let mean = reference(frontal);
+    let reference = mean(
+        &frontal
+            .iter()
+            .map(|a| a.embedding.as_slice())
+            .collect::<Vec<_>>(),
+    );
     let mut lowest = frontal
         .iter()
-        .map(|a| embed::cosine(&mean, &a.embedding))
+        .map(|a| embed::cosine(&reference, &a.embedding))
         .fold(1.0, f32::min);
-    for candidates in witnesses {
-        let mut best = f32::MIN;
+    for candidates in witnesses.iter().filter(|c| !c.is_empty()) {
+        let mut embeddings = Vec::with_capacity(candidates.len());
         for i in candidates {
-            let sim = match frontal_idx.iter().position(|k| k == i) {
-                Some(k) => frontal
-                    .get(k)
-                    .map_or(f32::MIN, |a| embed::cosine(&mean, &a.embedding)),
-                None => match tracked.get(*i) {
-                    Some(t) => embed::cosine(
-                        &mean,
-                        &engine.analyze_face(&t.img, &t.face, false)?.embedding,
-                    ),
-                    None => f32::MIN,
-                },
-            };
-            best = best.max(sim);
-            if best >= threshold {
-                break;
+            match frontal_idx.iter().position(|k| k == i) {
+                Some(k) => embeddings.extend(frontal.get(k).map(|a| a.embedding.clone())),
+                None => {
+                    if let Some(t) = tracked.get(*i) {
+                        embeddings.push(engine.analyze_face(&t.img, &t.face, false)?.embedding);
+                    }
+                }
             }
         }
-        if !candidates.is_empty() {
-            lowest = lowest.min(best);
-        }
+        let action = mean(&embeddings.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        lowest = lowest.min(embed::cosine(&reference, &action));
     }
     Ok(lowest)
 }
@@ -238,15 +233,9 @@ pub fn examine(
     let mut liveness = decision::decide(&passive, t.live, &active);
     let ears: Vec<Option<f32>> = tracked.iter().map(|t| t.ear).collect();
     let witnesses = witnesses(ch, &active.yaw_track, &ears);
-    let identity = same_person(
-        engine,
-        &tracked,
-        &analyses,
-        &order,
-        &witnesses,
-        t.same_person,
-    )?;
+    let identity = same_person(engine, &tracked, &analyses, &order, &witnesses)?;
     liveness.same_person = Some(identity);
+    liveness.same_person_threshold = Some(t.same_person);
     let faces: Vec<Face> = frames.iter().map(|f| f.face.clone()).collect();
     if track_breaks(&faces) || identity < t.same_person {
         liveness.refuse("the face changed during the check");

@@ -234,7 +234,8 @@ fn frames(
                 }
             }
             Species::TwoPeople if turn && !others.is_empty() => {
-                let (o, of) = &others[(trial + i) % others.len()];
+                // One attacker per answer: their own face in every turned frame.
+                let (o, of) = &others[trial % others.len()];
                 let mixed = pasted(img, face.bbox, o, of.bbox);
                 match engine.analyze(&mixed, false) {
                     Ok(a) => turned(engine, &mixed, &a.face, clip.turn, 0.0),
@@ -292,7 +293,7 @@ pub fn evaluate(
     let thresholds = Thresholds {
         analysed: 2,
         live: engine.live_threshold,
-        same_person: engine.match_threshold,
+        same_person: engine.same_person_threshold,
     };
     let capture = Capture {
         frames: 8,

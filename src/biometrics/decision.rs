@@ -16,6 +16,7 @@ pub struct LivenessDecision {
     /// Lowest similarity of the checked frames to the answer's frontal
     /// face (one person throughout).
     pub same_person: Option<f32>,
+    pub same_person_threshold: Option<f32>,
     /// How well the face's colour followed the screen-light sequence.
     pub screen_light: Option<f32>,
     pub reason: Option<String>,
@@ -57,6 +58,7 @@ pub fn decide(
         active_passed: active.passed,
         blink_observed: active.blink,
         same_person: None,
+        same_person_threshold: None,
         screen_light: None,
         reason,
     }

@@ -16,6 +16,9 @@ pub struct FaceConfig {
     /// Cosine similarity at or above which two faces match; unset = the
     /// threshold measured for the models in use (README "Accuracy").
     pub match_threshold: Option<f32>,
+    /// Cosine at or above which a turned frame of one face check shows the
+    /// person of its frontal frames; unset = the models' measured default.
+    pub same_person_threshold: Option<f32>,
     /// Passive liveness score at or above which a face counts as live;
     /// unset = the liveness model's default.
     pub live_threshold: Option<f32>,
@@ -59,6 +62,7 @@ impl Default for FaceConfig {
             enabled: true,
             models_dir: PathBuf::from("models"),
             match_threshold: None,
+            same_person_threshold: None,
             live_threshold: None,
             require_for_enrolled: true,
             challenge_actions: vec![],

@@ -446,6 +446,13 @@ impl Config {
                 "face: challenge_ttl_seconds 60..=600, frames 3..=30, analysed_frames 1..=5 (at most frames), frame_interval_ms 50..=2000, max_failures ≥ 1".into(),
             ));
         }
+        if f.same_person_threshold
+            .is_some_and(|t| !(0.2..=0.9).contains(&t))
+        {
+            return Err(ConfigError(
+                "face.same_person_threshold must be between 0.2 and 0.9 (or unset for the measured default)".into(),
+            ));
+        }
         if !(1..=20).contains(&self.signup.recovery_codes) {
             return Err(ConfigError("signup.recovery_codes must be 1..=20".into()));
         }

@@ -261,9 +261,61 @@ async fn the_victims_frontal_frames_with_someone_elses_turn_are_refused() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg}");
     assert!(msg.contains("face changed"), "{msg}");
     assert_eq!(v.app.audited("face.verify", "failure"), 1);
-    let same = audited_scores(&v.app)[0]["same_person"].as_f64().unwrap();
+    let scores = &audited_scores(&v.app)[0];
+    let same = scores["same_person"].as_f64().unwrap();
     eprintln!("same-person similarity of the mixed answer: {same}");
-    assert!(same < 0.43, "{same}");
+    assert!(
+        same < scores["same_person_threshold"].as_f64().unwrap(),
+        "{scores}"
+    );
+}
+
+/// The person in front of the camera is not refused for where the camera's
+/// recording happens to be: the whole clip (120 frames at 30 fps), looped
+/// as a fake camera loops it and sampled every 9 or 10 frames (300–330 ms)
+/// from every 4th starting frame, passes every time
+/// (the CI failure of stop 19: the same-person check held turned frames to
+/// the 1:1 match threshold and refused 3 of 90 such answers).
+#[test]
+fn a_genuine_answer_passes_from_any_point_of_the_recording() {
+    use visage::biometrics::answer::{examine, Thresholds, Upload};
+    use visage::biometrics::challenge::{issue_with, Capture};
+    let e = best();
+    let frames: Vec<Vec<u8>> = (1..=120)
+        .map(|i| {
+            let p = root().join(format!("target/testdata/clip/f{i:03}.jpg"));
+            std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        })
+        .collect();
+    let t = Thresholds {
+        analysed: 2,
+        live: e.live_threshold,
+        same_person: e.same_person_threshold,
+    };
+    let capture = Capture {
+        frames: 14,
+        blink_frames: 0,
+        screen_light: false,
+    };
+    let (mut refused, mut lowest) = (Vec::new(), f32::MAX);
+    for step in [9, 10] {
+        for start in (0..frames.len()).step_by(4) {
+            let ch = issue_with(0, 600, vec![Action::Center, Action::TurnRight]).planned(capture);
+            let uploads: Vec<Upload> = (0..ch.steps.len())
+                .map(|k| Upload {
+                    timestamp_ms: 1_000 + 330 * k as i64,
+                    bytes: frames[(start + step * k) % frames.len()].clone(),
+                })
+                .collect();
+            let ev = examine(e, &ch, &uploads, t, 1).unwrap();
+            lowest = lowest.min(ev.liveness.same_person.unwrap_or(f32::MIN));
+            if !ev.liveness.live {
+                refused.push((step, start, ev.liveness.reason, ev.liveness.same_person));
+            }
+        }
+    }
+    eprintln!("lowest same-person similarity of a genuine answer: {lowest}");
+    assert!(refused.is_empty(), "genuine answers refused: {refused:?}");
 }
 
 /// `visage face attack-eval` in one answer per species: what the command

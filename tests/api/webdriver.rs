@@ -245,10 +245,11 @@ impl Browser {
             if u.starts_with(prefix) {
                 return u;
             }
-            assert!(
-                Instant::now() < deadline,
-                "expected a URL starting with {prefix}, still at {u}"
-            );
+            if Instant::now() >= deadline {
+                // What the person would see says why (a refused check, a form error).
+                let shown = self.text("body").await;
+                panic!("expected a URL starting with {prefix}, still at {u}, showing:\n{shown}");
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -446,7 +446,9 @@ async fn frames(
     let thresholds = face::Thresholds {
         analysed,
         live: cfg.live_threshold.unwrap_or(engine.live_threshold),
-        same_person: cfg.match_threshold.unwrap_or(engine.match_threshold),
+        same_person: cfg
+            .same_person_threshold
+            .unwrap_or(engine.same_person_threshold),
     };
     let evidence = web::block(move || face::examine(&eng, &ch, &uploads, thresholds, now)).await;
     let evidence = match evidence {
