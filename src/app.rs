@@ -126,7 +126,11 @@ fn load_face(config: &Config) -> Option<Arc<FaceEngine>> {
     if !config.face.enabled {
         return None;
     }
-    match FaceEngine::load(&config.face.models_dir, EngineConfig::default()) {
+    let engine = EngineConfig {
+        graph_level: config.face.graph_level,
+        ..EngineConfig::default()
+    };
+    match FaceEngine::load(&config.face.models_dir, engine) {
         Ok(e) => {
             tracing::info!("face engine: {}", e.describe());
             Some(Arc::new(e))

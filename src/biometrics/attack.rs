@@ -282,6 +282,15 @@ fn frames(
     Ok(out)
 }
 
+/// A bona fide answer to `ch` from the clip (lit by its colours).
+pub fn bona_fide(
+    engine: &FaceEngine,
+    ch: &Challenge,
+    clip: &Clip,
+) -> Result<Vec<Upload>, BiometricError> {
+    frames(engine, Species::BonaFide, ch, clip, &[], 0)
+}
+
 /// Examine `trials` answers of every species, each to a new challenge
 /// (centre, then the clip's turn; screen light on), as the server would.
 pub fn evaluate(

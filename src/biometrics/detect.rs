@@ -4,6 +4,7 @@ use image::RgbImage;
 use ndarray::Array4;
 use ort::value::TensorRef;
 
+use super::resample;
 use super::runtime::Pool;
 use super::{BiometricError, Point};
 
@@ -50,13 +51,8 @@ fn letterbox_bgr(img: &RgbImage, w: u32, h: u32, mean: [f32; 3]) -> (Array4<f32>
     let s = (w as f32 / img.width() as f32).min(h as f32 / img.height() as f32);
     let nw = ((img.width() as f32 * s).round() as u32).clamp(1, w);
     let nh = ((img.height() as f32 * s).round() as u32).clamp(1, h);
-    let resized = image::imageops::resize(img, nw, nh, image::imageops::FilterType::Triangle);
-    let mut arr = Array4::<f32>::zeros((1, 3, h as usize, w as usize));
-    for (x, y, p) in resized.enumerate_pixels() {
-        for c in 0..3 {
-            arr[[0, c, y as usize, x as usize]] = p[2 - c] as f32 - mean[c];
-        }
-    }
+    let resized = resample::resize(img, nw, nh);
+    let arr = resample::planes(&resized, w as usize, h as usize, [2, 1, 0], mean, 1.0);
     (arr, s)
 }
 
@@ -65,6 +61,12 @@ impl Detector {
         match self {
             Detector::YuNet { size, .. } => format!("yunet_{size}"),
             Detector::RetinaFace { .. } => "retinaface_mnet025".into(),
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        match self {
+            Detector::YuNet { pool, .. } | Detector::RetinaFace { pool, .. } => pool,
         }
     }
 

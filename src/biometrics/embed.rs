@@ -1,7 +1,6 @@
 //! 512-d face embedding (fr_feature) of an aligned 112×112 face, L2-normalised.
 
 use image::RgbImage;
-use ndarray::Array4;
 use ort::value::TensorRef;
 
 use super::runtime::Pool;
@@ -10,13 +9,8 @@ use super::BiometricError;
 pub const DIM: usize = 512;
 
 pub fn embed(pool: &Pool, aligned: &RgbImage) -> Result<Vec<f32>, BiometricError> {
-    let mut input =
-        Array4::<f32>::zeros((1, 3, aligned.height() as usize, aligned.width() as usize));
-    for (x, y, p) in aligned.enumerate_pixels() {
-        for c in 0..3 {
-            input[[0, c, y as usize, x as usize]] = (p[c] as f32 - 127.5) / 128.0;
-        }
-    }
+    let (w, h) = (aligned.width() as usize, aligned.height() as usize);
+    let input = super::resample::planes(aligned, w, h, [0, 1, 2], [127.5; 3], 1.0 / 128.0);
     let raw = pool.with(|s| {
         let out = s.run(ort::inputs!["input" => TensorRef::from_array_view(&input)?])?;
         Ok(out["output"].try_extract_tensor::<f32>()?.1.to_vec())

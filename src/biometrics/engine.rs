@@ -198,6 +198,13 @@ impl FaceEngine {
     }
 
     /// Identifies the embedding model; stored with templates so a model change forces re-enrolment.
+    /// The models a frame's full analysis runs: detector, embedder, PAD.
+    pub fn frame_models(&self) -> Vec<&Pool> {
+        let mut v = vec![self.detector.pool(), &self.embedder];
+        v.extend(self.pad.pools());
+        v
+    }
+
     pub fn embedder_id(&self) -> &'static str {
         "fr_feature@87aacdfe"
     }

@@ -15,13 +15,7 @@ pub fn landmarks68(pool: &Pool, img: &RgbImage, face: &Face) -> Result<Vec<Point
     let y = by.max(0.0) as u32;
     let w = (bw as u32).min(img.width().saturating_sub(x)).max(1);
     let h = (bh as u32).min(img.height().saturating_sub(y)).max(1);
-    let crop = image::imageops::crop_imm(img, x, y, w, h).to_image();
-    let grey = image::imageops::grayscale(&image::imageops::resize(
-        &crop,
-        64,
-        64,
-        image::imageops::FilterType::Triangle,
-    ));
+    let grey = image::imageops::grayscale(&super::resample::crop_resize(img, (x, y, w, h), 64, 64));
     let mut input = Array4::<f32>::zeros((1, 1, 64, 64));
     for (px, py, p) in grey.enumerate_pixels() {
         input[[0, 0, py as usize, px as usize]] = p[0] as f32 / 256.0;

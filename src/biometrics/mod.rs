@@ -16,6 +16,7 @@ pub mod landmarks;
 pub mod manifest;
 pub mod pad;
 pub mod quality;
+pub mod resample;
 pub mod runtime;
 pub mod screen_light;
 pub mod template;

@@ -6,6 +6,7 @@ use ndarray::Array4;
 use ort::value::TensorRef;
 
 use super::detect::Face;
+use super::resample;
 use super::runtime::Pool;
 use super::BiometricError;
 
@@ -50,16 +51,10 @@ pub fn crop_box(img_w: u32, img_h: u32, bbox: &[f32; 4], scale: f32) -> (u32, u3
 
 fn patch(img: &RgbImage, face: &Face, scale: f32, size: u32, bgr: bool) -> Array4<f32> {
     let (x, y, w, h) = crop_box(img.width(), img.height(), &face.bbox, scale);
-    let crop = image::imageops::crop_imm(img, x, y, w, h).to_image();
-    let resized = image::imageops::resize(&crop, size, size, image::imageops::FilterType::Triangle);
-    let mut arr = Array4::<f32>::zeros((1, 3, size as usize, size as usize));
-    for (px, py, p) in resized.enumerate_pixels() {
-        for c in 0..3 {
-            let ch = if bgr { 2 - c } else { c };
-            arr[[0, c, py as usize, px as usize]] = p[ch] as f32;
-        }
-    }
-    arr
+    let resized = resample::crop_resize(img, (x, y, w, h), size, size);
+    let order = if bgr { [2, 1, 0] } else { [0, 1, 2] };
+    let n = size as usize;
+    resample::planes(&resized, n, n, order, [0.0; 3], 1.0)
 }
 
 fn softmax(v: &[f32]) -> Vec<f32> {
@@ -77,6 +72,14 @@ fn run(pool: &Pool, input: &Array4<f32>, output: &str) -> Result<Vec<f32>, Biome
 }
 
 impl Pad {
+    /// The models run on every frame.
+    pub fn pools(&self) -> Vec<&Pool> {
+        match self {
+            Pad::MiniFas { v2, v1se } => vec![v2, v1se],
+            Pad::FrLiveness { pool } => vec![pool],
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Pad::MiniFas { .. } => "minifasnet_v2+v1se",

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{bail, Context};
 use serde_json::json;
@@ -10,7 +9,7 @@ use serde_json::json;
 use super::{EngineArgs, FaceCmd};
 use crate::biometrics::engine::MultipleFaces;
 use crate::biometrics::manifest::{default_dir, Manifest};
-use crate::biometrics::{align, embed, eval, image_in, Analysis, EngineConfig, FaceEngine};
+use crate::biometrics::{embed, eval, image_in, Analysis, EngineConfig, FaceEngine};
 
 pub(super) fn engine(args: &EngineArgs, multiple: MultipleFaces) -> anyhow::Result<FaceEngine> {
     let dir = args.models_dir.clone().unwrap_or_else(default_dir);
@@ -153,9 +152,10 @@ pub fn run(cmd: FaceCmd, as_json: bool) -> anyhow::Result<()> {
         } => pad_eval(&dir, &bona_fide, &attacks, &args, as_json)?,
         FaceCmd::Bench {
             images,
+            clip,
             rounds,
             engine: args,
-        } => bench(&images, rounds, &args)?,
+        } => super::bench::run(&images, clip.as_deref(), rounds, &args)?,
         FaceCmd::AttackEval {
             clip,
             others,
@@ -339,113 +339,7 @@ fn pad_eval(
     Ok(())
 }
 
-fn median(v: &mut [f64]) -> f64 {
+pub(super) fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(0.0)
-}
-
-fn bench(dir: &Path, rounds: usize, args: &EngineArgs) -> anyhow::Result<()> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| {
-                ["jpg", "jpeg", "png", "webp"]
-                    .contains(&x.to_string_lossy().to_lowercase().as_str())
-            })
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!("no JPEG/PNG/WebP images in {}", dir.display());
-    }
-    let imgs: Vec<_> = files
-        .iter()
-        .filter_map(|f| read(f).ok().and_then(|b| image_in::decode(&b).ok()))
-        .collect();
-    // Frames as a camera would send them: 640 px on the long side.
-    let frames: Vec<_> = imgs
-        .iter()
-        .map(|i| {
-            let s = 640.0 / i.width().max(i.height()) as f32;
-            image::imageops::resize(
-                i,
-                (i.width() as f32 * s) as u32,
-                (i.height() as f32 * s) as u32,
-                image::imageops::FilterType::Triangle,
-            )
-        })
-        .collect();
-    let e = engine(
-        &EngineArgs {
-            threads: 1,
-            ..args.clone()
-        },
-        MultipleFaces::Largest,
-    )?;
-    let (mut det, mut al, mut em, mut pad, mut total) = (vec![], vec![], vec![], vec![], vec![]);
-    for _ in 0..rounds.max(1) {
-        for f in &frames {
-            let t0 = Instant::now();
-            let Some(face) = e.detector.detect(f)?.into_iter().next() else {
-                continue;
-            };
-            let t1 = Instant::now();
-            let aligned = align::align(f, &face.landmarks);
-            let t2 = Instant::now();
-            embed::embed(&e.embedder, &aligned)?;
-            let t3 = Instant::now();
-            e.pad.live_score(f, &face)?;
-            let t4 = Instant::now();
-            let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
-            det.push(ms(t0, t1));
-            al.push(ms(t1, t2));
-            em.push(ms(t2, t3));
-            pad.push(ms(t3, t4));
-            total.push(ms(t0, t4));
-        }
-    }
-    println!(
-        "engine: {}; {} frames (640 px long side) × {rounds} rounds",
-        e.describe(),
-        frames.len()
-    );
-    println!(
-        "1 thread, median ms: detect {:.2}, align {:.2}, embed {:.2}, pad {:.2}, per frame {:.2}",
-        median(&mut det),
-        median(&mut al),
-        median(&mut em),
-        median(&mut pad),
-        median(&mut total)
-    );
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    let n = frames.len() * rounds.max(1);
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for w in 0..workers {
-            let (e, frames) = (&e, &frames);
-            s.spawn(move || {
-                for i in (w..n).step_by(workers) {
-                    let _ = e.analyze(&frames[i % frames.len()], true);
-                }
-            });
-        }
-    });
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{workers} threads: {:.1} frames/s, {:.2} ms per frame (wall)",
-        n as f64 / secs,
-        secs * 1e3 / n as f64
-    );
-    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
-        if let Some(line) = status.lines().find(|l| l.starts_with("VmRSS")) {
-            println!(
-                "RSS with all models loaded: {}",
-                line.trim_start_matches("VmRSS:").trim()
-            );
-        }
-    }
-    Ok(())
 }

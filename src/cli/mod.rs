@@ -2,6 +2,7 @@
 
 mod admin;
 mod attack_eval;
+mod bench;
 mod commands;
 mod face;
 
@@ -107,8 +108,9 @@ pub struct EngineArgs {
     /// can be measured before it is set in the console.
     #[arg(long)]
     pub match_threshold: Option<f32>,
-    /// ONNX Runtime graph optimization: basic, extended (default) or all.
-    #[arg(long, default_value = "extended")]
+    /// ONNX Runtime graph optimization: auto (default: each model timed at
+    /// load under the three levels, the fastest kept), basic, extended or all.
+    #[arg(long, default_value = "auto")]
     pub graph_level: crate::biometrics::runtime::GraphLevel,
 }
 
@@ -140,6 +142,10 @@ pub enum FaceCmd {
     Bench {
         #[arg(long)]
         images: PathBuf,
+        /// Frames of a person turning (e.g. target/testdata/carphone): also
+        /// time 5-frame challenges examined as the server does.
+        #[arg(long)]
+        clip: Option<PathBuf>,
         /// Passes over the images.
         #[arg(long, default_value_t = 5)]
         rounds: usize,

@@ -16,6 +16,10 @@ pub struct FaceConfig {
     /// Cosine similarity at or above which two faces match; unset = the
     /// threshold measured for the models in use (README "Accuracy").
     pub match_threshold: Option<f32>,
+    /// ONNX Runtime graph optimization for every model: `auto` (each model
+    /// timed at start-up under the three levels, the fastest kept and
+    /// logged), `basic`, `extended` or `all`.
+    pub graph_level: crate::biometrics::runtime::GraphLevel,
     /// Cosine at or above which a turned frame of one face check shows the
     /// person of its frontal frames; unset = the models' measured default.
     pub same_person_threshold: Option<f32>,
@@ -63,6 +67,7 @@ impl Default for FaceConfig {
             models_dir: PathBuf::from("models"),
             match_threshold: None,
             same_person_threshold: None,
+            graph_level: crate::biometrics::runtime::GraphLevel::Auto,
             live_threshold: None,
             require_for_enrolled: true,
             challenge_actions: vec![],

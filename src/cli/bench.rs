@@ -1,0 +1,199 @@
+//! `visage face bench`: per stage and per frame at 1 thread, each model's
+//! own inference time beside the pipeline (the ratio is what the code around
+//! the models costs), a whole challenge as the server examines it, and
+//! throughput on all threads.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+
+use super::face::{engine, median, read};
+use super::EngineArgs;
+use crate::biometrics::answer::{self, Thresholds};
+use crate::biometrics::attack::{self, Clip};
+use crate::biometrics::challenge::{self, Action, Capture};
+use crate::biometrics::engine::MultipleFaces;
+use crate::biometrics::{align, embed, image_in, FaceEngine};
+
+pub fn run(
+    dir: &Path,
+    clip: Option<&Path>,
+    rounds: usize,
+    args: &EngineArgs,
+) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| {
+                ["jpg", "jpeg", "png", "webp"]
+                    .contains(&x.to_string_lossy().to_lowercase().as_str())
+            })
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no JPEG/PNG/WebP images in {}", dir.display());
+    }
+    let imgs: Vec<_> = files
+        .iter()
+        .filter_map(|f| read(f).ok().and_then(|b| image_in::decode(&b).ok()))
+        .collect();
+    // Frames as a camera would send them: 640 px on the long side.
+    let frames: Vec<_> = imgs
+        .iter()
+        .map(|i| {
+            let s = 640.0 / i.width().max(i.height()) as f32;
+            image::imageops::resize(
+                i,
+                (i.width() as f32 * s) as u32,
+                (i.height() as f32 * s) as u32,
+                image::imageops::FilterType::Triangle,
+            )
+        })
+        .collect();
+    let e = engine(
+        &EngineArgs {
+            threads: 1,
+            ..args.clone()
+        },
+        MultipleFaces::Largest,
+    )?;
+    let (mut det, mut al, mut em, mut pad, mut total) = (vec![], vec![], vec![], vec![], vec![]);
+    let before: Vec<f64> = e.frame_models().iter().map(|p| p.spent_ms()).collect();
+    for _ in 0..rounds.max(1) {
+        for f in &frames {
+            let t0 = Instant::now();
+            let Some(face) = e.detector.detect(f)?.into_iter().next() else {
+                continue;
+            };
+            let t1 = Instant::now();
+            let aligned = align::align(f, &face.landmarks);
+            let t2 = Instant::now();
+            embed::embed(&e.embedder, &aligned)?;
+            let t3 = Instant::now();
+            e.pad.live_score(f, &face)?;
+            let t4 = Instant::now();
+            let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
+            det.push(ms(t0, t1));
+            al.push(ms(t1, t2));
+            em.push(ms(t2, t3));
+            pad.push(ms(t3, t4));
+            total.push(ms(t0, t4));
+        }
+    }
+    println!(
+        "engine: {}; {} frames (640 px long side) × {rounds} rounds",
+        e.describe(),
+        frames.len()
+    );
+    println!(
+        "1 thread, median ms: detect {:.2}, align {:.2}, embed {:.2}, pad {:.2}, per frame {:.2}",
+        median(&mut det),
+        median(&mut al),
+        median(&mut em),
+        median(&mut pad),
+        median(&mut total)
+    );
+    // Each model's own inference time (inside its session's run, real
+    // frames, this same pass) beside the pipeline: the rest is what the
+    // code around the models costs.
+    let n = total.len().max(1) as f64;
+    let mut own = 0.0;
+    let mut parts = Vec::new();
+    for (p, b) in e.frame_models().into_iter().zip(before) {
+        let ms = (p.spent_ms() - b) / n;
+        own += ms;
+        parts.push(format!("{} {ms:.2} ({})", p.name, p.level.as_str()));
+    }
+    let frame = total.iter().sum::<f64>() / n;
+    println!(
+        "models' own inference, mean ms per frame (graph level): {}; sum {own:.2}",
+        parts.join(", ")
+    );
+    println!(
+        "per frame / models' own: {:.2} ({frame:.2} / {own:.2} ms, means)",
+        frame / own.max(1e-9)
+    );
+    if let Some(clip) = clip {
+        challenge(&e, clip, rounds)?;
+    }
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let n = frames.len() * rounds.max(1);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for w in 0..workers {
+            let (e, frames) = (&e, &frames);
+            s.spawn(move || {
+                for i in (w..n).step_by(workers) {
+                    let _ = e.analyze(&frames[i % frames.len()], true);
+                }
+            });
+        }
+    });
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{workers} threads: {:.1} frames/s, {:.2} ms per frame (wall)",
+        n as f64 / secs,
+        secs * 1e3 / n as f64
+    );
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        if let Some(line) = status.lines().find(|l| l.starts_with("VmRSS")) {
+            println!(
+                "RSS with all models loaded: {}",
+                line.trim_start_matches("VmRSS:").trim()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Server time of a 5-frame challenge (centre, then the clip's turn; screen
+/// light on), answered by the clip and examined as the server does it:
+/// decode, track, full analysis of the frontal frames, same person, light.
+fn challenge(e: &FaceEngine, dir: &Path, rounds: usize) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|x| x.ok().map(|x| x.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "png"))
+        .collect();
+    files.sort();
+    let frames = files
+        .iter()
+        .filter_map(|f| read(f).ok().and_then(|b| image_in::decode(&b).ok()))
+        .collect();
+    let clip = Clip::from_frames(e, frames).with_context(|| format!("{}", dir.display()))?;
+    let capture = Capture {
+        frames: 5,
+        blink_frames: 0,
+        screen_light: true,
+    };
+    let t = Thresholds {
+        analysed: 2,
+        live: e.live_threshold,
+        same_person: e.same_person_threshold,
+    };
+    let (mut times, mut accepted) = (Vec::new(), 0);
+    let runs = (rounds * 10).max(20);
+    for _ in 0..runs {
+        let ch = challenge::issue_with(0, 600, vec![Action::Center, clip.turn]).planned(capture);
+        let uploads = attack::bona_fide(e, &ch, &clip)?;
+        let start = Instant::now();
+        let ev = answer::examine(e, &ch, &uploads, t, 1)?;
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+        accepted += usize::from(ev.liveness.live);
+    }
+    times.sort_by(f64::total_cmp);
+    let p95 = times
+        .get((times.len() * 95).div_ceil(100).saturating_sub(1))
+        .copied()
+        .unwrap_or(0.0);
+    println!(
+        "5-frame challenge, 1 thread: median {:.1} ms, p95 {p95:.1} ms ({runs} answers, {accepted} accepted)",
+        median(&mut times)
+    );
+    Ok(())
+}
