@@ -1,5 +1,9 @@
 //! Visage: an OpenID Connect provider with passkey + face sign-in.
 
+// Indexing that could panic on input or model output is refused outside
+// tests: use `get`, iterators or patterns.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 pub mod admin;
 pub mod app;
 pub mod audit;

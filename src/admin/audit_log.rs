@@ -203,7 +203,11 @@ fn face_failures(rows: &[AuditRow]) -> Vec<(String, u32)> {
         .filter(|r| r.category == "biometric" && r.outcome == "failure")
     {
         let d: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
-        let reason = d["reason"].as_str().unwrap_or("unknown").to_owned();
+        let reason = d
+            .get("reason")
+            .and_then(|r| r.as_str())
+            .unwrap_or("unknown")
+            .to_owned();
         *counts.entry(reason).or_default() += 1;
     }
     let mut v: Vec<_> = counts.into_iter().collect();

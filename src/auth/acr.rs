@@ -59,7 +59,7 @@ impl Ladder {
     }
 
     pub fn uri(&self, level: Level) -> &str {
-        &self.uris[level as usize]
+        self.uris.get(level as usize).map_or("", String::as_str)
     }
 
     pub fn level_of(&self, acr: &str) -> Option<Level> {

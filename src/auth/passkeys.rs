@@ -358,7 +358,10 @@ pub fn clean_name(name: &str) -> String {
 fn backup_eligible(stored: &str) -> bool {
     serde_json::from_str::<Value>(stored)
         .ok()
-        .and_then(|v| v["passkey"]["cred"]["backup_eligible"].as_bool())
+        .and_then(|v| {
+            v.pointer("/passkey/cred/backup_eligible")
+                .and_then(|b| b.as_bool())
+        })
         .unwrap_or(false)
 }
 

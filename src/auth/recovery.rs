@@ -2,7 +2,7 @@
 //! stored as keyed hashes) or a code sent by email. Either gives a session
 //! at the lowest assurance level (`amr` = `otp`), enough to add a passkey.
 
-use rand::Rng;
+use rand::seq::SliceRandom;
 
 use crate::crypto::MasterKey;
 use crate::db::recovery_codes as repo;
@@ -17,7 +17,7 @@ const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 fn one_code() -> String {
     let mut rng = rand::rngs::OsRng;
     let raw: String = (0..10)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .map(|_| *ALPHABET.choose(&mut rng).unwrap_or(&b'A') as char)
         .collect();
     format!("{}-{}", &raw[..5], &raw[5..])
 }

@@ -52,8 +52,8 @@ fn sample(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
         let (px, py) = (x0 + dx, y0 + dy);
         if px >= 0 && py >= 0 && px < w && py < h {
             let p = img.get_pixel(px as u32, py as u32);
-            for c in 0..3 {
-                out[c] += wgt * p[c] as f32;
+            for (o, v) in out.iter_mut().zip(p.0) {
+                *o += wgt * v as f32;
             }
         }
     }

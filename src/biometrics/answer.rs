@@ -77,8 +77,8 @@ fn track_all(
 
 /// Whether the face track jumps between two consecutive frames.
 pub fn track_breaks(faces: &[Face]) -> bool {
-    faces.windows(2).any(|w| {
-        let (a, b) = (w[0].bbox, w[1].bbox);
+    faces.iter().zip(faces.iter().skip(1)).any(|(fa, fb)| {
+        let (a, b) = (fa.bbox, fb.bbox);
         let centre = |f: [f32; 4]| (f[0] + f[2] / 2.0, f[1] + f[3] / 2.0);
         let ((ax, ay), (bx, by)) = (centre(a), centre(b));
         let width = a[2].max(b[2]).max(1.0);
@@ -102,7 +102,8 @@ fn witnesses(ch: &Challenge, yaw: &[f32], ears: &[Option<f32>]) -> Vec<Vec<usize
                 let mut v: Vec<usize> = (0..yaw.len())
                     .filter(|i| yaw.get(*i).is_some_and(|y| challenge::classify(*y) == *a))
                     .collect();
-                v.sort_by(|i, j| yaw[*i].abs().total_cmp(&yaw[*j].abs()));
+                let turn = |k: &usize| yaw.get(*k).map_or(f32::MAX, |y| y.abs());
+                v.sort_by(|i, j| turn(i).total_cmp(&turn(j)));
                 v
             }
             Action::Blink => {

@@ -139,14 +139,20 @@ impl Clip {
     }
 
     /// The frame for plan step `i` with `action`.
-    fn frame(&self, i: usize, action: Action) -> &(RgbImage, Face) {
+    fn frame(&self, i: usize, action: Action) -> Result<&(RgbImage, Face), BiometricError> {
         let set = if action == Action::Center {
             &self.centre
         } else {
             &self.turned
         };
-        &set[i % set.len()]
+        nth(set, i)
     }
+}
+
+/// Item `i` of a non-empty list, cycling.
+fn nth<T>(v: &[T], i: usize) -> Result<&T, BiometricError> {
+    v.get(i % v.len().max(1))
+        .ok_or_else(|| BiometricError::Challenge("no frames to build an answer from".into()))
 }
 
 /// The attack species evaluated, and the bona fide reference.
@@ -209,7 +215,7 @@ fn frames(
     trial: usize,
 ) -> Result<Vec<Upload>, BiometricError> {
     let other_plan = challenge::colours(ch.steps.len());
-    let still = &clip.centre[trial % clip.centre.len()];
+    let still = nth(&clip.centre, trial)?;
     let sign = if clip.turn == Action::TurnLeft {
         -1.0
     } else {
@@ -217,7 +223,7 @@ fn frames(
     };
     let mut out = Vec::with_capacity(ch.steps.len());
     for (i, step) in ch.steps.iter().enumerate() {
-        let (img, face) = clip.frame(i, step.action);
+        let (img, face) = clip.frame(i, step.action)?;
         let turn = step.action != Action::Center;
         // Warped or pasted frames get their face found again for the light.
         let moved = matches!(
@@ -235,7 +241,7 @@ fn frames(
             }
             Species::TwoPeople if turn && !others.is_empty() => {
                 // One attacker per answer: their own face in every turned frame.
-                let (o, of) = &others[trial % others.len()];
+                let (o, of) = nth(others, trial)?;
                 let mixed = pasted(img, face.bbox, o, of.bbox);
                 match engine.analyze(&mixed, false) {
                     Ok(a) => turned(engine, &mixed, &a.face, clip.turn, 0.0),

@@ -258,10 +258,12 @@ pub fn blinked(ears: &[f32]) -> bool {
     }
     let mut sorted = ears.to_vec();
     sorted.sort_by(f32::total_cmp);
-    let baseline = sorted[(sorted.len() * 3) / 4];
+    let Some(baseline) = sorted.get((sorted.len() * 3) / 4).copied() else {
+        return false;
+    };
     let closed = |e: f32| e < baseline * BLINK_RATIO;
     match ears.iter().position(|e| closed(*e)) {
-        Some(i) => i > 0 && ears[i..].iter().any(|e| *e >= baseline * 0.9),
+        Some(i) => i > 0 && ears.iter().skip(i).any(|e| *e >= baseline * 0.9),
         None => false,
     }
 }
@@ -303,8 +305,9 @@ pub fn verify(
         return fail("frames belong to another challenge");
     }
     if frames
-        .windows(2)
-        .any(|w| w[1].timestamp_ms <= w[0].timestamp_ms)
+        .iter()
+        .zip(frames.iter().skip(1))
+        .any(|(a, b)| b.timestamp_ms <= a.timestamp_ms)
     {
         return fail("frame timestamps are out of order");
     }

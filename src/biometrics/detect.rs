@@ -5,7 +5,7 @@ use ndarray::Array4;
 use ort::value::TensorRef;
 
 use super::resample;
-use super::runtime::Pool;
+use super::runtime::{floats, Pool};
 use super::{BiometricError, Point};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -86,34 +86,30 @@ fn yunet(pool: &Pool, size: u32, img: &RgbImage) -> Result<Vec<Face>, BiometricE
         let out = sess.run(ort::inputs!["input" => TensorRef::from_array_view(&input)?])?;
         let mut faces = Vec::new();
         for st in [8u32, 16, 32] {
-            let cls = out[format!("cls_{st}").as_str()]
-                .try_extract_tensor::<f32>()?
-                .1;
-            let obj = out[format!("obj_{st}").as_str()]
-                .try_extract_tensor::<f32>()?
-                .1;
-            let bbox = out[format!("bbox_{st}").as_str()]
-                .try_extract_tensor::<f32>()?
-                .1;
-            let kps = out[format!("kps_{st}").as_str()]
-                .try_extract_tensor::<f32>()?
-                .1;
-            let cols = (size / st) as usize;
-            for i in 0..cls.len() {
-                let score = (cls[i].clamp(0.0, 1.0) * obj[i].clamp(0.0, 1.0)).sqrt();
+            let cls = floats(&out, &format!("cls_{st}"))?;
+            let obj = floats(&out, &format!("obj_{st}"))?;
+            let bbox = floats(&out, &format!("bbox_{st}"))?;
+            let kps = floats(&out, &format!("kps_{st}"))?;
+            let n = cls.len();
+            if obj.len() != n || bbox.len() != n * 4 || kps.len() != n * 10 {
+                return Err(shape_error("yunet"));
+            }
+            let cols = (size / st).max(1) as usize;
+            let rows = cls.iter().zip(obj).zip(bbox.chunks_exact(4));
+            for (i, (((cl, ob), b), k)) in rows.zip(kps.chunks_exact(10)).enumerate() {
+                let score = (cl.clamp(0.0, 1.0) * ob.clamp(0.0, 1.0)).sqrt();
                 if score < SCORE_MIN {
                     continue;
                 }
                 let (r, c) = ((i / cols) as f32, (i % cols) as f32);
                 let stf = st as f32;
-                let b = &bbox[i * 4..i * 4 + 4];
-                let (cx, cy) = ((c + b[0]) * stf, (r + b[1]) * stf);
-                let (w, h) = (b[2].exp() * stf, b[3].exp() * stf);
-                let k = &kps[i * 10..i * 10 + 10];
-                let lm = std::array::from_fn(|j| Point {
-                    x: (k[2 * j] + c) * stf / s,
-                    y: (k[2 * j + 1] + r) * stf / s,
-                });
+                let [bx, by, bw, bh] = four(b)?;
+                let (cx, cy) = ((c + bx) * stf, (r + by) * stf);
+                let (w, h) = (bw.exp() * stf, bh.exp() * stf);
+                let lm = five_points(k, |x, y| Point {
+                    x: (x + c) * stf / s,
+                    y: (y + r) * stf / s,
+                })?;
                 faces.push(Face {
                     bbox: [(cx - w / 2.0) / s, (cy - h / 2.0) / s, w / s, h / s],
                     landmarks: lm,
@@ -135,26 +131,35 @@ fn retinaface(pool: &Pool, max_side: u32, img: &RgbImage) -> Result<Vec<Face>, B
     let priors = priors(w, h);
     pool.with(|sess| {
         let out = sess.run(ort::inputs!["input" => TensorRef::from_array_view(&input)?])?;
-        let loc = out["loc"].try_extract_tensor::<f32>()?.1;
-        let conf = out["conf"].try_extract_tensor::<f32>()?.1;
-        let lms = out["landmarks"].try_extract_tensor::<f32>()?.1;
+        let loc = floats(&out, "loc")?;
+        let conf = floats(&out, "conf")?;
+        let lms = floats(&out, "landmarks")?;
         let (wf, hf) = (w as f32, h as f32);
         let mut faces = Vec::new();
-        for (i, p) in priors.iter().enumerate().take(conf.len() / 2) {
-            let score = conf[i * 2 + 1];
+        let n = priors.len();
+        if conf.len() != n * 2 || loc.len() != n * 4 || lms.len() != n * 10 {
+            return Err(shape_error("retinaface"));
+        }
+        let rows = priors
+            .iter()
+            .zip(conf.chunks_exact(2))
+            .zip(loc.chunks_exact(4))
+            .zip(lms.chunks_exact(10));
+        for (((p, cf), l), k) in rows {
+            let score = cf.get(1).copied().unwrap_or(0.0);
             if score < SCORE_MIN {
                 continue;
             }
-            let l = &loc[i * 4..i * 4 + 4];
-            let cx = p[0] + l[0] * 0.1 * p[2];
-            let cy = p[1] + l[1] * 0.1 * p[3];
-            let bw = p[2] * (l[2] * 0.2).exp();
-            let bh = p[3] * (l[3] * 0.2).exp();
-            let k = &lms[i * 10..i * 10 + 10];
-            let lm = std::array::from_fn(|j| Point {
-                x: (p[0] + k[2 * j] * 0.1 * p[2]) * wf / s,
-                y: (p[1] + k[2 * j + 1] * 0.1 * p[3]) * hf / s,
-            });
+            let [px, py, pw, ph] = *p;
+            let [l0, l1, l2, l3] = four(l)?;
+            let cx = px + l0 * 0.1 * pw;
+            let cy = py + l1 * 0.1 * ph;
+            let bw = pw * (l2 * 0.2).exp();
+            let bh = ph * (l3 * 0.2).exp();
+            let lm = five_points(k, |x, y| Point {
+                x: (px + x * 0.1 * pw) * wf / s,
+                y: (py + y * 0.1 * ph) * hf / s,
+            })?;
             faces.push(Face {
                 bbox: [
                     (cx - bw / 2.0) * wf / s,
@@ -168,6 +173,27 @@ fn retinaface(pool: &Pool, max_side: u32, img: &RgbImage) -> Result<Vec<Face>, B
         }
         Ok(faces)
     })
+}
+
+fn shape_error(model: &str) -> BiometricError {
+    BiometricError::Inference(format!("{model} returned outputs of an unexpected shape"))
+}
+
+/// Four numbers of a box row.
+fn four(v: &[f32]) -> Result<[f32; 4], BiometricError> {
+    <[f32; 4]>::try_from(v).map_err(|_| shape_error("detector"))
+}
+
+/// Five landmarks from ten numbers (x, y pairs), each mapped by `at`.
+fn five_points(v: &[f32], at: impl Fn(f32, f32) -> Point) -> Result<[Point; 5], BiometricError> {
+    let points: Vec<Point> = v
+        .chunks_exact(2)
+        .filter_map(|p| match p {
+            [x, y] => Some(at(*x, *y)),
+            _ => None,
+        })
+        .collect();
+    <[Point; 5]>::try_from(points).map_err(|_| shape_error("detector"))
 }
 
 /// RetinaFace prior boxes (cx, cy, w, h) relative to the input size.
@@ -194,4 +220,19 @@ fn priors(w: u32, h: u32) -> Vec<[f32; 4]> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod output_shape {
+    use super::*;
+
+    #[test]
+    fn malformed_model_output_is_an_error_not_a_panic() {
+        let at = |x: f32, y: f32| Point { x, y };
+        assert!(five_points(&[0.0; 10], at).is_ok());
+        assert!(five_points(&[0.0; 9], at).is_err(), "an odd count");
+        assert!(five_points(&[0.0; 8], at).is_err(), "four points");
+        assert!(four(&[1.0, 2.0, 3.0]).is_err());
+        assert_eq!(four(&[1.0, 2.0, 3.0, 4.0]).unwrap(), [1.0, 2.0, 3.0, 4.0]);
+    }
 }

@@ -13,7 +13,7 @@ pub fn embed(pool: &Pool, aligned: &RgbImage) -> Result<Vec<f32>, BiometricError
     let input = super::resample::planes(aligned, w, h, [0, 1, 2], [127.5; 3], 1.0 / 128.0);
     let raw = pool.with(|s| {
         let out = s.run(ort::inputs!["input" => TensorRef::from_array_view(&input)?])?;
-        Ok(out["output"].try_extract_tensor::<f32>()?.1.to_vec())
+        Ok(super::runtime::floats(&out, "output")?.to_vec())
     })?;
     if raw.len() != DIM {
         return Err(BiometricError::Inference(format!(

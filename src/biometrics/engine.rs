@@ -222,7 +222,7 @@ impl FaceEngine {
     fn subject(&self, faces: &[Face]) -> Result<Face, BiometricError> {
         match (faces.len(), self.config.multiple_faces) {
             (0, _) => Err(BiometricError::NoFace),
-            (1, _) => Ok(faces[0].clone()),
+            (1, _) => faces.first().cloned().ok_or(BiometricError::NoFace),
             (n, MultipleFaces::Refuse) => Err(BiometricError::SeveralFaces(n)),
             (_, MultipleFaces::Largest) => faces
                 .iter()

@@ -16,13 +16,12 @@ pub fn landmarks68(pool: &Pool, img: &RgbImage, face: &Face) -> Result<Vec<Point
     let w = (bw as u32).min(img.width().saturating_sub(x)).max(1);
     let h = (bh as u32).min(img.height().saturating_sub(y)).max(1);
     let grey = image::imageops::grayscale(&super::resample::crop_resize(img, (x, y, w, h), 64, 64));
-    let mut input = Array4::<f32>::zeros((1, 1, 64, 64));
-    for (px, py, p) in grey.enumerate_pixels() {
-        input[[0, 0, py as usize, px as usize]] = p[0] as f32 / 256.0;
-    }
+    let values: Vec<f32> = grey.pixels().map(|p| p.0[0] as f32 / 256.0).collect();
+    let input = Array4::from_shape_vec((1, 1, 64, 64), values)
+        .map_err(|e| BiometricError::Inference(e.to_string()))?;
     let out = pool.with(|s| {
         let o = s.run(ort::inputs!["input" => TensorRef::from_array_view(&input)?])?;
-        Ok(o["output"].try_extract_tensor::<f32>()?.1.to_vec())
+        Ok(super::runtime::floats(&o, "output")?.to_vec())
     })?;
     if out.len() != 136 {
         return Err(BiometricError::Inference(format!(
@@ -30,10 +29,14 @@ pub fn landmarks68(pool: &Pool, img: &RgbImage, face: &Face) -> Result<Vec<Point
             out.len()
         )));
     }
-    Ok((0..68)
-        .map(|i| Point {
-            x: x as f32 + out[2 * i] * w as f32,
-            y: y as f32 + out[2 * i + 1] * h as f32,
+    Ok(out
+        .chunks_exact(2)
+        .filter_map(|p| match p {
+            [px, py] => Some(Point {
+                x: x as f32 + px * w as f32,
+                y: y as f32 + py * h as f32,
+            }),
+            _ => None,
         })
         .collect())
 }
@@ -44,10 +47,11 @@ fn dist(a: Point, b: Point) -> f32 {
 
 /// Mean eye aspect ratio of both eyes (Soukupová & Čech): open ≈ 0.3, closed ≈ 0.1.
 pub fn eye_aspect_ratio(p: &[Point]) -> f32 {
-    let ear =
-        |e: &[Point]| (dist(e[1], e[5]) + dist(e[2], e[4])) / (2.0 * dist(e[0], e[3]).max(1e-3));
-    if p.len() < 48 {
-        return 0.0;
-    }
-    (ear(&p[36..42]) + ear(&p[42..48])) / 2.0
+    let ear = |e: Option<&[Point]>| match e {
+        Some([p0, p1, p2, p3, p4, p5]) => {
+            (dist(*p1, *p5) + dist(*p2, *p4)) / (2.0 * dist(*p0, *p3).max(1e-3))
+        }
+        _ => 0.0,
+    };
+    (ear(p.get(36..42)) + ear(p.get(42..48))) / 2.0
 }

@@ -67,7 +67,7 @@ fn softmax(v: &[f32]) -> Vec<f32> {
 fn run(pool: &Pool, input: &Array4<f32>, output: &str) -> Result<Vec<f32>, BiometricError> {
     pool.with(|s| {
         let out = s.run(ort::inputs!["input" => TensorRef::from_array_view(input)?])?;
-        Ok(out[output].try_extract_tensor::<f32>()?.1.to_vec())
+        Ok(super::runtime::floats(&out, output)?.to_vec())
     })
 }
 

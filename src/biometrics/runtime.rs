@@ -111,6 +111,20 @@ impl GraphLevel {
     }
 }
 
+/// A float output of a run, by name (a missing output is an error, not a panic).
+pub fn floats<'a>(
+    out: &'a ort::session::SessionOutputs<'_>,
+    name: &str,
+) -> Result<&'a [f32], BiometricError> {
+    let value = out
+        .get(name)
+        .ok_or_else(|| BiometricError::Inference(format!("model output '{name}' is missing")))?;
+    let (_, data) = value
+        .try_extract_tensor::<f32>()
+        .map_err(|e| BiometricError::Inference(e.to_string()))?;
+    Ok(data)
+}
+
 /// The model's own inference time on one session: the median of `runs`
 /// runs, after one warm-up, on a zero input of its declared shape (a
 /// dynamic dimension: batch 1, channels 3, a 640×480 frame).

@@ -75,8 +75,8 @@ pub fn correlation(colours: &[Colour], responses: &[[f32; 2]]) -> Option<f32> {
     let (me, mo) = (mean(&exp), mean(responses));
     let (mut eo, mut ee, mut oo) = (0.0f32, 0.0f32, 0.0f32);
     for (e, o) in exp.iter().zip(responses) {
-        for k in 0..2 {
-            let (de, dob) = (e[k] - me[k], o[k] - mo[k]);
+        for (((ek, ok), mek), mok) in e.iter().zip(o).zip(me).zip(mo) {
+            let (de, dob) = (ek - mek, ok - mok);
             eo += de * dob;
             ee += de * de;
             oo += dob * dob;

@@ -129,7 +129,9 @@ pub fn run(
             let (e, frames) = (&e, &frames);
             s.spawn(move || {
                 for i in (w..n).step_by(workers) {
-                    let _ = e.analyze(&frames[i % frames.len()], true);
+                    if let Some(f) = frames.get(i % frames.len().max(1)) {
+                        let _ = e.analyze(f, true);
+                    }
                 }
             });
         }

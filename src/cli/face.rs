@@ -305,7 +305,7 @@ fn pad_eval(
     let apcer: Vec<(String, f64, usize)> = names
         .iter()
         .map(|n| {
-            let v = &species[*n];
+            let v = species.get(*n).map_or(&[][..], Vec::as_slice);
             (
                 (*n).clone(),
                 v.iter().filter(|(_, s)| *s >= t).count() as f64 / v.len().max(1) as f64,
@@ -325,7 +325,7 @@ fn pad_eval(
         println!("  bona fide {f}: live {s:.3}");
     }
     for n in &names {
-        for (f, s) in &species[*n] {
+        for (f, s) in species.get(*n).into_iter().flatten() {
             println!("  attack ({n}) {f}: live {s:.3}");
         }
     }

@@ -393,7 +393,10 @@ impl Config {
         let a = &self.acr;
         let levels = [&a.recovery, &a.password, &a.passkey, &a.passkey_face];
         if levels.iter().any(|l| l.trim().is_empty())
-            || (1..levels.len()).any(|i| levels[..i].contains(&levels[i]))
+            || levels
+                .iter()
+                .enumerate()
+                .any(|(i, l)| levels.iter().take(i).any(|m| m == l))
         {
             return Err(ConfigError(
                 "acr values must be non-empty and all different".into(),

@@ -63,7 +63,9 @@ fn derive(raw: &[u8; 32], label: &str) -> [u8; 32] {
     let hex_mac = hmac_hex(raw, label.as_bytes());
     let mut out = [0u8; 32];
     if let Ok(bytes) = hex::decode(hex_mac) {
-        out.copy_from_slice(&bytes[..32]);
+        for (o, b) in out.iter_mut().zip(bytes) {
+            *o = b;
+        }
     }
     out
 }

@@ -65,7 +65,8 @@ impl Alg {
             Alg::EdDsa => sha2::Sha512::digest(value.as_bytes()).to_vec(),
             _ => sha2::Sha256::digest(value.as_bytes()).to_vec(),
         };
-        URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+        let half = digest.len() / 2;
+        URL_SAFE_NO_PAD.encode(digest.get(..half).unwrap_or_default())
     }
 }
 

@@ -201,7 +201,10 @@ pub async fn callback(
         .as_deref()
         .and_then(|t| ring.verify(t).ok())
         .and_then(|v| serde_json::from_slice::<serde_json::Value>(&v.payload).ok())
-        .is_some_and(|c| c["nonce"] == nonce && c["aud"] == CLIENT_ID);
+        .is_some_and(|c| {
+            c.get("nonce").and_then(|n| n.as_str()) == Some(nonce)
+                && c.get("aud").and_then(|a| a.as_str()) == Some(CLIENT_ID)
+        });
     if !nonce_ok {
         return error::page(
             StatusCode::BAD_REQUEST,

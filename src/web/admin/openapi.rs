@@ -19,11 +19,16 @@ fn op(summary: &str, scope: &str, params: &[&str], body: Option<&str>, ok: &str)
             "404": { "$ref": "#/components/responses/Error" }
         }
     });
-    if let Some(b) = body {
-        o["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{b}") } } } });
-        if summary.starts_with("Create") {
-            o["responses"]["201"] = o["responses"]["200"].take();
-            o["responses"].as_object_mut().map(|m| m.remove("200"));
+    if let (Some(b), Some(op)) = (body, o.as_object_mut()) {
+        op.insert(
+            "requestBody".into(),
+            json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{b}") } } } }),
+        );
+        let responses = op.get_mut("responses").and_then(|r| r.as_object_mut());
+        if let (true, Some(r)) = (summary.starts_with("Create"), responses) {
+            if let Some(ok) = r.remove("200") {
+                r.insert("201".into(), ok);
+            }
         }
     }
     o
