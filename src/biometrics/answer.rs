@@ -36,6 +36,17 @@ pub struct Thresholds {
     pub same_person: f32,
 }
 
+impl Thresholds {
+    /// The engine's own thresholds, with `analysed` frontal frames.
+    pub fn of(engine: &FaceEngine, analysed: usize) -> Thresholds {
+        Thresholds {
+            analysed,
+            live: engine.live_threshold,
+            same_person: engine.same_person_threshold,
+        }
+    }
+}
+
 /// Between consecutive frames the face moves at most this many face widths
 /// and changes size by at most this factor: a head moves, it does not jump.
 pub const MAX_STEP_WIDTHS: f32 = 0.75;

@@ -305,11 +305,7 @@ pub fn evaluate(
     others: &[(RgbImage, Face)],
     trials: usize,
 ) -> Result<Vec<Row>, BiometricError> {
-    let thresholds = Thresholds {
-        analysed: 2,
-        live: engine.live_threshold,
-        same_person: engine.same_person_threshold,
-    };
+    let thresholds = Thresholds::of(engine, 2);
     let capture = Capture {
         frames: 8,
         blink_frames: 0,

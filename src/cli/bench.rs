@@ -173,11 +173,7 @@ fn challenge(e: &FaceEngine, dir: &Path, rounds: usize) -> anyhow::Result<()> {
         blink_frames: 0,
         screen_light: true,
     };
-    let t = Thresholds {
-        analysed: 2,
-        live: e.live_threshold,
-        same_person: e.same_person_threshold,
-    };
+    let t = Thresholds::of(e, 2);
     let (mut times, mut accepted) = (Vec::new(), 0);
     let runs = (rounds * 10).max(20);
     for _ in 0..runs {

@@ -287,11 +287,7 @@ fn a_genuine_answer_passes_from_any_point_of_the_recording() {
             std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
         })
         .collect();
-    let t = Thresholds {
-        analysed: 2,
-        live: e.live_threshold,
-        same_person: e.same_person_threshold,
-    };
+    let t = Thresholds::of(e, 2);
     let capture = Capture {
         frames: 14,
         blink_frames: 0,
