@@ -128,7 +128,7 @@ pub fn floats<'a>(
 /// The model's own inference time on one session: the median of `runs`
 /// runs, after one warm-up, on a zero input of its declared shape (a
 /// dynamic dimension: batch 1, channels 3, a 640×480 frame).
-pub fn time_session(session: &mut Session, runs: usize) -> Result<f64, BiometricError> {
+fn time_session(session: &mut Session, runs: usize) -> Result<f64, BiometricError> {
     let model = |e: ort::Error| BiometricError::Inference(e.to_string());
     let input = session
         .inputs()

@@ -13,7 +13,7 @@ use crate::biometrics::detect::Face;
 use crate::biometrics::{image_in, FaceEngine};
 
 /// The images of a folder (JPEG, PNG, WebP), by name.
-fn images(dir: &Path) -> anyhow::Result<Vec<(PathBuf, RgbImage)>> {
+pub(super) fn images(dir: &Path) -> anyhow::Result<Vec<(PathBuf, RgbImage)>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -33,6 +33,12 @@ fn images(dir: &Path) -> anyhow::Result<Vec<(PathBuf, RgbImage)>> {
         .collect()
 }
 
+/// The frames of a folder sorted into facing and turned (`Clip`).
+pub(super) fn clip(e: &FaceEngine, dir: &Path) -> anyhow::Result<Clip> {
+    let frames = images(dir)?.into_iter().map(|(_, i)| i).collect();
+    Clip::from_frames(e, frames).with_context(|| format!("{}", dir.display()))
+}
+
 pub fn run(
     e: &FaceEngine,
     clip_dir: &Path,
@@ -43,8 +49,7 @@ pub fn run(
     if trials == 0 {
         bail!("--trials must be at least 1");
     }
-    let frames = images(clip_dir)?.into_iter().map(|(_, i)| i).collect();
-    let clip = Clip::from_frames(e, frames).with_context(|| format!("{}", clip_dir.display()))?;
+    let clip = clip(e, clip_dir)?;
     // Other people's photos with exactly one face; the rest are skipped.
     let mut others: Vec<(RgbImage, Face)> = Vec::new();
     if let Some(dir) = others_dir {

@@ -3,18 +3,19 @@
 //! the models costs), a whole challenge as the server examines it, and
 //! throughput on all threads.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
-use super::face::{engine, median, read};
+use super::attack_eval::images;
+use super::face::{engine, median};
 use super::EngineArgs;
 use crate::biometrics::answer::{self, Thresholds};
-use crate::biometrics::attack::{self, Clip};
+use crate::biometrics::attack;
 use crate::biometrics::challenge::{self, Action, Capture};
 use crate::biometrics::engine::MultipleFaces;
-use crate::biometrics::{align, embed, image_in, FaceEngine};
+use crate::biometrics::{align, embed, FaceEngine};
 
 pub fn run(
     dir: &Path,
@@ -22,24 +23,10 @@ pub fn run(
     rounds: usize,
     args: &EngineArgs,
 ) -> anyhow::Result<()> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| {
-                ["jpg", "jpeg", "png", "webp"]
-                    .contains(&x.to_string_lossy().to_lowercase().as_str())
-            })
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
+    let imgs: Vec<_> = images(dir)?.into_iter().map(|(_, i)| i).collect();
+    if imgs.is_empty() {
         bail!("no JPEG/PNG/WebP images in {}", dir.display());
     }
-    let imgs: Vec<_> = files
-        .iter()
-        .filter_map(|f| read(f).ok().and_then(|b| image_in::decode(&b).ok()))
-        .collect();
     // Frames as a camera would send them: 640 px on the long side.
     let frames: Vec<_> = imgs
         .iter()
@@ -157,17 +144,7 @@ pub fn run(
 /// light on), answered by the clip and examined as the server does it:
 /// decode, track, full analysis of the frontal frames, same person, light.
 fn challenge(e: &FaceEngine, dir: &Path, rounds: usize) -> anyhow::Result<()> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|x| x.ok().map(|x| x.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "png"))
-        .collect();
-    files.sort();
-    let frames = files
-        .iter()
-        .filter_map(|f| read(f).ok().and_then(|b| image_in::decode(&b).ok()))
-        .collect();
-    let clip = Clip::from_frames(e, frames).with_context(|| format!("{}", dir.display()))?;
+    let clip = super::attack_eval::clip(e, dir)?;
     let capture = Capture {
         frames: 5,
         blink_frames: 0,
