@@ -121,11 +121,15 @@ pub struct Capture {
 /// A random colour sequence: no colour twice in a row, at least three
 /// different colours (so no two-colour flicker can stand in for it).
 pub fn colours(n: usize) -> Vec<Colour> {
-    let mut rng = rand::thread_rng();
+    colours_from(&mut rand::thread_rng(), n)
+}
+
+/// [`colours`] drawn from `rng` (a seeded one in tests).
+pub fn colours_from(rng: &mut impl rand::Rng, n: usize) -> Vec<Colour> {
     loop {
         let mut out: Vec<Colour> = Vec::with_capacity(n);
         while out.len() < n {
-            let c = *Colour::ALL.choose(&mut rng).unwrap_or(&Colour::Red);
+            let c = *Colour::ALL.choose(rng).unwrap_or(&Colour::Red);
             if out.last() != Some(&c) {
                 out.push(c);
             }
