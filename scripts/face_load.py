@@ -11,7 +11,7 @@ The server must use a challenge these frames perform:
   VISAGE__FACE__CHALLENGE_ACTIONS='["center","turn_right"]'
 Usage: scripts/face_load.py ISSUER EMAIL PASSWORD [--threads 2] [--seconds 20] [--frames 5]
 """
-import argparse, base64, http.cookiejar, json, statistics, sys, threading, time, urllib.parse, urllib.request
+import argparse, base64, hashlib, http.cookiejar, json, statistics, sys, threading, time, urllib.parse, urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,24 +54,37 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
     http_error_303 = http_error_302
 
 
-def frames(n):
-    out = []
-    t = int(time.time() * 1000)
-    for i, name in enumerate(FRAMES[:n] if n <= len(FRAMES) else FRAMES):
-        jpeg = (ROOT / "target/testdata/carphone" / f"{name}.jpg").read_bytes()
-        out.append({"t": t + i * 300, "jpeg": base64.b64encode(jpeg).decode()})
-    return out
+def frame(action, i):
+    """The carphone frame for step i of `action` (frontal or turned right)."""
+    names = FRAMES[:3] if action == "center" else FRAMES[3:]
+    jpeg = (ROOT / "target/testdata/carphone" / f"{names[i % len(names)]}.jpg").read_bytes()
+    return jpeg
 
 
 def check(c, purpose, n):
-    start = "/face/enrol/challenge" if purpose == "enrol" else "/face/challenge"
-    send = "/face/enrol/frames" if purpose == "enrol" else "/face/frames"
-    status, _, ch = c.json(start, {})
+    """One check, paced as the page paces it: the server reveals a step, the
+    client waits the step's wait, commits to the frame's SHA-256, and gets
+    the next step; then the frames go in one request (`n` is ignored: the
+    server's `face.frames` decides)."""
+    base = "/face/enrol" if purpose == "enrol" else "/face"
+    status, _, ch = c.json(base + "/challenge", {})
     if status != 200:
         return status, None, 0.0, ch
-    body = {"tx": "", "nonce": ch["nonce"], "frames": frames(n)}
+    step, frames = ch["step"], []
+    while True:
+        time.sleep(step["wait_ms"] / 1000)
+        jpeg = frame(step["action"], step["index"])
+        frames.append({"t": 0, "jpeg": base64.b64encode(jpeg).decode()})
+        status, _, r = c.json(base + "/step", {"nonce": ch["nonce"], "index": step["index"],
+                                               "sha256": hashlib.sha256(jpeg).hexdigest()})
+        if status != 200:
+            return status, None, 0.0, r
+        if r.get("done"):
+            break
+        step = r["step"]
+    body = {"tx": "", "nonce": ch["nonce"], "frames": frames}
     t0 = time.perf_counter()
-    status, timing, res = c.json(send, body)
+    status, timing, res = c.json(base + "/frames", body)
     latency = (time.perf_counter() - t0) * 1000
     dur = float(timing.split("dur=")[1]) if "dur=" in timing else None
     return status, dur, latency, res

@@ -6,6 +6,10 @@ use std::sync::Arc;
 pub trait Clock: Send + Sync {
     /// Seconds since the Unix epoch.
     fn now(&self) -> i64;
+    /// Milliseconds since the Unix epoch (the face step's pacing).
+    fn now_ms(&self) -> i64 {
+        self.now() * 1000
+    }
 }
 
 #[derive(Debug, Default)]
@@ -15,22 +19,31 @@ impl Clock for SystemClock {
     fn now(&self) -> i64 {
         chrono::Utc::now().timestamp()
     }
+    fn now_ms(&self) -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
 }
 
-/// The system clock shifted by an adjustable offset (tests move time forward
-/// instead of sleeping).
+/// The system clock shifted by an adjustable offset in milliseconds (tests
+/// move time forward instead of sleeping).
 #[derive(Debug, Default, Clone)]
 pub struct OffsetClock(Arc<AtomicI64>);
 
 impl OffsetClock {
     pub fn advance(&self, seconds: i64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
+        self.advance_ms(seconds * 1000);
+    }
+    pub fn advance_ms(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
     }
 }
 
 impl Clock for OffsetClock {
     fn now(&self) -> i64 {
-        chrono::Utc::now().timestamp() + self.0.load(Ordering::SeqCst)
+        self.now_ms().div_euclid(1000)
+    }
+    fn now_ms(&self) -> i64 {
+        chrono::Utc::now().timestamp_millis() + self.0.load(Ordering::SeqCst)
     }
 }
 

@@ -1,5 +1,6 @@
 // The face step: show the camera, ask Visage for a liveness challenge,
-// capture frames while the person follows it, send them, follow the answer.
+// follow it step by step as the server reveals it (committing to each frame
+// as it is captured), send the frames, follow the answer.
 (function () {
   'use strict';
   var root = document.getElementById('face-step');
@@ -67,25 +68,46 @@
     light.className = colour ? 'on' : '';
   }
 
+  // SHA-256 (hex) of a base64 frame's bytes: the page commits to each
+  // frame as it captures it (the server times the commitment).
+  function digest(b64) {
+    var bin = atob(b64);
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+    return crypto.subtle.digest('SHA-256', bytes).then(function (h) {
+      return Array.prototype.map.call(new Uint8Array(h), function (b) {
+        return ('0' + b.toString(16)).slice(-2);
+      }).join('');
+    });
+  }
+
+  // The server reveals one step at a time: show it, wait, capture, commit
+  // to the frame; the reply is the next step or the end.
   function capture(ch) {
     var canvas = document.createElement('canvas');
     canvas.width = video.videoWidth || 640;
     canvas.height = video.videoHeight || 480;
     var ctx = canvas.getContext('2d');
     var frames = [];
-    return new Promise(function (resolve) {
-      function next(i) {
-        if (i >= ch.plan.length) { paint(null); resolve(frames); return; }
-        var step = ch.plan[i];
+    return new Promise(function (resolve, reject) {
+      function show(step) {
         say(step.prompt);
         paint(step.colour);
         setTimeout(function () {
           ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
-          frames.push({ t: Date.now(), jpeg: canvas.toDataURL('image/jpeg', 0.85).split(',')[1] });
-          next(i + 1);
+          var jpeg = canvas.toDataURL('image/jpeg', 0.85).split(',')[1];
+          frames.push({ t: Date.now(), jpeg: jpeg });
+          digest(jpeg)
+            .then(function (h) {
+              return post(root.dataset.step, { nonce: ch.nonce, index: step.index, sha256: h });
+            })
+            .then(function (r) {
+              if (r.done) { paint(null); resolve(frames); } else { show(r.step); }
+            })
+            .catch(function (e) { paint(null); reject(e); });
         }, step.wait_ms);
       }
-      next(0);
+      show(ch.step);
     });
   }
 

@@ -5,6 +5,8 @@
 use crate::audit::{self, Event};
 use crate::biometrics::challenge::{self, Capture, Challenge};
 use crate::biometrics::engine::FaceEngine;
+pub use crate::biometrics::pace::Paced;
+use crate::biometrics::pace::{self, PaceError};
 use crate::biometrics::quality::Hint;
 use crate::biometrics::{image_in, template, BiometricError};
 use crate::config::{FaceConfig, Rule};
@@ -157,8 +159,9 @@ pub fn start(
     user_id: &str,
     purpose: &str,
     ip: Option<&str>,
-    now: i64,
+    now_ms: i64,
 ) -> Result<Challenge, FaceError> {
+    let now = now_ms.div_euclid(1000);
     if let Some(until) = locked(conn, user_id, purpose, now)? {
         return Err(FaceError::Locked(until));
     }
@@ -185,6 +188,10 @@ pub fn start(
         challenge::issue_with(now, ttl, cfg.challenge_actions.clone())
     }
     .planned(capture(cfg));
+    let ch = Challenge {
+        revealed_at_ms: now_ms,
+        ..ch
+    };
     challenges::insert(
         conn,
         &FaceChallengeRow {
@@ -204,6 +211,8 @@ fn capture(cfg: &FaceConfig) -> Capture {
         frames: cfg.frames,
         blink_frames: cfg.blink_frames,
         screen_light: cfg.screen_light,
+        frame_interval_ms: cfg.frame_interval_ms,
+        blink_interval_ms: cfg.blink_interval_ms,
     }
 }
 
@@ -218,21 +227,75 @@ pub fn max_frames(cfg: &FaceConfig) -> usize {
     capture(cfg).len(actions)
 }
 
-/// Take the challenge `nonce` (single use); it must be this person's, for this purpose.
-pub fn take(
+/// This person's live challenge `nonce` for `purpose`, with its row text.
+fn live(
     conn: &mut DbConnection,
     user_id: &str,
     purpose: &str,
     nonce: &str,
     now: i64,
-) -> Result<Challenge, FaceError> {
+) -> Result<(Challenge, String), FaceError> {
     if let Some(until) = locked(conn, user_id, purpose, now)? {
         return Err(FaceError::Locked(until));
     }
-    let row = challenges::take(conn, &crypto::token_hash(nonce))?
+    let row = challenges::get(conn, &crypto::token_hash(nonce))?
         .filter(|r| r.user_id == user_id && r.purpose == purpose && r.expires_at >= now)
         .ok_or(FaceError::Challenge)?;
-    serde_json::from_str(&row.challenge).map_err(|e| DbError::Corrupt(e.to_string()).into())
+    let ch = serde_json::from_str(&row.challenge).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    Ok((ch, row.challenge))
+}
+
+/// The page committed to step `index`'s frame (`biometrics::pace`): the
+/// next step to reveal, or `Done`. A refused step ends the challenge; the
+/// caller counts it as a failed check.
+pub fn step(
+    conn: &mut DbConnection,
+    user_id: &str,
+    purpose: &str,
+    nonce: &str,
+    (index, sha256): (usize, &str),
+    now_ms: i64,
+) -> Result<(Paced, Challenge), FaceError> {
+    let id_hash = crypto::token_hash(nonce);
+    let (mut ch, old) = live(conn, user_id, purpose, nonce, now_ms.div_euclid(1000))?;
+    match pace::commit(&mut ch, index, sha256, now_ms) {
+        Ok(next) => {
+            let new = serde_json::to_string(&ch).map_err(|e| DbError::Corrupt(e.to_string()))?;
+            if !challenges::replace(conn, &id_hash, &old, &new)? {
+                challenges::remove(conn, &id_hash)?;
+                return Err(FaceError::Refused(
+                    "a step of the check was sent twice".into(),
+                ));
+            }
+            Ok((next, ch))
+        }
+        Err(e) => {
+            challenges::remove(conn, &id_hash)?;
+            Err(match e {
+                PaceError::Slow => FaceError::Challenge,
+                PaceError::Refused(m) => FaceError::Refused(m.into()),
+            })
+        }
+    }
+}
+
+/// Take the challenge `nonce` (single use); it must be this person's, for
+/// this purpose, every step committed, and `uploads` the committed frames
+/// (they take the server's times).
+pub fn take(
+    conn: &mut DbConnection,
+    user_id: &str,
+    purpose: &str,
+    nonce: &str,
+    uploads: &mut [Upload],
+    now: i64,
+) -> Result<Challenge, FaceError> {
+    let (ch, _) = live(conn, user_id, purpose, nonce, now)?;
+    if challenges::take(conn, &crypto::token_hash(nonce))?.is_none() {
+        return Err(FaceError::Challenge);
+    }
+    pace::bind(&ch, uploads).map_err(|e| FaceError::Refused(e.to_string()))?;
+    Ok(ch)
 }
 
 pub use crate::biometrics::answer::{Evidence, Thresholds, Upload};

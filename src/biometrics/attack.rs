@@ -310,6 +310,7 @@ pub fn evaluate(
         frames: 8,
         blink_frames: 0,
         screen_light: true,
+        ..Capture::default()
     };
     let mut rows = Vec::new();
     for species in Species::ALL {

@@ -49,6 +49,12 @@ pub struct Challenge {
     /// number of frames, as challenges issued before plans existed).
     #[serde(default)]
     pub steps: Vec<Step>,
+    /// When the step now asked for was revealed (server time, ms).
+    #[serde(default)]
+    pub revealed_at_ms: i64,
+    /// The frames committed so far, one per step (`biometrics::pace`).
+    #[serde(default)]
+    pub commits: Vec<super::pace::Commit>,
 }
 
 /// One frame to capture: the instruction in force and the colour the page
@@ -57,6 +63,9 @@ pub struct Challenge {
 pub struct Step {
     pub action: Action,
     pub colour: Option<Colour>,
+    /// How long the page waits after revealing the step before it captures.
+    #[serde(default)]
+    pub wait_ms: i64,
 }
 
 /// The colours of the screen-light challenge: the six corners of the RGB
@@ -116,6 +125,9 @@ pub struct Capture {
     pub blink_frames: usize,
     /// Give every non-blink frame a random colour (screen-light challenge).
     pub screen_light: bool,
+    /// The page's wait before each frame, and before each frame of a blink burst.
+    pub frame_interval_ms: u64,
+    pub blink_interval_ms: u64,
 }
 
 /// A random colour sequence: no colour twice in a row, at least three
@@ -139,6 +151,19 @@ pub fn colours_from(rng: &mut impl rand::Rng, n: usize) -> Vec<Colour> {
         distinct.dedup();
         if distinct.len() >= 3.min(n) {
             return out;
+        }
+    }
+}
+
+impl Default for Capture {
+    /// The configuration's defaults (`face.frames` … `face.blink_interval_ms`).
+    fn default() -> Capture {
+        Capture {
+            frames: 8,
+            blink_frames: 6,
+            screen_light: true,
+            frame_interval_ms: 300,
+            blink_interval_ms: 100,
         }
     }
 }
@@ -176,9 +201,15 @@ impl Challenge {
         let mut steps = Vec::new();
         for a in &self.actions {
             let n = c.frames_for(*a, &self.actions);
+            let wait = if *a == Action::Blink {
+                c.blink_interval_ms
+            } else {
+                c.frame_interval_ms
+            };
             steps.extend((0..n).map(|_| Step {
                 action: *a,
                 colour: None,
+                wait_ms: i64::try_from(wait).unwrap_or(i64::MAX),
             }));
         }
         if c.screen_light {
@@ -210,6 +241,8 @@ pub fn issue_with(now: i64, ttl: i64, actions: Vec<Action>) -> Challenge {
         issued_at: now,
         expires_at: now + ttl,
         steps: vec![],
+        revealed_at_ms: now * 1000,
+        commits: vec![],
     }
 }
 
@@ -229,6 +262,8 @@ pub fn issue(now: i64, ttl: i64, blink: bool) -> Challenge {
         issued_at: now,
         expires_at: now + ttl,
         steps: vec![],
+        revealed_at_ms: now * 1000,
+        commits: vec![],
     }
 }
 

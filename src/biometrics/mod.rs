@@ -14,6 +14,7 @@ pub mod eval;
 pub mod image_in;
 pub mod landmarks;
 pub mod manifest;
+pub mod pace;
 pub mod pad;
 pub mod quality;
 pub mod resample;

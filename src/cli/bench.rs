@@ -149,6 +149,7 @@ fn challenge(e: &FaceEngine, dir: &Path, rounds: usize) -> anyhow::Result<()> {
         frames: 5,
         blink_frames: 0,
         screen_light: true,
+        ..Capture::default()
     };
     let t = Thresholds::of(e, 2);
     let (mut times, mut accepted) = (Vec::new(), 0);

@@ -35,3 +35,36 @@ pub fn take(conn: &mut DbConnection, id_hash: &str) -> Result<Option<FaceChallen
     }
     Ok(row)
 }
+
+/// The challenge, left in place (a paced step reads it).
+pub fn get(conn: &mut DbConnection, id_hash: &str) -> Result<Option<FaceChallengeRow>, DbError> {
+    Ok(c::face_challenges
+        .find(id_hash)
+        .select(FaceChallengeRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Replace the challenge text if it is still `old` (two requests for one
+/// step: one wins). Returns whether it was replaced.
+pub fn replace(
+    conn: &mut DbConnection,
+    id_hash: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool, DbError> {
+    let n = diesel::update(
+        c::face_challenges
+            .find(id_hash)
+            .filter(c::challenge.eq(old)),
+    )
+    .set(c::challenge.eq(new))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Remove the challenge (a paced step that failed ends it).
+pub fn remove(conn: &mut DbConnection, id_hash: &str) -> Result<(), DbError> {
+    diesel::delete(c::face_challenges.find(id_hash)).execute(conn)?;
+    Ok(())
+}

@@ -82,8 +82,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/face/enrol", web::get().to(face::enrol_page))
     .route("/face/consent", web::get().to(face::consent_page))
     .route("/face/consent", web::post().to(face::consent_submit))
-    .route("/face/challenge", web::post().to(face::start_verify))
-    .route("/face/enrol/challenge", web::post().to(face::start_enrol))
+    .route("/face/challenge", web::post().to(face_pace::start_verify))
+    .route(
+        "/face/enrol/challenge",
+        web::post().to(face_pace::start_enrol),
+    )
+    .route("/face/step", web::post().to(face_pace::step_verify))
+    .route("/face/enrol/step", web::post().to(face_pace::step_enrol))
     .service(
         web::resource("/face/frames")
             .app_data(web::JsonConfig::default().limit(FRAMES_LIMIT))

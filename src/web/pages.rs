@@ -119,6 +119,7 @@ pub struct FacePage<'a> {
     pub enrol: bool,
     pub tx: &'a str,
     pub start_url: &'a str,
+    pub step_url: &'a str,
     pub verify_url: &'a str,
     /// The way out when the camera cannot be used (None: the request needs the face).
     pub other_way: Option<String>,

@@ -248,9 +248,8 @@ fn challenge(actions: Vec<Action>) -> Challenge {
     Challenge {
         nonce: "n1".into(),
         actions,
-        issued_at: 1000,
         expires_at: 1120,
-        steps: vec![],
+        ..challenge::issue_with(1000, 120, vec![])
     }
 }
 

@@ -51,23 +51,52 @@ fn lit(img: &RgbImage, colour: Option<&str>) -> RgbImage {
     }
 }
 
-/// An answer to `plan`: the frame for each step, lit by the step's colour
-/// taken from `light` (the plan itself, another plan, or none).
-fn answer(
-    plan: &[Value],
-    light: Option<&[Value]>,
-    pick: impl Fn(usize, &str) -> RgbImage,
-) -> Vec<Value> {
-    plan.iter()
-        .enumerate()
-        .map(|(i, step)| {
-            let img = pick(i, step["action"].as_str().unwrap());
-            let colour = light
-                .and_then(|l| l.get(i))
-                .and_then(|s| s["colour"].as_str());
-            json!({ "t": 1_000 + 330 * i as i64, "jpeg": jpeg(&lit(&img, colour)) })
-        })
-        .collect()
+/// The frame for step `i` of a revealed step, lit by the step's colour (or
+/// not), as base64 JPEG.
+fn shown(img: &RgbImage, step: &Value, light: bool) -> String {
+    let colour = step["colour"].as_str().filter(|_| light);
+    jpeg(&lit(img, colour))
+}
+
+/// Answer a challenge as the page does: for each step the server reveals,
+/// `make(i, step)` gives the frame (base64 JPEG); the server's clock moves
+/// on by the step's wait (minus the time `make` took: the page's capture is
+/// instant, and tests do not sleep), the frame's SHA-256 is committed, and
+/// the reply reveals the next step. Then the frames are sent to
+/// `{base}/frames`. The refusal of a step, or the answer's (status, body).
+pub(crate) async fn answer_paced(
+    app: &TestApp,
+    cookies: &str,
+    base: &str,
+    ch: &Value,
+    mut make: impl FnMut(usize, &Value) -> String,
+) -> (StatusCode, Value) {
+    let mut step = ch["step"].clone();
+    let mut frames = Vec::new();
+    loop {
+        let i = step["index"].as_u64().expect("a revealed step") as usize;
+        let made = std::time::Instant::now();
+        let frame = make(i, &step);
+        let spent = i64::try_from(made.elapsed().as_millis()).unwrap();
+        app.clock
+            .advance_ms(step["wait_ms"].as_i64().unwrap() - spent);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&frame)
+            .unwrap();
+        let sha256 = visage::biometrics::pace::digest(&bytes);
+        let body = json!({ "nonce": ch["nonce"], "index": i, "sha256": sha256 });
+        let (s, r) = post(app, cookies, &format!("{base}/step"), body).await;
+        frames.push(json!({ "t": 0, "jpeg": frame }));
+        if s != StatusCode::OK {
+            return (s, r);
+        }
+        if r["done"] == true {
+            break;
+        }
+        step = r["step"].clone();
+    }
+    let body = json!({ "nonce": ch["nonce"], "frames": frames });
+    post(app, cookies, &format!("{base}/frames"), body).await
 }
 
 /// The clip, one frame per step: centred frames for `center`, turned ones for the turn.
@@ -102,8 +131,8 @@ pub(crate) async fn post(
 struct Victim {
     app: TestApp,
     uid: String,
-    /// The enrolment answer, as an attacker who recorded it would have it.
-    recorded: Vec<Value>,
+    /// The enrolment answer's frames, as an attacker who recorded them would have them.
+    recorded: Vec<String>,
 }
 
 /// A person enrolled over HTTP from the clip, lit as the server asked.
@@ -113,6 +142,10 @@ async fn enrolled() -> Victim {
         c.face.challenge_actions = vec![Action::Center, Action::TurnRight];
         c.face.frames = 8;
         c.face.max_failures = 50;
+        // A long wait between steps: "sooner than the page waits" below is
+        // then far from a slow machine's round trip (the clock is moved,
+        // nobody sleeps).
+        c.face.frame_interval_ms = 1_000;
     })
     .await;
     let uid = app.user();
@@ -124,42 +157,140 @@ async fn enrolled() -> Victim {
     let cookies = session_cookies(&app.passkey_session_for(&uid, 0));
     let (s, ch) = post(&app, &cookies, "/face/enrol/challenge", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{ch}");
-    let plan = ch["plan"].as_array().unwrap().clone();
-    assert_eq!(plan.len(), 8, "{ch}");
-    assert!(
-        plan.iter().all(|s| s["colour"].is_string()),
-        "every step lit: {ch}"
-    );
-    let recorded = answer(&plan, Some(&plan), clip);
-    let body = json!({ "nonce": ch["nonce"], "frames": recorded });
-    let (s, r) = post(&app, &cookies, "/face/enrol/frames", body).await;
+    assert_eq!(ch["frames"], 8, "{ch}");
+    assert!(ch.get("plan").is_none(), "later steps stay hidden: {ch}");
+    let mut recorded = Vec::new();
+    let (s, r) = answer_paced(&app, &cookies, "/face/enrol", &ch, |i, step| {
+        assert!(step["colour"].is_string(), "every step lit: {step}");
+        let f = shown(&clip(i, step["action"].as_str().unwrap()), step, true);
+        recorded.push(f.clone());
+        f
+    })
+    .await;
     assert_eq!(s, StatusCode::OK, "enrolment from the lit clip: {r}");
     Victim { app, uid, recorded }
 }
 
 impl Victim {
-    /// A new verification challenge in a fresh passkey session: (cookies, nonce, plan).
-    async fn challenge(&self) -> (String, Value, Vec<Value>) {
+    /// A new verification challenge in a fresh passkey session: (cookies, challenge).
+    async fn challenge(&self) -> (String, Value) {
         let cookies = session_cookies(&self.app.passkey_session_for(&self.uid, 0));
         let (s, ch) = post(&self.app, &cookies, "/face/challenge", json!({})).await;
         assert_eq!(s, StatusCode::OK, "{ch}");
-        (
-            cookies,
-            ch["nonce"].clone(),
-            ch["plan"].as_array().unwrap().clone(),
-        )
+        (cookies, ch)
     }
 
-    async fn send(&self, cookies: &str, nonce: Value, frames: Vec<Value>) -> (StatusCode, String) {
-        let (s, r) = post(
-            &self.app,
-            cookies,
-            "/face/frames",
-            json!({ "nonce": nonce, "frames": frames }),
-        )
-        .await;
+    /// Answer a new challenge, step by step, with `make(i, step)`: (status, error).
+    async fn answer(&self, make: impl FnMut(usize, &Value) -> String) -> (StatusCode, String) {
+        let (cookies, ch) = self.challenge().await;
+        let (s, r) = answer_paced(&self.app, &cookies, "/face", &ch, make).await;
         (s, r["error"].as_str().unwrap_or_default().to_owned())
     }
+}
+
+/// Answers not made at the pace the server set (issue 14, server-paced
+/// challenge): a step committed sooner than the page waits (a prepared
+/// frame); a whole answer sent without committing its steps (as before
+/// pacing); frames other than the committed ones; a skipped step. Each is
+/// refused and counted as a failed check. A step that comes too late ends
+/// the check without counting (a slow network is not an attack).
+#[tokio::test]
+async fn answers_not_paced_by_the_server_are_refused() {
+    let v = enrolled().await;
+    let app = &v.app;
+    let commit = |cookies: String, nonce: Value, index: usize, frame: String| async move {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&frame)
+            .unwrap();
+        let sha256 = visage::biometrics::pace::digest(&bytes);
+        let body = json!({ "nonce": nonce, "index": index, "sha256": sha256 });
+        let (s, r) = post(app, &cookies, "/face/step", body).await;
+        (s, r["error"].as_str().unwrap_or_default().to_owned(), r)
+    };
+    // A frame made before the challenge, committed the moment step 0 shows.
+    let prepared = v.recorded[0].clone();
+    let (cookies, ch) = v.challenge().await;
+    let (s, msg, _) = commit(cookies, ch["nonce"].clone(), 0, prepared.clone()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg}");
+    assert!(msg.contains("faster than a person"), "{msg}");
+
+    // The whole recorded answer sent at once, no step committed.
+    let (cookies, ch) = v.challenge().await;
+    let frames: Vec<Value> = v
+        .recorded
+        .iter()
+        .map(|f| json!({ "t": 0, "jpeg": f }))
+        .collect();
+    let (s, r) = post(
+        app,
+        &cookies,
+        "/face/frames",
+        json!({ "nonce": ch["nonce"], "frames": frames }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{r}");
+    assert!(r["error"].as_str().unwrap().contains("not paced"), "{r}");
+
+    // Every step committed at the page's pace with the person's frames, then
+    // other frames sent (the committed ones swapped for a recording).
+    let (cookies, ch) = v.challenge().await;
+    let mut step = ch["step"].clone();
+    loop {
+        let i = step["index"].as_u64().unwrap() as usize;
+        app.clock.advance_ms(step["wait_ms"].as_i64().unwrap());
+        let f = shown(&clip(i, step["action"].as_str().unwrap()), &step, true);
+        let (s, msg, r) = commit(cookies.clone(), ch["nonce"].clone(), i, f).await;
+        assert_eq!(s, StatusCode::OK, "{msg}");
+        if r["done"] == true {
+            break;
+        }
+        step = r["step"].clone();
+    }
+    let (s, r) = post(
+        app,
+        &cookies,
+        "/face/frames",
+        json!({ "nonce": ch["nonce"], "frames": frames }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{r}");
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("not the one captured"),
+        "{r}"
+    );
+
+    // Step 1 before step 0.
+    let (cookies, ch) = v.challenge().await;
+    app.clock.advance_ms(1_000);
+    let (s, msg, _) = commit(cookies, ch["nonce"].clone(), 1, prepared.clone()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg}");
+    assert!(msg.contains("out of order"), "{msg}");
+    assert_eq!(app.audited("face.verify", "failure"), 4);
+
+    // Too late: the check ends, asks for a new start, and is not counted.
+    let (cookies, ch) = v.challenge().await;
+    app.clock
+        .advance_ms(1_000 + visage::biometrics::pace::MAX_LAG_MS + 500);
+    let (s, msg, _) = commit(cookies.clone(), ch["nonce"].clone(), 0, prepared).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg}");
+    assert!(msg.contains("Start again"), "{msg}");
+    let (s, r) = post(
+        app,
+        &cookies,
+        "/face/frames",
+        json!({ "nonce": ch["nonce"], "frames": frames }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "the challenge is gone: {r}");
+    assert_eq!(
+        app.audited("face.verify", "failure"),
+        5,
+        "only the unknown challenge counts"
+    );
+    assert_eq!(app.audited("face.verify", "success"), 0);
 }
 
 /// The scores audited for each face verification, oldest first.
@@ -177,40 +308,38 @@ fn audited_scores(app: &TestApp) -> Vec<Value> {
 async fn answers_not_lit_by_this_challenges_colours_are_refused() {
     let v = enrolled().await;
     // The person in front of the camera, lit by this challenge: accepted.
-    let (cookies, nonce, plan) = v.challenge().await;
     let (s, msg) = v
-        .send(&cookies, nonce, answer(&plan, Some(&plan), clip))
+        .answer(|i, step| shown(&clip(i, step["action"].as_str().unwrap()), step, true))
         .await;
     assert_eq!(s, StatusCode::OK, "bona fide answer: {msg}");
 
-    // The recorded enrolment answer replayed for a new challenge.
-    let (cookies, nonce, _) = v.challenge().await;
-    let (s, msg) = v.send(&cookies, nonce, v.recorded.clone()).await;
+    // The recorded enrolment answer replayed for a new challenge, step by
+    // step at the page's pace.
+    let (s, msg) = v.answer(|i, _| v.recorded[i].clone()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg}");
     assert!(msg.contains("light of the screen"), "{msg}");
 
     // A recording of the person with no screen light at all (a video made
     // elsewhere, or injected frames).
-    let (cookies, nonce, plan) = v.challenge().await;
-    let (s, msg) = v.send(&cookies, nonce, answer(&plan, None, clip)).await;
+    let (s, msg) = v
+        .answer(|i, step| shown(&clip(i, step["action"].as_str().unwrap()), step, false))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg}");
     assert!(msg.contains("light of the screen"), "{msg}");
 
     // One still photo animated into the turn by a 2D warp.
     let still = frame(CENTRE[0]);
-    let (cookies, nonce, plan) = v.challenge().await;
-    let animated = answer(&plan, None, |i, action| {
-        let k = (i % 4) as f32;
-        warped(
-            &still,
-            if action == "center" {
-                0.01 * k
+    let (s, msg) = v
+        .answer(|i, step| {
+            let k = (i % 4) as f32;
+            let turn = if step["action"] == "center" {
+                0.0
             } else {
-                0.12 + 0.01 * k
-            },
-        )
-    });
-    let (s, msg) = v.send(&cookies, nonce, animated).await;
+                0.12
+            };
+            shown(&warped(&still, turn + 0.01 * k), step, false)
+        })
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg}");
     assert!(msg.contains("light of the screen"), "{msg}");
 
@@ -248,16 +377,18 @@ fn other_person_over(base: &RgbImage) -> RgbImage {
 #[tokio::test]
 async fn the_victims_frontal_frames_with_someone_elses_turn_are_refused() {
     let v = enrolled().await;
-    let (cookies, nonce, plan) = v.challenge().await;
-    let mixed = answer(&plan, Some(&plan), |i, action| {
-        let own = clip(i, action);
-        if action == "center" {
-            own
-        } else {
-            other_person_over(&own)
-        }
-    });
-    let (s, msg) = v.send(&cookies, nonce, mixed).await;
+    let (s, msg) = v
+        .answer(|i, step| {
+            let action = step["action"].as_str().unwrap();
+            let own = clip(i, action);
+            let img = if action == "center" {
+                own
+            } else {
+                other_person_over(&own)
+            };
+            shown(&img, step, true)
+        })
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg}");
     assert!(msg.contains("face changed"), "{msg}");
     assert_eq!(v.app.audited("face.verify", "failure"), 1);
@@ -292,6 +423,7 @@ fn a_genuine_answer_passes_from_any_point_of_the_recording() {
         frames: 14,
         blink_frames: 0,
         screen_light: false,
+        ..Capture::default()
     };
     let (mut refused, mut lowest) = (Vec::new(), f32::MAX);
     for step in [9, 10] {

@@ -67,17 +67,22 @@ const post = (url, body) => postWith(root.dataset.csrf, url, body);
 // with a valid one, as from the attacker's own browser.
 const fresh = () => fetch('/login').then(r => r.text()).then(p => p.split('name="csrf" value="')[1].split('"')[0]);
 const canvas = document.createElement('canvas'); canvas.width = 640; canvas.height = 480;
+const hex = buf => Array.from(new Uint8Array(buf)).map(b => b.toString(16).padStart(2, '0')).join('');
+const digest = b64 => crypto.subtle.digest('SHA-256', Uint8Array.from(atob(b64), c => c.charCodeAt(0))).then(hex);
+// Paced by the server as the page is: each step's frame is committed, then sent.
 post('/face/challenge', {}).then(ch => {
   const frames = [];
-  const timer = setInterval(() => {
+  const nonce = ch.body.nonce;
+  const next = step => new Promise(r => setTimeout(r, step.wait_ms)).then(() => {
     canvas.getContext('2d').drawImage(video, 0, 0, 640, 480);
-    frames.push({ t: Date.now(), jpeg: canvas.toDataURL('image/jpeg', 0.85).split(',')[1] });
-    if (frames.length >= ch.body.frames) {
-      clearInterval(timer);
-      const body = { tx: root.dataset.tx, nonce: ch.body.nonce, frames };
-      post('/face/frames', body).then(first => fresh().then(csrf => postWith(csrf, '/face/frames', body)).then(second => done({ first, second })));
-    }
-  }, ch.body.interval_ms);
+    const jpeg = canvas.toDataURL('image/jpeg', 0.85).split(',')[1];
+    frames.push({ t: Date.now(), jpeg });
+    return digest(jpeg).then(sha256 => post('/face/step', { nonce, index: step.index, sha256 }));
+  }).then(r => r.body.done ? null : r.status === 200 ? next(r.body.step) : Promise.reject(new Error(JSON.stringify(r))));
+  return next(ch.body.step).then(() => {
+    const body = { tx: root.dataset.tx, nonce, frames };
+    return post('/face/frames', body).then(first => fresh().then(csrf => postWith(csrf, '/face/frames', body)).then(second => done({ first, second })));
+  });
 }).catch(e => done({ error: String(e) }));
 "#;
 

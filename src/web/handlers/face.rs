@@ -1,5 +1,6 @@
 //! The face step: consent, enrolment and verification pages, and the JSON
-//! endpoints their camera script calls (challenge, then frames).
+//! endpoints their camera script calls (challenge and steps in
+//! `face_pace`, then the frames here).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -11,7 +12,6 @@ use crate::auth::acr::Level;
 use crate::auth::face::{self, FaceError, Upload, ENROL, VERIFY};
 use crate::auth::face_settings;
 use crate::auth::session::Session;
-use crate::biometrics::challenge::Action;
 use crate::biometrics::quality::Hint;
 use crate::mail::alerts;
 use crate::web::ui::{see_other, with_tx, Ui};
@@ -117,6 +117,11 @@ fn camera_page(
         } else {
             "/face/challenge"
         },
+        step_url: if enrol {
+            "/face/enrol/step"
+        } else {
+            "/face/step"
+        },
         verify_url: if enrol {
             "/face/enrol/frames"
         } else {
@@ -199,7 +204,12 @@ pub async fn delete(
 
 /// A failed check: the message for the page; when this failure locked the
 /// face factor, the account holder is told by email.
-async fn refused(state: &AppState, ui: &Ui<'_>, user_id: &str, e: FaceError) -> HttpResponse {
+pub(super) async fn refused(
+    state: &AppState,
+    ui: &Ui<'_>,
+    user_id: &str,
+    e: FaceError,
+) -> HttpResponse {
     if let FaceError::LockedNow(_, until) = &e {
         alerts::face_locked(state, user_id, *until).await;
     }
@@ -214,7 +224,7 @@ fn locked_until(ui: &Ui<'_>, until: i64) -> String {
     )
 }
 
-fn face_message(ui: &Ui<'_>, e: &FaceError) -> (StatusCode, String) {
+pub(super) fn face_message(ui: &Ui<'_>, e: &FaceError) -> (StatusCode, String) {
     match e {
         FaceError::LockedNow(cause, until) => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -245,7 +255,7 @@ fn face_message(ui: &Ui<'_>, e: &FaceError) -> (StatusCode, String) {
 /// The session a face endpoint works for: enrolment is an authenticator
 /// change (a fresh passkey session, see `auth::assurance`); verification
 /// upgrades only a passkey session.
-async fn face_session(
+pub(super) async fn face_session(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     purpose: &'static str,
@@ -265,84 +275,6 @@ async fn face_session(
             ui.tr.t("session.ended"),
         )),
     }
-}
-
-async fn start(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    purpose: &'static str,
-) -> HttpResponse {
-    if !cookies::csrf_header_ok(&req) {
-        return json_error(
-            StatusCode::FORBIDDEN,
-            "The page expired. Reload it and try again.",
-        );
-    }
-    if state.face.is_none() {
-        return json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Face sign-in is not available on this server.",
-        );
-    }
-    let sess = match face_session(&req, &state, purpose).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let st = state.clone();
-    let now = state.clock.now();
-    let ip = rate_limit::client_ip(&req).map(|i| i.to_string());
-    let res = state
-        .db
-        .run(move |c| {
-            let cfg = face_settings::in_force(c, &st.config.face)?;
-            face::start(c, &cfg, &sess.user_id, purpose, ip.as_deref(), now)
-        })
-        .await;
-    let ui = Ui::new(&req, &state, None, None);
-    match res {
-        Ok(ch) => {
-            let face = &state.config.face;
-            let prompt = |a: Action| ui.tr.t(&format!("face.action.{}", a.as_str()));
-            let prompts: Vec<&str> = ch.actions.iter().map(|a| prompt(*a)).collect();
-            // One entry per frame: what to ask, how long to wait, what colour to show.
-            let plan: Vec<_> = ch
-                .steps
-                .iter()
-                .map(|s| {
-                    let blink = s.action == Action::Blink;
-                    serde_json::json!({
-                        "action": s.action,
-                        "prompt": prompt(s.action),
-                        "wait_ms": if blink { face.blink_interval_ms } else { face.frame_interval_ms },
-                        "colour": s.colour.map(|c| c.css()),
-                    })
-                })
-                .collect();
-            HttpResponse::Ok()
-                .insert_header(("Cache-Control", "no-store"))
-                .json(serde_json::json!({
-                    "nonce": ch.nonce,
-                    "actions": ch.actions,
-                    "prompts": prompts,
-                    "plan": plan,
-                    "frames": ch.steps.len(),
-                    "interval_ms": face.frame_interval_ms,
-                    "expires_in": ch.expires_at - now,
-                }))
-        }
-        Err(e) => {
-            let (status, msg) = face_message(&ui, &e);
-            json_error(status, &msg)
-        }
-    }
-}
-
-pub async fn start_verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    start(req, state, VERIFY).await
-}
-
-pub async fn start_enrol(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    start(req, state, ENROL).await
 }
 
 fn decode_frames(frames: &[FrameIn], max: usize, max_side: u32) -> Result<Vec<Upload>, String> {
@@ -400,7 +332,7 @@ async fn frames(
             return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.description);
         }
     };
-    let uploads = match decode_frames(
+    let mut uploads = match decode_frames(
         &body.frames,
         face::max_frames(&cfg),
         state.config.face.max_image_side,
@@ -410,17 +342,20 @@ async fn frames(
     };
     let now = state.clock.now();
     let (uid, nonce) = (sess.user_id.clone(), body.nonce.clone());
-    let (ch, cfg) = match state
+    let (ch, cfg, uploads) = match state
         .db
-        .run(move |c| Ok((face::take(c, &uid, purpose, &nonce, now), cfg)))
+        .run(move |c| {
+            let ch = face::take(c, &uid, purpose, &nonce, &mut uploads, now);
+            Ok((ch, cfg, uploads))
+        })
         .await
     {
-        Ok((Ok(ch), cfg)) => (ch, cfg),
-        Err(e) | Ok((Err(FaceError::Db(e)), _)) => {
+        Ok((Ok(ch), cfg, uploads)) => (ch, cfg, uploads),
+        Err(e) | Ok((Err(FaceError::Db(e)), _, _)) => {
             let e = crate::oidc::OAuthError::server_error(&e);
             return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.description);
         }
-        Ok((Err(e), cfg)) => {
+        Ok((Err(e), cfg, _)) => {
             let uid = sess.user_id.clone();
             let null = serde_json::Value::Null;
             let res = state

@@ -7,6 +7,7 @@ pub mod consent;
 pub mod discovery;
 pub mod email_step;
 pub mod face;
+pub mod face_pace;
 pub mod guard;
 pub mod login;
 pub mod login_code;
