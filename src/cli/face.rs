@@ -142,8 +142,19 @@ pub fn run(cmd: FaceCmd, as_json: bool) -> anyhow::Result<()> {
         FaceCmd::Eval {
             pairs,
             images,
+            stress,
             engine: args,
-        } => eval_cmd(&pairs, &images, &args, as_json)?,
+        } => {
+            eval_cmd(&pairs, &images, &args, as_json)?;
+            if stress {
+                super::stress_eval::run(
+                    &engine(&args, MultipleFaces::Largest)?,
+                    &read_pairs(&pairs)?,
+                    &images,
+                    as_json,
+                )?;
+            }
+        }
         FaceCmd::PadEval {
             dir,
             bona_fide,
@@ -169,8 +180,8 @@ pub fn run(cmd: FaceCmd, as_json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn eval_cmd(pairs: &Path, images: &Path, args: &EngineArgs, as_json: bool) -> anyhow::Result<()> {
-    let e = engine(args, MultipleFaces::Largest)?;
+/// The rows of a pairs CSV (`a,b,same` with a header): (a, b, genuine).
+pub(super) fn read_pairs(pairs: &Path) -> anyhow::Result<Vec<(String, String, bool)>> {
     let text = std::fs::read_to_string(pairs)
         .with_context(|| format!("cannot read {}", pairs.display()))?;
     let mut rows = Vec::new();
@@ -182,6 +193,12 @@ fn eval_cmd(pairs: &Path, images: &Path, args: &EngineArgs, as_json: bool) -> an
             _ => bail!("{}:{}: expected a,b,same", pairs.display(), i + 1),
         }
     }
+    Ok(rows)
+}
+
+fn eval_cmd(pairs: &Path, images: &Path, args: &EngineArgs, as_json: bool) -> anyhow::Result<()> {
+    let e = engine(args, MultipleFaces::Largest)?;
+    let rows = read_pairs(pairs)?;
     let mut emb: HashMap<String, Option<Vec<f32>>> = HashMap::new();
     let mut failed = Vec::new();
     for name in rows.iter().flat_map(|r| [r.0.clone(), r.1.clone()]) {

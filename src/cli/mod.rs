@@ -5,6 +5,7 @@ mod attack_eval;
 mod bench;
 mod commands;
 mod face;
+mod stress_eval;
 
 use std::path::PathBuf;
 
@@ -159,6 +160,11 @@ pub enum FaceCmd {
         pairs: PathBuf,
         #[arg(long)]
         images: PathBuf,
+        /// Also the stress set: each pair's second photo degraded (dark,
+        /// bright, side light, blur, low resolution, JPEG 15, noise); error
+        /// rates at the threshold in use per condition.
+        #[arg(long)]
+        stress: bool,
         #[command(flatten)]
         engine: EngineArgs,
     },
