@@ -87,3 +87,116 @@ pub fn page_internal(err: &dyn std::fmt::Display) -> HttpResponse {
         ),
     )
 }
+
+/// Why a handler stopped early. Handlers return `Result<HttpResponse,
+/// WebError>` and stop with `?`; this is where such a stop becomes a status
+/// and a body (the protocol endpoints keep their RFC 6749/6750 shapes above).
+#[derive(Debug)]
+pub enum WebError {
+    /// A hosted error page (never a redirect).
+    Page(StatusCode, String),
+    /// A form whose CSRF token did not match.
+    FormExpired,
+    /// To another page of this site (303), such as the sign-in.
+    SeeOther(String),
+    /// JSON for the pages' own scripts: `{"error": message}`, and where to
+    /// go first when there is somewhere (`"redirect"`).
+    Json {
+        status: StatusCode,
+        message: String,
+        redirect: Option<String>,
+    },
+    /// An answer already built by a helper that renders its own page (a
+    /// form shown again with its message). Taken once.
+    Ready(std::cell::RefCell<Option<HttpResponse>>),
+}
+
+impl WebError {
+    pub fn json(status: StatusCode, message: impl Into<String>) -> WebError {
+        WebError::Json {
+            status,
+            message: message.into(),
+            redirect: None,
+        }
+    }
+
+    /// A JSON call whose page's CSRF token did not come with it.
+    pub fn page_expired_json() -> WebError {
+        WebError::json(
+            StatusCode::FORBIDDEN,
+            "The page expired. Reload it and try again.",
+        )
+    }
+
+    /// An unexpected failure behind a page: logged with an id, the page
+    /// names the id.
+    pub fn internal_page(cause: &dyn std::fmt::Display) -> WebError {
+        WebError::from(page_internal(cause))
+    }
+
+    /// An unexpected failure behind a JSON call: logged with an id.
+    pub fn internal_json(cause: &dyn std::fmt::Display) -> WebError {
+        let e = OAuthError::server_error(cause);
+        WebError::json(StatusCode::INTERNAL_SERVER_ERROR, e.description)
+    }
+}
+
+impl From<HttpResponse> for WebError {
+    fn from(r: HttpResponse) -> WebError {
+        WebError::Ready(std::cell::RefCell::new(Some(r)))
+    }
+}
+
+impl std::fmt::Display for WebError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WebError::Page(s, m) => write!(f, "{s}: {m}"),
+            WebError::FormExpired => f.write_str("form expired"),
+            WebError::SeeOther(to) => write!(f, "see other: {to}"),
+            WebError::Json {
+                status, message, ..
+            } => write!(f, "{status}: {message}"),
+            WebError::Ready(_) => f.write_str("a prepared answer"),
+        }
+    }
+}
+
+impl actix_web::ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::Page(s, _) => *s,
+            WebError::FormExpired => StatusCode::FORBIDDEN,
+            WebError::SeeOther(_) => StatusCode::SEE_OTHER,
+            WebError::Json { status, .. } => *status,
+            WebError::Ready(r) => r
+                .borrow()
+                .as_ref()
+                .map_or(StatusCode::INTERNAL_SERVER_ERROR, |r| r.status()),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            WebError::Page(s, m) => page(*s, m),
+            WebError::FormExpired => form_expired(),
+            WebError::SeeOther(to) => crate::web::ui::see_other(to),
+            WebError::Json {
+                status,
+                message,
+                redirect,
+            } => {
+                let mut body = serde_json::json!({ "error": message });
+                if let Some(to) = redirect {
+                    body["redirect"] = serde_json::Value::from(to.as_str());
+                }
+                HttpResponse::build(*status)
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .json(body)
+            }
+            WebError::Ready(r) => r
+                .borrow_mut()
+                .take()
+                .unwrap_or_else(|| page_internal(&"an answer was sent twice")),
+        }
+    }
+}

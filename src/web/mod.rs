@@ -4,6 +4,7 @@ pub mod admin;
 pub mod client_auth;
 pub mod cookies;
 pub mod error;
+pub mod extract;
 pub mod handlers;
 pub mod headers;
 pub mod pages;

@@ -12,8 +12,10 @@ use crate::auth::recovery;
 use crate::auth::session::Session;
 use crate::db::{passkeys as repo, users, DbError};
 use crate::oidc::discovery::paths;
+use crate::web::error::WebError;
+use crate::web::extract::{Csrf, CsrfHeader, SignedIn};
+use crate::web::pages;
 use crate::web::ui::{see_other, with_tx, Ui};
-use crate::web::{cookies, error, pages};
 
 use super::guard::{self, Answer};
 use super::signin;
@@ -50,6 +52,8 @@ pub struct NewQuery {
     tx: Option<String>,
 }
 
+crate::csrf_field!(CsrfForm, RenameForm, RegisterForm);
+
 fn recovered(state: &AppState, s: &Session) -> bool {
     state.ladder.level_of(&s.acr) == Some(Level::Recovery)
 }
@@ -64,11 +68,8 @@ pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<AccountQuery>,
-) -> HttpResponse {
-    let sess = match signin::required(&req, &state, None).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    SignedIn(sess): SignedIn,
+) -> Result<HttpResponse, WebError> {
     let uid = sess.user_id.clone();
     let res = state
         .db
@@ -80,10 +81,9 @@ pub async fn show(
             Ok((user, keys, left, face))
         })
         .await;
-    let (user, keys, left, face) = match res {
-        Ok((Some(u), k, l, f)) => (u, k, l, f),
-        Ok((None, ..)) => return see_other("/login"),
-        Err(e) => return error::page_internal(&e),
+    let (user, keys, left, face) = match res.map_err(|e| WebError::internal_page(&e))? {
+        (Some(u), k, l, f) => (u, k, l, f),
+        (None, ..) => return Err(WebError::SeeOther("/login".into())),
     };
     let ui = Ui::new(&req, &state, None, user.locale.as_deref());
     let message = match q.done.as_deref() {
@@ -120,7 +120,7 @@ pub async fn show(
         face_available: state.face.is_some(),
         face_enrolled: face.map(date),
     };
-    ui.render(StatusCode::OK, &page)
+    Ok(ui.render(StatusCode::OK, &page))
 }
 
 fn register_page(
@@ -148,24 +148,24 @@ pub async fn new_passkey(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<NewQuery>,
-) -> HttpResponse {
-    match guard::changing(&req, &state, Change::AddPasskey, Answer::Page).await {
-        Ok(s) => register_page(&req, &state, &s, q.tx.as_deref(), StatusCode::OK, None),
-        Err(r) => r,
-    }
+) -> Result<HttpResponse, WebError> {
+    let s = guard::changing(&req, &state, Change::AddPasskey, Answer::Page).await?;
+    Ok(register_page(
+        &req,
+        &state,
+        &s,
+        q.tx.as_deref(),
+        StatusCode::OK,
+        None,
+    ))
 }
 
-pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if !cookies::csrf_header_ok(&req) {
-        return super::json_error(
-            StatusCode::FORBIDDEN,
-            "The page expired. Reload it and try again.",
-        );
-    }
-    let sess = match guard::changing(&req, &state, Change::AddPasskey, Answer::Json).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn passkey_options(
+    _: CsrfHeader,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    let sess = guard::changing(&req, &state, Change::AddPasskey, Answer::Json).await?;
     let st = state.clone();
     let now = state.clock.now();
     let res = state
@@ -182,22 +182,15 @@ pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> Ht
             )
         })
         .await;
-    super::ceremony_json(res)
+    Ok(super::ceremony_json(res))
 }
 
 pub async fn passkey_finish(
+    Csrf(form): Csrf<RegisterForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<RegisterForm>,
-) -> HttpResponse {
-    let form = form.into_inner();
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let sess = match guard::changing(&req, &state, Change::AddPasskey, Answer::Page).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
+    let sess = guard::changing(&req, &state, Change::AddPasskey, Answer::Page).await?;
     let st = state.clone();
     let now = state.clock.now();
     let uid = sess.user_id.clone();
@@ -224,12 +217,12 @@ pub async fn passkey_finish(
     if res.is_ok() {
         guard::changed(&req, &state, &sess, Change::AddPasskey).await;
     }
-    match res {
+    Ok(match res {
         Ok(()) => match form.tx.as_deref().filter(|t| !t.is_empty()) {
             Some(t) => see_other(&with_tx("/continue", Some(t))),
             None => see_other("/account?done=added"),
         },
-        Err(PasskeyError::Db(e)) => error::page_internal(&e),
+        Err(PasskeyError::Db(e)) => return Err(WebError::internal_page(&e)),
         Err(e) => {
             tracing::info!("passkey registration refused: {e}");
             signin::noted(
@@ -254,48 +247,38 @@ pub async fn passkey_finish(
                 Some(key),
             )
         }
-    }
+    })
 }
 
 pub async fn rename(
-    req: HttpRequest,
+    Csrf(form): Csrf<RenameForm>,
+    SignedIn(sess): SignedIn,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<RenameForm>,
-) -> HttpResponse {
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let sess = match signin::required(&req, &state, None).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
     let name = passkeys::clean_name(&form.name);
     let id = id.into_inner();
     let res = state
         .db
         .run(move |c| repo::rename(c, &sess.user_id, &id, &name))
         .await;
-    match res {
-        Ok(true) => see_other("/account?done=renamed"),
-        Ok(false) => error::page(StatusCode::NOT_FOUND, "That passkey does not exist."),
-        Err(e) => error::page_internal(&e),
+    match res.map_err(|e| WebError::internal_page(&e))? {
+        true => Ok(see_other("/account?done=renamed")),
+        false => Err(not_found()),
     }
 }
 
+fn not_found() -> WebError {
+    WebError::Page(StatusCode::NOT_FOUND, "That passkey does not exist.".into())
+}
+
 pub async fn remove(
+    _: Csrf<CsrfForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> HttpResponse {
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let sess = match guard::changing(&req, &state, Change::RemovePasskey, Answer::Page).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
+    let sess = guard::changing(&req, &state, Change::RemovePasskey, Answer::Page).await?;
     let now = state.clock.now();
     let id = id.into_inner();
     let (uid, who) = (sess.user_id.clone(), sess.clone());
@@ -317,29 +300,22 @@ pub async fn remove(
             Ok(r)
         })
         .await;
-    match res {
-        Ok(Ok(())) => {
+    match res.map_err(|e| WebError::internal_page(&e))? {
+        Ok(()) => {
             guard::changed(&req, &state, &who, Change::RemovePasskey).await;
-            see_other("/account?done=removed")
+            Ok(see_other("/account?done=removed"))
         }
-        Ok(Err(RemoveError::LastCredential)) => see_other("/account?error=only"),
-        Ok(Err(_)) => error::page(StatusCode::NOT_FOUND, "That passkey does not exist."),
-        Err(e) => error::page_internal(&e),
+        Err(RemoveError::LastCredential) => Ok(see_other("/account?error=only")),
+        Err(_) => Err(not_found()),
     }
 }
 
 pub async fn new_codes(
+    _: Csrf<CsrfForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<CsrfForm>,
-) -> HttpResponse {
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let sess = match guard::changing(&req, &state, Change::RecoveryCodes, Answer::Page).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
+    let sess = guard::changing(&req, &state, Change::RecoveryCodes, Answer::Page).await?;
     let who = sess.clone();
     let st = state.clone();
     let now = state.clock.now();
@@ -361,17 +337,13 @@ pub async fn new_codes(
             Ok(codes)
         })
         .await;
-    match res {
-        Ok(codes) => {
-            guard::changed(&req, &state, &who, Change::RecoveryCodes).await;
-            let ui = Ui::new(&req, &state, None, None);
-            let page = pages::RecoveryCodesPage {
-                ui: &ui,
-                codes: &codes,
-                next: "/account",
-            };
-            ui.render(StatusCode::OK, &page)
-        }
-        Err(e) => error::page_internal(&e),
-    }
+    let codes = res.map_err(|e| WebError::internal_page(&e))?;
+    guard::changed(&req, &state, &who, Change::RecoveryCodes).await;
+    let ui = Ui::new(&req, &state, None, None);
+    let page = pages::RecoveryCodesPage {
+        ui: &ui,
+        codes: &codes,
+        next: "/account",
+    };
+    Ok(ui.render(StatusCode::OK, &page))
 }

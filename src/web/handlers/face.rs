@@ -14,11 +14,15 @@ use crate::auth::face_settings;
 use crate::auth::session::Session;
 use crate::biometrics::quality::Hint;
 use crate::mail::alerts;
+use std::sync::Arc;
+
+use crate::biometrics::FaceEngine;
+use crate::web::error::WebError;
+use crate::web::extract::{Csrf, CsrfHeader, FaceOn};
 use crate::web::ui::{see_other, with_tx, Ui};
-use crate::web::{cookies, error, pages, rate_limit};
+use crate::web::{cookies, pages, rate_limit};
 
 use super::guard::{self, Answer};
-use super::json_error;
 use super::login::{context, TxQuery};
 use super::signin;
 use crate::auth::assurance::{self, Change};
@@ -46,6 +50,8 @@ pub struct ConsentForm {
     decision: Option<String>,
 }
 
+crate::csrf_field!(ConsentForm);
+
 fn tx_of(tx: &Option<String>) -> Option<&str> {
     tx.as_deref().filter(|t| !t.is_empty())
 }
@@ -55,49 +61,53 @@ pub async fn step(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<TxQuery>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let tx = tx_of(&q.tx);
-    let sess = match signin::required(&req, &state, tx).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let ctx = match context(&state, tx).await {
-        Ok(c) => c,
-        Err(p) => return p,
-    };
+    let sess = signin::required(&req, &state, tx).await?;
+    let ctx = context(&state, tx).await?;
     let ui = Ui::new(&req, &state, ctx.brand.clone(), ctx.ui_locales.as_deref());
     if state.face.is_none() || !assurance::face_may_upgrade(&state.ladder, &sess) {
-        return see_other(&with_tx("/login", tx));
+        return Err(WebError::SeeOther(with_tx("/login", tx)));
     }
     let skip = !(ctx.essential && ctx.min_level == Some(Level::PasskeyFace));
     let other = skip.then(|| with_tx("/continue", tx));
-    camera_page(&ui, VERIFY, tx, other, state.config.face.screen_light)
+    Ok(camera_page(
+        &ui,
+        VERIFY,
+        tx,
+        other,
+        state.config.face.screen_light,
+    ))
 }
 
 /// `GET /face/enrol`: set up face sign-in from the account page.
-pub async fn enrol_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let sess = match guard::changing(&req, &state, Change::FaceEnrol, Answer::Page).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn enrol_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    let sess = guard::changing(&req, &state, Change::FaceEnrol, Answer::Page).await?;
     if state.face.is_none() {
-        return error::page(
+        return Err(WebError::Page(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Face sign-in is not available on this server.",
-        );
+            "Face sign-in is not available on this server.".into(),
+        ));
     }
     let uid = sess.user_id.clone();
-    match state.db.run(move |c| face::status(c, &uid)).await {
-        Ok((false, _)) => see_other("/face/consent"),
-        Ok(_) => camera_page(
-            &Ui::new(&req, &state, None, None),
-            ENROL,
-            None,
-            Some("/account".into()),
-            state.config.face.screen_light,
-        ),
-        Err(e) => error::page_internal(&e),
+    let (consented, _) = state
+        .db
+        .run(move |c| face::status(c, &uid))
+        .await
+        .map_err(|e| WebError::internal_page(&e))?;
+    if !consented {
+        return Ok(see_other("/face/consent"));
     }
+    Ok(camera_page(
+        &Ui::new(&req, &state, None, None),
+        ENROL,
+        None,
+        Some("/account".into()),
+        state.config.face.screen_light,
+    ))
 }
 
 fn camera_page(
@@ -134,72 +144,55 @@ fn camera_page(
 }
 
 /// `GET /face/consent`.
-pub async fn consent_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(r) = guard::changing(&req, &state, Change::FaceEnrol, Answer::Page).await {
-        return r;
-    }
+pub async fn consent_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    guard::changing(&req, &state, Change::FaceEnrol, Answer::Page).await?;
     let ui = Ui::new(&req, &state, None, None);
     let page = pages::FaceConsentPage {
         ui: &ui,
         version: &state.config.face.consent_version,
     };
-    ui.render(StatusCode::OK, &page)
+    Ok(ui.render(StatusCode::OK, &page))
 }
 
 /// `POST /face/consent`: record the consent (with the text version) or go back.
 pub async fn consent_submit(
+    Csrf(form): Csrf<ConsentForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<ConsentForm>,
-) -> HttpResponse {
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let sess = match guard::changing(&req, &state, Change::FaceEnrol, Answer::Page).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
+    let sess = guard::changing(&req, &state, Change::FaceEnrol, Answer::Page).await?;
     if form.decision.as_deref() != Some("agree") {
-        return see_other("/account");
+        return Ok(see_other("/account"));
     }
     let version = state.config.face.consent_version.clone();
     let now = state.clock.now();
-    match state
+    state
         .db
         .run(move |c| face::record_consent(c, &sess.user_id, &version, now))
         .await
-    {
-        Ok(()) => see_other("/face/enrol"),
-        Err(e) => error::page_internal(&e),
-    }
+        .map_err(|e| WebError::internal_page(&e))?;
+    Ok(see_other("/face/enrol"))
 }
 
 /// `POST /account/face/delete`: erase the template and the consent.
 pub async fn delete(
+    _: Csrf<ConsentForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<ConsentForm>,
-) -> HttpResponse {
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let sess = match guard::changing(&req, &state, Change::FaceDelete, Answer::Page).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
+    let sess = guard::changing(&req, &state, Change::FaceDelete, Answer::Page).await?;
     let now = state.clock.now();
     let uid = sess.user_id.clone();
-    match state
+    state
         .db
         .run(move |c| face::delete_all(c, &uid, "self", now))
         .await
-    {
-        Ok(_) => {
-            guard::changed(&req, &state, &sess, Change::FaceDelete).await;
-            see_other("/account?done=face_deleted")
-        }
-        Err(e) => error::page_internal(&e),
-    }
+        .map_err(|e| WebError::internal_page(&e))?;
+    guard::changed(&req, &state, &sess, Change::FaceDelete).await;
+    Ok(see_other("/account?done=face_deleted"))
 }
 
 /// A failed check: the message for the page; when this failure locked the
@@ -209,12 +202,12 @@ pub(super) async fn refused(
     ui: &Ui<'_>,
     user_id: &str,
     e: FaceError,
-) -> HttpResponse {
+) -> WebError {
     if let FaceError::LockedNow(_, until) = &e {
         alerts::face_locked(state, user_id, *until).await;
     }
     let (status, msg) = face_message(ui, &e);
-    json_error(status, &msg)
+    WebError::json(status, msg)
 }
 
 fn locked_until(ui: &Ui<'_>, until: i64) -> String {
@@ -259,7 +252,7 @@ pub(super) async fn face_session(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     purpose: &'static str,
-) -> Result<Session, HttpResponse> {
+) -> Result<Session, WebError> {
     if purpose == ENROL {
         return guard::changing(req, state, Change::FaceEnrol, Answer::Json).await;
     }
@@ -270,7 +263,7 @@ pub(super) async fn face_session(
             ui.tr.t("assurance.sign_in_again"),
             "/login",
         )),
-        _ => Err(json_error(
+        _ => Err(WebError::json(
             StatusCode::UNAUTHORIZED,
             ui.tr.t("session.ended"),
         )),
@@ -299,47 +292,25 @@ fn decode_frames(frames: &[FrameIn], max: usize, max_side: u32) -> Result<Vec<Up
 async fn frames(
     req: HttpRequest,
     state: web::Data<AppState>,
+    engine: Arc<FaceEngine>,
     body: VerifyBody,
     purpose: &'static str,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let started = std::time::Instant::now();
-    if !cookies::csrf_header_ok(&req) {
-        return json_error(
-            StatusCode::FORBIDDEN,
-            "The page expired. Reload it and try again.",
-        );
-    }
-    let Some(engine) = state.face.clone() else {
-        return json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Face sign-in is not available on this server.",
-        );
-    };
-    let sess = match face_session(&req, &state, purpose).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let sess = face_session(&req, &state, purpose).await?;
     let ui = Ui::new(&req, &state, None, None);
     let st = state.clone();
-    let cfg = match state
+    let cfg = state
         .db
         .run(move |c| face_settings::in_force(c, &st.config.face))
         .await
-    {
-        Ok(cfg) => cfg,
-        Err(e) => {
-            let e = crate::oidc::OAuthError::server_error(&e);
-            return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.description);
-        }
-    };
-    let mut uploads = match decode_frames(
+        .map_err(|e| WebError::internal_json(&e))?;
+    let mut uploads = decode_frames(
         &body.frames,
         face::max_frames(&cfg),
         state.config.face.max_image_side,
-    ) {
-        Ok(u) => u,
-        Err(m) => return json_error(StatusCode::BAD_REQUEST, &m),
-    };
+    )
+    .map_err(|m| WebError::json(StatusCode::BAD_REQUEST, m))?;
     let now = state.clock.now();
     let (uid, nonce) = (sess.user_id.clone(), body.nonce.clone());
     let (ch, cfg, uploads) = match state
@@ -351,10 +322,7 @@ async fn frames(
         .await
     {
         Ok((Ok(ch), cfg, uploads)) => (ch, cfg, uploads),
-        Err(e) | Ok((Err(FaceError::Db(e)), _, _)) => {
-            let e = crate::oidc::OAuthError::server_error(&e);
-            return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.description);
-        }
+        Err(e) | Ok((Err(FaceError::Db(e)), _, _)) => return Err(WebError::internal_json(&e)),
         Ok((Err(e), cfg, _)) => {
             let uid = sess.user_id.clone();
             let null = serde_json::Value::Null;
@@ -362,13 +330,10 @@ async fn frames(
                 .db
                 .run(move |c| face::failed(c, &cfg, &uid, purpose, e, null, now))
                 .await;
-            return match res {
+            return Err(match res {
                 Ok(e) => refused(&state, &ui, &sess.user_id, e).await,
-                Err(e) => json_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &crate::oidc::OAuthError::server_error(&e).description,
-                ),
-            };
+                Err(e) => WebError::internal_json(&e),
+            });
         }
     };
     // Frames stay in memory on the blocking pool and are dropped after this.
@@ -386,15 +351,7 @@ async fn frames(
             .unwrap_or(engine.same_person_threshold),
     };
     let evidence = web::block(move || face::examine(&eng, &ch, &uploads, thresholds, now)).await;
-    let evidence = match evidence {
-        Ok(r) => r,
-        Err(e) => {
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &crate::oidc::OAuthError::server_error(&e).description,
-            )
-        }
-    };
+    let evidence = evidence.map_err(|e| WebError::internal_json(&e))?;
     let st = state.clone();
     let uid = sess.user_id.clone();
     let result = state
@@ -417,12 +374,9 @@ async fn frames(
             guard::changed(&req, &state, &sess, Change::FaceEnrol).await;
             ok_json("/account?done=face_enrolled", None)
         }
-        Ok(Ok(())) => upgrade(&state, &sess, tx_of(&body.tx)).await,
-        Ok(Err(e)) => refused(&state, &ui, &sess.user_id, e).await,
-        Err(e) => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &crate::oidc::OAuthError::server_error(&e).description,
-        ),
+        Ok(Ok(())) => upgrade(&state, &sess, tx_of(&body.tx)).await?,
+        Ok(Err(e)) => return Err(refused(&state, &ui, &sess.user_id, e).await),
+        Err(e) => return Err(WebError::internal_json(&e)),
     };
     // Server time of the whole check, for load scripts and browser devtools.
     let ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -432,7 +386,7 @@ async fn frames(
             v,
         );
     }
-    resp
+    Ok(resp)
 }
 
 fn ok_json(redirect: &str, cookie: Option<actix_web::cookie::Cookie<'static>>) -> HttpResponse {
@@ -446,7 +400,11 @@ fn ok_json(redirect: &str, cookie: Option<actix_web::cookie::Cookie<'static>>) -
 }
 
 /// A passed face step: a new session at the top of the ladder, then on.
-async fn upgrade(state: &web::Data<AppState>, sess: &Session, tx: Option<&str>) -> HttpResponse {
+async fn upgrade(
+    state: &web::Data<AppState>,
+    sess: &Session,
+    tx: Option<&str>,
+) -> Result<HttpResponse, WebError> {
     let st = state.clone();
     let now = state.clock.now();
     let (passkey, t) = (sess.clone(), tx.map(str::to_owned));
@@ -481,29 +439,30 @@ async fn upgrade(state: &web::Data<AppState>, sess: &Session, tx: Option<&str>) 
             );
             let mut resp = ok_json(&next, Some(c));
             let _ = resp.add_cookie(&cookies::fresh_csrf(state.config.secure_cookies()));
-            resp
+            Ok(resp)
         }
-        Err(e) => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &crate::oidc::OAuthError::server_error(&e).description,
-        ),
+        Err(e) => Err(WebError::internal_json(&e)),
     }
 }
 
 pub async fn frames_verify(
+    _: CsrfHeader,
+    FaceOn(engine): FaceOn,
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<VerifyBody>,
-) -> HttpResponse {
-    frames(req, state, body.into_inner(), VERIFY).await
+) -> Result<HttpResponse, WebError> {
+    frames(req, state, engine, body.into_inner(), VERIFY).await
 }
 
 pub async fn frames_enrol(
+    _: CsrfHeader,
+    FaceOn(engine): FaceOn,
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<VerifyBody>,
-) -> HttpResponse {
-    frames(req, state, body.into_inner(), ENROL).await
+) -> Result<HttpResponse, WebError> {
+    frames(req, state, engine, body.into_inner(), ENROL).await
 }
 
 #[derive(Deserialize)]
@@ -514,56 +473,39 @@ pub struct PreviewBody {
 /// `POST /face/preview`: guidance for one camera frame before the check
 /// ("move closer", "too dark", "one face only"); nothing is stored.
 pub async fn preview(
+    _: CsrfHeader,
+    FaceOn(engine): FaceOn,
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<PreviewBody>,
-) -> HttpResponse {
-    if !cookies::csrf_header_ok(&req) {
-        return json_error(
-            StatusCode::FORBIDDEN,
-            "The page expired. Reload it and try again.",
-        );
-    }
-    let Some(engine) = state.face.clone() else {
-        return json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Face sign-in is not available on this server.",
-        );
-    };
-    let sess = match face_session(&req, &state, VERIFY).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
+    let sess = face_session(&req, &state, VERIFY).await?;
     // Cheap per-person and per-address pacing (the page asks once a second).
     if !rate_limit::allow_preview(&state.limits, &req, &sess.user_id) {
         let ui = Ui::new(&req, &state, None, None);
-        return json_error(StatusCode::TOO_MANY_REQUESTS, ui.tr.t("face.slow_down"));
+        return Err(WebError::json(
+            StatusCode::TOO_MANY_REQUESTS,
+            ui.tr.t("face.slow_down"),
+        ));
     }
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(body.jpeg.as_bytes()) else {
-        return json_error(StatusCode::BAD_REQUEST, "the frame is not base64");
-    };
-    if let Err(m) = face::check_size(&bytes, state.config.face.max_image_side) {
-        return json_error(StatusCode::BAD_REQUEST, &m);
-    }
-    let hint = match web::block(move || face::preview(&engine, &bytes)).await {
-        Ok(h) => h,
-        Err(e) => {
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &crate::oidc::OAuthError::server_error(&e).description,
-            )
-        }
-    };
+    let bad = |m: &str| WebError::json(StatusCode::BAD_REQUEST, m);
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(body.jpeg.as_bytes())
+        .map_err(|_| bad("the frame is not base64"))?;
+    face::check_size(&bytes, state.config.face.max_image_side).map_err(|m| bad(&m))?;
+    let hint = web::block(move || face::preview(&engine, &bytes))
+        .await
+        .map_err(|e| WebError::internal_json(&e))?;
     let code = serde_json::to_value(hint)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
     let ui = Ui::new(&req, &state, None, None);
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({
             "ok": hint == Hint::Good,
             "hint": code,
             "message": ui.tr.t(&format!("face.hint.{code}")),
-        }))
+        })))
 }

@@ -3,7 +3,6 @@
 //! /face/step` takes the page's commitment to a step's frame and reveals
 //! the next one. The frames follow in one `POST /face/frames`.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -12,11 +11,12 @@ use crate::app::AppState;
 use crate::auth::face::{self, FaceError, Paced, ENROL, VERIFY};
 use crate::auth::face_settings;
 use crate::biometrics::challenge::Challenge;
+use crate::web::error::WebError;
+use crate::web::extract::{CsrfHeader, FaceOn};
+use crate::web::rate_limit;
 use crate::web::ui::Ui;
-use crate::web::{cookies, rate_limit};
 
 use super::face::{face_message, face_session, refused};
-use super::json_error;
 
 /// Step `i` as the page shows it: the instruction, the wait before the
 /// capture, the colour over the page.
@@ -39,35 +39,12 @@ fn no_store(body: Value) -> HttpResponse {
         .json(body)
 }
 
-/// The checks every face JSON call starts with: the CSRF header and an
-/// engine. Some: the refusal to send.
-fn refusal(req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
-    if !cookies::csrf_header_ok(req) {
-        return Some(json_error(
-            StatusCode::FORBIDDEN,
-            "The page expired. Reload it and try again.",
-        ));
-    }
-    state.face.is_none().then(|| {
-        json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Face sign-in is not available on this server.",
-        )
-    })
-}
-
 async fn start(
     req: HttpRequest,
     state: web::Data<AppState>,
     purpose: &'static str,
-) -> HttpResponse {
-    if let Some(r) = refusal(&req, &state) {
-        return r;
-    }
-    let sess = match face_session(&req, &state, purpose).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
+    let sess = face_session(&req, &state, purpose).await?;
     let st = state.clone();
     let now_ms = state.clock.now_ms();
     let ip = rate_limit::client_ip(&req).map(|i| i.to_string());
@@ -79,25 +56,33 @@ async fn start(
         })
         .await;
     let ui = Ui::new(&req, &state, None, None);
-    match res {
-        Ok(ch) => no_store(json!({
-            "nonce": ch.nonce,
-            "frames": ch.steps.len(),
-            "step": step_json(&ui, &ch, 0),
-            "expires_in": ch.expires_at - now_ms.div_euclid(1000),
-        })),
-        Err(e) => {
-            let (status, msg) = face_message(&ui, &e);
-            json_error(status, &msg)
-        }
-    }
+    let ch = res.map_err(|e| {
+        let (status, msg) = face_message(&ui, &e);
+        WebError::json(status, msg)
+    })?;
+    Ok(no_store(json!({
+        "nonce": ch.nonce,
+        "frames": ch.steps.len(),
+        "step": step_json(&ui, &ch, 0),
+        "expires_in": ch.expires_at - now_ms.div_euclid(1000),
+    })))
 }
 
-pub async fn start_verify(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn start_verify(
+    _: CsrfHeader,
+    _: FaceOn,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
     start(req, state, VERIFY).await
 }
 
-pub async fn start_enrol(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn start_enrol(
+    _: CsrfHeader,
+    _: FaceOn,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
     start(req, state, ENROL).await
 }
 
@@ -115,14 +100,8 @@ async fn step(
     state: web::Data<AppState>,
     body: StepBody,
     purpose: &'static str,
-) -> HttpResponse {
-    if let Some(r) = refusal(&req, &state) {
-        return r;
-    }
-    let sess = match face_session(&req, &state, purpose).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
+    let sess = face_session(&req, &state, purpose).await?;
     let st = state.clone();
     let uid = sess.user_id.clone();
     let now_ms = state.clock.now_ms();
@@ -157,29 +136,29 @@ async fn step(
         })
         .await;
     let ui = Ui::new(&req, &state, None, None);
-    match res {
-        Ok(Ok((Paced::Next(i), ch))) => no_store(json!({ "step": step_json(&ui, &ch, i) })),
-        Ok(Ok((Paced::Done, _))) => no_store(json!({ "done": true })),
-        Ok(Err(e)) => refused(&state, &ui, &sess.user_id, e).await,
-        Err(e) => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &crate::oidc::OAuthError::server_error(&e).description,
-        ),
+    match res.map_err(|e| WebError::internal_json(&e))? {
+        Ok((Paced::Next(i), ch)) => Ok(no_store(json!({ "step": step_json(&ui, &ch, i) }))),
+        Ok((Paced::Done, _)) => Ok(no_store(json!({ "done": true }))),
+        Err(e) => Err(refused(&state, &ui, &sess.user_id, e).await),
     }
 }
 
 pub async fn step_verify(
+    _: CsrfHeader,
+    _: FaceOn,
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<StepBody>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     step(req, state, body.into_inner(), VERIFY).await
 }
 
 pub async fn step_enrol(
+    _: CsrfHeader,
+    _: FaceOn,
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<StepBody>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     step(req, state, body.into_inner(), ENROL).await
 }

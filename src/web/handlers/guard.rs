@@ -2,16 +2,17 @@
 //! change the account's authenticators, and what follows a change.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest};
 
 use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::assurance::{self, Change, Factors, Refusal};
 use crate::auth::session::Session;
-use crate::web::ui::{see_other, Ui};
-use crate::web::{error, rate_limit};
+use crate::web::error::WebError;
+use crate::web::rate_limit;
+use crate::web::ui::Ui;
 
-use super::{json_error, signin};
+use super::signin;
 
 /// How the refusal is answered: a page (redirect to sign in again) or JSON.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,24 +28,29 @@ pub async fn changing(
     state: &web::Data<AppState>,
     change: Change,
     answer: Answer,
-) -> Result<Session, HttpResponse> {
+) -> Result<Session, WebError> {
     let ui = Ui::new(req, state, None, None);
+    let internal = |e: &dyn std::fmt::Display| match answer {
+        Answer::Json => WebError::internal_json(e),
+        Answer::Page => WebError::internal_page(e),
+    };
     let sess = match signin::current(req, state).await {
         Ok(Some(s)) => s,
         Ok(None) if answer == Answer::Json => {
-            return Err(json_error(
+            return Err(WebError::json(
                 StatusCode::UNAUTHORIZED,
                 ui.tr.t("session.ended"),
             ))
         }
-        Ok(None) => return Err(see_other("/login")),
-        Err(e) => return Err(error::page_internal(&e)),
+        Ok(None) => return Err(WebError::SeeOther("/login".into())),
+        Err(e) => return Err(internal(&e)),
     };
     let uid = sess.user_id.clone();
-    let factors = match state.db.run(move |c| Factors::of(c, &uid)).await {
-        Ok(f) => f,
-        Err(e) => return Err(error::page_internal(&e)),
-    };
+    let factors = state
+        .db
+        .run(move |c| Factors::of(c, &uid))
+        .await
+        .map_err(|e| internal(&e))?;
     let refusal = match assurance::may_change(
         &state.ladder,
         &sess,
@@ -66,17 +72,19 @@ pub async fn changing(
     Err(match (answer, refusal) {
         (Answer::Json, _) => refused_json(message, next),
         (Answer::Page, Refusal::RecoveryOnlyAddsPasskey) => {
-            error::page(StatusCode::FORBIDDEN, message)
+            WebError::Page(StatusCode::FORBIDDEN, message.into())
         }
-        (Answer::Page, _) => see_other(next),
+        (Answer::Page, _) => WebError::SeeOther(next.into()),
     })
 }
 
 /// 403 JSON for a fetch call: the message and where to go (sign in, face).
-pub fn refused_json(message: &str, next: &str) -> HttpResponse {
-    HttpResponse::Forbidden()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({ "error": message, "redirect": next }))
+pub fn refused_json(message: &str, next: &str) -> WebError {
+    WebError::Json {
+        status: StatusCode::FORBIDDEN,
+        message: message.into(),
+        redirect: Some(next.into()),
+    }
 }
 
 /// After a change: audit it, end the person's other sessions and tell the

@@ -9,6 +9,7 @@ use diesel::Connection;
 use crate::app::AppState;
 use crate::auth::{session, signin};
 use crate::oidc::{flow, OAuthError};
+use crate::web::error::WebError;
 use crate::web::ui::see_other;
 use crate::web::{cookies, error, rate_limit};
 
@@ -169,10 +170,10 @@ pub async fn required(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     tx: Option<&str>,
-) -> Result<session::Session, HttpResponse> {
+) -> Result<session::Session, WebError> {
     match current(req, state).await {
         Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(see_other(&crate::web::ui::with_tx("/login", tx))),
-        Err(e) => Err(error::page_internal(&e)),
+        Ok(None) => Err(WebError::SeeOther(crate::web::ui::with_tx("/login", tx))),
+        Err(e) => Err(WebError::internal_page(&e)),
     }
 }

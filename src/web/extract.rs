@@ -1,0 +1,116 @@
+//! Extractors for what handlers used to check by hand: a signed-in person
+//! (`SignedIn`), a form whose CSRF token matches (`Csrf<T>`), a JSON call
+//! from this site's page (`CsrfHeader`). Each refuses with a `WebError`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::auth::session::Session;
+
+use super::cookies;
+use super::error::WebError;
+use super::handlers::signin;
+
+type Extracted<T, E = WebError> = Pin<Box<dyn Future<Output = Result<T, E>>>>;
+
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, WebError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| WebError::internal_page(&"application state missing"))
+}
+
+/// The person signed in on this browser (a page request); otherwise off to
+/// the sign-in page.
+pub struct SignedIn(pub Session);
+
+impl FromRequest for SignedIn {
+    type Error = WebError;
+    type Future = Extracted<SignedIn>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            Ok(SignedIn(signin::required(&req, &state, None).await?))
+        })
+    }
+}
+
+/// A form with a `csrf` field.
+pub trait CsrfField {
+    fn csrf(&self) -> Option<&str>;
+}
+
+/// Implement [`CsrfField`] for forms whose field is `csrf: Option<String>`.
+#[macro_export]
+macro_rules! csrf_field {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::web::extract::CsrfField for $form {
+            fn csrf(&self) -> Option<&str> {
+                self.csrf.as_deref()
+            }
+        })+
+    };
+}
+
+/// A URL-encoded form whose CSRF token matches this browser's; otherwise
+/// the "form expired" page.
+pub struct Csrf<T>(pub T);
+
+impl<T: DeserializeOwned + CsrfField + 'static> FromRequest for Csrf<T> {
+    type Error = actix_web::Error;
+    type Future = Extracted<Csrf<T>, actix_web::Error>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = web::Form::<T>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let web::Form(f) = form.await?;
+            if !cookies::csrf_ok(&req, f.csrf()) {
+                return Err(WebError::FormExpired.into());
+            }
+            Ok(Csrf(f))
+        })
+    }
+}
+
+/// A JSON call made by this site's page: the CSRF token came in its
+/// header; otherwise 403 JSON.
+pub struct CsrfHeader;
+
+impl FromRequest for CsrfHeader {
+    type Error = WebError;
+    type Future = std::future::Ready<Result<CsrfHeader, WebError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(if cookies::csrf_header_ok(req) {
+            Ok(CsrfHeader)
+        } else {
+            Err(WebError::page_expired_json())
+        })
+    }
+}
+
+/// The face engine, for the face step's JSON calls; 503 JSON on a server
+/// without one.
+pub struct FaceOn(pub std::sync::Arc<crate::biometrics::FaceEngine>);
+
+impl FromRequest for FaceOn {
+    type Error = WebError;
+    type Future = std::future::Ready<Result<FaceOn, WebError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let engine = state_of(req).ok().and_then(|s| s.face.clone());
+        std::future::ready(engine.map(FaceOn).ok_or_else(|| {
+            WebError::json(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "Face sign-in is not available on this server.",
+            )
+        }))
+    }
+}
