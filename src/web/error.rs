@@ -108,7 +108,7 @@ pub enum WebError {
     },
     /// An answer already built by a helper that renders its own page (a
     /// form shown again with its message). Taken once.
-    Ready(std::cell::RefCell<Option<HttpResponse>>),
+    Ready(std::cell::RefCell<Option<Box<HttpResponse>>>),
 }
 
 impl WebError {
@@ -143,7 +143,7 @@ impl WebError {
 
 impl From<HttpResponse> for WebError {
     fn from(r: HttpResponse) -> WebError {
-        WebError::Ready(std::cell::RefCell::new(Some(r)))
+        WebError::Ready(std::cell::RefCell::new(Some(Box::new(r))))
     }
 }
 
@@ -185,10 +185,10 @@ impl actix_web::ResponseError for WebError {
                 message,
                 redirect,
             } => {
-                let mut body = serde_json::json!({ "error": message });
-                if let Some(to) = redirect {
-                    body["redirect"] = serde_json::Value::from(to.as_str());
-                }
+                let body = match redirect {
+                    Some(to) => serde_json::json!({ "error": message, "redirect": to }),
+                    None => serde_json::json!({ "error": message }),
+                };
                 HttpResponse::build(*status)
                     .insert_header((header::CACHE_CONTROL, "no-store"))
                     .json(body)
@@ -196,7 +196,7 @@ impl actix_web::ResponseError for WebError {
             WebError::Ready(r) => r
                 .borrow_mut()
                 .take()
-                .unwrap_or_else(|| page_internal(&"an answer was sent twice")),
+                .map_or_else(|| page_internal(&"an answer was sent twice"), |r| *r),
         }
     }
 }
