@@ -18,7 +18,7 @@ use crate::oidc::client::Client;
 use crate::oidc::params::Params;
 use crate::oidc::{access_token, token as tok, OAuthError};
 use crate::web::cookies::{clear_step, step_cookie};
-use crate::web::error;
+use crate::web::error::{self, WebError};
 use crate::web::ui::{local_path, see_other};
 
 use super::auth::{actor_of, CONSOLE_COOKIE};
@@ -231,21 +231,21 @@ pub async fn callback(
 }
 
 /// The console's administrator, or a redirect to sign in (back to this page).
-pub async fn required(req: &HttpRequest, state: &AppState) -> Result<Console, HttpResponse> {
+pub async fn required(req: &HttpRequest, state: &AppState) -> Result<Console, WebError> {
     let here = req
         .uri()
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or(PATH)
         .to_owned();
-    let to_login = || see_other(&super::link("/admin/login", &[("next", &here)]));
+    let to_login = || WebError::SeeOther(super::link("/admin/login", &[("next", &here)]));
     let Some(token) = req.cookie(CONSOLE_COOKIE).map(|c| c.value().to_owned()) else {
         return Err(to_login());
     };
     match actor_of(state, token).await {
         Ok((actor, claims)) => Ok(Console { actor, claims }),
         Err(e) if e.code == crate::oidc::ErrorCode::ServerError => {
-            Err(error::page_internal(&e.description))
+            Err(WebError::internal_page(&e.description))
         }
         Err(_) => Err(to_login()),
     }
@@ -267,4 +267,22 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         state.config.secure_cookies(),
     ));
     resp
+}
+
+/// The administrator behind a console page request; otherwise off to the
+/// console's sign-in, back to this page.
+impl actix_web::FromRequest for Console {
+    type Error = WebError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Console, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| WebError::internal_page(&"application state missing"))?;
+            required(&req, &state).await
+        })
+    }
 }

@@ -19,14 +19,11 @@ pub struct AuditForm {
 }
 
 pub async fn audit(
+    c: Console,
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<AuditForm>,
-) -> HttpResponse {
-    let c = match required(&req, &state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
     let q = q.into_inner();
     let hours = q.hours.unwrap_or(24).clamp(1, 24 * 90);
     let now = state.clock.now();
@@ -50,7 +47,7 @@ pub async fn audit(
         .await;
     let (found, stats) = match res {
         Ok(v) => v,
-        Err(e) => return error::page_internal(&e),
+        Err(e) => return Err(WebError::internal_page(&e)),
     };
     let href = |page: i64| {
         crate::web::admin::link(
@@ -93,5 +90,5 @@ pub async fn audit(
         page: found.page,
         events: found.items.into_iter().map(AuditRowView::from).collect(),
     };
-    show(StatusCode::OK, &page, cookie)
+    Ok(show(StatusCode::OK, &page, cookie))
 }

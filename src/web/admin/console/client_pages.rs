@@ -3,17 +3,14 @@
 use super::*;
 
 pub async fn clients(
+    c: Console,
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<ListQuery>,
-) -> HttpResponse {
-    let c = match required(&req, &state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
     let all = match state.db.run(client_admin::list).await {
         Ok(v) => v,
-        Err(e) => return error::page_internal(&e),
+        Err(e) => return Err(WebError::internal_page(&e)),
     };
     let found = matching(&all, &q.q);
     let total = found.len();
@@ -36,7 +33,7 @@ pub async fn clients(
         prev_href,
         next_href,
     };
-    show(StatusCode::OK, &list, cookie)
+    Ok(show(StatusCode::OK, &list, cookie))
 }
 
 async fn client_page(
@@ -74,14 +71,12 @@ async fn client_page(
 }
 
 pub async fn client(
+    c: Console,
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> HttpResponse {
-    match required(&req, &state).await {
-        Ok(c) => client_page(&req, &state, &c, id.into_inner(), None).await,
-        Err(r) => r,
-    }
+) -> Result<HttpResponse, WebError> {
+    Ok(client_page(&req, &state, &c, id.into_inner(), None).await)
 }
 
 /// The new-client form (textareas hold one URI per line).
@@ -155,9 +150,9 @@ pub async fn client_create(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<ClientForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
-    let c = match may_change(
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -165,11 +160,7 @@ pub async fn client_create(
         "create clients",
         None,
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let (st, label, now) = (state.clone(), c.actor.label.clone(), state.clock.now());
     let input = form.input();
     let res = state
@@ -180,12 +171,12 @@ pub async fn client_create(
         })
         .await;
     match res {
-        Ok(reg) => client_page(&req, &state, &c, reg.client_id, reg.client_secret).await,
-        Err(ClientAdminError::Db(e)) => error::page_internal(&e),
-        Err(e) => error::page(
+        Ok(reg) => Ok(client_page(&req, &state, &c, reg.client_id, reg.client_secret).await),
+        Err(ClientAdminError::Db(e)) => Err(WebError::internal_page(&e)),
+        Err(e) => Err(WebError::Page(
             StatusCode::BAD_REQUEST,
-            &format!("The client was not created: {e}. Go back and correct it."),
-        ),
+            format!("The client was not created: {e}. Go back and correct it."),
+        )),
     }
 }
 
@@ -194,9 +185,9 @@ pub async fn client_edit(
     state: web::Data<AppState>,
     id: web::Path<String>,
     form: web::Form<ClientForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (id, form) = (id.into_inner(), form.into_inner());
-    let c = match may_change(
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -204,11 +195,7 @@ pub async fn client_edit(
         "change clients",
         None,
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let (label, now, key) = (c.actor.label.clone(), state.clock.now(), id.clone());
     let actor = c.actor.clone();
     let input = form.input();
@@ -221,16 +208,19 @@ pub async fn client_edit(
         })
         .await;
     match res {
-        Ok(()) => see_other(&format!("/admin/clients/{id}?done=saved")),
-        Err(ClientAdminError::NotFound(_)) => error::page(StatusCode::NOT_FOUND, "No such client."),
-        Err(ClientAdminError::Db(e)) => error::page_internal(&e),
+        Ok(()) => Ok(see_other(&format!("/admin/clients/{id}?done=saved"))),
+        Err(ClientAdminError::NotFound(_)) => Err(WebError::Page(
+            StatusCode::NOT_FOUND,
+            "No such client.".into(),
+        )),
+        Err(ClientAdminError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e @ (ClientAdminError::Protected(_) | ClientAdminError::Administrator(_))) => {
-            error::page(StatusCode::FORBIDDEN, &e.to_string())
+            Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string()))
         }
-        Err(e) => error::page(
+        Err(e) => Err(WebError::Page(
             StatusCode::BAD_REQUEST,
-            &format!("The settings were not saved: {e}. Go back and correct them."),
-        ),
+            format!("The settings were not saved: {e}. Go back and correct them."),
+        )),
     }
 }
 
@@ -239,11 +229,11 @@ pub async fn client_action(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     form: web::Form<CsrfForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
     let back = format!("/admin/clients/{id}");
     let dangerous = (action == "delete").then_some(back.as_str());
-    let c = match may_change(
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -251,11 +241,7 @@ pub async fn client_action(
         "change clients",
         dangerous,
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let (st, label, now, key) = (
         state.clone(),
         c.actor.label.clone(),
@@ -281,17 +267,20 @@ pub async fn client_action(
         })
         .await;
     match res {
-        Ok(Some(secret)) => client_page(&req, &state, &c, id, Some(secret)).await,
+        Ok(Some(secret)) => Ok(client_page(&req, &state, &c, id, Some(secret)).await),
         Ok(None) => match req.path().rsplit('/').next() {
-            Some("delete") => see_other("/admin/clients?done=deleted"),
-            Some(a) => see_other(&format!("{back}?done={a}d")),
-            None => see_other(&back),
+            Some("delete") => Ok(see_other("/admin/clients?done=deleted")),
+            Some(a) => Ok(see_other(&format!("{back}?done={a}d"))),
+            None => Ok(see_other(&back)),
         },
-        Err(ClientAdminError::NotFound(_)) => error::page(StatusCode::NOT_FOUND, "No such client."),
-        Err(ClientAdminError::Db(e)) => error::page_internal(&e),
+        Err(ClientAdminError::NotFound(_)) => Err(WebError::Page(
+            StatusCode::NOT_FOUND,
+            "No such client.".into(),
+        )),
+        Err(ClientAdminError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e @ (ClientAdminError::Protected(_) | ClientAdminError::Administrator(_))) => {
-            error::page(StatusCode::FORBIDDEN, &e.to_string())
+            Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string()))
         }
-        Err(e) => error::page(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => Err(WebError::Page(StatusCode::BAD_REQUEST, e.to_string())),
     }
 }

@@ -19,14 +19,14 @@ pub async fn invite(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<InviteForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
     let role: Option<Role> = match opt(form.role).map(|r| r.parse()).transpose() {
         Ok(r) => r,
-        Err(m) => return error::page(StatusCode::BAD_REQUEST, &m),
+        Err(m) => return Err(WebError::Page(StatusCode::BAD_REQUEST, m.clone())),
     };
     let scope = if role.is_some() { ROLES } else { WRITE };
-    let c = match may_change(
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -34,11 +34,7 @@ pub async fn invite(
         "invite with this role",
         None,
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let (label, now, email) = (c.actor.label.clone(), state.clock.now(), opt(form.email));
     let ttl = state.config.signup.invitation_ttl_seconds;
     let to = email.clone().filter(|_| form.send.is_some());
@@ -49,7 +45,7 @@ pub async fn invite(
     match res {
         Ok(token) => {
             if let Some(to) = to {
-                return mail_link(&state, &to, &token, now + ttl).await;
+                return Ok(mail_link(&state, &to, &token, now + ttl).await);
             }
             let link = crate::auth::signup::invitation_url(&state.config.issuer, &token);
             users_render(
@@ -63,7 +59,7 @@ pub async fn invite(
             )
             .await
         }
-        Err(e) => error::page(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => Err(WebError::Page(StatusCode::BAD_REQUEST, e.to_string())),
     }
 }
 
@@ -72,9 +68,9 @@ pub async fn invitation_action(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     form: web::Form<CsrfForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
-    let c = match may_change(
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -82,11 +78,7 @@ pub async fn invitation_action(
         "manage invitations",
         None,
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let (ttl, now) = (
         state.config.signup.invitation_ttl_seconds,
         state.clock.now(),
@@ -104,13 +96,18 @@ pub async fn invitation_action(
                 .run(move |db| invitations::revoke(db, &c.actor, &id, now).map(|()| None))
                 .await
         }
-        _ => return error::page(StatusCode::NOT_FOUND, "No such action."),
+        _ => {
+            return Err(WebError::Page(
+                StatusCode::NOT_FOUND,
+                "No such action.".into(),
+            ))
+        }
     };
     match res {
-        Ok(Some((token, to))) => mail_link(&state, &to, &token, now + ttl).await,
-        Ok(None) => see_other("/admin/users?done=invitation_revoked"),
-        Err(InvitationError::Db(e)) => error::page_internal(&e),
-        Err(e) => error::page(StatusCode::BAD_REQUEST, &e.to_string()),
+        Ok(Some((token, to))) => Ok(mail_link(&state, &to, &token, now + ttl).await),
+        Ok(None) => Ok(see_other("/admin/users?done=invitation_revoked")),
+        Err(InvitationError::Db(e)) => Err(WebError::internal_page(&e)),
+        Err(e) => Err(WebError::Page(StatusCode::BAD_REQUEST, e.to_string())),
     }
 }
 

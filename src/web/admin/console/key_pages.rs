@@ -2,19 +2,19 @@
 
 use super::*;
 
-pub async fn keys_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let c = match required(&req, &state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn keys_page(
+    c: Console,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
     let (now, cfg) = (state.clock.now(), state.config.keys.clone());
     let list = match state.db.run(move |db| keys::list(db, &cfg, now)).await {
         Ok(v) => v,
-        Err(e) => return error::page_internal(&e),
+        Err(e) => return Err(WebError::internal_page(&e)),
     };
     let (ch, cookie) = chrome(&req, &state, &c, "keys");
     let days = state.config.keys.rotate_after_days;
-    show(
+    Ok(show(
         StatusCode::OK,
         &Keys {
             chrome: &ch,
@@ -26,7 +26,7 @@ pub async fn keys_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
             },
         },
         cookie,
-    )
+    ))
 }
 
 pub async fn key_retire(
@@ -34,9 +34,9 @@ pub async fn key_retire(
     state: web::Data<AppState>,
     kid: web::Path<String>,
     form: web::Form<CsrfForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let kid = kid.into_inner();
-    let c = match may_change(
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -44,11 +44,7 @@ pub async fn key_retire(
         "retire a signing key",
         Some("/admin/keys"),
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let (st, now) = (state.clone(), state.clock.now());
     match state
         .db
@@ -57,12 +53,12 @@ pub async fn key_retire(
     {
         Ok(_) => {
             state.reload_keys().await;
-            see_other("/admin/keys?done=retired")
+            Ok(see_other("/admin/keys?done=retired"))
         }
         Err(e @ (KeyError::UnknownKey(_) | KeyError::AlreadyUnpublished(_))) => {
-            error::page(StatusCode::BAD_REQUEST, &e.to_string())
+            Err(WebError::Page(StatusCode::BAD_REQUEST, e.to_string()))
         }
-        Err(e) => error::page_internal(&e),
+        Err(e) => Err(WebError::internal_page(&e)),
     }
 }
 
@@ -70,8 +66,8 @@ pub async fn keys_rotate(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<CsrfForm>,
-) -> HttpResponse {
-    let c = match may_change(
+) -> Result<HttpResponse, WebError> {
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -79,11 +75,7 @@ pub async fn keys_rotate(
         "rotate keys",
         Some("/admin/keys"),
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let (st, now) = (state.clone(), state.clock.now());
     match state
         .db
@@ -92,8 +84,8 @@ pub async fn keys_rotate(
     {
         Ok(_) => {
             state.reload_keys().await;
-            see_other("/admin/keys?done=rotated")
+            Ok(see_other("/admin/keys?done=rotated"))
         }
-        Err(e) => error::page_internal(&e),
+        Err(e) => Err(WebError::internal_page(&e)),
     }
 }

@@ -33,6 +33,7 @@ use crate::oidc::branding::Branding;
 use crate::oidc::client::Client;
 use crate::oidc::client_admin::{self, ClientAdminError};
 use crate::web::cookies::{csrf_ok, csrf_token};
+use crate::web::error::WebError;
 use crate::web::ui::{local_path, see_other};
 use crate::web::{error, pages};
 
@@ -99,10 +100,10 @@ fn show(
     resp
 }
 
-fn forbidden(actor: &Actor, what: &str) -> HttpResponse {
-    error::page(
+fn forbidden(actor: &Actor, what: &str) -> WebError {
+    WebError::Page(
         StatusCode::FORBIDDEN,
-        &format!(
+        format!(
             "Your role ({}) cannot {what}. Ask an owner or an admin.",
             actor.role.as_str()
         ),
@@ -118,10 +119,10 @@ pub async fn may_change(
     scope: &str,
     what: &str,
     dangerous: Option<&str>,
-) -> Result<Console, HttpResponse> {
+) -> Result<Console, WebError> {
     let c = required(req, state).await?;
     if !csrf_ok(req, csrf) {
-        return Err(error::form_expired());
+        return Err(WebError::FormExpired);
     }
     if !c.actor.may(scope) {
         return Err(forbidden(&c.actor, what));
@@ -129,7 +130,7 @@ pub async fn may_change(
     if let Some(back) = dangerous {
         if !c.fresh(state) {
             let to = crate::web::admin::link("/admin/login", &[("fresh", "1"), ("next", back)]);
-            return Err(see_other(&to));
+            return Err(WebError::SeeOther(to));
         }
     }
     Ok(c)
@@ -140,11 +141,11 @@ fn page_links(base: &str, q: &str, page: i64, pages: i64) -> (String, String) {
     (href((page - 1).max(1)), href((page + 1).min(pages.max(1))))
 }
 
-pub async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let c = match required(&req, &state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+pub async fn overview(
+    c: Console,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
     let now = state.clock.now();
     let res = state
         .db
@@ -156,7 +157,7 @@ pub async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         .await;
     let (clients, users, stats) = match res {
         Ok(v) => v,
-        Err(e) => return error::page_internal(&e),
+        Err(e) => return Err(WebError::internal_page(&e)),
     };
     let (ch, cookie) = chrome(&req, &state, &c, "overview");
     let page = Overview {
@@ -167,7 +168,7 @@ pub async fn overview(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         charts: Charts::of(&stats),
         discovery: format!("{}/.well-known/openid-configuration", state.config.issuer),
     };
-    show(StatusCode::OK, &page, cookie)
+    Ok(show(StatusCode::OK, &page, cookie))
 }
 
 #[derive(Deserialize)]
@@ -186,6 +187,6 @@ pub struct CsrfForm {
     pub csrf: Option<String>,
 }
 
-pub async fn signed_out() -> HttpResponse {
-    pages::render(StatusCode::OK, &SignedOut)
+pub async fn signed_out() -> Result<HttpResponse, WebError> {
+    Ok(pages::render(StatusCode::OK, &SignedOut))
 }

@@ -8,14 +8,11 @@ pub struct PolicyQuery {
 }
 
 pub async fn policy(
+    c: Console,
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<PolicyQuery>,
-) -> HttpResponse {
-    let c = match required(&req, &state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
     let edit = q.edit.is_some() && c.actor.may(WRITE);
     // The form opens only after a fresh sign-in, so nothing typed is lost to it.
     if edit && !c.fresh(&state) {
@@ -23,9 +20,9 @@ pub async fn policy(
             "/admin/login",
             &[("fresh", "1"), ("next", "/admin/policy?edit=1")],
         );
-        return see_other(&to);
+        return Ok(see_other(&to));
     }
-    policy_page(&req, &state, &c, edit, None, None).await
+    Ok(policy_page(&req, &state, &c, edit, None, None).await)
 }
 
 /// The face policy page; `draft` (the rejected form) and `error` after a bad change.
@@ -74,9 +71,9 @@ pub async fn policy_change(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<PolicyForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
-    let c = match may_change(
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -84,14 +81,10 @@ pub async fn policy_change(
         "change the face policy",
         Some("/admin/policy?edit=1"),
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let change = match form.change() {
         Ok(ch) => ch,
-        Err(m) => return policy_page(&req, &state, &c, true, Some(form), Some(m)).await,
+        Err(m) => return Ok(policy_page(&req, &state, &c, true, Some(form), Some(m)).await),
     };
     let (st, now, actor) = (state.clone(), state.clock.now(), c.actor.clone());
     match state
@@ -99,10 +92,10 @@ pub async fn policy_change(
         .run(move |db| face_policy::change(db, &st.config.face, &actor, change, now))
         .await
     {
-        Ok(_) => see_other("/admin/policy?done=saved"),
+        Ok(_) => Ok(see_other("/admin/policy?done=saved")),
         Err(face_policy::PolicyError::Invalid(m)) => {
-            policy_page(&req, &state, &c, true, Some(form), Some(m)).await
+            Ok(policy_page(&req, &state, &c, true, Some(form), Some(m)).await)
         }
-        Err(e) => error::page_internal(&e),
+        Err(e) => Err(WebError::internal_page(&e)),
     }
 }

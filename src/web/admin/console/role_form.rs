@@ -5,9 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use crate::web::error::WebError;
+
 use crate::admin::roles::{self, Role, RoleError, ROLES};
 use crate::app::AppState;
-use crate::web::error;
 use crate::web::ui::see_other;
 
 use super::may_change;
@@ -25,12 +26,17 @@ pub async fn set_role(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     form: web::Form<RoleForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (kind, subject) = path.into_inner();
     let back = match kind.as_str() {
         "user" => format!("/admin/users/{subject}"),
         "client" => format!("/admin/clients/{subject}"),
-        _ => return error::page(StatusCode::NOT_FOUND, "No such kind."),
+        _ => {
+            return Err(WebError::Page(
+                StatusCode::NOT_FOUND,
+                "No such kind.".into(),
+            ))
+        }
     };
     let form = form.into_inner();
     let role = match Some(form.role.trim())
@@ -39,9 +45,9 @@ pub async fn set_role(
     {
         None => None,
         Some(Ok(r)) => Some(r),
-        Some(Err(m)) => return error::page(StatusCode::BAD_REQUEST, &m),
+        Some(Err(m)) => return Err(WebError::Page(StatusCode::BAD_REQUEST, m.clone())),
     };
-    let c = match may_change(
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -49,11 +55,7 @@ pub async fn set_role(
         "manage administrators",
         Some(&back),
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let now = state.clock.now();
     let res = state
         .db
@@ -63,8 +65,8 @@ pub async fn set_role(
         })
         .await;
     match res {
-        Ok(()) => see_other(&format!("{back}?done=saved")),
-        Err(RoleError::Db(e)) => error::page_internal(&e),
-        Err(e) => error::page(StatusCode::BAD_REQUEST, &e.to_string()),
+        Ok(()) => Ok(see_other(&format!("{back}?done=saved"))),
+        Err(RoleError::Db(e)) => Err(WebError::internal_page(&e)),
+        Err(e) => Err(WebError::Page(StatusCode::BAD_REQUEST, e.to_string())),
     }
 }

@@ -6,7 +6,7 @@ pub async fn users_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<ListQuery>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     users_render(req, state, q.into_inner(), None).await
 }
 
@@ -15,11 +15,8 @@ pub(super) async fn users_render(
     state: web::Data<AppState>,
     q: ListQuery,
     invitation: Option<String>,
-) -> HttpResponse {
-    let c = match required(&req, &state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
+    let c = required(&req, &state).await?;
     let (text, page, now) = (q.q.clone(), q.page.unwrap_or(1), state.clock.now());
     let found = match state
         .db
@@ -30,7 +27,7 @@ pub(super) async fn users_render(
         .await
     {
         Ok(v) => v,
-        Err(e) => return error::page_internal(&e),
+        Err(e) => return Err(WebError::internal_page(&e)),
     };
     let (found, pending) = found;
     let pages = (found.total + PER_PAGE - 1) / PER_PAGE;
@@ -58,36 +55,36 @@ pub(super) async fn users_render(
         invitation,
         pending: pending.into_iter().map(InvitationRowView::from).collect(),
     };
-    show(StatusCode::OK, &list, cookie)
+    Ok(show(StatusCode::OK, &list, cookie))
 }
 
 pub async fn user(
+    c: Console,
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> HttpResponse {
-    let c = match required(&req, &state).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<HttpResponse, WebError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let detail = match state.db.run(move |db| users::detail(db, &id, now)).await {
         Ok(d) => d,
         Err(users::UserAdminError::NotFound(_)) => {
-            return error::page(StatusCode::NOT_FOUND, "No such account.")
+            return Err(WebError::Page(
+                StatusCode::NOT_FOUND,
+                "No such account.".into(),
+            ))
         }
-        Err(users::UserAdminError::Db(e)) => return error::page_internal(&e),
-        Err(e) => return error::page(StatusCode::FORBIDDEN, &e.to_string()),
+        Err(users::UserAdminError::Db(e)) => return Err(WebError::internal_page(&e)),
+        Err(e) => return Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string())),
     };
     let (ch, cookie) = chrome(&req, &state, &c, "users");
-    show(
+    Ok(show(
         StatusCode::OK,
         &UserPage {
             chrome: &ch,
             u: detail,
         },
         cookie,
-    )
+    ))
 }
 
 pub async fn user_action(
@@ -95,11 +92,11 @@ pub async fn user_action(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     form: web::Form<CsrfForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
     let back = format!("/admin/users/{id}");
     let dangerous = matches!(action.as_str(), "delete" | "erase-face").then_some(back.as_str());
-    let c = match may_change(
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -107,11 +104,7 @@ pub async fn user_action(
         "change accounts",
         dangerous,
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let now = state.clock.now();
     let (actor, key, act) = (c.actor.clone(), id.clone(), action.clone());
     let res = state
@@ -126,18 +119,19 @@ pub async fn user_action(
         })
         .await;
     match res {
-        Ok("deleted") => see_other("/admin/users?done=deleted"),
-        Ok(done) => see_other(&format!("{back}?done={done}")),
-        Err(users::UserAdminError::NotFound(_)) => {
-            error::page(StatusCode::NOT_FOUND, "No such account or action.")
-        }
+        Ok("deleted") => Ok(see_other("/admin/users?done=deleted")),
+        Ok(done) => Ok(see_other(&format!("{back}?done={done}"))),
+        Err(users::UserAdminError::NotFound(_)) => Err(WebError::Page(
+            StatusCode::NOT_FOUND,
+            "No such account or action.".into(),
+        )),
         Err(e @ users::UserAdminError::Administrator) => {
-            error::page(StatusCode::FORBIDDEN, &e.to_string())
+            Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string()))
         }
         Err(e @ users::UserAdminError::LastOwner) => {
-            error::page(StatusCode::CONFLICT, &e.to_string())
+            Err(WebError::Page(StatusCode::CONFLICT, e.to_string()))
         }
-        Err(users::UserAdminError::Db(e)) => error::page_internal(&e),
+        Err(users::UserAdminError::Db(e)) => Err(WebError::internal_page(&e)),
     }
 }
 
@@ -146,9 +140,9 @@ pub async fn session_end(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     form: web::Form<CsrfForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (user, sid) = path.into_inner();
-    let c = match may_change(
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -156,21 +150,22 @@ pub async fn session_end(
         "end sessions",
         None,
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let (now, uid) = (state.clock.now(), user.clone());
     match state
         .db
         .run(move |db| sessions::end_session(db, &c.actor, &uid, &sid, now))
         .await
     {
-        Ok(true) => see_other(&format!("/admin/users/{user}?done=session_ended")),
-        Ok(false) => error::page(StatusCode::NOT_FOUND, "That session already ended."),
-        Err(users::UserAdminError::Db(e)) => error::page_internal(&e),
-        Err(e) => error::page(StatusCode::FORBIDDEN, &e.to_string()),
+        Ok(true) => Ok(see_other(&format!(
+            "/admin/users/{user}?done=session_ended"
+        ))),
+        Ok(false) => Err(WebError::Page(
+            StatusCode::NOT_FOUND,
+            "That session already ended.".into(),
+        )),
+        Err(users::UserAdminError::Db(e)) => Err(WebError::internal_page(&e)),
+        Err(e) => Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string())),
     }
 }
 
@@ -185,9 +180,9 @@ pub async fn family_revoke(
     state: web::Data<AppState>,
     grant: web::Path<String>,
     form: web::Form<RevokeForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
-    let c = match may_change(
+    let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
@@ -195,19 +190,18 @@ pub async fn family_revoke(
         "revoke tokens",
         None,
     )
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    .await?;
     let (now, grant) = (state.clock.now(), grant.into_inner());
     match state
         .db
         .run(move |db| sessions::revoke_family(db, &c.actor, &grant, now))
         .await
     {
-        Ok(_) => see_other(&format!("{}?done=revoked", local_path(&form.back))),
-        Err(users::UserAdminError::Db(e)) => error::page_internal(&e),
-        Err(e) => error::page(StatusCode::FORBIDDEN, &e.to_string()),
+        Ok(_) => Ok(see_other(&format!(
+            "{}?done=revoked",
+            local_path(&form.back)
+        ))),
+        Err(users::UserAdminError::Db(e)) => Err(WebError::internal_page(&e)),
+        Err(e) => Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string())),
     }
 }
