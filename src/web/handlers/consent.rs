@@ -8,8 +8,9 @@ use crate::app::AppState;
 use crate::db::users;
 use crate::oidc::flow;
 use crate::oidc::OAuthError;
+use crate::web::extract::Csrf;
 use crate::web::ui::{Brand, Ui};
-use crate::web::{cookies, error, pages};
+use crate::web::{error, pages};
 
 use super::outcome::respond;
 
@@ -95,14 +96,10 @@ pub async fn show(
 }
 
 pub async fn submit(
+    Csrf(form): Csrf<ConsentForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<ConsentForm>,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
     let sess = match super::signin::current(&req, &state).await {
         Ok(Some(s)) => s,
         Ok(None) => {
@@ -128,3 +125,5 @@ pub async fn submit(
         Err(e) => error::page_internal(&e),
     }
 }
+
+crate::csrf_field!(ConsentForm);

@@ -15,6 +15,8 @@ use crate::db::users;
 use crate::oidc::client::Client;
 use crate::oidc::types::FacePolicy;
 use crate::oidc::{flow, OAuthError};
+use crate::web::error::WebError;
+use crate::web::extract::{Csrf, CsrfHeader};
 use crate::web::ui::{with_tx, Brand, Ui};
 use crate::web::{cookies, error, pages};
 
@@ -156,11 +158,8 @@ pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<TxQuery>,
-) -> HttpResponse {
-    let ctx = match context(&state, q.tx.as_deref()).await {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+) -> Result<HttpResponse, WebError> {
+    let ctx = context(&state, q.tx.as_deref()).await?;
     // Step-up: a passkey session asked for the face level only needs the face.
     if ctx.min_level == Some(Level::PasskeyFace) {
         if let Ok(Some(s)) = signin::current(&req, &state).await {
@@ -169,11 +168,14 @@ pub async fn show(
                 && level < Some(Level::PasskeyFace)
                 && face_needed(&state, &s.user_id, &ctx).await
             {
-                return crate::web::ui::see_other(&with_tx("/face", ctx.tx.as_deref()));
+                return Ok(crate::web::ui::see_other(&with_tx(
+                    "/face",
+                    ctx.tx.as_deref(),
+                )));
             }
         }
     }
-    render(&req, &state, StatusCode::OK, &ctx, "", None)
+    Ok(render(&req, &state, StatusCode::OK, &ctx, "", None))
 }
 
 /// Whether this sign-in continues with the face step: the person has a face
@@ -211,42 +213,35 @@ fn after(tx: Option<String>) -> After {
 }
 
 pub async fn submit(
+    Csrf(form): Csrf<LoginForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<LoginForm>,
-) -> HttpResponse {
-    let form = form.into_inner();
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let ctx = match context(&state, form.tx.as_deref()).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
+) -> Result<HttpResponse, WebError> {
+    let ctx = context(&state, form.tx.as_deref()).await?;
     if !ctx.password_may_sign_in() {
-        return error::page(
+        return Ok(error::page(
             StatusCode::FORBIDDEN,
             "Password sign-in is not available for this application. Sign in with a passkey.",
-        );
+        ));
     }
     let email = form.email.clone();
     let user = match state.db.run(move |c| users::find_by_email(c, &email)).await {
         Ok(u) => u.filter(|u| !u.disabled),
-        Err(e) => return error::page_internal(&e),
+        Err(e) => return Err(WebError::internal_page(&e)),
     };
     let uid = user.as_ref().map(|u| u.id.clone());
     // Only failures count against the address and the account: a busy
     // office behind one address signs in freely while nobody guesses.
     if signin::locked(&req, &state, uid.clone()).await {
         signin::failed(&req, &state, "login.password", uid, "locked").await;
-        return render(
+        return Ok(render(
             &req,
             &state,
             StatusCode::TOO_MANY_REQUESTS,
             &ctx,
             &form.email,
             Some("login.locked"),
-        );
+        ));
     }
     let pw = form.password.clone();
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -255,17 +250,17 @@ pub async fn submit(
         .unwrap_or(false);
     let Some(user) = user.filter(|u| ok && u.email_verified) else {
         signin::failed(&req, &state, "login.password", uid, "bad_credentials").await;
-        return render(
+        return Ok(render(
             &req,
             &state,
             StatusCode::OK,
             &ctx,
             &form.email,
             Some("login.bad_password"),
-        );
+        ));
     };
     if ctx.password == PasswordRule::WithCode {
-        return super::login_code::start(&req, &state, &ctx, user).await;
+        return Ok(super::login_code::start(&req, &state, &ctx, user).await);
     }
     let s = SignIn {
         user_id: user.id,
@@ -273,7 +268,7 @@ pub async fn submit(
         amr: vec!["pwd".to_owned()],
         action: "login.password",
     };
-    signin::complete(&req, &state, s, after(ctx.tx)).await
+    Ok(signin::complete(&req, &state, s, after(ctx.tx)).await)
 }
 
 #[derive(Deserialize)]
@@ -291,16 +286,11 @@ fn owner(req: &HttpRequest, tx: Option<&str>) -> Option<Owner> {
 
 /// `POST /login/passkey/options` (JSON): start a discoverable sign-in.
 pub async fn passkey_options(
+    _: CsrfHeader,
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<OptionsBody>,
 ) -> HttpResponse {
-    if !cookies::csrf_header_ok(&req) {
-        return super::json_error(
-            StatusCode::FORBIDDEN,
-            "The page expired. Reload it and try again.",
-        );
-    }
     if state.passkeys.is_none() {
         return super::json_error(
             StatusCode::NOT_FOUND,
@@ -330,27 +320,20 @@ pub async fn passkey_options(
 
 /// `POST /login/passkey`: the browser's signed answer.
 pub async fn passkey_finish(
+    Csrf(form): Csrf<PasskeyForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<PasskeyForm>,
-) -> HttpResponse {
-    let form = form.into_inner();
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let ctx = match context(&state, form.tx.as_deref()).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
+) -> Result<HttpResponse, WebError> {
+    let ctx = context(&state, form.tx.as_deref()).await?;
     let Some(owner) = owner(&req, ctx.tx.as_deref()) else {
-        return render(
+        return Ok(render(
             &req,
             &state,
             StatusCode::BAD_REQUEST,
             &ctx,
             "",
             Some("login.passkey_stale"),
-        );
+        ));
     };
     let st = state.clone();
     let now = state.clock.now();
@@ -383,9 +366,9 @@ pub async fn passkey_finish(
                 amr: done.amr,
                 action: "login.passkey",
             };
-            signin::complete(&req, &state, s, next).await
+            Ok(signin::complete(&req, &state, s, next).await)
         }
-        Err(PasskeyError::Db(e)) => error::page_internal(&e),
+        Err(PasskeyError::Db(e)) => Ok(error::page_internal(&e)),
         Err(e) => {
             tracing::info!("passkey sign-in refused: {e}");
             signin::noted(&req, &state, "login.passkey", None, e.reason()).await;
@@ -394,7 +377,14 @@ pub async fn passkey_finish(
                 PasskeyError::UnknownCredential => "login.passkey_unknown",
                 _ => "login.passkey_failed",
             };
-            render(&req, &state, StatusCode::BAD_REQUEST, &ctx, "", Some(key))
+            Ok(render(
+                &req,
+                &state,
+                StatusCode::BAD_REQUEST,
+                &ctx,
+                "",
+                Some(key),
+            ))
         }
     }
 }
@@ -426,3 +416,5 @@ pub async fn resume(
         Err(e) => error::page_internal(&e),
     }
 }
+
+crate::csrf_field!(LoginForm, PasskeyForm);

@@ -12,8 +12,10 @@ use crate::auth::lockout;
 use crate::db::users::UserRow;
 use crate::db::DbError;
 use crate::mail::messages::CodePurpose;
+use crate::web::error;
+use crate::web::error::WebError;
+use crate::web::extract::Csrf;
 use crate::web::ui::Ui;
-use crate::web::{cookies, error};
 
 use super::email_step::{start_again, Step};
 use super::login::{render, LoginCtx};
@@ -91,17 +93,11 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 /// `POST /login/code`: the emailed code completes the sign-in; wrong codes
 /// count as failed sign-ins of the account.
 pub async fn submit(
+    Csrf(form): Csrf<CodeForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<CodeForm>,
-) -> HttpResponse {
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let (token, row, ctx) = match STEP.pending(&req, &state).await {
-        Ok(v) => v,
-        Err(p) => return p,
-    };
+) -> Result<HttpResponse, WebError> {
+    let (token, row, ctx) = STEP.pending(&req, &state).await?;
     if signin::locked(&req, &state, Some(row.user_id.clone())).await {
         signin::failed(
             &req,
@@ -112,7 +108,7 @@ pub async fn submit(
         )
         .await;
         let status = StatusCode::TOO_MANY_REQUESTS;
-        return STEP.page(&req, &state, &ctx, &row.email, status, Some("login.locked"));
+        return Ok(STEP.page(&req, &state, &ctx, &row.email, status, Some("login.locked")));
     }
     let st = state.clone();
     let now = state.clock.now();
@@ -142,7 +138,7 @@ pub async fn submit(
             };
             let mut resp = signin::complete(&req, &state, s, after).await;
             let _ = resp.add_cookie(&STEP.clear(&state));
-            resp
+            Ok(resp)
         }
         Err(CodeError::Wrong) => {
             signin::failed(
@@ -154,7 +150,7 @@ pub async fn submit(
             )
             .await;
             let status = StatusCode::BAD_REQUEST;
-            STEP.page(&req, &state, &ctx, &row.email, status, Some("verify.wrong"))
+            Ok(STEP.page(&req, &state, &ctx, &row.email, status, Some("verify.wrong")))
         }
         Err(CodeError::Expired) => {
             signin::failed(
@@ -165,8 +161,10 @@ pub async fn submit(
                 "expired",
             )
             .await;
-            start_again(&req, &state)
+            Ok(start_again(&req, &state))
         }
-        Err(CodeError::Db(e)) => error::page_internal(&e),
+        Err(CodeError::Db(e)) => Ok(error::page_internal(&e)),
     }
 }
+
+crate::csrf_field!(CodeForm);

@@ -12,6 +12,7 @@ use crate::oidc::client::Client;
 use crate::oidc::end_session::{self, LogoutRequest};
 use crate::oidc::params::Params;
 use crate::oidc::OAuthError;
+use crate::web::extract::Csrf;
 use crate::web::{cookies, error, pages};
 
 /// Logout requests are parked like login transactions (same table, tagged).
@@ -97,13 +98,10 @@ pub struct ConfirmForm {
 }
 
 pub async fn confirm(
+    Csrf(form): Csrf<ConfirmForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<ConfirmForm>,
 ) -> HttpResponse {
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
     let cookie = cookies::session_value(&req);
     let id = form.id.clone();
     let st = state.clone();
@@ -153,3 +151,5 @@ pub async fn confirm(
         Err(e) => error::page_internal(&e),
     }
 }
+
+crate::csrf_field!(ConfirmForm);

@@ -12,8 +12,10 @@ use crate::auth::email_code::{self, CodeError};
 use crate::auth::{lockout, recovery};
 use crate::db::{users, DbError};
 use crate::mail::messages::CodePurpose;
+use crate::web::error::WebError;
+use crate::web::extract::Csrf;
 use crate::web::ui::{with_tx, Ui};
-use crate::web::{cookies, error, pages, rate_limit};
+use crate::web::{error, pages, rate_limit};
 
 use super::email_step::{start_again, Step};
 use super::login::{context, LoginCtx, TxQuery};
@@ -91,33 +93,26 @@ pub async fn show(
 
 /// `POST /recover`: email + recovery code.
 pub async fn with_code(
+    Csrf(form): Csrf<CodeForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<CodeForm>,
-) -> HttpResponse {
-    let form = form.into_inner();
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let ctx = match context(&state, form.tx.as_deref()).await {
-        Ok(c) => c,
-        Err(p) => return p,
-    };
+) -> Result<HttpResponse, WebError> {
+    let ctx = context(&state, form.tx.as_deref()).await?;
     let email = form.email.clone();
     let uid = match state.db.run(move |c| users::find_by_email(c, &email)).await {
         Ok(u) => u.map(|u| u.id),
-        Err(e) => return error::page_internal(&e),
+        Err(e) => return Err(WebError::internal_page(&e)),
     };
     if signin::locked(&req, &state, uid.clone()).await {
         signin::failed(&req, &state, "recovery.code", uid, "locked").await;
-        return page(
+        return Ok(page(
             &req,
             &state,
             &ctx,
             StatusCode::TOO_MANY_REQUESTS,
             &form.email,
             Some("login.locked"),
-        );
+        ));
     }
     let st = state.clone();
     let now = state.clock.now();
@@ -134,47 +129,40 @@ pub async fn with_code(
                 amr: otp_amr(),
                 action: "recovery.code",
             };
-            signin::complete(&req, &state, s, then_register(ctx.tx.as_deref())).await
+            Ok(signin::complete(&req, &state, s, then_register(ctx.tx.as_deref())).await)
         }
         Ok(None) => {
             signin::failed(&req, &state, "recovery.code", uid, "bad_code").await;
-            page(
+            Ok(page(
                 &req,
                 &state,
                 &ctx,
                 StatusCode::BAD_REQUEST,
                 &form.email,
                 Some("recover.bad_code"),
-            )
+            ))
         }
-        Err(e) => error::page_internal(&e),
+        Err(e) => Ok(error::page_internal(&e)),
     }
 }
 
 /// `POST /recover/email`: send a code if the address has an account (the
 /// same answer either way).
 pub async fn send_email(
+    Csrf(form): Csrf<EmailForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<EmailForm>,
-) -> HttpResponse {
-    let form = form.into_inner();
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let ctx = match context(&state, form.tx.as_deref()).await {
-        Ok(c) => c,
-        Err(p) => return p,
-    };
+) -> Result<HttpResponse, WebError> {
+    let ctx = context(&state, form.tx.as_deref()).await?;
     if !crate::auth::users::valid_email(&form.email.trim().to_lowercase()) {
-        return page(
+        return Ok(page(
             &req,
             &state,
             &ctx,
             StatusCode::BAD_REQUEST,
             &form.email,
             Some("signup.bad_email"),
-        );
+        ));
     }
     let ui = Ui::new(&req, &state, None, ctx.ui_locales.as_deref());
     let lang = ui.tr.code();
@@ -218,30 +206,30 @@ pub async fn send_email(
     let (token, code, email) = match res {
         Ok(Some(v)) => v,
         Ok(None) => {
-            return page(
+            return Ok(page(
                 &req,
                 &state,
                 &ctx,
                 StatusCode::TOO_MANY_REQUESTS,
                 &form.email,
                 Some("login.locked"),
-            )
+            ))
         }
-        Err(e) => return error::page_internal(&e),
+        Err(e) => return Err(WebError::internal_page(&e)),
     };
     if let Some(code) = code {
         if !STEP.send(&state, &ui.tr, &email, &code, &token).await {
-            return page(
+            return Ok(page(
                 &req,
                 &state,
                 &ctx,
                 StatusCode::SERVICE_UNAVAILABLE,
                 &email,
                 Some("signup.mail_failed"),
-            );
+            ));
         }
     }
-    STEP.enter(&state, &token)
+    Ok(STEP.enter(&state, &token))
 }
 
 pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -249,31 +237,25 @@ pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
 }
 
 pub async fn verify_submit(
+    Csrf(form): Csrf<VerifyForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<VerifyForm>,
-) -> HttpResponse {
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let (token, row, ctx) = match STEP.pending(&req, &state).await {
-        Ok(v) => v,
-        Err(p) => return p,
-    };
+) -> Result<HttpResponse, WebError> {
+    let (token, row, ctx) = STEP.pending(&req, &state).await?;
     // Emailed codes share the account's guessing budget with passwords and
     // recovery codes: a blocked account (or address) has no code checked.
     let uid = Some(row.user_id.clone()).filter(|u| !u.is_empty());
     let email = row.email;
     if signin::locked(&req, &state, uid.clone()).await {
         signin::failed(&req, &state, "recovery.email", uid, "locked").await;
-        return STEP.page(
+        return Ok(STEP.page(
             &req,
             &state,
             &ctx,
             &email,
             StatusCode::TOO_MANY_REQUESTS,
             Some("login.locked"),
-        );
+        ));
     }
     let st = state.clone();
     let now = state.clock.now();
@@ -301,23 +283,25 @@ pub async fn verify_submit(
             };
             let mut resp = signin::complete(&req, &state, s, then_register(tx.as_deref())).await;
             let _ = resp.add_cookie(&STEP.clear(&state));
-            resp
+            Ok(resp)
         }
         Err(CodeError::Wrong) => {
             signin::failed(&req, &state, "recovery.email", uid, "bad_code").await;
-            STEP.page(
+            Ok(STEP.page(
                 &req,
                 &state,
                 &ctx,
                 &email,
                 StatusCode::BAD_REQUEST,
                 Some("verify.wrong"),
-            )
+            ))
         }
         Err(CodeError::Expired) => {
             signin::failed(&req, &state, "recovery.email", uid, "expired").await;
-            start_again(&req, &state)
+            Ok(start_again(&req, &state))
         }
-        Err(CodeError::Db(e)) => error::page_internal(&e),
+        Err(CodeError::Db(e)) => Ok(error::page_internal(&e)),
     }
 }
+
+crate::csrf_field!(CodeForm, EmailForm, VerifyForm);

@@ -14,6 +14,8 @@ use crate::auth::signup::{self, SignupError, SignupForm as Form};
 use crate::config::Requirement;
 use crate::db::DbError;
 use crate::mail::messages::CodePurpose;
+use crate::web::error::WebError;
+use crate::web::extract::{Csrf, CsrfHeader};
 use crate::web::ui::{see_other, with_tx, Ui};
 use crate::web::{cookies, error, pages, rate_limit};
 
@@ -86,14 +88,20 @@ pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<SignupQuery>,
-) -> HttpResponse {
-    let ctx = match context(&state, q.tx.as_deref()).await {
-        Ok(c) => c,
-        Err(p) => return p,
-    };
+) -> Result<HttpResponse, WebError> {
+    let ctx = context(&state, q.tx.as_deref()).await?;
     let invitation = q.invitation.clone().unwrap_or_default();
     let err = (!state.config.signup.open && invitation.is_empty()).then_some("signup.closed");
-    form_page(&req, &state, StatusCode::OK, &ctx, "", "", &invitation, err)
+    Ok(form_page(
+        &req,
+        &state,
+        StatusCode::OK,
+        &ctx,
+        "",
+        "",
+        &invitation,
+        err,
+    ))
 }
 
 enum Start {
@@ -118,18 +126,11 @@ fn error_key(e: &SignupError) -> &'static str {
 }
 
 pub async fn submit(
+    Csrf(form): Csrf<SignupForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<SignupForm>,
-) -> HttpResponse {
-    let form = form.into_inner();
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let ctx = match context(&state, form.tx.as_deref()).await {
-        Ok(c) => c,
-        Err(p) => return p,
-    };
+) -> Result<HttpResponse, WebError> {
+    let ctx = context(&state, form.tx.as_deref()).await?;
     let invitation = form.invitation.clone().unwrap_or_default();
     let page = |status, key| {
         form_page(
@@ -144,7 +145,10 @@ pub async fn submit(
         )
     };
     if state.passkeys.is_none() {
-        return page(StatusCode::SERVICE_UNAVAILABLE, "login.passkey_unavailable");
+        return Ok(page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "login.passkey_unavailable",
+        ));
     }
     let ip = rate_limit::client_ip(&req)
         .map(|i| i.to_string())
@@ -212,10 +216,12 @@ pub async fn submit(
         .await;
     let started = match res {
         Ok(Start::Started(s)) => s,
-        Ok(Start::Flood) => return page(StatusCode::TOO_MANY_REQUESTS, "signup.flood"),
-        Ok(Start::TooManyMails) => return page(StatusCode::TOO_MANY_REQUESTS, "common.too_many"),
-        Ok(Start::Refused(e)) => return page(StatusCode::BAD_REQUEST, error_key(&e)),
-        Err(e) => return error::page_internal(&e),
+        Ok(Start::Flood) => return Ok(page(StatusCode::TOO_MANY_REQUESTS, "signup.flood")),
+        Ok(Start::TooManyMails) => {
+            return Ok(page(StatusCode::TOO_MANY_REQUESTS, "common.too_many"))
+        }
+        Ok(Start::Refused(e)) => return Ok(page(StatusCode::BAD_REQUEST, error_key(&e))),
+        Err(e) => return Err(WebError::internal_page(&e)),
     };
     if !STEP
         .send(
@@ -227,9 +233,9 @@ pub async fn submit(
         )
         .await
     {
-        return page(StatusCode::SERVICE_UNAVAILABLE, "signup.mail_failed");
+        return Ok(page(StatusCode::SERVICE_UNAVAILABLE, "signup.mail_failed"));
     }
-    STEP.enter(&state, &started.token)
+    Ok(STEP.enter(&state, &started.token))
 }
 
 pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -237,17 +243,11 @@ pub async fn verify_show(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
 }
 
 pub async fn verify_submit(
+    Csrf(form): Csrf<CodeForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<CodeForm>,
-) -> HttpResponse {
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let (token, row, ctx) = match STEP.pending(&req, &state).await {
-        Ok(v) => v,
-        Err(p) => return p,
-    };
+) -> Result<HttpResponse, WebError> {
+    let (token, row, ctx) = STEP.pending(&req, &state).await?;
     let st = state.clone();
     let now = state.clock.now();
     let code = form.code.clone();
@@ -256,27 +256,27 @@ pub async fn verify_submit(
         .run(move |c| signup::verify(c, &st.master_key, &st.config.signup, &token, &code, now))
         .await;
     match res {
-        Ok(_) => see_other("/signup/passkey"),
-        Err(CodeError::Wrong) => STEP.page(
+        Ok(_) => Ok(see_other("/signup/passkey")),
+        Err(CodeError::Wrong) => Ok(STEP.page(
             &req,
             &state,
             &ctx,
             &row.email,
             StatusCode::BAD_REQUEST,
             Some("verify.wrong"),
-        ),
-        Err(CodeError::Expired) => start_again(&req, &state),
-        Err(CodeError::Db(e)) => error::page_internal(&e),
+        )),
+        Err(CodeError::Expired) => Ok(start_again(&req, &state)),
+        Err(CodeError::Db(e)) => Ok(error::page_internal(&e)),
     }
 }
 
-pub async fn passkey_show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let (_, row, ctx) = match STEP.pending(&req, &state).await {
-        Ok(v) => v,
-        Err(p) => return p,
-    };
+pub async fn passkey_show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    let (_, row, ctx) = STEP.pending(&req, &state).await?;
     if row.verified_at.is_none() {
-        return see_other("/signup/verify");
+        return Ok(see_other("/signup/verify"));
     }
     let ui = Ui::new(&req, &state, ctx.brand.clone(), ctx.ui_locales.as_deref());
     let page = pages::RegisterPage {
@@ -288,16 +288,14 @@ pub async fn passkey_show(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         recovered: false,
         cancel_href: None,
     };
-    ui.render(StatusCode::OK, &page)
+    Ok(ui.render(StatusCode::OK, &page))
 }
 
-pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if !cookies::csrf_header_ok(&req) {
-        return super::json_error(
-            StatusCode::FORBIDDEN,
-            "The page expired. Reload it and try again.",
-        );
-    }
+pub async fn passkey_options(
+    _: CsrfHeader,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let Some(token) = STEP.token(&req) else {
         return super::json_error(StatusCode::BAD_REQUEST, "The sign-up expired. Start again.");
     };
@@ -321,18 +319,11 @@ pub async fn passkey_options(req: HttpRequest, state: web::Data<AppState>) -> Ht
 }
 
 pub async fn passkey_finish(
+    Csrf(form): Csrf<RegisterForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<RegisterForm>,
-) -> HttpResponse {
-    let form = form.into_inner();
-    if !cookies::csrf_ok(&req, form.csrf.as_deref()) {
-        return error::form_expired();
-    }
-    let (token, _, ctx) = match STEP.pending(&req, &state).await {
-        Ok(v) => v,
-        Err(p) => return p,
-    };
+) -> Result<HttpResponse, WebError> {
+    let (token, _, ctx) = STEP.pending(&req, &state).await?;
     let st = state.clone();
     let now = state.clock.now();
     let t = token.clone();
@@ -362,7 +353,7 @@ pub async fn passkey_finish(
         .await;
     let (created, synced) = match res {
         Ok(v) => v,
-        Err(SignupError::Db(e)) => return error::page_internal(&e),
+        Err(SignupError::Db(e)) => return Err(WebError::internal_page(&e)),
         Err(e) => {
             tracing::info!("sign-up passkey refused: {e}");
             let reason = match &e {
@@ -380,7 +371,7 @@ pub async fn passkey_finish(
                 recovered: false,
                 cancel_href: None,
             };
-            return ui.render(StatusCode::BAD_REQUEST, &page);
+            return Ok(ui.render(StatusCode::BAD_REQUEST, &page));
         }
     };
     // Signed in with the passkey just made: user verification was required to make it.
@@ -409,7 +400,7 @@ pub async fn passkey_finish(
         .await;
     let cookie = match res {
         Ok((_, cookie)) => cookie,
-        Err(e) => return error::page_internal(&e),
+        Err(e) => return Err(WebError::internal_page(&e)),
     };
     let next = match &created.tx {
         Some(t) => with_tx("/continue", Some(t)),
@@ -430,5 +421,7 @@ pub async fn passkey_finish(
     ));
     let _ = resp.add_cookie(&STEP.clear(&state));
     let _ = resp.add_cookie(&cookies::fresh_csrf(secure));
-    resp
+    Ok(resp)
 }
+
+crate::csrf_field!(CodeForm, RegisterForm, SignupForm);
