@@ -1,4 +1,16 @@
 //! HTTP: routes, extractors, pages and middleware. The only module that knows actix.
+//!
+//! How a handler is written: what it needs before it starts is a parameter
+//! (`extract`: `SignedIn` for a signed-in person, `Csrf<Form>` for a form
+//! from this site, `CsrfHeader` for a JSON call from this site's page,
+//! `FaceOn` for the face engine, `admin::console_auth::Console` for an
+//! administrator on a console page); it returns `Result<HttpResponse,
+//! WebError>` and stops with `?`. `error::WebError` turns a stop into its
+//! status and body (a page, "form expired", a redirect to sign in, or
+//! `{"error": …}` for the pages' scripts); unexpected failures are logged
+//! with an id and answered without their detail. The protocol endpoints
+//! (`/token`, `/userinfo`, the admin API's bearer checks) keep the RFC 6749 /
+//! 6750 error shapes of `error::oauth_json` and `error::bearer`.
 
 pub mod admin;
 pub mod client_auth;

@@ -219,9 +219,10 @@ pub async fn submit(
 ) -> Result<HttpResponse, WebError> {
     let ctx = context(&state, form.tx.as_deref()).await?;
     if !ctx.password_may_sign_in() {
-        return Ok(error::page(
+        return Err(WebError::Page(
             StatusCode::FORBIDDEN,
-            "Password sign-in is not available for this application. Sign in with a passkey.",
+            "Password sign-in is not available for this application. Sign in with a passkey."
+                .into(),
         ));
     }
     let email = form.email.clone();
@@ -368,7 +369,7 @@ pub async fn passkey_finish(
             };
             Ok(signin::complete(&req, &state, s, next).await)
         }
-        Err(PasskeyError::Db(e)) => Ok(error::page_internal(&e)),
+        Err(PasskeyError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e) => {
             tracing::info!("passkey sign-in refused: {e}");
             signin::noted(&req, &state, "login.passkey", None, e.reason()).await;

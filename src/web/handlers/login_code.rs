@@ -163,7 +163,7 @@ pub async fn submit(
             .await;
             Ok(start_again(&req, &state))
         }
-        Err(CodeError::Db(e)) => Ok(error::page_internal(&e)),
+        Err(CodeError::Db(e)) => Err(WebError::internal_page(&e)),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::mail::messages::CodePurpose;
 use crate::web::error::WebError;
 use crate::web::extract::Csrf;
 use crate::web::ui::{with_tx, Ui};
-use crate::web::{error, pages, rate_limit};
+use crate::web::{pages, rate_limit};
 
 use super::email_step::{start_again, Step};
 use super::login::{context, LoginCtx, TxQuery};
@@ -142,7 +142,7 @@ pub async fn with_code(
                 Some("recover.bad_code"),
             ))
         }
-        Err(e) => Ok(error::page_internal(&e)),
+        Err(e) => Err(WebError::internal_page(&e)),
     }
 }
 
@@ -300,7 +300,7 @@ pub async fn verify_submit(
             signin::failed(&req, &state, "recovery.email", uid, "expired").await;
             Ok(start_again(&req, &state))
         }
-        Err(CodeError::Db(e)) => Ok(error::page_internal(&e)),
+        Err(CodeError::Db(e)) => Err(WebError::internal_page(&e)),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::mail::messages::CodePurpose;
 use crate::web::error::WebError;
 use crate::web::extract::{Csrf, CsrfHeader};
 use crate::web::ui::{see_other, with_tx, Ui};
-use crate::web::{cookies, error, pages, rate_limit};
+use crate::web::{cookies, pages, rate_limit};
 
 use super::email_step::{start_again, Step};
 use super::login::{context, LoginCtx};
@@ -266,7 +266,7 @@ pub async fn verify_submit(
             Some("verify.wrong"),
         )),
         Err(CodeError::Expired) => Ok(start_again(&req, &state)),
-        Err(CodeError::Db(e)) => Ok(error::page_internal(&e)),
+        Err(CodeError::Db(e)) => Err(WebError::internal_page(&e)),
     }
 }
 
