@@ -200,3 +200,47 @@ impl actix_web::ResponseError for WebError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+    use actix_web::ResponseError;
+
+    fn body(r: HttpResponse) -> serde_json::Value {
+        let bytes = r.into_body().try_into_bytes().unwrap_or_default();
+        serde_json::from_slice(&bytes).unwrap_or_default()
+    }
+
+    #[test]
+    fn json_refusals_say_why_and_where_to_go_and_internal_errors_hide_the_cause() {
+        let e = WebError::Json {
+            status: StatusCode::FORBIDDEN,
+            message: "Sign in again.".into(),
+            redirect: Some("/login".into()),
+        };
+        assert_eq!(e.status_code(), StatusCode::FORBIDDEN);
+        let r = e.error_response();
+        assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
+        assert_eq!(
+            body(r),
+            serde_json::json!({ "error": "Sign in again.", "redirect": "/login" })
+        );
+        let hidden =
+            body(WebError::internal_json(&"connection refused by 10.0.0.7").error_response());
+        let text = hidden["error"].as_str().unwrap();
+        assert!(text.starts_with("internal error (id "), "{text}");
+        assert!(!text.contains("10.0.0.7"), "{text}");
+    }
+
+    #[test]
+    fn a_prepared_answer_is_sent_as_it_is_and_redirects_are_303() {
+        let e = WebError::from(HttpResponse::Conflict().finish());
+        assert_eq!(e.status_code(), StatusCode::CONFLICT);
+        assert_eq!(e.error_response().status(), StatusCode::CONFLICT);
+        let to = WebError::SeeOther("/login?tx=abc".into()).error_response();
+        assert_eq!(to.status(), StatusCode::SEE_OTHER);
+        assert_eq!(to.headers().get("location").unwrap(), "/login?tx=abc");
+        assert_eq!(WebError::FormExpired.status_code(), StatusCode::FORBIDDEN);
+    }
+}
