@@ -18,6 +18,7 @@ fn shared() -> PathBuf {
 }
 
 pub(crate) fn faces(rel: &str) -> PathBuf {
+    crate::services::require(crate::services::Service::SharedFaces);
     shared().join("faces").join(rel)
 }
 
@@ -43,6 +44,7 @@ fn registry_models() -> PathBuf {
 }
 
 fn engine(registry: bool, multiple: MultipleFaces) -> FaceEngine {
+    crate::services::require(crate::services::Service::FaceModels);
     let dir = if registry {
         registry_models()
     } else {
@@ -226,6 +228,7 @@ fn crc32(data: &[u8]) -> u32 {
 }
 
 fn carphone() -> Vec<Frame> {
+    crate::services::require(crate::services::Service::TestData);
     let dir = root().join("target/testdata/carphone");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("run scripts/testdata.sh")

@@ -20,6 +20,7 @@ const CENTRE: [u32; 4] = [1, 4, 7, 10];
 const TURNED: [u32; 4] = [14, 16, 18, 20];
 
 fn frame(i: u32) -> RgbImage {
+    crate::services::require(crate::services::Service::TestData);
     let p = root().join(format!("target/testdata/carphone/f{i:03}.jpg"));
     image::open(&p)
         .unwrap_or_else(|e| panic!("{}: {e} (scripts/testdata.sh)", p.display()))

@@ -41,6 +41,7 @@ pub struct TestApp {
 fn database_url(dir: &std::path::Path) -> String {
     match std::env::var("VISAGE_TEST_PG_URL") {
         Ok(admin) if !admin.is_empty() => {
+            crate::services::require(crate::services::Service::Postgres);
             let name = format!("visage_test_{}", uuid::Uuid::new_v4().simple());
             let mut conn =
                 diesel::pg::PgConnection::establish(&admin).expect("connect to VISAGE_TEST_PG_URL");
@@ -77,6 +78,9 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.face.enabled = false;
     config.face.models_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/models").into();
     tweak(&mut config);
+    if config.face.enabled {
+        crate::services::require(crate::services::Service::FaceModels);
+    }
     config.validate().expect("valid test config");
     let clock = OffsetClock::default();
     let app = Application::build_on(config.clone(), listener, Arc::new(clock.clone()))

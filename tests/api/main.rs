@@ -22,6 +22,7 @@ mod pages;
 mod password_fallback;
 mod protocol_integrity;
 mod refresh;
+mod services;
 mod token;
 mod userinfo;
 mod webdriver;

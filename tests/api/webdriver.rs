@@ -56,6 +56,10 @@ impl Browser {
 
     /// Start Chromium whose camera plays `camera` (an .mjpeg or .y4m file, looped).
     pub async fn start_with(base: &str, camera: Option<&str>) -> Browser {
+        crate::services::require(crate::services::Service::Chromium);
+        if camera.is_some() {
+            crate::services::require(crate::services::Service::TestData);
+        }
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
