@@ -1,6 +1,6 @@
 //! The face policy as administrators change it (thresholds, challenge,
 //! lockout), its history, and the error rates `visage face eval` measured
-//! that the console shows beside it (README "Accuracy"; dev pairs for
+//! that the console shows beside it (docs/face.md "Accuracy"; dev pairs for
 //! calibration, test pairs for reporting — never tuned on test).
 
 use diesel::Connection;

@@ -1,7 +1,7 @@
 //! What a session may do with the account's authenticators, and what a
 //! change does to the person's other sessions.
 //!
-//! The rules (README "Assurance model"):
+//! The rules (docs/assurance.md):
 //! - a session's level is what was proven in it; enrolling a factor never
 //!   raises the session that enrolled it;
 //! - changing an authenticator (passkeys, face, recovery codes) needs a fresh

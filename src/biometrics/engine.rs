@@ -60,7 +60,7 @@ impl Default for EngineConfig {
 }
 
 /// Match thresholds calibrated on ../shared/faces/dev: the lowest cosine with
-/// no false match among the 838 impostor pairs there (README "Face engine").
+/// no false match among the 838 impostor pairs there (docs/face.md "Face engine").
 pub const MATCH_THRESHOLD_SHARED: f32 = 0.43;
 pub const MATCH_THRESHOLD_REGISTRY: f32 = 0.46;
 

@@ -1,7 +1,7 @@
 //! Resizing around the models: SIMD (AVX2/SSE4.1/Neon) bilinear resampling
 //! with `fast_image_resize`, cropping inside the resize (no copy of the
 //! crop). The filter is the same triangle filter `image::imageops` uses,
-//! so scores do not move; the time goes down several-fold (README "Speed").
+//! so scores do not move; the time goes down several-fold (docs/face.md "Speed").
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};

@@ -66,7 +66,7 @@ pub fn environment() -> Result<&'static Environment, BiometricError> {
 /// default) times each model under the three levels when it loads and
 /// keeps the fastest: `All` (level 3) adds layout transforms (NCHWc) that
 /// made the embedder 3.5× slower on AVX-512 Xeons, and help elsewhere
-/// (README "Speed").
+/// (docs/face.md "Speed").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GraphLevel {

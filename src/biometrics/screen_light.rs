@@ -6,7 +6,7 @@
 //! do not.
 //!
 //! What it does not catch: an attacker who injects frames in real time and
-//! tints them to the sequence as it is shown (README "Face liveness").
+//! tints them to the sequence as it is shown (docs/face.md "Face liveness").
 
 use image::RgbImage;
 
@@ -136,7 +136,7 @@ mod tests {
             })
             .count();
         eprintln!("replay passes {passes} of {trials}");
-        // The claim (README): under 1 in 1000; fail at 2 in 1000.
+        // The claim (docs/face.md): under 1 in 1000; fail at 2 in 1000.
         assert!(passes * 500 <= trials, "{passes} of {trials}");
     }
 }

@@ -14,7 +14,7 @@ pub struct FaceConfig {
     /// Folder with manifest.toml and the model files.
     pub models_dir: PathBuf,
     /// Cosine similarity at or above which two faces match; unset = the
-    /// threshold measured for the models in use (README "Accuracy").
+    /// threshold measured for the models in use (docs/face.md "Accuracy").
     pub match_threshold: Option<f32>,
     /// ONNX Runtime graph optimization for every model: `auto` (each model
     /// timed at start-up under the three levels, the fastest kept and

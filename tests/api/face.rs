@@ -105,7 +105,7 @@ fn dev_pairs_are_separated_by_the_shipped_threshold_on_both_model_sets() {
         assert_eq!((g.len(), i.len()), (108, 838));
         let false_non_matches = g.iter().filter(|s| !e.is_match(**s)).count();
         let false_matches = i.iter().filter(|s| e.is_match(**s)).count();
-        // Measured on dev (README): 0 and 0 for both sets; the threshold is the
+        // Measured on dev (docs/face.md): 0 and 0 for both sets; the threshold is the
         // lowest with no false match there.
         assert_eq!(false_matches, 0, "{}: false matches", e.describe());
         assert!(

@@ -459,7 +459,7 @@ fn the_attack_evaluation_refuses_every_species_it_claims_to() {
         let accepted = r.accepted == 1;
         match r.species {
             Species::BonaFide => assert!(accepted, "{r:?}"),
-            // Rates, not certainties (README "Face liveness: what it catches"):
+            // Rates, not certainties (docs/face.md "Face liveness: what it catches"):
             // a real-time injection tinted to the colours passes most of the
             // time; a look-alike or a synthesised recapture of a print passes
             // about 1 in 43 (the colours are random per challenge).

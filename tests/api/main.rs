@@ -10,6 +10,7 @@ mod assurance;
 mod authorize;
 mod browser;
 mod discovery;
+mod docs;
 mod face;
 mod face_attacks;
 mod face_flow;
