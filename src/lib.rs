@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod admin;
+pub mod alg;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -14,11 +15,13 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod email;
 pub mod i18n;
 pub mod keys;
 pub mod mail;
 pub mod oidc;
 pub mod web;
+pub mod words;
 
 pub use app::{AppState, Application};
 pub use config::Config;

@@ -193,7 +193,7 @@ pub fn complete(
             // in the audit log without revealing anything (checked access).
             let id = pending.invitation.as_deref().unwrap_or("");
             let by = format!("invitation:{}", id.get(..8).unwrap_or(id));
-            crate::admin::roles::grant(c, "user", &user.id, role, &by, now)
+            crate::auth::roles::grant(c, "user", &user.id, role, &by, now)
                 .map_err(|e| SignupError::Db(crate::db::DbError::Corrupt(e.to_string())))?;
         }
         let recovery_codes = recovery::issue(c, mk, &user.id, cfg.recovery_codes, now)?;
@@ -222,7 +222,7 @@ pub fn invitation_url(issuer: &str, token: &str) -> String {
 pub fn invite(
     conn: &mut DbConnection,
     email: Option<&str>,
-    role: Option<crate::admin::roles::Role>,
+    role: Option<crate::auth::roles::Role>,
     by: &str,
     ttl: i64,
     now: i64,

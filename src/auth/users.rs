@@ -21,17 +21,7 @@ pub enum UserError {
     Db(#[from] DbError),
 }
 
-pub fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && email.len() <= 254
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-}
+pub use crate::email::valid as valid_email;
 
 /// A verified account with a password (CLI and tests).
 pub fn create_with_password(

@@ -8,7 +8,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::keys::Alg;
+use crate::alg::Alg;
 
 mod accounts;
 mod face;
@@ -215,32 +215,6 @@ impl Default for RateLimitConfig {
         RateLimitConfig {
             login_per_minute: 20,
             token_per_second: 500,
-        }
-    }
-}
-
-/// How a password sign-in goes for one client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordRule {
-    Off,
-    Alone,
-    /// The password, then a code sent by email.
-    WithCode,
-}
-
-impl LoginConfig {
-    /// The rule for a client with `policy` (`None`: no client, e.g. the account page).
-    pub fn password_rule(
-        &self,
-        policy: Option<crate::oidc::types::PasswordPolicy>,
-    ) -> PasswordRule {
-        use crate::oidc::types::PasswordPolicy as P;
-        match policy.unwrap_or(P::Default) {
-            P::Off => PasswordRule::Off,
-            P::EmailCode => PasswordRule::WithCode,
-            P::Default if !self.password_enabled => PasswordRule::Off,
-            P::Default if self.password_email_code => PasswordRule::WithCode,
-            P::Default => PasswordRule::Alone,
         }
     }
 }

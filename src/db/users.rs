@@ -71,7 +71,7 @@ pub fn search(
     offset: i64,
 ) -> Result<(Vec<UserRow>, i64), DbError> {
     let q = q.to_lowercase();
-    if crate::auth::users::valid_email(&q) {
+    if crate::email::valid(&q) {
         let found = find_by_email(conn, &q)?;
         let total = i64::from(found.is_some());
         return Ok((found.into_iter().filter(|_| offset == 0).collect(), total));

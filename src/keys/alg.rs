@@ -1,35 +1,13 @@
 //! JWS algorithms Visage signs with.
 
-use std::fmt;
-use std::str::FromStr;
-
 use josekit::jwk::alg::ec::EcCurve;
 use josekit::jwk::alg::ed::EdCurve;
 use josekit::jwk::Jwk;
 use josekit::jws::{EdDSA, JwsSigner, JwsVerifier, ES256, RS256};
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Alg {
-    #[serde(rename = "RS256")]
-    Rs256,
-    #[serde(rename = "ES256")]
-    Es256,
-    #[serde(rename = "EdDSA")]
-    EdDsa,
-}
+pub use crate::alg::Alg;
 
 impl Alg {
-    pub const ALL: [Alg; 3] = [Alg::Rs256, Alg::Es256, Alg::EdDsa];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Alg::Rs256 => "RS256",
-            Alg::Es256 => "ES256",
-            Alg::EdDsa => "EdDSA",
-        }
-    }
-
     /// A fresh private key as a JWK.
     pub fn generate(self, rsa_bits: u32) -> Result<Jwk, josekit::JoseError> {
         match self {
@@ -67,21 +45,5 @@ impl Alg {
         };
         let half = digest.len() / 2;
         URL_SAFE_NO_PAD.encode(digest.get(..half).unwrap_or_default())
-    }
-}
-
-impl fmt::Display for Alg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Alg {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Alg::ALL
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unsupported algorithm '{s}' (use RS256, ES256 or EdDSA)"))
     }
 }

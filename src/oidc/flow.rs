@@ -3,8 +3,8 @@
 use std::cell::RefCell;
 
 use crate::auth::acr::{Ladder, Level};
+use crate::auth::policy::{password_rule, PasswordRule};
 use crate::auth::session::{self, Session};
-use crate::config::PasswordRule;
 use crate::db::{consents, DbConnection};
 use crate::keys::KeyRing;
 
@@ -110,7 +110,7 @@ fn judge(
         Some(s) => consents::granted_scope(conn, &s.user_id, &client.id)?,
         None => None,
     };
-    let rule = env.login.password_rule(Some(client.password_policy));
+    let rule = password_rule(env.login, Some(client.password_policy));
     Ok(Ok(decide(
         req,
         &Situation {

@@ -4,7 +4,7 @@
 
 use serde_json::Map;
 
-use crate::admin::roles;
+use crate::auth::roles;
 use crate::db::DbConnection;
 use crate::oidc::client::Client;
 use crate::oidc::error::{ErrorCode, OAuthError};

@@ -10,7 +10,7 @@ use crate::auth::acr::Level;
 use crate::auth::face_settings::in_force;
 use crate::auth::passkeys::{Owner, PasskeyError};
 use crate::auth::password;
-use crate::config::PasswordRule;
+use crate::auth::policy::{password_rule, PasswordRule};
 use crate::db::users;
 use crate::oidc::client::Client;
 use crate::oidc::types::FacePolicy;
@@ -85,7 +85,7 @@ pub async fn context(
             min_level: None,
             essential: false,
             face_policy: FacePolicy::Default,
-            password: state.config.login.password_rule(None),
+            password: password_rule(&state.config.login, None),
         });
     };
     let now = state.clock.now();
@@ -103,10 +103,8 @@ pub async fn context(
                 .map(|c| c.face_policy)
                 .unwrap_or(FacePolicy::Default);
             let need = req.requirement(&st.ladder, client.as_ref().and_then(Client::floor));
-            let password = st
-                .config
-                .login
-                .password_rule(client.as_ref().map(|c| c.password_policy));
+            let password =
+                password_rule(&st.config.login, client.as_ref().map(|c| c.password_policy));
             Ok(Ok(LoginCtx {
                 brand: client.as_ref().map(Brand::of),
                 ui_locales: req.ui_locales.clone(),
