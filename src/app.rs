@@ -1,24 +1,20 @@
 //! Builds the application: state shared by handlers, middleware, routes.
 
-use std::net::TcpListener;
 use std::sync::Arc;
-
-use actix_web::dev::Server;
-use actix_web::{middleware, web, App, HttpServer};
 
 use crate::auth::acr::Ladder;
 use crate::auth::passkeys::Passkeys;
 use crate::biometrics::engine::{EngineConfig, FaceEngine};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::{load_or_create_master_key, MasterKey};
 use crate::db::Db;
 use crate::i18n::Catalog;
 use crate::keys::{ensure_active_keys, KeyRing, Keys};
+use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::oidc::access_token::VerifiedCache;
 use crate::oidc::issue::Minter;
-use crate::web::rate_limit::Limits;
 
 /// How often a running server re-reads signing keys (to see rotations).
 const KEY_RELOAD_SECONDS: i64 = 60;
@@ -43,6 +39,17 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What mail needs from the server.
+    pub fn outbox(&self) -> crate::mail::Outbox<'_> {
+        crate::mail::Outbox {
+            db: &self.db,
+            mailer: &self.mailer,
+            i18n: &self.i18n,
+            config: &self.config,
+            clock: self.clock.as_ref(),
+        }
+    }
+
     /// Settings of the authorization flow for one request.
     pub fn flow_env<'a>(&'a self, ring: &'a KeyRing, now: i64) -> crate::oidc::flow::FlowEnv<'a> {
         crate::oidc::flow::FlowEnv {
@@ -207,80 +214,4 @@ pub fn build_state(
         master_key,
         clock,
     })
-}
-
-/// One line per request: method and path only (query strings can carry
-/// tokens and transaction ids, so they are never logged).
-fn access_log() -> middleware::Logger {
-    middleware::Logger::new("%a %{method}xi %U %s %Dms")
-        .custom_request_replace("method", |req| req.method().to_string())
-}
-
-/// A bound, not yet awaited, server.
-pub struct Application {
-    port: u16,
-    server: Server,
-}
-
-impl Application {
-    pub fn build(config: Config) -> Result<Application, StartError> {
-        Application::build_with_clock(config, Arc::new(SystemClock))
-    }
-
-    pub fn build_with_clock(
-        config: Config,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Application, StartError> {
-        let listen = config.listen.clone();
-        let listener =
-            TcpListener::bind(&listen).map_err(|e| StartError::Listen(listen.clone(), e))?;
-        Application::build_on(config, listener, clock)
-    }
-
-    /// Serve on an already bound listener (tests bind port 0 first to learn the issuer).
-    pub fn build_on(
-        config: Config,
-        listener: TcpListener,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Application, StartError> {
-        let listen = config.listen.clone();
-        let port = listener
-            .local_addr()
-            .map_err(|e| StartError::Listen(listen.clone(), e))?
-            .port();
-        let workers = config.server.workers;
-        let state = web::Data::new(build_state(config, clock, true)?);
-        let st = state.clone();
-        let mut server = HttpServer::new(move || {
-            let cfg = &st.config;
-            App::new()
-                .app_data(st.clone())
-                .app_data(web::PayloadConfig::new(cfg.server.max_body_bytes))
-                .app_data(web::FormConfig::default().limit(cfg.server.max_body_bytes))
-                .wrap(crate::web::headers::security_headers(cfg.secure_cookies()))
-                .wrap(middleware::Condition::new(
-                    cfg.server.access_log,
-                    access_log(),
-                ))
-                .configure(crate::web::routes)
-                .configure(crate::web::admin::routes)
-        })
-        .listen(listener)
-        .map_err(|e| StartError::Listen(listen.clone(), e))?;
-        if workers > 0 {
-            server = server.workers(workers);
-        }
-        Ok(Application {
-            port,
-            server: server.run(),
-        })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
 }

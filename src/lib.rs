@@ -1,4 +1,19 @@
 //! Visage: an OpenID Connect provider with passkey + face sign-in.
+//!
+//! The modules form layers; a module uses only modules in layers below it
+//! (`tests/api/layering.rs` fails on an import cycle):
+//!
+//! 1. vocabulary and tools: `alg`, `clock`, `crypto`, `email`, `i18n`,
+//!    `limits`, `words`
+//! 2. storage and the face engine: `db`, `biometrics`
+//! 3. `config`, `audit`
+//! 4. the rules: `auth` (sessions, levels, roles, policies, face factor),
+//!    `keys`
+//! 5. `oidc` (the protocol), `mail`
+//! 6. `admin` (what administrators do)
+//! 7. `app` (the running state)
+//! 8. `web` (HTTP: routes, extractors, pages), then `server` (wiring) and
+//!    `cli` (the commands)
 
 // Indexing that could panic on input or model output is refused outside
 // tests: use `get`, iterators or patterns.
@@ -18,10 +33,13 @@ pub mod db;
 pub mod email;
 pub mod i18n;
 pub mod keys;
+pub mod limits;
 pub mod mail;
 pub mod oidc;
+pub mod server;
 pub mod web;
 pub mod words;
 
-pub use app::{AppState, Application};
+pub use app::AppState;
 pub use config::Config;
+pub use server::Application;

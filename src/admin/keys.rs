@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::config::KeyConfig;
 use crate::crypto::MasterKey;
 use crate::db::keys as repo;
@@ -54,14 +53,14 @@ pub fn list(
 /// `keys.retired_key_publish_seconds` so tokens they signed still verify.
 pub fn rotate(
     conn: &mut DbConnection,
-    state: &AppState,
+    mk: &MasterKey,
+    cfg: &KeyConfig,
     actor: &Actor,
     now: i64,
 ) -> Result<Vec<String>, KeyError> {
-    let cfg = &state.config.keys;
     let created = rotate_keys(
         conn,
-        &state.master_key,
+        mk,
         &cfg.algorithms,
         cfg.rsa_bits,
         cfg.retired_key_publish_seconds,
@@ -96,12 +95,13 @@ pub fn rotate_scheduled(
 /// stop verifying; an active key gets a replacement first.
 pub fn retire(
     conn: &mut DbConnection,
-    state: &AppState,
+    mk: &MasterKey,
+    cfg: &KeyConfig,
     actor: &Actor,
     kid: &str,
     now: i64,
 ) -> Result<Retired, KeyError> {
-    let done = retire_now(conn, &state.master_key, &state.config.keys, kid, now)?;
+    let done = retire_now(conn, mk, cfg, kid, now)?;
     let ev = actor
         .event("keys.retire")
         .detail(serde_json::json!({ "kid": done.kid, "replacement": done.replacement }));

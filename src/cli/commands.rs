@@ -8,13 +8,14 @@ use anyhow::{bail, Context};
 use serde_json::json;
 
 use super::{AuthMethodArg, Cli, ClientCmd, Command, Global, KeysCmd, UserCmd};
-use crate::app::{build_state, AppState, Application};
+use crate::app::{build_state, AppState};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Overrides};
 use crate::db::{keys as key_repo, users as user_repo};
 use crate::keys::{rotate, Alg};
 use crate::oidc::client_admin::{self, NewClient};
 use crate::oidc::types::{GrantType, TokenAuthMethod};
+use crate::server::Application;
 
 fn load_config(
     g: &Global,

@@ -1,14 +1,13 @@
 //! Mailing a sign-up invitation link.
 
-use crate::app::AppState;
 use crate::i18n::Lang;
 
 use super::messages::invitation_mail;
-use super::MailError;
+use super::{MailError, Outbox};
 
 /// Send the link of invitation `token` to `to` (valid until `until`); a
 /// failure is logged here and returned.
-pub async fn send(state: &AppState, to: &str, token: &str, until: i64) -> Result<(), MailError> {
+pub async fn send(state: &Outbox<'_>, to: &str, token: &str, until: i64) -> Result<(), MailError> {
     let link = crate::auth::signup::invitation_url(&state.config.issuer, token);
     let mail = invitation_mail(
         &state.i18n.tr(Lang::default()),

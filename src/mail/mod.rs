@@ -13,6 +13,16 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailConfig, MailTls};
 
+/// What the mails of the running server need from it: the database (who
+/// the person is), the mailer, the texts, the settings and the time.
+pub struct Outbox<'a> {
+    pub db: &'a crate::db::Db,
+    pub mailer: &'a Mailer,
+    pub i18n: &'a crate::i18n::Catalog,
+    pub config: &'a crate::config::Config,
+    pub clock: &'a dyn crate::clock::Clock,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
     #[error("'{0}' is not a valid recipient")]

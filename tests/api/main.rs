@@ -17,6 +17,7 @@ mod face_flow;
 mod face_limits;
 mod face_lock;
 mod helpers;
+mod layering;
 mod logout;
 mod mail;
 mod pages;

@@ -204,7 +204,7 @@ pub(super) async fn refused(
     e: FaceError,
 ) -> WebError {
     if let FaceError::LockedNow(_, until) = &e {
-        alerts::face_locked(state, user_id, *until).await;
+        alerts::face_locked(&state.outbox(), user_id, *until).await;
     }
     let (status, msg) = face_message(ui, &e);
     WebError::json(status, msg)

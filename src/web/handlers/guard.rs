@@ -111,5 +111,6 @@ pub async fn changed(req: &HttpRequest, state: &AppState, sess: &Session, change
     if let Err(e) = res {
         tracing::error!("ending other sessions after {}: {e}", change.as_str());
     }
-    crate::mail::alerts::authenticator_changed(state, &sess.user_id, change.as_str()).await;
+    crate::mail::alerts::authenticator_changed(&state.outbox(), &sess.user_id, change.as_str())
+        .await;
 }

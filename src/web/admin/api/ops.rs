@@ -16,7 +16,8 @@ pub async fn keys_rotate(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         Check::Fresh(KEYS),
         StatusCode::OK,
         move |c, st, actor, now| {
-            keys::rotate(c, st, actor, now).map(|kids| serde_json::json!({ "created": kids }))
+            keys::rotate(c, &st.master_key, &st.config.keys, actor, now)
+                .map(|kids| serde_json::json!({ "created": kids }))
         },
     )
     .await;
@@ -37,7 +38,7 @@ pub async fn keys_retire(
         &state,
         Check::Fresh(KEYS),
         StatusCode::OK,
-        move |c, st, actor, now| keys::retire(c, st, actor, &kid, now),
+        move |c, st, actor, now| keys::retire(c, &st.master_key, &st.config.keys, actor, &kid, now),
     )
     .await;
     if resp.status().is_success() {

@@ -174,7 +174,7 @@ async fn mail_invitation(
 ) -> HttpResponse {
     let link = crate::auth::signup::invitation_url(&state.config.issuer, token);
     let until = state.clock.now() + ttl;
-    match crate::mail::invitations::send(state, email, token, until).await {
+    match crate::mail::invitations::send(&state.outbox(), email, token, until).await {
         Ok(()) => ok(
             status,
             serde_json::json!({ "invitation_url": link, "expires_in": ttl, "sent_to": email }),

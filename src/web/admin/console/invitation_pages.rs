@@ -114,7 +114,7 @@ pub async fn invitation_action(
 /// Mail the invitation link and go back to the users page, or show the link
 /// to give by hand when the mail could not be sent.
 async fn mail_link(state: &AppState, to: &str, token: &str, until: i64) -> HttpResponse {
-    match crate::mail::invitations::send(state, to, token, until).await {
+    match crate::mail::invitations::send(&state.outbox(), to, token, until).await {
         Ok(()) => see_other("/admin/users?done=invitation_sent"),
         Err(_) => {
             let link = crate::auth::signup::invitation_url(&state.config.issuer, token);

@@ -48,7 +48,7 @@ pub async fn key_retire(
     let (st, now) = (state.clone(), state.clock.now());
     match state
         .db
-        .run(move |db| keys::retire(db, &st, &c.actor, &kid, now))
+        .run(move |db| keys::retire(db, &st.master_key, &st.config.keys, &c.actor, &kid, now))
         .await
     {
         Ok(_) => {
@@ -79,7 +79,7 @@ pub async fn keys_rotate(
     let (st, now) = (state.clone(), state.clock.now());
     match state
         .db
-        .run(move |db| keys::rotate(db, &st, &c.actor, now))
+        .run(move |db| keys::rotate(db, &st.master_key, &st.config.keys, &c.actor, now))
         .await
     {
         Ok(_) => {
