@@ -222,13 +222,12 @@ async fn answers_not_paced_by_the_server_are_refused() {
         .iter()
         .map(|f| json!({ "t": 0, "jpeg": f }))
         .collect();
-    let (s, r) = post(
-        app,
-        &cookies,
-        "/face/frames",
-        json!({ "nonce": ch["nonce"], "frames": frames }),
-    )
-    .await;
+    // The recorded enrolment frames sent as the answer to `nonce`.
+    let send_recording = |cookies: String, nonce: Value| {
+        let body = json!({ "nonce": nonce, "frames": frames.clone() });
+        async move { post(app, &cookies, "/face/frames", body).await }
+    };
+    let (s, r) = send_recording(cookies.clone(), ch["nonce"].clone()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{r}");
     assert!(r["error"].as_str().unwrap().contains("not paced"), "{r}");
 
@@ -247,13 +246,7 @@ async fn answers_not_paced_by_the_server_are_refused() {
         }
         step = r["step"].clone();
     }
-    let (s, r) = post(
-        app,
-        &cookies,
-        "/face/frames",
-        json!({ "nonce": ch["nonce"], "frames": frames }),
-    )
-    .await;
+    let (s, r) = send_recording(cookies.clone(), ch["nonce"].clone()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{r}");
     assert!(
         r["error"]
@@ -278,13 +271,7 @@ async fn answers_not_paced_by_the_server_are_refused() {
     let (s, msg, _) = commit(cookies.clone(), ch["nonce"].clone(), 0, prepared).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg}");
     assert!(msg.contains("Start again"), "{msg}");
-    let (s, r) = post(
-        app,
-        &cookies,
-        "/face/frames",
-        json!({ "nonce": ch["nonce"], "frames": frames }),
-    )
-    .await;
+    let (s, r) = send_recording(cookies.clone(), ch["nonce"].clone()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "the challenge is gone: {r}");
     assert_eq!(
         app.audited("face.verify", "failure"),
