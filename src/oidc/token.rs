@@ -2,25 +2,16 @@
 
 use diesel::Connection;
 
-use crate::crypto::MasterKey;
 use crate::db::DbConnection;
-use crate::keys::KeyRing;
 
 use super::client::Client;
 use super::error::{ErrorCode, OAuthError};
 use super::grant;
-use super::issue::{Minter, TokenResponse};
+use super::issue::TokenResponse;
 use super::params::Params;
 use super::types::GrantType;
 
-/// Everything a grant needs besides the connection.
-pub struct TokenContext<'a> {
-    pub master_key: &'a MasterKey,
-    pub ring: &'a KeyRing,
-    pub minter: &'a Minter,
-    pub refresh_grace: i64,
-    pub now: i64,
-}
+pub use super::grant::TokenContext;
 
 /// Run `f` in a transaction. Protocol errors commit (a revoked token family
 /// must stay revoked); server errors roll back so nothing is half-written.

@@ -1,12 +1,12 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6).
 
+use super::TokenContext;
 use crate::crypto;
 use crate::db::{codes, from_json_list, tokens, users, DbConnection};
 use crate::oidc::client::Client;
 use crate::oidc::error::OAuthError;
 use crate::oidc::issue::{TokenResponse, UserGrant};
 use crate::oidc::params::Params;
-use crate::oidc::token::TokenContext;
 use crate::oidc::types::{split_scope, CodeChallengeMethod};
 
 pub fn exchange(

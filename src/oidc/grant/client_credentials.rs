@@ -4,13 +4,13 @@
 
 use serde_json::Map;
 
+use super::TokenContext;
 use crate::auth::roles;
 use crate::db::DbConnection;
 use crate::oidc::client::Client;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::issue::TokenResponse;
 use crate::oidc::params::Params;
-use crate::oidc::token::TokenContext;
 use crate::oidc::types::{split_scope, valid_scope_token, USER_SCOPES};
 
 pub fn exchange(

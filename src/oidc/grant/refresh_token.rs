@@ -1,6 +1,7 @@
 //! `grant_type=refresh_token` (RFC 6749 §6) with rotation, family revocation
 //! on reuse, and a short grace window for a concurrent retry.
 
+use super::TokenContext;
 use crate::crypto;
 use crate::db::tokens::{self, TokenRow, KIND_REFRESH};
 use crate::db::{from_json_list, users, DbConnection};
@@ -8,7 +9,6 @@ use crate::oidc::client::Client;
 use crate::oidc::error::OAuthError;
 use crate::oidc::issue::{TokenResponse, UserGrant};
 use crate::oidc::params::Params;
-use crate::oidc::token::TokenContext;
 use crate::oidc::types::split_scope;
 
 fn grace_aad(id: &str) -> String {
