@@ -58,6 +58,17 @@ macro_rules! csrf_field {
     };
 }
 
+/// The text `key` in the language of this request.
+fn text(req: &HttpRequest, key: &str) -> String {
+    match state_of(req) {
+        Ok(state) => super::ui::Ui::new(req, &state, None, None)
+            .tr
+            .t(key)
+            .to_owned(),
+        Err(_) => key.to_owned(),
+    }
+}
+
 /// A URL-encoded form whose CSRF token matches this browser's; otherwise
 /// the "form expired" page.
 pub struct Csrf<T>(pub T);
@@ -72,7 +83,8 @@ impl<T: DeserializeOwned + CsrfField + 'static> FromRequest for Csrf<T> {
         Box::pin(async move {
             let web::Form(f) = form.await?;
             if !cookies::csrf_ok(&req, f.csrf()) {
-                return Err(WebError::FormExpired.into());
+                let message = text(&req, "common.form_expired");
+                return Err(WebError::Page(actix_web::http::StatusCode::FORBIDDEN, message).into());
             }
             Ok(Csrf(f))
         })
@@ -91,7 +103,10 @@ impl FromRequest for CsrfHeader {
         std::future::ready(if cookies::csrf_header_ok(req) {
             Ok(CsrfHeader)
         } else {
-            Err(WebError::page_expired_json())
+            Err(WebError::json(
+                actix_web::http::StatusCode::FORBIDDEN,
+                text(req, "common.page_expired"),
+            ))
         })
     }
 }
@@ -109,7 +124,7 @@ impl FromRequest for FaceOn {
         std::future::ready(engine.map(FaceOn).ok_or_else(|| {
             WebError::json(
                 actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                "Face sign-in is not available on this server.",
+                text(req, "face.unavailable"),
             )
         }))
     }

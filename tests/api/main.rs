@@ -25,6 +25,7 @@ mod password_fallback;
 mod protocol_integrity;
 mod refresh;
 mod services;
+mod texts;
 mod token;
 mod userinfo;
 mod webdriver;

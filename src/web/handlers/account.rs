@@ -253,6 +253,7 @@ pub async fn passkey_finish(
 pub async fn rename(
     Csrf(form): Csrf<RenameForm>,
     SignedIn(sess): SignedIn,
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
@@ -264,12 +265,16 @@ pub async fn rename(
         .await;
     match res.map_err(|e| WebError::internal_page(&e))? {
         true => Ok(see_other("/account?done=renamed")),
-        false => Err(not_found()),
+        false => Err(not_found(&req, &state)),
     }
 }
 
-fn not_found() -> WebError {
-    WebError::Page(StatusCode::NOT_FOUND, "That passkey does not exist.".into())
+fn not_found(req: &HttpRequest, state: &AppState) -> WebError {
+    let ui = Ui::new(req, state, None, None);
+    WebError::Page(
+        StatusCode::NOT_FOUND,
+        ui.tr.t("account.passkey_missing").into(),
+    )
 }
 
 pub async fn remove(
@@ -306,7 +311,7 @@ pub async fn remove(
             Ok(see_other("/account?done=removed"))
         }
         Err(RemoveError::LastCredential) => Ok(see_other("/account?error=only")),
-        Err(_) => Err(not_found()),
+        Err(_) => Err(not_found(&req, &state)),
     }
 }
 

@@ -34,7 +34,7 @@ pub async fn show(
     let Some(tx) = q.tx.clone() else {
         return error::page(
             StatusCode::BAD_REQUEST,
-            "Consent starts at the application you want to use.",
+            Ui::new(&req, &state, None, None).tr.t("consent.no_request"),
         );
     };
     let sess = match super::signin::current(&req, &state).await {
@@ -105,7 +105,9 @@ pub async fn submit(
         Ok(None) => {
             return error::page(
                 StatusCode::BAD_REQUEST,
-                "Your session ended. Return to the application and sign in again.",
+                Ui::new(&req, &state, None, None)
+                    .tr
+                    .t("consent.session_ended"),
             )
         }
         Err(e) => return error::page_internal(&e),

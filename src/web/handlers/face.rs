@@ -89,7 +89,10 @@ pub async fn enrol_page(
     if state.face.is_none() {
         return Err(WebError::Page(
             StatusCode::SERVICE_UNAVAILABLE,
-            "Face sign-in is not available on this server.".into(),
+            Ui::new(&req, &state, None, None)
+                .tr
+                .t("face.unavailable")
+                .into(),
         ));
     }
     let uid = sess.user_id.clone();

@@ -217,10 +217,10 @@ pub async fn submit(
 ) -> Result<HttpResponse, WebError> {
     let ctx = context(&state, form.tx.as_deref()).await?;
     if !ctx.password_may_sign_in() {
+        let ui = Ui::new(&req, &state, None, None);
         return Err(WebError::Page(
             StatusCode::FORBIDDEN,
-            "Password sign-in is not available for this application. Sign in with a passkey."
-                .into(),
+            ui.tr.t("login.password_not_for_client").into(),
         ));
     }
     let email = form.email.clone();
@@ -291,22 +291,16 @@ pub async fn passkey_options(
     body: web::Json<OptionsBody>,
 ) -> HttpResponse {
     if state.passkeys.is_none() {
-        return super::json_error(
-            StatusCode::NOT_FOUND,
-            "Passkeys are not available on this server.",
-        );
+        let ui = Ui::new(&req, &state, None, None);
+        return super::json_error(StatusCode::NOT_FOUND, ui.tr.t("login.passkeys_off"));
     }
     if let Err(page) = context(&state, body.tx.as_deref()).await {
-        return super::json_error(
-            page.status(),
-            "This sign-in request has expired. Return to the application and start again.",
-        );
+        let ui = Ui::new(&req, &state, None, None);
+        return super::json_error(page.status(), ui.tr.t("login.request_expired"));
     }
     let Some(owner) = owner(&req, body.tx.as_deref()) else {
-        return super::json_error(
-            StatusCode::FORBIDDEN,
-            "The page expired. Reload it and try again.",
-        );
+        let ui = Ui::new(&req, &state, None, None);
+        return super::json_error(StatusCode::FORBIDDEN, ui.tr.t("common.page_expired"));
     };
     let st = state.clone();
     let now = state.clock.now();

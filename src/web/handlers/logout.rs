@@ -13,6 +13,7 @@ use crate::oidc::end_session::{self, LogoutRequest};
 use crate::oidc::params::Params;
 use crate::oidc::OAuthError;
 use crate::web::extract::Csrf;
+use crate::web::ui::Ui;
 use crate::web::{cookies, error, pages};
 
 /// Logout requests are parked like login transactions (same table, tagged).
@@ -146,7 +147,7 @@ pub async fn confirm(
         }
         Ok(None) => error::page(
             StatusCode::BAD_REQUEST,
-            "This sign-out request expired. You may already be signed out.",
+            Ui::new(&req, &state, None, None).tr.t("logout.expired"),
         ),
         Err(e) => error::page_internal(&e),
     }

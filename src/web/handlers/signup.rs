@@ -297,7 +297,8 @@ pub async fn passkey_options(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let Some(token) = STEP.token(&req) else {
-        return super::json_error(StatusCode::BAD_REQUEST, "The sign-up expired. Start again.");
+        let ui = Ui::new(&req, &state, None, None);
+        return super::json_error(StatusCode::BAD_REQUEST, ui.tr.t("signup.expired"));
     };
     let st = state.clone();
     let now = state.clock.now();
