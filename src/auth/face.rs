@@ -227,18 +227,21 @@ pub fn max_frames(cfg: &FaceConfig) -> usize {
     capture(cfg).len(actions)
 }
 
-/// This person's live challenge `nonce` for `purpose`, with its row text.
+/// How a challenge row is read: left in place, or taken (single use).
+type Read = fn(&mut DbConnection, &str) -> Result<Option<FaceChallengeRow>, DbError>;
+
+/// This person's live challenge `nonce` for `purpose` read with `read`,
+/// with its row text.
 fn live(
     conn: &mut DbConnection,
-    user_id: &str,
-    purpose: &str,
-    nonce: &str,
+    (user_id, purpose, nonce): (&str, &str, &str),
+    read: Read,
     now: i64,
 ) -> Result<(Challenge, String), FaceError> {
     if let Some(until) = locked(conn, user_id, purpose, now)? {
         return Err(FaceError::Locked(until));
     }
-    let row = challenges::get(conn, &crypto::token_hash(nonce))?
+    let row = read(conn, &crypto::token_hash(nonce))?
         .filter(|r| r.user_id == user_id && r.purpose == purpose && r.expires_at >= now)
         .ok_or(FaceError::Challenge)?;
     let ch = serde_json::from_str(&row.challenge).map_err(|e| DbError::Corrupt(e.to_string()))?;
@@ -257,7 +260,8 @@ pub fn step(
     now_ms: i64,
 ) -> Result<(Paced, Challenge), FaceError> {
     let id_hash = crypto::token_hash(nonce);
-    let (mut ch, old) = live(conn, user_id, purpose, nonce, now_ms.div_euclid(1000))?;
+    let who = (user_id, purpose, nonce);
+    let (mut ch, old) = live(conn, who, challenges::get, now_ms.div_euclid(1000))?;
     match pace::commit(&mut ch, index, sha256, now_ms) {
         Ok(next) => {
             let new = serde_json::to_string(&ch).map_err(|e| DbError::Corrupt(e.to_string()))?;
@@ -290,10 +294,7 @@ pub fn take(
     uploads: &mut [Upload],
     now: i64,
 ) -> Result<Challenge, FaceError> {
-    let (ch, _) = live(conn, user_id, purpose, nonce, now)?;
-    if challenges::take(conn, &crypto::token_hash(nonce))?.is_none() {
-        return Err(FaceError::Challenge);
-    }
+    let (ch, _) = live(conn, (user_id, purpose, nonce), challenges::take, now)?;
     pace::bind(&ch, uploads).map_err(|e| FaceError::Refused(e.to_string()))?;
     Ok(ch)
 }

@@ -57,13 +57,19 @@ pub fn run(
             photos.insert(name, load(e, &images.join(name))?);
         }
     }
-    let embed_all = |f: &dyn Fn(&RgbImage) -> RgbImage| -> HashMap<&str, Option<Vec<f32>>> {
+    let embed_all = |c: Option<Condition>| -> HashMap<&str, Option<Vec<f32>>> {
         photos
             .iter()
-            .map(|(n, img)| (*n, e.analyze(&f(img), false).ok().map(|a| a.embedding)))
+            .map(|(n, img)| {
+                let a = match c {
+                    Some(c) => e.analyze(&c.apply(img), false),
+                    None => e.analyze(img, false),
+                };
+                (*n, a.ok().map(|a| a.embedding))
+            })
             .collect()
     };
-    let clean = embed_all(&|i| i.clone());
+    let clean = embed_all(None);
     let score = |name: &'static str, degraded: &HashMap<&str, Option<Vec<f32>>>| {
         let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
         for (a, b, same) in pairs {
@@ -89,7 +95,7 @@ pub fn run(
     };
     let mut rows = vec![score("clean", &clean)];
     for c in Condition::ALL {
-        rows.push(score(c.name(), &embed_all(&|i| c.apply(i))));
+        rows.push(score(c.name(), &embed_all(Some(c))));
     }
     let t = e.match_threshold;
     let out: Vec<_> = rows

@@ -68,14 +68,6 @@ pub fn page(status: StatusCode, message: &str) -> HttpResponse {
     pages::render(status, &pages::ErrorPage { message })
 }
 
-/// A form whose CSRF token did not match (an old tab, or another site).
-pub fn form_expired() -> HttpResponse {
-    page(
-        StatusCode::FORBIDDEN,
-        "The form expired. Go back, reload the page and try again.",
-    )
-}
-
 /// An unexpected failure on a page.
 pub fn page_internal(err: &dyn std::fmt::Display) -> HttpResponse {
     let e = OAuthError::server_error(err);
@@ -95,8 +87,6 @@ pub fn page_internal(err: &dyn std::fmt::Display) -> HttpResponse {
 pub enum WebError {
     /// A hosted error page (never a redirect).
     Page(StatusCode, String),
-    /// A form whose CSRF token did not match.
-    FormExpired,
     /// To another page of this site (303), such as the sign-in.
     SeeOther(String),
     /// JSON for the pages' own scripts: `{"error": message}`, and where to
@@ -118,14 +108,6 @@ impl WebError {
             message: message.into(),
             redirect: None,
         }
-    }
-
-    /// A JSON call whose page's CSRF token did not come with it.
-    pub fn page_expired_json() -> WebError {
-        WebError::json(
-            StatusCode::FORBIDDEN,
-            "The page expired. Reload it and try again.",
-        )
     }
 
     /// An unexpected failure behind a page: logged with an id, the page
@@ -151,7 +133,6 @@ impl std::fmt::Display for WebError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WebError::Page(s, m) => write!(f, "{s}: {m}"),
-            WebError::FormExpired => f.write_str("form expired"),
             WebError::SeeOther(to) => write!(f, "see other: {to}"),
             WebError::Json {
                 status, message, ..
@@ -165,7 +146,6 @@ impl actix_web::ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
             WebError::Page(s, _) => *s,
-            WebError::FormExpired => StatusCode::FORBIDDEN,
             WebError::SeeOther(_) => StatusCode::SEE_OTHER,
             WebError::Json { status, .. } => *status,
             WebError::Ready(r) => r
@@ -178,7 +158,6 @@ impl actix_web::ResponseError for WebError {
     fn error_response(&self) -> HttpResponse {
         match self {
             WebError::Page(s, m) => page(*s, m),
-            WebError::FormExpired => form_expired(),
             WebError::SeeOther(to) => crate::web::ui::see_other(to),
             WebError::Json {
                 status,
@@ -241,6 +220,5 @@ mod tests {
         let to = WebError::SeeOther("/login?tx=abc".into()).error_response();
         assert_eq!(to.status(), StatusCode::SEE_OTHER);
         assert_eq!(to.headers().get("location").unwrap(), "/login?tx=abc");
-        assert_eq!(WebError::FormExpired.status_code(), StatusCode::FORBIDDEN);
     }
 }

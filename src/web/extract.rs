@@ -18,7 +18,7 @@ use super::handlers::signin;
 
 type Extracted<T, E = WebError> = Pin<Box<dyn Future<Output = Result<T, E>>>>;
 
-fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, WebError> {
+pub(crate) fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, WebError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| WebError::internal_page(&"application state missing"))
@@ -69,6 +69,15 @@ fn text(req: &HttpRequest, key: &str) -> String {
     }
 }
 
+/// The "form expired" page (an old tab, or a form from another site), in
+/// the language of this request.
+pub(crate) fn form_expired(req: &HttpRequest) -> WebError {
+    WebError::Page(
+        actix_web::http::StatusCode::FORBIDDEN,
+        text(req, "common.form_expired"),
+    )
+}
+
 /// A URL-encoded form whose CSRF token matches this browser's; otherwise
 /// the "form expired" page.
 pub struct Csrf<T>(pub T);
@@ -83,8 +92,7 @@ impl<T: DeserializeOwned + CsrfField + 'static> FromRequest for Csrf<T> {
         Box::pin(async move {
             let web::Form(f) = form.await?;
             if !cookies::csrf_ok(&req, f.csrf()) {
-                let message = text(&req, "common.form_expired");
-                return Err(WebError::Page(actix_web::http::StatusCode::FORBIDDEN, message).into());
+                return Err(form_expired(&req).into());
             }
             Ok(Csrf(f))
         })
@@ -127,5 +135,21 @@ impl FromRequest for FaceOn {
                 text(req, "face.unavailable"),
             )
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::ResponseError;
+
+    #[test]
+    fn a_form_that_expired_is_refused_with_403() {
+        let req = actix_web::test::TestRequest::default().to_http_request();
+        let e = super::form_expired(&req);
+        assert_eq!(e.status_code(), actix_web::http::StatusCode::FORBIDDEN);
+        assert_eq!(
+            e.error_response().status(),
+            actix_web::http::StatusCode::FORBIDDEN
+        );
     }
 }

@@ -278,10 +278,7 @@ impl actix_web::FromRequest for Console {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| WebError::internal_page(&"application state missing"))?;
+            let state = crate::web::extract::state_of(&req)?;
             required(&req, &state).await
         })
     }

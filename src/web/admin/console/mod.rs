@@ -122,7 +122,7 @@ pub async fn may_change(
 ) -> Result<Console, WebError> {
     let c = required(req, state).await?;
     if !csrf_ok(req, csrf) {
-        return Err(WebError::FormExpired);
+        return Err(crate::web::extract::form_expired(req));
     }
     if !c.actor.may(scope) {
         return Err(forbidden(&c.actor, what));
