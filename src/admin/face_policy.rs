@@ -3,7 +3,6 @@
 //! that the console shows beside it (docs/face.md "Accuracy"; dev pairs for
 //! calibration, test pairs for reporting — never tuned on test).
 
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::face_settings::{self, FaceSettings};
@@ -107,7 +106,7 @@ pub fn change(
         ));
     }
     change.settings.check().map_err(PolicyError::Invalid)?;
-    conn.transaction(|c| {
+    conn.write_transaction(|c| {
         let before = FaceSettings::of(&face_settings::in_force(c, base)?);
         let row = FacePolicyChangeRow {
             id: repo::next_id(c)?,

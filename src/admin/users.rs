@@ -1,7 +1,6 @@
 //! Accounts as administrators see them: search, profile, credentials (never
 //! biometric data), sessions; disable, force sign-in, revoke, erase.
 
-use diesel::Connection;
 use serde::Serialize;
 
 use crate::auth::face;
@@ -209,7 +208,7 @@ pub fn set_disabled(
     disabled: bool,
     now: i64,
 ) -> Result<(), UserAdminError> {
-    conn.transaction(|c| {
+    conn.write_transaction(|c| {
         may_act_on(c, actor, id, disabled)?;
         if !repo::set_disabled(c, id, disabled, now)? {
             return Err(UserAdminError::NotFound(id.to_owned()));
@@ -237,7 +236,7 @@ pub fn erase_face(
     id: &str,
     now: i64,
 ) -> Result<usize, UserAdminError> {
-    conn.transaction(|c| {
+    conn.write_transaction(|c| {
         exists(c, id)?;
         may_act_on(c, actor, id, false)?;
         let gone = face::delete_all(c, id, &actor.label, now)?;
@@ -262,7 +261,7 @@ pub fn erase(
     id: &str,
     now: i64,
 ) -> Result<(), UserAdminError> {
-    conn.transaction(|c| {
+    conn.write_transaction(|c| {
         exists(c, id)?;
         may_act_on(c, actor, id, true)?;
         tokens::revoke_for_user(c, id, now)?;

@@ -1,7 +1,6 @@
 //! Append-only, hash-chained audit events, sealed every minute under a key
 //! that is not in the database (see `seal`).
 
-use diesel::Connection;
 use sha2::{Digest, Sha256};
 
 use crate::crypto::MasterKey;
@@ -94,7 +93,7 @@ pub fn record(conn: &mut DbConnection, ev: &Event, now: i64) -> Result<(), DbErr
         row.hash = chain_hash(&prev_hash, &row);
         // In a savepoint: on PostgreSQL a failed statement aborts the whole
         // transaction, so a lost race must roll back only this insert.
-        let inserted = conn.transaction(|c| repo::insert(c, &row));
+        let inserted = conn.write_transaction(|c| repo::insert(c, &row));
         match inserted {
             Err(e) if e.is_unique_violation() => continue,
             other => return other,
@@ -124,7 +123,7 @@ pub fn seal(conn: &mut DbConnection, mk: &MasterKey, now: i64) -> Result<Option<
         at: now,
     };
     // Two servers sealing the same head: the second insert loses, harmlessly.
-    match conn.transaction(|c| repo::insert_seal(c, &row)) {
+    match conn.write_transaction(|c| repo::insert_seal(c, &row)) {
         Err(e) if e.is_unique_violation() => Ok(None),
         other => other.map(|()| Some(seq)),
     }

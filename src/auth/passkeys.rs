@@ -398,8 +398,7 @@ fn conn_transaction<T>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, RemoveError>,
 ) -> Result<T, RemoveError> {
-    use diesel::Connection;
-    conn.transaction(|c| f(c))
+    conn.write_transaction(|c| f(c))
 }
 
 impl From<diesel::result::Error> for RemoveError {

@@ -4,7 +4,6 @@
 //! against the address and the account, audit a started lockout), and tell
 //! whether guessing is blocked. The web layer only calls these.
 
-use diesel::Connection;
 
 use crate::audit::{self, Event};
 use crate::config::LockoutConfig;
@@ -98,7 +97,7 @@ pub fn failed(
     guess: bool,
     now: i64,
 ) -> Result<(), DbError> {
-    conn.transaction(|c| {
+    conn.write_transaction(|c| {
         let mut ev = Event::new("auth", action, "failure")
             .ip(ip.map(str::to_owned))
             .detail(serde_json::json!({ "reason": reason }));

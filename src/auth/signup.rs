@@ -2,7 +2,6 @@
 //! is created only at the end, in one transaction with its first passkey and
 //! recovery codes, so an abandoned sign-up leaves no half-made account.
 
-use diesel::Connection;
 
 use crate::config::SignupConfig;
 use crate::crypto::{self, MasterKey};
@@ -155,7 +154,7 @@ pub fn complete(
     passkey_name: &str,
     now: i64,
 ) -> Result<Created, SignupError> {
-    conn.transaction(|c| {
+    conn.write_transaction(|c| {
         let pending = verified(c, token, now)?;
         if let Some(inv) = &pending.invitation {
             if !invitations::consume(c, inv, now)? {

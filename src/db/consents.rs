@@ -25,7 +25,7 @@ pub fn save(
     scope: &str,
     now: i64,
 ) -> Result<(), DbError> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         diesel::delete(c::consents.filter(c::user_id.eq(user_id).and(c::client_id.eq(client_id))))
             .execute(conn)?;
         diesel::insert_into(c::consents)

@@ -26,6 +26,7 @@ pub mod schema;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+mod write;
 
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;

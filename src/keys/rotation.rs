@@ -1,6 +1,5 @@
 //! Creating and rotating keys in the database.
 
-use diesel::Connection;
 
 use crate::config::KeyConfig;
 use crate::crypto::{self, MasterKey};
@@ -101,7 +100,7 @@ pub fn rotate_due(
             continue;
         }
         let publish = now + cfg.retired_key_publish_seconds;
-        let kid = conn.transaction(|c| {
+        let kid = conn.write_transaction(|c| {
             if !repo::retire_if_active(c, &old.kid, now, publish)? {
                 return Ok::<_, KeyError>(None);
             }
@@ -129,7 +128,7 @@ pub fn retire_now(
     kid: &str,
     now: i64,
 ) -> Result<Retired, KeyError> {
-    conn.transaction(|c| {
+    conn.write_transaction(|c| {
         let key = repo::find(c, kid)?.ok_or_else(|| KeyError::UnknownKey(kid.to_owned()))?;
         if key.expires_at.is_some_and(|e| e <= now) {
             return Err(KeyError::AlreadyUnpublished(kid.to_owned()));

@@ -1,6 +1,5 @@
 //! `/token`: dispatch by grant type (RFC 6749 §4, §5), one transaction per request.
 
-use diesel::Connection;
 
 use crate::db::DbConnection;
 
@@ -20,7 +19,7 @@ pub fn in_transaction<T>(
     f: impl FnOnce(&mut DbConnection) -> Result<T, OAuthError>,
 ) -> Result<T, OAuthError> {
     let mut out: Option<Result<T, OAuthError>> = None;
-    let tx = conn.transaction::<(), diesel::result::Error, _>(|c| {
+    let tx = conn.write_transaction::<(), diesel::result::Error, _>(|c| {
         let res = f(c);
         let rollback = matches!(&res, Err(e) if e.code == ErrorCode::ServerError);
         out = Some(res);

@@ -81,3 +81,23 @@ fn the_top_level_modules_have_no_import_cycle() {
         "modules in a cycle: {left:?}; edges: {edges:?}"
     );
 }
+
+/// Transactions go through `DbConnection::write_transaction` (db/write.rs):
+/// a plain `.transaction(` is deferred on SQLite and fails with "database is
+/// locked" when another writer commits between its read and its write.
+#[test]
+fn every_transaction_takes_the_write_lock_first_on_sqlite() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let plain: Vec<String> = files
+        .iter()
+        .filter(|f| !f.ends_with("db/write.rs"))
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            text.contains(".transaction(") || text.contains(".transaction::<")
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(plain.is_empty(), "use write_transaction in {plain:?}");
+}

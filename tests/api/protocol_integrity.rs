@@ -178,7 +178,6 @@ async fn concurrent_refreshes_rotate_once_and_all_get_the_same_pair() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_transactions_racing_for_the_next_audit_number_both_commit() {
-    use diesel::Connection;
     use visage::audit::{self, Event};
     let app = spawn_app().await;
     let pg = app.db.backend() == visage::db::Backend::Postgres;
@@ -186,7 +185,7 @@ async fn two_transactions_racing_for_the_next_audit_number_both_commit() {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let a = std::thread::spawn(move || {
         a_db.run_sync(|c| {
-            c.transaction(|c| {
+            c.write_transaction(|c| {
                 audit::record(c, &Event::new("test", "race.a", "success"), 1)?;
                 tx.send(()).ok();
                 // Hold the new row until B is waiting on it (PostgreSQL).
@@ -200,7 +199,7 @@ async fn two_transactions_racing_for_the_next_audit_number_both_commit() {
     rx.recv().unwrap();
     let b = std::thread::spawn(move || {
         b_db.run_sync(|c| {
-            c.transaction(|c| {
+            c.write_transaction(|c| {
                 audit::record(c, &Event::new("test", "race.b", "success"), 1)?;
                 Ok::<_, visage::db::DbError>(())
             })
@@ -210,6 +209,52 @@ async fn two_transactions_racing_for_the_next_audit_number_both_commit() {
     b.join()
         .unwrap()
         .expect("the second transaction commits too");
+    assert_eq!(app.count("audit_events WHERE category = 'test'"), 2);
+    let report = app
+        .db
+        .run_sync(|c| audit::verify(c, &app.master_key))
+        .unwrap();
+    assert_eq!(report.broken_at, None, "chain intact");
+}
+
+/// The shape of every "read, then write what the read decided" operation (the
+/// next audit number, a counter, a single-use row): A reads, B commits a
+/// write, then A writes. On SQLite a deferred transaction fails here with
+/// "database is locked" (its snapshot is stale); a write transaction takes the
+/// lock first, so B waits for A and both commit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_after_another_transaction_committed_still_commits() {
+    use visage::audit::{self, Event};
+    let app = spawn_app().await;
+    let (a_db, b_db, mk) = (app.db.clone(), app.db.clone(), app.master_key.clone());
+    let (a_read, b_may_start) = std::sync::mpsc::channel::<()>();
+    let (b_done, a_may_go_on) = std::sync::mpsc::channel::<()>();
+    let a = std::thread::spawn(move || {
+        a_db.run_sync(|c| {
+            c.write_transaction(|c| {
+                let before = audit::verify(c, &mk)?.events;
+                a_read.send(()).ok();
+                // Where B can commit first (a deferred transaction, or
+                // PostgreSQL), it has done so by now; where A holds the write
+                // lock, B is waiting and this gives up after a moment.
+                let _ = a_may_go_on.recv_timeout(std::time::Duration::from_millis(300));
+                audit::record(c, &Event::new("test", "race.a", "success"), 1)?;
+                Ok::<_, visage::db::DbError>(before)
+            })
+        })
+    });
+    b_may_start.recv().unwrap();
+    let b = std::thread::spawn(move || {
+        let out = b_db.run_sync(|c| {
+            c.write_transaction(|c| audit::record(c, &Event::new("test", "race.b", "success"), 1))
+        });
+        b_done.send(()).ok();
+        out
+    });
+    a.join()
+        .unwrap()
+        .expect("the transaction that read first commits");
+    b.join().unwrap().expect("the other one commits too");
     assert_eq!(app.count("audit_events WHERE category = 'test'"), 2);
     let report = app
         .db

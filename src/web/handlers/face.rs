@@ -27,7 +27,6 @@ use super::login::{context, TxQuery};
 use super::signin;
 use crate::auth::assurance::{self, Change};
 use crate::auth::signin::UpgradeError;
-use diesel::Connection;
 
 #[derive(Deserialize)]
 pub struct FrameIn {
@@ -414,7 +413,7 @@ async fn upgrade(
     let res = state
         .db
         .run(move |c| {
-            c.transaction(|c| {
+            c.write_transaction(|c| {
                 let ttl = st.config.session.ttl_seconds;
                 let up = crate::auth::signin::upgrade_with_face(c, &st.ladder, ttl, &passkey, now)
                     .map_err(|e| match e {

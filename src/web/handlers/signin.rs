@@ -4,7 +4,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use diesel::Connection;
 
 use crate::app::AppState;
 use crate::auth::{session, signin};
@@ -42,7 +41,7 @@ pub async fn complete(
     let result = state
         .db
         .run(move |c| {
-            c.transaction(|c| {
+            c.write_transaction(|c| {
                 let ttl = st.config.session.ttl_seconds;
                 let started = signin::start(c, &st.ladder, ttl, &s, ip.as_deref(), now)?;
                 let sess = &started.session;

@@ -1,0 +1,48 @@
+//! Transactions that write.
+//!
+//! SQLite's plain `BEGIN` is deferred: it reads under a snapshot and asks for
+//! the write lock only at the first write. If another connection committed in
+//! between, that upgrade fails at once with `SQLITE_BUSY_SNAPSHOT` ("database
+//! is locked"), which `busy_timeout` does not wait out. A transaction that
+//! reads and then writes (the next audit number, a counter, a single-use row)
+//! therefore starts with `BEGIN IMMEDIATE` on SQLite: it takes the write lock
+//! first, and a second writer waits its turn instead of failing. PostgreSQL
+//! keeps its ordinary `BEGIN` (row locks and unique keys order writers there).
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::result::Error;
+use diesel::Connection;
+
+use super::DbConnection;
+
+impl DbConnection {
+    /// Run `f` in a transaction that may write; see the module docs. Inside
+    /// an open transaction this is an ordinary savepoint.
+    pub fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: From<Error>,
+    {
+        let DbConnection::Sqlite(sqlite) = self else {
+            return self.transaction(f);
+        };
+        let open = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+            .transaction_depth()?
+            .is_some();
+        if open {
+            return self.transaction(f);
+        }
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        type Manager = <DbConnection as Connection>::TransactionManager;
+        match f(self) {
+            Ok(value) => {
+                Manager::commit_transaction(self)?;
+                Ok(value)
+            }
+            Err(error) => match Manager::rollback_transaction(self) {
+                Ok(()) | Err(Error::BrokenTransactionManager) => Err(error),
+                Err(rollback) => Err(rollback.into()),
+            },
+        }
+    }
+}
