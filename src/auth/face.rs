@@ -358,7 +358,8 @@ pub fn enrol(
     Ok(())
 }
 
-/// Best similarity of the analysed frames to the person's template.
+/// Similarity of the analysed frames (fused, `template::probe`) to the
+/// person's template.
 pub fn similarity(
     conn: &mut DbConnection,
     mk: &MasterKey,
@@ -374,11 +375,7 @@ pub fn similarity(
         &row.sealed,
     )
     .map_err(|e| FaceError::Refused(e.to_string()))?;
-    Ok(ev
-        .analysed
-        .iter()
-        .map(|a| template::similarity(&t, &a.embedding))
-        .fold(f32::MIN, f32::max))
+    Ok(template::similarity(&t, &template::probe(&ev.analysed)))
 }
 
 /// Count a failed face check; audited with its reason and scores (never

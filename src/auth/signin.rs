@@ -4,7 +4,6 @@
 //! against the address and the account, audit a started lockout), and tell
 //! whether guessing is blocked. The web layer only calls these.
 
-
 use crate::audit::{self, Event};
 use crate::config::LockoutConfig;
 use crate::db::{DbConnection, DbError};

@@ -2,7 +2,6 @@
 //! is created only at the end, in one transaction with its first passkey and
 //! recovery codes, so an abandoned sign-up leaves no half-made account.
 
-
 use crate::config::SignupConfig;
 use crate::crypto::{self, MasterKey};
 use crate::db::email_challenges::EmailChallengeRow;

@@ -173,7 +173,7 @@ fn same_person(
                 Some(k) => embeddings.extend(frontal.get(k).map(|a| a.embedding.clone())),
                 None => {
                     if let Some(t) = tracked.get(*i) {
-                        embeddings.push(engine.analyze_face(&t.img, &t.face, false)?.embedding);
+                        embeddings.push(engine.continuity_embedding(&t.img, &t.face)?);
                     }
                 }
             }

@@ -1,4 +1,13 @@
 //! 512-d face embedding (fr_feature) of an aligned 112×112 face, L2-normalised.
+//!
+//! The face and its mirror image are both embedded and their sum is the
+//! embedding (test-time flip augmentation): measured on dev, the genuine
+//! median rises 0.722 → 0.731 and the highest impostor falls 0.422 → 0.402,
+//! and the test split's misses at the shipped threshold go from 2 to 1 of 32
+//! (docs/face.md, "Accuracy"). It costs a second run of the embedder, so
+//! the comparisons inside one check use [`embed_once`]. A
+//! template stored before this change still matches (the two embeddings of
+//! one face agree to 0.994 cosine on average, 0.990 at the lowest, on dev).
 
 use image::RgbImage;
 use ort::value::TensorRef;
@@ -9,6 +18,15 @@ use super::BiometricError;
 pub const DIM: usize = 512;
 
 pub fn embed(pool: &Pool, aligned: &RgbImage) -> Result<Vec<f32>, BiometricError> {
+    let face = embed_once(pool, aligned)?;
+    let mirror = embed_once(pool, &image::imageops::flip_horizontal(aligned))?;
+    Ok(normalize(
+        face.iter().zip(&mirror).map(|(a, b)| a + b).collect(),
+    ))
+}
+
+/// One run of the embedder, without the mirror image.
+pub fn embed_once(pool: &Pool, aligned: &RgbImage) -> Result<Vec<f32>, BiometricError> {
     let (w, h) = (aligned.width() as usize, aligned.height() as usize);
     let input = super::resample::planes(aligned, w, h, [0, 1, 2], [127.5; 3], 1.0 / 128.0);
     let raw = pool.with(|s| {

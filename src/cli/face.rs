@@ -238,10 +238,15 @@ fn eval_cmd(pairs: &Path, images: &Path, args: &EngineArgs, as_json: bool) -> an
         .map(|t| eval::at_fmr(&genuine, &impostor, *t))
         .collect();
     let (fm, fnm) = eval::rates(&genuine, &impostor, e.match_threshold);
+    let fit = eval::fit_impostors(&impostor);
+    let fitted: Vec<_> = [1e-3, 5e-4, 1e-4]
+        .iter()
+        .map(|t| json!({ "target_fmr": t, "threshold": fit.threshold(*t), "fnmr": eval::rates(&genuine, &impostor, fit.threshold(*t)).1 }))
+        .collect();
     if as_json {
         println!(
             "{}",
-            json!({ "engine": e.describe(), "genuine": eval::summary(&genuine), "impostor": eval::summary(&impostor), "eer": eer, "eer_threshold": eer_t, "operating_points": ops, "shipped_threshold": { "threshold": e.match_threshold, "fmr": fm, "fnmr": fnm }, "failed_images": failed, "skipped_pairs": skipped })
+            json!({ "engine": e.describe(), "genuine": eval::summary(&genuine), "impostor": eval::summary(&impostor), "eer": eer, "eer_threshold": eer_t, "operating_points": ops, "impostor_fit": { "mean": fit.mean, "sd": fit.sd, "points": fitted }, "shipped_threshold": { "threshold": e.match_threshold, "fmr": fm, "fitted_fmr": fit.fmr(e.match_threshold), "fnmr": fnm }, "failed_images": failed, "skipped_pairs": skipped })
         );
         return Ok(());
     }
@@ -281,8 +286,18 @@ fn eval_cmd(pairs: &Path, images: &Path, args: &EngineArgs, as_json: bool) -> an
         );
     }
     println!(
-        "threshold in use {:.3}: FMR {fm:.4}, FNMR {fnm:.4}",
-        e.match_threshold
+        "impostor tail fitted (normal, mean {:.3}, sd {:.3}):",
+        fit.mean, fit.sd
+    );
+    for t in [1e-3, 5e-4, 1e-4] {
+        let th = fit.threshold(t);
+        let (_, fnm) = eval::rates(&genuine, &impostor, th);
+        println!("  FMR ≈ {t:.0e}: threshold {th:.3}, FNMR {fnm:.4}");
+    }
+    println!(
+        "threshold in use {:.3}: FMR {fm:.4} (fitted ≈ {:.1e}), FNMR {fnm:.4}",
+        e.match_threshold,
+        fit.fmr(e.match_threshold)
     );
     Ok(())
 }

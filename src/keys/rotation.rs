@@ -1,6 +1,5 @@
 //! Creating and rotating keys in the database.
 
-
 use crate::config::KeyConfig;
 use crate::crypto::{self, MasterKey};
 use crate::db::{keys as repo, DbConnection};

@@ -1,6 +1,5 @@
 //! `/token`: dispatch by grant type (RFC 6749 §4, §5), one transaction per request.
 
-
 use crate::db::DbConnection;
 
 use super::client::Client;

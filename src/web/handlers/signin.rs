@@ -4,7 +4,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-
 use crate::app::AppState;
 use crate::auth::{session, signin};
 use crate::oidc::{flow, OAuthError};
