@@ -99,6 +99,187 @@ pub enum WebError {
     /// An answer already built by a helper that renders its own page (a
     /// form shown again with its message). Taken once.
     Ready(std::cell::RefCell<Option<Box<HttpResponse>>>),
+    /// The admin API's refusal: `{"error": code, "error_description": …}`.
+    Api(ApiFailure),
+}
+
+/// Why an admin API call failed, in the API's error shape
+/// (`{"error", "error_description"}`, as OAuth errors). The domain errors
+/// of the admin functions become one here, and only here.
+#[derive(Debug)]
+pub struct ApiFailure {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    /// One more member of the body (the link of an invitation whose mail failed).
+    extra: Option<(&'static str, String)>,
+}
+
+impl ApiFailure {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiFailure {
+        ApiFailure {
+            status,
+            code,
+            message: message.into(),
+            extra: None,
+        }
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> ApiFailure {
+        ApiFailure::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiFailure {
+        ApiFailure::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// An unexpected failure: logged with an id, the answer names the id.
+    pub fn internal(cause: &dyn std::fmt::Display) -> ApiFailure {
+        let e = OAuthError::server_error(cause);
+        ApiFailure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            e.description,
+        )
+    }
+
+    /// The mail with an invitation link could not be sent: the answer still
+    /// carries the link, to hand over another way.
+    pub fn mail_not_sent(to: &str, link: String) -> ApiFailure {
+        ApiFailure {
+            extra: Some(("invitation_url", link)),
+            ..ApiFailure::new(
+                StatusCode::BAD_GATEWAY,
+                "server_error",
+                format!("the mail to {to} could not be sent; give the link by hand"),
+            )
+        }
+    }
+
+    /// A request body the API cannot read. A body that does not fit the
+    /// call gets serde's description of the caller's own input (the unknown
+    /// or missing field, the wrong type, where); anything else a plain
+    /// sentence, the detail only in the log.
+    pub fn unreadable_body(err: &actix_web::error::JsonPayloadError) -> ApiFailure {
+        use actix_web::error::JsonPayloadError as J;
+        tracing::info!(error = %err, "admin API: unreadable request body");
+        let message = match err {
+            J::OverflowKnownLength { length, limit } => {
+                format!("the request body ({length} bytes) is larger than allowed ({limit} bytes)")
+            }
+            J::Overflow { limit } => {
+                format!("the request body is larger than allowed ({limit} bytes)")
+            }
+            J::ContentType => "the request body must be application/json".to_owned(),
+            J::Deserialize(e) if e.is_data() => {
+                format!("the request body does not fit this call: {e}")
+            }
+            _ => "the request body is not valid JSON".to_owned(),
+        };
+        ApiFailure::invalid_request(message)
+    }
+
+    fn response(&self) -> HttpResponse {
+        let mut body = serde_json::json!({ "error": self.code, "error_description": self.message });
+        if let (Some((k, v)), Some(map)) = (&self.extra, body.as_object_mut()) {
+            map.insert((*k).to_owned(), serde_json::Value::String(v.clone()));
+        }
+        HttpResponse::build(self.status)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(body)
+    }
+}
+
+impl From<ApiFailure> for WebError {
+    fn from(f: ApiFailure) -> WebError {
+        WebError::Api(f)
+    }
+}
+
+impl From<crate::db::DbError> for ApiFailure {
+    fn from(e: crate::db::DbError) -> ApiFailure {
+        ApiFailure::internal(&e)
+    }
+}
+
+impl From<crate::oidc::client_admin::ClientAdminError> for ApiFailure {
+    fn from(e: crate::oidc::client_admin::ClientAdminError) -> ApiFailure {
+        use crate::oidc::client_admin::ClientAdminError as E;
+        match e {
+            E::NotFound(_) => ApiFailure::not_found(e.to_string()),
+            E::Db(e) => ApiFailure::internal(&e),
+            E::Protected(_) | E::Administrator(_) => {
+                ApiFailure::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            e => ApiFailure::invalid_request(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::admin::users::UserAdminError> for ApiFailure {
+    fn from(e: crate::admin::users::UserAdminError) -> ApiFailure {
+        use crate::admin::users::UserAdminError as E;
+        match e {
+            E::NotFound(_) => ApiFailure::not_found(e.to_string()),
+            E::Administrator => {
+                ApiFailure::new(StatusCode::FORBIDDEN, "insufficient_scope", e.to_string())
+            }
+            E::LastOwner => ApiFailure::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            E::Db(e) => ApiFailure::internal(&e),
+        }
+    }
+}
+
+impl From<crate::admin::roles::RoleError> for ApiFailure {
+    fn from(e: crate::admin::roles::RoleError) -> ApiFailure {
+        match e {
+            crate::admin::roles::RoleError::Db(e) => ApiFailure::internal(&e),
+            e => ApiFailure::invalid_request(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::keys::KeyError> for ApiFailure {
+    fn from(e: crate::keys::KeyError) -> ApiFailure {
+        use crate::keys::KeyError as E;
+        match e {
+            E::UnknownKey(_) => ApiFailure::not_found(e.to_string()),
+            E::AlreadyUnpublished(_) => ApiFailure::invalid_request(e.to_string()),
+            e => ApiFailure::internal(&e),
+        }
+    }
+}
+
+impl From<crate::admin::face_policy::PolicyError> for ApiFailure {
+    fn from(e: crate::admin::face_policy::PolicyError) -> ApiFailure {
+        match e {
+            crate::admin::face_policy::PolicyError::Db(e) => ApiFailure::internal(&e),
+            e => ApiFailure::invalid_request(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::admin::invitations::InvitationError> for ApiFailure {
+    fn from(e: crate::admin::invitations::InvitationError) -> ApiFailure {
+        use crate::admin::invitations::InvitationError as E;
+        match e {
+            E::NotFound(_) => ApiFailure::not_found(e.to_string()),
+            E::NoAddress => ApiFailure::invalid_request(e.to_string()),
+            E::CarriesRole => {
+                ApiFailure::new(StatusCode::FORBIDDEN, "insufficient_scope", e.to_string())
+            }
+            E::Db(e) => ApiFailure::internal(&e),
+        }
+    }
+}
+
+impl From<crate::auth::signup::SignupError> for ApiFailure {
+    fn from(e: crate::auth::signup::SignupError) -> ApiFailure {
+        match e {
+            crate::auth::signup::SignupError::Db(e) => ApiFailure::internal(&e),
+            e => ApiFailure::invalid_request(e.to_string()),
+        }
+    }
 }
 
 impl WebError {
@@ -138,6 +319,7 @@ impl std::fmt::Display for WebError {
                 status, message, ..
             } => write!(f, "{status}: {message}"),
             WebError::Ready(_) => f.write_str("a prepared answer"),
+            WebError::Api(a) => write!(f, "{}: {}", a.status, a.message),
         }
     }
 }
@@ -152,6 +334,7 @@ impl actix_web::ResponseError for WebError {
                 .borrow()
                 .as_ref()
                 .map_or(StatusCode::INTERNAL_SERVER_ERROR, |r| r.status()),
+            WebError::Api(a) => a.status,
         }
     }
 
@@ -176,6 +359,7 @@ impl actix_web::ResponseError for WebError {
                 .borrow_mut()
                 .take()
                 .map_or_else(|| page_internal(&"an answer was sent twice"), |r| *r),
+            WebError::Api(a) => a.response(),
         }
     }
 }

@@ -133,3 +133,51 @@ async fn checked_actor(
     }
     Ok(actor)
 }
+
+/// What an admin API call needs: a scope, and for dangerous actions a fresh
+/// sign-in when the token is a person's ([`api_actor_fresh`]).
+pub trait ApiScope {
+    const SCOPE: &'static str;
+    const FRESH: bool;
+}
+
+macro_rules! api_scopes {
+    ($($(#[$doc:meta])* $name:ident = $scope:expr, $fresh:expr;)+) => {
+        $($(#[$doc])* pub struct $name;
+        impl ApiScope for $name {
+            const SCOPE: &'static str = $scope;
+            const FRESH: bool = $fresh;
+        })+
+    };
+}
+
+api_scopes! {
+    /// Reading (`admin:read`).
+    Read = roles::READ, false;
+    /// Changing people, clients and invitations (`admin:write`).
+    Write = roles::WRITE, false;
+    /// Deleting and the face policy: `admin:write` and a fresh sign-in.
+    FreshWrite = roles::WRITE, true;
+    /// Signing keys: `admin:keys` and a fresh sign-in.
+    FreshKeys = roles::KEYS, true;
+    /// Administrator roles: `admin:roles` and a fresh sign-in.
+    FreshRoles = roles::ROLES, true;
+}
+
+/// The admin API caller, checked for `S` before the handler runs; refused
+/// with the RFC 6750 answer otherwise.
+pub struct ApiActor<S>(pub Actor, pub std::marker::PhantomData<S>);
+
+impl<S: ApiScope> actix_web::FromRequest for ApiActor<S> {
+    type Error = error::WebError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = crate::web::extract::state_of(&req)?;
+            let actor = checked_actor(&req, &state, S::SCOPE, S::FRESH).await?;
+            Ok(ApiActor(actor, std::marker::PhantomData))
+        })
+    }
+}

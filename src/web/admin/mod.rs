@@ -29,13 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     let json = web::JsonConfig::default()
         .limit(BODY_LIMIT)
         .error_handler(|err, _| {
-            let msg = err.to_string();
-            let resp = api_error(
-                actix_web::http::StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &msg,
-            );
-            actix_web::error::InternalError::from_response(err, resp).into()
+            crate::web::error::WebError::from(crate::web::error::ApiFailure::unreadable_body(&err))
+                .into()
         });
     cfg.service(
         web::scope("/admin/api")

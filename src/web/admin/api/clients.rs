@@ -3,12 +3,12 @@
 use super::*;
 
 pub async fn clients_list(
-    req: HttpRequest,
+    ApiActor(actor, _): ApiActor<Read>,
     state: web::Data<AppState>,
     q: web::Query<ListQuery>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let q = q.into_inner();
-    act(&req, &state, READ, StatusCode::OK, move |c, _, _, _| {
+    act(actor, &state, move |c, _, _, _| {
         let all = client_admin::list(c)?;
         let found = matching(&all, &q.q);
         let per_page = q.per_page.unwrap_or(50).clamp(1, 100);
@@ -27,125 +27,104 @@ pub async fn clients_list(
         })
     })
     .await
+    .map(ok)
 }
 
 pub async fn clients_get(
-    req: HttpRequest,
+    ApiActor(actor, _): ApiActor<Read>,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
-    act(&req, &state, READ, StatusCode::OK, move |c, _, _, _| {
+    act(
+        actor,
+        &state,
+        move |c, _, _, _| match crate::oidc::client::Client::find(c, &id)? {
+            Some(k) => Ok(ClientView::from(&k)),
+            None => Err(ClientAdminError::NotFound(id)),
+        },
+    )
+    .await
+    .map(ok)
+}
+
+pub async fn clients_create(
+    ApiActor(actor, _): ApiActor<Write>,
+    state: web::Data<AppState>,
+    body: web::Json<ClientInput>,
+) -> Result<HttpResponse, WebError> {
+    let input = body.into_inner();
+    act(actor, &state, move |c, st, actor, now| {
+        let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+        client_admin::register(c, &st.master_key, new, &actor.label, now)
+    })
+    .await
+    .map(created)
+}
+
+pub async fn clients_update(
+    ApiActor(actor, _): ApiActor<Write>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<ClientInput>,
+) -> Result<HttpResponse, WebError> {
+    let (id, input) = (id.into_inner(), body.into_inner());
+    act(actor, &state, move |c, _, actor, now| {
+        let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+        crate::admin::clients::may_act_on(c, actor, &id)?;
+        client_admin::update(c, &id, new, &actor.label, now)?;
         match crate::oidc::client::Client::find(c, &id)? {
             Some(k) => Ok(ClientView::from(&k)),
             None => Err(ClientAdminError::NotFound(id)),
         }
     })
     .await
-}
-
-pub async fn clients_create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Json<ClientInput>,
-) -> HttpResponse {
-    let input = body.into_inner();
-    act(
-        &req,
-        &state,
-        WRITE,
-        StatusCode::CREATED,
-        move |c, st, actor, now| {
-            let new = input.into_new().map_err(ClientAdminError::Invalid)?;
-            client_admin::register(c, &st.master_key, new, &actor.label, now)
-        },
-    )
-    .await
-}
-
-pub async fn clients_update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    body: web::Json<ClientInput>,
-) -> HttpResponse {
-    let (id, input) = (id.into_inner(), body.into_inner());
-    act(
-        &req,
-        &state,
-        WRITE,
-        StatusCode::OK,
-        move |c, _, actor, now| {
-            let new = input.into_new().map_err(ClientAdminError::Invalid)?;
-            crate::admin::clients::may_act_on(c, actor, &id)?;
-            client_admin::update(c, &id, new, &actor.label, now)?;
-            match crate::oidc::client::Client::find(c, &id)? {
-                Some(k) => Ok(ClientView::from(&k)),
-                None => Err(ClientAdminError::NotFound(id)),
-            }
-        },
-    )
-    .await
+    .map(ok)
 }
 
 pub async fn clients_delete(
-    req: HttpRequest,
+    ApiActor(actor, _): ApiActor<FreshWrite>,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
-    act(
-        &req,
-        &state,
-        Check::Fresh(WRITE),
-        StatusCode::OK,
-        move |c, _, actor, now| {
-            crate::admin::clients::may_act_on(c, actor, &id)?;
-            client_admin::remove(c, &id, &actor.label, now)
-                .map(|()| serde_json::json!({ "deleted": id }))
-        },
-    )
+    act(actor, &state, move |c, _, actor, now| {
+        crate::admin::clients::may_act_on(c, actor, &id)?;
+        client_admin::remove(c, &id, &actor.label, now)
+            .map(|()| serde_json::json!({ "deleted": id }))
+    })
     .await
+    .map(ok)
 }
 
 pub async fn clients_rotate(
-    req: HttpRequest,
+    ApiActor(actor, _): ApiActor<FreshWrite>,
     state: web::Data<AppState>,
     id: web::Path<String>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
-    act(
-        &req,
-        &state,
-        Check::Fresh(WRITE),
-        StatusCode::OK,
-        move |c, st, actor, now| {
-            crate::admin::clients::may_act_on(c, actor, &id)?;
-            client_admin::rotate_secret(c, &st.master_key, &id, &actor.label, now)
-                .map(|s| serde_json::json!({ "client_id": id, "client_secret": s }))
-        },
-    )
+    act(actor, &state, move |c, st, actor, now| {
+        crate::admin::clients::may_act_on(c, actor, &id)?;
+        client_admin::rotate_secret(c, &st.master_key, &id, &actor.label, now)
+            .map(|s| serde_json::json!({ "client_id": id, "client_secret": s }))
+    })
     .await
+    .map(ok)
 }
 
 /// `POST /clients/{id}/disable` or `/enable`.
 pub async fn clients_set_disabled(
-    req: HttpRequest,
+    ApiActor(actor, _): ApiActor<Write>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
     let disabled = action == "disable";
-    act(
-        &req,
-        &state,
-        WRITE,
-        StatusCode::OK,
-        move |c, _, actor, now| {
-            crate::admin::clients::may_act_on(c, actor, &id)?;
-            client_admin::set_disabled(c, &id, disabled, &actor.label, now)
-                .map(|()| serde_json::json!({ "client_id": id, "disabled": disabled }))
-        },
-    )
+    act(actor, &state, move |c, _, actor, now| {
+        crate::admin::clients::may_act_on(c, actor, &id)?;
+        client_admin::set_disabled(c, &id, disabled, &actor.label, now)
+            .map(|()| serde_json::json!({ "client_id": id, "disabled": disabled }))
+    })
     .await
+    .map(ok)
 }
