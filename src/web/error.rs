@@ -8,6 +8,49 @@ use crate::oidc::{ErrorCode, OAuthError};
 
 use super::pages;
 
+/// What an answer means to the person or program that gets it. Handlers and
+/// pages say which; this is the one place a meaning becomes an HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// The page or value asked for (200).
+    Shown,
+    /// The request cannot be used as sent (400).
+    Invalid,
+    /// No sign-in, or no valid token, for this call (401).
+    SignInNeeded,
+    /// Signed in, but not allowed, or a form not from this site (403).
+    Forbidden,
+    /// No such thing (404).
+    Missing,
+    /// It would break what holds the data together (409).
+    Conflict,
+    /// Too many tries: wait (429).
+    TooMany,
+    /// Something this needs is off or down (503).
+    Unavailable,
+    /// A server we depend on (mail) failed (502).
+    Upstream,
+    /// Our fault (500).
+    Failed,
+}
+
+impl From<Reply> for StatusCode {
+    fn from(a: Reply) -> StatusCode {
+        match a {
+            Reply::Shown => StatusCode::OK,
+            Reply::Invalid => StatusCode::BAD_REQUEST,
+            Reply::SignInNeeded => StatusCode::UNAUTHORIZED,
+            Reply::Forbidden => StatusCode::FORBIDDEN,
+            Reply::Missing => StatusCode::NOT_FOUND,
+            Reply::Conflict => StatusCode::CONFLICT,
+            Reply::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            Reply::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Reply::Upstream => StatusCode::BAD_GATEWAY,
+            Reply::Failed => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
 fn status_for(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::InvalidClient
@@ -64,7 +107,7 @@ pub fn bearer_missing() -> HttpResponse {
 }
 
 /// A hosted error page (never a redirect).
-pub fn page(status: StatusCode, message: &str) -> HttpResponse {
+pub fn page(status: Reply, message: &str) -> HttpResponse {
     pages::render(status, &pages::ErrorPage { message })
 }
 
@@ -72,7 +115,7 @@ pub fn page(status: StatusCode, message: &str) -> HttpResponse {
 pub fn page_internal(err: &dyn std::fmt::Display) -> HttpResponse {
     let e = OAuthError::server_error(err);
     page(
-        StatusCode::INTERNAL_SERVER_ERROR,
+        Reply::Failed,
         &format!(
             "Something went wrong on our side ({}). Please try again.",
             e.description
@@ -86,13 +129,13 @@ pub fn page_internal(err: &dyn std::fmt::Display) -> HttpResponse {
 #[derive(Debug)]
 pub enum WebError {
     /// A hosted error page (never a redirect).
-    Page(StatusCode, String),
+    Page(Reply, String),
     /// To another page of this site (303), such as the sign-in.
     SeeOther(String),
     /// JSON for the pages' own scripts: `{"error": message}`, and where to
     /// go first when there is somewhere (`"redirect"`).
     Json {
-        status: StatusCode,
+        status: Reply,
         message: String,
         redirect: Option<String>,
     },
@@ -283,7 +326,7 @@ impl From<crate::auth::signup::SignupError> for ApiFailure {
 }
 
 impl WebError {
-    pub fn json(status: StatusCode, message: impl Into<String>) -> WebError {
+    pub fn json(status: Reply, message: impl Into<String>) -> WebError {
         WebError::Json {
             status,
             message: message.into(),
@@ -300,7 +343,7 @@ impl WebError {
     /// An unexpected failure behind a JSON call: logged with an id.
     pub fn internal_json(cause: &dyn std::fmt::Display) -> WebError {
         let e = OAuthError::server_error(cause);
-        WebError::json(StatusCode::INTERNAL_SERVER_ERROR, e.description)
+        WebError::json(Reply::Failed, e.description)
     }
 }
 
@@ -313,11 +356,11 @@ impl From<HttpResponse> for WebError {
 impl std::fmt::Display for WebError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WebError::Page(s, m) => write!(f, "{s}: {m}"),
+            WebError::Page(s, m) => write!(f, "{}: {m}", StatusCode::from(*s)),
             WebError::SeeOther(to) => write!(f, "see other: {to}"),
             WebError::Json {
                 status, message, ..
-            } => write!(f, "{status}: {message}"),
+            } => write!(f, "{}: {message}", StatusCode::from(*status)),
             WebError::Ready(_) => f.write_str("a prepared answer"),
             WebError::Api(a) => write!(f, "{}: {}", a.status, a.message),
         }
@@ -327,9 +370,9 @@ impl std::fmt::Display for WebError {
 impl actix_web::ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
-            WebError::Page(s, _) => *s,
+            WebError::Page(s, _) => (*s).into(),
             WebError::SeeOther(_) => StatusCode::SEE_OTHER,
-            WebError::Json { status, .. } => *status,
+            WebError::Json { status, .. } => (*status).into(),
             WebError::Ready(r) => r
                 .borrow()
                 .as_ref()
@@ -351,7 +394,7 @@ impl actix_web::ResponseError for WebError {
                     Some(to) => serde_json::json!({ "error": message, "redirect": to }),
                     None => serde_json::json!({ "error": message }),
                 };
-                HttpResponse::build(*status)
+                HttpResponse::build((*status).into())
                     .insert_header((header::CACHE_CONTROL, "no-store"))
                     .json(body)
             }
@@ -378,7 +421,7 @@ mod tests {
     #[test]
     fn json_refusals_say_why_and_where_to_go_and_internal_errors_hide_the_cause() {
         let e = WebError::Json {
-            status: StatusCode::FORBIDDEN,
+            status: Reply::Forbidden,
             message: "Sign in again.".into(),
             redirect: Some("/login".into()),
         };

@@ -73,7 +73,7 @@ fn text(req: &HttpRequest, key: &str) -> String {
 /// the language of this request.
 pub(crate) fn form_expired(req: &HttpRequest) -> WebError {
     WebError::Page(
-        actix_web::http::StatusCode::FORBIDDEN,
+        crate::web::error::Reply::Forbidden,
         text(req, "common.form_expired"),
     )
 }
@@ -112,7 +112,7 @@ impl FromRequest for CsrfHeader {
             Ok(CsrfHeader)
         } else {
             Err(WebError::json(
-                actix_web::http::StatusCode::FORBIDDEN,
+                crate::web::error::Reply::Forbidden,
                 text(req, "common.page_expired"),
             ))
         })
@@ -131,7 +131,7 @@ impl FromRequest for FaceOn {
         let engine = state_of(req).ok().and_then(|s| s.face.clone());
         std::future::ready(engine.map(FaceOn).ok_or_else(|| {
             WebError::json(
-                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                crate::web::error::Reply::Unavailable,
                 text(req, "face.unavailable"),
             )
         }))

@@ -1,7 +1,7 @@
 //! One askama struct per hosted page.
 
+use crate::web::error::Reply;
 use actix_web::http::header;
-use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use askama::Template;
 
@@ -179,9 +179,9 @@ pub fn scope_keys(s: &str) -> Option<(String, String)> {
 }
 
 /// Render `page` with `status`; pages are never cached.
-pub fn render(status: StatusCode, page: &dyn askama::DynTemplate) -> HttpResponse {
+pub fn render(status: Reply, page: &dyn askama::DynTemplate) -> HttpResponse {
     match page.dyn_render() {
-        Ok(body) => HttpResponse::build(status)
+        Ok(body) => HttpResponse::build(status.into())
             .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(body),

@@ -1,7 +1,9 @@
 //! What every hosted page shares: language, client branding, CSRF token.
 
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
+
+use crate::web::error::Reply;
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::app::AppState;
@@ -97,7 +99,7 @@ impl<'a> Ui<'a> {
     }
 
     /// Render `page`, setting the CSRF cookie when it is new.
-    pub fn render(&self, status: StatusCode, page: &dyn askama::DynTemplate) -> HttpResponse {
+    pub fn render(&self, status: Reply, page: &dyn askama::DynTemplate) -> HttpResponse {
         let mut resp = pages::render(status, page);
         if let Some(c) = &self.new_csrf {
             let _ = resp.add_cookie(c);

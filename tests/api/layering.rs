@@ -101,3 +101,24 @@ fn every_transaction_takes_the_write_lock_first_on_sqlite() {
         .collect();
     assert!(plain.is_empty(), "use write_transaction in {plain:?}");
 }
+
+/// Handlers and pages say what an answer means (`web::error::Reply`,
+/// `ApiFailure`, `OAuthError`); web/error.rs alone turns that into an HTTP
+/// status, so a status cannot drift from its meaning page by page.
+#[test]
+fn http_status_codes_are_chosen_only_in_web_error() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let chosen: Vec<String> = files
+        .iter()
+        .filter(|f| !f.ends_with("web/error.rs"))
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            code.contains("StatusCode::")
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(chosen.is_empty(), "StatusCode:: in {chosen:?}");
+}

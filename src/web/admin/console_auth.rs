@@ -2,7 +2,7 @@
 //! this Visage, an essential acr, and the access token kept in an HttpOnly
 //! cookie scoped to `/admin`. Dangerous actions ask for a fresh sign-in.
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use serde::Deserialize;
@@ -139,28 +139,25 @@ pub async fn callback(
     let (st, verifier, nonce, next) = (parts.next(), parts.next(), parts.next(), parts.next());
     let (Some(st), Some(verifier), Some(nonce), Some(next)) = (st, verifier, nonce, next) else {
         return error::page(
-            StatusCode::BAD_REQUEST,
+            Reply::Invalid,
             "This console sign-in expired. Open /admin again.",
         );
     };
     if q.state.as_deref() != Some(st) {
         return error::page(
-            StatusCode::BAD_REQUEST,
+            Reply::Invalid,
             "This console sign-in does not match this browser. Open /admin again.",
         );
     }
     if let Some(e) = &q.error {
         let why = q.error_description.as_deref().unwrap_or(e);
         return error::page(
-            StatusCode::FORBIDDEN,
+            Reply::Forbidden,
             &format!("The console sign-in did not complete: {why}"),
         );
     }
     let Some(code) = q.code.clone() else {
-        return error::page(
-            StatusCode::BAD_REQUEST,
-            "The console sign-in returned no code.",
-        );
+        return error::page(Reply::Invalid, "The console sign-in returned no code.");
     };
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "authorization_code")
@@ -190,7 +187,7 @@ pub async fn callback(
         Ok(t) => t,
         Err(e) => {
             return error::page(
-                StatusCode::BAD_REQUEST,
+                Reply::Invalid,
                 &format!("The console sign-in failed: {}", e.description),
             )
         }
@@ -207,13 +204,13 @@ pub async fn callback(
         });
     if !nonce_ok {
         return error::page(
-            StatusCode::BAD_REQUEST,
+            Reply::Invalid,
             "The console sign-in returned an unexpected ID token.",
         );
     }
     if actor_of(&state, tokens.access_token.clone()).await.is_err() {
         return error::page(
-            StatusCode::FORBIDDEN,
+            Reply::Forbidden,
             "Your account is not a Visage administrator. Ask an owner for a role.",
         );
     }

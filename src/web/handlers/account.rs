@@ -1,6 +1,6 @@
 //! The account page: passkeys (add, rename, remove) and recovery codes.
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -120,7 +120,7 @@ pub async fn show(
         face_available: state.face.is_some(),
         face_enrolled: face.map(date),
     };
-    Ok(ui.render(StatusCode::OK, &page))
+    Ok(ui.render(Reply::Shown, &page))
 }
 
 fn register_page(
@@ -128,7 +128,7 @@ fn register_page(
     state: &AppState,
     sess: &Session,
     tx: Option<&str>,
-    status: StatusCode,
+    status: Reply,
     err: Option<&str>,
 ) -> HttpResponse {
     let ui = Ui::new(req, state, None, None);
@@ -155,7 +155,7 @@ pub async fn new_passkey(
         &state,
         &s,
         q.tx.as_deref(),
-        StatusCode::OK,
+        Reply::Shown,
         None,
     ))
 }
@@ -243,7 +243,7 @@ pub async fn passkey_finish(
                 &state,
                 &sess,
                 form.tx.as_deref(),
-                StatusCode::BAD_REQUEST,
+                Reply::Invalid,
                 Some(key),
             )
         }
@@ -271,10 +271,7 @@ pub async fn rename(
 
 fn not_found(req: &HttpRequest, state: &AppState) -> WebError {
     let ui = Ui::new(req, state, None, None);
-    WebError::Page(
-        StatusCode::NOT_FOUND,
-        ui.tr.t("account.passkey_missing").into(),
-    )
+    WebError::Page(Reply::Missing, ui.tr.t("account.passkey_missing").into())
 }
 
 pub async fn remove(
@@ -350,5 +347,5 @@ pub async fn new_codes(
         codes: &codes,
         next: "/account",
     };
-    Ok(ui.render(StatusCode::OK, &page))
+    Ok(ui.render(Reply::Shown, &page))
 }

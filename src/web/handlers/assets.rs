@@ -1,6 +1,8 @@
 //! Static files (no CDN), health and the home page.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
+
+use crate::web::error::Reply;
 use actix_web::{web, HttpResponse};
 
 use crate::app::AppState;
@@ -36,7 +38,7 @@ pub async fn health() -> HttpResponse {
 
 pub async fn home(state: web::Data<AppState>) -> HttpResponse {
     pages::render(
-        StatusCode::OK,
+        Reply::Shown,
         &pages::HomePage {
             issuer: &state.config.issuer,
         },

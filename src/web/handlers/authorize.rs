@@ -1,6 +1,6 @@
 //! `GET|POST /authorize`.
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
@@ -17,7 +17,7 @@ async fn handle(
 ) -> HttpResponse {
     let params = match params {
         Ok(p) => p,
-        Err(m) => return error::page(StatusCode::BAD_REQUEST, &m),
+        Err(m) => return error::page(Reply::Invalid, &m),
     };
     let ring = state.ring().await;
     let cookie = cookies::session_value(&req);
@@ -31,7 +31,7 @@ async fn handle(
         .await;
     match result {
         Ok(outcome) => respond(outcome),
-        Err(e) => error::page(StatusCode::INTERNAL_SERVER_ERROR, &e.description),
+        Err(e) => error::page(Reply::Failed, &e.description),
     }
 }
 

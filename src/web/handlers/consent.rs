@@ -1,6 +1,6 @@
 //! `GET|POST /consent`.
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -33,7 +33,7 @@ pub async fn show(
 ) -> HttpResponse {
     let Some(tx) = q.tx.clone() else {
         return error::page(
-            StatusCode::BAD_REQUEST,
+            Reply::Invalid,
             Ui::new(&req, &state, None, None).tr.t("consent.no_request"),
         );
     };
@@ -70,7 +70,7 @@ pub async fn show(
         .await;
     let (auth_req, client, email) = match loaded {
         Ok(Ok(v)) => v,
-        Ok(Err(m)) => return error::page(StatusCode::BAD_REQUEST, &m),
+        Ok(Err(m)) => return error::page(Reply::Invalid, &m),
         Err(e) => return error::page_internal(&e),
     };
     let brand = client.as_ref().map(Brand::of);
@@ -92,7 +92,7 @@ pub async fn show(
         user_email: &email,
         scopes,
     };
-    ui.render(StatusCode::OK, &page)
+    ui.render(Reply::Shown, &page)
 }
 
 pub async fn submit(
@@ -104,7 +104,7 @@ pub async fn submit(
         Ok(Some(s)) => s,
         Ok(None) => {
             return error::page(
-                StatusCode::BAD_REQUEST,
+                Reply::Invalid,
                 Ui::new(&req, &state, None, None)
                     .tr
                     .t("consent.session_ended"),

@@ -1,8 +1,8 @@
 //! The "type the code we emailed you" step shared by sign-up and recovery:
 //! the step cookie, the pending challenge, the code page.
 
+use crate::web::error::Reply;
 use actix_web::cookie::Cookie;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
@@ -28,7 +28,7 @@ pub struct Step {
 /// "The code expired; start again" in the person's language.
 pub fn start_again(req: &HttpRequest, state: &AppState) -> HttpResponse {
     let ui = Ui::new(req, state, None, None);
-    error::page(StatusCode::BAD_REQUEST, ui.tr.t("verify.expired"))
+    error::page(Reply::Invalid, ui.tr.t("verify.expired"))
 }
 
 impl Step {
@@ -78,7 +78,7 @@ impl Step {
     /// `GET` of the code page.
     pub async fn show(&self, req: &HttpRequest, state: &web::Data<AppState>) -> HttpResponse {
         match self.pending(req, state).await {
-            Ok((_, row, ctx)) => self.page(req, state, &ctx, &row.email, StatusCode::OK, None),
+            Ok((_, row, ctx)) => self.page(req, state, &ctx, &row.email, Reply::Shown, None),
             Err(p) => p,
         }
     }
@@ -120,7 +120,7 @@ impl Step {
         state: &AppState,
         ctx: &LoginCtx,
         email: &str,
-        status: StatusCode,
+        status: Reply,
         err: Option<&str>,
     ) -> HttpResponse {
         let ui = Ui::new(req, state, ctx.brand.clone(), ctx.ui_locales.as_deref());

@@ -2,7 +2,7 @@
 //! endpoints their camera script calls (challenge and steps in
 //! `face_pace`, then the frames here).
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use serde::Deserialize;
@@ -87,7 +87,7 @@ pub async fn enrol_page(
     let sess = guard::changing(&req, &state, Change::FaceEnrol, Answer::Page).await?;
     if state.face.is_none() {
         return Err(WebError::Page(
-            StatusCode::SERVICE_UNAVAILABLE,
+            Reply::Unavailable,
             Ui::new(&req, &state, None, None)
                 .tr
                 .t("face.unavailable")
@@ -142,7 +142,7 @@ fn camera_page(
         other_way,
         screen_light,
     };
-    ui.render(StatusCode::OK, &page)
+    ui.render(Reply::Shown, &page)
 }
 
 /// `GET /face/consent`.
@@ -156,7 +156,7 @@ pub async fn consent_page(
         ui: &ui,
         version: &state.config.face.consent_version,
     };
-    Ok(ui.render(StatusCode::OK, &page))
+    Ok(ui.render(Reply::Shown, &page))
 }
 
 /// `POST /face/consent`: record the consent (with the text version) or go back.
@@ -219,29 +219,29 @@ fn locked_until(ui: &Ui<'_>, until: i64) -> String {
     )
 }
 
-pub(super) fn face_message(ui: &Ui<'_>, e: &FaceError) -> (StatusCode, String) {
+pub(super) fn face_message(ui: &Ui<'_>, e: &FaceError) -> (Reply, String) {
     match e {
         FaceError::LockedNow(cause, until) => (
-            StatusCode::TOO_MANY_REQUESTS,
+            Reply::TooMany,
             format!("{} {}", face_message(ui, cause).1, locked_until(ui, *until)),
         ),
-        FaceError::NoConsent => (StatusCode::FORBIDDEN, ui.tr.t("face.no_consent").into()),
-        FaceError::NotEnrolled => (StatusCode::BAD_REQUEST, ui.tr.t("face.not_enrolled").into()),
-        FaceError::Locked(until) => (StatusCode::TOO_MANY_REQUESTS, locked_until(ui, *until)),
+        FaceError::NoConsent => (Reply::Forbidden, ui.tr.t("face.no_consent").into()),
+        FaceError::NotEnrolled => (Reply::Invalid, ui.tr.t("face.not_enrolled").into()),
+        FaceError::Locked(until) => (Reply::TooMany, locked_until(ui, *until)),
         FaceError::Busy(until) => (
-            StatusCode::TOO_MANY_REQUESTS,
+            Reply::TooMany,
             ui.tr.f(
                 "face.busy",
                 &[("until", &crate::clock::utc_minutes(*until))],
             ),
         ),
-        FaceError::Challenge => (StatusCode::BAD_REQUEST, ui.tr.t("face.stale").into()),
+        FaceError::Challenge => (Reply::Invalid, ui.tr.t("face.stale").into()),
         FaceError::Refused(reason) => (
-            StatusCode::BAD_REQUEST,
+            Reply::Invalid,
             format!("{} ({reason})", ui.tr.t("face.refused")),
         ),
         FaceError::Db(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
+            Reply::Failed,
             crate::oidc::OAuthError::server_error(e).description,
         ),
     }
@@ -266,7 +266,7 @@ pub(super) async fn face_session(
             "/login",
         )),
         _ => Err(WebError::json(
-            StatusCode::UNAUTHORIZED,
+            Reply::SignInNeeded,
             ui.tr.t("session.ended"),
         )),
     }
@@ -312,7 +312,7 @@ async fn frames(
         face::max_frames(&cfg),
         state.config.face.max_image_side,
     )
-    .map_err(|m| WebError::json(StatusCode::BAD_REQUEST, m))?;
+    .map_err(|m| WebError::json(Reply::Invalid, m))?;
     let now = state.clock.now();
     let (uid, nonce) = (sess.user_id.clone(), body.nonce.clone());
     let (ch, cfg, uploads) = match state
@@ -485,12 +485,9 @@ pub async fn preview(
     // Cheap per-person and per-address pacing (the page asks once a second).
     if !rate_limit::allow_preview(&state.limits, &req, &sess.user_id) {
         let ui = Ui::new(&req, &state, None, None);
-        return Err(WebError::json(
-            StatusCode::TOO_MANY_REQUESTS,
-            ui.tr.t("face.slow_down"),
-        ));
+        return Err(WebError::json(Reply::TooMany, ui.tr.t("face.slow_down")));
     }
-    let bad = |m: &str| WebError::json(StatusCode::BAD_REQUEST, m);
+    let bad = |m: &str| WebError::json(Reply::Invalid, m);
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(body.jpeg.as_bytes())
         .map_err(|_| bad("the frame is not base64"))?;

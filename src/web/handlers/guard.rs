@@ -1,7 +1,7 @@
 //! The web side of `auth::assurance`: whether this browser's session may
 //! change the account's authenticators, and what follows a change.
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest};
 
 use crate::app::AppState;
@@ -38,7 +38,7 @@ pub async fn changing(
         Ok(Some(s)) => s,
         Ok(None) if answer == Answer::Json => {
             return Err(WebError::json(
-                StatusCode::UNAUTHORIZED,
+                Reply::SignInNeeded,
                 ui.tr.t("session.ended"),
             ))
         }
@@ -72,7 +72,7 @@ pub async fn changing(
     Err(match (answer, refusal) {
         (Answer::Json, _) => refused_json(message, next),
         (Answer::Page, Refusal::RecoveryOnlyAddsPasskey) => {
-            WebError::Page(StatusCode::FORBIDDEN, message.into())
+            WebError::Page(Reply::Forbidden, message.into())
         }
         (Answer::Page, _) => WebError::SeeOther(next.into()),
     })
@@ -81,7 +81,7 @@ pub async fn changing(
 /// 403 JSON for a fetch call: the message and where to go (sign in, face).
 pub fn refused_json(message: &str, next: &str) -> WebError {
     WebError::Json {
-        status: StatusCode::FORBIDDEN,
+        status: Reply::Forbidden,
         message: message.into(),
         redirect: Some(next.into()),
     }

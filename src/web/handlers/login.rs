@@ -1,7 +1,7 @@
 //! The sign-in page of a login transaction (or of the account page when
 //! there is none): passkey first, password as a configurable fallback.
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -119,7 +119,7 @@ pub async fn context(
         .await;
     match res {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(m)) => Err(error::page(StatusCode::BAD_REQUEST, &m)),
+        Ok(Err(m)) => Err(error::page(Reply::Invalid, &m)),
         Err(e) => Err(error::page_internal(&e)),
     }
 }
@@ -128,7 +128,7 @@ pub async fn context(
 pub fn render(
     req: &HttpRequest,
     state: &AppState,
-    status: StatusCode,
+    status: Reply,
     ctx: &LoginCtx,
     email: &str,
     err: Option<&str>,
@@ -173,7 +173,7 @@ pub async fn show(
             }
         }
     }
-    Ok(render(&req, &state, StatusCode::OK, &ctx, "", None))
+    Ok(render(&req, &state, Reply::Shown, &ctx, "", None))
 }
 
 /// Whether this sign-in continues with the face step: the person has a face
@@ -219,7 +219,7 @@ pub async fn submit(
     if !ctx.password_may_sign_in() {
         let ui = Ui::new(&req, &state, None, None);
         return Err(WebError::Page(
-            StatusCode::FORBIDDEN,
+            Reply::Forbidden,
             ui.tr.t("login.password_not_for_client").into(),
         ));
     }
@@ -236,7 +236,7 @@ pub async fn submit(
         return Ok(render(
             &req,
             &state,
-            StatusCode::TOO_MANY_REQUESTS,
+            Reply::TooMany,
             &ctx,
             &form.email,
             Some("login.locked"),
@@ -252,7 +252,7 @@ pub async fn submit(
         return Ok(render(
             &req,
             &state,
-            StatusCode::OK,
+            Reply::Shown,
             &ctx,
             &form.email,
             Some("login.bad_password"),
@@ -292,15 +292,20 @@ pub async fn passkey_options(
 ) -> HttpResponse {
     if state.passkeys.is_none() {
         let ui = Ui::new(&req, &state, None, None);
-        return super::json_error(StatusCode::NOT_FOUND, ui.tr.t("login.passkeys_off"));
+        return super::json_error(Reply::Missing, ui.tr.t("login.passkeys_off"));
     }
     if let Err(page) = context(&state, body.tx.as_deref()).await {
         let ui = Ui::new(&req, &state, None, None);
-        return super::json_error(page.status(), ui.tr.t("login.request_expired"));
+        let reply = if page.status().is_server_error() {
+            Reply::Failed
+        } else {
+            Reply::Invalid
+        };
+        return super::json_error(reply, ui.tr.t("login.request_expired"));
     }
     let Some(owner) = owner(&req, body.tx.as_deref()) else {
         let ui = Ui::new(&req, &state, None, None);
-        return super::json_error(StatusCode::FORBIDDEN, ui.tr.t("common.page_expired"));
+        return super::json_error(Reply::Forbidden, ui.tr.t("common.page_expired"));
     };
     let st = state.clone();
     let now = state.clock.now();
@@ -322,7 +327,7 @@ pub async fn passkey_finish(
         return Ok(render(
             &req,
             &state,
-            StatusCode::BAD_REQUEST,
+            Reply::Invalid,
             &ctx,
             "",
             Some("login.passkey_stale"),
@@ -370,14 +375,7 @@ pub async fn passkey_finish(
                 PasskeyError::UnknownCredential => "login.passkey_unknown",
                 _ => "login.passkey_failed",
             };
-            Ok(render(
-                &req,
-                &state,
-                StatusCode::BAD_REQUEST,
-                &ctx,
-                "",
-                Some(key),
-            ))
+            Ok(render(&req, &state, Reply::Invalid, &ctx, "", Some(key)))
         }
     }
 }

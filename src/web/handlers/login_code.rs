@@ -1,7 +1,7 @@
 //! The second factor of a password sign-in where the client (or the
 //! deployment) asks for it: a 6-digit code sent to the account's address.
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -74,13 +74,13 @@ pub async fn start(
     let (token, code) = match res {
         Ok(Some(v)) => v,
         Ok(None) => {
-            let status = StatusCode::TOO_MANY_REQUESTS;
+            let status = Reply::TooMany;
             return render(req, state, status, ctx, &email, Some("login.locked"));
         }
         Err(e) => return error::page_internal(&e),
     };
     if !STEP.send(state, &ui.tr, &email, &code, &token).await {
-        let status = StatusCode::SERVICE_UNAVAILABLE;
+        let status = Reply::Unavailable;
         return render(req, state, status, ctx, &email, Some("signup.mail_failed"));
     }
     STEP.enter(state, &token)
@@ -107,7 +107,7 @@ pub async fn submit(
             "locked",
         )
         .await;
-        let status = StatusCode::TOO_MANY_REQUESTS;
+        let status = Reply::TooMany;
         return Ok(STEP.page(&req, &state, &ctx, &row.email, status, Some("login.locked")));
     }
     let st = state.clone();
@@ -149,7 +149,7 @@ pub async fn submit(
                 "bad_code",
             )
             .await;
-            let status = StatusCode::BAD_REQUEST;
+            let status = Reply::Invalid;
             Ok(STEP.page(&req, &state, &ctx, &row.email, status, Some("verify.wrong")))
         }
         Err(CodeError::Expired) => {

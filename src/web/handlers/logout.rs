@@ -1,6 +1,8 @@
 //! RP-Initiated Logout: `GET|POST /logout` asks, `POST /logout/confirm` ends the session.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
+
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -26,7 +28,7 @@ async fn start(
 ) -> HttpResponse {
     let params = match params {
         Ok(p) => p,
-        Err(e) => return error::page(StatusCode::BAD_REQUEST, &e.description),
+        Err(e) => return error::page(Reply::Invalid, &e.description),
     };
     let ring = state.ring().await;
     let st = state.clone();
@@ -60,12 +62,12 @@ async fn start(
         .await;
     let (id, lr) = match res {
         Ok(Ok(v)) => v,
-        Ok(Err(m)) => return error::page(StatusCode::BAD_REQUEST, &m),
+        Ok(Err(m)) => return error::page(Reply::Invalid, &m),
         Err(e) => return error::page_internal(&e),
     };
     let (csrf, new_cookie) = cookies::csrf_token(&req, state.config.secure_cookies());
     let mut resp = pages::render(
-        StatusCode::OK,
+        Reply::Shown,
         &pages::LogoutPage {
             id: &id,
             csrf: &csrf,
@@ -140,13 +142,13 @@ pub async fn confirm(
                 Some(url) => HttpResponse::Found()
                     .insert_header((header::LOCATION, url))
                     .finish(),
-                None => pages::render(StatusCode::OK, &pages::SignedOutPage),
+                None => pages::render(Reply::Shown, &pages::SignedOutPage),
             };
             let _ = resp.add_cookie(&clear);
             resp
         }
         Ok(None) => error::page(
-            StatusCode::BAD_REQUEST,
+            Reply::Invalid,
             Ui::new(&req, &state, None, None).tr.t("logout.expired"),
         ),
         Err(e) => error::page_internal(&e),

@@ -19,16 +19,14 @@ pub mod signup;
 pub mod token;
 pub mod userinfo;
 
-use actix_web::http::StatusCode;
+use crate::web::error::{Reply, WebError};
 use actix_web::HttpResponse;
 
 use crate::auth::passkeys::PasskeyError;
 
 /// `{"error": message}` for the pages' `fetch` calls.
-pub fn json_error(status: StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({ "error": message }))
+pub fn json_error(status: Reply, message: &str) -> HttpResponse {
+    actix_web::ResponseError::error_response(&WebError::json(status, message))
 }
 
 /// A started WebAuthn ceremony as JSON: `{ceremony, options}`.
@@ -39,8 +37,8 @@ pub fn ceremony_json(res: Result<(String, serde_json::Value), PasskeyError>) -> 
             .json(serde_json::json!({ "ceremony": ceremony, "options": options })),
         Err(PasskeyError::Db(e)) => {
             let e = crate::oidc::OAuthError::server_error(&e);
-            json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.description)
+            json_error(Reply::Failed, &e.description)
         }
-        Err(e) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => json_error(Reply::Invalid, &e.to_string()),
     }
 }

@@ -1,6 +1,8 @@
 //! Turning a flow outcome into an HTTP response.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
+
+use crate::web::error::Reply;
 use actix_web::HttpResponse;
 
 use crate::oidc::flow::Outcome;
@@ -18,7 +20,7 @@ pub fn respond(outcome: Outcome) -> HttpResponse {
     match outcome {
         Outcome::Respond(AuthResponse::Redirect(url)) => found(&url),
         Outcome::Respond(AuthResponse::FormPost { action, fields }) => pages::render(
-            StatusCode::OK,
+            Reply::Shown,
             &pages::FormPostPage {
                 action: &action,
                 fields: &fields,
@@ -26,7 +28,7 @@ pub fn respond(outcome: Outcome) -> HttpResponse {
         ),
         Outcome::Login { tx } => found(&format!("/login?tx={}", urlencode(&tx))),
         Outcome::Consent { tx } => found(&format!("/consent?tx={}", urlencode(&tx))),
-        Outcome::Page(msg) => error::page(StatusCode::BAD_REQUEST, &msg),
+        Outcome::Page(msg) => error::page(Reply::Invalid, &msg),
     }
 }
 

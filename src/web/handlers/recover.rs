@@ -1,7 +1,7 @@
 //! Account recovery: a one-time recovery code, or a code sent by email. Both
 //! sign in at the lowest level and lead straight to registering a passkey.
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -54,7 +54,7 @@ fn page(
     req: &HttpRequest,
     state: &AppState,
     ctx: &LoginCtx,
-    status: StatusCode,
+    status: Reply,
     email: &str,
     err: Option<&str>,
 ) -> HttpResponse {
@@ -86,7 +86,7 @@ pub async fn show(
     q: web::Query<TxQuery>,
 ) -> HttpResponse {
     match context(&state, q.tx.as_deref()).await {
-        Ok(ctx) => page(&req, &state, &ctx, StatusCode::OK, "", None),
+        Ok(ctx) => page(&req, &state, &ctx, Reply::Shown, "", None),
         Err(p) => p,
     }
 }
@@ -109,7 +109,7 @@ pub async fn with_code(
             &req,
             &state,
             &ctx,
-            StatusCode::TOO_MANY_REQUESTS,
+            Reply::TooMany,
             &form.email,
             Some("login.locked"),
         ));
@@ -137,7 +137,7 @@ pub async fn with_code(
                 &req,
                 &state,
                 &ctx,
-                StatusCode::BAD_REQUEST,
+                Reply::Invalid,
                 &form.email,
                 Some("recover.bad_code"),
             ))
@@ -159,7 +159,7 @@ pub async fn send_email(
             &req,
             &state,
             &ctx,
-            StatusCode::BAD_REQUEST,
+            Reply::Invalid,
             &form.email,
             Some("signup.bad_email"),
         ));
@@ -210,7 +210,7 @@ pub async fn send_email(
                 &req,
                 &state,
                 &ctx,
-                StatusCode::TOO_MANY_REQUESTS,
+                Reply::TooMany,
                 &form.email,
                 Some("login.locked"),
             ))
@@ -223,7 +223,7 @@ pub async fn send_email(
                 &req,
                 &state,
                 &ctx,
-                StatusCode::SERVICE_UNAVAILABLE,
+                Reply::Unavailable,
                 &email,
                 Some("signup.mail_failed"),
             ));
@@ -253,7 +253,7 @@ pub async fn verify_submit(
             &state,
             &ctx,
             &email,
-            StatusCode::TOO_MANY_REQUESTS,
+            Reply::TooMany,
             Some("login.locked"),
         ));
     }
@@ -292,7 +292,7 @@ pub async fn verify_submit(
                 &state,
                 &ctx,
                 &email,
-                StatusCode::BAD_REQUEST,
+                Reply::Invalid,
                 Some("verify.wrong"),
             ))
         }

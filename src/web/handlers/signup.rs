@@ -1,6 +1,6 @@
 //! Sign-up pages: email and name → emailed code → first passkey → recovery codes.
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -63,7 +63,7 @@ pub struct RegisterForm {
 fn form_page(
     req: &HttpRequest,
     state: &AppState,
-    status: StatusCode,
+    status: Reply,
     ctx: &LoginCtx,
     email: &str,
     name: &str,
@@ -95,7 +95,7 @@ pub async fn show(
     Ok(form_page(
         &req,
         &state,
-        StatusCode::OK,
+        Reply::Shown,
         &ctx,
         "",
         "",
@@ -145,10 +145,7 @@ pub async fn submit(
         )
     };
     if state.passkeys.is_none() {
-        return Ok(page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "login.passkey_unavailable",
-        ));
+        return Ok(page(Reply::Unavailable, "login.passkey_unavailable"));
     }
     let ip = rate_limit::client_ip(&req)
         .map(|i| i.to_string())
@@ -216,11 +213,9 @@ pub async fn submit(
         .await;
     let started = match res {
         Ok(Start::Started(s)) => s,
-        Ok(Start::Flood) => return Ok(page(StatusCode::TOO_MANY_REQUESTS, "signup.flood")),
-        Ok(Start::TooManyMails) => {
-            return Ok(page(StatusCode::TOO_MANY_REQUESTS, "common.too_many"))
-        }
-        Ok(Start::Refused(e)) => return Ok(page(StatusCode::BAD_REQUEST, error_key(&e))),
+        Ok(Start::Flood) => return Ok(page(Reply::TooMany, "signup.flood")),
+        Ok(Start::TooManyMails) => return Ok(page(Reply::TooMany, "common.too_many")),
+        Ok(Start::Refused(e)) => return Ok(page(Reply::Invalid, error_key(&e))),
         Err(e) => return Err(WebError::internal_page(&e)),
     };
     if !STEP
@@ -233,7 +228,7 @@ pub async fn submit(
         )
         .await
     {
-        return Ok(page(StatusCode::SERVICE_UNAVAILABLE, "signup.mail_failed"));
+        return Ok(page(Reply::Unavailable, "signup.mail_failed"));
     }
     Ok(STEP.enter(&state, &started.token))
 }
@@ -262,7 +257,7 @@ pub async fn verify_submit(
             &state,
             &ctx,
             &row.email,
-            StatusCode::BAD_REQUEST,
+            Reply::Invalid,
             Some("verify.wrong"),
         )),
         Err(CodeError::Expired) => Ok(start_again(&req, &state)),
@@ -288,7 +283,7 @@ pub async fn passkey_show(
         recovered: false,
         cancel_href: None,
     };
-    Ok(ui.render(StatusCode::OK, &page))
+    Ok(ui.render(Reply::Shown, &page))
 }
 
 pub async fn passkey_options(
@@ -298,7 +293,7 @@ pub async fn passkey_options(
 ) -> HttpResponse {
     let Some(token) = STEP.token(&req) else {
         let ui = Ui::new(&req, &state, None, None);
-        return super::json_error(StatusCode::BAD_REQUEST, ui.tr.t("signup.expired"));
+        return super::json_error(Reply::Invalid, ui.tr.t("signup.expired"));
     };
     let st = state.clone();
     let now = state.clock.now();
@@ -372,7 +367,7 @@ pub async fn passkey_finish(
                 recovered: false,
                 cancel_href: None,
             };
-            return Ok(ui.render(StatusCode::BAD_REQUEST, &page));
+            return Ok(ui.render(Reply::Invalid, &page));
         }
     };
     // Signed in with the passkey just made: user verification was required to make it.
@@ -413,7 +408,7 @@ pub async fn passkey_finish(
         codes: &created.recovery_codes,
         next: &next,
     };
-    let mut resp = ui.render(StatusCode::OK, &page);
+    let mut resp = ui.render(Reply::Shown, &page);
     let secure = state.config.secure_cookies();
     let _ = resp.add_cookie(&cookies::session_cookie(
         &cookie,

@@ -90,5 +90,5 @@ pub async fn audit(
         page: found.page,
         events: found.items.into_iter().map(AuditRowView::from).collect(),
     };
-    Ok(show(StatusCode::OK, &page, cookie))
+    Ok(show(Reply::Shown, &page, cookie))
 }

@@ -33,7 +33,7 @@ pub async fn clients(
         prev_href,
         next_href,
     };
-    Ok(show(StatusCode::OK, &list, cookie))
+    Ok(show(Reply::Shown, &list, cookie))
 }
 
 async fn client_page(
@@ -54,7 +54,7 @@ async fn client_page(
         .await;
     let (client, families, role) = match found {
         Ok(Some(v)) => v,
-        Ok(None) => return error::page(StatusCode::NOT_FOUND, "No such client."),
+        Ok(None) => return error::page(Reply::Missing, "No such client."),
         Err(e) => return error::page_internal(&e),
     };
     let (ch, cookie) = chrome(req, state, c, "clients");
@@ -67,7 +67,7 @@ async fn client_page(
         issuer: &state.config.issuer,
         discovery: format!("{}/.well-known/openid-configuration", state.config.issuer),
     };
-    show(StatusCode::OK, &page, cookie)
+    show(Reply::Shown, &page, cookie)
 }
 
 pub async fn client(
@@ -174,7 +174,7 @@ pub async fn client_create(
         Ok(reg) => Ok(client_page(&req, &state, &c, reg.client_id, reg.client_secret).await),
         Err(ClientAdminError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e) => Err(WebError::Page(
-            StatusCode::BAD_REQUEST,
+            Reply::Invalid,
             format!("The client was not created: {e}. Go back and correct it."),
         )),
     }
@@ -209,16 +209,15 @@ pub async fn client_edit(
         .await;
     match res {
         Ok(()) => Ok(see_other(&format!("/admin/clients/{id}?done=saved"))),
-        Err(ClientAdminError::NotFound(_)) => Err(WebError::Page(
-            StatusCode::NOT_FOUND,
-            "No such client.".into(),
-        )),
+        Err(ClientAdminError::NotFound(_)) => {
+            Err(WebError::Page(Reply::Missing, "No such client.".into()))
+        }
         Err(ClientAdminError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e @ (ClientAdminError::Protected(_) | ClientAdminError::Administrator(_))) => {
-            Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string()))
+            Err(WebError::Page(Reply::Forbidden, e.to_string()))
         }
         Err(e) => Err(WebError::Page(
-            StatusCode::BAD_REQUEST,
+            Reply::Invalid,
             format!("The settings were not saved: {e}. Go back and correct them."),
         )),
     }
@@ -273,14 +272,13 @@ pub async fn client_action(
             Some(a) => Ok(see_other(&format!("{back}?done={a}d"))),
             None => Ok(see_other(&back)),
         },
-        Err(ClientAdminError::NotFound(_)) => Err(WebError::Page(
-            StatusCode::NOT_FOUND,
-            "No such client.".into(),
-        )),
+        Err(ClientAdminError::NotFound(_)) => {
+            Err(WebError::Page(Reply::Missing, "No such client.".into()))
+        }
         Err(ClientAdminError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e @ (ClientAdminError::Protected(_) | ClientAdminError::Administrator(_))) => {
-            Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string()))
+            Err(WebError::Page(Reply::Forbidden, e.to_string()))
         }
-        Err(e) => Err(WebError::Page(StatusCode::BAD_REQUEST, e.to_string())),
+        Err(e) => Err(WebError::Page(Reply::Invalid, e.to_string())),
     }
 }

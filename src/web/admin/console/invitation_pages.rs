@@ -23,7 +23,7 @@ pub async fn invite(
     let form = form.into_inner();
     let role: Option<Role> = match opt(form.role).map(|r| r.parse()).transpose() {
         Ok(r) => r,
-        Err(m) => return Err(WebError::Page(StatusCode::BAD_REQUEST, m.clone())),
+        Err(m) => return Err(WebError::Page(Reply::Invalid, m.clone())),
     };
     let scope = if role.is_some() { ROLES } else { WRITE };
     let c = may_change(
@@ -59,7 +59,7 @@ pub async fn invite(
             )
             .await
         }
-        Err(e) => Err(WebError::Page(StatusCode::BAD_REQUEST, e.to_string())),
+        Err(e) => Err(WebError::Page(Reply::Invalid, e.to_string())),
     }
 }
 
@@ -96,18 +96,13 @@ pub async fn invitation_action(
                 .run(move |db| invitations::revoke(db, &c.actor, &id, now).map(|()| None))
                 .await
         }
-        _ => {
-            return Err(WebError::Page(
-                StatusCode::NOT_FOUND,
-                "No such action.".into(),
-            ))
-        }
+        _ => return Err(WebError::Page(Reply::Missing, "No such action.".into())),
     };
     match res {
         Ok(Some((token, to))) => Ok(mail_link(&state, &to, &token, now + ttl).await),
         Ok(None) => Ok(see_other("/admin/users?done=invitation_revoked")),
         Err(InvitationError::Db(e)) => Err(WebError::internal_page(&e)),
-        Err(e) => Err(WebError::Page(StatusCode::BAD_REQUEST, e.to_string())),
+        Err(e) => Err(WebError::Page(Reply::Invalid, e.to_string())),
     }
 }
 
@@ -119,7 +114,7 @@ async fn mail_link(state: &AppState, to: &str, token: &str, until: i64) -> HttpR
         Err(_) => {
             let link = crate::auth::signup::invitation_url(&state.config.issuer, token);
             let m = format!("The mail to {to} could not be sent. Give this link by hand: {link}");
-            error::page(StatusCode::BAD_GATEWAY, &m)
+            error::page(Reply::Upstream, &m)
         }
     }
 }

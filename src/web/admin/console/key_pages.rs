@@ -15,7 +15,7 @@ pub async fn keys_page(
     let (ch, cookie) = chrome(&req, &state, &c, "keys");
     let days = state.config.keys.rotate_after_days;
     Ok(show(
-        StatusCode::OK,
+        Reply::Shown,
         &Keys {
             chrome: &ch,
             keys: list.into_iter().map(KeyRowView::from).collect(),
@@ -56,7 +56,7 @@ pub async fn key_retire(
             Ok(see_other("/admin/keys?done=retired"))
         }
         Err(e @ (KeyError::UnknownKey(_) | KeyError::AlreadyUnpublished(_))) => {
-            Err(WebError::Page(StatusCode::BAD_REQUEST, e.to_string()))
+            Err(WebError::Page(Reply::Invalid, e.to_string()))
         }
         Err(e) => Err(WebError::internal_page(&e)),
     }

@@ -19,7 +19,7 @@ pub use policy_pages::*;
 pub use role_form::*;
 pub use user_pages::*;
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -89,7 +89,7 @@ fn done_text(key: &str) -> &'static str {
 }
 
 fn show(
-    status: StatusCode,
+    status: Reply,
     page: &dyn askama::DynTemplate,
     cookie: Option<actix_web::cookie::Cookie<'static>>,
 ) -> HttpResponse {
@@ -102,7 +102,7 @@ fn show(
 
 fn forbidden(actor: &Actor, what: &str) -> WebError {
     WebError::Page(
-        StatusCode::FORBIDDEN,
+        Reply::Forbidden,
         format!(
             "Your role ({}) cannot {what}. Ask an owner or an admin.",
             actor.role.as_str()
@@ -168,7 +168,7 @@ pub async fn overview(
         charts: Charts::of(&stats),
         discovery: format!("{}/.well-known/openid-configuration", state.config.issuer),
     };
-    Ok(show(StatusCode::OK, &page, cookie))
+    Ok(show(Reply::Shown, &page, cookie))
 }
 
 #[derive(Deserialize)]
@@ -188,5 +188,5 @@ pub struct CsrfForm {
 }
 
 pub async fn signed_out() -> Result<HttpResponse, WebError> {
-    Ok(pages::render(StatusCode::OK, &SignedOut))
+    Ok(pages::render(Reply::Shown, &SignedOut))
 }

@@ -64,7 +64,7 @@ async fn policy_page(
         edit,
         form,
     };
-    show(StatusCode::OK, &page, cookie)
+    show(Reply::Shown, &page, cookie)
 }
 
 pub async fn policy_change(

@@ -1,7 +1,7 @@
 //! Console form that gives, changes or removes an administrator role of a
 //! person or of a client (for the admin API); owners only, after a fresh sign-in.
 
-use actix_web::http::StatusCode;
+use crate::web::error::Reply;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -31,12 +31,7 @@ pub async fn set_role(
     let back = match kind.as_str() {
         "user" => format!("/admin/users/{subject}"),
         "client" => format!("/admin/clients/{subject}"),
-        _ => {
-            return Err(WebError::Page(
-                StatusCode::NOT_FOUND,
-                "No such kind.".into(),
-            ))
-        }
+        _ => return Err(WebError::Page(Reply::Missing, "No such kind.".into())),
     };
     let form = form.into_inner();
     let role = match Some(form.role.trim())
@@ -45,7 +40,7 @@ pub async fn set_role(
     {
         None => None,
         Some(Ok(r)) => Some(r),
-        Some(Err(m)) => return Err(WebError::Page(StatusCode::BAD_REQUEST, m.clone())),
+        Some(Err(m)) => return Err(WebError::Page(Reply::Invalid, m.clone())),
     };
     let c = may_change(
         &req,
@@ -67,6 +62,6 @@ pub async fn set_role(
     match res {
         Ok(()) => Ok(see_other(&format!("{back}?done=saved"))),
         Err(RoleError::Db(e)) => Err(WebError::internal_page(&e)),
-        Err(e) => Err(WebError::Page(StatusCode::BAD_REQUEST, e.to_string())),
+        Err(e) => Err(WebError::Page(Reply::Invalid, e.to_string())),
     }
 }

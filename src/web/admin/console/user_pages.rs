@@ -55,7 +55,7 @@ pub(super) async fn users_render(
         invitation,
         pending: pending.into_iter().map(InvitationRowView::from).collect(),
     };
-    Ok(show(StatusCode::OK, &list, cookie))
+    Ok(show(Reply::Shown, &list, cookie))
 }
 
 pub async fn user(
@@ -68,17 +68,14 @@ pub async fn user(
     let detail = match state.db.run(move |db| users::detail(db, &id, now)).await {
         Ok(d) => d,
         Err(users::UserAdminError::NotFound(_)) => {
-            return Err(WebError::Page(
-                StatusCode::NOT_FOUND,
-                "No such account.".into(),
-            ))
+            return Err(WebError::Page(Reply::Missing, "No such account.".into()))
         }
         Err(users::UserAdminError::Db(e)) => return Err(WebError::internal_page(&e)),
-        Err(e) => return Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string())),
+        Err(e) => return Err(WebError::Page(Reply::Forbidden, e.to_string())),
     };
     let (ch, cookie) = chrome(&req, &state, &c, "users");
     Ok(show(
-        StatusCode::OK,
+        Reply::Shown,
         &UserPage {
             chrome: &ch,
             u: detail,
@@ -122,14 +119,14 @@ pub async fn user_action(
         Ok("deleted") => Ok(see_other("/admin/users?done=deleted")),
         Ok(done) => Ok(see_other(&format!("{back}?done={done}"))),
         Err(users::UserAdminError::NotFound(_)) => Err(WebError::Page(
-            StatusCode::NOT_FOUND,
+            Reply::Missing,
             "No such account or action.".into(),
         )),
         Err(e @ users::UserAdminError::Administrator) => {
-            Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string()))
+            Err(WebError::Page(Reply::Forbidden, e.to_string()))
         }
         Err(e @ users::UserAdminError::LastOwner) => {
-            Err(WebError::Page(StatusCode::CONFLICT, e.to_string()))
+            Err(WebError::Page(Reply::Conflict, e.to_string()))
         }
         Err(users::UserAdminError::Db(e)) => Err(WebError::internal_page(&e)),
     }
@@ -161,11 +158,11 @@ pub async fn session_end(
             "/admin/users/{user}?done=session_ended"
         ))),
         Ok(false) => Err(WebError::Page(
-            StatusCode::NOT_FOUND,
+            Reply::Missing,
             "That session already ended.".into(),
         )),
         Err(users::UserAdminError::Db(e)) => Err(WebError::internal_page(&e)),
-        Err(e) => Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string())),
+        Err(e) => Err(WebError::Page(Reply::Forbidden, e.to_string())),
     }
 }
 
@@ -202,6 +199,6 @@ pub async fn family_revoke(
             local_path(&form.back)
         ))),
         Err(users::UserAdminError::Db(e)) => Err(WebError::internal_page(&e)),
-        Err(e) => Err(WebError::Page(StatusCode::FORBIDDEN, e.to_string())),
+        Err(e) => Err(WebError::Page(Reply::Forbidden, e.to_string())),
     }
 }
