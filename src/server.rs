@@ -5,7 +5,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, Service};
 use actix_web::{middleware, web, App, HttpServer};
 
 use crate::app::{build_state, StartError};
@@ -13,9 +13,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 
 /// One line per request: method and path only (query strings can carry
-/// tokens and transaction ids, so they are never logged).
+/// tokens and transaction ids, so they are never logged), and the request id.
 fn access_log() -> middleware::Logger {
-    middleware::Logger::new("%a %{method}xi %U %s %Dms")
+    middleware::Logger::new("%a %{method}xi %U %s %Dms id=%{x-request-id}o")
         .custom_request_replace("method", |req| req.method().to_string())
 }
 
@@ -52,6 +52,7 @@ impl Application {
             .map_err(|e| StartError::Listen(listen.clone(), e))?
             .port();
         let workers = config.server.workers;
+        let shutdown = config.server.shutdown_timeout_seconds;
         let state = web::Data::new(build_state(config, clock, true)?);
         let st = state.clone();
         let mut server = HttpServer::new(move || {
@@ -61,6 +62,12 @@ impl Application {
                 .app_data(web::PayloadConfig::new(cfg.server.max_body_bytes))
                 .app_data(web::FormConfig::default().limit(cfg.server.max_body_bytes))
                 .wrap(crate::web::headers::security_headers(cfg.secure_cookies()))
+                // Inside the access log, so the log line carries the id.
+                .wrap_fn(|req, srv| {
+                    let id = crate::web::request_id::assign(&req);
+                    let answer = srv.call(req);
+                    async move { Ok(crate::web::request_id::stamp(answer.await?, id)) }
+                })
                 .wrap(middleware::Condition::new(
                     cfg.server.access_log,
                     access_log(),
@@ -68,6 +75,7 @@ impl Application {
                 .configure(crate::web::routes)
                 .configure(crate::web::admin::routes)
         })
+        .shutdown_timeout(shutdown)
         .listen(listener)
         .map_err(|e| StartError::Listen(listen.clone(), e))?;
         if workers > 0 {

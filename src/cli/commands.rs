@@ -99,6 +99,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let app = Application::build(config)?;
         tracing::info!("Visage listening on port {}, issuer {issuer}", app.port());
         app.run_until_stopped().await?;
+        tracing::info!("Visage stopped");
         Ok(())
     })
 }

@@ -80,6 +80,9 @@ pub struct ServerConfig {
     /// `Forwarded` / `X-Forwarded-For` headers name the client address; from
     /// any other peer those headers are ignored. Empty: the peer address.
     pub trusted_proxies: Vec<String>,
+    /// On SIGTERM or SIGINT the server stops accepting connections and gives
+    /// requests in flight this long to finish, then exits 0.
+    pub shutdown_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -172,6 +175,7 @@ impl Default for ServerConfig {
             max_body_bytes: 64 * 1024,
             access_log: true,
             trusted_proxies: vec![],
+            shutdown_timeout_seconds: 30,
         }
     }
 }

@@ -137,6 +137,13 @@ impl Db {
         self.backend
     }
 
+    /// True when a pooled connection answers a query (readiness).
+    pub async fn reachable(&self) -> bool {
+        self.run(|c| c.batch_execute("SELECT 1").map_err(DbError::Query))
+            .await
+            .is_ok()
+    }
+
     /// Run `f` with a pooled connection on the blocking thread pool.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where

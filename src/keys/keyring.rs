@@ -62,6 +62,11 @@ impl KeyRing {
         })
     }
 
+    /// True when some key can sign (an active key with its private half).
+    pub fn can_sign(&self) -> bool {
+        self.keys.iter().any(|k| k.signer.is_some())
+    }
+
     pub fn jwks_json(&self) -> Arc<str> {
         self.jwks.clone()
     }

@@ -106,6 +106,14 @@ pub fn bearer_missing() -> HttpResponse {
         .json(serde_json::json!({ "error": "invalid_request", "error_description": "no access token was sent" }))
 }
 
+/// A JSON answer that is not an error shape (health checks): `reply`'s
+/// status, never cached.
+pub fn json_reply(reply: Reply, body: serde_json::Value) -> HttpResponse {
+    HttpResponse::build(reply.into())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
 /// A hosted error page (never a redirect).
 pub fn page(status: Reply, message: &str) -> HttpResponse {
     pages::render(status, &pages::ErrorPage { message })

@@ -4,13 +4,17 @@
 //! (`extract`: `SignedIn` for a signed-in person, `Csrf<Form>` for a form
 //! from this site, `CsrfHeader` for a JSON call from this site's page,
 //! `FaceOn` for the face engine, `admin::console_auth::Console` for an
-//! administrator on a console page); it returns `Result<HttpResponse,
-//! WebError>` and stops with `?`. `error::WebError` turns a stop into its
-//! status and body (a page, "form expired", a redirect to sign in, or
-//! `{"error": …}` for the pages' scripts); unexpected failures are logged
-//! with an id and answered without their detail. The protocol endpoints
-//! (`/token`, `/userinfo`, the admin API's bearer checks) keep the RFC 6749 /
-//! 6750 error shapes of `error::oauth_json` and `error::bearer`.
+//! administrator on a console page, `admin::auth::ApiActor<Scope>` for an
+//! admin API caller); it returns `Result<HttpResponse, WebError>` and stops
+//! with `?`. `error::WebError` turns a stop into its status and body (a
+//! page, "form expired", a redirect to sign in, `{"error": …}` for the pages'
+//! scripts, or the admin API's `{"error", "error_description"}` from
+//! `error::ApiFailure`, into which the admin functions' errors convert);
+//! unexpected failures are logged with an id and answered without their
+//! detail. A handler says what an answer means (`error::Reply`), never a
+//! status code: web/error.rs alone maps meanings to statuses. The protocol
+//! endpoints (`/token`, `/userinfo`, the admin API's bearer checks) keep the
+//! RFC 6749 / 6750 error shapes of `error::oauth_json` and `error::bearer`.
 
 pub mod admin;
 pub mod client_auth;
@@ -21,6 +25,7 @@ pub mod handlers;
 pub mod headers;
 pub mod pages;
 pub mod rate_limit;
+pub mod request_id;
 pub mod ui;
 
 use actix_web::web;
@@ -42,6 +47,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(discovery::openid_configuration),
     )
     .route(paths::JWKS, web::get().to(discovery::jwks))
+    .route("/healthz", web::get().to(health::healthz))
+    .route("/readyz", web::get().to(health::readyz))
     .route(paths::AUTHORIZE, web::get().to(authorize::get))
     .route(paths::AUTHORIZE, web::post().to(authorize::post))
     .route("/login", web::get().to(login::show))

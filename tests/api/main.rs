@@ -20,6 +20,7 @@ mod helpers;
 mod layering;
 mod logout;
 mod mail;
+mod operations;
 mod pages;
 mod password_fallback;
 mod protocol_integrity;

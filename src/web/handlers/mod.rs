@@ -9,6 +9,7 @@ pub mod email_step;
 pub mod face;
 pub mod face_pace;
 pub mod guard;
+pub mod health;
 pub mod login;
 pub mod login_code;
 pub mod logout;
