@@ -86,11 +86,13 @@ pub(super) fn print_invitation(g: &Global, issuer: &str, token: &str, ttl: i64, 
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let log = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log.format {
+        crate::config::LogFormat::Text => log.init(),
+        crate::config::LogFormat::Json => log.json().with_current_span(false).init(),
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

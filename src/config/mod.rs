@@ -42,6 +42,25 @@ pub struct Config {
     pub acr: AcrConfig,
     pub face: FaceConfig,
     pub admin: AdminConfig,
+    pub log: LogConfig,
+}
+
+/// How `visage serve` writes its log on standard output.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `target`, `fields`),
+    /// for a log shipper.
+    Json,
 }
 
 /// The admin console's sign-in.
@@ -163,6 +182,7 @@ impl Default for Config {
             acr: AcrConfig::default(),
             face: FaceConfig::default(),
             admin: AdminConfig::default(),
+            log: LogConfig::default(),
         }
     }
 }

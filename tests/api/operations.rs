@@ -55,7 +55,8 @@ async fn every_answer_carries_a_request_id_and_a_callers_plain_id_is_kept() {
 }
 
 /// The real binary: SIGTERM stops it accepting, lets requests finish, and
-/// it exits 0 (what systemd and orchestrators expect of a clean stop).
+/// it exits 0 (what systemd and orchestrators expect of a clean stop). It
+/// logs in JSON here: every line a log shipper reads must parse.
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().unwrap();
@@ -71,6 +72,7 @@ fn sigterm_stops_the_server_cleanly() {
         ])
         .env("VISAGE__FACE__ENABLED", "false")
         .env("VISAGE__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "5")
+        .env("VISAGE__LOG__FORMAT", "json")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -87,12 +89,21 @@ fn sigterm_stops_the_server_cleanly() {
             let _ = Command::new("kill").args(["-KILL", &pid]).status();
         }
     });
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .map(|l| {
+            let event: serde_json::Value =
+                serde_json::from_str(&l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+            event["fields"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        });
     let port: u16 = lines
         .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.split("listening on port ")
+        .find_map(|m| {
+            m.split("listening on port ")
                 .nth(1)
                 .and_then(|r| r.split(',').next()?.trim().parse().ok())
         })
@@ -109,13 +120,18 @@ fn sigterm_stops_the_server_cleanly() {
         .unwrap();
     assert!(killed.success());
     // Drain the log so the server never blocks on a full pipe.
-    let log: Vec<String> = lines.map_while(Result::ok).collect();
+    let log: Vec<String> = lines.collect();
     let status = child.wait().unwrap();
     stopped.send(()).ok();
     assert!(status.success(), "exit {status:?}; log: {log:?}");
     assert!(
-        log.iter().any(|l| l.contains("stopped")),
+        log.iter().any(|m| m.contains("Visage stopped")),
         "says it stopped: {log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|m| m.contains("GET /healthz 200") && m.contains(" id=")),
+        "the access log names the request and its id: {log:?}"
     );
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
