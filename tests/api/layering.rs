@@ -82,23 +82,30 @@ fn the_top_level_modules_have_no_import_cycle() {
     );
 }
 
+/// Source files other than `allowed` whose code outside `#[cfg(test)]`
+/// contains any of `patterns`.
+fn files_using(allowed: &str, patterns: &[&str]) -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    files
+        .iter()
+        .filter(|f| !f.ends_with(allowed))
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            patterns.iter().any(|p| code.contains(p))
+        })
+        .map(|f| f.display().to_string())
+        .collect()
+}
+
 /// Transactions go through `DbConnection::write_transaction` (db/write.rs):
 /// a plain `.transaction(` is deferred on SQLite and fails with "database is
 /// locked" when another writer commits between its read and its write.
 #[test]
 fn every_transaction_takes_the_write_lock_first_on_sqlite() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    sources(&src, &mut files);
-    let plain: Vec<String> = files
-        .iter()
-        .filter(|f| !f.ends_with("db/write.rs"))
-        .filter(|f| {
-            let text = std::fs::read_to_string(f).unwrap();
-            text.contains(".transaction(") || text.contains(".transaction::<")
-        })
-        .map(|f| f.display().to_string())
-        .collect();
+    let plain = files_using("db/write.rs", &[".transaction(", ".transaction::<"]);
     assert!(plain.is_empty(), "use write_transaction in {plain:?}");
 }
 
@@ -107,18 +114,6 @@ fn every_transaction_takes_the_write_lock_first_on_sqlite() {
 /// status, so a status cannot drift from its meaning page by page.
 #[test]
 fn http_status_codes_are_chosen_only_in_web_error() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    sources(&src, &mut files);
-    let chosen: Vec<String> = files
-        .iter()
-        .filter(|f| !f.ends_with("web/error.rs"))
-        .filter(|f| {
-            let text = std::fs::read_to_string(f).unwrap();
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            code.contains("StatusCode::")
-        })
-        .map(|f| f.display().to_string())
-        .collect();
+    let chosen = files_using("web/error.rs", &["StatusCode::"]);
     assert!(chosen.is_empty(), "StatusCode:: in {chosen:?}");
 }
