@@ -23,6 +23,7 @@ fn access_log() -> middleware::Logger {
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
 }
 
 impl Application {
@@ -53,6 +54,8 @@ impl Application {
             .port();
         let workers = config.server.workers;
         let shutdown = config.server.shutdown_timeout_seconds;
+        crate::telemetry::install();
+        let metrics = metrics_server(&config.server.metrics_listen, shutdown)?;
         let state = web::Data::new(build_state(config, clock, true)?);
         let st = state.clone();
         let mut server = HttpServer::new(move || {
@@ -65,8 +68,19 @@ impl Application {
                 // Inside the access log, so the log line carries the id.
                 .wrap_fn(|req, srv| {
                     let id = crate::web::request_id::assign(&req);
+                    let started = std::time::Instant::now();
                     let answer = srv.call(req);
-                    async move { Ok(crate::web::request_id::stamp(answer.await?, id)) }
+                    async move {
+                        let res = answer.await?;
+                        let route = res.request().match_pattern();
+                        crate::telemetry::http_request(
+                            route.as_deref().unwrap_or("unmatched"),
+                            res.request().method().as_str(),
+                            res.status().as_u16(),
+                            started.elapsed().as_secs_f64(),
+                        );
+                        Ok(crate::web::request_id::stamp(res, id))
+                    }
                 })
                 .wrap(middleware::Condition::new(
                     cfg.server.access_log,
@@ -84,6 +98,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            metrics,
         })
     }
 
@@ -91,7 +106,45 @@ impl Application {
         self.port
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// The port of `/metrics`, when `server.metrics_listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        match self.metrics {
+            Some((_, metrics)) => tokio::try_join!(self.server, metrics).map(|_| ()),
+            None => self.server.await,
+        }
+    }
+}
+
+/// `GET /metrics` alone, on its own listener (one worker), or nothing when
+/// `listen` is empty.
+fn metrics_server(listen: &str, shutdown: u64) -> Result<Option<(u16, Server)>, StartError> {
+    if listen.is_empty() {
+        return Ok(None);
+    }
+    let listener =
+        TcpListener::bind(listen).map_err(|e| StartError::Listen(listen.to_owned(), e))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| StartError::Listen(listen.to_owned(), e))?
+        .port();
+    let server = HttpServer::new(|| {
+        App::new().route(
+            "/metrics",
+            web::get().to(|| async {
+                actix_web::HttpResponse::Ok()
+                    .content_type("text/plain; version=0.0.4")
+                    .body(crate::telemetry::render())
+            }),
+        )
+    })
+    .workers(1)
+    .shutdown_timeout(shutdown)
+    .listen(listener)
+    .map_err(|e| StartError::Listen(listen.to_owned(), e))?
+    .run();
+    Ok(Some((port, server)))
 }

@@ -309,8 +309,15 @@ pub fn examine(
     thresholds: Thresholds,
     now: i64,
 ) -> Result<Evidence, FaceError> {
-    crate::biometrics::answer::examine(engine, ch, uploads, thresholds, now)
-        .map_err(|e| FaceError::Refused(e.to_string()))
+    let started = std::time::Instant::now();
+    let evidence = crate::biometrics::answer::examine(engine, ch, uploads, thresholds, now);
+    let outcome = if evidence.is_ok() {
+        "examined"
+    } else {
+        "refused"
+    };
+    crate::telemetry::face_examined(outcome, started.elapsed().as_secs_f64());
+    evidence.map_err(|e| FaceError::Refused(e.to_string()))
 }
 
 /// Live guidance for one preview frame (no challenge, nothing stored).

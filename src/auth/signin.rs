@@ -51,6 +51,7 @@ pub fn start(
             .detail(serde_json::json!({ "acr": acr, "amr": s.amr })),
         now,
     )?;
+    crate::telemetry::sign_in(s.action, "success");
     Ok(Started { session, cookie })
 }
 
@@ -96,6 +97,7 @@ pub fn failed(
     guess: bool,
     now: i64,
 ) -> Result<(), DbError> {
+    crate::telemetry::sign_in(action, "failure");
     conn.write_transaction(|c| {
         let mut ev = Event::new("auth", action, "failure")
             .ip(ip.map(str::to_owned))

@@ -100,6 +100,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let issuer = config.issuer.clone();
         let app = Application::build(config)?;
         tracing::info!("Visage listening on port {}, issuer {issuer}", app.port());
+        if let Some(port) = app.metrics_port() {
+            tracing::info!("metrics on port {port} (GET /metrics)");
+        }
         app.run_until_stopped().await?;
         tracing::info!("Visage stopped");
         Ok(())

@@ -102,6 +102,9 @@ pub struct ServerConfig {
     /// On SIGTERM or SIGINT the server stops accepting connections and gives
     /// requests in flight this long to finish, then exits 0.
     pub shutdown_timeout_seconds: u64,
+    /// Where `GET /metrics` (Prometheus text format) is served, on its own
+    /// listener, e.g. `127.0.0.1:9464`; empty: nowhere. Never on `listen`.
+    pub metrics_listen: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -196,6 +199,7 @@ impl Default for ServerConfig {
             access_log: true,
             trusted_proxies: vec![],
             shutdown_timeout_seconds: 30,
+            metrics_listen: String::new(),
         }
     }
 }

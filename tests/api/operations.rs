@@ -54,11 +54,36 @@ async fn every_answer_carries_a_request_id_and_a_callers_plain_id_is_kept() {
     assert_ne!(odd.headers()["x-request-id"], "x\" onmouseover=alert(1)");
 }
 
+/// A plain HTTP/1.1 GET on the loopback: the whole answer.
+fn http_get(port: u16, path: &str) -> String {
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// The number after `prefix` in a log message, e.g. a port.
+fn number_after(message: &str, prefix: &str) -> Option<u16> {
+    let rest = message.split(prefix).nth(1)?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// The real binary: SIGTERM stops it accepting, lets requests finish, and
 /// it exits 0 (what systemd and orchestrators expect of a clean stop). It
-/// logs in JSON here: every line a log shipper reads must parse.
+/// logs in JSON here (every line a log shipper reads must parse) and serves
+/// Prometheus metrics on their own listener.
 #[test]
-fn sigterm_stops_the_server_cleanly() {
+fn the_binary_serves_metrics_apart_logs_json_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_visage"))
         .arg("--data-dir")
@@ -72,6 +97,7 @@ fn sigterm_stops_the_server_cleanly() {
         ])
         .env("VISAGE__FACE__ENABLED", "false")
         .env("VISAGE__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "5")
+        .env("VISAGE__SERVER__METRICS_LISTEN", "127.0.0.1:0")
         .env("VISAGE__LOG__FORMAT", "json")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
@@ -100,20 +126,37 @@ fn sigterm_stops_the_server_cleanly() {
                 .unwrap_or_default()
                 .to_owned()
         });
-    let port: u16 = lines
-        .by_ref()
-        .find_map(|m| {
-            m.split("listening on port ")
-                .nth(1)
-                .and_then(|r| r.split(',').next()?.trim().parse().ok())
-        })
-        .expect("the server says where it listens");
-    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    conn.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (mut port, mut metrics_port) = (None, None);
+    for m in lines.by_ref() {
+        port = port.or(number_after(&m, "listening on port "));
+        metrics_port = metrics_port.or(number_after(&m, "metrics on port "));
+        if port.is_some() && metrics_port.is_some() {
+            break;
+        }
+    }
+    let (port, metrics_port) = (
+        port.expect("the server says where it listens"),
+        metrics_port.expect("and where its metrics are"),
+    );
+    let health = http_get(port, "/healthz");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    // Metrics are not on the public listener.
+    assert!(http_get(port, "/metrics").starts_with("HTTP/1.1 404"));
+    let scrape = http_get(metrics_port, "/metrics");
+    assert!(scrape.starts_with("HTTP/1.1 200"), "{scrape}");
+    let served = scrape.lines().find(|l| {
+        l.starts_with("visage_http_requests_total{")
+            && l.contains("route=\"/healthz\"")
+            && l.contains("status=\"200\"")
+    });
+    assert!(
+        served.is_some_and(|l| l.ends_with(" 1")),
+        "one /healthz counted: {scrape}"
+    );
+    assert!(
+        scrape.contains("visage_http_request_duration_seconds_bucket{"),
+        "latency histogram: {scrape}"
+    );
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -133,8 +176,10 @@ fn sigterm_stops_the_server_cleanly() {
             .any(|m| m.contains("GET /healthz 200") && m.contains(" id=")),
         "the access log names the request and its id: {log:?}"
     );
-    assert!(
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "no longer listening"
-    );
+    for p in [port, metrics_port] {
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", p)).is_err(),
+            "port {p} no longer listening"
+        );
+    }
 }

@@ -34,6 +34,13 @@ pub async fn token(
     }
     let ring = state.ring().await;
     let st = state.clone();
+    let grant = cr
+        .params
+        .get("grant_type")
+        .ok()
+        .flatten()
+        .unwrap_or("unknown")
+        .to_owned();
     let res = state
         .db
         .run(move |c| {
@@ -48,7 +55,10 @@ pub async fn token(
         })
         .await;
     match res {
-        Ok(body) => no_store_json(body),
+        Ok(body) => {
+            crate::telemetry::tokens_issued(&grant);
+            no_store_json(body)
+        }
         Err(e) => error::oauth_json(&e),
     }
 }

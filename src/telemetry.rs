@@ -1,0 +1,77 @@
+//! Prometheus metrics. One recorder per process (the `metrics` facade and
+//! `metrics-exporter-prometheus`): the web layer counts and times every
+//! request by route, the audit log counts every security event by category,
+//! action and outcome, the token endpoint counts issued tokens by grant, the
+//! face step times its analysis. `/metrics` on `server.metrics_listen` (off
+//! the public listener; docs/operations.md) renders them.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Upper bounds of the latency histograms, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Install the recorder (once; later calls return the same handle). `None`
+/// when another recorder was installed first: then nothing is exported.
+pub fn install() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets(&BUCKETS)
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .as_ref()
+}
+
+/// The metrics in the Prometheus text format.
+pub fn render() -> String {
+    install().map(PrometheusHandle::render).unwrap_or_default()
+}
+
+/// One HTTP request answered: `route` is the matched pattern (never the
+/// raw path, which would make a series per user id).
+pub fn http_request(route: &str, method: &str, status: u16, seconds: f64) {
+    let labels = [
+        ("route", route.to_owned()),
+        ("method", method.to_owned()),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("visage_http_requests_total", &labels).increment(1);
+    let timing = [("route", route.to_owned()), ("method", method.to_owned())];
+    metrics::histogram!("visage_http_request_duration_seconds", &timing).record(seconds);
+}
+
+/// A security event written to the audit log (sign-ins, failures,
+/// lockouts, face checks, administration).
+pub fn event(category: &str, action: &str, outcome: &str) {
+    let labels = [
+        ("category", category.to_owned()),
+        ("action", action.to_owned()),
+        ("outcome", outcome.to_owned()),
+    ];
+    metrics::counter!("visage_events_total", &labels).increment(1);
+}
+
+/// A sign-in that succeeded or failed, by method (`login.passkey`,
+/// `login.password`, `recovery.email`, …).
+pub fn sign_in(method: &str, outcome: &'static str) {
+    metrics::counter!("visage_sign_ins_total", "method" => method.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
+/// Tokens issued at the token endpoint, by grant type.
+pub fn tokens_issued(grant: &str) {
+    metrics::counter!("visage_tokens_issued_total", "grant" => grant.to_owned()).increment(1);
+}
+
+/// Server time of one face examination.
+pub fn face_examined(outcome: &'static str, seconds: f64) {
+    metrics::histogram!("visage_face_check_seconds", "outcome" => outcome).record(seconds);
+}
