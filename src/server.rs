@@ -55,8 +55,9 @@ impl Application {
         let workers = config.server.workers;
         let shutdown = config.server.shutdown_timeout_seconds;
         crate::telemetry::install();
-        let metrics = metrics_server(&config.server.metrics_listen, shutdown)?;
+        let metrics_listen = config.server.metrics_listen.clone();
         let state = web::Data::new(build_state(config, clock, true)?);
+        let metrics = metrics_server(&metrics_listen, shutdown, state.clone())?;
         let st = state.clone();
         let mut server = HttpServer::new(move || {
             let cfg = &st.config;
@@ -121,7 +122,11 @@ impl Application {
 
 /// `GET /metrics` alone, on its own listener (one worker), or nothing when
 /// `listen` is empty.
-fn metrics_server(listen: &str, shutdown: u64) -> Result<Option<(u16, Server)>, StartError> {
+fn metrics_server(
+    listen: &str,
+    shutdown: u64,
+    state: web::Data<crate::app::AppState>,
+) -> Result<Option<(u16, Server)>, StartError> {
     if listen.is_empty() {
         return Ok(None);
     }
@@ -131,10 +136,12 @@ fn metrics_server(listen: &str, shutdown: u64) -> Result<Option<(u16, Server)>, 
         .local_addr()
         .map_err(|e| StartError::Listen(listen.to_owned(), e))?
         .port();
-    let server = HttpServer::new(|| {
-        App::new().route(
+    let server = HttpServer::new(move || {
+        App::new().app_data(state.clone()).route(
             "/metrics",
-            web::get().to(|| async {
+            web::get().to(|st: web::Data<crate::app::AppState>| async move {
+                let (open, idle) = st.db.usage();
+                crate::telemetry::db_pool(open, idle, st.config.server.db_pool_size);
                 actix_web::HttpResponse::Ok()
                     .content_type("text/plain; version=0.0.4")
                     .body(crate::telemetry::render())

@@ -30,6 +30,13 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// Database pool usage, set just before a scrape.
+pub fn db_pool(open: u32, idle: u32, max: u32) {
+    metrics::gauge!("visage_db_pool_connections", "state" => "open").set(f64::from(open));
+    metrics::gauge!("visage_db_pool_connections", "state" => "idle").set(f64::from(idle));
+    metrics::gauge!("visage_db_pool_connections", "state" => "max").set(f64::from(max));
+}
+
 /// The metrics in the Prometheus text format.
 pub fn render() -> String {
     install().map(PrometheusHandle::render).unwrap_or_default()

@@ -137,6 +137,12 @@ impl Db {
         self.backend
     }
 
+    /// (open connections, idle ones) in the pool, for the metrics.
+    pub fn usage(&self) -> (u32, u32) {
+        let s = self.pool.state();
+        (s.connections, s.idle_connections)
+    }
+
     /// True when a pooled connection answers a query (readiness).
     pub async fn reachable(&self) -> bool {
         self.run(|c| c.batch_execute("SELECT 1").map_err(DbError::Query))

@@ -157,6 +157,10 @@ fn the_binary_serves_metrics_apart_logs_json_and_stops_cleanly_on_sigterm() {
         scrape.contains("visage_http_request_duration_seconds_bucket{"),
         "latency histogram: {scrape}"
     );
+    assert!(
+        scrape.contains("visage_db_pool_connections{state=\"open\"}"),
+        "pool gauges: {scrape}"
+    );
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
