@@ -96,11 +96,10 @@ pub fn record(conn: &mut DbConnection, ev: &Event, now: i64) -> Result<(), DbErr
         let inserted = conn.write_transaction(|c| repo::insert(c, &row));
         match inserted {
             Err(e) if e.is_unique_violation() => continue,
-            other => {
-                if other.is_ok() {
-                    crate::telemetry::event(ev.category, ev.action, ev.outcome);
-                }
-                return other;
+            Err(e) => return Err(e),
+            Ok(()) => {
+                crate::telemetry::event(ev.category, ev.action, ev.outcome);
+                return Ok(());
             }
         }
     }

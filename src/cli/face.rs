@@ -239,14 +239,18 @@ fn eval_cmd(pairs: &Path, images: &Path, args: &EngineArgs, as_json: bool) -> an
         .collect();
     let (fm, fnm) = eval::rates(&genuine, &impostor, e.match_threshold);
     let fit = eval::fit_impostors(&impostor);
-    let fitted: Vec<_> = [1e-3, 5e-4, 1e-4]
-        .iter()
-        .map(|t| json!({ "target_fmr": t, "threshold": fit.threshold(*t), "fnmr": eval::rates(&genuine, &impostor, fit.threshold(*t)).1 }))
+    // (target FMR, threshold the fit gives for it, FNMR there).
+    let fitted: Vec<(f64, f32, f64)> = [1e-3, 5e-4, 1e-4]
+        .into_iter()
+        .map(|t| {
+            let th = fit.threshold(t);
+            (t, th, eval::rates(&genuine, &impostor, th).1)
+        })
         .collect();
     if as_json {
         println!(
             "{}",
-            json!({ "engine": e.describe(), "genuine": eval::summary(&genuine), "impostor": eval::summary(&impostor), "eer": eer, "eer_threshold": eer_t, "operating_points": ops, "impostor_fit": { "mean": fit.mean, "sd": fit.sd, "points": fitted }, "shipped_threshold": { "threshold": e.match_threshold, "fmr": fm, "fitted_fmr": fit.fmr(e.match_threshold), "fnmr": fnm }, "failed_images": failed, "skipped_pairs": skipped })
+            json!({ "engine": e.describe(), "genuine": eval::summary(&genuine), "impostor": eval::summary(&impostor), "eer": eer, "eer_threshold": eer_t, "operating_points": ops, "impostor_fit": { "mean": fit.mean, "sd": fit.sd, "points": fitted.iter().map(|(t, th, fnmr)| json!({ "target_fmr": t, "threshold": th, "fnmr": fnmr })).collect::<Vec<_>>() }, "shipped_threshold": { "threshold": e.match_threshold, "fmr": fm, "fitted_fmr": fit.fmr(e.match_threshold), "fnmr": fnm }, "failed_images": failed, "skipped_pairs": skipped })
         );
         return Ok(());
     }
@@ -289,9 +293,7 @@ fn eval_cmd(pairs: &Path, images: &Path, args: &EngineArgs, as_json: bool) -> an
         "impostor tail fitted (normal, mean {:.3}, sd {:.3}):",
         fit.mean, fit.sd
     );
-    for t in [1e-3, 5e-4, 1e-4] {
-        let th = fit.threshold(t);
-        let (_, fnm) = eval::rates(&genuine, &impostor, th);
+    for (t, th, fnm) in &fitted {
         println!("  FMR ≈ {t:.0e}: threshold {th:.3}, FNMR {fnm:.4}");
     }
     println!(

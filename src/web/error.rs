@@ -14,6 +14,8 @@ use super::pages;
 pub enum Reply {
     /// The page or value asked for (200).
     Shown,
+    /// Made, as asked (201).
+    Created,
     /// The request cannot be used as sent (400).
     Invalid,
     /// No sign-in, or no valid token, for this call (401).
@@ -38,6 +40,7 @@ impl From<Reply> for StatusCode {
     fn from(a: Reply) -> StatusCode {
         match a {
             Reply::Shown => StatusCode::OK,
+            Reply::Created => StatusCode::CREATED,
             Reply::Invalid => StatusCode::BAD_REQUEST,
             Reply::SignInNeeded => StatusCode::UNAUTHORIZED,
             Reply::Forbidden => StatusCode::FORBIDDEN,
@@ -106,9 +109,9 @@ pub fn bearer_missing() -> HttpResponse {
         .json(serde_json::json!({ "error": "invalid_request", "error_description": "no access token was sent" }))
 }
 
-/// A JSON answer that is not an error shape (health checks): `reply`'s
-/// status, never cached.
-pub fn json_reply(reply: Reply, body: serde_json::Value) -> HttpResponse {
+/// A JSON answer with `reply`'s status, never cached (the admin API's
+/// answers and refusals, the pages' script errors, health checks).
+pub fn json_reply(reply: Reply, body: impl serde::Serialize) -> HttpResponse {
     HttpResponse::build(reply.into())
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(body)
@@ -159,7 +162,7 @@ pub enum WebError {
 /// of the admin functions become one here, and only here.
 #[derive(Debug)]
 pub struct ApiFailure {
-    status: StatusCode,
+    status: Reply,
     code: &'static str,
     message: String,
     /// One more member of the body (the link of an invitation whose mail failed).
@@ -167,7 +170,7 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiFailure {
+    fn new(status: Reply, code: &'static str, message: impl Into<String>) -> ApiFailure {
         ApiFailure {
             status,
             code,
@@ -177,18 +180,18 @@ impl ApiFailure {
     }
 
     pub fn invalid_request(message: impl Into<String>) -> ApiFailure {
-        ApiFailure::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+        ApiFailure::new(Reply::Invalid, "invalid_request", message)
     }
 
     pub fn not_found(message: impl Into<String>) -> ApiFailure {
-        ApiFailure::new(StatusCode::NOT_FOUND, "not_found", message)
+        ApiFailure::new(Reply::Missing, "not_found", message)
     }
 
     /// An unexpected failure: logged with an id, the answer names the id.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiFailure {
         let e = OAuthError::server_error(cause);
         ApiFailure::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            Reply::Failed,
             "server_error",
             e.description,
         )
@@ -200,7 +203,7 @@ impl ApiFailure {
         ApiFailure {
             extra: Some(("invitation_url", link)),
             ..ApiFailure::new(
-                StatusCode::BAD_GATEWAY,
+                Reply::Upstream,
                 "server_error",
                 format!("the mail to {to} could not be sent; give the link by hand"),
             )
@@ -235,9 +238,7 @@ impl ApiFailure {
         if let (Some((k, v)), Some(map)) = (&self.extra, body.as_object_mut()) {
             map.insert((*k).to_owned(), serde_json::Value::String(v.clone()));
         }
-        HttpResponse::build(self.status)
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(body)
+        json_reply(self.status, body)
     }
 }
 
@@ -260,7 +261,7 @@ impl From<crate::oidc::client_admin::ClientAdminError> for ApiFailure {
             E::NotFound(_) => ApiFailure::not_found(e.to_string()),
             E::Db(e) => ApiFailure::internal(&e),
             E::Protected(_) | E::Administrator(_) => {
-                ApiFailure::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+                ApiFailure::new(Reply::Forbidden, "forbidden", e.to_string())
             }
             e => ApiFailure::invalid_request(e.to_string()),
         }
@@ -273,9 +274,9 @@ impl From<crate::admin::users::UserAdminError> for ApiFailure {
         match e {
             E::NotFound(_) => ApiFailure::not_found(e.to_string()),
             E::Administrator => {
-                ApiFailure::new(StatusCode::FORBIDDEN, "insufficient_scope", e.to_string())
+                ApiFailure::new(Reply::Forbidden, "insufficient_scope", e.to_string())
             }
-            E::LastOwner => ApiFailure::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            E::LastOwner => ApiFailure::new(Reply::Conflict, "conflict", e.to_string()),
             E::Db(e) => ApiFailure::internal(&e),
         }
     }
@@ -317,7 +318,7 @@ impl From<crate::admin::invitations::InvitationError> for ApiFailure {
             E::NotFound(_) => ApiFailure::not_found(e.to_string()),
             E::NoAddress => ApiFailure::invalid_request(e.to_string()),
             E::CarriesRole => {
-                ApiFailure::new(StatusCode::FORBIDDEN, "insufficient_scope", e.to_string())
+                ApiFailure::new(Reply::Forbidden, "insufficient_scope", e.to_string())
             }
             E::Db(e) => ApiFailure::internal(&e),
         }
@@ -370,7 +371,7 @@ impl std::fmt::Display for WebError {
                 status, message, ..
             } => write!(f, "{}: {message}", StatusCode::from(*status)),
             WebError::Ready(_) => f.write_str("a prepared answer"),
-            WebError::Api(a) => write!(f, "{}: {}", a.status, a.message),
+            WebError::Api(a) => write!(f, "{}: {}", StatusCode::from(a.status), a.message),
         }
     }
 }
@@ -385,7 +386,7 @@ impl actix_web::ResponseError for WebError {
                 .borrow()
                 .as_ref()
                 .map_or(StatusCode::INTERNAL_SERVER_ERROR, |r| r.status()),
-            WebError::Api(a) => a.status,
+            WebError::Api(a) => a.status.into(),
         }
     }
 
@@ -402,9 +403,7 @@ impl actix_web::ResponseError for WebError {
                     Some(to) => serde_json::json!({ "error": message, "redirect": to }),
                     None => serde_json::json!({ "error": message }),
                 };
-                HttpResponse::build((*status).into())
-                    .insert_header((header::CACHE_CONTROL, "no-store"))
-                    .json(body)
+                json_reply(*status, body)
             }
             WebError::Ready(r) => r
                 .borrow_mut()

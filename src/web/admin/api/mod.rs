@@ -15,7 +15,7 @@ use crate::admin::{audit_log, keys, sessions};
 use crate::app::AppState;
 use crate::db::DbError;
 use crate::oidc::client_admin::{self, ClientAdminError};
-use crate::web::error::{ApiFailure, WebError};
+use crate::web::error::{json_reply, ApiFailure, Reply, WebError};
 
 use super::auth::{api_actor, ApiActor, FreshKeys, FreshRoles, FreshWrite, Read, Write};
 
@@ -27,18 +27,14 @@ pub use clients::*;
 pub use ops::*;
 pub use people::*;
 
-/// A successful answer: 200 and the JSON body, never cached.
+/// A successful answer: 200 and the JSON body.
 fn ok(body: impl Serialize) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(body)
+    json_reply(Reply::Shown, body)
 }
 
 /// 201 Created and the JSON body of what was made.
 fn created(body: impl Serialize) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(body)
+    json_reply(Reply::Created, body)
 }
 
 /// Run `f` on the pool for a checked caller; its value is the JSON answer,
