@@ -190,11 +190,7 @@ impl ApiFailure {
     /// An unexpected failure: logged with an id, the answer names the id.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiFailure {
         let e = OAuthError::server_error(cause);
-        ApiFailure::new(
-            Reply::Failed,
-            "server_error",
-            e.description,
-        )
+        ApiFailure::new(Reply::Failed, "server_error", e.description)
     }
 
     /// The mail with an invitation link could not be sent: the answer still

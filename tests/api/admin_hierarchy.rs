@@ -196,7 +196,17 @@ async fn dangerous_api_calls_with_a_persons_token_need_a_fresh_sign_in() {
         "{challenge}"
     );
     assert!(challenge.contains("max_age="), "{challenge}");
-    for (method, path) in [("POST", "/keys/rotate"), ("DELETE", "/roles/someone")] {
+    // Every dangerous call that takes no body (actix reads a JSON body
+    // alongside the caller check, so a malformed one may answer first).
+    let face = format!("/users/{victim}/face");
+    for (method, path) in [
+        ("POST", "/keys/rotate"),
+        ("POST", "/keys/some-kid/retire"),
+        ("DELETE", "/roles/someone"),
+        ("DELETE", "/clients/some-client"),
+        ("POST", "/clients/some-client/secret"),
+        ("DELETE", face.as_str()),
+    ] {
         let (s, b) = call(&app, method, path, &stale, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path}: {b}");
     }
