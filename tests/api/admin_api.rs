@@ -58,6 +58,46 @@ pub(crate) async fn call(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// (status, JSON body) of an admin API call whose body is `raw` as sent,
+/// with a JSON content type (`token` none: no Authorization header).
+pub(crate) async fn call_raw(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    raw: &'static str,
+) -> (StatusCode, Value) {
+    let url = app.url(&format!("/admin/api{path}"));
+    let mut req = app
+        .http
+        .request(method.parse().unwrap(), url)
+        .header("content-type", "application/json")
+        .body(raw);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Every admin API call that reads a JSON body.
+pub(crate) const CALLS_WITH_A_BODY: [(&str, &str); 5] = [
+    ("POST", "/clients"),
+    ("PUT", "/clients/rp"),
+    ("PUT", "/face-policy"),
+    ("PUT", "/roles/someone"),
+    ("POST", "/invitations"),
+];
+
+/// Bodies an attacker sends to learn from the refusal or to cost parsing:
+/// not JSON, the wrong shape, and a wrong role.
+pub(crate) const ODD_BODIES: [&str; 3] = [
+    "{not json",
+    "[1, 2, 3]",
+    r#"{"role": "emperor", "kind": "user", "redirect_uris": 7}"#,
+];
+
 /// A token of a new owner client `ops` with every admin scope.
 pub(crate) async fn owner_token(app: &TestApp) -> String {
     let secret = admin_client(app, "ops", Some(Role::Owner));
@@ -137,6 +177,20 @@ async fn roles_and_scopes_decide_who_may_call_what() {
         assert_eq!(s, StatusCode::FORBIDDEN, "{method} {path}: {b}");
     }
     assert_eq!(client_count(&app), before);
+    // The caller is refused before its body is read: however odd the body,
+    // no token gets 401 and a token without the scope 403, never a 400
+    // that would tell the caller about the body or cost the parse.
+    for (method, path) in CALLS_WITH_A_BODY {
+        for raw in ODD_BODIES {
+            let (s, b) = call_raw(&app, method, path, None, raw).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path} {raw}: {b}");
+            let (s, b) = call_raw(&app, method, path, Some(&read), raw).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{method} {path} {raw}: {b}");
+            assert_eq!(b["error"], "insufficient_scope", "{method} {path}: {b}");
+            let (s, b) = call_raw(&app, method, path, Some(&plain), raw).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{method} {path} {raw}: {b}");
+        }
+    }
 
     // An admin token narrowed to admin:read cannot write either.
     let narrow = bearer(&app, "ops", &ops, "admin:read").await;

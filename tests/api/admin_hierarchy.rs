@@ -210,10 +210,84 @@ async fn dangerous_api_calls_with_a_persons_token_need_a_fresh_sign_in() {
         let (s, b) = call(&app, method, path, &stale, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path}: {b}");
     }
+    // The dangerous calls with a body, whatever the body: the caller is
+    // checked first. Inviting an administrator is managing roles, so it
+    // needs the fresh sign-in too (a valid body, or it would not get there).
+    use crate::admin_api::{call_raw, ODD_BODIES};
+    for (method, path) in [("PUT", "/face-policy"), ("PUT", "/roles/someone")] {
+        for raw in ODD_BODIES {
+            let (s, b) = call_raw(&app, method, path, Some(&stale), raw).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path} {raw}: {b}");
+        }
+    }
+    let invite = serde_json::json!({ "role": "owner" });
+    let (s, b) = call(&app, "POST", "/invitations", &stale, Some(invite.clone())).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+    assert_eq!(app.count("invitations"), 0, "no administrator invited");
     assert_eq!(app.count("users"), 2, "nothing deleted");
+    let (s, b) = call(
+        &app,
+        "POST",
+        "/invitations",
+        &stale,
+        Some(serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::CREATED,
+        "a plain invitation needs no fresh sign-in: {b}"
+    );
+    let fresh_owner = console_token(&app, &owner, 0).await;
+    let (s, b) = call(&app, "POST", "/invitations", &fresh_owner, Some(invite)).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
     let fresh = console_token(&app, &owner, 0).await;
     let (s, b) = call(&app, "DELETE", &format!("/users/{victim}"), &fresh, None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
+}
+
+#[tokio::test]
+async fn inviting_an_administrator_in_the_console_needs_a_fresh_sign_in() {
+    use visage::admin::roles::{self, Role};
+    let app = spawn_app().await;
+    let owner = app.user();
+    let now = chrono::Utc::now().timestamp();
+    app.db
+        .run_sync(|c| roles::grant(c, "user", &owner, Role::Owner, "test", now))
+        .unwrap();
+    let invite = |token: String, role: &'static str| {
+        let app = &app;
+        async move {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(app.url("/admin/invitations"))
+                .header(
+                    "Cookie",
+                    format!("visage_admin={token}; {}=c5rf", visage::web::cookies::CSRF),
+                )
+                .form(&[("csrf", "c5rf"), ("role", role), ("email", "")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let stale = console_token(&app, &owner, app.config.admin.step_up_seconds + 60).await;
+    // A stolen, stale console cookie cannot mint an owner (nor an admin)...
+    for role in ["owner", "admin", "no-such-role"] {
+        let r = invite(stale.clone(), role).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{role}");
+        let to = location(r.headers());
+        assert!(to.starts_with("/admin/login?fresh=1"), "{role}: {to}");
+    }
+    assert_eq!(app.count("invitations"), 0);
+    // ...a plain invitation it can make; after a fresh sign-in, an owner's.
+    let r = invite(stale, "").await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let r = invite(console_token(&app, &owner, 0).await, "owner").await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(app.count("invitations"), 2);
 }
 
 #[tokio::test]

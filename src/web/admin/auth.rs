@@ -181,3 +181,36 @@ impl<S: ApiScope> actix_web::FromRequest for ApiActor<S> {
         })
     }
 }
+
+/// An admin API call with a JSON body: the caller is checked for `S` first,
+/// and only then is the body read, so a caller who may not make the call
+/// learns nothing from how the body is refused (and costs no parsing).
+pub struct ApiCall<S, T> {
+    pub actor: Actor,
+    pub body: T,
+    scope: std::marker::PhantomData<S>,
+}
+
+impl<S: ApiScope, T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest
+    for ApiCall<S, T>
+{
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let (req, mut payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            let state = crate::web::extract::state_of(&req)?;
+            let actor = checked_actor(&req, &state, S::SCOPE, S::FRESH)
+                .await
+                .map_err(error::WebError::from)?;
+            // Refused with the admin API's JSON error (its `JsonConfig`).
+            let body = actix_web::web::Json::<T>::from_request(&req, &mut payload).await?;
+            Ok(ApiCall {
+                actor,
+                body: body.into_inner(),
+                scope: std::marker::PhantomData,
+            })
+        })
+    }
+}

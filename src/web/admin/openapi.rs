@@ -80,7 +80,7 @@ pub fn build(issuer: &str) -> Value {
             "/users/{id}/face": { "delete": op("Erase the person's face template and biometric consent (their sessions end); a person's token needs a fresh sign-in", WRITE, &["id"], None, "Done") },
             "/invitations": {
                 "get": op("Open invitations (unused, unexpired; never their links)", READ, &[], None, "InvitationList"),
-                "post": op("Create a sign-up invitation (with a role: admin:roles; send: true mails the link to email)", WRITE, &[], Some("InvitationInput"), "Invitation")
+                "post": op("Create a sign-up invitation (with a role: admin:roles and, for a person, a fresh sign-in; send: true mails the link to email)", WRITE, &[], Some("InvitationInput"), "Invitation")
             },
             "/invitations/{id}/resend": { "post": op("Mail an invitation again with a new link (the old link stops working)", WRITE, &["id"], None, "Invitation") },
             "/invitations/{id}": { "delete": op("Revoke an open invitation", WRITE, &["id"], None, "Done") },

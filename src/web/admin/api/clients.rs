@@ -49,11 +49,11 @@ pub async fn clients_get(
 }
 
 pub async fn clients_create(
-    ApiActor(actor, _): ApiActor<Write>,
+    ApiCall {
+        actor, body: input, ..
+    }: ApiCall<Write, ClientInput>,
     state: web::Data<AppState>,
-    body: web::Json<ClientInput>,
 ) -> Result<HttpResponse, WebError> {
-    let input = body.into_inner();
     act(actor, &state, move |c, st, actor, now| {
         let new = input.into_new().map_err(ClientAdminError::Invalid)?;
         client_admin::register(c, &st.master_key, new, &actor.label, now)
@@ -63,12 +63,13 @@ pub async fn clients_create(
 }
 
 pub async fn clients_update(
-    ApiActor(actor, _): ApiActor<Write>,
+    ApiCall {
+        actor, body: input, ..
+    }: ApiCall<Write, ClientInput>,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Json<ClientInput>,
 ) -> Result<HttpResponse, WebError> {
-    let (id, input) = (id.into_inner(), body.into_inner());
+    let id = id.into_inner();
     act(actor, &state, move |c, _, actor, now| {
         let new = input.into_new().map_err(ClientAdminError::Invalid)?;
         crate::admin::clients::may_act_on(c, actor, &id)?;

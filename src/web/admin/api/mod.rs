@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::admin::clients::{matching, ClientInput, ClientView};
 use crate::admin::face_policy::{self, PolicyChange, PolicyError};
 use crate::admin::invitations;
-use crate::admin::roles::{self, Actor, Role, RoleError, ROLES, WRITE};
+use crate::admin::roles::{self, Actor, Role, RoleError, ROLES};
 use crate::admin::users::{self, UserAdminError};
 use crate::admin::{audit_log, keys, sessions};
 use crate::app::AppState;
@@ -17,7 +17,9 @@ use crate::db::DbError;
 use crate::oidc::client_admin::{self, ClientAdminError};
 use crate::web::error::{json_reply, ApiFailure, Reply, WebError};
 
-use super::auth::{api_actor, ApiActor, FreshKeys, FreshRoles, FreshWrite, Read, Write};
+use super::auth::{
+    api_actor_fresh, ApiActor, ApiCall, FreshKeys, FreshRoles, FreshWrite, Read, Write,
+};
 
 mod clients;
 mod ops;

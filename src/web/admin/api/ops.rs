@@ -52,11 +52,9 @@ pub async fn face_policy_get(
 }
 
 pub async fn face_policy_put(
-    ApiActor(actor, _): ApiActor<FreshWrite>,
+    ApiCall { actor, body, .. }: ApiCall<FreshWrite, PolicyChange>,
     state: web::Data<AppState>,
-    body: web::Json<PolicyChange>,
 ) -> Result<HttpResponse, WebError> {
-    let body = body.into_inner();
     act(actor, &state, move |c, st, actor, now| {
         face_policy::change(c, &st.config.face, actor, body, now)?;
         Ok::<_, PolicyError>(face_policy::view(c, &st.config.face, st.face.as_deref())?)
@@ -108,12 +106,13 @@ pub struct RoleInput {
 }
 
 pub async fn roles_put(
-    ApiActor(actor, _): ApiActor<FreshRoles>,
+    ApiCall {
+        actor, body: input, ..
+    }: ApiCall<FreshRoles, RoleInput>,
     state: web::Data<AppState>,
     subject: web::Path<String>,
-    body: web::Json<RoleInput>,
 ) -> Result<HttpResponse, WebError> {
-    let (subject, input) = (subject.into_inner(), body.into_inner());
+    let subject = subject.into_inner();
     act(actor, &state, move |c, _, actor, now| {
         let role: Role = input.role.parse().map_err(RoleError::Invalid)?;
         roles::grant(c, &input.kind, &subject, role, &actor.label, now)

@@ -160,10 +160,11 @@ async fn mail_invitation(
 
 pub async fn invitations_create(
     req: HttpRequest,
+    ApiCall {
+        actor, body: input, ..
+    }: ApiCall<Write, InvitationInput>,
     state: web::Data<AppState>,
-    body: web::Json<InvitationInput>,
 ) -> Result<HttpResponse, WebError> {
-    let input = body.into_inner();
     let role = input
         .role
         .as_deref()
@@ -173,10 +174,12 @@ pub async fn invitations_create(
     if input.send && input.email.is_none() {
         return Err(ApiFailure::invalid_request("send needs an email address").into());
     }
-    // Inviting an administrator is managing administrators: the scope
-    // depends on the body, so this one checks its caller itself.
-    let scope = if role.is_some() { ROLES } else { WRITE };
-    let actor = api_actor(&req, &state, scope).await?;
+    // Inviting an administrator is managing administrators: as for
+    // `PUT /roles`, admin:roles and (for a person) a fresh sign-in.
+    let actor = match role {
+        Some(_) => api_actor_fresh(&req, &state, ROLES).await?,
+        None => actor,
+    };
     let ttl = state.config.signup.invitation_ttl_seconds;
     let email = input.email.clone();
     let token = act(actor, &state, move |c, _, actor, now| {

@@ -21,20 +21,27 @@ pub async fn invite(
     form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
-    let role: Option<Role> = match opt(form.role).map(|r| r.parse()).transpose() {
-        Ok(r) => r,
-        Err(m) => return Err(WebError::Page(Reply::Invalid, m.clone())),
+    let role = opt(form.role);
+    // Inviting an administrator is managing administrators: admin:roles
+    // and a fresh sign-in, as for changing a role. The caller is checked
+    // before the role is read.
+    let (scope, dangerous) = match role {
+        Some(_) => (ROLES, Some("/admin/invitations")),
+        None => (WRITE, None),
     };
-    let scope = if role.is_some() { ROLES } else { WRITE };
     let c = may_change(
         &req,
         &state,
         form.csrf.as_deref(),
         scope,
         "invite with this role",
-        None,
+        dangerous,
     )
     .await?;
+    let role: Option<Role> = match role.map(|r| r.parse()).transpose() {
+        Ok(r) => r,
+        Err(m) => return Err(WebError::Page(Reply::Invalid, m)),
+    };
     let (label, now, email) = (c.actor.label.clone(), state.clock.now(), opt(form.email));
     let ttl = state.config.signup.invitation_ttl_seconds;
     let to = email.clone().filter(|_| form.send.is_some());
