@@ -29,6 +29,9 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub issuer: String,
+    /// Where this instance listens (the issuer, unless it is a second
+    /// instance of a deployment: [`TestApp::spawn_peer`]).
+    pub base: String,
     pub http: reqwest::Client,
     pub db: Db,
     pub master_key: MasterKey,
@@ -61,6 +64,30 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_on(tweak, None).await
+}
+
+impl TestApp {
+    /// A second instance of this deployment, as behind a load balancer: its
+    /// own process state and port, the same issuer, data directory (master
+    /// key) and database. It shares this app's HTTP client, so a browser
+    /// session started on one instance travels to the other.
+    pub async fn spawn_peer(&self) -> TestApp {
+        let first = self.config.clone();
+        let http = self.http.clone();
+        spawn_on(
+            move |c| {
+                let listen = c.listen.clone();
+                *c = first;
+                c.listen = listen;
+            },
+            Some(http),
+        )
+        .await
+    }
+}
+
+async fn spawn_on(tweak: impl FnOnce(&mut Config), http: Option<reqwest::Client>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -88,13 +115,20 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     let db = Db::open(&config.database_url(), 2).expect("open db");
     let master_key = load_or_create_master_key("", &config.master_key_path()).expect("master key");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("client");
+    let http = http.unwrap_or_else(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client")
+    });
+    let base = match config.listen.split_once(':') {
+        Some((_, port)) if config.issuer.ends_with(&format!(":{port}")) => config.issuer.clone(),
+        _ => format!("http://{}", config.listen),
+    };
     TestApp {
         issuer: config.issuer.clone(),
+        base,
         http,
         db,
         master_key,
@@ -242,7 +276,7 @@ impl TestApp {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.issuer)
+        format!("{}{path}", self.base)
     }
 
     pub async fn get(&self, path_or_url: &str) -> reqwest::Response {

@@ -9,6 +9,7 @@ mod admin_policies;
 mod assurance;
 mod authorize;
 mod browser;
+mod cluster;
 mod discovery;
 mod docs;
 mod face;
