@@ -22,7 +22,7 @@
       body: JSON.stringify(body)
     }).then(function (r) {
       return r.json().then(function (j) {
-        if (!r.ok) { throw new Error(j.error || root.dataset.msgFailed); }
+        if (!r.ok) { throw new Error(j.error_description || root.dataset.msgFailed); }
         return j;
       });
     });

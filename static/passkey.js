@@ -34,7 +34,7 @@
       body: JSON.stringify({ tx: form.elements.tx ? form.elements.tx.value : '' })
     }).then(function (r) {
       return r.json().then(function (j) {
-        if (!r.ok) { var e = new Error(j.error || 'request failed'); e.server = true; throw e; }
+        if (!r.ok) { var e = new Error(j.error_description || form.dataset.msgFailed); e.server = true; throw e; }
         return j;
       });
     });

@@ -54,6 +54,24 @@ impl From<Reply> for StatusCode {
     }
 }
 
+impl Reply {
+    /// The machine-readable `error` of a JSON refusal with this meaning
+    /// (the pages' scripts; OAuth and the admin API name their own codes).
+    pub fn code(self) -> &'static str {
+        match self {
+            Reply::Shown | Reply::Created | Reply::Invalid => "invalid_request",
+            Reply::SignInNeeded => "login_required",
+            Reply::Forbidden => "access_denied",
+            Reply::Missing => "not_found",
+            Reply::Conflict => "conflict",
+            Reply::TooMany => "too_many_requests",
+            Reply::Unavailable => "temporarily_unavailable",
+            Reply::Upstream => "upstream_unavailable",
+            Reply::Failed => "server_error",
+        }
+    }
+}
+
 fn status_for(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::InvalidClient
@@ -143,8 +161,10 @@ pub enum WebError {
     Page(Reply, String),
     /// To another page of this site (303), such as the sign-in.
     SeeOther(String),
-    /// JSON for the pages' own scripts: `{"error": message}`, and where to
-    /// go first when there is somewhere (`"redirect"`).
+    /// JSON for the pages' own scripts, in the one JSON error shape:
+    /// `{"error": code, "error_description": message}` (the code from the
+    /// status, the message for the person, in their language), and where
+    /// to go first when there is somewhere (`"redirect"`).
     Json {
         status: Reply,
         message: String,
@@ -395,10 +415,13 @@ impl actix_web::ResponseError for WebError {
                 message,
                 redirect,
             } => {
-                let body = match redirect {
-                    Some(to) => serde_json::json!({ "error": message, "redirect": to }),
-                    None => serde_json::json!({ "error": message }),
-                };
+                let mut body = serde_json::json!({
+                    "error": status.code(),
+                    "error_description": message,
+                });
+                if let Some(to) = redirect {
+                    body["redirect"] = serde_json::json!(to);
+                }
                 json_reply(*status, body)
             }
             WebError::Ready(r) => r
@@ -433,11 +456,16 @@ mod tests {
         assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
         assert_eq!(
             body(r),
-            serde_json::json!({ "error": "Sign in again.", "redirect": "/login" })
+            serde_json::json!({
+                "error": "access_denied",
+                "error_description": "Sign in again.",
+                "redirect": "/login",
+            })
         );
         let hidden =
             body(WebError::internal_json(&"connection refused by 10.0.0.7").error_response());
-        let text = hidden["error"].as_str().unwrap();
+        assert_eq!(hidden["error"], "server_error");
+        let text = hidden["error_description"].as_str().unwrap();
         assert!(text.starts_with("internal error (id "), "{text}");
         assert!(!text.contains("10.0.0.7"), "{text}");
     }

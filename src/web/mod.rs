@@ -7,7 +7,7 @@
 //! administrator on a console page, `admin::auth::ApiActor<Scope>` for an
 //! admin API caller); it returns `Result<HttpResponse, WebError>` and stops
 //! with `?`. `error::WebError` turns a stop into its status and body (a
-//! page, "form expired", a redirect to sign in, `{"error": …}` for the pages'
+//! page, "form expired", a redirect to sign in, `{"error", "error_description"}` for the pages'
 //! scripts, or the admin API's `{"error", "error_description"}` from
 //! `error::ApiFailure`, into which the admin functions' errors convert);
 //! unexpected failures are logged with an id and answered without their

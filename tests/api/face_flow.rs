@@ -143,7 +143,7 @@ async fn passkey_then_face_enrolment_sign_in_step_up_and_deletion() {
     assert_eq!(r["first"]["status"], 200, "{r}");
     assert_eq!(r["second"]["status"], 400, "{r}");
     assert!(
-        r["second"]["body"]["error"]
+        r["second"]["body"]["error_description"]
             .as_str()
             .unwrap_or("")
             .contains("already used"),

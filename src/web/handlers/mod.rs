@@ -25,7 +25,7 @@ use actix_web::HttpResponse;
 
 use crate::auth::passkeys::PasskeyError;
 
-/// `{"error": message}` for the pages' `fetch` calls.
+/// `{"error": code, "error_description": message}` for the pages' `fetch` calls.
 pub fn json_error(status: Reply, message: &str) -> HttpResponse {
     actix_web::ResponseError::error_response(&WebError::json(status, message))
 }
