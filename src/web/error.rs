@@ -415,12 +415,11 @@ impl actix_web::ResponseError for WebError {
                 message,
                 redirect,
             } => {
-                let mut body = serde_json::json!({
-                    "error": status.code(),
-                    "error_description": message,
-                });
+                let mut body = serde_json::Map::new();
+                body.insert("error".into(), status.code().into());
+                body.insert("error_description".into(), message.as_str().into());
                 if let Some(to) = redirect {
-                    body["redirect"] = serde_json::json!(to);
+                    body.insert("redirect".into(), to.as_str().into());
                 }
                 json_reply(*status, body)
             }
