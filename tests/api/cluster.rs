@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-fn refresh<'a>(rt: &'a str) -> [(&'static str, &'a str); 2] {
+fn refresh(rt: &str) -> [(&'static str, &str); 2] {
     [("grant_type", "refresh_token"), ("refresh_token", rt)]
 }
 
