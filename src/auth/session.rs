@@ -3,7 +3,7 @@
 
 use crate::crypto;
 use crate::db::sessions::{self as repo, SessionRow};
-use crate::db::{to_json_list, DbConnection, DbError};
+use crate::db::{DbConnection, DbError};
 
 pub const COOKIE: &str = "visage_session";
 
@@ -19,7 +19,7 @@ pub struct Session {
 impl Session {
     fn from_row(row: SessionRow) -> Result<Session, DbError> {
         Ok(Session {
-            amr: crate::db::from_json_list(&row.amr)?,
+            amr: row.amr.0,
             sid: row.sid,
             user_id: row.user_id,
             auth_time: row.auth_time,
@@ -44,7 +44,7 @@ pub fn start(
         user_id: user_id.to_owned(),
         auth_time: now,
         acr: acr.to_owned(),
-        amr: to_json_list(amr),
+        amr: amr.into(),
         created_at: now,
         expires_at: now + ttl,
         ended_at: None,

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::clients::dsl as c;
-use super::{DbConnection, DbError};
+use super::{DbConnection, DbError, JsonList};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = super::schema::clients, treat_none_as_null = true)]
@@ -11,9 +11,9 @@ pub struct ClientRow {
     pub id: String,
     pub name: String,
     pub secret_hash: Option<String>,
-    pub redirect_uris: String,
-    pub post_logout_redirect_uris: String,
-    pub grant_types: String,
+    pub redirect_uris: JsonList,
+    pub post_logout_redirect_uris: JsonList,
+    pub grant_types: JsonList,
     pub token_endpoint_auth_method: String,
     pub id_token_alg: String,
     pub allow_plain_pkce: bool,
@@ -25,8 +25,8 @@ pub struct ClientRow {
     pub face_policy: String,
     pub password_policy: String,
     pub required_acr: Option<String>,
-    pub service_scopes: String,
-    pub audiences: String,
+    pub service_scopes: JsonList,
+    pub audiences: JsonList,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::auth_codes::dsl as a;
-use super::{DbConnection, DbError};
+use super::{DbConnection, DbError, JsonList};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = super::schema::auth_codes)]
@@ -21,7 +21,7 @@ pub struct CodeRow {
     pub claims: Option<String>,
     pub auth_time: i64,
     pub acr: String,
-    pub amr: String,
+    pub amr: JsonList,
     pub expires_at: i64,
     pub used_at: Option<i64>,
 }

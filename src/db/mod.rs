@@ -15,6 +15,7 @@ pub mod face_challenges;
 pub mod face_policy_changes;
 pub mod face_templates;
 pub mod invitations;
+pub mod json_list;
 pub mod jtis;
 pub mod keys;
 pub mod lockouts;
@@ -31,6 +32,7 @@ mod write;
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 
+pub use json_list::JsonList;
 pub use pool::{Backend, Db};
 
 /// A live connection to whichever backend the deployment uses.
@@ -68,14 +70,4 @@ impl DbError {
             ))
         )
     }
-}
-
-/// Serialise a list of strings for a Text column.
-pub fn to_json_list(items: &[String]) -> String {
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
-}
-
-/// Parse a list stored by [`to_json_list`].
-pub fn from_json_list(text: &str) -> Result<Vec<String>, DbError> {
-    serde_json::from_str(text).map_err(|e| DbError::Corrupt(e.to_string()))
 }

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::sessions::dsl as s;
-use super::{DbConnection, DbError};
+use super::{DbConnection, DbError, JsonList};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = super::schema::sessions)]
@@ -13,7 +13,7 @@ pub struct SessionRow {
     pub user_id: String,
     pub auth_time: i64,
     pub acr: String,
-    pub amr: String,
+    pub amr: JsonList,
     pub created_at: i64,
     pub expires_at: i64,
     pub ended_at: Option<i64>,

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::tokens::dsl as t;
-use super::{DbConnection, DbError};
+use super::{DbConnection, DbError, JsonList};
 
 pub const KIND_ACCESS: &str = "access";
 pub const KIND_REFRESH: &str = "refresh";
@@ -23,7 +23,7 @@ pub struct TokenRow {
     pub claims: Option<String>,
     pub auth_time: Option<i64>,
     pub acr: Option<String>,
-    pub amr: Option<String>,
+    pub amr: Option<JsonList>,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub rotated_at: Option<i64>,

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use url::Url;
 
 use crate::db::clients::ClientRow;
-use crate::db::{from_json_list, DbError};
+use crate::db::DbError;
 use crate::keys::Alg;
 
 use super::branding::Branding;
@@ -47,7 +47,9 @@ impl Client {
     pub fn from_row(row: ClientRow) -> Result<Client, DbError> {
         let bad =
             |what: &str, e: String| DbError::Corrupt(format!("client {}: {what}: {e}", row.id));
-        let grant_types = from_json_list(&row.grant_types)?
+        let grant_types = row
+            .grant_types
+            .0
             .iter()
             .map(|g| GrantType::from_str(g))
             .collect::<Result<Vec<_>, _>>()
@@ -64,12 +66,12 @@ impl Client {
             .map_err(|e| bad("required_acr", e))?;
         Ok(Client {
             required_acr,
-            service_scopes: from_json_list(&row.service_scopes)?,
-            audiences: from_json_list(&row.audiences)?,
+            service_scopes: row.service_scopes.0,
+            audiences: row.audiences.0,
             face_policy,
             password_policy,
-            redirect_uris: from_json_list(&row.redirect_uris)?,
-            post_logout_redirect_uris: from_json_list(&row.post_logout_redirect_uris)?,
+            redirect_uris: row.redirect_uris.0,
+            post_logout_redirect_uris: row.post_logout_redirect_uris.0,
             grant_types,
             auth_method: TokenAuthMethod::from_str(&row.token_endpoint_auth_method)
                 .map_err(|e| bad("auth", e))?,

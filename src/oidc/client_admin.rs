@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::crypto::{self, MasterKey};
 use crate::db::clients::{self as repo, ClientRow};
-use crate::db::{to_json_list, DbConnection, DbError};
+use crate::db::{DbConnection, DbError, JsonList};
 use crate::keys::Alg;
 
 use super::branding::Branding;
@@ -190,13 +190,13 @@ fn to_row(
         id: id.to_owned(),
         name: new.name.trim().to_owned(),
         secret_hash,
-        redirect_uris: to_json_list(&new.redirect_uris),
-        post_logout_redirect_uris: to_json_list(&new.post_logout_redirect_uris),
-        grant_types: to_json_list(
-            &new.grant_types
+        redirect_uris: new.redirect_uris.as_slice().into(),
+        post_logout_redirect_uris: new.post_logout_redirect_uris.as_slice().into(),
+        grant_types: JsonList(
+            new.grant_types
                 .iter()
                 .map(|g| g.as_str().to_owned())
-                .collect::<Vec<_>>(),
+                .collect(),
         ),
         token_endpoint_auth_method: new.auth_method.as_str().to_owned(),
         id_token_alg: new.id_token_alg.as_str().to_owned(),
@@ -209,8 +209,8 @@ fn to_row(
         face_policy: new.face_policy.as_str().to_owned(),
         password_policy: new.password_policy.as_str().to_owned(),
         required_acr: new.required_acr.map(|r| r.as_str().to_owned()),
-        service_scopes: to_json_list(&new.service_scopes),
-        audiences: to_json_list(&new.audiences),
+        service_scopes: new.service_scopes.as_slice().into(),
+        audiences: new.audiences.as_slice().into(),
     }
 }
 

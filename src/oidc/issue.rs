@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::crypto;
 use crate::db::tokens::{self as repo, TokenRow, KIND_ACCESS, KIND_REFRESH};
 use crate::db::users::UserRow;
-use crate::db::{to_json_list, DbConnection};
+use crate::db::DbConnection;
 use crate::keys::{Alg, KeyRing};
 
 use super::claims;
@@ -131,7 +131,7 @@ impl Minter {
             claims: g.claims.map(|c| c.to_string()),
             auth_time: Some(g.auth_time),
             acr: Some(g.acr.to_owned()),
-            amr: Some(to_json_list(g.amr)),
+            amr: Some(g.amr.into()),
             expires_at: exp,
             revoked_at: None,
             rotated_at: None,

@@ -4,7 +4,7 @@
 use crate::auth::session::Session;
 use crate::crypto;
 use crate::db::codes::{self, CodeRow};
-use crate::db::{login_tx as repo, to_json_list, DbConnection};
+use crate::db::{login_tx as repo, DbConnection};
 
 use super::authorize::AuthRequest;
 use super::error::OAuthError;
@@ -93,7 +93,7 @@ pub fn finish(
             claims: req.claims.as_ref().map(|c| c.to_string()),
             auth_time: session.auth_time,
             acr: session.acr.clone(),
-            amr: to_json_list(&session.amr),
+            amr: session.amr.as_slice().into(),
             expires_at: now + code_ttl,
             used_at: None,
         },

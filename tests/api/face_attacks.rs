@@ -185,7 +185,13 @@ impl Victim {
     async fn answer(&self, make: impl FnMut(usize, &Value) -> String) -> (StatusCode, String) {
         let (cookies, ch) = self.challenge().await;
         let (s, r) = answer_paced(&self.app, &cookies, "/face", &ch, make).await;
-        (s, r["error_description"].as_str().unwrap_or_default().to_owned())
+        (
+            s,
+            r["error_description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
     }
 }
 
@@ -206,7 +212,14 @@ async fn answers_not_paced_by_the_server_are_refused() {
         let sha256 = visage::biometrics::pace::digest(&bytes);
         let body = json!({ "nonce": nonce, "index": index, "sha256": sha256 });
         let (s, r) = post(app, &cookies, "/face/step", body).await;
-        (s, r["error_description"].as_str().unwrap_or_default().to_owned(), r)
+        (
+            s,
+            r["error_description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            r,
+        )
     };
     // A frame made before the challenge, committed the moment step 0 shows.
     let prepared = v.recorded[0].clone();
@@ -229,7 +242,13 @@ async fn answers_not_paced_by_the_server_are_refused() {
     };
     let (s, r) = send_recording(cookies.clone(), ch["nonce"].clone()).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{r}");
-    assert!(r["error_description"].as_str().unwrap().contains("not paced"), "{r}");
+    assert!(
+        r["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("not paced"),
+        "{r}"
+    );
 
     // Every step committed at the page's pace with the person's frames, then
     // other frames sent (the committed ones swapped for a recording).

@@ -37,7 +37,10 @@ async fn an_oversized_frame_is_refused_from_its_header_before_decoding() {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
         let msg: Value = r.json().await.unwrap();
         assert!(
-            msg["error_description"].as_str().unwrap().contains("4000x4000"),
+            msg["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("4000x4000"),
             "{path}: {msg}"
         );
     }

@@ -25,7 +25,10 @@ async fn failed_check(app: &TestApp, cookies: &str) -> (StatusCode, String) {
         .unwrap();
     let status = r.status();
     let body: serde_json::Value = r.json().await.unwrap();
-    (status, body["error_description"].as_str().unwrap_or("").to_owned())
+    (
+        status,
+        body["error_description"].as_str().unwrap_or("").to_owned(),
+    )
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use super::TokenContext;
 use crate::crypto;
-use crate::db::{codes, from_json_list, tokens, users, DbConnection};
+use crate::db::{codes, tokens, users, DbConnection};
 use crate::oidc::client::Client;
 use crate::oidc::error::OAuthError;
 use crate::oidc::issue::{TokenResponse, UserGrant};
@@ -97,7 +97,7 @@ pub fn exchange(
         .filter(|u| !u.disabled)
         .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
     let scope = split_scope(&row.scope);
-    let amr = from_json_list(&row.amr)?;
+    let amr = row.amr.0.clone();
     let claims: Option<serde_json::Value> = row
         .claims
         .as_deref()

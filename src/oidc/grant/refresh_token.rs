@@ -4,7 +4,7 @@
 use super::TokenContext;
 use crate::crypto;
 use crate::db::tokens::{self, TokenRow, KIND_REFRESH};
-use crate::db::{from_json_list, users, DbConnection};
+use crate::db::{users, DbConnection};
 use crate::oidc::client::Client;
 use crate::oidc::error::OAuthError;
 use crate::oidc::issue::{TokenResponse, UserGrant};
@@ -99,7 +99,7 @@ pub fn exchange(
     let user = users::find(conn, user_id)?
         .filter(|u| !u.disabled)
         .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
-    let amr = from_json_list(row.amr.as_deref().unwrap_or("[]"))?;
+    let amr = row.amr.clone().unwrap_or_default().0;
     let claims: Option<serde_json::Value> = row
         .claims
         .as_deref()
