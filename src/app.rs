@@ -34,6 +34,8 @@ pub struct AppState {
     pub passkeys: Option<Passkeys>,
     pub mailer: Mailer,
     pub i18n: Catalog,
+    /// The hosted pages' themes (built in and the deployment's own).
+    pub themes: crate::themes::Themes,
     /// None when face sign-in is off or the models could not be loaded.
     pub face: Option<Arc<FaceEngine>>,
 }
@@ -152,6 +154,14 @@ fn load_face(config: &Config) -> Option<Arc<FaceEngine>> {
     }
 }
 
+/// The built-in themes and those of `themes.dir`; any problem stops the
+/// start, naming the theme and what is wrong.
+fn load_themes(config: &Config) -> Result<crate::themes::Themes, StartError> {
+    let dir = (!config.themes.dir.is_empty()).then(|| std::path::Path::new(&config.themes.dir));
+    crate::themes::Themes::load(dir, &config.themes.default)
+        .map_err(|e| StartError::Config(e.to_string()))
+}
+
 /// Open the database, load keys and make the state (shared with the CLI,
 /// which passes `with_face = false`).
 pub fn build_state(
@@ -200,6 +210,7 @@ pub fn build_state(
         passkeys,
         mailer: Mailer::new(&config.mail),
         i18n: Catalog::load()?,
+        themes: load_themes(&config)?,
         face,
         minter: Minter::from_config(&config),
         verified: VerifiedCache::new(10_000),

@@ -4,7 +4,7 @@
 //! (`tests/api/layering.rs` fails on an import cycle):
 //!
 //! 1. vocabulary and tools: `alg`, `clock`, `crypto`, `email`, `i18n`,
-//!    `limits`, `telemetry`, `words`
+//!    `limits`, `telemetry`, `themes`, `words`
 //! 2. storage and the face engine: `db`, `biometrics`
 //! 3. `config`, `audit`
 //! 4. the rules: `auth` (sessions, levels, roles, policies, face factor),
@@ -38,6 +38,7 @@ pub mod mail;
 pub mod oidc;
 pub mod server;
 pub mod telemetry;
+pub mod themes;
 pub mod web;
 pub mod words;
 

@@ -130,6 +130,7 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
             tos_uri,
             accent_color,
             background_color,
+            theme,
             face_policy,
             password_policy,
             required_acr,
@@ -184,6 +185,7 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                     tos_uri,
                     accent_color,
                     background_color,
+                    theme,
                 },
                 face_policy: crate::oidc::types::FacePolicy::from_str(&face_policy)
                     .map_err(anyhow::Error::msg)?,

@@ -259,6 +259,10 @@ pub enum ClientCmd {
         /// Page background colour, e.g. #f1f3f5.
         #[arg(long)]
         background_color: Option<String>,
+        /// Theme of its sign-in pages: default, dark, high-contrast or one of
+        /// the deployment's (themes.dir); unset: the deployment's default.
+        #[arg(long)]
+        theme: Option<String>,
         /// Face step: default (people who set up their face), require, off.
         #[arg(long, default_value = "default")]
         face_policy: String,

@@ -43,6 +43,28 @@ pub struct Config {
     pub face: FaceConfig,
     pub admin: AdminConfig,
     pub log: LogConfig,
+    pub themes: ThemeConfig,
+}
+
+/// Themes of the hosted pages (`web::themes`, docs/themes.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThemeConfig {
+    /// A folder of the deployment's own themes (`NAME/theme.toml`, optional
+    /// `NAME/theme.css`, logo and font files); empty = the built-in ones only.
+    pub dir: String,
+    /// The theme of pages whose client picks none: `default`, `dark`,
+    /// `high-contrast` or one of `dir`.
+    pub default: String,
+}
+
+impl Default for ThemeConfig {
+    fn default() -> Self {
+        ThemeConfig {
+            dir: String::new(),
+            default: "default".into(),
+        }
+    }
 }
 
 /// How `visage serve` writes its log on standard output.
@@ -186,6 +208,7 @@ impl Default for Config {
             face: FaceConfig::default(),
             admin: AdminConfig::default(),
             log: LogConfig::default(),
+            themes: ThemeConfig::default(),
         }
     }
 }

@@ -18,6 +18,10 @@ pub struct Branding {
     /// `#rrggbb` for the page background.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub background_color: Option<String>,
+    /// A theme of the deployment (`default`, `dark`, `high-contrast`, or
+    /// its own); one it does not have falls back to its default theme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
 }
 
 fn valid_color(c: &str) -> bool {
@@ -47,6 +51,11 @@ impl Branding {
                 if u.len() > 2000 || !valid_link(u) {
                     return Err(format!("{field} must be an absolute https URL"));
                 }
+            }
+        }
+        if let Some(t) = &self.theme {
+            if !crate::themes::valid_name(t) {
+                return Err("theme must be a theme's name, e.g. dark or high-contrast".into());
             }
         }
         for (field, v) in [

@@ -4,7 +4,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::DefaultHeaders;
 
 const CSP: &str =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
+    "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; img-src 'self' data: https:; \
                    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn security_headers(https: bool) -> DefaultHeaders {

@@ -127,6 +127,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/account/face/delete", web::post().to(face::delete))
     .route("/lang", web::get().to(assets::set_lang))
     .route("/theme.css", web::get().to(assets::theme))
+    .route("/themes/{name}/theme.css", web::get().to(assets::theme_css))
+    .route(
+        "/themes/{name}/files/{file}",
+        web::get().to(assets::theme_file),
+    )
     .route("/consent", web::get().to(consent::show))
     .route("/consent", web::post().to(consent::submit))
     .route(paths::TOKEN, web::post().to(token::token))

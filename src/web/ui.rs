@@ -23,6 +23,8 @@ pub struct Brand {
     pub policy_uri: Option<String>,
     pub tos_uri: Option<String>,
     pub themed: bool,
+    /// The theme the client picked, if any.
+    pub theme: Option<String>,
 }
 
 impl Brand {
@@ -35,6 +37,7 @@ impl Brand {
             policy_uri: b.policy_uri.clone(),
             tos_uri: b.tos_uri.clone(),
             themed: b.accent_color.is_some() || b.background_color.is_some(),
+            theme: b.theme.clone(),
         }
     }
 
@@ -49,6 +52,8 @@ impl Brand {
 pub struct Ui<'a> {
     pub tr: Tr<'a>,
     pub brand: Option<Brand>,
+    /// The client's theme, or the deployment's.
+    pub theme: &'a crate::themes::Theme,
     pub csrf: String,
     /// This page's path and query, for the language switch.
     pub here: String,
@@ -64,8 +69,12 @@ impl<'a> Ui<'a> {
         ui_locales: Option<&str>,
     ) -> Ui<'a> {
         let (csrf, new_csrf) = cookies::csrf_token(req, state.config.secure_cookies());
+        let theme = state
+            .themes
+            .pick(brand.as_ref().and_then(|b| b.theme.as_deref()));
         Ui {
             tr: state.i18n.tr(negotiate(req, ui_locales)),
+            theme,
             brand,
             csrf,
             here: req

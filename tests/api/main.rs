@@ -28,6 +28,7 @@ mod protocol_integrity;
 mod refresh;
 mod services;
 mod texts;
+mod themes;
 mod token;
 mod userinfo;
 mod webdriver;

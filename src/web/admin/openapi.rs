@@ -149,7 +149,7 @@ pub fn build(issuer: &str) -> Value {
                         "token_endpoint_auth_method": { "enum": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] },
                         "id_token_signed_response_alg": { "enum": ["RS256", "ES256", "EdDSA"] },
                         "first_party": boolean, "allow_plain_pkce": boolean, "jwks": any,
-                        "branding": object(json!({ "logo_uri": str_, "policy_uri": str_, "tos_uri": str_, "accent_color": str_, "background_color": str_ })),
+                        "branding": object(json!({ "logo_uri": str_, "policy_uri": str_, "tos_uri": str_, "accent_color": str_, "background_color": str_, "theme": str_ })),
                         "face_policy": { "enum": ["default", "require", "off"] },
                         "password_policy": { "enum": ["default", "email_code", "off"] },
                         "required_acr": { "enum": ["password", "passkey", "passkey_face", "", null] },

@@ -23,6 +23,8 @@ pub struct Chrome {
     pub can_roles: bool,
     pub notice: Option<String>,
     pub error: Option<String>,
+    /// The deployment's themes, for a client's theme.
+    pub themes: Vec<String>,
 }
 
 #[derive(Template)]

@@ -61,6 +61,38 @@ pub async fn set_lang(state: web::Data<AppState>, q: web::Query<LangQuery>) -> H
     resp
 }
 
+/// `GET /themes/NAME/theme.css`: a theme's stylesheet (`_`: the
+/// deployment's default theme, for pages shown for no client).
+pub async fn theme_css(state: web::Data<AppState>, name: web::Path<String>) -> HttpResponse {
+    let theme = match name.as_str() {
+        "_" => Some(state.themes.pick(None)),
+        n => state.themes.get(n),
+    };
+    match theme {
+        Some(t) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(t.css.clone()),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
+/// `GET /themes/NAME/files/FILE`: a logo or font the theme lists (nothing
+/// else of its folder is served).
+pub async fn theme_file(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (name, file) = path.into_inner();
+    match state.themes.get(&name).and_then(|t| t.file(&file)) {
+        Some(a) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, a.content_type))
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .body(a.bytes.clone()),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
 #[derive(serde::Deserialize)]
 pub struct ThemeQuery {
     client: String,

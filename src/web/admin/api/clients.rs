@@ -56,6 +56,9 @@ pub async fn clients_create(
 ) -> Result<HttpResponse, WebError> {
     act(actor, &state, move |c, st, actor, now| {
         let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+        st.themes
+            .check(new.branding.theme.as_deref())
+            .map_err(ClientAdminError::Invalid)?;
         client_admin::register(c, &st.master_key, new, &actor.label, now)
     })
     .await
@@ -70,8 +73,11 @@ pub async fn clients_update(
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
-    act(actor, &state, move |c, _, actor, now| {
+    act(actor, &state, move |c, st, actor, now| {
         let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+        st.themes
+            .check(new.branding.theme.as_deref())
+            .map_err(ClientAdminError::Invalid)?;
         crate::admin::clients::may_act_on(c, actor, &id)?;
         client_admin::update(c, &id, new, &actor.label, now)?;
         match crate::oidc::client::Client::find(c, &id)? {

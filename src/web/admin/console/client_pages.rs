@@ -105,6 +105,8 @@ pub struct ClientForm {
     #[serde(default)]
     accent_color: String,
     #[serde(default)]
+    theme: String,
+    #[serde(default)]
     policy_uri: String,
     #[serde(default)]
     tos_uri: String,
@@ -135,6 +137,7 @@ impl ClientForm {
                 tos_uri: opt(self.tos_uri),
                 accent_color: opt(self.accent_color),
                 background_color: None,
+                theme: opt(self.theme),
             },
             face_policy: Some(self.face_policy),
             password_policy: Some(self.password_policy),
@@ -167,6 +170,9 @@ pub async fn client_create(
         .db
         .run(move |db| {
             let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+            st.themes
+                .check(new.branding.theme.as_deref())
+                .map_err(ClientAdminError::Invalid)?;
             client_admin::register(db, &st.master_key, new, &label, now)
         })
         .await;
@@ -199,11 +205,15 @@ pub async fn client_edit(
     let (label, now, key) = (c.actor.label.clone(), state.clock.now(), id.clone());
     let actor = c.actor.clone();
     let input = form.input();
+    let st = state.clone();
     let res = state
         .db
         .run(move |db| {
             crate::admin::clients::may_act_on(db, &actor, &key)?;
             let new = input.into_new().map_err(ClientAdminError::Invalid)?;
+            st.themes
+                .check(new.branding.theme.as_deref())
+                .map_err(ClientAdminError::Invalid)?;
             client_admin::update(db, &key, new, &label, now)
         })
         .await;

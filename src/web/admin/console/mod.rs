@@ -65,6 +65,7 @@ fn chrome(
         can_roles: c.actor.may(ROLES),
         notice: q.get("done").map(|d| done_text(d).to_owned()),
         error: None,
+        themes: state.themes.names().map(str::to_owned).collect(),
     };
     (chrome, cookie)
 }
