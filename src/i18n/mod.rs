@@ -20,6 +20,14 @@ impl Lang {
         }
     }
 
+    /// The language's own name, for a language switch.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Vi => "Tiếng Việt",
+        }
+    }
+
     /// A BCP 47 tag (`vi-VN`, `en`) to a supported language.
     pub fn from_tag(tag: &str) -> Option<Lang> {
         let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
@@ -72,10 +80,19 @@ impl Catalog {
             toml::from_str::<HashMap<String, String>>(text)
                 .map_err(|e| CatalogError(name, e.to_string()))
         };
-        Ok(Catalog {
-            en: parse("English", include_str!("../../i18n/en.toml"))?,
-            vi: parse("Vietnamese", include_str!("../../i18n/vi.toml"))?,
-        })
+        // The hosted pages' strings and the admin console's, one catalogue
+        // per language.
+        let mut en = parse("English", include_str!("../../i18n/en.toml"))?;
+        en.extend(parse(
+            "English console",
+            include_str!("../../i18n/admin.en.toml"),
+        )?);
+        let mut vi = parse("Vietnamese", include_str!("../../i18n/vi.toml"))?;
+        vi.extend(parse(
+            "Vietnamese console",
+            include_str!("../../i18n/admin.vi.toml"),
+        )?);
+        Ok(Catalog { en, vi })
     }
 
     pub fn tr(&self, lang: Lang) -> Tr<'_> {

@@ -95,15 +95,7 @@ impl<'a> Ui<'a> {
         Lang::ALL
             .into_iter()
             .filter(|l| *l != self.tr.lang)
-            .map(|l| {
-                (
-                    l.code(),
-                    match l {
-                        Lang::En => "English",
-                        Lang::Vi => "Tiếng Việt",
-                    },
-                )
-            })
+            .map(|l| (l.code(), l.name()))
             .collect()
     }
 

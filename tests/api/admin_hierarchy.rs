@@ -337,3 +337,61 @@ async fn an_administrator_erases_the_face_of_someone_who_cannot_confirm_it() {
     let (s, _) = call(&app, "DELETE", "/users/nobody/face", &admin, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_console_speaks_the_readers_language() {
+    use visage::admin::roles::{self, Role};
+    let app = spawn_app().await;
+    let owner = app.user();
+    let now = chrono::Utc::now().timestamp();
+    app.db
+        .run_sync(|c| roles::grant(c, "user", &owner, Role::Owner, "test", now))
+        .unwrap();
+    let token = console_token(&app, &owner, 0).await;
+    let page = |path: &'static str, lang: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let r = reqwest::Client::new()
+                .get(app.url(path))
+                .header("Cookie", format!("visage_admin={token}"))
+                .header("Accept-Language", lang)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+    for path in [
+        "/admin",
+        "/admin/clients",
+        "/admin/users",
+        "/admin/keys",
+        "/admin/policy",
+        "/admin/audit",
+    ] {
+        let vi = page(path, "vi-VN,vi;q=0.9").await;
+        assert!(vi.contains("<html lang=\"vi\">"), "{path}");
+        assert!(
+            vi.contains("Bảng điều khiển Visage") && vi.contains("Người dùng"),
+            "{path}: {vi}"
+        );
+        assert!(
+            !vi.contains(">Users<") && !vi.contains(">Sign out<"),
+            "{path}"
+        );
+        // The switch back to English is offered, and English is the default.
+        assert!(vi.contains("hreflang=\"en\""), "{path}");
+        let en = page(path, "fr").await;
+        assert!(
+            en.contains("<html lang=\"en\">") && en.contains(">Users<"),
+            "{path}"
+        );
+    }
+    // So does the page after leaving the console.
+    let signed_out = page("/admin/signed-out", "vi").await;
+    assert!(
+        signed_out.contains("Bạn đã rời bảng điều khiển"),
+        "{signed_out}"
+    );
+}

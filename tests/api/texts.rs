@@ -1,7 +1,8 @@
 //! What people read comes from the catalogues (`i18n/en.toml`,
 //! `i18n/vi.toml`), not from literals in the handlers: a sentence written
 //! in `src/web/handlers` or the extractors would reach a Vietnamese page in
-//! English. (The admin console is English-only for now.)
+//! English. The admin console's templates take theirs from
+//! `i18n/admin.*.toml` the same way.
 
 use std::path::Path;
 
@@ -56,4 +57,97 @@ fn handlers_take_what_people_read_from_the_catalogues() {
         found.join("\n")
     );
     assert_eq!(sentences(r#"x("That passkey does not exist.")"#).len(), 1);
+}
+
+/// Words a console template may show as they are: identifiers (algorithms,
+/// roles, levels, error-rate names) and product names in code samples.
+const IDENTIFIERS: [&str; 15] = [
+    "RS256",
+    "ES256",
+    "EdDSA",
+    "passkey",
+    "face",
+    "auditor",
+    "admin",
+    "owner",
+    "FMR",
+    "FNMR",
+    "PKCE",
+    "Node",
+    "openid-client",
+    "Python",
+    "Authlib",
+];
+
+/// `html` without its `open`…`close` parts.
+fn without(html: &str, open: &str, close: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(open) {
+        out.push_str(&rest[..i]);
+        rest = rest[i..]
+            .find(close)
+            .map_or("", |j| &rest[i + j + close.len()..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The words of `html` that a reader sees, outside template code, tags,
+/// and `<pre>` / `<code>` samples.
+fn visible_words(html: &str) -> Vec<String> {
+    let text = without(&without(html, "<pre>", "</pre>"), "<code>", "</code>");
+    let mut chars = text.chars().peekable();
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut word = String::new();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        match (c, next) {
+            ('{', Some('{' | '%')) => {
+                depth += 1;
+                chars.next();
+            }
+            ('}' | '%', Some('}')) if depth > 0 => {
+                depth -= 1;
+                chars.next();
+            }
+            ('<', _) if depth == 0 => depth += 1,
+            ('>', _) if depth > 0 => depth -= 1,
+            _ if depth == 0 && (c.is_alphanumeric() || c == '-') => word.push(c),
+            _ => {
+                if word.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
+                    out.push(std::mem::take(&mut word));
+                }
+                word.clear();
+            }
+        }
+    }
+    if word.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
+        out.push(word);
+    }
+    out
+}
+
+#[test]
+fn the_console_takes_what_people_read_from_the_catalogues() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/admin");
+    let mut found = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let html = std::fs::read_to_string(e.path()).unwrap();
+        for w in visible_words(&html) {
+            if !IDENTIFIERS.contains(&w.as_str()) {
+                found.push(format!("{}: {w}", e.path().display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "console words outside i18n:\n{}",
+        found.join("\n")
+    );
+    assert_eq!(
+        visible_words("<p>Hello {{ x }} <code>ok</code></p>"),
+        ["Hello"]
+    );
 }

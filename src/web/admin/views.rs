@@ -13,7 +13,11 @@ use super::policy_form::{PolicyForm, PolicyVersionView, PolicyView};
 use crate::admin::users::UserDetail;
 
 /// Header, navigation and messages of every console page.
-pub struct Chrome {
+pub struct Chrome<'t> {
+    /// The console's strings in the reader's language (`i18n/admin.*.toml`).
+    pub tr: crate::i18n::Tr<'t>,
+    /// This page's path and query, for the language switch.
+    pub here: String,
     pub who: String,
     pub role: &'static str,
     pub csrf: String,
@@ -27,10 +31,59 @@ pub struct Chrome {
     pub themes: Vec<String>,
 }
 
+impl Chrome<'_> {
+    /// The string for `key`.
+    pub fn t(&self, key: &str) -> &str {
+        self.tr.t(key)
+    }
+
+    /// `key` with `{n}` filled in.
+    pub fn n(&self, key: &str, n: impl std::fmt::Display) -> String {
+        self.tr.f(key, &[("n", &n.to_string())])
+    }
+
+    /// `key` with `{name}` placeholders filled in.
+    pub fn f(&self, key: &str, args: &[(&str, &str)]) -> String {
+        self.tr.f(key, args)
+    }
+
+    /// "N in all · page P of Q" under a list.
+    pub fn paging<N>(&self, total: N, page: N, pages: N) -> String
+    where
+        N: std::fmt::Display + PartialOrd + From<u8>,
+    {
+        let mut s = self.n("admin.list.total", total);
+        if pages > N::from(1) {
+            s.push_str(" · ");
+            s.push_str(&self.f(
+                "admin.list.page",
+                &[("page", &page.to_string()), ("pages", &pages.to_string())],
+            ));
+        }
+        s
+    }
+
+    /// Links to this page in the other languages.
+    pub fn other_langs(&self) -> Vec<(&'static str, &'static str, String)> {
+        let back: String = url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect();
+        crate::i18n::Lang::ALL
+            .into_iter()
+            .filter(|l| *l != self.tr.lang)
+            .map(|l| {
+                (
+                    l.code(),
+                    l.name(),
+                    format!("/lang?set={}&back={back}", l.code()),
+                )
+            })
+            .collect()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin/overview.html")]
 pub struct Overview<'a> {
-    pub chrome: &'a Chrome,
+    pub chrome: &'a Chrome<'a>,
     pub clients: usize,
     pub users: i64,
     pub lockouts: i64,
@@ -41,7 +94,7 @@ pub struct Overview<'a> {
 #[derive(Template)]
 #[template(path = "admin/clients.html")]
 pub struct Clients<'a> {
-    pub chrome: &'a Chrome,
+    pub chrome: &'a Chrome<'a>,
     pub q: &'a str,
     pub clients: Vec<ClientView>,
     pub total: usize,
@@ -54,7 +107,7 @@ pub struct Clients<'a> {
 #[derive(Template)]
 #[template(path = "admin/client.html")]
 pub struct ClientPage<'a> {
-    pub chrome: &'a Chrome,
+    pub chrome: &'a Chrome<'a>,
     pub c: ClientView,
     pub secret: Option<String>,
     pub families: Vec<crate::admin::sessions::Family>,
@@ -75,7 +128,7 @@ pub struct UserRowView {
 #[derive(Template)]
 #[template(path = "admin/users.html")]
 pub struct Users<'a> {
-    pub chrome: &'a Chrome,
+    pub chrome: &'a Chrome<'a>,
     pub q: &'a str,
     pub users: Vec<UserRowView>,
     pub total: i64,
@@ -110,14 +163,14 @@ impl From<InvitationView> for InvitationRowView {
 #[derive(Template)]
 #[template(path = "admin/user.html")]
 pub struct UserPage<'a> {
-    pub chrome: &'a Chrome,
+    pub chrome: &'a Chrome<'a>,
     pub u: UserDetail,
 }
 
 #[derive(Template)]
 #[template(path = "admin/keys.html")]
 pub struct Keys<'a> {
-    pub chrome: &'a Chrome,
+    pub chrome: &'a Chrome<'a>,
     pub keys: Vec<KeyRowView>,
     /// "every 90 days" or "off".
     pub schedule: String,
@@ -191,7 +244,7 @@ impl From<AuditEntry> for AuditRowView {
 #[derive(Template)]
 #[template(path = "admin/audit.html")]
 pub struct Audit<'a> {
-    pub chrome: &'a Chrome,
+    pub chrome: &'a Chrome<'a>,
     pub filter: AuditFilterView,
     pub categories: [&'static str; 6],
     pub outcomes: [&'static str; 5],
@@ -214,7 +267,7 @@ pub struct EngineView {
 #[derive(Template)]
 #[template(path = "admin/policy.html")]
 pub struct Policy<'a> {
-    pub chrome: &'a Chrome,
+    pub chrome: &'a Chrome<'a>,
     pub engine: Option<EngineView>,
     pub in_force: PolicyView,
     pub rates: &'static [Rate],
@@ -227,7 +280,9 @@ pub struct Policy<'a> {
 
 #[derive(Template)]
 #[template(path = "admin/signed_out.html")]
-pub struct SignedOut;
+pub struct SignedOut<'a> {
+    pub tr: crate::i18n::Tr<'a>,
+}
 
 pub use crate::clock::utc_minutes as utc;
 

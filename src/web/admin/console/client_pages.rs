@@ -160,7 +160,7 @@ pub async fn client_create(
         &state,
         form.csrf.as_deref(),
         WRITE,
-        "create clients",
+        "create_clients",
         None,
     )
     .await?;
@@ -181,7 +181,7 @@ pub async fn client_create(
         Err(ClientAdminError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e) => Err(WebError::Page(
             Reply::Invalid,
-            format!("The client was not created: {e}. Go back and correct it."),
+            tr_of(&req, &state).f("admin.error.client_not_created", &[("why", &e.to_string())]),
         )),
     }
 }
@@ -198,7 +198,7 @@ pub async fn client_edit(
         &state,
         form.csrf.as_deref(),
         WRITE,
-        "change clients",
+        "change_clients",
         None,
     )
     .await?;
@@ -219,16 +219,17 @@ pub async fn client_edit(
         .await;
     match res {
         Ok(()) => Ok(see_other(&format!("/admin/clients/{id}?done=saved"))),
-        Err(ClientAdminError::NotFound(_)) => {
-            Err(WebError::Page(Reply::Missing, "No such client.".into()))
-        }
+        Err(ClientAdminError::NotFound(_)) => Err(WebError::Page(
+            Reply::Missing,
+            tr_of(&req, &state).t("admin.missing.client").to_owned(),
+        )),
         Err(ClientAdminError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e @ (ClientAdminError::Protected(_) | ClientAdminError::Administrator(_))) => {
             Err(WebError::Page(Reply::Forbidden, e.to_string()))
         }
         Err(e) => Err(WebError::Page(
             Reply::Invalid,
-            format!("The settings were not saved: {e}. Go back and correct them."),
+            tr_of(&req, &state).f("admin.error.settings_not_saved", &[("why", &e.to_string())]),
         )),
     }
 }
@@ -247,7 +248,7 @@ pub async fn client_action(
         &state,
         form.csrf.as_deref(),
         WRITE,
-        "change clients",
+        "change_clients",
         dangerous,
     )
     .await?;
@@ -282,9 +283,10 @@ pub async fn client_action(
             Some(a) => Ok(see_other(&format!("{back}?done={a}d"))),
             None => Ok(see_other(&back)),
         },
-        Err(ClientAdminError::NotFound(_)) => {
-            Err(WebError::Page(Reply::Missing, "No such client.".into()))
-        }
+        Err(ClientAdminError::NotFound(_)) => Err(WebError::Page(
+            Reply::Missing,
+            tr_of(&req, &state).t("admin.missing.client").to_owned(),
+        )),
         Err(ClientAdminError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e @ (ClientAdminError::Protected(_) | ClientAdminError::Administrator(_))) => {
             Err(WebError::Page(Reply::Forbidden, e.to_string()))

@@ -34,7 +34,7 @@ pub async fn invite(
         &state,
         form.csrf.as_deref(),
         scope,
-        "invite with this role",
+        "invite_with_this_role",
         dangerous,
     )
     .await?;
@@ -52,7 +52,7 @@ pub async fn invite(
     match res {
         Ok(token) => {
             if let Some(to) = to {
-                return Ok(mail_link(&state, &to, &token, now + ttl).await);
+                return Ok(mail_link(&state, tr_of(&req, &state), &to, &token, now + ttl).await);
             }
             let link = crate::auth::signup::invitation_url(&state.config.issuer, &token);
             users_render(
@@ -82,7 +82,7 @@ pub async fn invitation_action(
         &state,
         form.csrf.as_deref(),
         WRITE,
-        "manage invitations",
+        "manage_invitations",
         None,
     )
     .await?;
@@ -103,10 +103,17 @@ pub async fn invitation_action(
                 .run(move |db| invitations::revoke(db, &c.actor, &id, now).map(|()| None))
                 .await
         }
-        _ => return Err(WebError::Page(Reply::Missing, "No such action.".into())),
+        _ => {
+            return Err(WebError::Page(
+                Reply::Missing,
+                tr_of(&req, &state).t("admin.missing.action").to_owned(),
+            ))
+        }
     };
     match res {
-        Ok(Some((token, to))) => Ok(mail_link(&state, &to, &token, now + ttl).await),
+        Ok(Some((token, to))) => {
+            Ok(mail_link(&state, tr_of(&req, &state), &to, &token, now + ttl).await)
+        }
         Ok(None) => Ok(see_other("/admin/users?done=invitation_revoked")),
         Err(InvitationError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e) => Err(WebError::Page(Reply::Invalid, e.to_string())),
@@ -115,12 +122,18 @@ pub async fn invitation_action(
 
 /// Mail the invitation link and go back to the users page, or show the link
 /// to give by hand when the mail could not be sent.
-async fn mail_link(state: &AppState, to: &str, token: &str, until: i64) -> HttpResponse {
+async fn mail_link(
+    state: &AppState,
+    tr: crate::i18n::Tr<'_>,
+    to: &str,
+    token: &str,
+    until: i64,
+) -> HttpResponse {
     match crate::mail::invitations::send(&state.outbox(), to, token, until).await {
         Ok(()) => see_other("/admin/users?done=invitation_sent"),
         Err(_) => {
             let link = crate::auth::signup::invitation_url(&state.config.issuer, token);
-            let m = format!("The mail to {to} could not be sent. Give this link by hand: {link}");
+            let m = tr.f("admin.error.mail_failed", &[("to", to), ("link", &link)]);
             error::page(Reply::Upstream, &m)
         }
     }

@@ -20,9 +20,9 @@ pub async fn keys_page(
             chrome: &ch,
             keys: list.into_iter().map(KeyRowView::from).collect(),
             schedule: if days > 0 {
-                format!("every {days} days")
+                ch.n("admin.keys.every_days", days)
             } else {
-                "off (keys.rotate_after_days = 0)".into()
+                ch.t("admin.keys.rotation_off").to_owned()
             },
         },
         cookie,
@@ -41,7 +41,7 @@ pub async fn key_retire(
         &state,
         form.csrf.as_deref(),
         KEYS,
-        "retire a signing key",
+        "retire_a_signing_key",
         Some("/admin/keys"),
     )
     .await?;
@@ -72,7 +72,7 @@ pub async fn keys_rotate(
         &state,
         form.csrf.as_deref(),
         KEYS,
-        "rotate keys",
+        "rotate_keys",
         Some("/admin/keys"),
     )
     .await?;

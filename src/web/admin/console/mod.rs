@@ -44,18 +44,24 @@ use super::views::*;
 const PER_PAGE: i64 = 25;
 
 /// The page chrome for `console` and the CSRF cookie to set, if new.
-fn chrome(
+fn chrome<'s>(
     req: &HttpRequest,
-    state: &AppState,
+    state: &'s AppState,
     c: &Console,
     section: &'static str,
-) -> (Chrome, Option<actix_web::cookie::Cookie<'static>>) {
+) -> (Chrome<'s>, Option<actix_web::cookie::Cookie<'static>>) {
     let (csrf, cookie) = csrf_token(req, state.config.secure_cookies());
     let q: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(req.query_string().as_bytes())
             .into_owned()
             .collect();
+    let tr = tr_of(req, state);
     let chrome = Chrome {
+        tr,
+        here: req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/admin".to_owned(), |p| p.as_str().to_owned()),
         who: c.actor.name.clone(),
         role: c.actor.role.as_str(),
         csrf,
@@ -63,29 +69,34 @@ fn chrome(
         can_write: c.actor.may(WRITE),
         can_keys: c.actor.may(KEYS),
         can_roles: c.actor.may(ROLES),
-        notice: q.get("done").map(|d| done_text(d).to_owned()),
+        notice: q.get("done").map(|d| tr.t(done_key(d)).to_owned()),
         error: None,
         themes: state.themes.names().map(str::to_owned).collect(),
     };
     (chrome, cookie)
 }
 
-fn done_text(key: &str) -> &'static str {
+/// The console's strings in the reader's language (`?lang=`, the
+/// language cookie, `Accept-Language`).
+pub(super) fn tr_of<'s>(req: &HttpRequest, state: &'s AppState) -> crate::i18n::Tr<'s> {
+    state.i18n.tr(crate::web::ui::negotiate(req, None))
+}
+
+/// The message after `?done=KEY`.
+fn done_key(key: &str) -> &'static str {
     match key {
-        "disabled" => "Disabled.",
-        "enabled" => "Enabled.",
-        "deleted" => "Deleted.",
-        "signed_out" => "Every session ended and every token was revoked.",
-        "rotated" => {
-            "New signing keys are in use; the old ones stay published until their tokens expire."
-        }
-        "saved" => "Settings saved.",
-        "invitation_sent" => "The invitation link was mailed.",
-        "invitation_revoked" => "The invitation was revoked; its link no longer works.",
-        "retired" => "The key was retired and left /jwks: tokens it signed no longer verify.",
-        "session_ended" => "The session ended; its access tokens were revoked.",
-        "revoked" => "The token family was revoked.",
-        _ => "Done.",
+        "disabled" => "admin.done.disabled",
+        "enabled" => "admin.done.enabled",
+        "deleted" => "admin.done.deleted",
+        "signed_out" => "admin.done.signed_out",
+        "rotated" => "admin.done.rotated",
+        "saved" => "admin.done.saved",
+        "invitation_sent" => "admin.done.invitation_sent",
+        "invitation_revoked" => "admin.done.invitation_revoked",
+        "retired" => "admin.done.retired",
+        "session_ended" => "admin.done.session_ended",
+        "revoked" => "admin.done.revoked",
+        _ => "admin.done.done",
     }
 }
 
@@ -101,14 +112,14 @@ fn show(
     resp
 }
 
-fn forbidden(actor: &Actor, what: &str) -> WebError {
-    WebError::Page(
-        Reply::Forbidden,
-        format!(
-            "Your role ({}) cannot {what}. Ask an owner or an admin.",
-            actor.role.as_str()
-        ),
-    )
+/// `what` names the action: `admin.cannot.WHAT` in the catalogue.
+fn forbidden(tr: crate::i18n::Tr<'_>, actor: &Actor, what: &str) -> WebError {
+    let action = tr.t(&format!("admin.cannot.{what}"));
+    let text = tr.f(
+        "admin.forbidden",
+        &[("role", actor.role.as_str()), ("what", action)],
+    );
+    WebError::Page(Reply::Forbidden, text)
 }
 
 /// Checks for a change: signed in, CSRF, the scope, and (for dangerous
@@ -126,7 +137,7 @@ pub async fn may_change(
         return Err(crate::web::extract::form_expired(req));
     }
     if !c.actor.may(scope) {
-        return Err(forbidden(&c.actor, what));
+        return Err(forbidden(tr_of(req, state), &c.actor, what));
     }
     if let Some(back) = dangerous {
         if !c.fresh(state) {
@@ -188,6 +199,14 @@ pub struct CsrfForm {
     pub csrf: Option<String>,
 }
 
-pub async fn signed_out() -> Result<HttpResponse, WebError> {
-    Ok(pages::render(Reply::Shown, &SignedOut))
+pub async fn signed_out(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    Ok(pages::render(
+        Reply::Shown,
+        &SignedOut {
+            tr: tr_of(&req, &state),
+        },
+    ))
 }

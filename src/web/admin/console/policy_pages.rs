@@ -78,7 +78,7 @@ pub async fn policy_change(
         &state,
         form.csrf.as_deref(),
         WRITE,
-        "change the face policy",
+        "change_the_face_policy",
         Some("/admin/policy?edit=1"),
     )
     .await?;

@@ -11,6 +11,8 @@ use crate::admin::roles::{self, Role, RoleError, ROLES};
 use crate::app::AppState;
 use crate::web::ui::see_other;
 
+use super::tr_of;
+
 use super::may_change;
 
 #[derive(Deserialize)]
@@ -31,7 +33,12 @@ pub async fn set_role(
     let back = match kind.as_str() {
         "user" => format!("/admin/users/{subject}"),
         "client" => format!("/admin/clients/{subject}"),
-        _ => return Err(WebError::Page(Reply::Missing, "No such kind.".into())),
+        _ => {
+            return Err(WebError::Page(
+                Reply::Missing,
+                tr_of(&req, &state).t("admin.missing.kind").to_owned(),
+            ))
+        }
     };
     let form = form.into_inner();
     let role = match Some(form.role.trim())
@@ -47,7 +54,7 @@ pub async fn set_role(
         &state,
         form.csrf.as_deref(),
         ROLES,
-        "manage administrators",
+        "manage_administrators",
         Some(&back),
     )
     .await?;

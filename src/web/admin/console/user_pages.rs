@@ -68,7 +68,10 @@ pub async fn user(
     let detail = match state.db.run(move |db| users::detail(db, &id, now)).await {
         Ok(d) => d,
         Err(users::UserAdminError::NotFound(_)) => {
-            return Err(WebError::Page(Reply::Missing, "No such account.".into()))
+            return Err(WebError::Page(
+                Reply::Missing,
+                tr_of(&req, &state).t("admin.missing.account").to_owned(),
+            ))
         }
         Err(users::UserAdminError::Db(e)) => return Err(WebError::internal_page(&e)),
         Err(e) => return Err(WebError::Page(Reply::Forbidden, e.to_string())),
@@ -98,7 +101,7 @@ pub async fn user_action(
         &state,
         form.csrf.as_deref(),
         WRITE,
-        "change accounts",
+        "change_accounts",
         dangerous,
     )
     .await?;
@@ -120,7 +123,9 @@ pub async fn user_action(
         Ok(done) => Ok(see_other(&format!("{back}?done={done}"))),
         Err(users::UserAdminError::NotFound(_)) => Err(WebError::Page(
             Reply::Missing,
-            "No such account or action.".into(),
+            tr_of(&req, &state)
+                .t("admin.missing.account_or_action")
+                .to_owned(),
         )),
         Err(e @ users::UserAdminError::Administrator) => {
             Err(WebError::Page(Reply::Forbidden, e.to_string()))
@@ -144,7 +149,7 @@ pub async fn session_end(
         &state,
         form.csrf.as_deref(),
         WRITE,
-        "end sessions",
+        "end_sessions",
         None,
     )
     .await?;
@@ -159,7 +164,7 @@ pub async fn session_end(
         ))),
         Ok(false) => Err(WebError::Page(
             Reply::Missing,
-            "That session already ended.".into(),
+            tr_of(&req, &state).t("admin.missing.session").to_owned(),
         )),
         Err(users::UserAdminError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e) => Err(WebError::Page(Reply::Forbidden, e.to_string())),
@@ -184,7 +189,7 @@ pub async fn family_revoke(
         &state,
         form.csrf.as_deref(),
         WRITE,
-        "revoke tokens",
+        "revoke_tokens",
         None,
     )
     .await?;
