@@ -22,6 +22,7 @@ mod layering;
 mod logout;
 mod mail;
 mod operations;
+mod packaging;
 mod pages;
 mod password_fallback;
 mod protocol_integrity;

@@ -18,6 +18,8 @@ pub(crate) enum Service {
     SharedFaces,
     /// A PostgreSQL server behind `VISAGE_TEST_PG_URL` (when it is set).
     Postgres,
+    /// `systemd-analyze` (the packaging test).
+    Systemd,
 }
 
 fn root() -> PathBuf {
@@ -70,6 +72,13 @@ pub(crate) fn check(s: Service) -> Result<(), String> {
                 shared.join("faces/test/pairs.csv"),
             ])
         }
+        Service::Systemd => {
+            if on_path("systemd-analyze") {
+                Ok(())
+            } else {
+                Err("systemd-analyze is not on PATH".to_owned())
+            }
+        }
         Service::Postgres => match std::env::var("VISAGE_TEST_PG_URL") {
             Ok(url) if !url.is_empty() => {
                 use diesel::Connection;
@@ -90,6 +99,7 @@ fn remedy(s: Service) -> &'static str {
         Service::TestData => "scripts/testdata.sh extracts the frames and camera files",
         Service::SharedFaces => "the face sets come with ../shared (or set VISAGE_SHARED_DIR)",
         Service::Postgres => "scripts/pg.sh starts one, or unset VISAGE_TEST_PG_URL for SQLite",
+        Service::Systemd => "scripts/setup.sh --test installs systemd (for systemd-analyze)",
     }
 }
 
@@ -108,6 +118,7 @@ fn every_service_is_named_with_its_remedy() {
         Service::TestData,
         Service::SharedFaces,
         Service::Postgres,
+        Service::Systemd,
     ] {
         assert!(!remedy(s).is_empty());
     }
