@@ -56,6 +56,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Models(super::ModelsCmd::Check { models_dir }) => {
             super::face::models_check(models_dir)
         }
+        Command::Backup { to } => {
+            let s = super::backup::backup(&load_config(&g, None, None)?, &to)?;
+            report(&g, &s, || {
+                format!(
+                    "backup written to {} ({} bytes, sealed under the master key): {} accounts, {} clients\nkeep the master key apart from it: the backup opens only with that key",
+                    s.file, s.bytes, s.users, s.clients
+                )
+            })
+        }
+        Command::Restore { from, force } => {
+            let config = load_config(&g, None, None)?;
+            let s = super::backup::restore(&config, &from, force)?;
+            // Bring the schema up to this version of Visage.
+            state(&g)?;
+            report(&g, &s, || {
+                format!(
+                    "restored {} ({} bytes): {} accounts, {} clients; start the server",
+                    s.file, s.bytes, s.users, s.clients
+                )
+            })
+        }
         Command::AuditVerify => {
             let s = state(&g)?;
             let report = s.db.run_sync(|c| crate::audit::verify(c, &s.master_key))?;
@@ -72,6 +93,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Print `value` as JSON with `--json`, else `text()`.
+fn report<T: serde::Serialize>(
+    g: &Global,
+    value: &T,
+    text: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    if g.json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        println!("{}", text());
+    }
+    Ok(())
 }
 
 /// Print an invitation link (or its JSON) with how long it lasts.

@@ -2,6 +2,7 @@
 
 mod admin;
 mod attack_eval;
+mod backup;
 mod bench;
 mod commands;
 mod face;
@@ -67,6 +68,21 @@ pub enum Command {
     Keys(KeysCmd),
     /// Check the hash chain of the audit log.
     AuditVerify,
+    /// Copy the SQLite database, sealed under the master key, while it runs.
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup's database in place (SQLite; the server stopped).
+    Restore {
+        /// A file written by `visage backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
     /// Face engine tools: check, compare, bench, eval, pad-eval.
     #[command(subcommand)]
     Face(FaceCmd),

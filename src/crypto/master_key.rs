@@ -16,6 +16,7 @@ pub struct MasterKey {
     encryption: [u8; 32],
     secret_hmac: [u8; 32],
     audit: [u8; 32],
+    backup: [u8; 32],
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -30,7 +31,13 @@ impl MasterKey {
             encryption: derive(raw, "visage/encryption/v1"),
             secret_hmac: derive(raw, "visage/client-secret/v1"),
             audit: derive(raw, "visage/audit-seal/v1"),
+            backup: derive(raw, "visage/backup/v1"),
         }
+    }
+
+    /// Key for AES-256-GCM encryption of backups (`visage backup`).
+    pub fn backup_key(&self) -> &[u8; 32] {
+        &self.backup
     }
 
     /// Key for AES-256-GCM field encryption.

@@ -8,6 +8,7 @@ mod admin_hierarchy;
 mod admin_policies;
 mod assurance;
 mod authorize;
+mod backup;
 mod browser;
 mod cluster;
 mod discovery;
