@@ -70,7 +70,8 @@ impl Application {
                 .wrap_fn(|req, srv| {
                     let id = crate::web::request_id::assign(&req);
                     let started = std::time::Instant::now();
-                    let answer = srv.call(req);
+                    let scoped = id.to_str().unwrap_or_default().to_owned();
+                    let answer = crate::telemetry::request::scope(scoped, srv.call(req));
                     async move {
                         let res = answer.await?;
                         let route = res.request().match_pattern();

@@ -82,3 +82,39 @@ pub fn tokens_issued(grant: &str) {
 pub fn face_examined(outcome: &'static str, seconds: f64) {
     metrics::histogram!("visage_face_check_seconds", "outcome" => outcome).record(seconds);
 }
+
+/// The id of the HTTP request being served (`X-Request-Id`), so that what
+/// the request writes — audit rows — names it: set around each request by
+/// the server, carried onto the blocking database thread by `Db::run`.
+pub mod request {
+    use std::cell::RefCell;
+
+    tokio::task_local! {
+        static TASK: String;
+    }
+
+    thread_local! {
+        static THREAD: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+
+    /// Run `f` (a request's handling) with `id` as the current request.
+    pub async fn scope<F: std::future::Future>(id: String, f: F) -> F::Output {
+        TASK.scope(id, f).await
+    }
+
+    /// The current request's id: the task's, or the one this blocking
+    /// thread was given.
+    pub fn current() -> Option<String> {
+        TASK.try_with(Clone::clone)
+            .ok()
+            .or_else(|| THREAD.with(|t| t.borrow().clone()))
+    }
+
+    /// Run `f` on this (blocking) thread with `id` as the current request.
+    pub fn on_thread<T>(id: Option<String>, f: impl FnOnce() -> T) -> T {
+        let before = THREAD.with(|t| t.replace(id));
+        let out = f();
+        THREAD.with(|t| *t.borrow_mut() = before);
+        out
+    }
+}

@@ -72,6 +72,24 @@ fn chain_hash(prev: &str, row: &AuditRow) -> String {
 }
 
 /// Append an event. Two writers racing for the same sequence number: the
+/// The event's detail with the id of the HTTP request that caused it
+/// (`request_id`, as in the `X-Request-Id` header and the access log), when
+/// there is one; inside the hashed detail, so the chain covers it.
+fn with_request_id(detail: &serde_json::Value) -> serde_json::Value {
+    let Some(id) = crate::telemetry::request::current() else {
+        return detail.clone();
+    };
+    match detail {
+        serde_json::Value::Object(m) => {
+            let mut m = m.clone();
+            m.entry("request_id").or_insert(id.into());
+            serde_json::Value::Object(m)
+        }
+        serde_json::Value::Null => serde_json::json!({ "request_id": id }),
+        other => serde_json::json!({ "request_id": id, "detail": other }),
+    }
+}
+
 /// loser retries on the new tail.
 pub fn record(conn: &mut DbConnection, ev: &Event, now: i64) -> Result<(), DbError> {
     for _ in 0..5 {
@@ -86,7 +104,7 @@ pub fn record(conn: &mut DbConnection, ev: &Event, now: i64) -> Result<(), DbErr
             user_id: ev.user_id.clone(),
             client_id: ev.client_id.clone(),
             ip: ev.ip.clone(),
-            detail: ev.detail.to_string(),
+            detail: with_request_id(&ev.detail).to_string(),
             prev_hash: prev_hash.clone(),
             hash: String::new(),
         };

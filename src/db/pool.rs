@@ -158,9 +158,12 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let request = crate::telemetry::request::current();
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(DbError::from)?;
-            f(&mut conn)
+            crate::telemetry::request::on_thread(request, || {
+                let mut conn = pool.get().map_err(DbError::from)?;
+                f(&mut conn)
+            })
         })
         .await
         .map_err(|_| E::from(DbError::Cancelled))?

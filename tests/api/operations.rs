@@ -54,6 +54,44 @@ async fn every_answer_carries_a_request_id_and_a_callers_plain_id_is_kept() {
     assert_ne!(odd.headers()["x-request-id"], "x\" onmouseover=alert(1)");
 }
 
+#[tokio::test]
+async fn an_audit_row_names_the_request_that_wrote_it() {
+    let app = spawn_app().await;
+    app.user();
+    let attempt = |id: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let csrf = csrf_of(&app.get("/login").await.text().await.unwrap());
+            let mut req = app.http.post(app.url("/login")).form(&[
+                ("csrf", csrf.as_str()),
+                ("email", EMAIL),
+                ("password", "wrong"),
+            ]);
+            if let Some(id) = id {
+                req = req.header("x-request-id", id);
+            }
+            let r = req.send().await.unwrap();
+            r.headers()["x-request-id"].to_str().unwrap().to_owned()
+        }
+    };
+    // The load balancer's id, and one Visage made: each in its own rows.
+    let given = attempt(Some("lb-audit-42")).await;
+    let made = attempt(None).await;
+    assert_eq!(given, "lb-audit-42");
+    for id in [&given, &made] {
+        let rows = app.count(&format!(
+            "audit_events WHERE detail LIKE '%\"request_id\":\"{id}\"%'"
+        ));
+        assert!(rows >= 1, "no audit row names request {id}");
+    }
+    // The id is inside the hashed detail: the chain still verifies.
+    let report = app
+        .db
+        .run_sync(|c| visage::audit::verify(c, &app.master_key))
+        .unwrap();
+    assert_eq!(report.broken_at, None);
+}
+
 /// A plain HTTP/1.1 GET on the loopback: the whole answer.
 fn http_get(port: u16, path: &str) -> String {
     let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
