@@ -6,6 +6,7 @@ pub mod email_code;
 pub mod face;
 pub mod face_settings;
 pub mod lockout;
+pub mod my_data;
 pub mod passkeys;
 pub mod password;
 pub mod policy;

@@ -101,6 +101,25 @@ pub fn search(
     Ok((rows, total))
 }
 
+/// The person's events of `categories` since `since`, newest first (at
+/// most `limit`).
+pub fn for_user_since(
+    conn: &mut DbConnection,
+    user_id: &str,
+    categories: &[&str],
+    since: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>, DbError> {
+    Ok(a::audit_events
+        .filter(a::user_id.eq(user_id))
+        .filter(a::category.eq_any(categories))
+        .filter(a::at.ge(since))
+        .order(a::seq.desc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)?)
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = super::schema::audit_seals)]
 pub struct SealRow {

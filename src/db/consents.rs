@@ -17,6 +17,26 @@ pub fn granted_scope(
         .optional()?)
 }
 
+/// Every app the person gave access to: (client id, scope, granted at).
+pub fn for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> Result<Vec<(String, String, i64)>, DbError> {
+    Ok(c::consents
+        .filter(c::user_id.eq(user_id))
+        .order(c::granted_at.desc())
+        .select((c::client_id, c::scope, c::granted_at))
+        .load(conn)?)
+}
+
+/// Forget the person's consent to `client_id`; whether there was one.
+pub fn delete(conn: &mut DbConnection, user_id: &str, client_id: &str) -> Result<bool, DbError> {
+    let n =
+        diesel::delete(c::consents.filter(c::user_id.eq(user_id).and(c::client_id.eq(client_id))))
+            .execute(conn)?;
+    Ok(n > 0)
+}
+
 /// Record (replace) the granted scope.
 pub fn save(
     conn: &mut DbConnection,

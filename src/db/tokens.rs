@@ -158,6 +158,25 @@ pub fn revoke_for_user(conn: &mut DbConnection, user_id: &str, now: i64) -> Resu
     )
 }
 
+/// Revoke every token the person's sign-ins gave `client_id`; how many.
+pub fn revoke_for_user_and_client(
+    conn: &mut DbConnection,
+    user_id: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<usize, DbError> {
+    Ok(diesel::update(
+        t::tokens.filter(
+            t::user_id
+                .eq(user_id)
+                .and(t::client_id.eq(client_id))
+                .and(t::revoked_at.is_null()),
+        ),
+    )
+    .set(t::revoked_at.eq(now))
+    .execute(conn)?)
+}
+
 /// The person's live (unrevoked, unexpired) tokens.
 pub fn live_for_user(
     conn: &mut DbConnection,

@@ -125,6 +125,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(face::preview)),
     )
     .route("/account/face/delete", web::post().to(face::delete))
+    .route("/account/export", web::get().to(my_data::export))
+    .route("/account/apps", web::get().to(my_data::apps))
+    .route(
+        "/account/apps/{client}/disconnect",
+        web::post().to(my_data::disconnect),
+    )
     .route("/lang", web::get().to(assets::set_lang))
     .route("/theme.css", web::get().to(assets::theme))
     .route("/themes/{name}/theme.css", web::get().to(assets::theme_css))

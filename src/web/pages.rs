@@ -111,6 +111,23 @@ pub struct AccountPage<'a> {
     pub face_enrolled: Option<String>,
 }
 
+/// An app the person gave access to.
+pub struct AppView {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: String,
+    pub granted: String,
+}
+
+/// `/account/apps`: the apps with access, each with a disconnect button.
+#[derive(Template)]
+#[template(path = "account_apps.html")]
+pub struct AppsPage<'a> {
+    pub ui: &'a Ui<'a>,
+    pub apps: Vec<AppView>,
+    pub message: Option<&'a str>,
+}
+
 /// The camera page of the face step (sign-in) or of enrolment.
 #[derive(Template)]
 #[template(path = "face.html")]

@@ -22,6 +22,7 @@ mod helpers;
 mod layering;
 mod logout;
 mod mail;
+mod my_data;
 mod operations;
 mod packaging;
 mod pages;

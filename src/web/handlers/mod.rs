@@ -13,6 +13,7 @@ pub mod health;
 pub mod login;
 pub mod login_code;
 pub mod logout;
+pub mod my_data;
 pub mod outcome;
 pub mod recover;
 pub mod signin;

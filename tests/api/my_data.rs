@@ -1,0 +1,164 @@
+//! A person's own data (issue 17): the export holds every item Visage keeps
+//! about them and nothing secret or anyone else's; a connected app can be
+//! disconnected, which ends its tokens at once.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_export_holds_every_item_about_me_and_nothing_secret() {
+    let app = spawn_app().await;
+    let secret = app.confidential();
+    let uid = app.user();
+    app.user_with("bob@example.com", "bob's own password");
+    let now = chrono::Utc::now().timestamp();
+    let sealed = b"TEMPLATE-BYTES-NEVER-EXPORTED".to_vec();
+    let id = uid.clone();
+    app.db
+        .run_sync(move |c| -> Result<(), visage::db::DbError> {
+            visage::auth::face::record_consent(c, &id, "face-consent-v3", now)?;
+            visage::db::face_templates::replace(
+                c,
+                &visage::db::face_templates::FaceTemplateRow {
+                    id: "t1".into(),
+                    user_id: id.clone(),
+                    model_id: "arcface-512".into(),
+                    sealed,
+                    frames: 5,
+                    created_at: now - 60,
+                },
+            )
+        })
+        .unwrap();
+    // Signed in with a password, consented to the app `rp`.
+    app.tokens_for_rp(&secret).await;
+
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/account/export"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        anonymous.status(),
+        StatusCode::SEE_OTHER,
+        "no sign-in, no data"
+    );
+
+    let r = app.get("/account/export").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"visage-my-data-"),
+        "{disposition}"
+    );
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let text = r.text().await.unwrap();
+    let d: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(d["format"], "visage-my-data/1");
+    assert_eq!(d["profile"]["email"], EMAIL);
+    assert_eq!(d["profile"]["id"], uid.as_str());
+    assert_eq!(d["profile"]["has_password"], true);
+    assert_eq!(d["face"]["model"], "arcface-512");
+    assert_eq!(d["face"]["frames"], 5);
+    assert_eq!(d["biometric_consent"]["text_version"], "face-consent-v3");
+    assert_eq!(d["apps"][0]["client_id"], "rp", "{d}");
+    assert!(d["apps"][0]["scopes"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("openid")));
+    assert!(d["recovery_codes_left"].is_i64());
+    assert!(
+        d["active_sessions"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty()),
+        "{d}"
+    );
+    let sign_in = d["sign_ins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "login.password" && e["outcome"] == "success")
+        .unwrap_or_else(|| panic!("no password sign-in in {d}"));
+    assert_eq!(
+        sign_in["network"], "loopback",
+        "the network, never the address"
+    );
+    assert!(!text.contains("127.0.0.1"), "no address in the export");
+    // Nothing secret, nothing of anyone else's.
+    for never in [
+        "$argon2",
+        "TEMPLATE-BYTES-NEVER-EXPORTED",
+        "bob@example.com",
+        "sealed",
+        "credential",
+    ] {
+        assert!(!text.contains(never), "{never} in the export");
+    }
+}
+
+#[tokio::test]
+async fn disconnecting_an_app_ends_its_access_at_once() {
+    let app = spawn_app().await;
+    let secret = app.confidential();
+    app.user();
+    let tokens = app.tokens_for_rp(&secret).await;
+    let page = app.get("/account/apps").await.text().await.unwrap();
+    assert!(page.contains("App rp"), "{page}");
+    let csrf = csrf_of(&page);
+
+    // Without the page's CSRF token (a cross-site form): refused, nothing changes.
+    let r = app
+        .http
+        .post(app.url("/account/apps/rp/disconnect"))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("consents"), 1);
+
+    let r = app
+        .http
+        .post(app.url("/account/apps/rp/disconnect"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(r.headers()), "/account/apps?done=disconnected");
+    assert_eq!(app.count("consents"), 0);
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    let refreshed = app
+        .token(
+            Some(("rp", &secret)),
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        )
+        .await;
+    assert_eq!(
+        refreshed.body["error"], "invalid_grant",
+        "{}",
+        refreshed.body
+    );
+    let at = tokens["access_token"].as_str().unwrap();
+    assert_eq!(app.introspect("rp", &secret, at).await["active"], false);
+    assert_eq!(app.audited("app.disconnect", "success"), 1);
+    let page = app.get("/account/apps").await.text().await.unwrap();
+    assert!(page.contains("id=\"no-apps\""), "{page}");
+    // An app with no access: nothing to disconnect.
+    let r = app
+        .http
+        .post(app.url("/account/apps/rp/disconnect"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
