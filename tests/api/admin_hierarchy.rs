@@ -7,16 +7,24 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-#[tokio::test]
-async fn administrators_are_acted_on_only_by_owners_and_the_console_client_only_by_the_server() {
-    use crate::admin_api::{admin_client, bearer, call};
+/// A person (alice) who is an owner.
+fn owner_of(app: &TestApp) -> String {
     use visage::admin::roles::{self, Role};
-    let app = spawn_app().await;
     let owner = app.user();
     let now = chrono::Utc::now().timestamp();
     app.db
         .run_sync(|c| roles::grant(c, "user", &owner, Role::Owner, "test", now))
         .unwrap();
+    owner
+}
+
+#[tokio::test]
+async fn administrators_are_acted_on_only_by_owners_and_the_console_client_only_by_the_server() {
+    use crate::admin_api::{admin_client, bearer, call};
+    use visage::admin::roles::{self, Role};
+    let app = spawn_app().await;
+    let owner = owner_of(&app);
+    let now = chrono::Utc::now().timestamp();
     let secret = admin_client(&app, "helper", Some(Role::Admin));
     let admin = bearer(&app, "helper", &secret, "admin:read admin:write").await;
     for (method, path) in [
@@ -169,14 +177,9 @@ async fn console_token(app: &TestApp, uid: &str, age: i64) -> String {
 #[tokio::test]
 async fn dangerous_api_calls_with_a_persons_token_need_a_fresh_sign_in() {
     use crate::admin_api::call;
-    use visage::admin::roles::{self, Role};
     let app = spawn_app().await;
-    let owner = app.user();
+    let owner = owner_of(&app);
     let victim = app.user_with("bob@example.com", PASSWORD);
-    let now = chrono::Utc::now().timestamp();
-    app.db
-        .run_sync(|c| roles::grant(c, "user", &owner, Role::Owner, "test", now))
-        .unwrap();
     let stale = console_token(&app, &owner, app.config.admin.step_up_seconds + 60).await;
     // Reading works with any live token...
     let (s, _) = call(&app, "GET", "/users", &stale, None).await;
@@ -248,13 +251,8 @@ async fn dangerous_api_calls_with_a_persons_token_need_a_fresh_sign_in() {
 
 #[tokio::test]
 async fn inviting_an_administrator_in_the_console_needs_a_fresh_sign_in() {
-    use visage::admin::roles::{self, Role};
     let app = spawn_app().await;
-    let owner = app.user();
-    let now = chrono::Utc::now().timestamp();
-    app.db
-        .run_sync(|c| roles::grant(c, "user", &owner, Role::Owner, "test", now))
-        .unwrap();
+    let owner = owner_of(&app);
     let invite = |token: String, role: &'static str| {
         let app = &app;
         async move {
@@ -340,13 +338,8 @@ async fn an_administrator_erases_the_face_of_someone_who_cannot_confirm_it() {
 
 #[tokio::test]
 async fn the_console_speaks_the_readers_language() {
-    use visage::admin::roles::{self, Role};
     let app = spawn_app().await;
-    let owner = app.user();
-    let now = chrono::Utc::now().timestamp();
-    app.db
-        .run_sync(|c| roles::grant(c, "user", &owner, Role::Owner, "test", now))
-        .unwrap();
+    let owner = owner_of(&app);
     let token = console_token(&app, &owner, 0).await;
     let page = |path: &'static str, lang: &'static str| {
         let (app, token) = (&app, token.clone());

@@ -33,17 +33,7 @@ pub(crate) async fn id_token_of(
     let code = q
         .get("code")
         .unwrap_or_else(|| panic!("no code in {final_url}"));
-    let t = app
-        .token(
-            Some(("rp", secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", verifier),
-            ],
-        )
-        .await;
+    let t = app.exchange_code(secret, code, verifier).await;
     let mut claims = jwt_claims(t.body["id_token"].as_str().expect("id_token"));
     let info: Value = app
         .http

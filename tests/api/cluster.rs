@@ -52,17 +52,7 @@ async fn an_address_spraying_accounts_over_two_instances_gets_one_budget() {
 
 /// The code exchange of the client `rp` on `app`: (status, body).
 async fn exchange(app: &TestApp, secret: &str, code: &str, verifier: &str) -> (StatusCode, Value) {
-    let t = app
-        .token(
-            Some(("rp", secret)),
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", verifier),
-            ],
-        )
-        .await;
+    let t = app.exchange_code(secret, code, verifier).await;
     (t.status, t.body)
 }
 

@@ -385,19 +385,23 @@ impl TestApp {
     /// Full code flow for the confidential client `rp`; returns the token response body.
     pub async fn tokens_for_rp(&self, secret: &str) -> Value {
         let (code, verifier, _) = self.code_for("rp", &[]).await;
-        let t = self
-            .token(
-                Some(("rp", secret)),
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", REDIRECT),
-                    ("code_verifier", &verifier),
-                ],
-            )
-            .await;
+        let t = self.exchange_code(secret, &code, &verifier).await;
         assert_eq!(t.status, StatusCode::OK, "{}", t.body);
         t.body
+    }
+
+    /// The code exchange of the confidential client `rp` (PKCE).
+    pub async fn exchange_code(&self, secret: &str, code: &str, verifier: &str) -> Tokens {
+        self.token(
+            Some(("rp", secret)),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier),
+            ],
+        )
+        .await
     }
 
     pub async fn introspect(&self, id: &str, secret: &str, token: &str) -> Value {

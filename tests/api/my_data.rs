@@ -104,6 +104,16 @@ async fn the_export_holds_every_item_about_me_and_nothing_secret() {
     }
 }
 
+/// `POST /account/apps/rp/disconnect` with `csrf`.
+async fn disconnect(app: &TestApp, csrf: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/account/apps/rp/disconnect"))
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn disconnecting_an_app_ends_its_access_at_once() {
     let app = spawn_app().await;
@@ -115,23 +125,11 @@ async fn disconnecting_an_app_ends_its_access_at_once() {
     let csrf = csrf_of(&page);
 
     // Without the page's CSRF token (a cross-site form): refused, nothing changes.
-    let r = app
-        .http
-        .post(app.url("/account/apps/rp/disconnect"))
-        .form(&[("csrf", "forged")])
-        .send()
-        .await
-        .unwrap();
+    let r = disconnect(&app, "forged").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.count("consents"), 1);
 
-    let r = app
-        .http
-        .post(app.url("/account/apps/rp/disconnect"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = disconnect(&app, &csrf).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(r.headers()), "/account/apps?done=disconnected");
     assert_eq!(app.count("consents"), 0);
@@ -153,12 +151,6 @@ async fn disconnecting_an_app_ends_its_access_at_once() {
     let page = app.get("/account/apps").await.text().await.unwrap();
     assert!(page.contains("id=\"no-apps\""), "{page}");
     // An app with no access: nothing to disconnect.
-    let r = app
-        .http
-        .post(app.url("/account/apps/rp/disconnect"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = disconnect(&app, &csrf).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
