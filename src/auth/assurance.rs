@@ -30,6 +30,8 @@ pub enum Change {
     FaceEnrol,
     /// Erase the face template and consent.
     FaceDelete,
+    /// Delete the whole account.
+    DeleteAccount,
 }
 
 impl Change {
@@ -41,6 +43,7 @@ impl Change {
             Change::RecoveryCodes => "recovery_codes.renew",
             Change::FaceEnrol => "face.enrol",
             Change::FaceDelete => "face.delete",
+            Change::DeleteAccount => "account.delete",
         }
     }
 }

@@ -270,6 +270,71 @@ pub fn disconnect(
     })
 }
 
+/// Why an account cannot delete itself.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    #[error("the last owner of this deployment cannot delete their account")]
+    LastOwner,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for DeleteError {
+    fn from(e: diesel::result::Error) -> Self {
+        DeleteError::Db(e.into())
+    }
+}
+
+/// Who the account belonged to, for the notice after the deletion.
+#[derive(Debug)]
+pub struct Deleted {
+    pub email: String,
+    pub locale: Option<String>,
+}
+
+/// Erase the account and everything keyed to it, in one transaction:
+/// passkeys, face template and consent, recovery codes, sessions, codes,
+/// tokens, consents, challenges (by the database's cascades), its
+/// administrator role and its guessing counters. The audit log keeps the
+/// deletion under the account's random id only (no address or name).
+pub fn delete_account(
+    conn: &mut DbConnection,
+    user_id: &str,
+    ip: Option<String>,
+    now: i64,
+) -> Result<Option<Deleted>, DeleteError> {
+    conn.write_transaction(|c| {
+        let Some(u) = users::find(c, user_id)? else {
+            return Ok(None);
+        };
+        let owner = crate::db::admin_roles::find(c, user_id)?.is_some_and(|r| r.role == "owner");
+        if owner && crate::db::admin_roles::count_role(c, "owner")? <= 1 {
+            return Err(DeleteError::LastOwner);
+        }
+        crate::auth::face::delete_all(c, user_id, "self", now)?;
+        crate::db::admin_roles::delete(c, user_id)?;
+        tokens::revoke_for_user(c, user_id, now)?;
+        for key in [
+            crate::auth::lockout::account_key(user_id),
+            crate::auth::lockout::email_key(&u.email),
+        ] {
+            crate::auth::lockout::clear(c, &key)?;
+        }
+        users::delete(c, user_id)?;
+        audit::record(
+            c,
+            &Event::new("account", "account.delete", "success")
+                .user(user_id)
+                .ip(ip),
+            now,
+        )?;
+        Ok(Some(Deleted {
+            email: u.email,
+            locale: u.locale,
+        }))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::network_of;

@@ -4,7 +4,7 @@ use crate::auth::face_settings::in_force;
 use crate::db::users;
 use crate::i18n::Lang;
 
-use super::messages::{changed_mail, face_locked_mail};
+use super::messages::{changed_mail, deleted_mail, face_locked_mail};
 use super::Outbox;
 
 /// Tell the person their face check is locked until `until` (Unix time);
@@ -59,5 +59,19 @@ pub async fn authenticator_changed(state: &Outbox<'_>, user_id: &str, change: &s
     };
     if let Err(e) = sent {
         tracing::error!("change alert to {} not sent: {e}", user.id);
+    }
+}
+
+/// Tell the former holder of `email` (language `locale`) that their account
+/// is gone; failures to send are logged.
+pub async fn account_deleted(state: &Outbox<'_>, email: &str, locale: Option<&str>) {
+    let lang = locale.and_then(Lang::from_tag).unwrap_or_default();
+    let when = crate::clock::utc_minutes(state.clock.now());
+    let sent = match deleted_mail(&state.i18n.tr(lang), email, &when) {
+        Ok(mail) => state.mailer.send(mail).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        tracing::error!("account deletion notice not sent: {e}");
     }
 }

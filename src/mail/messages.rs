@@ -78,6 +78,18 @@ pub fn changed_mail(tr: &Tr<'_>, to: &str, what: &str, when: &str) -> Result<Mai
     )
 }
 
+/// The account of this address was deleted (sent after the fact, to the
+/// address it had).
+pub fn deleted_mail(tr: &Tr<'_>, to: &str, when: &str) -> Result<Mail, MailError> {
+    build(
+        to,
+        tr.t("mail.deleted.subject"),
+        &tr.f("mail.deleted.body", &[("when", when)]),
+        "",
+        tr.code(),
+    )
+}
+
 /// A sign-up invitation link, in the deployment's default language.
 pub fn invitation_mail(tr: &Tr<'_>, to: &str, link: &str, until: &str) -> Result<Mail, MailError> {
     let args = [("link", link), ("until", until)];

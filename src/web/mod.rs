@@ -126,6 +126,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .route("/account/face/delete", web::post().to(face::delete))
     .route("/account/export", web::get().to(my_data::export))
+    .route("/account/delete", web::get().to(my_data::delete_page))
+    .route("/account/delete", web::post().to(my_data::delete))
     .route("/account/apps", web::get().to(my_data::apps))
     .route(
         "/account/apps/{client}/disconnect",

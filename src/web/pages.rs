@@ -128,6 +128,14 @@ pub struct AppsPage<'a> {
     pub message: Option<&'a str>,
 }
 
+/// `/account/delete`: what is erased, and the confirmation.
+#[derive(Template)]
+#[template(path = "account_delete.html")]
+pub struct DeleteAccountPage<'a> {
+    pub ui: &'a Ui<'a>,
+    pub error: Option<&'a str>,
+}
+
 /// The camera page of the face step (sign-in) or of enrolment.
 #[derive(Template)]
 #[template(path = "face.html")]

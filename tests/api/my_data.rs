@@ -154,3 +154,134 @@ async fn disconnecting_an_app_ends_its_access_at_once() {
     let r = disconnect(&app, &csrf).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+/// `POST /account/delete` (confirmed) with the session `cookie`.
+async fn delete_with(app: &TestApp, cookie: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/account/delete"))
+        .header("Cookie", session_cookies(cookie))
+        .form(&[("csrf", "t0ken"), ("confirm", "1")])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn deleting_my_account_needs_a_fresh_passkey_and_leaves_no_row_of_mine() {
+    let sink = crate::mail::MailSink::start();
+    let app = spawn_accounts(&sink, |_| {}).await;
+    let secret = app.confidential();
+    let uid = app.user();
+    let bob = app.user_with("bob@example.com", "bob's own password");
+    let now = chrono::Utc::now().timestamp();
+    let id = uid.clone();
+    app.db
+        .run_sync(move |c| {
+            visage::db::passkeys::insert(
+                c,
+                &visage::db::passkeys::PasskeyRow {
+                    id: "cred-1".into(),
+                    user_id: id,
+                    name: "Laptop".into(),
+                    credential: "{}".into(),
+                    backup_eligible: false,
+                    created_at: now,
+                    last_used_at: None,
+                },
+            )
+        })
+        .unwrap();
+    let tokens = app.tokens_for_rp(&secret).await;
+
+    // A phished password's session, and a passkey session an hour old:
+    // sent to sign in again, nothing erased.
+    let password = app.get("/account/delete").await;
+    assert_eq!(password.status(), StatusCode::OK);
+    let csrf = csrf_of(&password.text().await.unwrap());
+    let r = app
+        .http
+        .post(app.url("/account/delete"))
+        .form(&[("csrf", csrf.as_str()), ("confirm", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(r.headers()), "/login");
+    let stale = app.passkey_session_for(&uid, 3600);
+    let r = delete_with(&app, &stale).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("users"), 2, "nothing erased");
+
+    // Not confirmed: asked again.
+    let fresh = app.passkey_session_for(&uid, 0);
+    let r = reqwest::Client::new()
+        .post(app.url("/account/delete"))
+        .header("Cookie", session_cookies(&fresh))
+        .form(&[("csrf", "t0ken")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("users"), 2);
+
+    // A fresh passkey sign-in, confirmed: gone, table by table.
+    let r = delete_with(&app, &fresh).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    for table in [
+        "users WHERE id",
+        "sessions WHERE user_id",
+        "auth_codes WHERE user_id",
+        "tokens WHERE user_id",
+        "consents WHERE user_id",
+        "passkeys WHERE user_id",
+        "recovery_codes WHERE user_id",
+        "email_challenges WHERE user_id",
+        "face_templates WHERE user_id",
+        "biometric_consents WHERE user_id",
+        "face_challenges WHERE user_id",
+        "admin_roles WHERE subject",
+    ] {
+        assert_eq!(app.count(&format!("{table} = '{uid}'")), 0, "{table}");
+    }
+    assert_eq!(app.count(&format!("lockouts WHERE key LIKE '%{uid}%'")), 0);
+    // The audit log keeps the deletion under the random id, not who it was.
+    assert_eq!(app.audited("account.delete", "success"), 1);
+    assert_eq!(
+        app.count(&format!("audit_events WHERE detail LIKE '%{EMAIL}%'")),
+        0
+    );
+    // Bob is untouched; Alice's tokens are dead; she got the notice.
+    assert_eq!(app.count(&format!("users WHERE id = '{bob}'")), 1);
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    let t = app
+        .token(
+            Some(("rp", &secret)),
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        )
+        .await;
+    assert_eq!(t.body["error"], "invalid_grant");
+    let at = tokens["access_token"].as_str().unwrap();
+    assert_eq!(app.introspect("rp", &secret, at).await["active"], false);
+    let mails = sink.messages_to(EMAIL);
+    assert!(
+        mails.iter().any(|m| m.contains("account was deleted")),
+        "{mails:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_last_owner_cannot_delete_their_account() {
+    use visage::admin::roles::{self, Role};
+    let app = spawn_app().await;
+    let uid = app.user();
+    let now = chrono::Utc::now().timestamp();
+    app.db
+        .run_sync(|c| roles::grant(c, "user", &uid, Role::Owner, "test", now))
+        .unwrap();
+    let r = delete_with(&app, &app.passkey_session_for(&uid, 0)).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(app.count("users"), 1, "the deployment keeps its owner");
+}

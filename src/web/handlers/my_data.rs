@@ -111,3 +111,76 @@ pub async fn disconnect(
         ))
     }
 }
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    csrf: Option<String>,
+    confirm: Option<String>,
+}
+
+crate::csrf_field!(DeleteForm);
+
+/// `GET /account/delete`: what goes, and the confirmation.
+pub async fn delete_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    SignedIn(_): SignedIn,
+) -> Result<HttpResponse, WebError> {
+    let ui = Ui::new(&req, &state, None, None);
+    Ok(ui.render(
+        Reply::Shown,
+        &pages::DeleteAccountPage {
+            ui: &ui,
+            error: None,
+        },
+    ))
+}
+
+/// `POST /account/delete`: with a fresh sign-in at the account's highest
+/// level (passkey, and face when enrolled), erase everything at once; the
+/// former address gets a notice.
+pub async fn delete(
+    Csrf(form): Csrf<DeleteForm>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    let ui = Ui::new(&req, &state, None, None);
+    if form.confirm.is_none() {
+        let page = pages::DeleteAccountPage {
+            ui: &ui,
+            error: Some(ui.tr.t("delete.confirm_needed")),
+        };
+        return Ok(ui.render(Reply::Invalid, &page));
+    }
+    let sess = super::guard::changing(
+        &req,
+        &state,
+        crate::auth::assurance::Change::DeleteAccount,
+        super::guard::Answer::Page,
+    )
+    .await?;
+    let (now, ip) = (state.clock.now(), client_ip(&req).map(|i| i.to_string()));
+    let uid = sess.user_id.clone();
+    let gone = state
+        .db
+        .run(move |c| Ok::<_, crate::db::DbError>(my_data::delete_account(c, &uid, ip, now)))
+        .await
+        .map_err(|e| WebError::internal_page(&e))?;
+    match gone {
+        Ok(Some(d)) => {
+            crate::mail::alerts::account_deleted(&state.outbox(), &d.email, d.locale.as_deref())
+                .await;
+            let mut resp = crate::web::error::page(Reply::Shown, ui.tr.t("delete.done"));
+            let _ = resp.add_cookie(&crate::web::cookies::clear_session(
+                state.config.secure_cookies(),
+            ));
+            Ok(resp)
+        }
+        Ok(None) => Err(WebError::SeeOther("/login".into())),
+        Err(my_data::DeleteError::LastOwner) => Err(WebError::Page(
+            Reply::Conflict,
+            ui.tr.t("delete.last_owner").into(),
+        )),
+        Err(my_data::DeleteError::Db(e)) => Err(WebError::internal_page(&e)),
+    }
+}
