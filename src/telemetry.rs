@@ -110,11 +110,20 @@ pub mod request {
             .or_else(|| THREAD.with(|t| t.borrow().clone()))
     }
 
+    /// Puts the thread's previous id back, even when `f` panics (the
+    /// blocking threads are reused).
+    struct Restore(Option<String>);
+
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let before = self.0.take();
+            THREAD.with(|t| *t.borrow_mut() = before);
+        }
+    }
+
     /// Run `f` on this (blocking) thread with `id` as the current request.
     pub fn on_thread<T>(id: Option<String>, f: impl FnOnce() -> T) -> T {
-        let before = THREAD.with(|t| t.replace(id));
-        let out = f();
-        THREAD.with(|t| *t.borrow_mut() = before);
-        out
+        let _restore = Restore(THREAD.with(|t| t.replace(id)));
+        f()
     }
 }
