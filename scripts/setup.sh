@@ -9,7 +9,7 @@ WANT_TEST=0
 
 need=()
 pkgs=(build-essential pkg-config libssl-dev libpq-dev)
-[ $WANT_TEST = 1 ] && pkgs+=(postgresql chromium chromium-driver systemd)
+[ $WANT_TEST = 1 ] && pkgs+=(postgresql chromium chromium-driver systemd prometheus)
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done

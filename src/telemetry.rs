@@ -21,13 +21,48 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 pub fn install() -> Option<&'static PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets(&BUCKETS)
                 .ok()?
                 .install_recorder()
-                .ok()
+                .ok()?;
+            describe();
+            Some(handle)
         })
         .as_ref()
+}
+
+/// The `# HELP` line of every series (Prometheus's `promtool check metrics`
+/// asks for one).
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        "visage_http_requests_total",
+        "HTTP requests answered, by route pattern, method and status"
+    );
+    describe_histogram!(
+        "visage_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request, by route pattern and method"
+    );
+    describe_counter!(
+        "visage_events_total",
+        "Audit events written, by category, action and outcome"
+    );
+    describe_counter!("visage_sign_ins_total", "Sign-ins by method and outcome");
+    describe_counter!(
+        "visage_tokens_issued_total",
+        "Tokens issued at the token endpoint, by grant type"
+    );
+    describe_histogram!(
+        "visage_face_check_seconds",
+        Unit::Seconds,
+        "Server time of one face examination, by outcome"
+    );
+    describe_gauge!(
+        "visage_db_pool_connections",
+        "Database pool connections: open, idle and the maximum"
+    );
 }
 
 /// Database pool usage, set just before a scrape.

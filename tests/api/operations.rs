@@ -199,6 +199,24 @@ fn the_binary_serves_metrics_apart_logs_json_and_stops_cleanly_on_sigterm() {
         scrape.contains("visage_db_pool_connections{state=\"open\"}"),
         "pool gauges: {scrape}"
     );
+    // Prometheus's own linter accepts the exposition as it is served.
+    crate::services::require(crate::services::Service::Promtool);
+    let body = scrape.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut promtool.stdin.take().unwrap(), body.as_bytes()).unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

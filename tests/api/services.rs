@@ -20,6 +20,8 @@ pub(crate) enum Service {
     Postgres,
     /// `systemd-analyze` (the packaging test).
     Systemd,
+    /// `promtool` (Prometheus's own check of the metrics text).
+    Promtool,
 }
 
 fn root() -> PathBuf {
@@ -72,6 +74,13 @@ pub(crate) fn check(s: Service) -> Result<(), String> {
                 shared.join("faces/test/pairs.csv"),
             ])
         }
+        Service::Promtool => {
+            if on_path("promtool") {
+                Ok(())
+            } else {
+                Err("promtool is not on PATH".to_owned())
+            }
+        }
         Service::Systemd => {
             if on_path("systemd-analyze") {
                 Ok(())
@@ -100,6 +109,7 @@ fn remedy(s: Service) -> &'static str {
         Service::SharedFaces => "the face sets come with ../shared (or set VISAGE_SHARED_DIR)",
         Service::Postgres => "scripts/pg.sh starts one, or unset VISAGE_TEST_PG_URL for SQLite",
         Service::Systemd => "scripts/setup.sh --test installs systemd (for systemd-analyze)",
+        Service::Promtool => "scripts/setup.sh --test installs prometheus (for promtool)",
     }
 }
 
@@ -119,6 +129,7 @@ fn every_service_is_named_with_its_remedy() {
         Service::SharedFaces,
         Service::Postgres,
         Service::Systemd,
+        Service::Promtool,
     ] {
         assert!(!remedy(s).is_empty());
     }
