@@ -347,13 +347,16 @@ fn plain_text(name: &str, field: &str, v: &str, quotes: bool) -> Result<(), Them
     }
 }
 
-/// The theme's own CSS may only use its own files: no `@import`, no
-/// `url()` to anything but a file it lists.
-fn check_css(name: &str, css: &str, files: &HashMap<String, Asset>) -> Result<(), ThemeError> {
+/// The theme's own CSS, its `url()`s pointed at the served files. It may
+/// only use its own files: no `@import`, no `url()` to anything but a file
+/// it lists, no `expression()` or markup.
+fn served_css(name: &str, css: &str, files: &HashMap<String, Asset>) -> Result<String, ThemeError> {
     let err = |problem: String| ThemeError {
         theme: name.to_owned(),
         problem: format!("theme.css: {problem}"),
     };
+    // ASCII lower-casing keeps every byte where it is: positions found in
+    // `lower` hold in `css`.
     let lower = css.to_ascii_lowercase();
     if lower.contains("@import") {
         return Err(err("@import is not allowed (no other stylesheets)".into()));
@@ -361,12 +364,16 @@ fn check_css(name: &str, css: &str, files: &HashMap<String, Asset>) -> Result<()
     if lower.contains("expression(") || lower.contains("</") {
         return Err(err("expression() and markup are not allowed".into()));
     }
-    let mut rest = lower.as_str();
-    while let Some(at) = rest.find("url(") {
-        let after = rest.get(at + 4..).unwrap_or_default();
-        let end = after.find(')').unwrap_or(after.len());
-        let target = after
-            .get(..end)
+    let mut out = String::with_capacity(css.len());
+    let mut from = 0;
+    while let Some(at) = lower.get(from..).and_then(|r| r.find("url(")) {
+        let open = from + at + 4;
+        let end = lower
+            .get(open..)
+            .and_then(|r| r.find(')'))
+            .map_or(css.len(), |e| open + e);
+        let target = css
+            .get(open..end)
             .unwrap_or_default()
             .trim()
             .trim_matches(|c| c == '"' || c == '\'');
@@ -375,9 +382,12 @@ fn check_css(name: &str, css: &str, files: &HashMap<String, Asset>) -> Result<()
                 "url({target}) is not a file this theme lists (logo or fonts)"
             )));
         }
-        rest = after.get(end..).unwrap_or_default();
+        out.push_str(css.get(from..open).unwrap_or_default());
+        out.push_str(&format!("\"/themes/{name}/files/{target}\""));
+        from = end;
     }
-    Ok(())
+    out.push_str(css.get(from..).unwrap_or_default());
+    Ok(out)
 }
 
 fn build(
@@ -405,7 +415,7 @@ fn build(
             plain_text(name, field, v, field == "font_family")?;
         }
     }
-    check_css(name, own_css, &files)?;
+    let own = served_css(name, own_css, &files)?;
     let mut css = format!(":root{{{}", variables(name, "colors", &m.colors)?);
     if let Some(f) = &m.font_family {
         css.push_str(&format!("--font:{f};"));
@@ -436,7 +446,7 @@ fn build(
             f.family, f.file, f.weight, f.style
         ));
     }
-    css.push_str(&rewrite_urls(own_css, name));
+    css.push_str(&own);
     Ok(Theme {
         name: name.to_owned(),
         label: m.label.unwrap_or_else(|| name.to_owned()),
@@ -445,23 +455,6 @@ fn build(
         css,
         files,
     })
-}
-
-/// `url(logo.svg)` in a theme's CSS → its served path.
-fn rewrite_urls(css: &str, name: &str) -> String {
-    let mut out = String::with_capacity(css.len());
-    let mut rest = css;
-    while let Some(at) = rest.to_ascii_lowercase().find("url(") {
-        let (before, after) = rest.split_at(at + 4);
-        out.push_str(before);
-        let end = after.find(')').unwrap_or(after.len());
-        let (target, tail) = after.split_at(end);
-        let file = target.trim().trim_matches(|c| c == '"' || c == '\'');
-        out.push_str(&format!("\"/themes/{name}/files/{file}\""));
-        rest = tail;
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
@@ -534,6 +527,29 @@ mod tests {
             Some("image/svg+xml")
         );
         assert!(a.file("theme.toml").is_none());
+    }
+
+    #[test]
+    fn a_file_name_in_capitals_is_found_and_served_as_written() {
+        let css = problem(
+            "logo = \"Logo.svg\"\n",
+            "h1 { background: URL(Logo.svg) }",
+            &[("Logo.svg", b"<svg/>")],
+        );
+        assert!(css.is_empty(), "{css}");
+        let dir = theme_dir(
+            "logo = \"Logo.svg\"\n",
+            "h1 { background: URL(Logo.svg) }",
+            &[("Logo.svg", b"<svg/>")],
+        );
+        let t = Themes::load(Some(dir.path()), "acme").unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            t.pick(None)
+                .css
+                .contains("URL(\"/themes/acme/files/Logo.svg\")"),
+            "{}",
+            t.pick(None).css
+        );
     }
 
     #[test]

@@ -128,7 +128,8 @@ pub fn network_of(ip: &str) -> Option<String> {
     })
 }
 
-fn apps(conn: &mut DbConnection, user_id: &str) -> Result<Vec<App>, DbError> {
+/// The apps the person gave access to.
+pub fn apps(conn: &mut DbConnection, user_id: &str) -> Result<Vec<App>, DbError> {
     let mut out = Vec::new();
     for (client_id, scope, granted_at) in consents::for_user(conn, user_id)? {
         let name = clients::find(conn, &client_id)?
@@ -235,11 +236,6 @@ pub fn collect(
             updated_at: u.updated_at,
         },
     }))
-}
-
-/// The apps the person gave access to.
-pub fn connected_apps(conn: &mut DbConnection, user_id: &str) -> Result<Vec<App>, DbError> {
-    apps(conn, user_id)
 }
 
 /// Cut `client_id` off: its consent goes (the next sign-in asks again) and

@@ -151,6 +151,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(paths::END_SESSION, web::post().to(logout::start_post))
     .route("/logout/confirm", web::post().to(logout::confirm))
     .route("/static/{file}", web::get().to(assets::file))
-    .route("/health", web::get().to(assets::health))
+    .route("/health", web::get().to(health::healthz))
     .route("/", web::get().to(assets::home));
 }

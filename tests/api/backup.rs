@@ -113,11 +113,6 @@ async fn a_backup_taken_while_serving_restores_into_a_new_data_dir() {
     let r = restored.login("/login", EMAIL, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "the account came back");
     let rt = before["refresh_token"].as_str().unwrap();
-    let t = restored
-        .token(
-            Some(("rp", &secret)),
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-        )
-        .await;
+    let t = restored.refresh_rp(&secret, rt).await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.body);
 }

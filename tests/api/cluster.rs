@@ -9,10 +9,6 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-fn refresh(rt: &str) -> [(&'static str, &str); 2] {
-    [("grant_type", "refresh_token"), ("refresh_token", rt)]
-}
-
 #[tokio::test]
 async fn a_guesser_spread_over_two_instances_gets_one_budget() {
     let a = spawn_with(|c| c.lockout.ip.max = 1000).await;
@@ -71,7 +67,7 @@ async fn codes_sessions_and_refresh_families_are_one_across_instances() {
     assert_eq!(again["error"], "invalid_grant");
     // The replay revoked what the code gave, on every instance.
     let rt = tokens["refresh_token"].as_str().unwrap();
-    let r = a.token(Some(("rp", &secret)), &refresh(rt)).await;
+    let r = a.refresh_rp(&secret, rt).await;
     assert_eq!(r.body["error"], "invalid_grant", "{}", r.body);
 
     // The browser session started on A signs in on B without a password:
@@ -84,14 +80,14 @@ async fn codes_sessions_and_refresh_families_are_one_across_instances() {
     // A refresh rotated on A; the old one replayed on B kills the family
     // everywhere (the newest refresh token too).
     let rt1 = second["refresh_token"].as_str().unwrap();
-    let r1 = a.token(Some(("rp", &secret)), &refresh(rt1)).await;
+    let r1 = a.refresh_rp(&secret, rt1).await;
     assert_eq!(r1.status, StatusCode::OK, "{}", r1.body);
     let rt2 = r1.body["refresh_token"].as_str().unwrap();
     a.clock.advance(1);
     b.clock.advance(1);
-    let replay = b.token(Some(("rp", &secret)), &refresh(rt1)).await;
+    let replay = b.refresh_rp(&secret, rt1).await;
     assert_eq!(replay.body["error"], "invalid_grant", "{}", replay.body);
-    let newest = a.token(Some(("rp", &secret)), &refresh(rt2)).await;
+    let newest = a.refresh_rp(&secret, rt2).await;
     assert_eq!(newest.body["error"], "invalid_grant", "{}", newest.body);
     let at = r1.body["access_token"].as_str().unwrap();
     assert_eq!(b.introspect("rp", &secret, at).await["active"], false);
@@ -100,7 +96,7 @@ async fn codes_sessions_and_refresh_families_are_one_across_instances() {
     let (s, third) = exchange(&b, &secret, &code, &verifier).await;
     assert_eq!(s, StatusCode::OK, "{third}");
     let other = third["refresh_token"].as_str().unwrap();
-    let r = b.token(Some(("rp", &secret)), &refresh(other)).await;
+    let r = b.refresh_rp(&secret, other).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 

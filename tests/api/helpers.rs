@@ -390,6 +390,18 @@ impl TestApp {
         t.body
     }
 
+    /// A refresh-token grant of the confidential client `rp`.
+    pub async fn refresh_rp(&self, secret: &str, refresh_token: &str) -> Tokens {
+        self.token(
+            Some(("rp", secret)),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+        )
+        .await
+    }
+
     /// The code exchange of the confidential client `rp` (PKCE).
     pub async fn exchange_code(&self, secret: &str, code: &str, verifier: &str) -> Tokens {
         self.token(

@@ -134,12 +134,7 @@ async fn disconnecting_an_app_ends_its_access_at_once() {
     assert_eq!(location(r.headers()), "/account/apps?done=disconnected");
     assert_eq!(app.count("consents"), 0);
     let rt = tokens["refresh_token"].as_str().unwrap();
-    let refreshed = app
-        .token(
-            Some(("rp", &secret)),
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-        )
-        .await;
+    let refreshed = app.refresh_rp(&secret, rt).await;
     assert_eq!(
         refreshed.body["error"], "invalid_grant",
         "{}",
@@ -176,24 +171,7 @@ async fn deleting_my_account_needs_a_fresh_passkey_and_leaves_no_row_of_mine() {
     let secret = app.confidential();
     let uid = app.user();
     let bob = app.user_with("bob@example.com", "bob's own password");
-    let now = chrono::Utc::now().timestamp();
-    let id = uid.clone();
-    app.db
-        .run_sync(move |c| {
-            visage::db::passkeys::insert(
-                c,
-                &visage::db::passkeys::PasskeyRow {
-                    id: "cred-1".into(),
-                    user_id: id,
-                    name: "Laptop".into(),
-                    credential: "{}".into(),
-                    backup_eligible: false,
-                    created_at: now,
-                    last_used_at: None,
-                },
-            )
-        })
-        .unwrap();
+    crate::assurance::give_passkey(&app, &uid);
     let tokens = app.tokens_for_rp(&secret).await;
 
     // A phished password's session, and a passkey session an hour old:
@@ -256,12 +234,7 @@ async fn deleting_my_account_needs_a_fresh_passkey_and_leaves_no_row_of_mine() {
     // Bob is untouched; Alice's tokens are dead; she got the notice.
     assert_eq!(app.count(&format!("users WHERE id = '{bob}'")), 1);
     let rt = tokens["refresh_token"].as_str().unwrap();
-    let t = app
-        .token(
-            Some(("rp", &secret)),
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-        )
-        .await;
+    let t = app.refresh_rp(&secret, rt).await;
     assert_eq!(t.body["error"], "invalid_grant");
     let at = tokens["access_token"].as_str().unwrap();
     assert_eq!(app.introspect("rp", &secret, at).await["active"], false);

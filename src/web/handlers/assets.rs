@@ -32,10 +32,6 @@ pub async fn file(name: web::Path<String>) -> HttpResponse {
         .body(body)
 }
 
-pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
-}
-
 pub async fn home(state: web::Data<AppState>) -> HttpResponse {
     pages::render(
         Reply::Shown,

@@ -14,12 +14,7 @@ use crate::web::pages;
 use crate::web::rate_limit::client_ip;
 use crate::web::ui::{see_other, Ui};
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: Option<String>,
-}
-
-crate::csrf_field!(CsrfForm);
+use super::account::CsrfForm;
 
 #[derive(Deserialize)]
 pub struct AppsQuery {
@@ -62,7 +57,7 @@ pub async fn apps(
     let uid = sess.user_id.clone();
     let apps = state
         .db
-        .run(move |c| my_data::connected_apps(c, &uid))
+        .run(move |c| my_data::apps(c, &uid))
         .await
         .map_err(|e| WebError::internal_page(&e))?;
     let ui = Ui::new(&req, &state, None, None);
