@@ -264,10 +264,7 @@ pub fn erase(
     conn.write_transaction(|c| {
         exists(c, id)?;
         may_act_on(c, actor, id, true)?;
-        tokens::revoke_for_user(c, id, now)?;
-        face::delete_all(c, id, &actor.label, now)?;
-        crate::db::admin_roles::delete(c, id)?;
-        repo::delete(c, id)?;
+        crate::auth::my_data::erase(c, id, &actor.label, now)?;
         crate::audit::record(c, &actor.event("user.delete").user(id), now)?;
         Ok(())
     })

@@ -288,10 +288,35 @@ pub struct Deleted {
     pub locale: Option<String>,
 }
 
-/// Erase the account and everything keyed to it, in one transaction:
-/// passkeys, face template and consent, recovery codes, sessions, codes,
-/// tokens, consents, challenges (by the database's cascades), its
-/// administrator role and its guessing counters. The audit log keeps the
+/// Erase the account `user_id` and everything keyed to it (within the
+/// caller's transaction): face template and consent (`by` who, audited),
+/// administrator role, tokens, guessing counters, then the account row,
+/// whose deletion the database cascades to passkeys, recovery codes,
+/// sessions, codes, consents and challenges. The erased row, if there was one.
+pub fn erase(
+    c: &mut DbConnection,
+    user_id: &str,
+    by: &str,
+    now: i64,
+) -> Result<Option<users::UserRow>, DbError> {
+    let Some(u) = users::find(c, user_id)? else {
+        return Ok(None);
+    };
+    crate::auth::face::delete_all(c, user_id, by, now)?;
+    crate::db::admin_roles::delete(c, user_id)?;
+    tokens::revoke_for_user(c, user_id, now)?;
+    for key in [
+        crate::auth::lockout::account_key(user_id),
+        crate::auth::lockout::email_key(&u.email),
+    ] {
+        crate::auth::lockout::clear(c, &key)?;
+    }
+    users::delete(c, user_id)?;
+    Ok(Some(u))
+}
+
+/// The person deletes their own account: [`erase`] in one transaction,
+/// unless they are the deployment's last owner. The audit log keeps the
 /// deletion under the account's random id only (no address or name).
 pub fn delete_account(
     conn: &mut DbConnection,
@@ -300,23 +325,12 @@ pub fn delete_account(
     now: i64,
 ) -> Result<Option<Deleted>, DeleteError> {
     conn.write_transaction(|c| {
-        let Some(u) = users::find(c, user_id)? else {
-            return Ok(None);
-        };
-        let owner = crate::db::admin_roles::find(c, user_id)?.is_some_and(|r| r.role == "owner");
-        if owner && crate::db::admin_roles::count_role(c, "owner")? <= 1 {
+        if crate::auth::roles::is_last_owner(c, user_id)? {
             return Err(DeleteError::LastOwner);
         }
-        crate::auth::face::delete_all(c, user_id, "self", now)?;
-        crate::db::admin_roles::delete(c, user_id)?;
-        tokens::revoke_for_user(c, user_id, now)?;
-        for key in [
-            crate::auth::lockout::account_key(user_id),
-            crate::auth::lockout::email_key(&u.email),
-        ] {
-            crate::auth::lockout::clear(c, &key)?;
-        }
-        users::delete(c, user_id)?;
+        let Some(u) = erase(c, user_id, "self", now)? else {
+            return Ok(None);
+        };
         audit::record(
             c,
             &Event::new("account", "account.delete", "success")

@@ -77,18 +77,13 @@ impl<'a> Ui<'a> {
             theme,
             brand,
             csrf,
-            here: req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_else(|| "/".into()),
+            here: here(req),
             new_csrf,
         }
     }
 
     pub fn lang_href(&self, lang: &str) -> String {
-        let back: String = url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect();
-        format!("/lang?set={lang}&back={back}")
+        lang_href(&self.here, lang)
     }
 
     pub fn other_langs(&self) -> Vec<(&'static str, &'static str)> {
@@ -107,6 +102,19 @@ impl<'a> Ui<'a> {
         }
         resp
     }
+}
+
+/// The request's path and query, to come back to.
+pub fn here(req: &HttpRequest) -> String {
+    req.uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
+}
+
+/// The link that switches to `lang` and comes back to `here`.
+pub fn lang_href(here: &str, lang: &str) -> String {
+    let back: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+    format!("/lang?set={lang}&back={back}")
 }
 
 /// `?lang=`, then the language cookie, then `ui_locales`, then Accept-Language.

@@ -65,7 +65,6 @@ impl Chrome<'_> {
 
     /// Links to this page in the other languages.
     pub fn other_langs(&self) -> Vec<(&'static str, &'static str, String)> {
-        let back: String = url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect();
         crate::i18n::Lang::ALL
             .into_iter()
             .filter(|l| *l != self.tr.lang)
@@ -73,7 +72,7 @@ impl Chrome<'_> {
                 (
                     l.code(),
                     l.name(),
-                    format!("/lang?set={}&back={back}", l.code()),
+                    crate::web::ui::lang_href(&self.here, l.code()),
                 )
             })
             .collect()

@@ -58,10 +58,7 @@ fn chrome<'s>(
     let tr = tr_of(req, state);
     let chrome = Chrome {
         tr,
-        here: req
-            .uri()
-            .path_and_query()
-            .map_or_else(|| "/admin".to_owned(), |p| p.as_str().to_owned()),
+        here: crate::web::ui::here(req),
         who: c.actor.name.clone(),
         role: c.actor.role.as_str(),
         csrf,
