@@ -5,7 +5,6 @@
 //! anything. PostgreSQL deployments use `pg_dump` / point-in-time recovery
 //! (docs/operations.md "Backup and restore").
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -50,15 +49,8 @@ fn beside(target: &Path, what: &str) -> PathBuf {
 /// Write `bytes` to `path` (mode 0600), all or nothing.
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = beside(path, "part");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options
-        .open(&tmp)
+    crypto::write_private(&tmp, bytes)
         .with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
@@ -159,9 +151,6 @@ pub fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Result<Summ
             "the backup does not open: it was made under another master key, or it was changed"
         )
     })?;
-    if let Some(dir) = db.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let staged = beside(&db, "restore");
     write_private(&staged, &plain)?;
     let (users, clients) = match check(&staged) {

@@ -89,7 +89,7 @@ pub fn load_or_create_master_key(configured: &str, path: &Path) -> Result<Master
         let mut raw = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let text = STANDARD.encode(raw);
-        write_private(path, &text)
+        write_private(path, text.as_bytes())
             .map_err(|e| CryptoError::MasterKey(format!("{}: {e}", path.display())))?;
         text
     };
@@ -102,7 +102,9 @@ pub fn load_or_create_master_key(configured: &str, path: &Path) -> Result<Master
     Ok(MasterKey::from_bytes(&raw))
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+/// Create `path` (and its folder) readable by this user only (mode 0600),
+/// refusing to replace an existing file.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -114,6 +116,6 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         opts.mode(0o600);
     }
     let mut f = opts.open(path)?;
-    f.write_all(text.as_bytes())?;
+    f.write_all(bytes)?;
     f.sync_all()
 }

@@ -3,7 +3,7 @@
 
 mod master_key;
 
-pub use master_key::{load_or_create_master_key, MasterKey};
+pub use master_key::{load_or_create_master_key, write_private, MasterKey};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
