@@ -26,8 +26,13 @@ pub async fn file(name: web::Path<String>) -> HttpResponse {
         "admin.css" => (ADMIN_CSS, "text/css; charset=utf-8"),
         _ => return HttpResponse::NotFound().finish(),
     };
+    cached(ct, body)
+}
+
+/// A file of this site, cached by browsers for an hour.
+fn cached(content_type: &str, body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, ct))
+        .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(body)
 }
@@ -65,10 +70,7 @@ pub async fn theme_css(state: web::Data<AppState>, name: web::Path<String>) -> H
         n => state.themes.get(n),
     };
     match theme {
-        Some(t) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
-            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-            .body(t.css.clone()),
+        Some(t) => cached("text/css; charset=utf-8", t.css.clone()),
         None => HttpResponse::NotFound().finish(),
     }
 }
@@ -81,10 +83,7 @@ pub async fn theme_file(
 ) -> HttpResponse {
     let (name, file) = path.into_inner();
     match state.themes.get(&name).and_then(|t| t.file(&file)) {
-        Some(a) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, a.content_type))
-            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-            .body(a.bytes.clone()),
+        Some(a) => cached(a.content_type, a.bytes.clone()),
         None => HttpResponse::NotFound().finish(),
     }
 }
