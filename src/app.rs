@@ -88,7 +88,8 @@ impl AppState {
                 }
                 let created = crate::admin::keys::rotate_scheduled(c, &mk, &cfg, now)?;
                 if !created.is_empty() {
-                    tracing::info!("scheduled key rotation: {}", created.join(", "));
+                    let kids: Vec<&str> = created.iter().map(|k| k.as_str()).collect();
+                    tracing::info!("scheduled key rotation: {}", kids.join(", "));
                 }
                 KeyRing::load(c, &mk, now)
             })

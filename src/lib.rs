@@ -4,7 +4,7 @@
 //! (`tests/api/layering.rs` fails on an import cycle):
 //!
 //! 1. vocabulary and tools: `alg`, `clock`, `crypto`, `email`, `i18n`,
-//!    `limits`, `telemetry`, `themes`, `words`
+//!    `ids`, `limits`, `telemetry`, `themes`, `words`
 //! 2. storage and the face engine: `db`, `biometrics`
 //! 3. `config`, `audit`
 //! 4. the rules: `auth` (sessions, levels, roles, policies, face factor),
@@ -32,6 +32,7 @@ pub mod crypto;
 pub mod db;
 pub mod email;
 pub mod i18n;
+pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod mail;

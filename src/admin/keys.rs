@@ -6,13 +6,14 @@ use crate::config::KeyConfig;
 use crate::crypto::MasterKey;
 use crate::db::keys as repo;
 use crate::db::DbConnection;
+use crate::ids::Kid;
 use crate::keys::{retire_now, rotate as rotate_keys, rotate_due, KeyError, Retired};
 
 use super::roles::Actor;
 
 #[derive(Debug, Serialize)]
 pub struct KeyView {
-    pub kid: String,
+    pub kid: Kid,
     pub alg: String,
     pub created_at: i64,
     /// `active`, `retired` (still published for verification) or `expired`.
@@ -57,7 +58,7 @@ pub fn rotate(
     cfg: &KeyConfig,
     actor: &Actor,
     now: i64,
-) -> Result<Vec<String>, KeyError> {
+) -> Result<Vec<Kid>, KeyError> {
     let created = rotate_keys(
         conn,
         mk,
@@ -80,7 +81,7 @@ pub fn rotate_scheduled(
     mk: &MasterKey,
     cfg: &KeyConfig,
     now: i64,
-) -> Result<Vec<String>, KeyError> {
+) -> Result<Vec<Kid>, KeyError> {
     let created = rotate_due(conn, mk, cfg, now)?;
     if !created.is_empty() {
         let ev = crate::audit::Event::new("admin", "keys.rotate", "success")
@@ -98,7 +99,7 @@ pub fn retire(
     mk: &MasterKey,
     cfg: &KeyConfig,
     actor: &Actor,
-    kid: &str,
+    kid: &Kid,
     now: i64,
 ) -> Result<Retired, KeyError> {
     let done = retire_now(conn, mk, cfg, kid, now)?;

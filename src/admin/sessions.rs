@@ -48,13 +48,13 @@ pub fn end_session(
     conn: &mut DbConnection,
     actor: &Actor,
     user_id: &str,
-    sid: &str,
+    sid: &crate::ids::SessionId,
     now: i64,
 ) -> Result<bool, super::users::UserAdminError> {
     super::users::may_act_on(conn, actor, user_id, false)?;
     let live = sessions::live_for_user(conn, user_id, now)?
         .iter()
-        .any(|s| s.sid == sid);
+        .any(|s| &s.sid == sid);
     if live {
         session::end(conn, sid, now)?;
         let ev = actor

@@ -48,7 +48,7 @@ pub struct PasskeyInfo {
 
 #[derive(Debug, Serialize)]
 pub struct SessionInfo {
-    pub sid: String,
+    pub sid: crate::ids::SessionId,
     pub acr: String,
     pub auth_time: i64,
     pub expires_at: i64,

@@ -134,12 +134,12 @@ pub fn face_may_upgrade(ladder: &Ladder, s: &Session) -> bool {
 pub fn end_other_sessions(
     conn: &mut DbConnection,
     user_id: &str,
-    keep_sid: &str,
+    keep_sid: &crate::ids::SessionId,
     now: i64,
 ) -> Result<usize, DbError> {
     let mut ended = 0;
     for row in sessions::live_for_user(conn, user_id, now)? {
-        if row.sid != keep_sid {
+        if &row.sid != keep_sid {
             session::end(conn, &row.sid, now)?;
             ended += 1;
         }

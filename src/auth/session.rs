@@ -9,7 +9,7 @@ pub const COOKIE: &str = "visage_session";
 
 #[derive(Debug, Clone)]
 pub struct Session {
-    pub sid: String,
+    pub sid: crate::ids::SessionId,
     pub user_id: String,
     pub auth_time: i64,
     pub acr: String,
@@ -40,7 +40,7 @@ pub fn start(
     let cookie = crypto::random_token(32);
     let row = SessionRow {
         id_hash: crypto::token_hash(&cookie),
-        sid: crypto::random_token(16),
+        sid: crate::ids::SessionId::from(crypto::random_token(16)),
         user_id: user_id.to_owned(),
         auth_time: now,
         acr: acr.to_owned(),
@@ -65,7 +65,7 @@ pub fn current(
 }
 
 /// End the session and revoke the access tokens issued under it.
-pub fn end(conn: &mut DbConnection, sid: &str, now: i64) -> Result<(), DbError> {
+pub fn end(conn: &mut DbConnection, sid: &crate::ids::SessionId, now: i64) -> Result<(), DbError> {
     repo::end(conn, sid, now)?;
     crate::db::tokens::revoke_session_access(conn, sid, now)?;
     Ok(())

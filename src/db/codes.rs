@@ -12,7 +12,7 @@ pub struct CodeRow {
     pub grant_id: String,
     pub client_id: String,
     pub user_id: String,
-    pub sid: String,
+    pub sid: crate::ids::SessionId,
     pub redirect_uri: String,
     pub scope: String,
     pub nonce: Option<String>,

@@ -4,11 +4,12 @@ use diesel::prelude::*;
 
 use super::schema::signing_keys::dsl as k;
 use super::{DbConnection, DbError};
+use crate::ids::Kid;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = super::schema::signing_keys)]
 pub struct KeyRow {
-    pub kid: String,
+    pub kid: Kid,
     pub alg: String,
     pub private_key: Vec<u8>,
     pub public_jwk: String,
@@ -19,7 +20,7 @@ pub struct KeyRow {
 
 pub fn insert(
     conn: &mut DbConnection,
-    kid: &str,
+    kid: &Kid,
     alg: &str,
     private_key: &[u8],
     public_jwk: &str,
@@ -46,7 +47,7 @@ pub fn active_for_alg(conn: &mut DbConnection, alg: &str) -> Result<Option<KeyRo
         .optional()?)
 }
 
-pub fn retire(conn: &mut DbConnection, kid: &str, now: i64, expires: i64) -> Result<(), DbError> {
+pub fn retire(conn: &mut DbConnection, kid: &Kid, now: i64, expires: i64) -> Result<(), DbError> {
     diesel::update(k::signing_keys.filter(k::kid.eq(kid)))
         .set((k::retired_at.eq(now), k::expires_at.eq(expires)))
         .execute(conn)?;
@@ -73,7 +74,7 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<KeyRow>, DbError> {
 /// administrator) got there first.
 pub fn retire_if_active(
     conn: &mut DbConnection,
-    kid: &str,
+    kid: &Kid,
     now: i64,
     expires: i64,
 ) -> Result<bool, DbError> {
@@ -85,7 +86,7 @@ pub fn retire_if_active(
     )
 }
 
-pub fn find(conn: &mut DbConnection, kid: &str) -> Result<Option<KeyRow>, DbError> {
+pub fn find(conn: &mut DbConnection, kid: &Kid) -> Result<Option<KeyRow>, DbError> {
     Ok(k::signing_keys
         .find(kid)
         .select(KeyRow::as_select())

@@ -49,7 +49,7 @@ pub fn purge_expired(conn: &mut DbConnection, now: i64) -> Result<usize, DbError
 pub fn set_signed_in(
     conn: &mut DbConnection,
     id_hash: &str,
-    sid: &str,
+    sid: &crate::ids::SessionId,
     now: i64,
 ) -> Result<bool, DbError> {
     Ok(diesel::update(

@@ -26,6 +26,7 @@ pub mod recovery_codes;
 pub mod schema;
 pub mod sessions;
 pub mod tokens;
+mod typed_ids;
 pub mod users;
 mod write;
 

@@ -9,7 +9,7 @@ use super::{DbConnection, DbError, JsonList};
 #[diesel(table_name = super::schema::sessions)]
 pub struct SessionRow {
     pub id_hash: String,
-    pub sid: String,
+    pub sid: crate::ids::SessionId,
     pub user_id: String,
     pub auth_time: i64,
     pub acr: String,
@@ -48,7 +48,7 @@ pub fn find_live(
         .optional()?)
 }
 
-pub fn end(conn: &mut DbConnection, sid: &str, now: i64) -> Result<bool, DbError> {
+pub fn end(conn: &mut DbConnection, sid: &crate::ids::SessionId, now: i64) -> Result<bool, DbError> {
     Ok(
         diesel::update(s::sessions.filter(s::sid.eq(sid).and(s::ended_at.is_null())))
             .set(s::ended_at.eq(now))

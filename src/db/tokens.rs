@@ -18,7 +18,7 @@ pub struct TokenRow {
     pub grant_id: String,
     pub client_id: String,
     pub user_id: Option<String>,
-    pub sid: Option<String>,
+    pub sid: Option<crate::ids::SessionId>,
     pub scope: String,
     pub claims: Option<String>,
     pub auth_time: Option<i64>,
@@ -84,7 +84,7 @@ pub fn revoke_grant(conn: &mut DbConnection, grant_id: &str, now: i64) -> Result
 /// Revoke the access tokens bound to a browser session (logout).
 pub fn revoke_session_access(
     conn: &mut DbConnection,
-    sid: &str,
+    sid: &crate::ids::SessionId,
     now: i64,
 ) -> Result<usize, DbError> {
     Ok(diesel::update(

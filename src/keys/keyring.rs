@@ -7,12 +7,13 @@ use josekit::jws::{JwsHeader, JwsSigner, JwsVerifier};
 
 use crate::crypto::MasterKey;
 use crate::db::{keys as repo, DbConnection};
+use crate::ids::Kid;
 
 use super::rotation::open_private;
 use super::{Alg, KeyError};
 
 struct LoadedKey {
-    kid: String,
+    kid: Kid,
     alg: Alg,
     signer: Option<Box<dyn JwsSigner>>,
     verifier: Box<dyn JwsVerifier>,
@@ -83,7 +84,7 @@ impl KeyRing {
         let key = self.active(alg).ok_or(KeyError::NoActiveKey(alg))?;
         let signer = key.signer.as_ref().ok_or(KeyError::NoActiveKey(alg))?;
         let mut header = JwsHeader::new();
-        header.set_key_id(key.kid.clone());
+        header.set_key_id(key.kid.as_str());
         if let Some(t) = typ {
             header.set_token_type(t);
         }

@@ -3,10 +3,11 @@
 use crate::config::KeyConfig;
 use crate::crypto::{self, MasterKey};
 use crate::db::{keys as repo, DbConnection};
+use crate::ids::Kid;
 
 use super::{Alg, KeyError};
 
-fn aad(kid: &str) -> String {
+fn aad(kid: &Kid) -> String {
     format!("signing_keys/private_key/{kid}")
 }
 
@@ -16,18 +17,18 @@ fn create_key(
     alg: Alg,
     rsa_bits: u32,
     now: i64,
-) -> Result<String, KeyError> {
-    let kid = format!(
+) -> Result<Kid, KeyError> {
+    let kid = Kid::from(format!(
         "{}-{}",
         alg.as_str().to_ascii_lowercase(),
         crypto::random_token(12)
-    );
+    ));
     let mut private = alg.generate(rsa_bits)?;
-    private.set_key_id(kid.clone());
+    private.set_key_id(kid.as_str());
     private.set_algorithm(alg.as_str());
     private.set_key_use("sig");
     let mut public = private.to_public_key()?;
-    public.set_key_id(kid.clone());
+    public.set_key_id(kid.as_str());
     public.set_algorithm(alg.as_str());
     public.set_key_use("sig");
     let sealed = crypto::seal(
@@ -46,7 +47,7 @@ pub fn ensure_active_keys(
     algs: &[Alg],
     rsa_bits: u32,
     now: i64,
-) -> Result<Vec<String>, KeyError> {
+) -> Result<Vec<Kid>, KeyError> {
     let mut created = Vec::new();
     for &alg in algs {
         if repo::active_for_alg(conn, alg.as_str())?.is_none() {
@@ -65,7 +66,7 @@ pub fn rotate(
     rsa_bits: u32,
     publish_seconds: i64,
     now: i64,
-) -> Result<Vec<String>, KeyError> {
+) -> Result<Vec<Kid>, KeyError> {
     let mut created = Vec::new();
     for &alg in algs {
         let old = repo::active_for_alg(conn, alg.as_str())?;
@@ -85,7 +86,7 @@ pub fn rotate_due(
     mk: &MasterKey,
     cfg: &KeyConfig,
     now: i64,
-) -> Result<Vec<String>, KeyError> {
+) -> Result<Vec<Kid>, KeyError> {
     let mut created = Vec::new();
     if cfg.rotate_after_days <= 0 {
         return Ok(created);
@@ -113,9 +114,9 @@ pub fn rotate_due(
 /// What retiring a key did.
 #[derive(Debug, serde::Serialize)]
 pub struct Retired {
-    pub kid: String,
+    pub kid: Kid,
     /// The new active key, when the retired one was active.
-    pub replacement: Option<String>,
+    pub replacement: Option<Kid>,
 }
 
 /// Stop using and publishing `kid` now (a key that leaked): tokens it
@@ -124,13 +125,13 @@ pub fn retire_now(
     conn: &mut DbConnection,
     mk: &MasterKey,
     cfg: &KeyConfig,
-    kid: &str,
+    kid: &Kid,
     now: i64,
 ) -> Result<Retired, KeyError> {
     conn.write_transaction(|c| {
-        let key = repo::find(c, kid)?.ok_or_else(|| KeyError::UnknownKey(kid.to_owned()))?;
+        let key = repo::find(c, kid)?.ok_or_else(|| KeyError::UnknownKey(kid.to_string()))?;
         if key.expires_at.is_some_and(|e| e <= now) {
-            return Err(KeyError::AlreadyUnpublished(kid.to_owned()));
+            return Err(KeyError::AlreadyUnpublished(kid.to_string()));
         }
         let replacement = match key.retired_at {
             None => {
@@ -144,7 +145,7 @@ pub fn retire_now(
         };
         repo::retire(c, kid, key.retired_at.unwrap_or(now), now)?;
         Ok(Retired {
-            kid: kid.to_owned(),
+            kid: kid.clone(),
             replacement,
         })
     })
@@ -153,7 +154,7 @@ pub fn retire_now(
 /// Decrypt a stored private key.
 pub(super) fn open_private(
     mk: &MasterKey,
-    kid: &str,
+    kid: &Kid,
     sealed: &[u8],
 ) -> Result<josekit::jwk::Jwk, KeyError> {
     let bytes = crypto::open(mk.encryption_key(), &aad(kid), sealed)?;

@@ -39,7 +39,7 @@ pub fn load(
 pub fn mark_signed_in(
     conn: &mut DbConnection,
     id: &str,
-    sid: &str,
+    sid: &crate::ids::SessionId,
     now: i64,
 ) -> Result<(), OAuthError> {
     repo::set_signed_in(conn, &crypto::token_hash(id), sid, now)?;

@@ -177,7 +177,7 @@ pub struct Keys<'a> {
 
 /// A signing key with its times as UTC dates.
 pub struct KeyRowView {
-    pub kid: String,
+    pub kid: crate::ids::Kid,
     pub alg: String,
     pub state: &'static str,
     pub created: String,

@@ -29,7 +29,7 @@ pub async fn keys_rotate(
 pub async fn keys_retire(
     ApiActor(actor, _): ApiActor<FreshKeys>,
     state: web::Data<AppState>,
-    kid: web::Path<String>,
+    kid: web::Path<crate::ids::Kid>,
 ) -> Result<HttpResponse, WebError> {
     let kid = kid.into_inner();
     let resp = act(actor, &state, move |c, st, actor, now| {

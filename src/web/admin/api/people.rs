@@ -104,6 +104,7 @@ pub async fn session_end(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, WebError> {
     let (user, sid) = path.into_inner();
+    let sid = crate::ids::SessionId::from(sid);
     act(
         actor,
         &state,

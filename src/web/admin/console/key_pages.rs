@@ -32,7 +32,7 @@ pub async fn keys_page(
 pub async fn key_retire(
     req: HttpRequest,
     state: web::Data<AppState>,
-    kid: web::Path<String>,
+    kid: web::Path<crate::ids::Kid>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     let kid = kid.into_inner();

@@ -144,6 +144,7 @@ pub async fn session_end(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     let (user, sid) = path.into_inner();
+    let sid = crate::ids::SessionId::from(sid);
     let c = may_change(
         &req,
         &state,
