@@ -54,6 +54,13 @@ macro_rules! identifier {
             }
         }
 
+        impl std::str::FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> Result<$name, Self::Err> {
+                Ok($name(s.to_owned()))
+            }
+        }
+
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0
@@ -115,7 +122,10 @@ mod tests {
     #[test]
     fn an_identifier_is_its_text_on_the_wire() {
         let id = ClientId::from("app-1");
-        assert_eq!(serde_json::to_string(&id).ok().as_deref(), Some("\"app-1\""));
+        assert_eq!(
+            serde_json::to_string(&id).ok().as_deref(),
+            Some("\"app-1\"")
+        );
         let back: Option<ClientId> = serde_json::from_str("\"app-1\"").ok();
         assert_eq!(back, Some(id.clone()));
         assert_eq!(id.to_string(), "app-1");

@@ -70,7 +70,7 @@ impl ClientInput {
                 .collect::<Result<_, _>>()?
         };
         Ok(NewClient {
-            id: self.client_id.filter(|i| !i.is_empty()),
+            id: self.client_id.filter(|i| !i.is_empty()).map(Into::into),
             name: self.client_name,
             redirect_uris: self.redirect_uris,
             post_logout_redirect_uris: self.post_logout_redirect_uris,
@@ -98,7 +98,7 @@ impl ClientInput {
 /// A client as administrators see it (never its secret or secret hash).
 #[derive(Debug, Serialize)]
 pub struct ClientView {
-    pub client_id: String,
+    pub client_id: crate::ids::ClientId,
     pub client_name: String,
     pub confidential: bool,
     pub redirect_uris: Vec<String>,
@@ -145,12 +145,13 @@ impl From<&Client> for ClientView {
 pub fn may_act_on(
     conn: &mut crate::db::DbConnection,
     actor: &crate::admin::roles::Actor,
-    id: &str,
+    id: &crate::ids::ClientId,
 ) -> Result<(), crate::oidc::client_admin::ClientAdminError> {
-    let admin = crate::db::admin_roles::find(conn, id)?.is_some_and(|r| r.kind == "client");
+    let admin =
+        crate::db::admin_roles::find(conn, id.as_str())?.is_some_and(|r| r.kind == "client");
     if admin && !actor.may(crate::admin::roles::ROLES) {
         return Err(crate::oidc::client_admin::ClientAdminError::Administrator(
-            id.to_owned(),
+            id.to_string(),
         ));
     }
     Ok(())
@@ -161,7 +162,9 @@ pub fn matching<'a>(all: &'a [Client], q: &str) -> Vec<&'a Client> {
     let q = q.trim().to_lowercase();
     all.iter()
         .filter(|c| {
-            q.is_empty() || c.id.to_lowercase().contains(&q) || c.name.to_lowercase().contains(&q)
+            q.is_empty()
+                || c.id.as_str().to_lowercase().contains(&q)
+                || c.name.to_lowercase().contains(&q)
         })
         .collect()
 }

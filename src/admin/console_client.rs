@@ -24,7 +24,7 @@ pub fn ensure(conn: &mut DbConnection, issuer: &str, now: i64) -> Result<bool, D
         return Ok(false);
     }
     let new = NewClient {
-        id: Some(CLIENT_ID.to_owned()),
+        id: Some(CLIENT_ID.into()),
         name: "Visage console".into(),
         redirect_uris: vec![redirect],
         post_logout_redirect_uris: vec![format!("{issuer}/admin")],

@@ -21,7 +21,7 @@ pub struct Family {
 /// A client's live token families, latest expiry first.
 pub fn families_of_client(
     conn: &mut DbConnection,
-    client_id: &str,
+    client_id: &crate::ids::ClientId,
     now: i64,
 ) -> Result<Vec<Family>, DbError> {
     let mut out: Vec<Family> = Vec::new();

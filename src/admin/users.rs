@@ -56,7 +56,7 @@ pub struct SessionInfo {
 
 #[derive(Debug, Serialize)]
 pub struct TokenInfo {
-    pub client_id: String,
+    pub client_id: crate::ids::ClientId,
     pub kind: String,
     pub grant_id: String,
     pub expires_at: i64,

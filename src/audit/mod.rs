@@ -34,8 +34,8 @@ impl Event {
         self.user_id = Some(id.to_owned());
         self
     }
-    pub fn client(mut self, id: &str) -> Event {
-        self.client_id = Some(id.to_owned());
+    pub fn client(mut self, id: &crate::ids::ClientId) -> Event {
+        self.client_id = Some(id.to_string());
         self
     }
     pub fn actor(mut self, a: &str) -> Event {

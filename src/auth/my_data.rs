@@ -76,7 +76,7 @@ pub struct BiometricConsent {
 
 #[derive(Debug, Serialize)]
 pub struct App {
-    pub client_id: String,
+    pub client_id: crate::ids::ClientId,
     pub name: String,
     pub scopes: Vec<String>,
     pub granted_at: i64,
@@ -134,7 +134,7 @@ pub fn apps(conn: &mut DbConnection, user_id: &str) -> Result<Vec<App>, DbError>
     for (client_id, scope, granted_at) in consents::for_user(conn, user_id)? {
         let name = clients::find(conn, &client_id)?
             .map(|c| c.name)
-            .unwrap_or_else(|| client_id.clone());
+            .unwrap_or_else(|| client_id.to_string());
         out.push(App {
             scopes: scope.split_whitespace().map(str::to_owned).collect(),
             client_id,
@@ -244,7 +244,7 @@ pub fn collect(
 pub fn disconnect(
     conn: &mut DbConnection,
     user_id: &str,
-    client_id: &str,
+    client_id: &crate::ids::ClientId,
     ip: Option<String>,
     now: i64,
 ) -> Result<bool, DbError> {

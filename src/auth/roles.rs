@@ -129,14 +129,14 @@ pub fn actor(
 /// role allows (`Err` names the first refused one).
 pub fn check_client_scopes(
     conn: &mut DbConnection,
-    client_id: &str,
+    client_id: &crate::ids::ClientId,
     asked: &[String],
 ) -> Result<Result<(), String>, DbError> {
     let admin: Vec<&String> = asked.iter().filter(|s| s.starts_with("admin:")).collect();
     if admin.is_empty() {
         return Ok(Ok(()));
     }
-    let role = repo::find(conn, client_id)?
+    let role = repo::find(conn, client_id.as_str())?
         .filter(|r| r.kind == "client")
         .and_then(|r| Role::from_str(&r.role).ok());
     Ok(
@@ -181,7 +181,7 @@ pub fn grant(
     ev = if kind == "user" {
         ev.user(subject)
     } else {
-        ev.client(subject)
+        ev.client(&subject.into())
     };
     audit::record(conn, &ev, now)?;
     Ok(())

@@ -234,7 +234,7 @@ pub enum ClientCmd {
         name: String,
         /// Fixed client id (default: random).
         #[arg(long)]
-        id: Option<String>,
+        id: Option<crate::ids::ClientId>,
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
         #[arg(long = "post-logout-redirect-uri")]
@@ -302,13 +302,13 @@ pub enum ClientCmd {
     /// List clients.
     List,
     /// Remove a client and everything issued to it.
-    Remove { id: String },
+    Remove { id: crate::ids::ClientId },
     /// Issue a new secret (printed once); the old one stops working.
-    RotateSecret { id: String },
+    RotateSecret { id: crate::ids::ClientId },
     /// Refuse new authorizations and token requests from a client.
-    Disable { id: String },
+    Disable { id: crate::ids::ClientId },
     /// Undo `disable`.
-    Enable { id: String },
+    Enable { id: crate::ids::ClientId },
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,7 +8,7 @@ use super::{DbConnection, DbError, JsonList};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = super::schema::clients, treat_none_as_null = true)]
 pub struct ClientRow {
-    pub id: String,
+    pub id: crate::ids::ClientId,
     pub name: String,
     pub secret_hash: Option<String>,
     pub redirect_uris: JsonList,
@@ -36,7 +36,10 @@ pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ClientRow>, DbError> {
+pub fn find(
+    conn: &mut DbConnection,
+    id: &crate::ids::ClientId,
+) -> Result<Option<ClientRow>, DbError> {
     Ok(c::clients
         .find(id)
         .select(ClientRow::as_select())
@@ -59,18 +62,26 @@ pub fn replace(conn: &mut DbConnection, row: &ClientRow) -> Result<bool, DbError
         > 0)
 }
 
-pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
+pub fn delete(conn: &mut DbConnection, id: &crate::ids::ClientId) -> Result<bool, DbError> {
     Ok(diesel::delete(c::clients.find(id)).execute(conn)? > 0)
 }
 
-pub fn set_secret_hash(conn: &mut DbConnection, id: &str, hash: &str) -> Result<bool, DbError> {
+pub fn set_secret_hash(
+    conn: &mut DbConnection,
+    id: &crate::ids::ClientId,
+    hash: &str,
+) -> Result<bool, DbError> {
     Ok(diesel::update(c::clients.find(id))
         .set(c::secret_hash.eq(hash))
         .execute(conn)?
         > 0)
 }
 
-pub fn set_disabled(conn: &mut DbConnection, id: &str, disabled: bool) -> Result<bool, DbError> {
+pub fn set_disabled(
+    conn: &mut DbConnection,
+    id: &crate::ids::ClientId,
+    disabled: bool,
+) -> Result<bool, DbError> {
     Ok(diesel::update(c::clients.find(id))
         .set(c::disabled.eq(disabled))
         .execute(conn)?

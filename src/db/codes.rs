@@ -10,7 +10,7 @@ use super::{DbConnection, DbError, JsonList};
 pub struct CodeRow {
     pub code_hash: String,
     pub grant_id: String,
-    pub client_id: String,
+    pub client_id: crate::ids::ClientId,
     pub user_id: String,
     pub sid: crate::ids::SessionId,
     pub redirect_uri: String,

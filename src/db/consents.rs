@@ -8,7 +8,7 @@ use super::{DbConnection, DbError};
 pub fn granted_scope(
     conn: &mut DbConnection,
     user_id: &str,
-    client_id: &str,
+    client_id: &crate::ids::ClientId,
 ) -> Result<Option<String>, DbError> {
     Ok(c::consents
         .filter(c::user_id.eq(user_id).and(c::client_id.eq(client_id)))
@@ -21,7 +21,7 @@ pub fn granted_scope(
 pub fn for_user(
     conn: &mut DbConnection,
     user_id: &str,
-) -> Result<Vec<(String, String, i64)>, DbError> {
+) -> Result<Vec<(crate::ids::ClientId, String, i64)>, DbError> {
     Ok(c::consents
         .filter(c::user_id.eq(user_id))
         .order(c::granted_at.desc())
@@ -30,7 +30,11 @@ pub fn for_user(
 }
 
 /// Forget the person's consent to `client_id`; whether there was one.
-pub fn delete(conn: &mut DbConnection, user_id: &str, client_id: &str) -> Result<bool, DbError> {
+pub fn delete(
+    conn: &mut DbConnection,
+    user_id: &str,
+    client_id: &crate::ids::ClientId,
+) -> Result<bool, DbError> {
     let n =
         diesel::delete(c::consents.filter(c::user_id.eq(user_id).and(c::client_id.eq(client_id))))
             .execute(conn)?;
@@ -41,7 +45,7 @@ pub fn delete(conn: &mut DbConnection, user_id: &str, client_id: &str) -> Result
 pub fn save(
     conn: &mut DbConnection,
     user_id: &str,
-    client_id: &str,
+    client_id: &crate::ids::ClientId,
     scope: &str,
     now: i64,
 ) -> Result<(), DbError> {

@@ -8,7 +8,7 @@ use super::{DbConnection, DbError};
 /// Record a jti; false when it was already used by this client.
 pub fn record(
     conn: &mut DbConnection,
-    client_id: &str,
+    client_id: &crate::ids::ClientId,
     jti: &str,
     expires_at: i64,
     now: i64,

@@ -48,7 +48,11 @@ pub fn find_live(
         .optional()?)
 }
 
-pub fn end(conn: &mut DbConnection, sid: &crate::ids::SessionId, now: i64) -> Result<bool, DbError> {
+pub fn end(
+    conn: &mut DbConnection,
+    sid: &crate::ids::SessionId,
+    now: i64,
+) -> Result<bool, DbError> {
     Ok(
         diesel::update(s::sessions.filter(s::sid.eq(sid).and(s::ended_at.is_null())))
             .set(s::ended_at.eq(now))

@@ -16,7 +16,7 @@ pub struct TokenRow {
     pub token_hash: Option<String>,
     pub kind: String,
     pub grant_id: String,
-    pub client_id: String,
+    pub client_id: crate::ids::ClientId,
     pub user_id: Option<String>,
     pub sid: Option<crate::ids::SessionId>,
     pub scope: String,
@@ -106,7 +106,7 @@ pub fn revoke_session_access(
 pub fn claim_refresh(
     conn: &mut DbConnection,
     hash: &str,
-    client_id: &str,
+    client_id: &crate::ids::ClientId,
     now: i64,
 ) -> Result<bool, DbError> {
     Ok(diesel::update(
@@ -162,7 +162,7 @@ pub fn revoke_for_user(conn: &mut DbConnection, user_id: &str, now: i64) -> Resu
 pub fn revoke_for_user_and_client(
     conn: &mut DbConnection,
     user_id: &str,
-    client_id: &str,
+    client_id: &crate::ids::ClientId,
     now: i64,
 ) -> Result<usize, DbError> {
     Ok(diesel::update(
@@ -197,7 +197,7 @@ pub fn live_for_user(
 /// The live tokens issued to a client for people (not its own client-credentials tokens).
 pub fn live_for_client(
     conn: &mut DbConnection,
-    client_id: &str,
+    client_id: &crate::ids::ClientId,
     now: i64,
 ) -> Result<Vec<TokenRow>, DbError> {
     Ok(t::tokens

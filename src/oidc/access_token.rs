@@ -14,7 +14,7 @@ pub struct AccessClaims {
     pub claims: Map<String, Value>,
     pub jti: String,
     pub sub: String,
-    pub client_id: String,
+    pub client_id: crate::ids::ClientId,
     pub scope: String,
     pub exp: i64,
 }
@@ -22,7 +22,7 @@ pub struct AccessClaims {
 impl AccessClaims {
     /// A token a client obtained for itself (client_credentials).
     pub fn is_client_token(&self) -> bool {
-        self.sub == self.client_id && !self.claims.contains_key("sid")
+        self.client_id == self.sub.as_str() && !self.claims.contains_key("sid")
     }
     pub fn has_scope(&self, s: &str) -> bool {
         self.scope.split(' ').any(|x| x == s)
@@ -51,7 +51,7 @@ pub fn verify(ring: &KeyRing, issuer: &str, token: &str, now: i64) -> Option<Acc
     Some(AccessClaims {
         jti: s("jti")?,
         sub: s("sub")?,
-        client_id: s("client_id")?,
+        client_id: s("client_id")?.into(),
         scope: s("scope").unwrap_or_default(),
         exp,
         claims,

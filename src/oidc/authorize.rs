@@ -15,7 +15,7 @@ use crate::auth::acr::{Ladder, Level, Requirement};
 /// A validated authorization request, stored in the login transaction.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthRequest {
-    pub client_id: String,
+    pub client_id: crate::ids::ClientId,
     pub redirect_uri: String,
     pub response_mode: ResponseMode,
     pub state: Option<String>,

@@ -14,7 +14,7 @@ use crate::auth::acr::Level;
 
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub id: String,
+    pub id: crate::ids::ClientId,
     pub name: String,
     pub secret_hash: Option<String>,
     pub redirect_uris: Vec<String>,
@@ -88,7 +88,10 @@ impl Client {
     }
 
     /// The registered client `id`, if any.
-    pub fn find(conn: &mut crate::db::DbConnection, id: &str) -> Result<Option<Client>, DbError> {
+    pub fn find(
+        conn: &mut crate::db::DbConnection,
+        id: &crate::ids::ClientId,
+    ) -> Result<Option<Client>, DbError> {
         crate::db::clients::find(conn, id)?
             .map(Client::from_row)
             .transpose()

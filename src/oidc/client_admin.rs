@@ -16,7 +16,7 @@ use super::types::{
 
 #[derive(Debug, Clone)]
 pub struct NewClient {
-    pub id: Option<String>,
+    pub id: Option<crate::ids::ClientId>,
     pub name: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
@@ -46,7 +46,7 @@ pub struct NewClient {
 /// What registration returns; the secret is shown once and never stored.
 #[derive(Debug, Serialize)]
 pub struct Registered {
-    pub client_id: String,
+    pub client_id: crate::ids::ClientId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     pub token_endpoint_auth_method: String,
@@ -83,9 +83,9 @@ impl From<diesel::result::Error> for ClientAdminError {
 /// administrator's role, so only the server sets it (at every start).
 pub const CONSOLE_CLIENT_ID: &str = "visage-console";
 
-fn not_protected(id: &str) -> Result<(), ClientAdminError> {
+fn not_protected(id: &crate::ids::ClientId) -> Result<(), ClientAdminError> {
     if id == CONSOLE_CLIENT_ID {
-        return Err(ClientAdminError::Protected(id.to_owned()));
+        return Err(ClientAdminError::Protected(id.to_string()));
     }
     Ok(())
 }
@@ -95,7 +95,7 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
     if new.name.trim().is_empty() || new.name.len() > 200 {
         return invalid("name must be 1 to 200 characters".into());
     }
-    if let Some(id) = &new.id {
+    if let Some(id) = new.id.as_ref().map(|i| i.as_str()) {
         if id.is_empty()
             || id.len() > 128
             || !id
@@ -180,14 +180,14 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
 }
 
 fn to_row(
-    id: &str,
+    id: &crate::ids::ClientId,
     new: &NewClient,
     secret_hash: Option<String>,
     disabled: bool,
     created_at: i64,
 ) -> ClientRow {
     ClientRow {
-        id: id.to_owned(),
+        id: id.clone(),
         name: new.name.trim().to_owned(),
         secret_hash,
         redirect_uris: new.redirect_uris.as_slice().into(),
@@ -226,20 +226,20 @@ fn uses_secret(m: TokenAuthMethod) -> bool {
 /// register a new client, or rotate the secret, instead.
 pub fn update(
     conn: &mut DbConnection,
-    id: &str,
+    id: &crate::ids::ClientId,
     mut new: NewClient,
     actor: &str,
     now: i64,
 ) -> Result<(), ClientAdminError> {
-    if new.id.as_deref().is_some_and(|i| i != id) {
+    if new.id.as_ref().is_some_and(|i| i != id) {
         return Err(ClientAdminError::Invalid(
             "the client id cannot change".into(),
         ));
     }
     not_protected(id)?;
-    new.id = Some(id.to_owned());
+    new.id = Some(id.clone());
     check(&new)?;
-    let old = repo::find(conn, id)?.ok_or_else(|| ClientAdminError::NotFound(id.to_owned()))?;
+    let old = repo::find(conn, id)?.ok_or_else(|| ClientAdminError::NotFound(id.to_string()))?;
     let old_method: TokenAuthMethod = old
         .token_endpoint_auth_method
         .parse()
@@ -316,12 +316,17 @@ pub fn register(
     now: i64,
 ) -> Result<Registered, ClientAdminError> {
     check(&new)?;
-    let id = new.id.clone().unwrap_or_else(|| crypto::random_token(16));
+    let id = new
+        .id
+        .clone()
+        .unwrap_or_else(|| crate::ids::ClientId::from(crypto::random_token(16)));
     let secret = uses_secret(new.auth_method).then(|| crypto::random_token(32));
     let secret_hash = secret.as_deref().map(|s| mk.hash_client_secret(s));
     let row = to_row(&id, &new, secret_hash, false, now);
     match repo::insert(conn, &row) {
-        Err(e) if e.is_unique_violation() => return Err(ClientAdminError::Duplicate(id)),
+        Err(e) if e.is_unique_violation() => {
+            return Err(ClientAdminError::Duplicate(id.into_string()))
+        }
         other => other?,
     }
     crate::audit::record(
@@ -354,13 +359,13 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Client>, ClientAdminError> {
 
 pub fn remove(
     conn: &mut DbConnection,
-    id: &str,
+    id: &crate::ids::ClientId,
     actor: &str,
     now: i64,
 ) -> Result<(), ClientAdminError> {
     not_protected(id)?;
     if !repo::delete(conn, id)? {
-        return Err(ClientAdminError::NotFound(id.to_owned()));
+        return Err(ClientAdminError::NotFound(id.to_string()));
     }
     crate::audit::record(
         conn,
@@ -376,12 +381,12 @@ pub fn remove(
 pub fn rotate_secret(
     conn: &mut DbConnection,
     mk: &MasterKey,
-    id: &str,
+    id: &crate::ids::ClientId,
     actor: &str,
     now: i64,
 ) -> Result<String, ClientAdminError> {
     not_protected(id)?;
-    let client = repo::find(conn, id)?.ok_or_else(|| ClientAdminError::NotFound(id.to_owned()))?;
+    let client = repo::find(conn, id)?.ok_or_else(|| ClientAdminError::NotFound(id.to_string()))?;
     if client.secret_hash.is_none() {
         return Err(ClientAdminError::Invalid(format!(
             "client '{id}' does not authenticate with a secret"
@@ -401,14 +406,14 @@ pub fn rotate_secret(
 
 pub fn set_disabled(
     conn: &mut DbConnection,
-    id: &str,
+    id: &crate::ids::ClientId,
     disabled: bool,
     actor: &str,
     now: i64,
 ) -> Result<(), ClientAdminError> {
     not_protected(id)?;
     if !repo::set_disabled(conn, id, disabled)? {
-        return Err(ClientAdminError::NotFound(id.to_owned()));
+        return Err(ClientAdminError::NotFound(id.to_string()));
     }
     let action = if disabled {
         "client.disable"

@@ -13,24 +13,26 @@ use super::error::OAuthError;
 use super::params::Params;
 use super::types::TokenAuthMethod;
 
+use crate::ids::ClientId;
+
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// What the request presented.
 #[derive(Clone)]
 pub enum Credentials {
     Basic {
-        id: String,
+        id: ClientId,
         secret: String,
     },
     Post {
-        id: String,
+        id: ClientId,
         secret: String,
     },
     Assertion {
-        id: Option<String>,
+        id: Option<ClientId>,
         assertion: String,
     },
-    PublicId(String),
+    PublicId(ClientId),
 }
 
 impl std::fmt::Debug for Credentials {
@@ -64,7 +66,7 @@ pub fn extract(authorization: Option<&str>, params: &Params) -> Result<Credentia
                 OAuthError::invalid_client("malformed Basic authorization header")
             })?;
             Some(Credentials::Basic {
-                id: form_decode(id),
+                id: form_decode(id).into(),
                 secret: form_decode(secret),
             })
         }
@@ -99,16 +101,16 @@ pub fn extract(authorization: Option<&str>, params: &Params) -> Result<Credentia
             )));
         }
         return Ok(Credentials::Assertion {
-            id: body_id.map(str::to_owned),
+            id: body_id.map(ClientId::from),
             assertion: a.to_owned(),
         });
     }
     match (body_id, body_secret) {
         (Some(id), Some(secret)) => Ok(Credentials::Post {
-            id: id.to_owned(),
+            id: id.into(),
             secret: secret.to_owned(),
         }),
-        (Some(id), None) => Ok(Credentials::PublicId(id.to_owned())),
+        (Some(id), None) => Ok(Credentials::PublicId(id.into())),
         (None, _) => Err(OAuthError::invalid_client(
             "client authentication is required",
         )),
@@ -122,7 +124,7 @@ pub struct Audience<'a> {
     pub endpoint: &'a str,
 }
 
-fn load(conn: &mut DbConnection, id: &str) -> Result<Client, OAuthError> {
+fn load(conn: &mut DbConnection, id: &ClientId) -> Result<Client, OAuthError> {
     Client::find(conn, id)?
         .filter(|c| !c.disabled)
         .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
@@ -171,10 +173,10 @@ pub fn authenticate(
                 .get("sub")
                 .and_then(|v| v.as_str())
                 .ok_or_else(failed)?;
-            if id.as_deref().is_some_and(|i| i != sub) {
+            if id.as_ref().is_some_and(|i| i != sub) {
                 return Err(failed());
             }
-            let client = load(conn, sub)?;
+            let client = load(conn, &ClientId::from(sub))?;
             if client.auth_method != TokenAuthMethod::PrivateKeyJwt {
                 return Err(failed());
             }
@@ -222,12 +224,12 @@ fn verify_assertion(
 
 fn check_assertion_claims(
     c: &serde_json::Map<String, serde_json::Value>,
-    client_id: &str,
+    client_id: &ClientId,
     aud: &Audience<'_>,
     now: i64,
 ) -> Result<(), String> {
     let s = |k: &str| c.get(k).and_then(|v| v.as_str());
-    if s("iss") != Some(client_id) || s("sub") != Some(client_id) {
+    if s("iss") != Some(client_id.as_str()) || s("sub") != Some(client_id.as_str()) {
         return Err("client assertion iss and sub must be the client_id".into());
     }
     let audiences: Vec<&str> = match c.get("aud") {

@@ -49,7 +49,7 @@ pub fn requested_client_id(
     params: &Params,
     ring: &KeyRing,
     issuer: &str,
-) -> Result<Option<String>, String> {
+) -> Result<Option<crate::ids::ClientId>, String> {
     let get = |n: &str| params.get(n).map_err(|e| e.description);
     let hint_aud = match get("id_token_hint")? {
         None => None,
@@ -68,8 +68,8 @@ pub fn requested_client_id(
     };
     match (get("client_id")?, hint_aud) {
         (Some(c), Some(a)) if c != a => Err("client_id does not match the id_token_hint.".into()),
-        (Some(c), _) => Ok(Some(c.to_owned())),
-        (None, a) => Ok(a),
+        (Some(c), _) => Ok(Some(c.into())),
+        (None, a) => Ok(a.map(Into::into)),
     }
 }
 

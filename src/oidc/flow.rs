@@ -49,7 +49,7 @@ struct Ctx<'a, 'c> {
 
 impl AuthorizeContext for Ctx<'_, '_> {
     fn client(&self, id: &str) -> Result<Option<Client>, OAuthError> {
-        Ok(Client::find(&mut self.conn.borrow_mut(), id)?)
+        Ok(Client::find(&mut self.conn.borrow_mut(), &id.into())?)
     }
     fn id_token_subject(&self, token: &str) -> Option<String> {
         id_token_claims(self.env.ring, self.env.issuer, token)?

@@ -82,7 +82,7 @@ impl Minter {
     pub fn access_token(
         &self,
         ring: &KeyRing,
-        client_id: &str,
+        client_id: &crate::ids::ClientId,
         sub: &str,
         scope: &str,
         extra: Map<String, Value>,

@@ -17,7 +17,7 @@ pub const LANG_COOKIE: &str = "visage_lang";
 /// Branding of the client a page is shown for.
 #[derive(Debug, Clone)]
 pub struct Brand {
-    pub client_id: String,
+    pub client_id: crate::ids::ClientId,
     pub client_name: String,
     pub logo_uri: Option<String>,
     pub policy_uri: Option<String>,
@@ -43,7 +43,8 @@ impl Brand {
 
     /// The client's stylesheet URL (colours as CSS variables).
     pub fn theme_href(&self) -> String {
-        let id: String = url::form_urlencoded::byte_serialize(self.client_id.as_bytes()).collect();
+        let id: String =
+            url::form_urlencoded::byte_serialize(self.client_id.as_str().as_bytes()).collect();
         format!("/theme.css?client={id}")
     }
 }

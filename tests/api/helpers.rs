@@ -144,7 +144,7 @@ pub fn new_client(id: &str, method: TokenAuthMethod) -> NewClient {
         grants.push(GrantType::ClientCredentials);
     }
     NewClient {
-        id: Some(id.to_owned()),
+        id: Some(id.into()),
         name: format!("App {id}"),
         redirect_uris: vec![REDIRECT.to_owned()],
         post_logout_redirect_uris: vec![POST_LOGOUT.to_owned()],

@@ -85,7 +85,7 @@ async fn client_authentication_failures_are_401_with_www_authenticate() {
     // A disabled client is refused.
     let now = chrono::Utc::now().timestamp();
     app.db
-        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, "rp", true, "test", now))
+        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, &"rp".into(), true, "test", now))
         .unwrap();
     assert_eq!(
         app.token(Some(("rp", &secret)), &cc).await.body["error"],
@@ -93,12 +93,12 @@ async fn client_authentication_failures_are_401_with_www_authenticate() {
     );
     // A rotated secret replaces the old one at once.
     app.db
-        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, "rp", false, "test", now))
+        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, &"rp".into(), false, "test", now))
         .unwrap();
     let new_secret = app
         .db
         .run_sync(|c| {
-            visage::oidc::client_admin::rotate_secret(c, &app.master_key, "rp", "test", now)
+            visage::oidc::client_admin::rotate_secret(c, &app.master_key, &"rp".into(), "test", now)
         })
         .unwrap();
     assert_eq!(

@@ -58,9 +58,14 @@ pub fn exchange(
         extra.insert("aud".into(), serde_json::json!(resource));
     }
     let scope = scope.join(" ");
-    let (access_token, _) = ctx
-        .minter
-        .access_token(ctx.ring, &client.id, &client.id, &scope, extra, ctx.now)?;
+    let (access_token, _) = ctx.minter.access_token(
+        ctx.ring,
+        &client.id,
+        client.id.as_str(),
+        &scope,
+        extra,
+        ctx.now,
+    )?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),

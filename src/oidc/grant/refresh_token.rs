@@ -106,7 +106,10 @@ pub fn exchange(
         .and_then(|c| serde_json::from_str(c).ok());
     let acr = row.acr.clone().unwrap_or_default();
     // A grant stored before sessions were recorded has none: the claim is empty.
-    let sid = row.sid.clone().unwrap_or_else(|| crate::ids::SessionId::from(""));
+    let sid = row
+        .sid
+        .clone()
+        .unwrap_or_else(|| crate::ids::SessionId::from(""));
     let grant = UserGrant {
         grant_id: &row.grant_id,
         client,

@@ -49,7 +49,7 @@ pub async fn actor_of(
             let actor = if at.is_client_token() {
                 let enabled = Client::find(c, &at.client_id)?.is_some_and(|k| !k.disabled);
                 if enabled {
-                    roles::actor(c, "client", &at.client_id, Some(&at.scope))?
+                    roles::actor(c, "client", at.client_id.as_str(), Some(&at.scope))?
                 } else {
                     None
                 }

@@ -171,7 +171,7 @@ pub async fn callback(
     let res = state
         .db
         .run(move |c| {
-            let client = Client::find(c, CLIENT_ID)?
+            let client = Client::find(c, &CLIENT_ID.into())?
                 .ok_or_else(|| OAuthError::invalid_request("the console client is missing"))?;
             let ctx = tok::TokenContext {
                 master_key: &st2.master_key,

@@ -90,7 +90,7 @@ pub async fn theme_file(
 
 #[derive(serde::Deserialize)]
 pub struct ThemeQuery {
-    client: String,
+    client: crate::ids::ClientId,
 }
 
 /// `GET /theme.css?client=ID`: the client's colours as CSS variables.

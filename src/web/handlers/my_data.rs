@@ -66,7 +66,7 @@ pub async fn apps(
         .map(|a| pages::AppView {
             granted: crate::clock::utc_minutes(a.granted_at),
             scopes: a.scopes.join(" "),
-            client_id: a.client_id,
+            client_id: a.client_id.to_string(),
             name: a.name,
         })
         .collect();
@@ -86,7 +86,7 @@ pub async fn disconnect(
     _: Csrf<CsrfForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    client: web::Path<String>,
+    client: web::Path<crate::ids::ClientId>,
     SignedIn(sess): SignedIn,
 ) -> Result<HttpResponse, WebError> {
     let (now, ip) = (state.clock.now(), client_ip(&req).map(|i| i.to_string()));

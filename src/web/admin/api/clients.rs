@@ -33,7 +33,7 @@ pub async fn clients_list(
 pub async fn clients_get(
     ApiActor(actor, _): ApiActor<Read>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::ClientId>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
     act(
@@ -41,7 +41,7 @@ pub async fn clients_get(
         &state,
         move |c, _, _, _| match crate::oidc::client::Client::find(c, &id)? {
             Some(k) => Ok(ClientView::from(&k)),
-            None => Err(ClientAdminError::NotFound(id)),
+            None => Err(ClientAdminError::NotFound(id.into_string())),
         },
     )
     .await
@@ -70,7 +70,7 @@ pub async fn clients_update(
         actor, body: input, ..
     }: ApiCall<Write, ClientInput>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::ClientId>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
     act(actor, &state, move |c, st, actor, now| {
@@ -82,7 +82,7 @@ pub async fn clients_update(
         client_admin::update(c, &id, new, &actor.label, now)?;
         match crate::oidc::client::Client::find(c, &id)? {
             Some(k) => Ok(ClientView::from(&k)),
-            None => Err(ClientAdminError::NotFound(id)),
+            None => Err(ClientAdminError::NotFound(id.into_string())),
         }
     })
     .await
@@ -92,7 +92,7 @@ pub async fn clients_update(
 pub async fn clients_delete(
     ApiActor(actor, _): ApiActor<FreshWrite>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::ClientId>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
     act(actor, &state, move |c, _, actor, now| {
@@ -107,7 +107,7 @@ pub async fn clients_delete(
 pub async fn clients_rotate(
     ApiActor(actor, _): ApiActor<FreshWrite>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::ClientId>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
     act(actor, &state, move |c, st, actor, now| {
@@ -123,7 +123,7 @@ pub async fn clients_rotate(
 pub async fn clients_set_disabled(
     ApiActor(actor, _): ApiActor<Write>,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(crate::ids::ClientId, String)>,
 ) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
     let disabled = action == "disable";

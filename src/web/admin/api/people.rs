@@ -88,7 +88,7 @@ pub async fn users_delete(
 pub async fn clients_families(
     ApiActor(actor, _): ApiActor<Read>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::ClientId>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
     act(actor, &state, move |c, _, _, now| {

@@ -40,7 +40,7 @@ async fn client_page(
     req: &HttpRequest,
     state: &AppState,
     c: &Console,
-    id: String,
+    id: crate::ids::ClientId,
     secret: Option<String>,
 ) -> HttpResponse {
     let now = state.clock.now();
@@ -48,7 +48,7 @@ async fn client_page(
         .db
         .run(move |db| -> Result<_, crate::db::DbError> {
             let families = sessions::families_of_client(db, &id, now)?;
-            let role = crate::db::admin_roles::find(db, &id)?.map(|r| r.role);
+            let role = crate::db::admin_roles::find(db, id.as_str())?.map(|r| r.role);
             Ok(Client::find(db, &id)?.map(|k| (k, families, role)))
         })
         .await;
@@ -74,7 +74,7 @@ pub async fn client(
     c: Console,
     req: HttpRequest,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::ClientId>,
 ) -> Result<HttpResponse, WebError> {
     Ok(client_page(&req, &state, &c, id.into_inner(), None).await)
 }
@@ -189,7 +189,7 @@ pub async fn client_create(
 pub async fn client_edit(
     req: HttpRequest,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::ClientId>,
     form: web::Form<ClientForm>,
 ) -> Result<HttpResponse, WebError> {
     let (id, form) = (id.into_inner(), form.into_inner());
@@ -237,7 +237,7 @@ pub async fn client_edit(
 pub async fn client_action(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(crate::ids::ClientId, String)>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
