@@ -73,6 +73,12 @@ macro_rules! identifier {
             }
         }
 
+        impl PartialEq<&$name> for $name {
+            fn eq(&self, other: &&$name) -> bool {
+                self == *other
+            }
+        }
+
         impl PartialEq<str> for $name {
             fn eq(&self, other: &str) -> bool {
                 self.0 == other
@@ -96,6 +102,22 @@ impl UserId {
     /// A new, random account id.
     pub fn new_random() -> UserId {
         UserId(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// No account: what an emailed challenge to an address without one
+    /// carries (recovery answers the same either way). Also the default.
+    pub fn nobody() -> UserId {
+        UserId(String::new())
+    }
+
+    pub fn is_nobody(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Default for UserId {
+    fn default() -> UserId {
+        UserId::nobody()
     }
 }
 

@@ -13,7 +13,7 @@ use super::roles::Actor;
 #[derive(Debug, Serialize)]
 pub struct Family {
     pub grant_id: String,
-    pub user_id: Option<String>,
+    pub user_id: Option<crate::ids::UserId>,
     pub live_tokens: usize,
     pub expires_at: i64,
 }
@@ -47,14 +47,14 @@ pub fn families_of_client(
 pub fn end_session(
     conn: &mut DbConnection,
     actor: &Actor,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     sid: &crate::ids::SessionId,
     now: i64,
 ) -> Result<bool, super::users::UserAdminError> {
     super::users::may_act_on(conn, actor, user_id, false)?;
     let live = sessions::live_for_user(conn, user_id, now)?
         .iter()
-        .any(|s| &s.sid == sid);
+        .any(|s| s.sid == sid);
     if live {
         session::end(conn, sid, now)?;
         let ev = actor

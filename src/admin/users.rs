@@ -11,7 +11,7 @@ use super::roles::Actor;
 
 #[derive(Debug, Serialize)]
 pub struct UserSummary {
-    pub id: String,
+    pub id: crate::ids::UserId,
     pub email: String,
     pub name: Option<String>,
     pub disabled: bool,
@@ -111,8 +111,12 @@ pub fn search(
     })
 }
 
-pub fn detail(conn: &mut DbConnection, id: &str, now: i64) -> Result<UserDetail, UserAdminError> {
-    let user = repo::find(conn, id)?.ok_or_else(|| UserAdminError::NotFound(id.to_owned()))?;
+pub fn detail(
+    conn: &mut DbConnection,
+    id: &crate::ids::UserId,
+    now: i64,
+) -> Result<UserDetail, UserAdminError> {
+    let user = repo::find(conn, id)?.ok_or_else(|| UserAdminError::NotFound(id.to_string()))?;
     let (face_consent, template) = face::status(conn, id)?;
     let passkeys = passkeys::for_user(conn, id)?
         .into_iter()
@@ -144,7 +148,7 @@ pub fn detail(conn: &mut DbConnection, id: &str, now: i64) -> Result<UserDetail,
     Ok(UserDetail {
         email_verified: user.email_verified,
         has_password: user.password_hash.is_some(),
-        role: super::roles::role_of(conn, id)?,
+        role: super::roles::role_of(conn, id.as_str())?,
         user: user.into(),
         passkeys,
         face_enrolled: template.is_some(),
@@ -159,25 +163,25 @@ pub fn detail(conn: &mut DbConnection, id: &str, now: i64) -> Result<UserDetail,
 pub fn may_act_on(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: &str,
+    id: &crate::ids::UserId,
     removes: bool,
 ) -> Result<(), UserAdminError> {
-    if super::roles::role_of(conn, id)?.is_none() {
+    if super::roles::role_of(conn, id.as_str())?.is_none() {
         return Ok(());
     }
     if !actor.may(super::roles::ROLES) {
         return Err(UserAdminError::Administrator);
     }
-    if removes && super::roles::is_last_owner(conn, id)? {
+    if removes && super::roles::is_last_owner(conn, id.as_str())? {
         return Err(UserAdminError::LastOwner);
     }
     Ok(())
 }
 
-fn exists(conn: &mut DbConnection, id: &str) -> Result<(), UserAdminError> {
+fn exists(conn: &mut DbConnection, id: &crate::ids::UserId) -> Result<(), UserAdminError> {
     match repo::find(conn, id)? {
         Some(_) => Ok(()),
-        None => Err(UserAdminError::NotFound(id.to_owned())),
+        None => Err(UserAdminError::NotFound(id.to_string())),
     }
 }
 
@@ -185,7 +189,7 @@ fn exists(conn: &mut DbConnection, id: &str) -> Result<(), UserAdminError> {
 pub fn sign_out_everywhere(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: &str,
+    id: &crate::ids::UserId,
     now: i64,
 ) -> Result<(usize, usize), UserAdminError> {
     exists(conn, id)?;
@@ -204,14 +208,14 @@ pub fn sign_out_everywhere(
 pub fn set_disabled(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: &str,
+    id: &crate::ids::UserId,
     disabled: bool,
     now: i64,
 ) -> Result<(), UserAdminError> {
     conn.write_transaction(|c| {
         may_act_on(c, actor, id, disabled)?;
         if !repo::set_disabled(c, id, disabled, now)? {
-            return Err(UserAdminError::NotFound(id.to_owned()));
+            return Err(UserAdminError::NotFound(id.to_string()));
         }
         if disabled {
             sessions::end_all_for_user(c, id, now)?;
@@ -233,7 +237,7 @@ pub fn set_disabled(
 pub fn erase_face(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: &str,
+    id: &crate::ids::UserId,
     now: i64,
 ) -> Result<usize, UserAdminError> {
     conn.write_transaction(|c| {
@@ -258,7 +262,7 @@ pub fn erase_face(
 pub fn erase(
     conn: &mut DbConnection,
     actor: &Actor,
-    id: &str,
+    id: &crate::ids::UserId,
     now: i64,
 ) -> Result<(), UserAdminError> {
     conn.write_transaction(|c| {

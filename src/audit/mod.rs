@@ -30,8 +30,8 @@ impl Event {
             ..Event::default()
         }
     }
-    pub fn user(mut self, id: &str) -> Event {
-        self.user_id = Some(id.to_owned());
+    pub fn user(mut self, id: &crate::ids::UserId) -> Event {
+        self.user_id = Some(id.to_string());
         self
     }
     pub fn client(mut self, id: &crate::ids::ClientId) -> Event {

@@ -56,7 +56,7 @@ pub struct Factors {
 }
 
 impl Factors {
-    pub fn of(conn: &mut DbConnection, user_id: &str) -> Result<Factors, DbError> {
+    pub fn of(conn: &mut DbConnection, user_id: &crate::ids::UserId) -> Result<Factors, DbError> {
         Ok(Factors {
             passkeys: passkeys::for_user(conn, user_id)?.len(),
             face: super::face::status(conn, user_id)?.1.is_some(),
@@ -133,13 +133,13 @@ pub fn face_may_upgrade(ladder: &Ladder, s: &Session) -> bool {
 /// bound to those sessions stop too); returns how many ended.
 pub fn end_other_sessions(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     keep_sid: &crate::ids::SessionId,
     now: i64,
 ) -> Result<usize, DbError> {
     let mut ended = 0;
     for row in sessions::live_for_user(conn, user_id, now)? {
-        if &row.sid != keep_sid {
+        if row.sid != keep_sid {
             session::end(conn, &row.sid, now)?;
             ended += 1;
         }

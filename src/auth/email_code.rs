@@ -14,7 +14,7 @@ pub const LOGIN: &str = "login";
 /// What a new challenge is about.
 #[derive(Debug, Clone, Default)]
 pub struct NewChallenge {
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub email: String,
     pub name: Option<String>,
     pub tx: Option<String>,

@@ -44,14 +44,14 @@ pub enum FaceError {
     Db(#[from] DbError),
 }
 
-fn lock_key(user_id: &str) -> String {
+fn lock_key(user_id: &crate::ids::UserId) -> String {
     format!("face:user:{user_id}")
 }
 
 /// Failed enrolments have their own counter (same rule): a person who
 /// cannot enrol is not locked out of face sign-in, but nobody can retry an
 /// enrolment without end.
-fn enrol_key(user_id: &str) -> String {
+fn enrol_key(user_id: &crate::ids::UserId) -> String {
     format!("face:enrol:{user_id}")
 }
 
@@ -69,7 +69,7 @@ pub const STARTS_PER_ADDRESS: Rule = Rule {
     block_seconds: 600,
 };
 
-fn key_of(user_id: &str, purpose: &str) -> String {
+fn key_of(user_id: &crate::ids::UserId, purpose: &str) -> String {
     if purpose == ENROL {
         enrol_key(user_id)
     } else {
@@ -89,7 +89,7 @@ fn rule(cfg: &FaceConfig) -> Rule {
 /// enrolment) is locked, if it is.
 pub fn locked(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     purpose: &str,
     now: i64,
 ) -> Result<Option<i64>, DbError> {
@@ -101,7 +101,10 @@ pub fn locked(
 }
 
 /// Whether the person consented, and when their template was made.
-pub fn status(conn: &mut DbConnection, user_id: &str) -> Result<(bool, Option<i64>), DbError> {
+pub fn status(
+    conn: &mut DbConnection,
+    user_id: &crate::ids::UserId,
+) -> Result<(bool, Option<i64>), DbError> {
     Ok((
         consents::find(conn, user_id)?.is_some(),
         templates::for_user(conn, user_id)?.map(|t| t.created_at),
@@ -110,7 +113,7 @@ pub fn status(conn: &mut DbConnection, user_id: &str) -> Result<(bool, Option<i6
 
 pub fn record_consent(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     version: &str,
     now: i64,
 ) -> Result<(), DbError> {
@@ -134,7 +137,7 @@ pub fn record_consent(
 /// Erase the person's template and consent at once (audited).
 pub fn delete_all(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     actor: &str,
     now: i64,
 ) -> Result<usize, DbError> {
@@ -156,7 +159,7 @@ pub fn delete_all(
 pub fn start(
     conn: &mut DbConnection,
     cfg: &FaceConfig,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     purpose: &str,
     ip: Option<&str>,
     now_ms: i64,
@@ -234,7 +237,7 @@ type Read = fn(&mut DbConnection, &str) -> Result<Option<FaceChallengeRow>, DbEr
 /// with its row text.
 fn live(
     conn: &mut DbConnection,
-    (user_id, purpose, nonce): (&str, &str, &str),
+    (user_id, purpose, nonce): (&crate::ids::UserId, &str, &str),
     read: Read,
     now: i64,
 ) -> Result<(Challenge, String), FaceError> {
@@ -253,7 +256,7 @@ fn live(
 /// caller counts it as a failed check.
 pub fn step(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     purpose: &str,
     nonce: &str,
     (index, sha256): (usize, &str),
@@ -288,7 +291,7 @@ pub fn step(
 /// (they take the server's times).
 pub fn take(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     purpose: &str,
     nonce: &str,
     uploads: &mut [Upload],
@@ -334,7 +337,7 @@ pub fn enrol(
     conn: &mut DbConnection,
     engine: &FaceEngine,
     mk: &MasterKey,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     ev: &Evidence,
     now: i64,
 ) -> Result<(), FaceError> {
@@ -370,7 +373,7 @@ pub fn enrol(
 pub fn similarity(
     conn: &mut DbConnection,
     mk: &MasterKey,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     ev: &Evidence,
 ) -> Result<f32, FaceError> {
     let row = templates::for_user(conn, user_id)?.ok_or(FaceError::NotEnrolled)?;
@@ -391,7 +394,7 @@ pub fn similarity(
 pub fn failed(
     conn: &mut DbConnection,
     cfg: &FaceConfig,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     purpose: &str,
     error: FaceError,
     scores: serde_json::Value,
@@ -432,7 +435,7 @@ pub fn failed(
 /// A successful check: forget earlier failures and audit the scores.
 pub fn succeeded(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     purpose: &str,
     scores: serde_json::Value,
     now: i64,
@@ -479,7 +482,7 @@ pub fn conclude(
     engine: &FaceEngine,
     mk: &MasterKey,
     cfg: &FaceConfig,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     purpose: &str,
     evidence: Result<Evidence, FaceError>,
     now: i64,

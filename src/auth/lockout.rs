@@ -6,7 +6,7 @@ use crate::db::lockouts::{self as repo, LockoutRow};
 use crate::db::{DbConnection, DbError};
 
 /// Keys of the counters.
-pub fn account_key(user_id: &str) -> String {
+pub fn account_key(user_id: &crate::ids::UserId) -> String {
     format!("signin:user:{user_id}")
 }
 pub fn ip_key(ip: &str) -> String {

@@ -129,7 +129,7 @@ pub fn network_of(ip: &str) -> Option<String> {
 }
 
 /// The apps the person gave access to.
-pub fn apps(conn: &mut DbConnection, user_id: &str) -> Result<Vec<App>, DbError> {
+pub fn apps(conn: &mut DbConnection, user_id: &crate::ids::UserId) -> Result<Vec<App>, DbError> {
     let mut out = Vec::new();
     for (client_id, scope, granted_at) in consents::for_user(conn, user_id)? {
         let name = clients::find(conn, &client_id)?
@@ -148,7 +148,7 @@ pub fn apps(conn: &mut DbConnection, user_id: &str) -> Result<Vec<App>, DbError>
 /// Everything about `user_id`, or None when there is no such person.
 pub fn collect(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     now: i64,
 ) -> Result<Option<MyData>, DbError> {
     let Some(u) = users::find(conn, user_id)? else {
@@ -223,7 +223,7 @@ pub fn collect(
             .collect(),
         sign_ins,
         profile: Profile {
-            id: u.id,
+            id: u.id.to_string(),
             email: u.email,
             email_verified: u.email_verified,
             name: u.name,
@@ -243,7 +243,7 @@ pub fn collect(
 /// transaction, audited. Whether the app had access.
 pub fn disconnect(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     client_id: &crate::ids::ClientId,
     ip: Option<String>,
     now: i64,
@@ -295,7 +295,7 @@ pub struct Deleted {
 /// sessions, codes, consents and challenges. The erased row, if there was one.
 pub fn erase(
     c: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     by: &str,
     now: i64,
 ) -> Result<Option<users::UserRow>, DbError> {
@@ -303,7 +303,7 @@ pub fn erase(
         return Ok(None);
     };
     crate::auth::face::delete_all(c, user_id, by, now)?;
-    crate::db::admin_roles::delete(c, user_id)?;
+    crate::db::admin_roles::delete(c, user_id.as_str())?;
     tokens::revoke_for_user(c, user_id, now)?;
     for key in [
         crate::auth::lockout::account_key(user_id),
@@ -320,12 +320,12 @@ pub fn erase(
 /// deletion under the account's random id only (no address or name).
 pub fn delete_account(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     ip: Option<String>,
     now: i64,
 ) -> Result<Option<Deleted>, DeleteError> {
     conn.write_transaction(|c| {
-        if crate::auth::roles::is_last_owner(c, user_id)? {
+        if crate::auth::roles::is_last_owner(c, user_id.as_str())? {
             return Err(DeleteError::LastOwner);
         }
         let Some(u) = erase(c, user_id, "self", now)? else {

@@ -33,7 +33,7 @@ pub enum Owner {
     /// The login page of a login transaction (by the transaction token).
     Login(String),
     /// A signed-in person on the account page.
-    User(String),
+    User(crate::ids::UserId),
     /// A sign-up in progress (by its email-challenge token).
     Signup(String),
 }
@@ -91,7 +91,7 @@ pub struct NewPasskey {
 /// A verified passkey sign-in.
 #[derive(Debug)]
 pub struct SignedIn {
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub passkey_id: String,
     pub amr: Vec<String>,
 }
@@ -195,12 +195,13 @@ impl Passkeys {
         &self,
         conn: &mut DbConnection,
         owner: &Owner,
-        user_id: &str,
+        user_id: &crate::ids::UserId,
         email: &str,
         display_name: &str,
         now: i64,
     ) -> Result<(String, Value), PasskeyError> {
-        let uuid = Uuid::parse_str(user_id).map_err(|e| PasskeyError::Invalid(e.to_string()))?;
+        let uuid =
+            Uuid::parse_str(user_id.as_str()).map_err(|e| PasskeyError::Invalid(e.to_string()))?;
         let exclude = repo::for_user(conn, user_id)?
             .iter()
             .filter_map(|r| URL_SAFE_NO_PAD.decode(&r.id).ok())
@@ -292,7 +293,7 @@ impl Passkeys {
             .map_err(|e| PasskeyError::Invalid(e.to_string()))?;
         let id = URL_SAFE_NO_PAD.encode(cred_id);
         let row = repo::find(conn, &id)?
-            .filter(|r| r.user_id == user.to_string())
+            .filter(|r| r.user_id.as_str() == user.to_string())
             .ok_or(PasskeyError::UnknownCredential)?;
         // A disabled account has no session anywhere, whatever it proves.
         if crate::db::users::find(conn, &row.user_id)?.is_none_or(|u| u.disabled) {
@@ -319,7 +320,7 @@ impl Passkeys {
 /// Store a verified credential for `user_id` under the person's chosen name.
 pub fn save(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     new: NewPasskey,
     name: &str,
     now: i64,
@@ -376,7 +377,11 @@ pub enum RemoveError {
 }
 
 /// Remove a passkey, never the last sign-in credential of the account.
-pub fn remove(conn: &mut DbConnection, user_id: &str, id: &str) -> Result<(), RemoveError> {
+pub fn remove(
+    conn: &mut DbConnection,
+    user_id: &crate::ids::UserId,
+    id: &str,
+) -> Result<(), RemoveError> {
     conn_transaction(conn, |c| {
         if repo::find(c, id)?
             .filter(|r| r.user_id == user_id)

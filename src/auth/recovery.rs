@@ -30,7 +30,7 @@ fn normalise(code: &str) -> String {
         .collect()
 }
 
-fn hash(mk: &MasterKey, user_id: &str, code: &str) -> String {
+fn hash(mk: &MasterKey, user_id: &crate::ids::UserId, code: &str) -> String {
     mk.hash_code(&format!("recovery:{user_id}"), &normalise(code))
 }
 
@@ -38,7 +38,7 @@ fn hash(mk: &MasterKey, user_id: &str, code: &str) -> String {
 pub fn issue(
     conn: &mut DbConnection,
     mk: &MasterKey,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     n: usize,
     now: i64,
 ) -> Result<Vec<String>, DbError> {
@@ -48,7 +48,7 @@ pub fn issue(
     Ok(codes)
 }
 
-pub fn remaining(conn: &mut DbConnection, user_id: &str) -> Result<i64, DbError> {
+pub fn remaining(conn: &mut DbConnection, user_id: &crate::ids::UserId) -> Result<i64, DbError> {
     repo::remaining(conn, user_id)
 }
 

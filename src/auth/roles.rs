@@ -179,7 +179,7 @@ pub fn grant(
         .actor(by)
         .detail(serde_json::json!({ "kind": kind, "role": role.as_str() }));
     ev = if kind == "user" {
-        ev.user(subject)
+        ev.user(&subject.into())
     } else {
         ev.client(&subject.into())
     };

@@ -10,7 +10,7 @@ pub const COOKIE: &str = "visage_session";
 #[derive(Debug, Clone)]
 pub struct Session {
     pub sid: crate::ids::SessionId,
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub auth_time: i64,
     pub acr: String,
     pub amr: Vec<String>,
@@ -31,7 +31,7 @@ impl Session {
 /// Start a session; returns it and the cookie value (shown only to the browser).
 pub fn start(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     acr: &str,
     amr: &[String],
     ttl: i64,

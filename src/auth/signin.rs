@@ -16,7 +16,7 @@ use super::session::{self, Session};
 /// A proven sign-in.
 #[derive(Debug, Clone)]
 pub struct SignIn {
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub level: Level,
     pub amr: Vec<String>,
     /// Audit action, e.g. `login.passkey`.
@@ -91,7 +91,7 @@ pub fn failed(
     conn: &mut DbConnection,
     rules: &LockoutConfig,
     action: &'static str,
-    user_id: Option<&str>,
+    user_id: Option<&crate::ids::UserId>,
     ip: Option<&str>,
     reason: &'static str,
     guess: bool,
@@ -135,7 +135,7 @@ pub fn failed(
 pub fn locked(
     conn: &mut DbConnection,
     ip: Option<&str>,
-    user_id: Option<&str>,
+    user_id: Option<&crate::ids::UserId>,
     now: i64,
 ) -> Result<bool, DbError> {
     if let Some(ip) = ip {
@@ -166,6 +166,7 @@ mod tests {
     fn failures_share_one_budget_per_account_and_passkey_failures_count_for_nobody() {
         let (_dir, db) = db();
         let rules = LockoutConfig::default();
+        let u = crate::ids::UserId::from("u");
         db.run_sync(|c| -> Result<(), DbError> {
             for (i, action) in ["login.password", "recovery.code", "recovery.email"]
                 .iter()
@@ -177,20 +178,20 @@ mod tests {
                     c,
                     &rules,
                     action,
-                    Some("u"),
+                    Some(&u),
                     Some("198.51.100.1"),
                     "bad",
                     true,
                     100,
                 )?;
-                assert!(!locked(c, None, Some("u"), 100)?, "after {}", i + 1);
+                assert!(!locked(c, None, Some(&u), 100)?, "after {}", i + 1);
             }
             for _ in 0..10 {
                 failed(
                     c,
                     &rules,
                     "login.passkey",
-                    Some("u"),
+                    Some(&u),
                     Some("198.51.100.1"),
                     "bad",
                     false,
@@ -198,20 +199,20 @@ mod tests {
                 )?;
             }
             assert!(
-                !locked(c, None, Some("u"), 100)?,
+                !locked(c, None, Some(&u), 100)?,
                 "passkey failures are not guesses"
             );
             failed(
                 c,
                 &rules,
                 "login.password",
-                Some("u"),
+                Some(&u),
                 None,
                 "bad",
                 true,
                 100,
             )?;
-            assert!(locked(c, None, Some("u"), 100)?);
+            assert!(locked(c, None, Some(&u), 100)?);
             assert!(!locked(c, Some("198.51.100.2"), None, 100)?);
             Ok(())
         })

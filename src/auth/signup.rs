@@ -101,7 +101,7 @@ pub fn start(
         mk,
         SIGNUP,
         NewChallenge {
-            user_id: uuid::Uuid::new_v4().to_string(),
+            user_id: crate::ids::UserId::new_random(),
             email: email.clone(),
             name: Some(name.to_owned()),
             tx: form.tx.clone(),
@@ -191,7 +191,7 @@ pub fn complete(
             // in the audit log without revealing anything (checked access).
             let id = pending.invitation.as_deref().unwrap_or("");
             let by = format!("invitation:{}", id.get(..8).unwrap_or(id));
-            crate::auth::roles::grant(c, "user", &user.id, role, &by, now)
+            crate::auth::roles::grant(c, "user", user.id.as_str(), role, &by, now)
                 .map_err(|e| SignupError::Db(crate::db::DbError::Corrupt(e.to_string())))?;
         }
         let recovery_codes = recovery::issue(c, mk, &user.id, cfg.recovery_codes, now)?;

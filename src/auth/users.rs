@@ -39,7 +39,7 @@ pub fn create_with_password(
         return Err(UserError::WeakPassword);
     }
     let row = UserRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::ids::UserId::new_random(),
         email: email.clone(),
         email_verified: true,
         password_hash: Some(password::hash(password)?),

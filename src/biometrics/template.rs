@@ -70,13 +70,13 @@ fn weighted_mean(frames: &[&Analysis]) -> (Vec<f32>, f32) {
     (normalize(acc), total)
 }
 
-fn aad(user_id: &str, template_id: &str, model_id: &str) -> String {
+fn aad(user_id: &crate::ids::UserId, template_id: &str, model_id: &str) -> String {
     format!("face_templates/{user_id}/{template_id}/{model_id}")
 }
 
 pub fn seal(
     key: &[u8; 32],
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     template_id: &str,
     model_id: &str,
     t: &Template,
@@ -94,7 +94,7 @@ pub fn seal(
 /// Open a sealed template; a different model id fails (re-enrolment needed).
 pub fn open(
     key: &[u8; 32],
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     template_id: &str,
     model_id: &str,
     sealed: &[u8],

@@ -27,7 +27,7 @@ pub fn run(g: &Global, cmd: AdminCmd) -> anyhow::Result<()> {
                     let Some(u) = u else {
                         bail!("no account with email {email}")
                     };
-                    ("user", u.id)
+                    ("user", u.id.into_string())
                 }
                 (None, Some(id)) => ("client", id),
                 _ => bail!("give exactly one of --user EMAIL or --client ID"),

@@ -105,7 +105,7 @@ pub fn search(
 /// most `limit`).
 pub fn for_user_since(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     categories: &[&str],
     since: i64,
     limit: i64,

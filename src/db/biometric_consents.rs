@@ -8,12 +8,15 @@ use super::{DbConnection, DbError};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = super::schema::biometric_consents)]
 pub struct ConsentRow {
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub text_version: String,
     pub granted_at: i64,
 }
 
-pub fn find(conn: &mut DbConnection, user_id: &str) -> Result<Option<ConsentRow>, DbError> {
+pub fn find(
+    conn: &mut DbConnection,
+    user_id: &crate::ids::UserId,
+) -> Result<Option<ConsentRow>, DbError> {
     Ok(b::biometric_consents
         .find(user_id)
         .select(ConsentRow::as_select())
@@ -29,6 +32,6 @@ pub fn save(conn: &mut DbConnection, row: &ConsentRow) -> Result<(), DbError> {
     Ok(())
 }
 
-pub fn delete(conn: &mut DbConnection, user_id: &str) -> Result<usize, DbError> {
+pub fn delete(conn: &mut DbConnection, user_id: &crate::ids::UserId) -> Result<usize, DbError> {
     Ok(diesel::delete(b::biometric_consents.find(user_id)).execute(conn)?)
 }

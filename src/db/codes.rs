@@ -11,7 +11,7 @@ pub struct CodeRow {
     pub code_hash: String,
     pub grant_id: String,
     pub client_id: crate::ids::ClientId,
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub sid: crate::ids::SessionId,
     pub redirect_uri: String,
     pub scope: String,

@@ -7,7 +7,7 @@ use super::{DbConnection, DbError};
 
 pub fn granted_scope(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     client_id: &crate::ids::ClientId,
 ) -> Result<Option<String>, DbError> {
     Ok(c::consents
@@ -20,7 +20,7 @@ pub fn granted_scope(
 /// Every app the person gave access to: (client id, scope, granted at).
 pub fn for_user(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
 ) -> Result<Vec<(crate::ids::ClientId, String, i64)>, DbError> {
     Ok(c::consents
         .filter(c::user_id.eq(user_id))
@@ -32,7 +32,7 @@ pub fn for_user(
 /// Forget the person's consent to `client_id`; whether there was one.
 pub fn delete(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     client_id: &crate::ids::ClientId,
 ) -> Result<bool, DbError> {
     let n =
@@ -44,7 +44,7 @@ pub fn delete(
 /// Record (replace) the granted scope.
 pub fn save(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     client_id: &crate::ids::ClientId,
     scope: &str,
     now: i64,

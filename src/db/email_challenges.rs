@@ -11,7 +11,7 @@ pub struct EmailChallengeRow {
     pub id_hash: String,
     pub purpose: String,
     /// The account (recovery) or the id the new account will get (sign-up).
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub email: String,
     pub name: Option<String>,
     pub code_hash: String,

@@ -9,7 +9,7 @@ use super::{DbConnection, DbError};
 #[diesel(table_name = super::schema::face_challenges)]
 pub struct FaceChallengeRow {
     pub id_hash: String,
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub purpose: String,
     pub challenge: String,
     pub expires_at: i64,

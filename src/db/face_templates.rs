@@ -9,7 +9,7 @@ use super::{DbConnection, DbError};
 #[diesel(table_name = super::schema::face_templates)]
 pub struct FaceTemplateRow {
     pub id: String,
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub model_id: String,
     pub sealed: Vec<u8>,
     pub frames: i64,
@@ -18,7 +18,7 @@ pub struct FaceTemplateRow {
 
 pub fn for_user(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
 ) -> Result<Option<FaceTemplateRow>, DbError> {
     Ok(f::face_templates
         .filter(f::user_id.eq(user_id))
@@ -36,6 +36,9 @@ pub fn replace(conn: &mut DbConnection, row: &FaceTemplateRow) -> Result<(), DbE
     Ok(())
 }
 
-pub fn delete_for_user(conn: &mut DbConnection, user_id: &str) -> Result<usize, DbError> {
+pub fn delete_for_user(
+    conn: &mut DbConnection,
+    user_id: &crate::ids::UserId,
+) -> Result<usize, DbError> {
     Ok(diesel::delete(f::face_templates.filter(f::user_id.eq(user_id))).execute(conn)?)
 }

@@ -10,7 +10,7 @@ use super::{DbConnection, DbError};
 pub struct PasskeyRow {
     /// Credential id, base64url.
     pub id: String,
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub name: String,
     /// Versioned `StoredPasskey` JSON.
     pub credential: String,
@@ -34,7 +34,10 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<PasskeyRow>, DbE
         .optional()?)
 }
 
-pub fn for_user(conn: &mut DbConnection, user_id: &str) -> Result<Vec<PasskeyRow>, DbError> {
+pub fn for_user(
+    conn: &mut DbConnection,
+    user_id: &crate::ids::UserId,
+) -> Result<Vec<PasskeyRow>, DbError> {
     Ok(p::passkeys
         .filter(p::user_id.eq(user_id))
         .order(p::created_at.asc())
@@ -42,7 +45,10 @@ pub fn for_user(conn: &mut DbConnection, user_id: &str) -> Result<Vec<PasskeyRow
         .load(conn)?)
 }
 
-pub fn count_for_user(conn: &mut DbConnection, user_id: &str) -> Result<i64, DbError> {
+pub fn count_for_user(
+    conn: &mut DbConnection,
+    user_id: &crate::ids::UserId,
+) -> Result<i64, DbError> {
     Ok(p::passkeys
         .filter(p::user_id.eq(user_id))
         .count()
@@ -59,7 +65,7 @@ pub fn touch(conn: &mut DbConnection, id: &str, credential: &str, now: i64) -> R
 
 pub fn rename(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     id: &str,
     name: &str,
 ) -> Result<bool, DbError> {
@@ -71,7 +77,11 @@ pub fn rename(
     )
 }
 
-pub fn delete(conn: &mut DbConnection, user_id: &str, id: &str) -> Result<bool, DbError> {
+pub fn delete(
+    conn: &mut DbConnection,
+    user_id: &crate::ids::UserId,
+    id: &str,
+) -> Result<bool, DbError> {
     Ok(
         diesel::delete(p::passkeys.filter(p::id.eq(id).and(p::user_id.eq(user_id))))
             .execute(conn)?

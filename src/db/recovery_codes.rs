@@ -8,7 +8,7 @@ use super::{DbConnection, DbError};
 /// Replace every code of `user_id` with `hashes`.
 pub fn replace(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     hashes: &[String],
     now: i64,
 ) -> Result<(), DbError> {
@@ -28,7 +28,7 @@ pub fn replace(
 /// Mark an unused code used; false when it does not exist or was used before.
 pub fn consume(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     hash: &str,
     now: i64,
 ) -> Result<bool, DbError> {
@@ -45,7 +45,7 @@ pub fn consume(
         > 0)
 }
 
-pub fn remaining(conn: &mut DbConnection, user_id: &str) -> Result<i64, DbError> {
+pub fn remaining(conn: &mut DbConnection, user_id: &crate::ids::UserId) -> Result<i64, DbError> {
     Ok(r::recovery_codes
         .filter(r::user_id.eq(user_id).and(r::used_at.is_null()))
         .count()

@@ -10,7 +10,7 @@ use super::{DbConnection, DbError, JsonList};
 pub struct SessionRow {
     pub id_hash: String,
     pub sid: crate::ids::SessionId,
-    pub user_id: String,
+    pub user_id: crate::ids::UserId,
     pub auth_time: i64,
     pub acr: String,
     pub amr: JsonList,
@@ -64,7 +64,7 @@ pub fn end(
 /// The person's live sessions, newest first.
 pub fn live_for_user(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     now: i64,
 ) -> Result<Vec<SessionRow>, DbError> {
     Ok(s::sessions
@@ -82,7 +82,7 @@ pub fn live_for_user(
 /// End every session of the person; returns how many were live.
 pub fn end_all_for_user(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     now: i64,
 ) -> Result<usize, DbError> {
     Ok(

@@ -17,7 +17,7 @@ pub struct TokenRow {
     pub kind: String,
     pub grant_id: String,
     pub client_id: crate::ids::ClientId,
-    pub user_id: Option<String>,
+    pub user_id: Option<crate::ids::UserId>,
     pub sid: Option<crate::ids::SessionId>,
     pub scope: String,
     pub claims: Option<String>,
@@ -64,11 +64,14 @@ pub fn revoke(conn: &mut DbConnection, id: &str, now: i64) -> Result<bool, DbErr
 
 /// Revoke every token of a grant family; returns how many were live.
 /// The person a grant (token family) was issued for, if any.
-pub fn user_of_grant(conn: &mut DbConnection, grant_id: &str) -> Result<Option<String>, DbError> {
+pub fn user_of_grant(
+    conn: &mut DbConnection,
+    grant_id: &str,
+) -> Result<Option<crate::ids::UserId>, DbError> {
     Ok(t::tokens
         .filter(t::grant_id.eq(grant_id))
         .select(t::user_id)
-        .first::<Option<String>>(conn)
+        .first::<Option<crate::ids::UserId>>(conn)
         .optional()?
         .flatten())
 }
@@ -150,7 +153,11 @@ pub fn purge_expired(conn: &mut DbConnection, before: i64) -> Result<usize, DbEr
 }
 
 /// Revoke every token issued for the person; returns how many were live.
-pub fn revoke_for_user(conn: &mut DbConnection, user_id: &str, now: i64) -> Result<usize, DbError> {
+pub fn revoke_for_user(
+    conn: &mut DbConnection,
+    user_id: &crate::ids::UserId,
+    now: i64,
+) -> Result<usize, DbError> {
     Ok(
         diesel::update(t::tokens.filter(t::user_id.eq(user_id).and(t::revoked_at.is_null())))
             .set(t::revoked_at.eq(now))
@@ -161,7 +168,7 @@ pub fn revoke_for_user(conn: &mut DbConnection, user_id: &str, now: i64) -> Resu
 /// Revoke every token the person's sign-ins gave `client_id`; how many.
 pub fn revoke_for_user_and_client(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     client_id: &crate::ids::ClientId,
     now: i64,
 ) -> Result<usize, DbError> {
@@ -180,7 +187,7 @@ pub fn revoke_for_user_and_client(
 /// The person's live (unrevoked, unexpired) tokens.
 pub fn live_for_user(
     conn: &mut DbConnection,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     now: i64,
 ) -> Result<Vec<TokenRow>, DbError> {
     Ok(t::tokens

@@ -8,7 +8,7 @@ use super::{DbConnection, DbError};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = super::schema::users)]
 pub struct UserRow {
-    pub id: String,
+    pub id: crate::ids::UserId,
     pub email: String,
     pub email_verified: bool,
     pub password_hash: Option<String>,
@@ -31,7 +31,7 @@ pub fn insert(conn: &mut DbConnection, row: &UserRow) -> Result<(), DbError> {
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, DbError> {
+pub fn find(conn: &mut DbConnection, id: &crate::ids::UserId) -> Result<Option<UserRow>, DbError> {
     Ok(u::users
         .find(id)
         .select(UserRow::as_select())
@@ -55,7 +55,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<UserRow>, DbError> {
         .load(conn)?)
 }
 
-pub fn delete(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
+pub fn delete(conn: &mut DbConnection, id: &crate::ids::UserId) -> Result<bool, DbError> {
     Ok(diesel::delete(u::users.find(id)).execute(conn)? > 0)
 }
 
@@ -96,7 +96,7 @@ pub fn search(
 
 pub fn set_disabled(
     conn: &mut DbConnection,
-    id: &str,
+    id: &crate::ids::UserId,
     disabled: bool,
     now: i64,
 ) -> Result<bool, DbError> {

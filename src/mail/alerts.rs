@@ -9,7 +9,7 @@ use super::Outbox;
 
 /// Tell the person their face check is locked until `until` (Unix time);
 /// failures to send are logged, never shown to the person at the camera.
-pub async fn face_locked(state: &Outbox<'_>, user_id: &str, until: i64) {
+pub async fn face_locked(state: &Outbox<'_>, user_id: &crate::ids::UserId, until: i64) {
     let (uid, base) = (user_id.to_owned(), state.config.face.clone());
     let found = state
         .db
@@ -40,7 +40,7 @@ pub async fn face_locked(state: &Outbox<'_>, user_id: &str, until: i64) {
 
 /// Tell the person their sign-in methods changed (`change`: e.g.
 /// `passkey.add`); failures to send are logged.
-pub async fn authenticator_changed(state: &Outbox<'_>, user_id: &str, change: &str) {
+pub async fn authenticator_changed(state: &Outbox<'_>, user_id: &crate::ids::UserId, change: &str) {
     let uid = user_id.to_owned();
     let user = match state.db.run(move |c| users::find(c, &uid)).await {
         Ok(Some(u)) => u,

@@ -48,7 +48,7 @@ pub fn for_user(user: &UserRow, scope: &[String], requested: Option<&Value>) -> 
         names.extend(req.keys().map(String::as_str));
     }
     let mut out = Map::new();
-    out.insert("sub".into(), Value::from(user.id.clone()));
+    out.insert("sub".into(), Value::from(user.id.as_str()));
     for n in names {
         if let Some(v) = claim_value(user, n) {
             out.insert(n.to_owned(), v);

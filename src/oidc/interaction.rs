@@ -54,7 +54,7 @@ pub fn decide(req: &AuthRequest, s: &Situation<'_>) -> Next {
             let other_user = req
                 .id_token_hint_sub
                 .as_deref()
-                .is_some_and(|sub| sub != sess.user_id);
+                .is_some_and(|sub| sess.user_id != sub);
             !s.fresh_login
                 && (too_old
                     || too_weak

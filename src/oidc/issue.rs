@@ -118,7 +118,7 @@ impl Minter {
         extra.insert("amr".into(), json!(g.amr));
         extra.insert("sid".into(), json!(g.sid));
         let (access_token, jti) =
-            self.access_token(ring, &g.client.id, &g.user.id, &scope, extra, now)?;
+            self.access_token(ring, &g.client.id, g.user.id.as_str(), &scope, extra, now)?;
         let common = |id: String, kind: &str, hash: Option<String>, exp: i64| TokenRow {
             id,
             token_hash: hash,

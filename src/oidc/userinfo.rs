@@ -35,7 +35,7 @@ pub fn claims_for(
             "the access token lacks the openid scope",
         ));
     }
-    let user = users::find(conn, &at.sub)?
+    let user = users::find(conn, &crate::ids::UserId::from(at.sub.as_str()))?
         .filter(|u| !u.disabled)
         .ok_or_else(|| OAuthError::invalid_token("the account is no longer active"))?;
     let requested: Option<Value> = row

@@ -74,8 +74,11 @@ fn parse_addr(s: &str) -> Option<IpAddr> {
 }
 
 /// Whether one more face preview is allowed for this person and address.
-pub fn allow_preview(limits: &Limits, req: &HttpRequest, user_id: &str) -> bool {
-    let person = limits.preview_person.check_key(&user_id.to_owned()).is_ok();
+pub fn allow_preview(limits: &Limits, req: &HttpRequest, user_id: &crate::ids::UserId) -> bool {
+    let person = limits
+        .preview_person
+        .check_key(&user_id.to_string())
+        .is_ok();
     person && allow(&limits.preview_address, req)
 }
 

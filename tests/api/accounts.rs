@@ -110,7 +110,9 @@ async fn recovery_codes_work_once_and_give_the_lowest_assurance() {
     let now = chrono::Utc::now().timestamp();
     let codes = app
         .db
-        .run_sync(|c| visage::auth::recovery::issue(c, &app.master_key, &uid, 3, now))
+        .run_sync(|c| {
+            visage::auth::recovery::issue(c, &app.master_key, &uid.as_str().into(), 3, now)
+        })
         .expect("codes");
     let r = app
         .submit(

@@ -40,7 +40,7 @@ async fn administrators_are_acted_on_only_by_owners_and_the_console_client_only_
     app.tokens_for_rp(&rp_secret).await;
     let grant = app
         .db
-        .run_sync(|c| visage::db::tokens::live_for_user(c, &owner, now))
+        .run_sync(|c| visage::db::tokens::live_for_user(c, &owner.as_str().into(), now))
         .unwrap()
         .first()
         .map(|t| t.grant_id.clone())
@@ -71,14 +71,14 @@ async fn administrators_are_acted_on_only_by_owners_and_the_console_client_only_
     };
     let erased = app
         .db
-        .run_sync(|c| visage::admin::users::erase(c, &actor, &owner, now));
+        .run_sync(|c| visage::admin::users::erase(c, &actor, &owner.as_str().into(), now));
     assert!(matches!(
         erased,
         Err(visage::admin::users::UserAdminError::LastOwner)
     ));
-    let disabled = app
-        .db
-        .run_sync(|c| visage::admin::users::set_disabled(c, &actor, &owner, true, now));
+    let disabled = app.db.run_sync(|c| {
+        visage::admin::users::set_disabled(c, &actor, &owner.as_str().into(), true, now)
+    });
     assert!(matches!(
         disabled,
         Err(visage::admin::users::UserAdminError::LastOwner)
@@ -297,12 +297,12 @@ async fn an_administrator_erases_the_face_of_someone_who_cannot_confirm_it() {
     let now = chrono::Utc::now().timestamp();
     app.db
         .run_sync(|c| -> Result<(), visage::db::DbError> {
-            visage::auth::face::record_consent(c, &uid, "v1", now)?;
+            visage::auth::face::record_consent(c, &uid.as_str().into(), "v1", now)?;
             visage::db::face_templates::replace(
                 c,
                 &visage::db::face_templates::FaceTemplateRow {
                     id: "t1".into(),
-                    user_id: uid.clone(),
+                    user_id: uid.as_str().into(),
                     model_id: "m".into(),
                     sealed: vec![1, 2, 3],
                     frames: 3,

@@ -23,7 +23,7 @@ pub(crate) fn give_passkey(app: &TestApp, uid: &str) {
     let now = chrono::Utc::now().timestamp();
     let row = visage::db::passkeys::PasskeyRow {
         id: visage::crypto::random_token(16),
-        user_id: uid.to_owned(),
+        user_id: uid.into(),
         name: "Laptop".into(),
         credential: "{}".into(),
         backup_eligible: false,
@@ -371,7 +371,7 @@ async fn a_disabled_person_has_no_session_anywhere() {
     assert_eq!(app.get("/account").await.status(), StatusCode::OK);
     let now = chrono::Utc::now().timestamp();
     app.db
-        .run_sync(|c| visage::db::users::set_disabled(c, &uid, true, now))
+        .run_sync(|c| visage::db::users::set_disabled(c, &uid.as_str().into(), true, now))
         .unwrap();
     let r = app.get("/account").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

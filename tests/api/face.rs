@@ -370,12 +370,12 @@ fn templates_enrol_match_and_are_bound_to_user_and_model() {
         .unwrap();
     assert!(!e.is_match(template::similarity(&t, &stranger.embedding)));
     let key = [9u8; 32];
-    let sealed = template::seal(&key, "user-1", "tpl-1", e.embedder_id(), &t).unwrap();
-    let opened = template::open(&key, "user-1", "tpl-1", e.embedder_id(), &sealed).unwrap();
+    let sealed = template::seal(&key, &"user-1".into(), "tpl-1", e.embedder_id(), &t).unwrap();
+    let opened = template::open(&key, &"user-1".into(), "tpl-1", e.embedder_id(), &sealed).unwrap();
     assert_eq!(opened.embedding, t.embedding);
-    assert!(template::open(&key, "user-2", "tpl-1", e.embedder_id(), &sealed).is_err());
+    assert!(template::open(&key, &"user-2".into(), "tpl-1", e.embedder_id(), &sealed).is_err());
     assert!(
-        template::open(&key, "user-1", "tpl-1", "other-model@1", &sealed).is_err(),
+        template::open(&key, &"user-1".into(), "tpl-1", "other-model@1", &sealed).is_err(),
         "a model change forces re-enrolment"
     );
     assert!(template::enrol(&frames[..2], 3).is_err());

@@ -153,7 +153,7 @@ async fn enrolled() -> Victim {
     give_passkey(&app, &uid);
     let now = chrono::Utc::now().timestamp();
     app.db
-        .run_sync(|c| visage::auth::face::record_consent(c, &uid, "v1", now))
+        .run_sync(|c| visage::auth::face::record_consent(c, &uid.as_str().into(), "v1", now))
         .unwrap();
     let cookies = session_cookies(&app.passkey_session_for(&uid, 0));
     let (s, ch) = post(&app, &cookies, "/face/enrol/challenge", json!({})).await;

@@ -250,7 +250,7 @@ async fn passkey_then_face_enrolment_sign_in_step_up_and_deletion() {
 }
 
 /// Swap the person's template for one made from a different person's photo.
-fn replace_with_other_person(app: &TestApp, user_id: &str) {
+fn replace_with_other_person(app: &TestApp, user_id: &visage::ids::UserId) {
     use visage::biometrics::{template, EngineConfig, FaceEngine};
     let models = format!("{}/models", env!("CARGO_MANIFEST_DIR"));
     let engine =

@@ -58,7 +58,7 @@ fn enrolling_session(app: &TestApp) -> String {
     give_passkey(app, &uid);
     let now = chrono::Utc::now().timestamp();
     app.db
-        .run_sync(|c| visage::auth::face::record_consent(c, &uid, "v1", now))
+        .run_sync(|c| visage::auth::face::record_consent(c, &uid.as_str().into(), "v1", now))
         .unwrap();
     session_cookies(&app.passkey_session_for(&uid, 0))
 }

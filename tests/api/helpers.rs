@@ -273,6 +273,7 @@ impl TestApp {
             })
             .expect("create user")
             .id
+            .into_string()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -491,7 +492,7 @@ impl TestApp {
             .run_sync(|c| {
                 visage::auth::session::start(
                     c,
-                    uid,
+                    &uid.into(),
                     "urn:visage:acr:passkey",
                     &amr,
                     86_400,

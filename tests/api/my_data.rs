@@ -18,12 +18,12 @@ async fn the_export_holds_every_item_about_me_and_nothing_secret() {
     let id = uid.clone();
     app.db
         .run_sync(move |c| -> Result<(), visage::db::DbError> {
-            visage::auth::face::record_consent(c, &id, "face-consent-v3", now)?;
+            visage::auth::face::record_consent(c, &id.as_str().into(), "face-consent-v3", now)?;
             visage::db::face_templates::replace(
                 c,
                 &visage::db::face_templates::FaceTemplateRow {
                     id: "t1".into(),
-                    user_id: id.clone(),
+                    user_id: id.as_str().into(),
                     model_id: "arcface-512".into(),
                     sealed,
                     frames: 5,

@@ -272,7 +272,11 @@ async fn rewriting_sealed_audit_history_is_detected_without_the_master_key() {
     app.db
         .run_sync(|c| -> Result<(), visage::db::DbError> {
             for action in ["one", "two", "three"] {
-                audit::record(c, &Event::new("test", action, "success").user("u1"), 1)?;
+                audit::record(
+                    c,
+                    &Event::new("test", action, "success").user(&"u1".into()),
+                    1,
+                )?;
             }
             audit::seal(c, &mk, 2)?;
             audit::record(c, &Event::new("test", "four", "success"), 3)?;

@@ -95,7 +95,7 @@ pub fn exchange(
             asked
         }
     };
-    let user_id = row.user_id.as_deref().ok_or_else(invalid)?;
+    let user_id = row.user_id.as_ref().ok_or_else(invalid)?;
     let user = users::find(conn, user_id)?
         .filter(|u| !u.disabled)
         .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;

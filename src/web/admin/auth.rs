@@ -54,7 +54,9 @@ pub async fn actor_of(
                     None
                 }
             } else if at.client_id == CONSOLE_CLIENT {
-                match users::find(c, &at.sub)?.filter(|u| !u.disabled) {
+                match users::find(c, &crate::ids::UserId::from(at.sub.as_str()))?
+                    .filter(|u| !u.disabled)
+                {
                     Some(u) => roles::actor(c, "user", &at.sub, None)?
                         .map(|a| Actor { name: u.email, ..a }),
                     None => None,

@@ -202,7 +202,7 @@ pub async fn delete(
 pub(super) async fn refused(
     state: &AppState,
     ui: &Ui<'_>,
-    user_id: &str,
+    user_id: &crate::ids::UserId,
     e: FaceError,
 ) -> WebError {
     if let FaceError::LockedNow(_, until) = &e {

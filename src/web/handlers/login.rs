@@ -178,7 +178,11 @@ pub async fn show(
 
 /// Whether this sign-in continues with the face step: the person has a face
 /// template, the engine is up, and the policy or the request asks for it.
-async fn face_needed(state: &web::Data<AppState>, user_id: &str, ctx: &LoginCtx) -> bool {
+async fn face_needed(
+    state: &web::Data<AppState>,
+    user_id: &crate::ids::UserId,
+    ctx: &LoginCtx,
+) -> bool {
     if state.face.is_none() || ctx.tx.is_none() {
         return false;
     }

@@ -178,7 +178,7 @@ pub async fn send_email(
             let key = lockout::email_key(&email);
             let uid = users::find_by_email(c, &email.trim().to_lowercase())?.map(|u| u.id);
             let blocked = lockout::blocked_until(c, &key, now)?.is_some()
-                || crate::auth::signin::locked(c, ip.as_deref(), uid.as_deref(), now)?;
+                || crate::auth::signin::locked(c, ip.as_deref(), uid.as_ref(), now)?;
             let outcome = if blocked { "rate_limited" } else { "sent" };
             audit::record(
                 c,
@@ -244,7 +244,7 @@ pub async fn verify_submit(
     let (token, row, ctx) = STEP.pending(&req, &state).await?;
     // Emailed codes share the account's guessing budget with passwords and
     // recovery codes: a blocked account (or address) has no code checked.
-    let uid = Some(row.user_id.clone()).filter(|u| !u.is_empty());
+    let uid = Some(row.user_id.clone()).filter(|u| !u.is_nobody());
     let email = row.email;
     if signin::locked(&req, &state, uid.clone()).await {
         signin::failed(&req, &state, "recovery.email", uid, "locked").await;

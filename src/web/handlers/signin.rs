@@ -81,7 +81,7 @@ pub async fn failed(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     action: &'static str,
-    user_id: Option<String>,
+    user_id: Option<crate::ids::UserId>,
     reason: &'static str,
 ) {
     record_failure(req, state, action, user_id, reason, true).await
@@ -93,7 +93,7 @@ pub async fn noted(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     action: &'static str,
-    user_id: Option<String>,
+    user_id: Option<crate::ids::UserId>,
     reason: &'static str,
 ) {
     record_failure(req, state, action, user_id, reason, false).await
@@ -103,7 +103,7 @@ async fn record_failure(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     action: &'static str,
-    user_id: Option<String>,
+    user_id: Option<crate::ids::UserId>,
     reason: &'static str,
     guess: bool,
 ) {
@@ -117,7 +117,7 @@ async fn record_failure(
                 c,
                 &rules,
                 action,
-                user_id.as_deref(),
+                user_id.as_ref(),
                 ip.as_deref(),
                 reason,
                 guess,
@@ -134,13 +134,13 @@ async fn record_failure(
 pub async fn locked(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    user_id: Option<String>,
+    user_id: Option<crate::ids::UserId>,
 ) -> bool {
     let ip = rate_limit::client_ip(req).map(|i| i.to_string());
     let now = state.clock.now();
     let res = state
         .db
-        .run(move |c| signin::locked(c, ip.as_deref(), user_id.as_deref(), now))
+        .run(move |c| signin::locked(c, ip.as_deref(), user_id.as_ref(), now))
         .await;
     res.unwrap_or_else(|e| {
         tracing::error!("reading lockouts: {e}");

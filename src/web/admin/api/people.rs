@@ -18,7 +18,7 @@ pub async fn users_list(
 pub async fn users_get(
     ApiActor(actor, _): ApiActor<Read>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::UserId>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
     act(actor, &state, move |c, _, _, now| {
@@ -32,7 +32,7 @@ pub async fn users_get(
 pub async fn users_set_disabled(
     ApiActor(actor, _): ApiActor<Write>,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(crate::ids::UserId, String)>,
 ) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
     let disabled = action == "disable";
@@ -47,7 +47,7 @@ pub async fn users_set_disabled(
 pub async fn users_sign_out(
     ApiActor(actor, _): ApiActor<Write>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::UserId>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
     act(actor, &state, move |c, _, actor, now| {
@@ -61,7 +61,7 @@ pub async fn users_sign_out(
 pub async fn users_face_erase(
     ApiActor(actor, _): ApiActor<FreshWrite>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::UserId>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
     act(actor, &state, move |c, _, actor, now| {
@@ -75,7 +75,7 @@ pub async fn users_face_erase(
 pub async fn users_delete(
     ApiActor(actor, _): ApiActor<FreshWrite>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::UserId>,
 ) -> Result<HttpResponse, WebError> {
     let id = id.into_inner();
     act(actor, &state, move |c, _, actor, now| {
@@ -101,10 +101,9 @@ pub async fn clients_families(
 pub async fn session_end(
     ApiActor(actor, _): ApiActor<Write>,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(crate::ids::UserId, crate::ids::SessionId)>,
 ) -> Result<HttpResponse, WebError> {
     let (user, sid) = path.into_inner();
-    let sid = crate::ids::SessionId::from(sid);
     act(
         actor,
         &state,

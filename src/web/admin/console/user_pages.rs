@@ -41,7 +41,7 @@ pub(super) async fn users_render(
             .into_iter()
             .map(|u| UserRowView {
                 created: utc(u.created_at),
-                id: u.id,
+                id: u.id.to_string(),
                 email: u.email,
                 name: u.name,
                 disabled: u.disabled,
@@ -62,7 +62,7 @@ pub async fn user(
     c: Console,
     req: HttpRequest,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<crate::ids::UserId>,
 ) -> Result<HttpResponse, WebError> {
     let (id, now) = (id.into_inner(), state.clock.now());
     let detail = match state.db.run(move |db| users::detail(db, &id, now)).await {
@@ -90,7 +90,7 @@ pub async fn user(
 pub async fn user_action(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(crate::ids::UserId, String)>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
@@ -140,11 +140,10 @@ pub async fn user_action(
 pub async fn session_end(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(crate::ids::UserId, crate::ids::SessionId)>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     let (user, sid) = path.into_inner();
-    let sid = crate::ids::SessionId::from(sid);
     let c = may_change(
         &req,
         &state,
