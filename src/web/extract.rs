@@ -58,6 +58,14 @@ macro_rules! csrf_field {
     };
 }
 
+/// A form that carries nothing but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    csrf: Option<String>,
+}
+
+crate::csrf_field!(CsrfForm);
+
 /// The text `key` in the language of this request.
 fn text(req: &HttpRequest, key: &str) -> String {
     match state_of(req) {

@@ -289,6 +289,78 @@ async fn inviting_an_administrator_in_the_console_needs_a_fresh_sign_in() {
 }
 
 #[tokio::test]
+async fn a_console_change_checks_the_caller_before_it_reads_the_form() {
+    use visage::admin::roles::{self, Role};
+    let app = spawn_app().await;
+    let owner = owner_of(&app);
+    let (admin, auditor) = (
+        app.user_with("admin@example.com", "correct horse battery"),
+        app.user_with("auditor@example.com", "correct horse battery"),
+    );
+    let now = chrono::Utc::now().timestamp();
+    app.db
+        .run_sync(|c| {
+            roles::grant(c, "user", &admin, Role::Admin, "test", now)?;
+            roles::grant(c, "user", &auditor, Role::Auditor, "test", now)
+        })
+        .unwrap();
+    let post = |cookie: Option<String>, path: String, form: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let mut jar = format!("{}=c5rf", visage::web::cookies::CSRF);
+            if let Some(t) = cookie {
+                jar = format!("visage_admin={t}; {jar}");
+            }
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(app.url(&path))
+                .header("Cookie", jar)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let role_of_owner = format!("/admin/roles/user/{owner}");
+    // A role that does not exist, a form without its CSRF token: whoever may
+    // not make the change hears only that, never how the form is wrong.
+    let odd_forms = [
+        vec![("csrf", "c5rf"), ("role", "no-such-role")],
+        vec![("role", "")],
+    ];
+    for form in &odd_forms {
+        let r = post(None, role_of_owner.clone(), form.clone()).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out: {form:?}");
+        assert!(location(r.headers()).starts_with("/admin/login"));
+        for who in [&admin, &auditor] {
+            let t = console_token(&app, who, 0).await;
+            let r = post(Some(t), role_of_owner.clone(), form.clone()).await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{form:?}");
+        }
+    }
+    // An owner whose sign-in is stale signs in again before the role is read.
+    let stale = console_token(&app, &owner, app.config.admin.step_up_seconds + 60).await;
+    let r = post(Some(stale), role_of_owner.clone(), odd_forms[0].clone()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(location(r.headers()).starts_with("/admin/login?fresh=1"));
+    // An auditor reads; it changes nothing, whatever the form.
+    let t = console_token(&app, &auditor, 0).await;
+    for path in [
+        format!("/admin/users/{owner}/disable"),
+        "/admin/keys/rotate".to_owned(),
+        "/admin/invitations".to_owned(),
+    ] {
+        let r = post(Some(t.clone()), path.clone(), vec![("csrf", "c5rf")]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(app.count("invitations"), 0);
+    let roles_now = app.db.run_sync(roles::list).unwrap().len();
+    assert_eq!(roles_now, 3);
+}
+
+#[tokio::test]
 async fn an_administrator_erases_the_face_of_someone_who_cannot_confirm_it() {
     use crate::admin_api::{admin_client, bearer, call};
     use visage::admin::roles::Role;

@@ -177,6 +177,8 @@ impl PolicyVersionView {
     }
 }
 
+crate::csrf_field!(PolicyForm);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use crate::auth::session::Session;
 use crate::db::{passkeys as repo, users, DbError};
 use crate::oidc::discovery::paths;
 use crate::web::error::WebError;
-use crate::web::extract::{Csrf, CsrfHeader, SignedIn};
+use crate::web::extract::{Csrf, CsrfForm, CsrfHeader, SignedIn};
 use crate::web::pages;
 use crate::web::ui::{see_other, with_tx, Ui};
 
@@ -25,11 +25,6 @@ use crate::auth::assurance::Change;
 pub struct AccountQuery {
     done: Option<String>,
     error: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -52,7 +47,7 @@ pub struct NewQuery {
     tx: Option<String>,
 }
 
-crate::csrf_field!(CsrfForm, RenameForm, RegisterForm);
+crate::csrf_field!(RenameForm, RegisterForm);
 
 fn recovered(state: &AppState, s: &Session) -> bool {
     state.ladder.level_of(&s.acr) == Some(Level::Recovery)

@@ -14,7 +14,7 @@ use crate::web::pages;
 use crate::web::rate_limit::client_ip;
 use crate::web::ui::{see_other, Ui};
 
-use super::account::CsrfForm;
+use crate::web::extract::CsrfForm;
 
 #[derive(Deserialize)]
 pub struct AppsQuery {

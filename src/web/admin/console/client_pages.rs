@@ -150,20 +150,12 @@ impl ClientForm {
 }
 
 pub async fn client_create(
+    ConsoleChange {
+        console: c, form, ..
+    }: ConsoleChange<Writes, ClientForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<ClientForm>,
 ) -> Result<HttpResponse, WebError> {
-    let form = form.into_inner();
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        WRITE,
-        "create_clients",
-        None,
-    )
-    .await?;
     let (st, label, now) = (state.clone(), c.actor.label.clone(), state.clock.now());
     let input = form.input();
     let res = state
@@ -187,21 +179,14 @@ pub async fn client_create(
 }
 
 pub async fn client_edit(
+    ConsoleChange {
+        console: c, form, ..
+    }: ConsoleChange<Writes, ClientForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<crate::ids::ClientId>,
-    form: web::Form<ClientForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (id, form) = (id.into_inner(), form.into_inner());
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        WRITE,
-        "change_clients",
-        None,
-    )
-    .await?;
+    let id = id.into_inner();
     let (label, now, key) = (c.actor.label.clone(), state.clock.now(), id.clone());
     let actor = c.actor.clone();
     let input = form.input();
@@ -235,23 +220,16 @@ pub async fn client_edit(
 }
 
 pub async fn client_action(
+    ConsoleChange { console: c, .. }: ConsoleChange<Writes, CsrfForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(crate::ids::ClientId, String)>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
     let back = format!("/admin/clients/{id}");
-    let dangerous = (action == "delete").then_some(back.as_str());
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        WRITE,
-        "change_clients",
-        dangerous,
-    )
-    .await?;
+    if action == "delete" {
+        c.fresh_or_sign_in(&state, &back)?;
+    }
     let (st, label, now, key) = (
         state.clone(),
         c.actor.label.clone(),
@@ -294,3 +272,5 @@ pub async fn client_action(
         Err(e) => Err(WebError::Page(Reply::Invalid, e.to_string())),
     }
 }
+
+crate::csrf_field!(ClientForm);

@@ -16,28 +16,20 @@ pub struct InviteForm {
 }
 
 pub async fn invite(
+    ConsoleChange {
+        console: c, form, ..
+    }: ConsoleChange<Writes, InviteForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, WebError> {
-    let form = form.into_inner();
     let role = opt(form.role);
     // Inviting an administrator is managing administrators: admin:roles
-    // and a fresh sign-in, as for changing a role. The caller is checked
-    // before the role is read.
-    let (scope, dangerous) = match role {
-        Some(_) => (ROLES, Some("/admin/invitations")),
-        None => (WRITE, None),
-    };
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        scope,
-        "invite_with_this_role",
-        dangerous,
-    )
-    .await?;
+    // and a fresh sign-in, as for changing a role, checked before the role
+    // is read.
+    if role.is_some() {
+        c.may(&req, &state, ROLES, "roles")?;
+        c.fresh_or_sign_in(&state, "/admin/invitations")?;
+    }
     let role: Option<Role> = match role.map(|r| r.parse()).transpose() {
         Ok(r) => r,
         Err(m) => return Err(WebError::Page(Reply::Invalid, m)),
@@ -71,21 +63,12 @@ pub async fn invite(
 }
 
 pub async fn invitation_action(
+    ConsoleChange { console: c, .. }: ConsoleChange<Writes, CsrfForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        WRITE,
-        "manage_invitations",
-        None,
-    )
-    .await?;
     let (ttl, now) = (
         state.config.signup.invitation_ttl_seconds,
         state.clock.now(),
@@ -138,3 +121,5 @@ async fn mail_link(
         }
     }
 }
+
+crate::csrf_field!(InviteForm);

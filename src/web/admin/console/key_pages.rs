@@ -30,21 +30,12 @@ pub async fn keys_page(
 }
 
 pub async fn key_retire(
-    req: HttpRequest,
+    ConsoleChange { console: c, .. }: ConsoleChange<SigningKeys, CsrfForm>,
     state: web::Data<AppState>,
     kid: web::Path<crate::ids::Kid>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
+    c.fresh_or_sign_in(&state, "/admin/keys")?;
     let kid = kid.into_inner();
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        KEYS,
-        "retire_a_signing_key",
-        Some("/admin/keys"),
-    )
-    .await?;
     let (st, now) = (state.clone(), state.clock.now());
     match state
         .db
@@ -63,19 +54,10 @@ pub async fn key_retire(
 }
 
 pub async fn keys_rotate(
-    req: HttpRequest,
+    ConsoleChange { console: c, .. }: ConsoleChange<SigningKeys, CsrfForm>,
     state: web::Data<AppState>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        KEYS,
-        "rotate_keys",
-        Some("/admin/keys"),
-    )
-    .await?;
+    c.fresh_or_sign_in(&state, "/admin/keys")?;
     let (st, now) = (state.clone(), state.clock.now());
     match state
         .db

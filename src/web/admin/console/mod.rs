@@ -4,6 +4,7 @@
 //! admin functions as the API and render a page.
 
 mod audit_pages;
+mod change;
 mod client_pages;
 mod invitation_pages;
 mod key_pages;
@@ -12,6 +13,7 @@ mod role_form;
 mod user_pages;
 
 pub use audit_pages::*;
+pub use change::*;
 pub use client_pages::*;
 pub use invitation_pages::*;
 pub use key_pages::*;
@@ -32,8 +34,9 @@ use crate::keys::KeyError;
 use crate::oidc::branding::Branding;
 use crate::oidc::client::Client;
 use crate::oidc::client_admin::{self, ClientAdminError};
-use crate::web::cookies::{csrf_ok, csrf_token};
+use crate::web::cookies::csrf_token;
 use crate::web::error::WebError;
+pub use crate::web::extract::CsrfForm;
 use crate::web::ui::{local_path, see_other};
 use crate::web::{error, pages};
 
@@ -119,32 +122,6 @@ fn forbidden(tr: crate::i18n::Tr<'_>, actor: &Actor, what: &str) -> WebError {
     WebError::Page(Reply::Forbidden, text)
 }
 
-/// Checks for a change: signed in, CSRF, the scope, and (for dangerous
-/// actions) a fresh sign-in — otherwise off to sign in again, back to `back`.
-pub async fn may_change(
-    req: &HttpRequest,
-    state: &AppState,
-    csrf: Option<&str>,
-    scope: &str,
-    what: &str,
-    dangerous: Option<&str>,
-) -> Result<Console, WebError> {
-    let c = required(req, state).await?;
-    if !csrf_ok(req, csrf) {
-        return Err(crate::web::extract::form_expired(req));
-    }
-    if !c.actor.may(scope) {
-        return Err(forbidden(tr_of(req, state), &c.actor, what));
-    }
-    if let Some(back) = dangerous {
-        if !c.fresh(state) {
-            let to = crate::web::admin::link("/admin/login", &[("fresh", "1"), ("next", back)]);
-            return Err(WebError::SeeOther(to));
-        }
-    }
-    Ok(c)
-}
-
 fn page_links(base: &str, q: &str, page: i64, pages: i64) -> (String, String) {
     let href = |p: i64| crate::web::admin::link(base, &[("q", q), ("page", &p.to_string())]);
     (href((page - 1).max(1)), href((page + 1).min(pages.max(1))))
@@ -189,11 +166,6 @@ pub struct ListQuery {
 
 fn opt(s: String) -> Option<String> {
     Some(s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    pub csrf: Option<String>,
 }
 
 pub async fn signed_out(

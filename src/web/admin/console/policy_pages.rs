@@ -68,20 +68,13 @@ async fn policy_page(
 }
 
 pub async fn policy_change(
+    ConsoleChange {
+        console: c, form, ..
+    }: ConsoleChange<Writes, PolicyForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<PolicyForm>,
 ) -> Result<HttpResponse, WebError> {
-    let form = form.into_inner();
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        WRITE,
-        "change_the_face_policy",
-        Some("/admin/policy?edit=1"),
-    )
-    .await?;
+    c.fresh_or_sign_in(&state, "/admin/policy?edit=1")?;
     let change = match form.change() {
         Ok(ch) => ch,
         Err(m) => return Ok(policy_page(&req, &state, &c, true, Some(form), Some(m)).await),

@@ -7,13 +7,12 @@ use serde::Deserialize;
 
 use crate::web::error::WebError;
 
-use crate::admin::roles::{self, Role, RoleError, ROLES};
+use crate::admin::roles::{self, Role, RoleError};
 use crate::app::AppState;
 use crate::web::ui::see_other;
 
+use super::change::{Administrators, ConsoleChange};
 use super::tr_of;
-
-use super::may_change;
 
 #[derive(Deserialize)]
 pub struct RoleForm {
@@ -24,10 +23,12 @@ pub struct RoleForm {
 }
 
 pub async fn set_role(
+    ConsoleChange {
+        console: c, form, ..
+    }: ConsoleChange<Administrators, RoleForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, WebError> {
     let (kind, subject) = path.into_inner();
     let back = match kind.as_str() {
@@ -40,7 +41,7 @@ pub async fn set_role(
             ))
         }
     };
-    let form = form.into_inner();
+    c.fresh_or_sign_in(&state, &back)?;
     let role = match Some(form.role.trim())
         .filter(|r| !r.is_empty())
         .map(str::parse::<Role>)
@@ -49,15 +50,6 @@ pub async fn set_role(
         Some(Ok(r)) => Some(r),
         Some(Err(m)) => return Err(WebError::Page(Reply::Invalid, m.clone())),
     };
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        ROLES,
-        "manage_administrators",
-        Some(&back),
-    )
-    .await?;
     let now = state.clock.now();
     let res = state
         .db
@@ -72,3 +64,5 @@ pub async fn set_role(
         Err(e) => Err(WebError::Page(Reply::Invalid, e.to_string())),
     }
 }
+
+crate::csrf_field!(RoleForm);

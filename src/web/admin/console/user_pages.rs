@@ -88,23 +88,16 @@ pub async fn user(
 }
 
 pub async fn user_action(
+    ConsoleChange { console: c, .. }: ConsoleChange<Writes, CsrfForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(crate::ids::UserId, String)>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     let (id, action) = path.into_inner();
     let back = format!("/admin/users/{id}");
-    let dangerous = matches!(action.as_str(), "delete" | "erase-face").then_some(back.as_str());
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        WRITE,
-        "change_accounts",
-        dangerous,
-    )
-    .await?;
+    if matches!(action.as_str(), "delete" | "erase-face") {
+        c.fresh_or_sign_in(&state, &back)?;
+    }
     let now = state.clock.now();
     let (actor, key, act) = (c.actor.clone(), id.clone(), action.clone());
     let res = state
@@ -138,21 +131,12 @@ pub async fn user_action(
 }
 
 pub async fn session_end(
+    ConsoleChange { console: c, .. }: ConsoleChange<Writes, CsrfForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(crate::ids::UserId, crate::ids::SessionId)>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     let (user, sid) = path.into_inner();
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        WRITE,
-        "end_sessions",
-        None,
-    )
-    .await?;
     let (now, uid) = (state.clock.now(), user.clone());
     match state
         .db
@@ -178,21 +162,12 @@ pub struct RevokeForm {
 }
 
 pub async fn family_revoke(
-    req: HttpRequest,
+    ConsoleChange {
+        console: c, form, ..
+    }: ConsoleChange<Writes, RevokeForm>,
     state: web::Data<AppState>,
     grant: web::Path<String>,
-    form: web::Form<RevokeForm>,
 ) -> Result<HttpResponse, WebError> {
-    let form = form.into_inner();
-    let c = may_change(
-        &req,
-        &state,
-        form.csrf.as_deref(),
-        WRITE,
-        "revoke_tokens",
-        None,
-    )
-    .await?;
     let (now, grant) = (state.clock.now(), grant.into_inner());
     match state
         .db
@@ -207,3 +182,5 @@ pub async fn family_revoke(
         Err(e) => Err(WebError::Page(Reply::Forbidden, e.to_string())),
     }
 }
+
+crate::csrf_field!(RevokeForm);
