@@ -25,7 +25,8 @@ pub(crate) fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, WebErro
 }
 
 /// The person signed in on this browser (a page request); otherwise off to
-/// the sign-in page.
+/// the sign-in page, keeping the sign-in transaction (`?tx=`) the page
+/// belongs to.
 pub struct SignedIn(pub Session);
 
 impl FromRequest for SignedIn {
@@ -36,7 +37,14 @@ impl FromRequest for SignedIn {
         let req = req.clone();
         Box::pin(async move {
             let state = state_of(&req)?;
-            Ok(SignedIn(signin::required(&req, &state, None).await?))
+            let tx = web::Query::<std::collections::HashMap<String, String>>::from_query(
+                req.query_string(),
+            )
+            .ok()
+            .and_then(|q| q.get("tx").filter(|t| !t.is_empty()).cloned());
+            Ok(SignedIn(
+                signin::required(&req, &state, tx.as_deref()).await?,
+            ))
         })
     }
 }

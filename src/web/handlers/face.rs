@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crate::biometrics::FaceEngine;
 use crate::web::error::WebError;
-use crate::web::extract::{Csrf, CsrfHeader, FaceOn};
+use crate::web::extract::{Csrf, CsrfHeader, FaceOn, SignedIn};
 use crate::web::ui::{see_other, with_tx, Ui};
 use crate::web::{cookies, pages, rate_limit};
 
@@ -57,12 +57,12 @@ fn tx_of(tx: &Option<String>) -> Option<&str> {
 
 /// `GET /face?tx=`: the face step of a sign-in (after the passkey).
 pub async fn step(
+    SignedIn(sess): SignedIn,
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<TxQuery>,
 ) -> Result<HttpResponse, WebError> {
     let tx = tx_of(&q.tx);
-    let sess = signin::required(&req, &state, tx).await?;
     let ctx = context(&state, tx).await?;
     let ui = Ui::new(&req, &state, ctx.brand.clone(), ctx.ui_locales.as_deref());
     if state.face.is_none() || !assurance::face_may_upgrade(&state.ladder, &sess) {

@@ -48,6 +48,7 @@ pub async fn invite(
             }
             let link = crate::auth::signup::invitation_url(&state.config.issuer, &token);
             users_render(
+                &c,
                 req,
                 state,
                 ListQuery {

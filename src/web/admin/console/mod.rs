@@ -41,7 +41,7 @@ use crate::web::ui::{local_path, see_other};
 use crate::web::{error, pages};
 
 use super::chart::Charts;
-use super::console_auth::{required, Console};
+use super::console_auth::Console;
 use super::policy_form::{PolicyForm, PolicyVersionView, PolicyView};
 use super::views::*;
 const PER_PAGE: i64 = 25;

@@ -3,20 +3,21 @@
 use super::*;
 
 pub async fn users_page(
+    c: Console,
     req: HttpRequest,
     state: web::Data<AppState>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, WebError> {
-    users_render(req, state, q.into_inner(), None).await
+    users_render(&c, req, state, q.into_inner(), None).await
 }
 
 pub(super) async fn users_render(
+    c: &Console,
     req: HttpRequest,
     state: web::Data<AppState>,
     q: ListQuery,
     invitation: Option<String>,
 ) -> Result<HttpResponse, WebError> {
-    let c = required(&req, &state).await?;
     let (text, page, now) = (q.q.clone(), q.page.unwrap_or(1), state.clock.now());
     let found = match state
         .db
@@ -32,7 +33,7 @@ pub(super) async fn users_render(
     let (found, pending) = found;
     let pages = (found.total + PER_PAGE - 1) / PER_PAGE;
     let (prev_href, next_href) = page_links("/admin/users", &q.q, found.page, pages);
-    let (ch, cookie) = chrome(&req, &state, &c, "users");
+    let (ch, cookie) = chrome(&req, &state, c, "users");
     let list = Users {
         chrome: &ch,
         q: &q.q,
