@@ -30,8 +30,19 @@ pub struct MyData {
     pub apps: Vec<App>,
     pub recovery_codes_left: i64,
     pub active_sessions: Vec<Session>,
+    /// The browsers that signed in, most recently used first.
+    pub browsers: Vec<Browser>,
     /// The last `HISTORY_DAYS` days, newest first.
     pub sign_ins: Vec<SignInEvent>,
+}
+
+/// A browser that signed in to the account (`auth::devices`).
+#[derive(Debug, Serialize)]
+pub struct Browser {
+    /// "Firefox (Linux)"; empty when its `User-Agent` said nothing known.
+    pub browser: String,
+    pub first_seen: i64,
+    pub last_seen: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -99,6 +110,8 @@ pub struct SignInEvent {
     /// The level reached, when the event says.
     pub level: Option<String>,
     pub app: Option<String>,
+    /// "Firefox (Linux)", when the event says.
+    pub browser: Option<String>,
     /// Where from, as coarse as an address says without a location
     /// database: `loopback`, `private network`, `public IPv4 a.b.0.0/16`,
     /// `public IPv6 prefix/32`.
@@ -185,6 +198,10 @@ pub fn collect(
                     .and_then(|v| v.as_str())
                     .map(str::to_owned),
                 app: e.client_id,
+                browser: detail
+                    .get("browser")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned),
                 network: e.ip.as_deref().and_then(network_of),
             }
         })
@@ -219,6 +236,14 @@ pub fn collect(
                 level: s.acr,
                 methods: s.amr.0,
                 expires_at: s.expires_at,
+            })
+            .collect(),
+        browsers: crate::db::known_devices::for_user(conn, user_id)?
+            .into_iter()
+            .map(|d| Browser {
+                browser: d.browser,
+                first_seen: d.first_seen,
+                last_seen: d.last_seen,
             })
             .collect(),
         sign_ins,

@@ -10,6 +10,7 @@ use crate::db::{DbConnection, DbError};
 
 use super::acr::{Ladder, Level};
 use super::assurance;
+use super::devices::{self, Device, Seen};
 use super::lockout;
 use super::session::{self, Session};
 
@@ -28,31 +29,44 @@ pub struct SignIn {
 pub struct Started {
     pub session: Session,
     pub cookie: String,
+    /// Whether the account knew the browser (a new one: tell the person).
+    pub seen: Seen,
 }
 
 /// Start the session at exactly the proven level, forget the account's
-/// failures, audit the success (within `conn`'s current transaction).
+/// failures, remember the browser, audit the success with the browser's
+/// name (within `conn`'s current transaction).
 pub fn start(
     conn: &mut DbConnection,
     ladder: &Ladder,
     ttl: i64,
     s: &SignIn,
-    ip: Option<&str>,
+    (ip, device): (Option<&str>, &Device),
     now: i64,
 ) -> Result<Started, DbError> {
     let acr = ladder.uri(s.level).to_owned();
     let (session, cookie) = session::start(conn, &s.user_id, &acr, &s.amr, ttl, now)?;
     lockout::clear(conn, &lockout::account_key(&s.user_id))?;
+    let seen = devices::remember(conn, &s.user_id, device, now)?;
     audit::record(
         conn,
         &Event::new("auth", s.action, "success")
             .user(&s.user_id)
             .ip(ip.map(str::to_owned))
-            .detail(serde_json::json!({ "acr": acr, "amr": s.amr })),
+            .detail(serde_json::json!({
+                "acr": acr,
+                "amr": s.amr,
+                "browser": device.browser,
+                "new_browser": seen == Seen::New,
+            })),
         now,
     )?;
     crate::telemetry::sign_in(s.action, "success");
-    Ok(Started { session, cookie })
+    Ok(Started {
+        session,
+        cookie,
+        seen,
+    })
 }
 
 /// Why the face cannot upgrade a session.
@@ -79,7 +93,11 @@ pub fn upgrade_with_face(
     let acr = ladder.uri(Level::PasskeyFace).to_owned();
     let amr = super::face::amr_with_face(&passkey.amr);
     let (session, cookie) = session::start(conn, &passkey.user_id, &acr, &amr, ttl, now)?;
-    Ok(Started { session, cookie })
+    Ok(Started {
+        session,
+        cookie,
+        seen: Seen::Known,
+    })
 }
 
 /// Record a failed attempt. `guess`: a guessable secret (password, recovery
@@ -238,7 +256,9 @@ mod tests {
                 amr: vec!["pwd".into()],
                 action: "login.password",
             };
-            let started = start(c, &ladder, 60, &pw, None, 100)?;
+            let here = Device::new("browser-one-0123456789", None);
+            let started = start(c, &ladder, 60, &pw, (None, &here), 100)?;
+            assert_eq!(started.seen, Seen::First, "the account's first browser");
             assert!(matches!(
                 upgrade_with_face(c, &ladder, 60, &started.session, 100),
                 Err(UpgradeError::NotPasskey)
@@ -249,7 +269,13 @@ mod tests {
                 action: "login.passkey",
                 ..pw
             };
-            let started = start(c, &ladder, 60, &pk, None, 100)?;
+            let started = start(c, &ladder, 60, &pk, (None, &here), 100)?;
+            assert_eq!(started.seen, Seen::Known);
+            let there = Device::new("browser-two-0123456789", None);
+            assert_eq!(
+                start(c, &ladder, 60, &pk, (None, &there), 100)?.seen,
+                Seen::New
+            );
             let up = upgrade_with_face(c, &ladder, 60, &started.session, 100)
                 .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(up.session.acr, ladder.uri(Level::PasskeyFace));

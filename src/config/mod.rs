@@ -184,6 +184,9 @@ pub struct LoginConfig {
     pub password_enabled: bool,
     /// A password sign-in also needs a code sent to the person's email.
     pub password_email_code: bool,
+    /// Mail the person when their account is signed in to from a browser
+    /// it has never used (once it has used another).
+    pub new_device_notice: bool,
 }
 
 impl Default for Config {
@@ -275,6 +278,7 @@ impl Default for LoginConfig {
         LoginConfig {
             password_enabled: true,
             password_email_code: false,
+            new_device_notice: true,
         }
     }
 }

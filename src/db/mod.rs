@@ -18,6 +18,7 @@ pub mod invitations;
 pub mod json_list;
 pub mod jtis;
 pub mod keys;
+pub mod known_devices;
 pub mod lockouts;
 pub mod login_tx;
 pub mod passkeys;

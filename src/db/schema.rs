@@ -284,3 +284,13 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(sessions, users);
+
+diesel::table! {
+    known_devices (user_id, device_hash) {
+        user_id -> Text,
+        device_hash -> Text,
+        browser -> Text,
+        first_seen -> BigInt,
+        last_seen -> BigInt,
+    }
+}

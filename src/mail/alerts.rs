@@ -4,7 +4,7 @@ use crate::auth::face_settings::in_force;
 use crate::db::users;
 use crate::i18n::Lang;
 
-use super::messages::{changed_mail, deleted_mail, face_locked_mail};
+use super::messages::{changed_mail, deleted_mail, face_locked_mail, new_browser_mail};
 use super::Outbox;
 
 /// Tell the person their face check is locked until `until` (Unix time);
@@ -59,6 +59,37 @@ pub async fn authenticator_changed(state: &Outbox<'_>, user_id: &crate::ids::Use
     };
     if let Err(e) = sent {
         tracing::error!("change alert to {} not sent: {e}", user.id);
+    }
+}
+
+/// Tell the person their account was signed in to from a browser it had not
+/// used (`browser`, from `network`); failures to send are logged.
+pub async fn new_browser(
+    state: &Outbox<'_>,
+    user_id: &crate::ids::UserId,
+    browser: &str,
+    network: Option<&str>,
+) {
+    let uid = user_id.to_owned();
+    let user = match state.db.run(move |c| users::find(c, &uid)).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return,
+        Err(e) => return tracing::error!("new browser notice: {e}"),
+    };
+    let lang = user
+        .locale
+        .as_deref()
+        .and_then(Lang::from_tag)
+        .unwrap_or_default();
+    let when = crate::clock::utc_minutes(state.clock.now());
+    let account = format!("{}/account", state.config.issuer);
+    let tr = state.i18n.tr(lang);
+    let sent = match new_browser_mail(&tr, &user.email, (browser, network), &when, &account) {
+        Ok(mail) => state.mailer.send(mail).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        tracing::error!("new browser notice to {} not sent: {e}", user.id);
     }
 }
 

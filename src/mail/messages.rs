@@ -78,6 +78,32 @@ pub fn changed_mail(tr: &Tr<'_>, to: &str, what: &str, when: &str) -> Result<Mai
     )
 }
 
+/// The account was signed in to from a browser it had not used: which
+/// browser, from which network, when, and what to do if it was not them.
+pub fn new_browser_mail(
+    tr: &Tr<'_>,
+    to: &str,
+    (browser, network): (&str, Option<&str>),
+    when: &str,
+    account: &str,
+) -> Result<Mail, MailError> {
+    let unknown = tr.t("mail.new_browser.unknown");
+    let browser = Some(browser).filter(|b| !b.is_empty()).unwrap_or(unknown);
+    let args = [
+        ("browser", browser),
+        ("network", network.unwrap_or(unknown)),
+        ("when", when),
+        ("account", account),
+    ];
+    build(
+        to,
+        tr.t("mail.new_browser.subject"),
+        &tr.f("mail.new_browser.body", &args),
+        "",
+        tr.code(),
+    )
+}
+
 /// The account of this address was deleted (sent after the fact, to the
 /// address it had).
 pub fn deleted_mail(tr: &Tr<'_>, to: &str, when: &str) -> Result<Mail, MailError> {

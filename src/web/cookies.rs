@@ -53,6 +53,35 @@ pub fn session_cookie(value: &str, secure: bool, max_age: i64) -> Cookie<'static
         .finish()
 }
 
+/// This browser's device cookie value (a new random one when it has none
+/// or a malformed one) and the browser it names (`auth::devices`).
+pub fn device_of(req: &HttpRequest) -> (String, crate::auth::devices::Device) {
+    let token = req
+        .cookie(crate::auth::devices::COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| (16..=128).contains(&v.len()))
+        .unwrap_or_else(|| crate::crypto::random_token(32));
+    let ua = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let device = crate::auth::devices::Device::new(&token, ua);
+    (token, device)
+}
+
+/// The device cookie, renewed at each sign-in.
+pub fn device_cookie(value: &str, secure: bool) -> Cookie<'static> {
+    Cookie::build(crate::auth::devices::COOKIE, value.to_owned())
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::days(
+            crate::auth::devices::COOKIE_DAYS,
+        ))
+        .finish()
+}
+
 pub fn clear_session(secure: bool) -> Cookie<'static> {
     let mut c = session_cookie("", secure, 0);
     c.make_removal();

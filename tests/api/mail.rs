@@ -114,7 +114,7 @@ impl MailSink {
 }
 
 /// The Subject header, with RFC 2047 base64 words decoded.
-fn decode_subject(msg: &str) -> String {
+pub fn decode_subject(msg: &str) -> String {
     use base64::Engine;
     let mut raw = String::new();
     let mut lines = msg.lines().skip_while(|l| !l.starts_with("Subject:"));

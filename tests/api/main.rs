@@ -23,6 +23,7 @@ mod layering;
 mod logout;
 mod mail;
 mod my_data;
+mod new_browser;
 mod operations;
 mod packaging;
 mod pages;

@@ -220,6 +220,7 @@ async fn deleting_my_account_needs_a_fresh_passkey_and_leaves_no_row_of_mine() {
         "face_templates WHERE user_id",
         "biometric_consents WHERE user_id",
         "face_challenges WHERE user_id",
+        "known_devices WHERE user_id",
         "admin_roles WHERE subject",
     ] {
         assert_eq!(app.count(&format!("{table} = '{uid}'")), 0, "{table}");

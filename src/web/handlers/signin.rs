@@ -36,13 +36,15 @@ pub async fn complete(
     let ring = state.ring().await;
     let st = state.clone();
     let ip = rate_limit::client_ip(req).map(|i| i.to_string());
+    let (device_token, device) = cookies::device_of(req);
     let now = state.clock.now();
+    let (uid, browser, at) = (s.user_id.clone(), device.browser.clone(), ip.clone());
     let result = state
         .db
         .run(move |c| {
             c.write_transaction(|c| {
                 let ttl = st.config.session.ttl_seconds;
-                let started = signin::start(c, &st.ladder, ttl, &s, ip.as_deref(), now)?;
+                let started = signin::start(c, &st.ladder, ttl, &s, (ip.as_deref(), &device), now)?;
                 let sess = &started.session;
                 let outcome = match after {
                     After::Flow(tx) => {
@@ -54,14 +56,18 @@ pub async fn complete(
                         Err(path)
                     }
                 };
-                Ok::<_, OAuthError>((outcome, started.cookie))
+                Ok::<_, OAuthError>((outcome, started.cookie, started.seen))
             })
         })
         .await;
-    let (outcome, cookie) = match result {
+    let (outcome, cookie, seen) = match result {
         Ok(v) => v,
         Err(e) => return error::page_internal(&e),
     };
+    if seen == crate::auth::devices::Seen::New && state.config.login.new_device_notice {
+        let network = at.as_deref().and_then(crate::auth::my_data::network_of);
+        crate::mail::alerts::new_browser(&state.outbox(), &uid, &browser, network.as_deref()).await;
+    }
     let mut resp = match outcome {
         Ok(o) => respond(o),
         Err(path) => see_other(&path),
@@ -72,6 +78,10 @@ pub async fn complete(
         state.config.session.ttl_seconds,
     ));
     let _ = resp.add_cookie(&cookies::fresh_csrf(state.config.secure_cookies()));
+    let _ = resp.add_cookie(&cookies::device_cookie(
+        &device_token,
+        state.config.secure_cookies(),
+    ));
     resp
 }
 

@@ -376,9 +376,12 @@ pub async fn passkey_finish(
     let user_id = created.user.id.clone();
     let amr = passkey_amr(synced, uv);
     let tx = created.tx.clone();
+    let (device_token, device) = cookies::device_of(&req);
     let res = state
         .db
         .run(move |c| {
+            // The browser the account was made in is its first.
+            crate::auth::devices::remember(c, &user_id, &device, now)?;
             let (sess, cookie) = crate::auth::session::start(
                 c,
                 &user_id,
@@ -417,6 +420,7 @@ pub async fn passkey_finish(
     ));
     let _ = resp.add_cookie(&STEP.clear(&state));
     let _ = resp.add_cookie(&cookies::fresh_csrf(secure));
+    let _ = resp.add_cookie(&cookies::device_cookie(&device_token, secure));
     Ok(resp)
 }
 
