@@ -2,10 +2,10 @@
 
 use crate::auth::face_settings::in_force;
 use crate::db::users;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Tr};
 
 use super::messages::{changed_mail, deleted_mail, face_locked_mail, new_browser_mail};
-use super::Outbox;
+use super::{Mail, MailError, Outbox};
 
 /// Tell the person their face check is locked until `until` (Unix time);
 /// failures to send are logged, never shown to the person at the camera.
@@ -38,28 +38,43 @@ pub async fn face_locked(state: &Outbox<'_>, user_id: &crate::ids::UserId, until
     }
 }
 
-/// Tell the person their sign-in methods changed (`change`: e.g.
-/// `passkey.add`); failures to send are logged.
-pub async fn authenticator_changed(state: &Outbox<'_>, user_id: &crate::ids::UserId, change: &str) {
+/// Mail the holder of `user_id` in their language: `build` makes the mail
+/// from their strings and address; `what` names it in the log when it
+/// cannot be sent (never shown to the person).
+async fn to_person(
+    state: &Outbox<'_>,
+    user_id: &crate::ids::UserId,
+    what: &str,
+    build: impl FnOnce(&Tr<'_>, &str) -> Result<Mail, MailError>,
+) {
     let uid = user_id.to_owned();
     let user = match state.db.run(move |c| users::find(c, &uid)).await {
         Ok(Some(u)) => u,
         Ok(None) => return,
-        Err(e) => return tracing::error!("change alert: {e}"),
+        Err(e) => return tracing::error!("{what}: {e}"),
     };
     let lang = user
         .locale
         .as_deref()
         .and_then(Lang::from_tag)
         .unwrap_or_default();
-    let when = crate::clock::utc_minutes(state.clock.now());
-    let sent = match changed_mail(&state.i18n.tr(lang), &user.email, change, &when) {
+    let sent = match build(&state.i18n.tr(lang), &user.email) {
         Ok(mail) => state.mailer.send(mail).await,
         Err(e) => Err(e),
     };
     if let Err(e) = sent {
-        tracing::error!("change alert to {} not sent: {e}", user.id);
+        tracing::error!("{what} to {} not sent: {e}", user.id);
     }
+}
+
+/// Tell the person their sign-in methods changed (`change`: e.g.
+/// `passkey.add`); failures to send are logged.
+pub async fn authenticator_changed(state: &Outbox<'_>, user_id: &crate::ids::UserId, change: &str) {
+    let when = crate::clock::utc_minutes(state.clock.now());
+    to_person(state, user_id, "change alert", |tr, to| {
+        changed_mail(tr, to, change, &when)
+    })
+    .await;
 }
 
 /// Tell the person their account was signed in to from a browser it had not
@@ -70,27 +85,12 @@ pub async fn new_browser(
     browser: &str,
     network: Option<&str>,
 ) {
-    let uid = user_id.to_owned();
-    let user = match state.db.run(move |c| users::find(c, &uid)).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return,
-        Err(e) => return tracing::error!("new browser notice: {e}"),
-    };
-    let lang = user
-        .locale
-        .as_deref()
-        .and_then(Lang::from_tag)
-        .unwrap_or_default();
     let when = crate::clock::utc_minutes(state.clock.now());
     let account = format!("{}/account", state.config.issuer);
-    let tr = state.i18n.tr(lang);
-    let sent = match new_browser_mail(&tr, &user.email, (browser, network), &when, &account) {
-        Ok(mail) => state.mailer.send(mail).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = sent {
-        tracing::error!("new browser notice to {} not sent: {e}", user.id);
-    }
+    to_person(state, user_id, "new browser notice", |tr, to| {
+        new_browser_mail(tr, to, (browser, network), &when, &account)
+    })
+    .await;
 }
 
 /// Tell the former holder of `email` (language `locale`) that their account
