@@ -45,6 +45,9 @@ pub struct ClientInput {
     /// Audiences (`resource`) its client_credentials tokens may name.
     #[serde(default)]
     pub audiences: Vec<String>,
+    /// Web origins whose pages may call /token and /userinfo (CORS).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
 }
 
 fn parse<T: FromStr<Err = String>>(v: Option<&str>, default: T) -> Result<T, String> {
@@ -91,6 +94,7 @@ impl ClientInput {
                 .transpose()?,
             service_scopes: self.service_scopes,
             audiences: self.audiences,
+            allowed_origins: self.allowed_origins,
         })
     }
 }
@@ -114,6 +118,7 @@ pub struct ClientView {
     pub required_acr: Option<&'static str>,
     pub service_scopes: Vec<String>,
     pub audiences: Vec<String>,
+    pub allowed_origins: Vec<String>,
 }
 
 impl From<&Client> for ClientView {
@@ -135,6 +140,7 @@ impl From<&Client> for ClientView {
             required_acr: c.required_acr.map(RequiredAcr::as_str),
             service_scopes: c.service_scopes.clone(),
             audiences: c.audiences.clone(),
+            allowed_origins: c.allowed_origins.clone(),
         }
     }
 }

@@ -40,6 +40,7 @@ pub fn ensure(conn: &mut DbConnection, issuer: &str, now: i64) -> Result<bool, D
         required_acr: Some(RequiredAcr::Passkey),
         service_scopes: vec![],
         audiences: vec![],
+        allowed_origins: vec![],
     };
     match client_admin::restore(conn, &new, now) {
         Ok(true) => {

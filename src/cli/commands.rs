@@ -171,6 +171,7 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
             required_acr,
             service_scopes,
             audiences,
+            allowed_origins,
         } => {
             let method = match (auth_method, public) {
                 (Some(AuthMethodArg::None), _) | (None, true) => TokenAuthMethod::None,
@@ -233,6 +234,7 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                     .map_err(anyhow::Error::msg)?,
                 service_scopes,
                 audiences,
+                allowed_origins,
             };
             let reg =
                 s.db.run_sync(|c| client_admin::register(c, &s.master_key, new, "cli", now))?;

@@ -298,6 +298,10 @@ pub enum ClientCmd {
         /// may name (repeat for several).
         #[arg(long = "audience")]
         audiences: Vec<String>,
+        /// A web origin (https://host[:port]) whose pages may call /token and
+        /// /userinfo for this client from a browser (CORS; repeat for several).
+        #[arg(long = "allowed-origin")]
+        allowed_origins: Vec<String>,
     },
     /// List clients.
     List,

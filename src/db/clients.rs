@@ -27,6 +27,7 @@ pub struct ClientRow {
     pub required_acr: Option<String>,
     pub service_scopes: JsonList,
     pub audiences: JsonList,
+    pub allowed_origins: JsonList,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -21,6 +21,7 @@ diesel::table! {
         required_acr -> Nullable<Text>,
         service_scopes -> Text,
         audiences -> Text,
+        allowed_origins -> Text,
     }
 }
 

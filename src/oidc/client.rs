@@ -34,6 +34,9 @@ pub struct Client {
     pub service_scopes: Vec<String>,
     /// Audiences (`resource`) its client_credentials tokens may name.
     pub audiences: Vec<String>,
+    /// Web origins whose pages may call `/token` and `/userinfo` for it
+    /// from a browser (CORS).
+    pub allowed_origins: Vec<String>,
 }
 
 impl Client {
@@ -68,6 +71,7 @@ impl Client {
             required_acr,
             service_scopes: row.service_scopes.0,
             audiences: row.audiences.0,
+            allowed_origins: row.allowed_origins.0,
             face_policy,
             password_policy,
             redirect_uris: row.redirect_uris.0,
@@ -95,6 +99,12 @@ impl Client {
         crate::db::clients::find(conn, id)?
             .map(Client::from_row)
             .transpose()
+    }
+
+    /// Whether a page at `origin` (an `Origin` header) may call this
+    /// client's endpoints from a browser.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|o| o == origin)
     }
 
     pub fn is_public(&self) -> bool {

@@ -41,6 +41,7 @@ pub struct NewClient {
     /// Absolute URIs its client_credentials tokens may name as `aud`
     /// (`resource`, RFC 8707).
     pub audiences: Vec<String>,
+    pub allowed_origins: Vec<String>,
 }
 
 /// What registration returns; the secret is shown once and never stored.
@@ -167,6 +168,14 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
             return invalid(format!("audience '{a}' is not an absolute URI"));
         }
     }
+    for o in &new.allowed_origins {
+        if !is_web_origin(o) {
+            return invalid(format!(
+                "allowed origin '{o}' must be exactly scheme://host[:port] (https, or http on localhost), \
+                 e.g. https://app.example"
+            ));
+        }
+    }
     if new.auth_method == TokenAuthMethod::PrivateKeyJwt {
         let jwks = new.jwks.as_deref().unwrap_or("");
         let parsed = josekit::jwk::JwkSet::from_bytes(jwks.as_bytes()).map_err(|e| {
@@ -211,7 +220,19 @@ fn to_row(
         required_acr: new.required_acr.map(|r| r.as_str().to_owned()),
         service_scopes: new.service_scopes.as_slice().into(),
         audiences: new.audiences.as_slice().into(),
+        allowed_origins: new.allowed_origins.as_slice().into(),
     }
+}
+
+/// `https://host[:port]` (or `http://` on a loopback host), written as a
+/// browser writes it in an `Origin` header.
+fn is_web_origin(o: &str) -> bool {
+    let Ok(u) = url::Url::parse(o) else {
+        return false;
+    };
+    let local = matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let scheme_ok = u.scheme() == "https" || (u.scheme() == "http" && local);
+    scheme_ok && u.origin().ascii_serialization() == o
 }
 
 fn uses_secret(m: TokenAuthMethod) -> bool {

@@ -19,6 +19,7 @@
 pub mod admin;
 pub mod client_auth;
 pub mod cookies;
+pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod handlers;
@@ -28,6 +29,7 @@ pub mod rate_limit;
 pub mod request_id;
 pub mod ui;
 
+use actix_web::http::Method;
 use actix_web::web;
 
 use crate::oidc::discovery::paths;
@@ -143,6 +145,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/consent", web::get().to(consent::show))
     .route("/consent", web::post().to(consent::submit))
     .route(paths::TOKEN, web::post().to(token::token))
+    .route(
+        paths::TOKEN,
+        web::method(Method::OPTIONS).to(cors::preflight),
+    )
+    .route(
+        paths::USERINFO,
+        web::method(Method::OPTIONS).to(cors::preflight),
+    )
     .route(paths::INTROSPECT, web::post().to(token::introspect))
     .route(paths::REVOKE, web::post().to(token::revoke))
     .route(paths::USERINFO, web::get().to(userinfo::get))

@@ -160,6 +160,7 @@ pub fn new_client(id: &str, method: TokenAuthMethod) -> NewClient {
         required_acr: None,
         service_scopes: vec!["api:read".into()],
         audiences: vec!["urn:visage:test-api".into()],
+        allowed_origins: vec![],
     }
 }
 

@@ -11,6 +11,7 @@ mod authorize;
 mod backup;
 mod browser;
 mod cluster;
+mod cors;
 mod discovery;
 mod docs;
 mod face;

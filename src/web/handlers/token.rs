@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::app::AppState;
 use crate::oidc::{introspect as intro, revoke as rev, token as tok, ErrorCode, OAuthError};
 use crate::web::client_auth::ClientRequest;
-use crate::web::{error, rate_limit};
+use crate::web::{cors, error, rate_limit};
 
 fn no_store_json(body: impl serde::Serialize) -> HttpResponse {
     HttpResponse::Ok()
@@ -32,6 +32,12 @@ pub async fn token(
     if let Some(r) = limited(&state, &req) {
         return r;
     }
+    // A browser page: only from an origin this client allows, checked
+    // before the grant is touched.
+    let origin = cors::origin_of(&req);
+    if let Err(e) = cors::check(&cr.client, origin.as_deref()) {
+        return error::oauth_json(&e);
+    }
     let ring = state.ring().await;
     let st = state.clone();
     let grant = cr
@@ -54,13 +60,14 @@ pub async fn token(
             tok::exchange(c, &ctx, &cr.client, &cr.params)
         })
         .await;
-    match res {
+    let resp = match res {
         Ok(body) => {
             crate::telemetry::tokens_issued(&grant);
             no_store_json(body)
         }
         Err(e) => error::oauth_json(&e),
-    }
+    };
+    cors::allow(resp, origin.as_deref())
 }
 
 pub async fn introspect(

@@ -30,12 +30,27 @@ fn header_token(req: &HttpRequest) -> Result<Option<String>, OAuthError> {
     }
 }
 
-async fn answer(state: web::Data<AppState>, token: String) -> HttpResponse {
+/// The claims for `token`; a browser page (`origin`) only when the token's
+/// client allows it, checked before the claims are read.
+async fn answer(state: web::Data<AppState>, token: String, origin: Option<String>) -> HttpResponse {
     let ring = state.ring().await;
     let st = state.clone();
+    let page = origin.clone();
     match state
         .db
         .run(move |c| {
+            if let Some(o) = page.as_deref() {
+                let now = st.clock.now();
+                let client =
+                    crate::oidc::access_token::verify(&ring, &st.config.issuer, &token, now)
+                        .map(|at| crate::oidc::client::Client::find(c, &at.client_id))
+                        .transpose()?
+                        .flatten();
+                match client {
+                    Some(k) => crate::web::cors::check(&k, Some(o))?,
+                    None => return Err(OAuthError::invalid_token("the access token is not valid")),
+                }
+            }
             ui::claims_for(
                 c,
                 &st.verified,
@@ -47,16 +62,20 @@ async fn answer(state: web::Data<AppState>, token: String) -> HttpResponse {
         })
         .await
     {
-        Ok(claims) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(claims),
+        // Readable by the page only when its token's client allows it.
+        Ok(claims) => crate::web::cors::allow(
+            HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(claims),
+            origin.as_deref(),
+        ),
         Err(e) => error::bearer(&e),
     }
 }
 
 pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     match header_token(&req) {
-        Ok(Some(t)) => answer(state, t).await,
+        Ok(Some(t)) => answer(state, t, crate::web::cors::origin_of(&req)).await,
         Ok(None) => error::bearer_missing(),
         Err(e) => error::bearer(&e),
     }
@@ -88,7 +107,9 @@ pub async fn post(
         (Some(_), Some(_)) => error::bearer(&OAuthError::invalid_request(
             "send the access token in one place only",
         )),
-        (Some(t), None) | (None, Some(t)) => answer(state, t).await,
+        (Some(t), None) | (None, Some(t)) => {
+            answer(state, t, crate::web::cors::origin_of(&req)).await
+        }
         (None, None) => error::bearer_missing(),
     }
 }

@@ -101,6 +101,8 @@ pub struct ClientForm {
     #[serde(default)]
     audiences: String,
     #[serde(default)]
+    allowed_origins: String,
+    #[serde(default)]
     logo_uri: String,
     #[serde(default)]
     accent_color: String,
@@ -144,6 +146,7 @@ impl ClientForm {
             required_acr: opt(self.required_acr),
             service_scopes: lines(&self.service_scopes),
             audiences: lines(&self.audiences),
+            allowed_origins: lines(&self.allowed_origins),
             ..ClientInput::default()
         }
     }
