@@ -48,6 +48,10 @@ pub struct ClientInput {
     /// Web origins whose pages may call /token and /userinfo (CORS).
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Address ranges (CIDR) its calls to /token, /introspect, /revoke may
+    /// come from; none: anywhere.
+    #[serde(default)]
+    pub allowed_networks: Vec<String>,
 }
 
 fn parse<T: FromStr<Err = String>>(v: Option<&str>, default: T) -> Result<T, String> {
@@ -95,6 +99,7 @@ impl ClientInput {
             service_scopes: self.service_scopes,
             audiences: self.audiences,
             allowed_origins: self.allowed_origins,
+            allowed_networks: self.allowed_networks,
         })
     }
 }
@@ -119,6 +124,7 @@ pub struct ClientView {
     pub service_scopes: Vec<String>,
     pub audiences: Vec<String>,
     pub allowed_origins: Vec<String>,
+    pub allowed_networks: Vec<String>,
 }
 
 impl From<&Client> for ClientView {
@@ -141,6 +147,7 @@ impl From<&Client> for ClientView {
             service_scopes: c.service_scopes.clone(),
             audiences: c.audiences.clone(),
             allowed_origins: c.allowed_origins.clone(),
+            allowed_networks: c.allowed_networks.iter().map(|n| n.to_string()).collect(),
         }
     }
 }

@@ -41,6 +41,7 @@ pub fn ensure(conn: &mut DbConnection, issuer: &str, now: i64) -> Result<bool, D
         service_scopes: vec![],
         audiences: vec![],
         allowed_origins: vec![],
+        allowed_networks: vec![],
     };
     match client_admin::restore(conn, &new, now) {
         Ok(true) => {

@@ -172,6 +172,7 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
             service_scopes,
             audiences,
             allowed_origins,
+            allowed_networks,
         } => {
             let method = match (auth_method, public) {
                 (Some(AuthMethodArg::None), _) | (None, true) => TokenAuthMethod::None,
@@ -235,6 +236,7 @@ fn client(g: &Global, cmd: ClientCmd) -> anyhow::Result<()> {
                 service_scopes,
                 audiences,
                 allowed_origins,
+                allowed_networks,
             };
             let reg =
                 s.db.run_sync(|c| client_admin::register(c, &s.master_key, new, "cli", now))?;

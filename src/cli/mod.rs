@@ -302,6 +302,10 @@ pub enum ClientCmd {
         /// /userinfo for this client from a browser (CORS; repeat for several).
         #[arg(long = "allowed-origin")]
         allowed_origins: Vec<String>,
+        /// An address range (CIDR) the client's calls to /token, /introspect and
+        /// /revoke may come from (repeat for several; none: anywhere).
+        #[arg(long = "allowed-network")]
+        allowed_networks: Vec<String>,
     },
     /// List clients.
     List,

@@ -28,6 +28,7 @@ pub struct ClientRow {
     pub service_scopes: JsonList,
     pub audiences: JsonList,
     pub allowed_origins: JsonList,
+    pub allowed_networks: JsonList,
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {

@@ -22,6 +22,7 @@ diesel::table! {
         service_scopes -> Text,
         audiences -> Text,
         allowed_origins -> Text,
+        allowed_networks -> Text,
     }
 }
 

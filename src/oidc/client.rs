@@ -37,6 +37,9 @@ pub struct Client {
     /// Web origins whose pages may call `/token` and `/userinfo` for it
     /// from a browser (CORS).
     pub allowed_origins: Vec<String>,
+    /// Address ranges its calls to `/token`, `/introspect` and `/revoke`
+    /// may come from; empty: anywhere.
+    pub allowed_networks: Vec<ipnet::IpNet>,
 }
 
 impl Client {
@@ -72,6 +75,13 @@ impl Client {
             service_scopes: row.service_scopes.0,
             audiences: row.audiences.0,
             allowed_origins: row.allowed_origins.0,
+            allowed_networks: row
+                .allowed_networks
+                .0
+                .iter()
+                .map(|n| n.parse::<ipnet::IpNet>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| bad("allowed_networks", e.to_string()))?,
             face_policy,
             password_policy,
             redirect_uris: row.redirect_uris.0,
@@ -105,6 +115,13 @@ impl Client {
     /// client's endpoints from a browser.
     pub fn allows_origin(&self, origin: &str) -> bool {
         self.allowed_origins.iter().any(|o| o == origin)
+    }
+
+    /// Whether a call from `ip` may use this client (no list: from anywhere;
+    /// a list and no known address: no).
+    pub fn allows_address(&self, ip: Option<std::net::IpAddr>) -> bool {
+        self.allowed_networks.is_empty()
+            || ip.is_some_and(|ip| self.allowed_networks.iter().any(|n| n.contains(&ip)))
     }
 
     pub fn is_public(&self) -> bool {

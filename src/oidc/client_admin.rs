@@ -42,6 +42,7 @@ pub struct NewClient {
     /// (`resource`, RFC 8707).
     pub audiences: Vec<String>,
     pub allowed_origins: Vec<String>,
+    pub allowed_networks: Vec<String>,
 }
 
 /// What registration returns; the secret is shown once and never stored.
@@ -168,6 +169,13 @@ fn check(new: &NewClient) -> Result<(), ClientAdminError> {
             return invalid(format!("audience '{a}' is not an absolute URI"));
         }
     }
+    for n in &new.allowed_networks {
+        if n.parse::<ipnet::IpNet>().is_err() {
+            return invalid(format!(
+                "allowed network '{n}' must be an address range like 192.0.2.0/24 or 2001:db8::/32"
+            ));
+        }
+    }
     for o in &new.allowed_origins {
         if !is_web_origin(o) {
             return invalid(format!(
@@ -221,6 +229,13 @@ fn to_row(
         service_scopes: new.service_scopes.as_slice().into(),
         audiences: new.audiences.as_slice().into(),
         allowed_origins: new.allowed_origins.as_slice().into(),
+        allowed_networks: JsonList(
+            new.allowed_networks
+                .iter()
+                .filter_map(|n| n.parse::<ipnet::IpNet>().ok())
+                .map(|n| n.trunc().to_string())
+                .collect(),
+        ),
     }
 }
 

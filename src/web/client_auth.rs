@@ -96,7 +96,31 @@ impl FromRequest for ClientRequest {
                 })
                 .await
                 .map_err(ClientAuthRejection)?;
+            // A client kept to address ranges: a call from elsewhere fails
+            // like a wrong secret, and is audited.
+            let ip = crate::web::rate_limit::client_ip(&req);
+            if !client.allows_address(ip) {
+                refused_from(&state, &client.id, ip).await;
+                return Err(ClientAuthRejection(OAuthError::invalid_client(
+                    "client authentication failed",
+                )));
+            }
             Ok(ClientRequest { client, params })
         })
+    }
+}
+
+/// Audit a client's call from outside its allowed networks.
+async fn refused_from(state: &AppState, id: &crate::ids::ClientId, ip: Option<std::net::IpAddr>) {
+    let (id, now) = (id.clone(), state.clock.now());
+    let ev = crate::audit::Event::new("auth", "client.network", "blocked")
+        .client(&id)
+        .ip(ip.map(|i| i.to_string()));
+    if let Err(e) = state
+        .db
+        .run(move |c| crate::audit::record(c, &ev, now))
+        .await
+    {
+        tracing::error!("audit of a refused client call: {e}");
     }
 }

@@ -161,6 +161,7 @@ pub fn new_client(id: &str, method: TokenAuthMethod) -> NewClient {
         service_scopes: vec!["api:read".into()],
         audiences: vec!["urn:visage:test-api".into()],
         allowed_origins: vec![],
+        allowed_networks: vec![],
     }
 }
 

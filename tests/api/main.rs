@@ -11,7 +11,7 @@ mod authorize;
 mod backup;
 mod browser;
 mod cluster;
-mod cors;
+mod client_allow_lists;
 mod discovery;
 mod docs;
 mod face;

@@ -153,7 +153,7 @@ pub fn build(issuer: &str) -> Value {
                         "face_policy": { "enum": ["default", "require", "off"] },
                         "password_policy": { "enum": ["default", "email_code", "off"] },
                         "required_acr": { "enum": ["password", "passkey", "passkey_face", "", null] },
-                        "service_scopes": strs, "audiences": strs, "allowed_origins": strs
+                        "service_scopes": strs, "audiences": strs, "allowed_origins": strs, "allowed_networks": strs
                     }
                 },
                 "FaceSettings": {
@@ -186,7 +186,7 @@ pub fn build(issuer: &str) -> Value {
                 })),
                 "Retired": object(json!({ "kid": str_, "replacement": { "type": ["string", "null"] } })),
                 "Registered": object(json!({ "client_id": str_, "client_secret": str_, "token_endpoint_auth_method": str_, "redirect_uris": strs, "grant_types": strs, "id_token_signed_response_alg": str_ })),
-                "Client": object(json!({ "client_id": str_, "client_name": str_, "confidential": boolean, "redirect_uris": strs, "post_logout_redirect_uris": strs, "grant_types": strs, "token_endpoint_auth_method": str_, "id_token_signed_response_alg": str_, "first_party": boolean, "disabled": boolean, "branding": any, "face_policy": str_, "password_policy": str_, "service_scopes": strs, "audiences": strs, "allowed_origins": strs, "required_acr": { "type": ["string", "null"] } })),
+                "Client": object(json!({ "client_id": str_, "client_name": str_, "confidential": boolean, "redirect_uris": strs, "post_logout_redirect_uris": strs, "grant_types": strs, "token_endpoint_auth_method": str_, "id_token_signed_response_alg": str_, "first_party": boolean, "disabled": boolean, "branding": any, "face_policy": str_, "password_policy": str_, "service_scopes": strs, "audiences": strs, "allowed_origins": strs, "allowed_networks": strs, "required_acr": { "type": ["string", "null"] } })),
                 "ClientPage": object(json!({ "items": { "type": "array", "items": { "$ref": "#/components/schemas/Client" } }, "total": int, "page": int, "per_page": int })),
                 "User": object(json!({ "id": str_, "email": str_, "name": { "type": ["string", "null"] }, "disabled": boolean, "created_at": int })),
                 "UserPage": object(json!({ "items": { "type": "array", "items": { "$ref": "#/components/schemas/User" } }, "total": int, "page": int, "per_page": int })),

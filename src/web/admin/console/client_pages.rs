@@ -103,6 +103,8 @@ pub struct ClientForm {
     #[serde(default)]
     allowed_origins: String,
     #[serde(default)]
+    allowed_networks: String,
+    #[serde(default)]
     logo_uri: String,
     #[serde(default)]
     accent_color: String,
@@ -147,6 +149,7 @@ impl ClientForm {
             service_scopes: lines(&self.service_scopes),
             audiences: lines(&self.audiences),
             allowed_origins: lines(&self.allowed_origins),
+            allowed_networks: lines(&self.allowed_networks),
             ..ClientInput::default()
         }
     }

@@ -1,8 +1,9 @@
-//! Browser apps call /token and /userinfo themselves (issue 17, per-client
-//! allow-lists): a page at an origin its client allows may, and reads the
-//! answer; a page anywhere else is refused before anything happens — a
+//! Per-client allow-lists (issue 17). Origins: browser apps call /token and
+//! /userinfo themselves; a page at an origin its client allows may, and reads
+//! the answer; a page anywhere else is refused before anything happens — a
 //! stolen code is not spent, a token not read — and servers (no `Origin`)
-//! are unaffected.
+//! are unaffected. Networks: a client kept to address ranges cannot be used
+//! from anywhere else, even with its secret.
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -126,5 +127,48 @@ async fn an_allowed_origin_is_exactly_a_web_origin() {
         let mut c = new_client(&format!("c{}", good.len()), TokenAuthMethod::None);
         c.allowed_origins = vec![good.to_owned()];
         app.register(c);
+    }
+}
+
+/// client_credentials with `id`'s secret, from this test (127.0.0.1),
+/// claiming `forwarded_for` in `X-Forwarded-For`.
+async fn machine_call(app: &TestApp, id: &str, secret: &str, forwarded_for: &str) -> StatusCode {
+    app.http
+        .post(app.url("/token"))
+        .basic_auth(id, Some(secret))
+        .header("X-Forwarded-For", forwarded_for)
+        .form(&[("grant_type", "client_credentials"), ("scope", "api:read")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_client_kept_to_address_ranges_is_refused_from_anywhere_else() {
+    let app = spawn_app().await;
+    let mut office = new_client("office", TokenAuthMethod::ClientSecretBasic);
+    office.allowed_networks = vec!["192.0.2.0/24".into(), "2001:db8::/32".into()];
+    let office_secret = app.register(office).client_secret.unwrap();
+    let mut local = new_client("local", TokenAuthMethod::ClientSecretBasic);
+    local.allowed_networks = vec!["127.0.0.0/8".into()];
+    let local_secret = app.register(local).client_secret.unwrap();
+
+    // The right secret from the wrong place, even claiming an address in the
+    // range (this deployment trusts no proxy): refused like a wrong secret.
+    let s = machine_call(&app, "office", &office_secret, "192.0.2.7").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.audited("client.network", "blocked"), 1);
+    // From inside its range: as ever.
+    let s = machine_call(&app, "local", &local_secret, "192.0.2.7").await;
+    assert_eq!(s, StatusCode::OK);
+
+    for bad in ["192.0.2.0/33", "not-a-range", "192.0.2.0/24/8"] {
+        let mut c = new_client("c", TokenAuthMethod::ClientSecretBasic);
+        c.allowed_networks = vec![bad.to_owned()];
+        let r = app
+            .db
+            .run_sync(|db| visage::oidc::client_admin::register(db, &app.master_key, c, "test", 1));
+        assert!(r.is_err(), "{bad} was accepted");
     }
 }
