@@ -316,7 +316,7 @@ pub struct Deleted {
 /// Erase the account `user_id` and everything keyed to it (within the
 /// caller's transaction): face template and consent (`by` who, audited),
 /// administrator role, tokens, guessing counters, then the account row,
-/// whose deletion the database cascades to passkeys, recovery codes,
+/// whose deletion the database cascades to passkeys, known browsers, recovery codes,
 /// sessions, codes, consents and challenges. The erased row, if there was one.
 pub fn erase(
     c: &mut DbConnection,

@@ -49,6 +49,16 @@ pub fn find(
         .optional()?)
 }
 
+/// Whether some enabled client lists `origin` among its allowed origins
+/// (a CORS preflight): only that column is read.
+pub fn any_allows_origin(conn: &mut DbConnection, origin: &str) -> Result<bool, DbError> {
+    let lists: Vec<JsonList> = c::clients
+        .filter(c::disabled.eq(false))
+        .select(c::allowed_origins)
+        .load(conn)?;
+    Ok(lists.iter().any(|l| l.0.iter().any(|o| o == origin)))
+}
+
 pub fn list(conn: &mut DbConnection) -> Result<Vec<ClientRow>, DbError> {
     Ok(c::clients
         .order(c::created_at.asc())

@@ -57,13 +57,7 @@ pub async fn preflight(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
     let o = origin.clone();
     let allowed = state
         .db
-        .run(move |c| {
-            Ok::<_, crate::db::DbError>(
-                crate::db::clients::list(c)?
-                    .into_iter()
-                    .any(|k| !k.disabled && k.allowed_origins.0.contains(&o)),
-            )
-        })
+        .run(move |c| crate::db::clients::any_allows_origin(c, &o))
         .await;
     match allowed {
         Ok(true) => allow(
