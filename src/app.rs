@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::acr::Ladder;
+use crate::auth::controls::{Controls, Snapshot};
 use crate::auth::passkeys::Passkeys;
 use crate::biometrics::engine::{EngineConfig, FaceEngine};
 use crate::clock::Clock;
@@ -37,7 +38,10 @@ pub struct AppState {
     /// The hosted pages' themes (built in and the deployment's own).
     pub themes: crate::themes::Themes,
     /// None when face sign-in is off or the models could not be loaded.
+    /// Handlers ask `face_engine()`, which also honours the incident switch.
     pub face: Option<Arc<FaceEngine>>,
+    /// The incident controls (blocked ranges, face switch) as this server holds them.
+    pub controls: Controls,
 }
 
 impl AppState {
@@ -102,6 +106,30 @@ impl AppState {
             }
             Err(e) => tracing::error!("reloading signing keys failed: {e}"),
         }
+    }
+
+    /// The incident controls, re-read every `controls::RELOAD_SECONDS`.
+    pub async fn controls(&self) -> Arc<Snapshot> {
+        if self.controls.needs_reload(self.clock.now()) {
+            self.reload_controls().await;
+        }
+        self.controls.current()
+    }
+
+    /// Re-read the incident controls now (after this server changed them).
+    pub async fn reload_controls(&self) {
+        let now = self.clock.now();
+        match self.db.run(move |c| Snapshot::load(c, now)).await {
+            Ok(s) => self.controls.replace(s),
+            Err(e) => tracing::error!("reloading the incident controls failed: {e}"),
+        }
+    }
+
+    /// The face engine, unless this server has none or an administrator
+    /// turned face sign-in off for the whole deployment.
+    pub async fn face_engine(&self) -> Option<Arc<FaceEngine>> {
+        let engine = self.face.clone()?;
+        (!self.controls().await.face_off).then_some(engine)
     }
 
     /// The key ring, re-read every `KEY_RELOAD_SECONDS`.
@@ -184,6 +212,7 @@ pub fn build_state(
         )?;
         KeyRing::load(c, &master_key, now)
     })?;
+    let controls = db.run_sync(|c| Snapshot::load(c, now))?;
     let console = db.run_sync(|c| crate::admin::console_client::ensure(c, &config.issuer, now))?;
     if !console {
         tracing::warn!("the admin console needs an https or loopback issuer");
@@ -213,6 +242,7 @@ pub fn build_state(
         i18n: Catalog::load()?,
         themes: load_themes(&config)?,
         face,
+        controls: Controls::new(controls),
         minter: Minter::from_config(&config),
         verified: VerifiedCache::new(10_000),
         limits: Limits::new(

@@ -65,6 +65,7 @@ impl Application {
                 .app_data(st.clone())
                 .app_data(web::PayloadConfig::new(cfg.server.max_body_bytes))
                 .app_data(web::FormConfig::default().limit(cfg.server.max_body_bytes))
+                .wrap(middleware::from_fn(crate::web::blocked::refuse_blocked))
                 .wrap(crate::web::headers::security_headers(cfg.secure_cookies()))
                 // Inside the access log, so the log line carries the id.
                 .wrap_fn(|req, srv| {

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod clients;
 pub mod console_client;
 pub mod face_policy;
+pub mod incidents;
 pub mod invitations;
 pub mod keys;
 pub mod roles;

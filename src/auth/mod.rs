@@ -2,6 +2,7 @@
 
 pub mod acr;
 pub mod assurance;
+pub mod controls;
 pub mod devices;
 pub mod email_code;
 pub mod face;

@@ -329,6 +329,7 @@ pub fn erase(
     };
     crate::auth::face::delete_all(c, user_id, by, now)?;
     crate::db::admin_roles::delete(c, user_id.as_str())?;
+    crate::db::incidents::forget_floor(c, user_id.as_str())?;
     tokens::revoke_for_user(c, user_id, now)?;
     for key in [
         crate::auth::lockout::account_key(user_id),

@@ -59,9 +59,14 @@ pub fn current(
     cookie: &str,
     now: i64,
 ) -> Result<Option<Session>, DbError> {
-    repo::find_live(conn, &crypto::token_hash(cookie), now)?
-        .map(Session::from_row)
-        .transpose()
+    let Some(row) = repo::find_live(conn, &crypto::token_hash(cookie), now)? else {
+        return Ok(None);
+    };
+    // An incident action may have asked this person (or everyone) to sign in again.
+    if !super::controls::sign_in_counts(conn, row.user_id.as_str(), row.auth_time)? {
+        return Ok(None);
+    }
+    Session::from_row(row).map(Some)
 }
 
 /// End the session and revoke the access tokens issued under it.

@@ -14,6 +14,7 @@ pub mod email_challenges;
 pub mod face_challenges;
 pub mod face_policy_changes;
 pub mod face_templates;
+pub mod incidents;
 pub mod invitations;
 pub mod json_list;
 pub mod jtis;

@@ -296,3 +296,35 @@ diesel::table! {
         last_seen -> BigInt,
     }
 }
+
+diesel::table! {
+    blocked_networks (id) {
+        id -> Text,
+        network -> Text,
+        reason -> Text,
+        actor -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        lifted_at -> Nullable<BigInt>,
+        lifted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reauth_floors (subject) {
+        subject -> Text,
+        after -> BigInt,
+        actor -> Text,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    incident_switches (name) {
+        name -> Text,
+        value -> Text,
+        actor -> Text,
+        reason -> Text,
+        at -> BigInt,
+    }
+}

@@ -91,3 +91,10 @@ pub fn end_all_for_user(
             .execute(conn)?,
     )
 }
+
+/// End every live session of every person; how many.
+pub fn end_all(conn: &mut DbConnection, now: i64) -> Result<usize, DbError> {
+    Ok(diesel::update(s::sessions.filter(s::ended_at.is_null()))
+        .set(s::ended_at.eq(now))
+        .execute(conn)?)
+}

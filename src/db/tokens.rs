@@ -219,3 +219,26 @@ pub fn live_for_client(
         .select(TokenRow::as_select())
         .load(conn)?)
 }
+
+/// Revoke every live token issued to `client_id`; how many.
+pub fn revoke_for_client(
+    conn: &mut DbConnection,
+    client_id: &crate::ids::ClientId,
+    now: i64,
+) -> Result<usize, DbError> {
+    Ok(
+        diesel::update(t::tokens.filter(t::client_id.eq(client_id).and(t::revoked_at.is_null())))
+            .set(t::revoked_at.eq(now))
+            .execute(conn)?,
+    )
+}
+
+/// Revoke every live token issued for a person's sign-in (not the tokens
+/// clients got for themselves); how many.
+pub fn revoke_all_of_people(conn: &mut DbConnection, now: i64) -> Result<usize, DbError> {
+    Ok(
+        diesel::update(t::tokens.filter(t::user_id.is_not_null().and(t::revoked_at.is_null())))
+            .set(t::revoked_at.eq(now))
+            .execute(conn)?,
+    )
+}

@@ -135,6 +135,17 @@ pub fn json_reply(reply: Reply, body: impl serde::Serialize) -> HttpResponse {
         .json(body)
 }
 
+/// A request from a blocked address range: 403, `access_denied` in the
+/// OAuth JSON shape or a page.
+pub fn blocked(json: bool, message: &str) -> HttpResponse {
+    if json {
+        let body = serde_json::json!({ "error": "access_denied", "error_description": message });
+        json_reply(Reply::Forbidden, body)
+    } else {
+        page(Reply::Forbidden, message)
+    }
+}
+
 /// A hosted error page (never a redirect).
 pub fn page(status: Reply, message: &str) -> HttpResponse {
     pages::render(status, &pages::ErrorPage { message })
@@ -293,6 +304,18 @@ impl From<crate::admin::users::UserAdminError> for ApiFailure {
                 ApiFailure::new(Reply::Forbidden, "insufficient_scope", e.to_string())
             }
             E::LastOwner => ApiFailure::new(Reply::Conflict, "conflict", e.to_string()),
+            E::Db(e) => ApiFailure::internal(&e),
+        }
+    }
+}
+
+impl From<crate::admin::incidents::IncidentError> for ApiFailure {
+    fn from(e: crate::admin::incidents::IncidentError) -> ApiFailure {
+        use crate::admin::incidents::IncidentError as E;
+        match e {
+            E::NotFound(_) => ApiFailure::not_found(e.to_string()),
+            E::Invalid(_) => ApiFailure::invalid_request(e.to_string()),
+            E::User(e) => e.into(),
             E::Db(e) => ApiFailure::internal(&e),
         }
     }

@@ -136,21 +136,27 @@ impl FromRequest for CsrfHeader {
 }
 
 /// The face engine, for the face step's JSON calls; 503 JSON on a server
-/// without one.
+/// without one or while face sign-in is switched off (an incident action).
 pub struct FaceOn(pub std::sync::Arc<crate::biometrics::FaceEngine>);
 
 impl FromRequest for FaceOn {
     type Error = WebError;
-    type Future = std::future::Ready<Result<FaceOn, WebError>>;
+    type Future = Extracted<FaceOn>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let engine = state_of(req).ok().and_then(|s| s.face.clone());
-        std::future::ready(engine.map(FaceOn).ok_or_else(|| {
-            WebError::json(
-                crate::web::error::Reply::Unavailable,
-                text(req, "face.unavailable"),
-            )
-        }))
+        let req = req.clone();
+        Box::pin(async move {
+            let engine = match state_of(&req) {
+                Ok(s) => s.face_engine().await,
+                Err(_) => None,
+            };
+            engine.map(FaceOn).ok_or_else(|| {
+                WebError::json(
+                    crate::web::error::Reply::Unavailable,
+                    text(&req, "face.unavailable"),
+                )
+            })
+        })
     }
 }
 

@@ -17,6 +17,7 @@
 //! RFC 6749 / 6750 error shapes of `error::oauth_json` and `error::bearer`.
 
 pub mod admin;
+pub mod blocked;
 pub mod client_auth;
 pub mod cookies;
 pub mod cors;

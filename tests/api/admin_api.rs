@@ -82,12 +82,19 @@ pub(crate) async fn call_raw(
 }
 
 /// Every admin API call that reads a JSON body.
-pub(crate) const CALLS_WITH_A_BODY: [(&str, &str); 5] = [
+pub(crate) const CALLS_WITH_A_BODY: [(&str, &str); 12] = [
     ("POST", "/clients"),
     ("PUT", "/clients/rp"),
     ("PUT", "/face-policy"),
     ("PUT", "/roles/someone"),
     ("POST", "/invitations"),
+    ("POST", "/incidents/clients/rp/revoke-tokens"),
+    ("POST", "/incidents/users/someone/revoke-tokens"),
+    ("POST", "/incidents/users/someone/reauthenticate"),
+    ("POST", "/incidents/reauthenticate-everyone"),
+    ("POST", "/incidents/blocked-networks"),
+    ("POST", "/incidents/blocked-networks/some-id/lift"),
+    ("PUT", "/incidents/face-sign-in"),
 ];
 
 /// Bodies an attacker sends to learn from the refusal or to cost parsing:

@@ -20,6 +20,7 @@ mod face_flow;
 mod face_limits;
 mod face_lock;
 mod helpers;
+mod incidents;
 mod layering;
 mod logout;
 mod mail;

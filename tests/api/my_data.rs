@@ -205,6 +205,11 @@ async fn deleting_my_account_needs_a_fresh_passkey_and_leaves_no_row_of_mine() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.count("users"), 2);
 
+    // An old re-authentication floor of hers (an incident action) goes too.
+    let floor_of = uid.clone();
+    app.db
+        .run_sync(move |c| visage::db::incidents::raise_floor(c, &floor_of, 1, "test", "test"))
+        .unwrap();
     // A fresh passkey sign-in, confirmed: gone, table by table.
     let r = delete_with(&app, &fresh).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
@@ -222,6 +227,7 @@ async fn deleting_my_account_needs_a_fresh_passkey_and_leaves_no_row_of_mine() {
         "face_challenges WHERE user_id",
         "known_devices WHERE user_id",
         "admin_roles WHERE subject",
+        "reauth_floors WHERE subject",
     ] {
         assert_eq!(app.count(&format!("{table} = '{uid}'")), 0, "{table}");
     }

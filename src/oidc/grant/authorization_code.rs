@@ -1,6 +1,6 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6).
 
-use super::TokenContext;
+use super::{TokenContext, SIGN_IN_AGAIN};
 use crate::crypto;
 use crate::db::{codes, tokens, users, DbConnection};
 use crate::oidc::client::Client;
@@ -96,6 +96,9 @@ pub fn exchange(
     let user = users::find(conn, &row.user_id)?
         .filter(|u| !u.disabled)
         .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
+    if !crate::auth::controls::sign_in_counts(conn, row.user_id.as_str(), row.auth_time)? {
+        return Err(OAuthError::invalid_grant(SIGN_IN_AGAIN));
+    }
     let scope = split_scope(&row.scope);
     let amr = row.amr.0.clone();
     let claims: Option<serde_json::Value> = row

@@ -10,6 +10,11 @@ pub mod authorization_code;
 pub mod client_credentials;
 pub mod refresh_token;
 
+/// A grant from a sign-in made before an incident action asked the person
+/// (or everyone) to sign in again.
+pub const SIGN_IN_AGAIN: &str =
+    "the person must sign in again (an administrator ended earlier sign-ins)";
+
 /// Everything a grant needs besides the connection.
 pub struct TokenContext<'a> {
     pub master_key: &'a MasterKey,

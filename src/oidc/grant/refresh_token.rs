@@ -99,6 +99,13 @@ pub fn exchange(
     let user = users::find(conn, user_id)?
         .filter(|u| !u.disabled)
         .ok_or_else(|| OAuthError::invalid_grant("the account is no longer active"))?;
+    let since = row.auth_time.unwrap_or(0);
+    if !crate::auth::controls::sign_in_counts(conn, user_id.as_str(), since)? {
+        return Err(give_back(
+            conn,
+            OAuthError::invalid_grant(super::SIGN_IN_AGAIN),
+        ));
+    }
     let amr = row.amr.clone().unwrap_or_default().0;
     let claims: Option<serde_json::Value> = row
         .claims

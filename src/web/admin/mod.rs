@@ -77,7 +77,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/stats", web::get().to(stats))
             .route("/roles", web::get().to(roles_list))
             .route("/roles/{subject}", web::put().to(roles_put))
-            .route("/roles/{subject}", web::delete().to(roles_delete)),
+            .route("/roles/{subject}", web::delete().to(roles_delete))
+            .route("/incidents", web::get().to(incidents_get))
+            .route(
+                "/incidents/clients/{id}/revoke-tokens",
+                web::post().to(incident_client_tokens),
+            )
+            .route(
+                "/incidents/users/{id}/revoke-tokens",
+                web::post().to(incident_user_tokens),
+            )
+            .route(
+                "/incidents/users/{id}/reauthenticate",
+                web::post().to(incident_user_reauthenticate),
+            )
+            .route(
+                "/incidents/reauthenticate-everyone",
+                web::post().to(incident_everyone_reauthenticate),
+            )
+            .route(
+                "/incidents/blocked-networks",
+                web::post().to(incident_block),
+            )
+            .route(
+                "/incidents/blocked-networks/{id}/lift",
+                web::post().to(incident_lift),
+            )
+            .route("/incidents/face-sign-in", web::put().to(incident_face)),
     );
     console_routes(cfg);
 }

@@ -112,7 +112,7 @@ pub async fn show(
         message,
         error: err,
         logout_href: paths::END_SESSION,
-        face_available: state.face.is_some(),
+        face_available: state.face_engine().await.is_some(),
         face_enrolled: face.map(date),
     };
     Ok(ui.render(Reply::Shown, &page))

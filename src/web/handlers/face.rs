@@ -65,7 +65,7 @@ pub async fn step(
     let tx = tx_of(&q.tx);
     let ctx = context(&state, tx).await?;
     let ui = Ui::new(&req, &state, ctx.brand.clone(), ctx.ui_locales.as_deref());
-    if state.face.is_none() || !assurance::face_may_upgrade(&state.ladder, &sess) {
+    if state.face_engine().await.is_none() || !assurance::face_may_upgrade(&state.ladder, &sess) {
         return Err(WebError::SeeOther(with_tx("/login", tx)));
     }
     let skip = !(ctx.essential && ctx.min_level == Some(Level::PasskeyFace));
@@ -85,7 +85,7 @@ pub async fn enrol_page(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, WebError> {
     let sess = guard::changing(&req, &state, Change::FaceEnrol, Answer::Page).await?;
-    if state.face.is_none() {
+    if state.face_engine().await.is_none() {
         return Err(WebError::Page(
             Reply::Unavailable,
             Ui::new(&req, &state, None, None)

@@ -56,7 +56,7 @@ pub async fn changing(
         &sess,
         factors,
         change,
-        state.face.is_some(),
+        state.face_engine().await.is_some(),
         state.config.admin.step_up_seconds,
         state.clock.now(),
     ) {

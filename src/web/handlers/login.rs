@@ -183,7 +183,7 @@ async fn face_needed(
     user_id: &crate::ids::UserId,
     ctx: &LoginCtx,
 ) -> bool {
-    if state.face.is_none() || ctx.tx.is_none() {
+    if ctx.tx.is_none() || state.face_engine().await.is_none() {
         return false;
     }
     let asked = ctx.min_level == Some(Level::PasskeyFace);

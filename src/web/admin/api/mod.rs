@@ -22,10 +22,12 @@ use super::auth::{
 };
 
 mod clients;
+mod incidents;
 mod ops;
 mod people;
 
 pub use clients::*;
+pub use incidents::*;
 pub use ops::*;
 pub use people::*;
 
