@@ -76,6 +76,22 @@ impl Actor {
         self.scopes.iter().any(|s| s == scope)
     }
 
+    /// The command line: whoever runs it holds the server's database and
+    /// master key, so it may do what an owner may. Audited as `cli`.
+    pub fn command_line() -> Actor {
+        Actor {
+            label: "cli".into(),
+            subject: "cli".into(),
+            name: "command line".into(),
+            role: Role::Owner,
+            scopes: Role::Owner
+                .scopes()
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    }
+
     /// An audit event with this actor.
     pub fn event(&self, action: &'static str) -> Event {
         Event::new("admin", action, "success").actor(&self.label)

@@ -52,6 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(u) => user(&g, u),
         Command::Keys(k) => keys(&g, k),
         Command::Admin(a) => super::admin::run(&g, a),
+        Command::Incident(i) => super::incident::run(&g, i),
         Command::Face(f) => super::face::run(f, g.json),
         Command::Models(super::ModelsCmd::Check { models_dir }) => {
             super::face::models_check(models_dir)

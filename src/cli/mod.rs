@@ -6,6 +6,7 @@ mod backup;
 mod bench;
 mod commands;
 mod face;
+mod incident;
 mod stress_eval;
 
 use std::path::PathBuf;
@@ -66,6 +67,10 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Incident actions (docs/operations.md): revoke tokens, make people
+    /// sign in again, block address ranges, switch face sign-in off.
+    #[command(subcommand)]
+    Incident(IncidentCmd),
     /// Check the hash chain of the audit log.
     AuditVerify,
     /// Copy the SQLite database, sealed under the master key, while it runs.
@@ -340,6 +345,57 @@ pub enum UserCmd {
     List,
     /// Delete an account and everything issued to it.
     Remove { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCmd {
+    /// What is in force: face sign-in, everyone's floor, blocked ranges.
+    Show,
+    /// Revoke every token a client holds.
+    RevokeClientTokens {
+        client: crate::ids::ClientId,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Revoke every token of a person's sign-ins (by email).
+    RevokePersonTokens {
+        email: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// End a person's sessions and tokens; earlier sign-ins stop counting.
+    Reauthenticate {
+        email: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Everyone signs in again (every session and person's token ends).
+    ReauthenticateEveryone {
+        #[arg(long)]
+        reason: String,
+    },
+    /// Refuse every request from an address range (CIDR) or an address.
+    Block {
+        network: String,
+        #[arg(long)]
+        reason: String,
+        /// Lift by itself after this many hours (default: until lifted).
+        #[arg(long)]
+        hours: Option<i64>,
+    },
+    /// Lift a block (its id, from `incident show`).
+    Lift {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Face sign-in on or off for the whole deployment.
+    Face {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

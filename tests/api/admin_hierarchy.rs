@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 /// A person (alice) who is an owner.
-fn owner_of(app: &TestApp) -> String {
+pub(crate) fn owner_of(app: &TestApp) -> String {
     use visage::admin::roles::{self, Role};
     let owner = app.user();
     let now = chrono::Utc::now().timestamp();
@@ -129,7 +129,7 @@ async fn administrators_are_acted_on_only_by_owners_and_the_console_client_only_
 /// A console access token of the person `uid`, whose passkey session started
 /// `age` seconds ago (made in the database: the passkey itself is tested in
 /// the browser tests).
-async fn console_token(app: &TestApp, uid: &str, age: i64) -> String {
+pub(crate) async fn console_token(app: &TestApp, uid: &str, age: i64) -> String {
     let cookie = app.passkey_session_for(uid, age);
     let (verifier, challenge) = pkce();
     let callback = format!("{}/admin/callback", app.issuer);

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use crate::helpers::*;
 
 /// `visage --data-dir DIR --database-url URL ARGS…`: (success, output).
-fn visage(dir: &Path, url: &str, args: &[&str]) -> (bool, String) {
+pub(crate) fn visage(dir: &Path, url: &str, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_visage"))
         .arg("--data-dir")
         .arg(dir)

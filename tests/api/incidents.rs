@@ -335,3 +335,180 @@ async fn face_sign_in_switched_off_is_off_on_every_face_route() {
     assert_eq!(challenge(&app).await, StatusCode::OK);
     assert_eq!(audited_with_reason(&app, "incident.face_off"), 1);
 }
+
+/// A console form post with the console cookie `token`.
+async fn console_post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut fields = vec![("csrf", "c5rf")];
+    fields.extend_from_slice(form);
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url(path))
+        .header(
+            "Cookie",
+            format!("visage_admin={token}; {}=c5rf", visage::web::cookies::CSRF),
+        )
+        .form(&fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_console_shows_and_takes_incident_actions_from_fresh_writers_only() {
+    use crate::admin_hierarchy::{console_token, owner_of};
+    let app = spawn_app().await;
+    let owner = owner_of(&app);
+    let auditor = app.user_with("auditor@example.com", PASSWORD);
+    let now = chrono::Utc::now().timestamp();
+    app.db
+        .run_sync(|c| visage::admin::roles::grant(c, "user", &auditor, Role::Auditor, "test", now))
+        .unwrap();
+    let block = [("network", "198.51.100.0/24"), ("reason", "INC-7: scanner")];
+
+    // An auditor may look but not act; a stale owner signs in again first.
+    let watcher = console_token(&app, &auditor, 0).await;
+    let r = console_post(&app, &watcher, "/admin/incidents/block", &block).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let stale = console_token(&app, &owner, app.config.admin.step_up_seconds + 60).await;
+    let r = console_post(&app, &stale, "/admin/incidents/block", &block).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(location(r.headers()).starts_with("/admin/login?fresh=1"));
+    assert_eq!(app.count("blocked_networks"), 0);
+
+    let fresh = console_token(&app, &owner, 0).await;
+    let r = console_post(&app, &fresh, "/admin/incidents/block", &block).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(r.headers()), "/admin/incidents?done=incident");
+    // A person named by email address.
+    let bob = app.user_with("bob@example.com", PASSWORD);
+    let bob_session = app.passkey_session_for(&bob, 5);
+    let reauth = [("target", "Bob@example.com"), ("reason", "INC-7: phished")];
+    let r = console_post(&app, &fresh, "/admin/incidents/person-reauth", &reauth).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        account_with(&app, &bob_session).await,
+        StatusCode::SEE_OTHER
+    );
+    // Refusals are pages that say what is wrong, and nothing is written.
+    for (path, form, says) in [
+        (
+            "/admin/incidents/block",
+            vec![("network", "0.0.0.0/0"), ("reason", "x")],
+            "too wide",
+        ),
+        (
+            "/admin/incidents/block",
+            vec![("network", "192.0.2.0/24"), ("reason", " ")],
+            "reason",
+        ),
+        (
+            "/admin/incidents/person-tokens",
+            vec![("target", "nobody@example.com"), ("reason", "x")],
+            "no account",
+        ),
+        (
+            "/admin/incidents/shutdown",
+            vec![("reason", "x")],
+            "no incident action",
+        ),
+    ] {
+        let r = console_post(&app, &fresh, path, &form).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(says), "{path}: {body}");
+    }
+    assert_eq!(app.count("blocked_networks"), 1);
+
+    // The page shows what is in force and who did what, why.
+    let page = reqwest::Client::new()
+        .get(app.url("/admin/incidents"))
+        .header("Cookie", format!("visage_admin={watcher}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("198.51.100.0/24"), "{html}");
+    assert!(html.contains("INC-7: scanner") && html.contains("INC-7: phished"));
+    assert!(html.contains("incident.reauthenticate_person"));
+    assert!(
+        !html.contains("id=\"block-form\""),
+        "no forms for an auditor"
+    );
+}
+
+#[tokio::test]
+async fn the_command_line_takes_the_same_actions_on_a_running_deployment() {
+    use crate::backup::visage;
+    let app = spawn_with(|c| c.server.trusted_proxies = vec!["127.0.0.1/32".into()]).await;
+    let (dir, url) = (app.config.data_dir.clone(), app.config.database_url());
+    let alice = app.user();
+    let session = app.passkey_session_for(&alice, 5);
+
+    let (ok, said) = visage(&dir, &url, &["incident", "block", "198.51.100.0/24"]);
+    assert!(
+        !ok && said.contains("--reason"),
+        "a reason is required: {said}"
+    );
+    let (ok, said) = visage(
+        &dir,
+        &url,
+        &[
+            "incident",
+            "block",
+            "198.51.100.9/24",
+            "--reason",
+            "INC-7: scanner",
+            "--hours",
+            "2",
+        ],
+    );
+    assert!(ok, "{said}");
+    assert!(said.contains("198.51.100.0/24"), "{said}");
+    let (ok, said) = visage(
+        &dir,
+        &url,
+        &[
+            "incident",
+            "reauthenticate",
+            EMAIL,
+            "--reason",
+            "INC-7: phished",
+        ],
+    );
+    assert!(ok, "{said}");
+    let (ok, said) = visage(
+        &dir,
+        &url,
+        &["incident", "face", "off", "--reason", "INC-7: replay"],
+    );
+    assert!(ok && said.contains("\"face_sign_in\": false"), "{said}");
+
+    // The running server sees them: the floor at once, the block and the
+    // switch once it re-reads its controls.
+    assert_eq!(account_with(&app, &session).await, StatusCode::SEE_OTHER);
+    app.clock.advance(visage::auth::controls::RELOAD_SECONDS);
+    assert_eq!(
+        from(&app, "198.51.100.77", "GET", "/login").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.count(
+            "audit_events WHERE category = 'incident' AND actor = 'cli' AND detail LIKE '%INC-7%'"
+        ),
+        3
+    );
+    let (ok, said) = visage(
+        &dir,
+        &url,
+        &["incident", "block", "0.0.0.0/0", "--reason", "x"],
+    );
+    assert!(!ok && said.contains("too wide"), "{said}");
+}

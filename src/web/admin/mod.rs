@@ -144,6 +144,8 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/keys", web::get().to(keys_page))
         .route("/admin/keys/rotate", web::post().to(keys_rotate))
         .route("/admin/keys/{kid}/retire", web::post().to(key_retire))
+        .route("/admin/incidents", web::get().to(incidents_page))
+        .route("/admin/incidents/{action}", web::post().to(incident_action))
         .route("/admin/audit", web::get().to(audit))
         .route("/admin/policy", web::get().to(policy))
         .route("/admin/policy", web::post().to(policy_change));

@@ -40,6 +40,53 @@ fn object(props: Value) -> Value {
 
 /// The document for this deployment (its issuer in `servers` and the token URL).
 pub fn build(issuer: &str) -> Value {
+    let mut doc = main(issuer);
+    for (part, more) in [("paths", incident_paths()), ("schemas", incident_schemas())] {
+        let at = if part == "paths" {
+            doc.get_mut("paths")
+        } else {
+            doc.get_mut("components").and_then(|c| c.get_mut("schemas"))
+        };
+        if let (Some(at), Value::Object(more)) = (at.and_then(Value::as_object_mut), more) {
+            at.extend(more);
+        }
+    }
+    doc
+}
+
+/// The admin API's incident actions (`/incidents/*`).
+fn incident_paths() -> Value {
+    json!({
+            "/incidents": { "get": op("Incident controls in force: face sign-in, everyone's re-authentication floor, blocked address ranges", READ, &[], None, "Incidents") },
+            "/incidents/clients/{id}/revoke-tokens": { "post": op("Revoke every token a client holds (a person's fresh sign-in)", WRITE, &["id"], Some("Reason"), "Revoked") },
+            "/incidents/users/{id}/revoke-tokens": { "post": op("Revoke every token of a person's sign-ins", WRITE, &["id"], Some("Reason"), "Revoked") },
+            "/incidents/users/{id}/reauthenticate": { "post": op("Make a person sign in again: sessions end, tokens are revoked, earlier sign-ins (codes, sessions in flight) stop counting", WRITE, &["id"], Some("Reason"), "Ended") },
+            "/incidents/reauthenticate-everyone": { "post": op("Make everyone sign in again (administrators too); clients' own tokens stay", WRITE, &[], Some("Reason"), "Ended") },
+            "/incidents/blocked-networks": { "post": op("Create a block: every request from the range is refused but the health checks (at most a /8 or a /24, never the caller's own address)", WRITE, &[], Some("BlockInput"), "Block") },
+            "/incidents/blocked-networks/{id}/lift": { "post": op("Lift a block", WRITE, &["id"], Some("Reason"), "Block") },
+            "/incidents/face-sign-in": { "put": op("Face sign-in on or off for the whole deployment", WRITE, &[], Some("FaceSwitch"), "Incidents") }
+    })
+}
+
+fn incident_schemas() -> Value {
+    let (str_, int, boolean, any) = (
+        json!({ "type": "string" }),
+        json!({ "type": "integer" }),
+        json!({ "type": "boolean" }),
+        json!({}),
+    );
+    json!({
+                "Reason": { "type": "object", "required": ["reason"], "additionalProperties": false, "properties": { "reason": { "type": "string", "minLength": 1, "maxLength": 500 } } },
+                "FaceSwitch": { "type": "object", "required": ["on", "reason"], "additionalProperties": false, "properties": { "on": boolean, "reason": { "type": "string", "minLength": 1, "maxLength": 500 } } },
+                "BlockInput": { "type": "object", "required": ["network", "reason"], "additionalProperties": false, "properties": { "network": { "type": "string", "description": "CIDR or one address" }, "reason": { "type": "string", "minLength": 1, "maxLength": 500 }, "expires_in_seconds": { "type": ["integer", "null"], "minimum": 60, "maximum": 31622400 } } },
+                "Block": object(json!({ "id": str_, "network": str_, "reason": str_, "actor": str_, "created_at": int, "expires_at": { "type": ["integer", "null"] }, "lifted_at": { "type": ["integer", "null"] }, "lifted_by": { "type": ["string", "null"] } })),
+                "Revoked": object(json!({ "tokens_revoked": int })),
+                "Ended": object(json!({ "sessions": int, "tokens": int, "floor": int })),
+                "Incidents": object(json!({ "face_sign_in": boolean, "face_switch": any, "everyone_floor": { "type": ["integer", "null"] }, "blocked_networks": { "type": "array", "items": { "$ref": "#/components/schemas/Block" } } }))
+    })
+}
+
+fn main(issuer: &str) -> Value {
     let str_ = json!({ "type": "string" });
     let strs = json!({ "type": "array", "items": { "type": "string" } });
     let int = json!({ "type": "integer" });

@@ -6,6 +6,7 @@
 mod audit_pages;
 mod change;
 mod client_pages;
+mod incident_pages;
 mod invitation_pages;
 mod key_pages;
 mod policy_pages;
@@ -15,6 +16,7 @@ mod user_pages;
 pub use audit_pages::*;
 pub use change::*;
 pub use client_pages::*;
+pub use incident_pages::*;
 pub use invitation_pages::*;
 pub use key_pages::*;
 pub use policy_pages::*;
@@ -96,6 +98,7 @@ fn done_key(key: &str) -> &'static str {
         "retired" => "admin.done.retired",
         "session_ended" => "admin.done.session_ended",
         "revoked" => "admin.done.revoked",
+        "incident" => "admin.done.incident",
         _ => "admin.done.done",
     }
 }
