@@ -28,7 +28,11 @@ impl IncidentsPage<'_> {
     }
 
     fn reason_of(&self, e: &audit_log::AuditEntry) -> String {
-        e.detail["reason"].as_str().unwrap_or_default().to_owned()
+        e.detail
+            .get("reason")
+            .and_then(|r| r.as_str())
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
