@@ -24,6 +24,7 @@ pub struct Application {
     port: u16,
     server: Server,
     metrics: Option<(u16, Server)>,
+    state: web::Data<crate::app::AppState>,
 }
 
 impl Application {
@@ -102,6 +103,7 @@ impl Application {
             port,
             server: server.run(),
             metrics,
+            state,
         })
     }
 
@@ -115,10 +117,30 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        match self.metrics {
+        let alerts = tokio::spawn(tell_operators(self.state.clone()));
+        let res = match self.metrics {
             Some((_, metrics)) => tokio::try_join!(self.server, metrics).map(|_| ()),
             None => self.server.await,
-        }
+        };
+        alerts.abort();
+        res
+    }
+}
+
+/// The background task that mails and posts the alerts (`mail::operators`).
+async fn tell_operators(state: web::Data<crate::app::AppState>) {
+    use std::time::Duration;
+    let http = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return tracing::error!("alerts: no HTTP client for the webhook: {e}"),
+    };
+    let mut tick = tokio::time::interval(Duration::from_secs(crate::mail::operators::POLL_SECONDS));
+    loop {
+        tick.tick().await;
+        crate::mail::operators::deliver(&state.outbox(), &http).await;
     }
 }
 

@@ -1,6 +1,7 @@
 //! Administration: roles, the first owner, and the operations the console,
 //! the admin API and the CLI share.
 
+pub mod alerts;
 pub mod audit_log;
 pub mod bootstrap;
 pub mod clients;

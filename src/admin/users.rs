@@ -76,6 +76,8 @@ pub struct UserDetail {
     pub sessions: Vec<SessionInfo>,
     pub tokens: Vec<TokenInfo>,
     pub role: Option<super::roles::Role>,
+    /// Flagged by the `face_rejections` alert rule until the alert is resolved.
+    pub security_review: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +151,7 @@ pub fn detail(
         email_verified: user.email_verified,
         has_password: user.password_hash.is_some(),
         role: super::roles::role_of(conn, id.as_str())?,
+        security_review: crate::auth::alerts::under_review(conn, id)?,
         user: user.into(),
         passkeys,
         face_enrolled: template.is_some(),

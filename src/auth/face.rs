@@ -418,6 +418,7 @@ pub fn failed(
     )?;
     let until = lockout::hit(conn, &key_of(user_id, purpose), rule(cfg), now)?;
     if let Some(until) = until {
+        super::alerts::face_locked(conn, user_id, rule(cfg), now)?;
         audit::record(
             conn,
             &Event::new("biometric", "face.locked", "blocked")

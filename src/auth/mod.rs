@@ -1,6 +1,7 @@
 //! People and how they prove who they are: accounts, passwords, sessions.
 
 pub mod acr;
+pub mod alerts;
 pub mod assurance;
 pub mod controls;
 pub mod devices;

@@ -62,6 +62,8 @@ pub enum PasskeyError {
     Unavailable,
     #[error("this account is disabled")]
     Disabled,
+    #[error("new passkeys are paused for a review by the administrators after unusually many registrations; try again later")]
+    Paused,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -76,6 +78,7 @@ impl PasskeyError {
             PasskeyError::Duplicate => "duplicate",
             PasskeyError::Unavailable => "unavailable",
             PasskeyError::Disabled => "disabled",
+            PasskeyError::Paused => "registrations_paused",
             PasskeyError::Db(_) => "storage",
         }
     }
@@ -101,6 +104,7 @@ pub struct Passkeys {
     uv: Requirement,
     resident_key: Requirement,
     ttl: i64,
+    alerts: crate::config::AlertsConfig,
 }
 
 const REGISTER: &str = "register";
@@ -124,6 +128,7 @@ impl Passkeys {
             uv: cfg.passkeys.user_verification,
             resident_key: cfg.passkeys.resident_key,
             ttl: cfg.passkeys.ceremony_ttl_seconds,
+            alerts: cfg.alerts.clone(),
         }))
     }
 
@@ -216,6 +221,34 @@ impl Passkeys {
         let state = serde_json::to_value(&state).map_err(|e| DbError::Corrupt(e.to_string()))?;
         let token = self.save_state(conn, REGISTER, owner, self.with_policy(state, "rs"), now)?;
         Ok((token, options))
+    }
+
+    /// Refuse a new passkey while registrations are paused (an unresolved
+    /// `passkey_registrations` alert for the deployment or `ip`).
+    pub fn may_register(
+        &self,
+        conn: &mut DbConnection,
+        ip: Option<&str>,
+    ) -> Result<(), PasskeyError> {
+        if super::alerts::registrations_paused(conn, ip)? {
+            return Err(PasskeyError::Paused);
+        }
+        Ok(())
+    }
+
+    /// Count a stored passkey for the `passkey_registrations` alert rule.
+    pub fn registered(
+        &self,
+        conn: &mut DbConnection,
+        ip: Option<&str>,
+        now: i64,
+    ) -> Result<(), PasskeyError> {
+        Ok(super::alerts::passkey_registered(
+            conn,
+            &self.alerts,
+            ip,
+            now,
+        )?)
     }
 
     /// Verify the browser's answer to a registration ceremony.

@@ -4,6 +4,7 @@
 //! against the address and the account, audit a started lockout), and tell
 //! whether guessing is blocked. The web layer only calls these.
 
+use super::alerts::Subject;
 use crate::audit::{self, Event};
 use crate::config::LockoutConfig;
 use crate::db::{DbConnection, DbError};
@@ -129,13 +130,14 @@ pub fn failed(
         }
         let mut keys = vec![];
         if let Some(ip) = ip {
-            keys.push((lockout::ip_key(ip), rules.ip));
+            keys.push((lockout::ip_key(ip), rules.ip, Subject::Address(ip)));
         }
         if let Some(u) = user_id {
-            keys.push((lockout::account_key(u), rules.account));
+            keys.push((lockout::account_key(u), rules.account, Subject::Account(u)));
         }
-        for (key, rule) in keys {
+        for (key, rule, subject) in keys {
             if let Some(until) = lockout::hit(c, &key, rule, now)? {
+                super::alerts::sign_ins_blocked(c, subject, rule, until, now)?;
                 let mut ev = Event::new("auth", "lockout", "blocked")
                     .ip(ip.map(str::to_owned))
                     .detail(serde_json::json!({ "key": key.split(':').nth(1), "until": until }));
@@ -184,8 +186,17 @@ mod tests {
     fn failures_share_one_budget_per_account_and_passkey_failures_count_for_nobody() {
         let (_dir, db) = db();
         let rules = LockoutConfig::default();
-        let u = crate::ids::UserId::from("u");
         db.run_sync(|c| -> Result<(), DbError> {
+            // A real account: the lockout it starts raises an alert about it.
+            let u = crate::auth::users::create_with_password(
+                c,
+                "u@example.com",
+                "pw pw pw pw",
+                None,
+                1,
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+            .id;
             for (i, action) in ["login.password", "recovery.code", "recovery.email"]
                 .iter()
                 .cycle()

@@ -133,7 +133,7 @@ impl Default for LockoutConfig {
                 block_seconds: fifteen,
             },
             ip: Rule {
-                max: 20,
+                max: 5,
                 window_seconds: fifteen,
                 block_seconds: fifteen,
             },

@@ -11,8 +11,10 @@ use url::Url;
 use crate::alg::Alg;
 
 mod accounts;
+mod alerts;
 mod face;
 pub use accounts::*;
+pub use alerts::AlertsConfig;
 pub use face::FaceConfig;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,6 +41,7 @@ pub struct Config {
     pub signup: SignupConfig,
     pub mail: MailConfig,
     pub lockout: LockoutConfig,
+    pub alerts: AlertsConfig,
     pub acr: AcrConfig,
     pub face: FaceConfig,
     pub admin: AdminConfig,
@@ -207,6 +210,7 @@ impl Default for Config {
             signup: SignupConfig::default(),
             mail: MailConfig::default(),
             lockout: LockoutConfig::default(),
+            alerts: AlertsConfig::default(),
             acr: AcrConfig::default(),
             face: FaceConfig::default(),
             admin: AdminConfig::default(),
@@ -415,6 +419,7 @@ impl Config {
         if self.rate_limit.login_per_minute == 0 || self.rate_limit.token_per_second == 0 {
             return Err(ConfigError("rate limits must be at least 1".into()));
         }
+        self.alerts.validate()?;
         self.validate_accounts()
     }
 

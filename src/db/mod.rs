@@ -4,6 +4,7 @@
 //! function takes a `&mut DbConnection` so the same code runs on both.
 
 pub mod admin_roles;
+pub mod alerts;
 pub mod audit;
 pub mod biometric_consents;
 pub mod ceremonies;

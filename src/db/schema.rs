@@ -328,3 +328,25 @@ diesel::table! {
         at -> BigInt,
     }
 }
+
+diesel::table! {
+    alerts (id) {
+        id -> Text,
+        rule -> Text,
+        subject -> Text,
+        user_id -> Nullable<Text>,
+        address -> Nullable<Text>,
+        count -> BigInt,
+        window_seconds -> BigInt,
+        action -> Text,
+        raised_at -> BigInt,
+        last_at -> BigInt,
+        repeats -> BigInt,
+        state -> Text,
+        acknowledged_by -> Nullable<Text>,
+        acknowledged_at -> Nullable<BigInt>,
+        resolved_by -> Nullable<Text>,
+        resolved_at -> Nullable<BigInt>,
+        notified_at -> Nullable<BigInt>,
+    }
+}

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod invitations;
 pub mod messages;
+pub mod operators;
 
 use std::time::Duration;
 

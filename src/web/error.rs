@@ -309,6 +309,17 @@ impl From<crate::admin::users::UserAdminError> for ApiFailure {
     }
 }
 
+impl From<crate::admin::alerts::AlertError> for ApiFailure {
+    fn from(e: crate::admin::alerts::AlertError) -> ApiFailure {
+        use crate::admin::alerts::AlertError as E;
+        match e {
+            E::NotFound(_) => ApiFailure::not_found(e.to_string()),
+            E::AlreadyDone(_) => ApiFailure::new(Reply::Conflict, "conflict", e.to_string()),
+            E::Db(e) => ApiFailure::internal(&e),
+        }
+    }
+}
+
 impl From<crate::admin::incidents::IncidentError> for ApiFailure {
     fn from(e: crate::admin::incidents::IncidentError) -> ApiFailure {
         use crate::admin::incidents::IncidentError as E;

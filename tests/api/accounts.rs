@@ -221,7 +221,8 @@ async fn five_wrong_passwords_lock_the_account_for_a_while() {
     let r = app.login(&login, EMAIL, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.text().await.unwrap().contains("Too many failed attempts"));
-    assert_eq!(app.audited("lockout", "blocked"), 1);
+    // The account and (at the same threshold, `lockout.ip`) the address.
+    assert_eq!(app.audited("lockout", "blocked"), 2);
     app.clock.advance(16 * 60);
     let r = app.login(&login, EMAIL, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::FOUND, "the block ends");

@@ -11,7 +11,7 @@ use crate::mail::MailSink;
 
 /// Sign in with the password at `/login` (no transaction); returns the
 /// CSRF token of this browser.
-async fn password_session(app: &TestApp) -> String {
+pub(crate) async fn password_session(app: &TestApp) -> String {
     let r = app.login("/login", EMAIL, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "password sign-in");
     assert_eq!(location(r.headers()), "/account");
@@ -35,7 +35,12 @@ pub(crate) fn give_passkey(app: &TestApp, uid: &str) {
         .unwrap();
 }
 
-async fn post_json(app: &TestApp, path: &str, csrf: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn post_json(
+    app: &TestApp,
+    path: &str,
+    csrf: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let r = app
         .http
         .post(app.url(path))

@@ -46,10 +46,22 @@ async fn three_failed_face_checks_lock_the_face_and_mail_the_account_holder() {
         sink.messages_to(EMAIL).is_empty(),
         "no alert before the lock"
     );
+    assert_eq!(
+        app.count("alerts"),
+        0,
+        "no operators' alert below the threshold"
+    );
     let (status, msg) = attempt().await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(msg.contains("locked until"), "{msg}");
     assert_eq!(app.audited("face.locked", "blocked"), 1);
+    // The operators' alert, and the person flagged for a security review.
+    assert_eq!(
+        app.count(
+            "alerts WHERE rule = 'face_rejections' AND subject = 'account' AND state = 'open'"
+        ),
+        1
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while sink.messages_to(EMAIL).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));

@@ -6,6 +6,7 @@ mod admin_api;
 mod admin_console;
 mod admin_hierarchy;
 mod admin_policies;
+mod alerts;
 mod assurance;
 mod authorize;
 mod backup;

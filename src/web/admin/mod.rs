@@ -78,6 +78,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/roles", web::get().to(roles_list))
             .route("/roles/{subject}", web::put().to(roles_put))
             .route("/roles/{subject}", web::delete().to(roles_delete))
+            .route("/alerts", web::get().to(alerts_list))
+            .route("/alerts/{id}/{action}", web::post().to(alerts_handle))
             .route("/incidents", web::get().to(incidents_get))
             .route(
                 "/incidents/clients/{id}/revoke-tokens",
@@ -144,6 +146,8 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/keys", web::get().to(keys_page))
         .route("/admin/keys/rotate", web::post().to(keys_rotate))
         .route("/admin/keys/{kid}/retire", web::post().to(key_retire))
+        .route("/admin/alerts", web::get().to(alerts_page))
+        .route("/admin/alerts/{id}/{action}", web::post().to(alert_action))
         .route("/admin/incidents", web::get().to(incidents_page))
         .route("/admin/incidents/{action}", web::post().to(incident_action))
         .route("/admin/audit", web::get().to(audit))

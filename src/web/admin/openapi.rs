@@ -57,6 +57,9 @@ pub fn build(issuer: &str) -> Value {
 /// The admin API's incident actions (`/incidents/*`).
 fn incident_paths() -> Value {
     json!({
+            "/alerts": { "get": op("Alerts of the alert rules, newest first (state: unresolved (default), open, acknowledged, resolved, all)", READ, &["state"], None, "AlertList") },
+            "/alerts/{id}/acknowledge": { "post": op("Acknowledge an open alert", WRITE, &["id"], None, "Alert") },
+            "/alerts/{id}/resolve": { "post": op("Resolve an alert (ends a registration pause or a review flag it caused)", WRITE, &["id"], None, "Alert") },
             "/incidents": { "get": op("Incident controls in force: face sign-in, everyone's re-authentication floor, blocked address ranges", READ, &[], None, "Incidents") },
             "/incidents/clients/{id}/revoke-tokens": { "post": op("Revoke every token a client holds (a person's fresh sign-in)", WRITE, &["id"], Some("Reason"), "Revoked") },
             "/incidents/users/{id}/revoke-tokens": { "post": op("Revoke every token of a person's sign-ins", WRITE, &["id"], Some("Reason"), "Revoked") },
@@ -80,6 +83,8 @@ fn incident_schemas() -> Value {
                 "FaceSwitch": { "type": "object", "required": ["on", "reason"], "additionalProperties": false, "properties": { "on": boolean, "reason": { "type": "string", "minLength": 1, "maxLength": 500 } } },
                 "BlockInput": { "type": "object", "required": ["network", "reason"], "additionalProperties": false, "properties": { "network": { "type": "string", "description": "CIDR or one address" }, "reason": { "type": "string", "minLength": 1, "maxLength": 500 }, "expires_in_seconds": { "type": ["integer", "null"], "minimum": 60, "maximum": 31622400 } } },
                 "Block": object(json!({ "id": str_, "network": str_, "reason": str_, "actor": str_, "created_at": int, "expires_at": { "type": ["integer", "null"] }, "lifted_at": { "type": ["integer", "null"] }, "lifted_by": { "type": ["string", "null"] } })),
+                "Alert": object(json!({ "id": str_, "rule": { "enum": ["failed_sign_ins", "passkey_registrations", "face_rejections"] }, "subject": { "enum": ["account", "address", "deployment"] }, "user_id": { "type": ["string", "null"] }, "address": { "type": ["string", "null"] }, "count": int, "window_seconds": int, "action": str_, "raised_at": int, "last_at": int, "repeats": int, "state": { "enum": ["open", "acknowledged", "resolved"] }, "acknowledged_by": { "type": ["string", "null"] }, "resolved_by": { "type": ["string", "null"] } })),
+                "AlertList": object(json!({ "items": { "type": "array", "items": { "$ref": "#/components/schemas/Alert" } }, "open": int })),
                 "Revoked": object(json!({ "tokens_revoked": int })),
                 "Ended": object(json!({ "sessions": int, "tokens": int, "floor": int })),
                 "Incidents": object(json!({ "face_sign_in": boolean, "face_switch": any, "everyone_floor": { "type": ["integer", "null"] }, "blocked_networks": { "type": "array", "items": { "$ref": "#/components/schemas/Block" } } }))
@@ -176,6 +181,7 @@ fn main(issuer: &str) -> Value {
                 "user": { "name": "user", "in": "query", "schema": str_ },
                 "client": { "name": "client", "in": "query", "schema": str_ },
                 "outcome": { "name": "outcome", "in": "query", "schema": str_ },
+                "state": { "name": "state", "in": "query", "schema": str_ },
                 "since": { "name": "since", "in": "query", "description": "Unix seconds, inclusive", "schema": int },
                 "until": { "name": "until", "in": "query", "description": "Unix seconds, exclusive", "schema": int }
             },

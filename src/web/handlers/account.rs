@@ -15,6 +15,7 @@ use crate::oidc::discovery::paths;
 use crate::web::error::WebError;
 use crate::web::extract::{Csrf, CsrfForm, CsrfHeader, SignedIn};
 use crate::web::pages;
+use crate::web::rate_limit::client_ip;
 use crate::web::ui::{see_other, with_tx, Ui};
 
 use super::guard::{self, Answer};
@@ -163,10 +164,12 @@ pub async fn passkey_options(
     let sess = guard::changing(&req, &state, Change::AddPasskey, Answer::Json).await?;
     let st = state.clone();
     let now = state.clock.now();
+    let ip = client_ip(&req).map(|ip| ip.to_string());
     let res = state
         .db
         .run(move |c| {
             let user = users::find(c, &sess.user_id)?.ok_or(PasskeyError::Ceremony)?;
+            st.passkey_service()?.may_register(c, ip.as_deref())?;
             st.passkey_service()?.start_registration(
                 c,
                 &Owner::User(user.id.clone()),
@@ -189,14 +192,17 @@ pub async fn passkey_finish(
     let st = state.clone();
     let now = state.clock.now();
     let uid = sess.user_id.clone();
+    let ip = client_ip(&req).map(|ip| ip.to_string());
     let (ceremony, credential, name) = (form.ceremony, form.credential, form.name);
     let res = state
         .db
         .run(move |c| {
             let p = st.passkey_service()?;
+            p.may_register(c, ip.as_deref())?;
             let new =
                 p.finish_registration(c, &Owner::User(uid.clone()), &ceremony, &credential, now)?;
             let row = passkeys::save(c, &uid, new, &name, now)?;
+            p.registered(c, ip.as_deref(), now)?;
             audit::record(
                 c,
                 &Event::new("account", "passkey.add", "success")

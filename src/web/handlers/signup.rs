@@ -16,6 +16,7 @@ use crate::db::DbError;
 use crate::mail::messages::CodePurpose;
 use crate::web::error::WebError;
 use crate::web::extract::{Csrf, CsrfHeader};
+use crate::web::rate_limit::client_ip;
 use crate::web::ui::{see_other, with_tx, Ui};
 use crate::web::{cookies, pages, rate_limit};
 
@@ -297,10 +298,12 @@ pub async fn passkey_options(
     };
     let st = state.clone();
     let now = state.clock.now();
+    let ip = client_ip(&req).map(|ip| ip.to_string());
     let res = state
         .db
         .run(move |c| {
             let row = signup::verified(c, &token, now).map_err(|_| PasskeyError::Ceremony)?;
+            st.passkey_service()?.may_register(c, ip.as_deref())?;
             st.passkey_service()?.start_registration(
                 c,
                 &Owner::Signup(token.clone()),
@@ -322,11 +325,13 @@ pub async fn passkey_finish(
     let (token, _, ctx) = STEP.pending(&req, &state).await?;
     let st = state.clone();
     let now = state.clock.now();
+    let ip = client_ip(&req).map(|ip| ip.to_string());
     let t = token.clone();
     let res = state
         .db
         .run(move |c| {
             let p = st.passkey_service()?;
+            p.may_register(c, ip.as_deref())?;
             let new = p.finish_registration(
                 c,
                 &Owner::Signup(t.clone()),
@@ -344,6 +349,7 @@ pub async fn passkey_finish(
                 &form.name,
                 now,
             )?;
+            p.registered(c, ip.as_deref(), now)?;
             Ok((created, synced))
         })
         .await;

@@ -21,11 +21,13 @@ use super::auth::{
     api_actor_fresh, ApiActor, ApiCall, FreshKeys, FreshRoles, FreshWrite, Read, Write,
 };
 
+mod alerts;
 mod clients;
 mod incidents;
 mod ops;
 mod people;
 
+pub use alerts::*;
 pub use clients::*;
 pub use incidents::*;
 pub use ops::*;

@@ -3,6 +3,7 @@
 //! each section's pages live in their own module. Handlers call the same
 //! admin functions as the API and render a page.
 
+mod alert_pages;
 mod audit_pages;
 mod change;
 mod client_pages;
@@ -13,6 +14,7 @@ mod policy_pages;
 mod role_form;
 mod user_pages;
 
+pub use alert_pages::*;
 pub use audit_pages::*;
 pub use change::*;
 pub use client_pages::*;
