@@ -42,6 +42,9 @@ pub struct AppState {
     pub face: Option<Arc<FaceEngine>>,
     /// The incident controls (blocked ranges, face switch) as this server holds them.
     pub controls: Controls,
+    /// This server's name among the deployment's (random, per start): who
+    /// holds a scheduled job's lease.
+    pub instance: String,
 }
 
 impl AppState {
@@ -130,6 +133,37 @@ impl AppState {
     pub async fn face_engine(&self) -> Option<Arc<FaceEngine>> {
         let engine = self.face.clone()?;
         (!self.controls().await.face_off).then_some(engine)
+    }
+
+    /// The scheduled jobs, each on one server of the deployment at a time
+    /// (`db::job_leases`): the audit retention purge every
+    /// `retention.purge_every_hours`.
+    pub async fn scheduled_jobs(&self) {
+        let (mk, cfg, now) = (
+            self.master_key.clone(),
+            self.config.retention.clone(),
+            self.clock.now(),
+        );
+        let until = now + cfg.purge_every_hours * 3600;
+        let holder = self.instance.clone();
+        let res = self
+            .db
+            .run(move |c| {
+                if !crate::db::job_leases::take(c, "audit_retention", &holder, until, now)? {
+                    return Ok(None);
+                }
+                crate::audit::retention::purge_and_record(c, &mk, &cfg, now).map(Some)
+            })
+            .await;
+        match res {
+            Ok(Some(done)) if done.checkpoint.is_some() => tracing::info!(
+                "audit retention: deleted {:?}, checkpoint {:?}",
+                done.deleted,
+                done.checkpoint
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!("audit retention purge failed: {e}"),
+        }
     }
 
     /// The key ring, re-read every `KEY_RELOAD_SECONDS`.
@@ -243,6 +277,7 @@ pub fn build_state(
         themes: load_themes(&config)?,
         face,
         controls: Controls::new(controls),
+        instance: uuid::Uuid::new_v4().to_string(),
         minter: Minter::from_config(&config),
         verified: VerifiedCache::new(10_000),
         limits: Limits::new(

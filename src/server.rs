@@ -117,18 +117,19 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let alerts = tokio::spawn(tell_operators(self.state.clone()));
+        let background = tokio::spawn(background(self.state.clone()));
         let res = match self.metrics {
             Some((_, metrics)) => tokio::try_join!(self.server, metrics).map(|_| ()),
             None => self.server.await,
         };
-        alerts.abort();
+        background.abort();
         res
     }
 }
 
-/// The background task that mails and posts the alerts (`mail::operators`).
-async fn tell_operators(state: web::Data<crate::app::AppState>) {
+/// The background task: mails and posts the alerts (`mail::operators`)
+/// and runs the scheduled jobs (`AppState::scheduled_jobs`).
+async fn background(state: web::Data<crate::app::AppState>) {
     use std::time::Duration;
     let http = match reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -141,6 +142,7 @@ async fn tell_operators(state: web::Data<crate::app::AppState>) {
     loop {
         tick.tick().await;
         crate::mail::operators::deliver(&state.outbox(), &http).await;
+        state.scheduled_jobs().await;
     }
 }
 

@@ -3,6 +3,8 @@
 
 use sha2::{Digest, Sha256};
 
+pub mod retention;
+
 use crate::crypto::MasterKey;
 use crate::db::audit::{self as repo, AuditRow, SealRow};
 use crate::db::{DbConnection, DbError};
@@ -174,23 +176,50 @@ impl Report {
 pub fn verify(conn: &mut DbConnection, mk: &MasterKey) -> Result<Report, DbError> {
     let mut prev = "0".repeat(64);
     let mut hashes = std::collections::HashMap::new();
-    let mut broken_at = None;
+    let mut broken_at: Option<i64> = None;
+    let broken = |seq: i64, at: &mut Option<i64>| *at = Some(at.map_or(seq, |b| b.min(seq)));
+    // A purge kept some events up to its checkpoint: each is checked on its
+    // own, their list against the checkpoint's digest, and the chain after
+    // it from the checkpoint's head (`retention`).
+    let checkpoint = repo::last_checkpoint(conn)?;
+    let upto = checkpoint.as_ref().map_or(0, |c| c.upto_seq);
+    if let Some(cp) = &checkpoint {
+        let mac = retention::checkpoint_mac(mk, cp.upto_seq, &cp.head_hash, &cp.kept_digest);
+        if !crate::crypto::ct_eq(&mac, &cp.mac) {
+            broken(cp.upto_seq, &mut broken_at);
+        }
+        prev = cp.head_hash.clone();
+    }
     let rows = repo::all(conn)?;
     let events = rows.len();
-    for row in rows {
-        if broken_at.is_none() && (row.prev_hash != prev || chain_hash(&prev, &row) != row.hash) {
-            broken_at = Some(row.seq);
+    for row in &rows {
+        if row.seq <= upto {
+            if chain_hash(&row.prev_hash, row) != row.hash {
+                broken(row.seq, &mut broken_at);
+            }
+        } else {
+            if row.prev_hash != prev || chain_hash(&prev, row) != row.hash {
+                broken(row.seq, &mut broken_at);
+            }
+            prev = row.hash.clone();
         }
         hashes.insert(row.seq, row.hash.clone());
-        prev = row.hash;
+    }
+    if let Some(cp) = &checkpoint {
+        let kept = retention::kept_digest(rows.iter().take_while(|r| r.seq <= upto));
+        if kept != cp.kept_digest {
+            broken(cp.upto_seq, &mut broken_at);
+        }
     }
     let mut prev_mac = String::new();
     let mut sealed = None;
     for s in repo::seals(conn)? {
-        let head_ok = hashes.get(&s.seq) == Some(&s.head);
+        // A seal of a purged event is covered by the checkpoint.
+        let purged = s.seq <= upto && !hashes.contains_key(&s.seq);
+        let head_ok = purged || hashes.get(&s.seq) == Some(&s.head);
         let mac_ok = crate::crypto::ct_eq(&mk.audit_seal(&prev_mac, s.seq, &s.head), &s.mac);
         if !(head_ok && mac_ok) {
-            broken_at = Some(broken_at.map_or(s.seq, |b: i64| b.min(s.seq)));
+            broken(s.seq, &mut broken_at);
             break;
         }
         prev_mac = s.mac.clone();

@@ -93,6 +93,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::AuditPurge => {
+            let s = state(&g)?;
+            let now = SystemClock.now();
+            let done = s.db.run_sync(|c| {
+                crate::audit::retention::purge_and_record(
+                    c,
+                    &s.master_key,
+                    &s.config.retention,
+                    now,
+                )
+            })?;
+            report(&g, &done, || {
+                match done.checkpoint {
+                Some(seq) => format!(
+                    "deleted {:?} (events past their retention); kept {} older events; checkpoint at event {seq}",
+                    done.deleted, done.kept
+                ),
+                None => "nothing is past its retention".to_owned(),
+            }
+            })
+        }
     }
 }
 

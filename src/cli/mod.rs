@@ -73,6 +73,9 @@ pub enum Command {
     Incident(IncidentCmd),
     /// Check the hash chain of the audit log.
     AuditVerify,
+    /// Delete the audit events past their retention now (`[retention]`;
+    /// the server does it every `retention.purge_every_hours`).
+    AuditPurge,
     /// Copy the SQLite database, sealed under the master key, while it runs.
     Backup {
         /// The backup file to write (must not exist).

@@ -13,9 +13,11 @@ use crate::alg::Alg;
 mod accounts;
 mod alerts;
 mod face;
+mod retention;
 pub use accounts::*;
 pub use alerts::AlertsConfig;
 pub use face::FaceConfig;
+pub use retention::RetentionConfig;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -42,6 +44,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub lockout: LockoutConfig,
     pub alerts: AlertsConfig,
+    pub retention: RetentionConfig,
     pub acr: AcrConfig,
     pub face: FaceConfig,
     pub admin: AdminConfig,
@@ -211,6 +214,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             lockout: LockoutConfig::default(),
             alerts: AlertsConfig::default(),
+            retention: RetentionConfig::default(),
             acr: AcrConfig::default(),
             face: FaceConfig::default(),
             admin: AdminConfig::default(),
@@ -420,6 +424,7 @@ impl Config {
             return Err(ConfigError("rate limits must be at least 1".into()));
         }
         self.alerts.validate()?;
+        self.retention.validate()?;
         self.validate_accounts()
     }
 

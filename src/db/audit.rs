@@ -153,3 +153,53 @@ pub fn insert_seal(conn: &mut DbConnection, row: &SealRow) -> Result<(), DbError
         .execute(conn)?;
     Ok(())
 }
+
+/// The newest event before `before` (Unix time).
+pub fn last_before(conn: &mut DbConnection, before: i64) -> Result<Option<i64>, DbError> {
+    Ok(a::audit_events
+        .filter(a::at.lt(before))
+        .select(diesel::dsl::max(a::seq))
+        .first(conn)?)
+}
+
+/// The events up to `seq`, oldest first.
+pub fn up_to(conn: &mut DbConnection, seq: i64) -> Result<Vec<AuditRow>, DbError> {
+    Ok(a::audit_events
+        .filter(a::seq.le(seq))
+        .order(a::seq.asc())
+        .select(AuditRow::as_select())
+        .load(conn)?)
+}
+
+pub fn delete_seqs(conn: &mut DbConnection, seqs: &[i64]) -> Result<usize, DbError> {
+    Ok(diesel::delete(a::audit_events.filter(a::seq.eq_any(seqs))).execute(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::audit_checkpoints)]
+pub struct CheckpointRow {
+    pub id: i64,
+    pub upto_seq: i64,
+    pub head_hash: String,
+    pub kept_digest: String,
+    pub kept: i64,
+    pub at: i64,
+    pub mac: String,
+}
+
+pub fn last_checkpoint(conn: &mut DbConnection) -> Result<Option<CheckpointRow>, DbError> {
+    use super::schema::audit_checkpoints::dsl as k;
+    Ok(k::audit_checkpoints
+        .order(k::id.desc())
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> Result<(), DbError> {
+    use super::schema::audit_checkpoints::dsl as k;
+    diesel::insert_into(k::audit_checkpoints)
+        .values(row.clone())
+        .execute(conn)?;
+    Ok(())
+}

@@ -17,6 +17,7 @@ pub mod face_policy_changes;
 pub mod face_templates;
 pub mod incidents;
 pub mod invitations;
+pub mod job_leases;
 pub mod json_list;
 pub mod jtis;
 pub mod keys;

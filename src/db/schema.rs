@@ -350,3 +350,23 @@ diesel::table! {
         notified_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    audit_checkpoints (id) {
+        id -> BigInt,
+        upto_seq -> BigInt,
+        head_hash -> Text,
+        kept_digest -> Text,
+        kept -> BigInt,
+        at -> BigInt,
+        mac -> Text,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        until -> BigInt,
+    }
+}

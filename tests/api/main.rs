@@ -33,6 +33,7 @@ mod pages;
 mod password_fallback;
 mod protocol_integrity;
 mod refresh;
+mod retention;
 mod services;
 mod texts;
 mod themes;
