@@ -155,6 +155,7 @@ impl AppState {
                 crate::audit::retention::purge_and_record(c, &mk, &cfg, now).map(Some)
             })
             .await;
+        self.expire_idle_face_templates().await;
         match res {
             Ok(Some(done)) if done.checkpoint.is_some() => tracing::info!(
                 "audit retention: deleted {:?}, checkpoint {:?}",
@@ -163,6 +164,38 @@ impl AppState {
             ),
             Ok(_) => {}
             Err(e) => tracing::error!("audit retention purge failed: {e}"),
+        }
+    }
+
+    /// Erase face templates unused for `face.template_max_idle_days`, and
+    /// mail the people whose template goes in 14 days (once a day, on one
+    /// server).
+    async fn expire_idle_face_templates(&self) {
+        let (cfg, now, holder) = (
+            self.config.face.clone(),
+            self.clock.now(),
+            self.instance.clone(),
+        );
+        let res = self
+            .db
+            .run(move |c| {
+                if !crate::db::job_leases::take(c, "face_idle", &holder, now + 86_400, now)? {
+                    return Ok(None);
+                }
+                crate::auth::face_idle::run(c, &cfg, now).map(Some)
+            })
+            .await;
+        match res {
+            Ok(Some(done)) => {
+                for (uid, on) in &done.warned {
+                    crate::mail::alerts::face_expiring(&self.outbox(), uid, *on).await;
+                }
+                if !done.erased.is_empty() {
+                    tracing::info!("erased {} idle face templates", done.erased.len());
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!("idle face templates: {e}"),
         }
     }
 

@@ -442,6 +442,9 @@ pub fn succeeded(
     now: i64,
 ) -> Result<(), DbError> {
     lockout::clear(conn, &key_of(user_id, purpose))?;
+    if purpose == VERIFY {
+        templates::touch(conn, user_id, now)?;
+    }
     audit::record(
         conn,
         &Event::new(

@@ -58,7 +58,13 @@ pub struct FaceConfig {
     /// Largest accepted side of an uploaded frame, in pixels, read from the
     /// image header before anything is decoded.
     pub max_image_side: u32,
+    /// A template unused this many days is erased (the person is mailed
+    /// `TEMPLATE_EXPIRY_NOTICE_DAYS` before); 0: never.
+    pub template_max_idle_days: i64,
 }
+
+/// How many days before an idle face template is erased the person is told.
+pub const TEMPLATE_EXPIRY_NOTICE_DAYS: i64 = 14;
 
 impl Default for FaceConfig {
     fn default() -> Self {
@@ -82,6 +88,7 @@ impl Default for FaceConfig {
             failure_window_seconds: 1800,
             lock_seconds: 1800,
             consent_version: "2026-11-23".into(),
+            template_max_idle_days: 365,
             max_image_side: 1920,
         }
     }

@@ -12,7 +12,7 @@ use crate::alg::Alg;
 
 mod accounts;
 mod alerts;
-mod face;
+pub mod face;
 mod retention;
 pub use accounts::*;
 pub use alerts::AlertsConfig;
@@ -422,6 +422,13 @@ impl Config {
         }
         if self.rate_limit.login_per_minute == 0 || self.rate_limit.token_per_second == 0 {
             return Err(ConfigError("rate limits must be at least 1".into()));
+        }
+        let idle = self.face.template_max_idle_days;
+        if idle != 0 && idle <= face::TEMPLATE_EXPIRY_NOTICE_DAYS {
+            return Err(ConfigError(format!(
+                "face.template_max_idle_days must be 0 (never) or more than {}",
+                face::TEMPLATE_EXPIRY_NOTICE_DAYS
+            )));
         }
         self.alerts.validate()?;
         self.retention.validate()?;

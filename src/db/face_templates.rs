@@ -42,3 +42,46 @@ pub fn delete_for_user(
 ) -> Result<usize, DbError> {
     Ok(diesel::delete(f::face_templates.filter(f::user_id.eq(user_id))).execute(conn)?)
 }
+
+/// A successful face check: the template is in use (and a pending expiry
+/// notice no longer holds).
+pub fn touch(
+    conn: &mut DbConnection,
+    user_id: &crate::ids::UserId,
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::update(f::face_templates.filter(f::user_id.eq(user_id)))
+        .set((f::last_used_at.eq(now), f::expiry_warned_at.eq(None::<i64>)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The people whose template was last used (or made, if never used) before
+/// `before`; `warned`: only those already told (at or before that time), or
+/// only those not told yet.
+pub fn idle_since(
+    conn: &mut DbConnection,
+    before: i64,
+    warned: Option<i64>,
+) -> Result<Vec<crate::ids::UserId>, DbError> {
+    let idle = f::last_used_at
+        .lt(before)
+        .or(f::last_used_at.is_null().and(f::created_at.lt(before)));
+    let q = f::face_templates.filter(idle).into_boxed();
+    let q = match warned {
+        Some(at) => q.filter(f::expiry_warned_at.le(at)),
+        None => q.filter(f::expiry_warned_at.is_null()),
+    };
+    Ok(q.select(f::user_id).load(conn)?)
+}
+
+pub fn mark_warned(
+    conn: &mut DbConnection,
+    user_id: &crate::ids::UserId,
+    now: i64,
+) -> Result<(), DbError> {
+    diesel::update(f::face_templates.filter(f::user_id.eq(user_id)))
+        .set(f::expiry_warned_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}

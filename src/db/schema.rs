@@ -254,6 +254,8 @@ diesel::table! {
         sealed -> Binary,
         frames -> BigInt,
         created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+        expiry_warned_at -> Nullable<BigInt>,
     }
 }
 

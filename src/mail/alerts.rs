@@ -4,7 +4,9 @@ use crate::auth::face_settings::in_force;
 use crate::db::users;
 use crate::i18n::{Lang, Tr};
 
-use super::messages::{changed_mail, deleted_mail, face_locked_mail, new_browser_mail};
+use super::messages::{
+    changed_mail, deleted_mail, face_expiring_mail, face_locked_mail, new_browser_mail,
+};
 use super::{Mail, MailError, Outbox};
 
 /// Tell the person their face check is locked until `until` (Unix time);
@@ -105,4 +107,15 @@ pub async fn account_deleted(state: &Outbox<'_>, email: &str, locale: Option<&st
     if let Err(e) = sent {
         tracing::error!("account deletion notice not sent: {e}");
     }
+}
+
+/// Tell the person their unused face template is erased at `on` unless
+/// they sign in with their face before; failures to send are logged.
+pub async fn face_expiring(state: &Outbox<'_>, user_id: &crate::ids::UserId, on: i64) {
+    let on = crate::clock::utc_minutes(on);
+    let account = format!("{}/account", state.config.issuer);
+    to_person(state, user_id, "face expiry notice", |tr, to| {
+        face_expiring_mail(tr, to, &on, &account)
+    })
+    .await;
 }

@@ -137,3 +137,22 @@ fn build(to: &str, subject: &str, body: &str, code: &str, lang: &str) -> Result<
         html: render(CodeHtml { body, code, lang }.render())?,
     })
 }
+
+/// The person's face template goes on `on` unless they use it before.
+pub fn face_expiring_mail(
+    tr: &Tr<'_>,
+    to: &str,
+    on: &str,
+    account: &str,
+) -> Result<Mail, MailError> {
+    build(
+        to,
+        tr.t("mail.face_expiring.subject"),
+        &tr.f(
+            "mail.face_expiring.body",
+            &[("on", on), ("account", account)],
+        ),
+        "",
+        tr.code(),
+    )
+}

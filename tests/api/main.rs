@@ -18,6 +18,7 @@ mod docs;
 mod face;
 mod face_attacks;
 mod face_flow;
+mod face_idle;
 mod face_limits;
 mod face_lock;
 mod helpers;
