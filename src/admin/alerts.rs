@@ -44,6 +44,16 @@ pub fn list(conn: &mut DbConnection, state: Option<&str>) -> Result<AlertList, D
     Ok(AlertList { items, open })
 }
 
+/// Whether an action's name (`acknowledge`, `resolve`) resolves; None for
+/// another name.
+pub fn resolves(action: &str) -> Option<bool> {
+    match action {
+        "resolve" => Some(true),
+        "acknowledge" => Some(false),
+        _ => None,
+    }
+}
+
 /// Acknowledge (`resolve` false) or resolve an alert.
 pub fn handle(
     conn: &mut DbConnection,

@@ -206,10 +206,20 @@ async fn deleting_my_account_needs_a_fresh_passkey_and_leaves_no_row_of_mine() {
     assert_eq!(app.count("users"), 2);
 
     // An old re-authentication floor of hers (an incident action) goes too.
+    // And an operators' alert about her (the face lock flags her for review).
     let floor_of = uid.clone();
     app.db
-        .run_sync(move |c| visage::db::incidents::raise_floor(c, &floor_of, 1, "test", "test"))
+        .run_sync(move |c| {
+            visage::db::incidents::raise_floor(c, &floor_of, 1, "test", "test")?;
+            let rule = visage::config::Rule {
+                max: 3,
+                window_seconds: 1800,
+                block_seconds: 1800,
+            };
+            visage::auth::alerts::face_locked(c, &floor_of.as_str().into(), rule, 1)
+        })
         .unwrap();
+    assert_eq!(app.count(&format!("alerts WHERE user_id = '{uid}'")), 1);
     // A fresh passkey sign-in, confirmed: gone, table by table.
     let r = delete_with(&app, &fresh).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
@@ -228,6 +238,7 @@ async fn deleting_my_account_needs_a_fresh_passkey_and_leaves_no_row_of_mine() {
         "known_devices WHERE user_id",
         "admin_roles WHERE subject",
         "reauth_floors WHERE subject",
+        "alerts WHERE user_id",
     ] {
         assert_eq!(app.count(&format!("{table} = '{uid}'")), 0, "{table}");
     }

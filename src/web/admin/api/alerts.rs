@@ -30,10 +30,8 @@ pub async fn alerts_handle(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, WebError> {
     let (id, what) = path.into_inner();
-    let resolve = match what.as_str() {
-        "resolve" => true,
-        "acknowledge" => false,
-        _ => return Err(ApiFailure::not_found(format!("no alert action '{what}'")).into()),
+    let Some(resolve) = alerts::resolves(&what) else {
+        return Err(ApiFailure::not_found(format!("no alert action '{what}'")).into());
     };
     act(actor, &state, move |c, _, actor, now| {
         alerts::handle(c, actor, &id, resolve, now)

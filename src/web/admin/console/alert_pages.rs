@@ -61,15 +61,11 @@ pub async fn alert_action(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, WebError> {
     let (id, what) = path.into_inner();
-    let resolve = match what.as_str() {
-        "resolve" => true,
-        "acknowledge" => false,
-        _ => {
-            return Err(WebError::Page(
-                Reply::Invalid,
-                format!("no alert action '{what}'"),
-            ))
-        }
+    let Some(resolve) = alerts::resolves(&what) else {
+        return Err(WebError::Page(
+            Reply::Invalid,
+            format!("no alert action '{what}'"),
+        ));
     };
     let now = state.clock.now();
     let res = state
