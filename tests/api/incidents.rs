@@ -418,6 +418,11 @@ async fn the_console_shows_and_takes_incident_actions_from_fresh_writers_only() 
             vec![("reason", "x")],
             "no incident action",
         ),
+        (
+            "/admin/incidents/face",
+            vec![("reason", "x")],
+            "face must be",
+        ),
     ] {
         let r = console_post(&app, &fresh, path, &form).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");

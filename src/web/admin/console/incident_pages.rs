@@ -159,7 +159,16 @@ pub async fn incident_action(
                 "lift" => {
                     incidents::lift_block(db, &actor, f.target.trim(), &f.reason, now).map(drop)
                 }
-                "face" => incidents::set_face_sign_in(db, &actor, f.face == "on", &f.reason, now),
+                "face" => {
+                    let on = match f.face.as_str() {
+                        "on" => true,
+                        "off" => false,
+                        _ => {
+                            return Err(IncidentError::Invalid("face must be 'on' or 'off'".into()))
+                        }
+                    };
+                    incidents::set_face_sign_in(db, &actor, on, &f.reason, now)
+                }
                 other => Err(IncidentError::NotFound(format!(
                     "no incident action '{other}'"
                 ))),
