@@ -45,6 +45,8 @@ pub struct AppState {
     /// This server's name among the deployment's (random, per start): who
     /// holds a scheduled job's lease.
     pub instance: String,
+    /// The `signing_keys` counter the loaded key ring reflects.
+    pub keys_seen: std::sync::atomic::AtomicI64,
 }
 
 impl AppState {
@@ -199,10 +201,16 @@ impl AppState {
         }
     }
 
-    /// The key ring, re-read every `KEY_RELOAD_SECONDS`.
+    /// The key ring, re-read every `KEY_RELOAD_SECONDS`, and as soon as
+    /// this server sees that keys were rotated or retired by hand anywhere
+    /// (the `signing_keys` counter of the incident controls).
     pub async fn ring(&self) -> Arc<KeyRing> {
-        if self.keys.needs_reload(self.clock.now()) {
+        let version = self.controls().await.keys_version;
+        let moved = version > self.keys_seen.load(std::sync::atomic::Ordering::Relaxed);
+        if moved || self.keys.needs_reload(self.clock.now()) {
             self.reload_keys().await;
+            self.keys_seen
+                .fetch_max(version, std::sync::atomic::Ordering::Relaxed);
         }
         self.keys.current()
     }
@@ -309,6 +317,7 @@ pub fn build_state(
         i18n: Catalog::load()?,
         themes: load_themes(&config)?,
         face,
+        keys_seen: std::sync::atomic::AtomicI64::new(controls.keys_version),
         controls: Controls::new(controls),
         instance: uuid::Uuid::new_v4().to_string(),
         minter: Minter::from_config(&config),

@@ -71,6 +71,7 @@ pub fn rotate(
         .event("keys.rotate")
         .detail(serde_json::json!({ "created": created }));
     crate::audit::record(conn, &ev, now)?;
+    crate::auth::controls::keys_changed(conn, &actor.label, "rotate", now)?;
     Ok(created)
 }
 
@@ -107,5 +108,7 @@ pub fn retire(
         .event("keys.retire")
         .detail(serde_json::json!({ "kid": done.kid, "replacement": done.replacement }));
     crate::audit::record(conn, &ev, now)?;
+    let what = format!("retire {}", done.kid);
+    crate::auth::controls::keys_changed(conn, &actor.label, &what, now)?;
     Ok(done)
 }

@@ -18,11 +18,18 @@ pub const RELOAD_SECONDS: i64 = 5;
 /// The switch that turns the face step off everywhere.
 pub const FACE_SIGN_IN: &str = "face_sign_in";
 
+/// A counter bumped at each manual key rotation or retirement: the other
+/// servers re-read their keys when they see it move (within
+/// `RELOAD_SECONDS`, not at their next minute's reload).
+pub const SIGNING_KEYS: &str = "signing_keys";
+
 /// The controls as loaded at `loaded_at`.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub blocked: Vec<IpNet>,
     pub face_off: bool,
+    /// The `SIGNING_KEYS` counter.
+    pub keys_version: i64,
     pub loaded_at: i64,
 }
 
@@ -36,6 +43,7 @@ impl Snapshot {
         Ok(Snapshot {
             blocked,
             face_off,
+            keys_version: keys_version(conn)?,
             loaded_at: now,
         })
     }
@@ -85,6 +93,32 @@ impl Controls {
         };
         *g = Arc::new(s);
     }
+}
+
+fn keys_version(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(repo::switch(conn, SIGNING_KEYS)?
+        .and_then(|s| s.value.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Tell every server that the signing keys changed (`what`: e.g. "retire KID").
+pub fn keys_changed(
+    conn: &mut DbConnection,
+    by: &str,
+    what: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    let next = keys_version(conn)? + 1;
+    repo::set_switch(
+        conn,
+        &repo::SwitchRow {
+            name: SIGNING_KEYS.into(),
+            value: next.to_string(),
+            actor: by.to_owned(),
+            reason: what.to_owned(),
+            at: now,
+        },
+    )
 }
 
 /// Whether a sign-in of `user_id` made at `auth_time` still counts: after
