@@ -29,7 +29,7 @@ impl From<diesel::result::Error> for AlertError {
 pub struct AlertList {
     pub items: Vec<AlertRow>,
     /// Open (not yet acknowledged) alerts.
-    pub open: usize,
+    pub open: i64,
 }
 
 /// Newest first: `unresolved` (default), `open`, `acknowledged`,
@@ -40,7 +40,7 @@ pub fn list(conn: &mut DbConnection, state: Option<&str>) -> Result<AlertList, D
         s => Some(s),
     };
     let items = repo::list(conn, filter, 200)?;
-    let open = repo::list(conn, Some(repo::OPEN), 200)?.len();
+    let open = repo::count_open(conn)?;
     Ok(AlertList { items, open })
 }
 

@@ -122,11 +122,22 @@ pub fn revoke_person_tokens(
 }
 
 fn person(c: &mut DbConnection, actor: &Actor, user_id: &UserId) -> Result<(), IncidentError> {
-    if users::find(c, user_id)?.is_none() {
-        return Err(UserAdminError::NotFound(user_id.to_string()).into());
-    }
+    super::users::exists(c, user_id)?;
     may_act_on(c, actor, user_id, false)?;
     Ok(())
+}
+
+/// A person named by their account id or email address (console, CLI).
+pub fn find_person(conn: &mut DbConnection, named: &str) -> Result<UserId, IncidentError> {
+    let t = named.trim();
+    let found = if t.contains('@') {
+        users::find_by_email(conn, &t.to_lowercase())?
+    } else {
+        users::find(conn, &t.into())?
+    };
+    found
+        .map(|u| u.id)
+        .ok_or_else(|| IncidentError::NotFound(format!("no account '{t}'")))
 }
 
 /// The person signs in again: their sessions end, their tokens are revoked,

@@ -181,7 +181,10 @@ pub fn may_act_on(
     Ok(())
 }
 
-fn exists(conn: &mut DbConnection, id: &crate::ids::UserId) -> Result<(), UserAdminError> {
+pub(crate) fn exists(
+    conn: &mut DbConnection,
+    id: &crate::ids::UserId,
+) -> Result<(), UserAdminError> {
     match repo::find(conn, id)? {
         Some(_) => Ok(()),
         None => Err(UserAdminError::NotFound(id.to_string())),

@@ -3,21 +3,13 @@
 //! Running servers see a block or the face switch within
 //! `auth::controls::RELOAD_SECONDS`; revocations and floors at once.
 
-use anyhow::{anyhow, bail};
+use anyhow::anyhow;
 
 use crate::admin::incidents::{self, BlockInput};
 use crate::admin::roles::Actor;
-use crate::db::DbConnection;
 
 use super::commands::state;
 use super::{Global, IncidentCmd};
-
-fn person(c: &mut DbConnection, email: &str) -> anyhow::Result<crate::ids::UserId> {
-    match crate::db::users::find_by_email(c, &email.trim().to_lowercase())? {
-        Some(u) => Ok(u.id),
-        None => bail!("no account with email {email}"),
-    }
-}
 
 pub fn run(g: &Global, cmd: IncidentCmd) -> anyhow::Result<()> {
     let s = state(g)?;
@@ -31,12 +23,12 @@ pub fn run(g: &Global, cmd: IncidentCmd) -> anyhow::Result<()> {
                 serde_json::json!({ "client_id": client, "tokens_revoked": n })
             }
             IncidentCmd::RevokePersonTokens { email, reason } => {
-                let id = person(c, &email)?;
+                let id = incidents::find_person(c, &email)?;
                 let n = incidents::revoke_person_tokens(c, &me, &id, &reason, now)?;
                 serde_json::json!({ "id": id, "tokens_revoked": n })
             }
             IncidentCmd::Reauthenticate { email, reason } => {
-                let id = person(c, &email)?;
+                let id = incidents::find_person(c, &email)?;
                 serde_json::to_value(incidents::reauthenticate_person(c, &me, &id, &reason, now)?)?
             }
             IncidentCmd::ReauthenticateEveryone { reason } => {

@@ -111,6 +111,14 @@ pub fn list(
         .load(conn)?)
 }
 
+/// How many alerts nobody has acknowledged yet.
+pub fn count_open(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(a::alerts
+        .filter(a::state.eq(OPEN))
+        .count()
+        .get_result(conn)?)
+}
+
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<AlertRow>, DbError> {
     Ok(a::alerts
         .find(id)

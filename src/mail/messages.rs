@@ -156,3 +156,8 @@ pub fn face_expiring_mail(
         tr.code(),
     )
 }
+
+/// An alert to an operator (English: operators' mails are not translated).
+pub fn operator_mail(to: &str, subject: &str, body: &str) -> Result<Mail, MailError> {
+    build(to, subject, body, "", "en")
+}

@@ -39,14 +39,14 @@ pub fn payload(alert: &AlertRow, issuer: &str) -> serde_json::Value {
     v
 }
 
-fn mail_of(alert: &AlertRow, to: &str, issuer: &str) -> Mail {
+fn mail_of(alert: &AlertRow, to: &str, issuer: &str) -> Result<Mail, super::MailError> {
     let about = match (&alert.user_id, &alert.address) {
         (Some(u), _) => format!("account {u}"),
         (None, Some(ip)) => format!("address {ip}"),
         (None, None) => "the deployment".to_owned(),
     };
     let subject = format!("[Visage alert] {}: {about}", alert.rule);
-    let text = format!(
+    let body = format!(
         "Rule {rule}: {count} in {window} s reached for {about} at {at} (UTC).\nWhat Visage did: {action}.\n\nAcknowledge or resolve it in the console: {issuer}/admin/alerts\nAlert id: {id}\n",
         rule = alert.rule,
         count = alert.count,
@@ -55,18 +55,7 @@ fn mail_of(alert: &AlertRow, to: &str, issuer: &str) -> Mail {
         action = alert.action,
         id = alert.id,
     );
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><body><pre>{}</pre></body></html>",
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    );
-    Mail {
-        to: to.to_owned(),
-        subject,
-        text,
-        html,
-    }
+    super::messages::operator_mail(to, &subject, &body)
 }
 
 async fn post(
@@ -117,7 +106,11 @@ pub async fn deliver(state: &Outbox<'_>, http: &reqwest::Client) -> usize {
     for alert in &alerts {
         tracing::warn!(alert = %alert.id, rule = %alert.rule, "alert: {}", alert.action);
         for to in &cfg.mail_to {
-            if let Err(e) = state.mailer.send(mail_of(alert, to, issuer)).await {
+            let sent = match mail_of(alert, to, issuer) {
+                Ok(mail) => state.mailer.send(mail).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
                 tracing::error!("alert {} not mailed to {to}: {e}", alert.id);
             }
         }

@@ -39,8 +39,10 @@ pub async fn refuse_blocked(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
     let open = OPEN.iter().any(|p| req.path().starts_with(p));
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let ip = super::rate_limit::client_ip(req.request());
-    if let (false, Some(state), Some(ip)) = (open, state, ip) {
+    let ip = (!open)
+        .then(|| super::rate_limit::client_ip(req.request()))
+        .flatten();
+    if let (Some(state), Some(ip)) = (state, ip) {
         if state.controls().await.blocks(&ip) {
             let message = super::ui::Ui::new(req.request(), &state, None, None)
                 .tr

@@ -83,22 +83,6 @@ pub struct IncidentForm {
 
 crate::csrf_field!(IncidentForm);
 
-/// A person by id or email address.
-fn person(
-    db: &mut crate::db::DbConnection,
-    target: &str,
-) -> Result<crate::ids::UserId, IncidentError> {
-    let t = target.trim();
-    let found = if t.contains('@') {
-        crate::db::users::find_by_email(db, &t.to_lowercase())?
-    } else {
-        crate::db::users::find(db, &t.into())?
-    };
-    found
-        .map(|u| u.id)
-        .ok_or_else(|| IncidentError::NotFound(format!("no account '{t}'")))
-}
-
 /// `POST /admin/incidents/{action}`.
 pub async fn incident_action(
     ConsoleChange {
@@ -127,11 +111,11 @@ pub async fn incident_action(
                 )
                 .map(drop),
                 "person-tokens" => {
-                    let id = person(db, &f.target)?;
+                    let id = incidents::find_person(db, &f.target)?;
                     incidents::revoke_person_tokens(db, &actor, &id, &f.reason, now).map(drop)
                 }
                 "person-reauth" => {
-                    let id = person(db, &f.target)?;
+                    let id = incidents::find_person(db, &f.target)?;
                     incidents::reauthenticate_person(db, &actor, &id, &f.reason, now).map(drop)
                 }
                 "everyone-reauth" => {
