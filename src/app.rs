@@ -47,6 +47,8 @@ pub struct AppState {
     pub instance: String,
     /// The `signing_keys` counter the loaded key ring reflects.
     pub keys_seen: std::sync::atomic::AtomicI64,
+    /// The `master_key` counter the master key's state reflects.
+    pub master_seen: std::sync::atomic::AtomicI64,
 }
 
 impl AppState {
@@ -124,9 +126,35 @@ impl AppState {
     /// Re-read the incident controls now (after this server changed them).
     pub async fn reload_controls(&self) {
         let now = self.clock.now();
-        match self.db.run(move |c| Snapshot::load(c, now)).await {
-            Ok(s) => self.controls.replace(s),
-            Err(e) => tracing::error!("reloading the incident controls failed: {e}"),
+        let version = match self.db.run(move |c| Snapshot::load(c, now)).await {
+            Ok(s) => {
+                let v = s.master_version;
+                self.controls.replace(s);
+                v
+            }
+            Err(e) => return tracing::error!("reloading the incident controls failed: {e}"),
+        };
+        if version > self.master_seen.load(std::sync::atomic::Ordering::Relaxed) {
+            self.learn_master_key().await;
+            self.master_seen
+                .fetch_max(version, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// A master key rotation started or finished: seal under the new key,
+    /// open under both while it runs (`keys::master::learn`).
+    async fn learn_master_key(&self) {
+        let mk = self.master_key.clone();
+        let res = self
+            .db
+            .run(move |c| crate::keys::master::learn(c, &mk))
+            .await;
+        match res {
+            Ok(()) => tracing::info!(
+                "master key: sealing under {}",
+                self.master_key.in_use().0.id()
+            ),
+            Err(e) => tracing::error!("master key: {e}"),
         }
     }
 
@@ -223,6 +251,8 @@ pub enum StartError {
     #[error(transparent)]
     Keys(#[from] crate::keys::KeyError),
     #[error(transparent)]
+    MasterKey(#[from] crate::keys::master::MasterKeyError),
+    #[error(transparent)]
     Crypto(#[from] crate::crypto::CryptoError),
     #[error(transparent)]
     Discovery(#[from] crate::oidc::discovery::DiscoveryError),
@@ -277,6 +307,7 @@ pub fn build_state(
     let db = Db::open(&config.database_url(), config.server.db_pool_size)?;
     let master_key = load_or_create_master_key(&config.master_key, &config.master_key_path())?;
     let now = clock.now();
+    db.run_sync(|c| crate::keys::master::attach(c, &master_key))?;
     let ring = db.run_sync(|c| {
         ensure_active_keys(
             c,
@@ -318,6 +349,7 @@ pub fn build_state(
         themes: load_themes(&config)?,
         face,
         keys_seen: std::sync::atomic::AtomicI64::new(controls.keys_version),
+        master_seen: std::sync::atomic::AtomicI64::new(controls.master_version),
         controls: Controls::new(controls),
         instance: uuid::Uuid::new_v4().to_string(),
         minter: Minter::from_config(&config),

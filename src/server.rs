@@ -127,8 +127,9 @@ impl Application {
     }
 }
 
-/// The background task: mails and posts the alerts (`mail::operators`)
-/// and runs the scheduled jobs (`AppState::scheduled_jobs`).
+/// The background task: keeps the incident controls (and the master key's
+/// state) fresh, mails and posts the alerts (`mail::operators`) and runs the
+/// scheduled jobs (`AppState::scheduled_jobs`).
 async fn background(state: web::Data<crate::app::AppState>) {
     use std::time::Duration;
     let http = match reqwest::Client::builder()
@@ -141,6 +142,8 @@ async fn background(state: web::Data<crate::app::AppState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(crate::mail::operators::POLL_SECONDS));
     loop {
         tick.tick().await;
+        // An idle server learns of a master key rotation too.
+        state.controls().await;
         crate::mail::operators::deliver(&state.outbox(), &http).await;
         state.scheduled_jobs().await;
     }

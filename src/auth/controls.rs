@@ -23,6 +23,10 @@ pub const FACE_SIGN_IN: &str = "face_sign_in";
 /// `RELOAD_SECONDS`, not at their next minute's reload).
 pub const SIGNING_KEYS: &str = "signing_keys";
 
+/// A counter bumped when a master key rotation starts or finishes: the
+/// servers learn the key they lack, or forget the old one.
+pub const MASTER_KEY: &str = "master_key";
+
 /// The controls as loaded at `loaded_at`.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -30,6 +34,8 @@ pub struct Snapshot {
     pub face_off: bool,
     /// The `SIGNING_KEYS` counter.
     pub keys_version: i64,
+    /// The `MASTER_KEY` counter.
+    pub master_version: i64,
     pub loaded_at: i64,
 }
 
@@ -43,7 +49,8 @@ impl Snapshot {
         Ok(Snapshot {
             blocked,
             face_off,
-            keys_version: keys_version(conn)?,
+            keys_version: counter(conn, SIGNING_KEYS)?,
+            master_version: counter(conn, MASTER_KEY)?,
             loaded_at: now,
         })
     }
@@ -95,10 +102,30 @@ impl Controls {
     }
 }
 
-fn keys_version(conn: &mut DbConnection) -> Result<i64, DbError> {
-    Ok(repo::switch(conn, SIGNING_KEYS)?
+fn counter(conn: &mut DbConnection, name: &str) -> Result<i64, DbError> {
+    Ok(repo::switch(conn, name)?
         .and_then(|s| s.value.parse().ok())
         .unwrap_or(0))
+}
+
+fn bump(
+    conn: &mut DbConnection,
+    name: &str,
+    by: &str,
+    what: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    let next = counter(conn, name)? + 1;
+    repo::set_switch(
+        conn,
+        &repo::SwitchRow {
+            name: name.into(),
+            value: next.to_string(),
+            actor: by.to_owned(),
+            reason: what.to_owned(),
+            at: now,
+        },
+    )
 }
 
 /// Tell every server that the signing keys changed (`what`: e.g. "retire KID").
@@ -108,17 +135,17 @@ pub fn keys_changed(
     what: &str,
     now: i64,
 ) -> Result<(), DbError> {
-    let next = keys_version(conn)? + 1;
-    repo::set_switch(
-        conn,
-        &repo::SwitchRow {
-            name: SIGNING_KEYS.into(),
-            value: next.to_string(),
-            actor: by.to_owned(),
-            reason: what.to_owned(),
-            at: now,
-        },
-    )
+    bump(conn, SIGNING_KEYS, by, what, now)
+}
+
+/// Tell every server that a master key rotation started or finished.
+pub fn master_key_changed(
+    conn: &mut DbConnection,
+    by: &str,
+    what: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    bump(conn, MASTER_KEY, by, what, now)
 }
 
 /// Whether a sign-in of `user_id` made at `auth_time` still counts: after

@@ -352,7 +352,7 @@ pub fn enrol(
     let t = template::enrol(&ev.analysed, 1).map_err(|e| FaceError::Refused(e.to_string()))?;
     let id = uuid::Uuid::new_v4().to_string();
     let model = engine.embedder_id();
-    let sealed = template::seal(mk.encryption_key(), user_id, &id, model, &t)
+    let sealed = template::seal(mk, user_id, &id, model, &t)
         .map_err(|e| FaceError::Refused(e.to_string()))?;
     templates::replace(
         conn,
@@ -377,14 +377,8 @@ pub fn similarity(
     ev: &Evidence,
 ) -> Result<f32, FaceError> {
     let row = templates::for_user(conn, user_id)?.ok_or(FaceError::NotEnrolled)?;
-    let t = template::open(
-        mk.encryption_key(),
-        user_id,
-        &row.id,
-        &row.model_id,
-        &row.sealed,
-    )
-    .map_err(|e| FaceError::Refused(e.to_string()))?;
+    let t = template::open(mk, user_id, &row.id, &row.model_id, &row.sealed)
+        .map_err(|e| FaceError::Refused(e.to_string()))?;
     Ok(template::similarity(&t, &template::probe(&ev.analysed)))
 }
 

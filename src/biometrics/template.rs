@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::embed::{cosine, normalize, DIM};
 use super::engine::Analysis;
 use super::BiometricError;
-use crate::crypto;
+use crate::crypto::MasterKey;
 
 /// Versioned so the stored format can evolve.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,12 +70,12 @@ fn weighted_mean(frames: &[&Analysis]) -> (Vec<f32>, f32) {
     (normalize(acc), total)
 }
 
-fn aad(user_id: &crate::ids::UserId, template_id: &str, model_id: &str) -> String {
+pub(crate) fn aad(user_id: &crate::ids::UserId, template_id: &str, model_id: &str) -> String {
     format!("face_templates/{user_id}/{template_id}/{model_id}")
 }
 
 pub fn seal(
-    key: &[u8; 32],
+    mk: &MasterKey,
     user_id: &crate::ids::UserId,
     template_id: &str,
     model_id: &str,
@@ -87,23 +87,25 @@ pub fn seal(
         quality: t.quality,
     };
     let bytes = serde_json::to_vec(&stored).map_err(|e| BiometricError::Template(e.to_string()))?;
-    crypto::seal(key, &aad(user_id, template_id, model_id), &bytes)
+    mk.seal(&aad(user_id, template_id, model_id), &bytes)
         .map_err(|e| BiometricError::Template(e.to_string()))
 }
 
 /// Open a sealed template; a different model id fails (re-enrolment needed).
 pub fn open(
-    key: &[u8; 32],
+    mk: &MasterKey,
     user_id: &crate::ids::UserId,
     template_id: &str,
     model_id: &str,
     sealed: &[u8],
 ) -> Result<Template, BiometricError> {
-    let bytes = crypto::open(key, &aad(user_id, template_id, model_id), sealed).map_err(|_| {
-        BiometricError::Template(
-            "template cannot be opened (other user, model or key); re-enrol".into(),
-        )
-    })?;
+    let bytes = mk
+        .open(&aad(user_id, template_id, model_id), sealed)
+        .map_err(|_| {
+            BiometricError::Template(
+                "template cannot be opened (other user, model or key); re-enrol".into(),
+            )
+        })?;
     match serde_json::from_slice(&bytes).map_err(|e| BiometricError::Template(e.to_string()))? {
         StoredTemplate::V1 {
             embedding,

@@ -33,6 +33,31 @@ fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
         .context("the master key")
 }
 
+/// Open a backup under the master key, else under a key retired by a
+/// rotation (`master.key.retired-ID` beside it: backups made before).
+fn open_backup(config: &Config, sealed: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut keys = vec![master_key(config)?];
+    let path = config.master_key_path();
+    let prefix = format!(
+        "{}.retired-",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let text = crypto::read_key_file(&entry.path())?;
+            keys.push(MasterKey::from_version(crypto::KeyVersion::parse(&text)?));
+        }
+    }
+    keys.iter()
+        .find_map(|mk| crypto::open(&mk.backup_key(), AAD, sealed).ok())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "the backup does not open: it was made under another master key (not this one nor a retired one beside it), or it was changed"
+            )
+        })
+}
+
 /// A path next to `target` that does not exist yet.
 fn beside(target: &Path, what: &str) -> PathBuf {
     let name = format!(
@@ -109,7 +134,7 @@ pub fn backup(config: &Config, to: &Path) -> anyhow::Result<Summary> {
         diesel::sql_query(format!("VACUUM INTO '{quoted}'")).execute(&mut conn)?;
         let (users, clients) = check(&snapshot)?;
         let plain = std::fs::read(&snapshot)?;
-        let sealed = crypto::seal(mk.backup_key(), AAD, &plain)
+        let sealed = crypto::seal(&mk.backup_key(), AAD, &plain)
             .map_err(|e| anyhow::anyhow!("sealing the backup: {e}"))?;
         let mut file = MAGIC.to_vec();
         file.extend_from_slice(&sealed);
@@ -145,12 +170,7 @@ pub fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Result<Summ
     let Some(sealed) = file.strip_prefix(MAGIC) else {
         bail!("{} is not a Visage backup", from.display());
     };
-    let mk = master_key(config)?;
-    let plain = crypto::open(mk.backup_key(), AAD, sealed).map_err(|_| {
-        anyhow::anyhow!(
-            "the backup does not open: it was made under another master key, or it was changed"
-        )
-    })?;
+    let plain = open_backup(config, sealed)?;
     let staged = beside(&db, "restore");
     write_private(&staged, &plain)?;
     let (users, clients) = match check(&staged) {

@@ -17,7 +17,7 @@ use crate::oidc::client_admin::{self, NewClient};
 use crate::oidc::types::{GrantType, TokenAuthMethod};
 use crate::server::Application;
 
-fn load_config(
+pub(super) fn load_config(
     g: &Global,
     listen: Option<String>,
     issuer: Option<String>,
@@ -366,6 +366,13 @@ fn user(g: &Global, cmd: UserCmd) -> anyhow::Result<()> {
 }
 
 fn keys(g: &Global, cmd: KeysCmd) -> anyhow::Result<()> {
+    if let KeysCmd::RotateMaster {
+        batch_size,
+        settle_seconds,
+    } = cmd
+    {
+        return super::master_key::rotate(g, batch_size, settle_seconds);
+    }
     let s = state(g)?;
     let now = SystemClock.now();
     match cmd {
@@ -404,6 +411,8 @@ fn keys(g: &Global, cmd: KeysCmd) -> anyhow::Result<()> {
                 now,
             )?;
         }
+        // Handled above, before the state (whose key may be the retired one).
+        KeysCmd::RotateMaster { .. } => {}
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod bench;
 mod commands;
 mod face;
 mod incident;
+mod master_key;
 mod stress_eval;
 
 use std::path::PathBuf;
@@ -410,5 +411,18 @@ pub enum KeysCmd {
         /// Only this algorithm (default: every configured one).
         #[arg(long)]
         alg: Option<String>,
+    },
+    /// Re-seal every sealed field (signing keys, face templates, refresh
+    /// retries, stable keys) under a new master key, in batches, while the
+    /// servers run; run it again to carry on a rotation that was stopped
+    /// (docs/operations.md "Master key rotation").
+    RotateMaster {
+        /// Rows re-sealed per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch_size: i64,
+        /// Seconds between the start and the first re-sealing, for every
+        /// server to learn the new key (at least twice the controls' reload).
+        #[arg(long, default_value_t = crate::keys::master::SETTLE_SECONDS)]
+        settle_seconds: i64,
     },
 }

@@ -3,7 +3,9 @@
 
 mod master_key;
 
-pub use master_key::{load_or_create_master_key, write_private, MasterKey};
+pub use master_key::{
+    load_or_create_master_key, read_key_file, write_private, KeyVersion, MasterKey, StableKey,
+};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

@@ -24,6 +24,7 @@ pub mod keys;
 pub mod known_devices;
 pub mod lockouts;
 pub mod login_tx;
+pub mod master_keys;
 pub mod passkeys;
 pub mod pool;
 pub mod recovery_codes;

@@ -372,3 +372,27 @@ diesel::table! {
         until -> BigInt,
     }
 }
+
+diesel::table! {
+    master_key_material (name) {
+        name -> Text,
+        sealed -> Binary,
+    }
+}
+
+diesel::table! {
+    master_key_rotations (new_id) {
+        new_id -> Text,
+        old_id -> Text,
+        new_under_old -> Nullable<Binary>,
+        old_under_new -> Nullable<Binary>,
+        running -> Nullable<BigInt>,
+        pass -> BigInt,
+        field -> Text,
+        after_id -> Text,
+        resealed -> BigInt,
+        actor -> Text,
+        started_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+    }
+}

@@ -2,6 +2,7 @@
 
 mod alg;
 mod keyring;
+pub mod master;
 mod rotation;
 
 pub use alg::Alg;

@@ -7,7 +7,7 @@ use crate::ids::Kid;
 
 use super::{Alg, KeyError};
 
-fn aad(kid: &Kid) -> String {
+pub(crate) fn aad(kid: &Kid) -> String {
     format!("signing_keys/private_key/{kid}")
 }
 
@@ -31,11 +31,7 @@ fn create_key(
     public.set_key_id(kid.as_str());
     public.set_algorithm(alg.as_str());
     public.set_key_use("sig");
-    let sealed = crypto::seal(
-        mk.encryption_key(),
-        &aad(&kid),
-        private.to_string().as_bytes(),
-    )?;
+    let sealed = mk.seal(&aad(&kid), private.to_string().as_bytes())?;
     repo::insert(conn, &kid, alg.as_str(), &sealed, &public.to_string(), now)?;
     Ok(kid)
 }
@@ -157,6 +153,6 @@ pub(super) fn open_private(
     kid: &Kid,
     sealed: &[u8],
 ) -> Result<josekit::jwk::Jwk, KeyError> {
-    let bytes = crypto::open(mk.encryption_key(), &aad(kid), sealed)?;
+    let bytes = mk.open(&aad(kid), sealed)?;
     Ok(josekit::jwk::Jwk::from_bytes(bytes)?)
 }

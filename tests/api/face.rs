@@ -369,7 +369,7 @@ fn templates_enrol_match_and_are_bound_to_user_and_model() {
         .analyze_bytes(&read(faces("pad/image_T1.jpg")), false)
         .unwrap();
     assert!(!e.is_match(template::similarity(&t, &stranger.embedding)));
-    let key = [9u8; 32];
+    let key = visage::crypto::MasterKey::from_bytes(&[9u8; 32]);
     let sealed = template::seal(&key, &"user-1".into(), "tpl-1", e.embedder_id(), &t).unwrap();
     let opened = template::open(&key, &"user-1".into(), "tpl-1", e.embedder_id(), &sealed).unwrap();
     assert_eq!(opened.embedding, t.embedding);

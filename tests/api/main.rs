@@ -26,6 +26,7 @@ mod incidents;
 mod layering;
 mod logout;
 mod mail;
+mod master_key;
 mod my_data;
 mod new_browser;
 mod operations;

@@ -11,7 +11,7 @@ use crate::oidc::issue::{TokenResponse, UserGrant};
 use crate::oidc::params::Params;
 use crate::oidc::types::split_scope;
 
-fn grace_aad(id: &str) -> String {
+pub(crate) fn grace_aad(id: &str) -> String {
     format!("tokens/grace_response/{id}")
 }
 
@@ -22,7 +22,7 @@ fn replay_within_grace(ctx: &TokenContext<'_>, row: &TokenRow) -> Option<TokenRe
         return None;
     }
     let sealed = row.grace_response.as_deref()?;
-    let plain = crypto::open(ctx.master_key.encryption_key(), &grace_aad(&row.id), sealed).ok()?;
+    let plain = ctx.master_key.open(&grace_aad(&row.id), sealed).ok()?;
     serde_json::from_slice(&plain).ok()
 }
 
@@ -138,8 +138,7 @@ pub fn exchange(
         resp.scope = scope.join(" ");
         return Ok(resp);
     }
-    let sealed = crypto::seal(
-        ctx.master_key.encryption_key(),
+    let sealed = ctx.master_key.seal(
         &grace_aad(&row.id),
         &serde_json::to_vec(&resp).map_err(|e| OAuthError::server_error(&e))?,
     )?;

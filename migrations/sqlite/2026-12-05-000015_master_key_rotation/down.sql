@@ -1,0 +1,2 @@
+DROP TABLE master_key_rotations;
+DROP TABLE master_key_material;

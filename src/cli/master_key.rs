@@ -1,0 +1,161 @@
+//! `visage keys rotate-master`: run (or carry on) a master key rotation
+//! (`keys::master`), and put the new key file in place when it is done.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+use super::Global;
+use crate::app::StartError;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::crypto::{read_key_file, write_private, KeyVersion};
+use crate::keys::master::{self, MasterKeyError, Rotation};
+
+/// The new key's file while a rotation runs: `master.key.next`.
+pub fn next_key_path(config: &Config) -> PathBuf {
+    suffixed(&config.master_key_path(), "next")
+}
+
+/// Where a retired key file goes: `master.key.retired-ID` (older backups
+/// open only with it).
+pub fn retired_key_path(config: &Config, id: &str) -> PathBuf {
+    suffixed(&config.master_key_path(), &format!("retired-{id}"))
+}
+
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{suffix}"));
+    path.with_file_name(name)
+}
+
+pub fn rotate(g: &Global, batch: i64, settle: i64) -> anyhow::Result<()> {
+    if batch < 1 {
+        bail!("--batch-size must be at least 1");
+    }
+    let s = match super::commands::state(g) {
+        Err(e) if retired(&e) => {
+            // Killed after the rotation finished, before the files moved.
+            let config = super::commands::load_config(g, None, None)?;
+            swap_files(&config)?;
+            super::commands::state(g)?
+        }
+        other => other?,
+    };
+    let now = SystemClock.now();
+    let mut rot =
+        s.db.run_sync(|c| master::begin(c, &s.master_key, KeyVersion::generate, "cli", now))?;
+    let given = s.master_key.given();
+    let next = next_key_path(&s.config);
+    if given.id() != rot.new.id() {
+        keep_new_key(&next, &rot)?;
+    }
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "master key rotation {} -> {} (new key in {})",
+        rot.row.old_id,
+        rot.row.new_id,
+        if given.id() == rot.new.id() {
+            "the key file in use".to_owned()
+        } else {
+            next.display().to_string()
+        }
+    )?;
+    let wait = rot.row.started_at + settle - SystemClock.now();
+    if wait > 0 {
+        writeln!(
+            out,
+            "waiting {wait} s for every server to learn the new key"
+        )?;
+        std::thread::sleep(std::time::Duration::from_secs(wait as u64));
+    }
+    loop {
+        let p =
+            s.db.run_sync(|c| master::step(c, &mut rot, batch, SystemClock.now()))?;
+        if p.looked_at > 0 {
+            writeln!(
+                out,
+                "re-sealed {} of {} in {} ({} so far)",
+                p.resealed, p.looked_at, p.field, p.total
+            )?;
+        }
+        for id in &p.unreadable {
+            writeln!(
+                out,
+                "warning: {} {id} opens under neither key; left as it is",
+                p.field
+            )?;
+        }
+        out.flush()?;
+        if p.finished {
+            break;
+        }
+    }
+    writeln!(
+        out,
+        "rotation finished: {} fields re-sealed",
+        rot.row.resealed
+    )?;
+    if given.id() == rot.new.id() {
+        return Ok(());
+    }
+    if s.config.master_key.is_empty() {
+        swap_files(&s.config)?;
+        writeln!(
+            out,
+            "{} now holds the new key; the old one is {} (backups made before open only with it).\ncopy the new key file to every other server before it restarts",
+            s.config.master_key_path().display(),
+            retired_key_path(&s.config, &rot.row.old_id).display()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "set master_key to the contents of {} on every server before it restarts, then delete that file",
+            next.display()
+        )?;
+    }
+    Ok(())
+}
+
+fn retired(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<StartError>(),
+        Some(StartError::MasterKey(MasterKeyError::Retired { .. }))
+    )
+}
+
+/// Write the new key beside the old one (mode 0600), or check the file a
+/// killed run left there.
+fn keep_new_key(next: &Path, rot: &Rotation) -> anyhow::Result<()> {
+    if next.exists() {
+        let there = KeyVersion::parse(&read_key_file(next)?)?;
+        if there.id() != rot.new.id() {
+            bail!(
+                "{} holds another key ({}), not this rotation's ({}): move it away",
+                next.display(),
+                there.id(),
+                rot.new.id()
+            );
+        }
+        return Ok(());
+    }
+    write_private(next, rot.new.encode().as_bytes())
+        .with_context(|| format!("writing the new key to {}", next.display()))
+}
+
+/// `master.key` → `master.key.retired-OLD`, `master.key.next` → `master.key`.
+fn swap_files(config: &Config) -> anyhow::Result<()> {
+    let (current, next) = (config.master_key_path(), next_key_path(config));
+    if !config.master_key.is_empty() || !next.exists() {
+        bail!(
+            "this master key was retired by a rotation: give this server the new key ({} on the server that ran it)",
+            next.display()
+        );
+    }
+    let old = KeyVersion::parse(&read_key_file(&current)?)?;
+    std::fs::rename(&current, retired_key_path(config, old.id()))?;
+    std::fs::rename(&next, &current)?;
+    Ok(())
+}
