@@ -142,12 +142,12 @@ impl AppState {
     }
 
     /// A master key rotation started or finished: seal under the new key,
-    /// open under both while it runs (`keys::master::learn`).
+    /// open under both while it runs (`admin::master_key::learn`).
     async fn learn_master_key(&self) {
         let mk = self.master_key.clone();
         let res = self
             .db
-            .run(move |c| crate::keys::master::learn(c, &mk))
+            .run(move |c| crate::admin::master_key::learn(c, &mk))
             .await;
         match res {
             Ok(()) => tracing::info!(
@@ -251,7 +251,7 @@ pub enum StartError {
     #[error(transparent)]
     Keys(#[from] crate::keys::KeyError),
     #[error(transparent)]
-    MasterKey(#[from] crate::keys::master::MasterKeyError),
+    MasterKey(#[from] crate::admin::master_key::MasterKeyError),
     #[error(transparent)]
     Crypto(#[from] crate::crypto::CryptoError),
     #[error(transparent)]
@@ -307,7 +307,7 @@ pub fn build_state(
     let db = Db::open(&config.database_url(), config.server.db_pool_size)?;
     let master_key = load_or_create_master_key(&config.master_key, &config.master_key_path())?;
     let now = clock.now();
-    db.run_sync(|c| crate::keys::master::attach(c, &master_key))?;
+    db.run_sync(|c| crate::admin::master_key::attach(c, &master_key))?;
     let ring = db.run_sync(|c| {
         ensure_active_keys(
             c,

@@ -10,6 +10,7 @@ pub mod face_policy;
 pub mod incidents;
 pub mod invitations;
 pub mod keys;
+pub mod master_key;
 pub mod roles;
 pub mod sessions;
 pub mod users;

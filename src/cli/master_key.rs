@@ -1,5 +1,5 @@
 //! `visage keys rotate-master`: run (or carry on) a master key rotation
-//! (`keys::master`), and put the new key file in place when it is done.
+//! (`admin::master_key`), and put the new key file in place when it is done.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 
 use super::Global;
+use crate::admin::master_key::{self as master, MasterKeyError, Rotation};
 use crate::app::StartError;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::crypto::{read_key_file, write_private, KeyVersion};
-use crate::keys::master::{self, MasterKeyError, Rotation};
 
 /// The new key's file while a rotation runs: `master.key.next`.
 pub fn next_key_path(config: &Config) -> PathBuf {

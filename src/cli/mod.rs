@@ -422,7 +422,7 @@ pub enum KeysCmd {
         batch_size: i64,
         /// Seconds between the start and the first re-sealing, for every
         /// server to learn the new key (at least twice the controls' reload).
-        #[arg(long, default_value_t = crate::keys::master::SETTLE_SECONDS)]
+        #[arg(long, default_value_t = crate::admin::master_key::SETTLE_SECONDS)]
         settle_seconds: i64,
     },
 }

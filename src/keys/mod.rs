@@ -2,12 +2,13 @@
 
 mod alg;
 mod keyring;
-pub mod master;
 mod rotation;
 
 pub use alg::Alg;
 pub use keyring::{KeyRing, Keys, VerifiedJws};
-pub use rotation::{ensure_active_keys, retire_now, rotate, rotate_due, Retired};
+pub use rotation::{
+    aad as sealed_key_aad, ensure_active_keys, retire_now, rotate, rotate_due, Retired,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

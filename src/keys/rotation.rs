@@ -7,7 +7,7 @@ use crate::ids::Kid;
 
 use super::{Alg, KeyError};
 
-pub(crate) fn aad(kid: &Kid) -> String {
+pub fn aad(kid: &Kid) -> String {
     format!("signing_keys/private_key/{kid}")
 }
 

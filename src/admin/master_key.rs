@@ -304,7 +304,7 @@ fn next_field(
 fn aad_of(field: SealedField, row: &SealedRow) -> String {
     match field {
         SealedField::MasterKeyMaterial => material_aad(&row.id),
-        SealedField::SigningKeys => super::rotation::aad(&row.id.as_str().into()),
+        SealedField::SigningKeys => crate::keys::sealed_key_aad(&row.id.as_str().into()),
         SealedField::FaceTemplates => {
             crate::biometrics::template::aad(&row.user_id.as_str().into(), &row.id, &row.model_id)
         }
