@@ -306,6 +306,7 @@ pub fn build_state(
     let face = if with_face { load_face(&config) } else { None };
     let db = Db::open(&config.database_url(), config.server.db_pool_size)?;
     let master_key = load_or_create_master_key(&config.master_key, &config.master_key_path())?;
+    let db = db.with_master_key(master_key.clone());
     let now = clock.now();
     db.run_sync(|c| crate::admin::master_key::attach(c, &master_key))?;
     let ring = db.run_sync(|c| {

@@ -67,7 +67,7 @@ pub fn search(conn: &mut DbConnection, q: &AuditQuery) -> Result<AuditPage, DbEr
     let items = rows
         .into_iter()
         .map(|r| AuditEntry {
-            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+            detail: crate::audit::detail_of(&r),
             seq: r.seq,
             at: r.at,
             category: r.category,
@@ -202,7 +202,7 @@ fn face_failures(rows: &[AuditRow]) -> Vec<(String, u32)> {
         .iter()
         .filter(|r| r.category == "biometric" && r.outcome == "failure")
     {
-        let d: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
+        let d = crate::audit::detail_of(r);
         let reason = d
             .get("reason")
             .and_then(|r| r.as_str())

@@ -304,6 +304,7 @@ fn next_field(
 fn aad_of(field: SealedField, row: &SealedRow) -> String {
     match field {
         SealedField::MasterKeyMaterial => material_aad(&row.id),
+        SealedField::AuditDetails => crate::audit::detail_aad(row.id.parse().unwrap_or(-1)),
         SealedField::SigningKeys => crate::keys::sealed_key_aad(&row.id.as_str().into()),
         SealedField::FaceTemplates => {
             crate::biometrics::template::aad(&row.user_id.as_str().into(), &row.id, &row.model_id)

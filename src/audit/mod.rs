@@ -1,5 +1,6 @@
 //! Append-only, hash-chained audit events, sealed every minute under a key
-//! that is not in the database (see `seal`).
+//! kept in the database only sealed under the master key (see `seal`); each
+//! event's detail is sealed under the master key too (`record`).
 
 use sha2::{Digest, Sha256};
 
@@ -54,7 +55,41 @@ impl Event {
     }
 }
 
-fn chain_hash(prev: &str, row: &AuditRow) -> String {
+/// The detail's AES-256-GCM associated data: table, column, event number.
+pub fn detail_aad(seq: i64) -> String {
+    format!("audit_events/detail/{seq}")
+}
+
+/// The detail of `row` as JSON: opened under the master key in scope
+/// (`crypto::scope`) when sealed; a note instead when it cannot be opened.
+pub fn detail_of(row: &AuditRow) -> serde_json::Value {
+    match &row.sealed_detail {
+        None => serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
+        Some(sealed) => crate::crypto::scope::master_key()
+            .and_then(|mk| mk.open(&detail_aad(row.seq), sealed).ok())
+            .and_then(|plain| serde_json::from_slice(&plain).ok())
+            .unwrap_or_else(|| serde_json::json!({ "sealed": "cannot be opened with this server's master key" })),
+    }
+}
+
+/// What the chain hashes for the detail: the text itself for events from
+/// before details were sealed, else its HMAC (`MasterKey::audit_digest`);
+/// `None` when a sealed detail does not open or has text in clear beside it.
+fn chained_detail(mk: &MasterKey, row: &AuditRow) -> Option<String> {
+    match &row.sealed_detail {
+        None => Some(row.detail.clone()),
+        Some(_) if !row.detail.is_empty() => None,
+        Some(sealed) => {
+            let plain = mk.open(&detail_aad(row.seq), sealed).ok()?;
+            Some(format!(
+                "hmac:{}",
+                mk.audit_digest(std::str::from_utf8(&plain).ok()?)
+            ))
+        }
+    }
+}
+
+fn chain_hash(prev: &str, row: &AuditRow, detail: &str) -> String {
     let body = serde_json::json!([
         row.seq,
         row.at,
@@ -65,7 +100,7 @@ fn chain_hash(prev: &str, row: &AuditRow) -> String {
         row.user_id,
         row.client_id,
         row.ip,
-        row.detail
+        detail
     ]);
     let mut h = Sha256::new();
     h.update(prev.as_bytes());
@@ -73,7 +108,6 @@ fn chain_hash(prev: &str, row: &AuditRow) -> String {
     hex::encode(h.finalize())
 }
 
-/// Append an event. Two writers racing for the same sequence number: the
 /// The event's detail with the id of the HTTP request that caused it
 /// (`request_id`, as in the `X-Request-Id` header and the access log), when
 /// there is one; inside the hashed detail, so the chain covers it.
@@ -92,8 +126,15 @@ fn with_request_id(detail: &serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// loser retries on the new tail.
+/// Append an event, its detail sealed under the master key in scope
+/// (`crypto::scope`; AAD `audit_events/detail/SEQ`). Two writers racing for
+/// the same sequence number: the loser retries on the new tail.
 pub fn record(conn: &mut DbConnection, ev: &Event, now: i64) -> Result<(), DbError> {
+    let mk = crate::crypto::scope::master_key().ok_or_else(|| {
+        DbError::Corrupt("audit log: no master key to seal the event's detail".into())
+    })?;
+    let detail = with_request_id(&ev.detail).to_string();
+    let digest = format!("hmac:{}", mk.audit_digest(&detail));
     for _ in 0..5 {
         let (prev_seq, prev_hash) = repo::last(conn)?.unwrap_or((0, "0".repeat(64)));
         let mut row = AuditRow {
@@ -106,11 +147,15 @@ pub fn record(conn: &mut DbConnection, ev: &Event, now: i64) -> Result<(), DbErr
             user_id: ev.user_id.clone(),
             client_id: ev.client_id.clone(),
             ip: ev.ip.clone(),
-            detail: with_request_id(&ev.detail).to_string(),
+            detail: String::new(),
             prev_hash: prev_hash.clone(),
             hash: String::new(),
+            sealed_detail: Some(
+                mk.seal(&detail_aad(prev_seq + 1), detail.as_bytes())
+                    .map_err(|e| DbError::Corrupt(e.to_string()))?,
+            ),
         };
-        row.hash = chain_hash(&prev_hash, &row);
+        row.hash = chain_hash(&prev_hash, &row, &digest);
         // In a savepoint: on PostgreSQL a failed statement aborts the whole
         // transaction, so a lost race must roll back only this insert.
         let inserted = conn.write_transaction(|c| repo::insert(c, &row));
@@ -193,12 +238,17 @@ pub fn verify(conn: &mut DbConnection, mk: &MasterKey) -> Result<Report, DbError
     let rows = repo::all(conn)?;
     let events = rows.len();
     for row in &rows {
+        let Some(detail) = chained_detail(mk, row) else {
+            broken(row.seq, &mut broken_at);
+            prev = row.hash.clone();
+            continue;
+        };
         if row.seq <= upto {
-            if chain_hash(&row.prev_hash, row) != row.hash {
+            if chain_hash(&row.prev_hash, row, &detail) != row.hash {
                 broken(row.seq, &mut broken_at);
             }
         } else {
-            if row.prev_hash != prev || chain_hash(&prev, row) != row.hash {
+            if row.prev_hash != prev || chain_hash(&prev, row, &detail) != row.hash {
                 broken(row.seq, &mut broken_at);
             }
             prev = row.hash.clone();

@@ -73,7 +73,8 @@ mod tests {
             &format!("sqlite://{}", dir.path().join("t.db").display()),
             1,
         )
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_master_key(crate::crypto::MasterKey::from_bytes(&[3u8; 32]));
         let rule = Rule {
             max: 5,
             window_seconds: 900,

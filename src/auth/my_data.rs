@@ -188,7 +188,7 @@ pub fn collect(
         .into_iter()
         .filter(|e| e.category == "auth" || e.action.starts_with("face.verify"))
         .map(|e| {
-            let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+            let detail = crate::audit::detail_of(&e);
             SignInEvent {
                 at: e.at,
                 event: e.action,

@@ -178,7 +178,9 @@ mod tests {
     fn db() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let db = Db::open(&url, 1).unwrap_or_else(|e| panic!("{e}"));
+        let db = Db::open(&url, 1)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_master_key(crate::crypto::MasterKey::from_bytes(&[3u8; 32]));
         (dir, db)
     }
 

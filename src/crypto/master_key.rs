@@ -255,6 +255,12 @@ impl MasterKey {
         self.read(|i| hmac_hex(&i.audit, format!("{prev_mac}\0{seq}\0{head}").as_bytes()))
     }
 
+    /// What the audit chain covers of a sealed detail: its HMAC under the
+    /// audit-seal key (the ciphertext changes at a rotation, this does not).
+    pub fn audit_digest(&self, detail: &str) -> String {
+        self.read(|i| hmac_hex(&i.audit, format!("detail\0{detail}").as_bytes()))
+    }
+
     /// Keyed hash of a client secret (hex HMAC-SHA-256).
     pub fn hash_client_secret(&self, secret: &str) -> String {
         self.read(|i| hmac_hex(&i.secret_hmac, secret.as_bytes()))

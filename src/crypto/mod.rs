@@ -2,6 +2,7 @@
 //! AES-256-GCM field encryption with associated data.
 
 mod master_key;
+pub mod scope;
 
 pub use master_key::{
     load_or_create_master_key, read_key_file, write_private, KeyVersion, MasterKey, StableKey,

@@ -17,9 +17,11 @@ pub struct AuditRow {
     pub user_id: Option<String>,
     pub client_id: Option<String>,
     pub ip: Option<String>,
+    /// Empty when `sealed_detail` holds it (every event since sealing began).
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    pub sealed_detail: Option<Vec<u8>>,
 }
 
 pub fn last(conn: &mut DbConnection) -> Result<Option<(i64, String)>, DbError> {

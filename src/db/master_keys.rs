@@ -109,6 +109,7 @@ pub fn finish(conn: &mut DbConnection, new_id: &str, now: i64) -> Result<(), DbE
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SealedField {
     MasterKeyMaterial,
+    AuditDetails,
     SigningKeys,
     FaceTemplates,
     RefreshGrace,
@@ -116,8 +117,9 @@ pub enum SealedField {
 
 impl SealedField {
     /// Every sealed column, in the order a rotation re-seals them.
-    pub const ALL: [SealedField; 4] = [
+    pub const ALL: [SealedField; 5] = [
         SealedField::MasterKeyMaterial,
+        SealedField::AuditDetails,
         SealedField::SigningKeys,
         SealedField::FaceTemplates,
         SealedField::RefreshGrace,
@@ -126,6 +128,7 @@ impl SealedField {
     pub fn name(self) -> &'static str {
         match self {
             SealedField::MasterKeyMaterial => "master_key_material.sealed",
+            SealedField::AuditDetails => "audit_events.sealed_detail",
             SealedField::SigningKeys => "signing_keys.private_key",
             SealedField::FaceTemplates => "face_templates.sealed",
             SealedField::RefreshGrace => "tokens.grace_response",
@@ -158,15 +161,32 @@ fn plain(rows: Vec<(String, Vec<u8>)>) -> Vec<SealedRow> {
         .collect()
 }
 
-/// Up to `limit` values of `field` in rows with an id after `after`, by id.
+/// Up to `limit` values of `field` in rows with an id after `after`, by id
+/// (`audit_events`: by event number, `after` its decimal text).
 pub fn batch(
     conn: &mut DbConnection,
     field: SealedField,
     after: &str,
     limit: i64,
 ) -> Result<Vec<SealedRow>, DbError> {
-    use super::schema::{face_templates::dsl as f, signing_keys::dsl as k, tokens::dsl as t};
+    use super::schema::{audit_events::dsl as a, face_templates::dsl as f};
+    use super::schema::{signing_keys::dsl as k, tokens::dsl as t};
     Ok(match field {
+        SealedField::AuditDetails => a::audit_events
+            .filter(a::seq.gt(after.parse::<i64>().unwrap_or(0)))
+            .filter(a::sealed_detail.is_not_null())
+            .order(a::seq)
+            .limit(limit)
+            .select((a::seq, a::sealed_detail))
+            .load::<(i64, Option<Vec<u8>>)>(conn)?
+            .into_iter()
+            .map(|(seq, sealed)| SealedRow {
+                id: seq.to_string(),
+                user_id: String::new(),
+                model_id: String::new(),
+                sealed: sealed.unwrap_or_default(),
+            })
+            .collect(),
         SealedField::MasterKeyMaterial => plain(
             m::master_key_material
                 .filter(m::name.gt(after))
@@ -223,8 +243,15 @@ pub fn replace(
     old: &[u8],
     new: &[u8],
 ) -> Result<bool, DbError> {
-    use super::schema::{face_templates::dsl as f, signing_keys::dsl as k, tokens::dsl as t};
+    use super::schema::{audit_events::dsl as a, face_templates::dsl as f};
+    use super::schema::{signing_keys::dsl as k, tokens::dsl as t};
     let n = match field {
+        SealedField::AuditDetails => {
+            let seq: i64 = id.parse().unwrap_or(-1);
+            diesel::update(a::audit_events.filter(a::seq.eq(seq).and(a::sealed_detail.eq(old))))
+                .set(a::sealed_detail.eq(new))
+                .execute(conn)?
+        }
         SealedField::MasterKeyMaterial => {
             diesel::update(m::master_key_material.filter(m::name.eq(id).and(m::sealed.eq(old))))
                 .set(m::sealed.eq(new))

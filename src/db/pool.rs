@@ -10,6 +10,8 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::{DbConnection, DbError};
+use crate::crypto::scope::with_master_key;
+use crate::crypto::MasterKey;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -97,6 +99,7 @@ impl r2d2::ManageConnection for Manager {
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    master_key: Option<MasterKey>,
 }
 
 impl std::fmt::Debug for Db {
@@ -130,7 +133,18 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            master_key: None,
+        })
+    }
+
+    /// The deployment's master key, in scope for every closure this pool
+    /// runs (`crypto::scope`: the audit log seals event details under it).
+    pub fn with_master_key(mut self, key: MasterKey) -> Db {
+        self.master_key = Some(key);
+        self
     }
 
     pub fn backend(&self) -> Backend {
@@ -159,10 +173,13 @@ impl Db {
     {
         let pool = self.pool.clone();
         let request = crate::telemetry::request::current();
+        let key = self.master_key.clone();
         actix_web::web::block(move || {
-            crate::telemetry::request::on_thread(request, || {
-                let mut conn = pool.get().map_err(DbError::from)?;
-                f(&mut conn)
+            with_master_key(key, || {
+                crate::telemetry::request::on_thread(request, || {
+                    let mut conn = pool.get().map_err(DbError::from)?;
+                    f(&mut conn)
+                })
             })
         })
         .await
@@ -175,8 +192,10 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
         E: From<DbError>,
     {
-        let mut conn = self.pool.get().map_err(DbError::from)?;
-        f(&mut conn)
+        with_master_key(self.master_key.clone(), || {
+            let mut conn = self.pool.get().map_err(DbError::from)?;
+            f(&mut conn)
+        })
     }
 }
 

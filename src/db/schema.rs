@@ -163,6 +163,7 @@ diesel::table! {
         detail -> Text,
         prev_hash -> Text,
         hash -> Text,
+        sealed_detail -> Nullable<Binary>,
     }
 }
 

@@ -266,8 +266,7 @@ async fn emailed_recovery_codes_share_the_accounts_guessing_budget() {
     }
     let evaluated = app.audited("recovery.email", "failure");
     let budget = app.config.lockout.account.max;
-    let wrong =
-        app.count("audit_events WHERE action = 'recovery.email' AND detail LIKE '%bad_code%'");
+    let wrong = app.audit_with(|e| e.action == "recovery.email", "bad_code");
     assert!(
         wrong < budget,
         "{wrong} wrong codes were checked for one account (budget {budget}); {evaluated} failures"
@@ -456,8 +455,7 @@ async fn parallel_guesses_never_exceed_the_attempts_of_an_emailed_code() {
             .send()
     });
     futures_util::future::join_all(guesses).await;
-    let compared =
-        app.count("audit_events WHERE action = 'recovery.email' AND detail LIKE '%bad_code%'");
+    let compared = app.audit_with(|e| e.action == "recovery.email", "bad_code");
     let max = app.config.signup.max_code_attempts;
     assert!(
         compared <= max,

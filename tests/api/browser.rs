@@ -360,9 +360,7 @@ async fn tampered_replayed_stale_and_foreign_passkey_answers_are_refused() {
     assert!(text.contains("request expired"), "{text}");
     assert_eq!(app.audited("login.passkey", "failure"), 4 + 1);
     assert_eq!(
-        app.count(
-            "audit_events WHERE action = 'login.passkey' AND detail LIKE '%stale_or_replayed%'"
-        ),
+        app.audit_with(|e| e.action == "login.passkey", "stale_or_replayed"),
         2
     );
 

@@ -113,8 +113,10 @@ async fn spawn_on(tweak: impl FnOnce(&mut Config), http: Option<reqwest::Client>
     let app = Application::build_on(config.clone(), listener, Arc::new(clock.clone()))
         .expect("build app");
     tokio::spawn(app.run_until_stopped());
-    let db = Db::open(&config.database_url(), 2).expect("open db");
     let master_key = load_or_create_master_key("", &config.master_key_path()).expect("master key");
+    let db = Db::open(&config.database_url(), 2)
+        .expect("open db")
+        .with_master_key(master_key.clone());
     let http = http.unwrap_or_else(|| {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -467,6 +469,26 @@ impl TestApp {
     }
 
     /// Audit events with `action` and `outcome`.
+    /// Audit events that `keep` selects whose detail, opened under the
+    /// master key (details are sealed at rest), contains `needle`.
+    pub fn audit_with(
+        &self,
+        keep: impl Fn(&visage::db::audit::AuditRow) -> bool,
+        needle: &str,
+    ) -> i64 {
+        self.db
+            .run_sync(|c| {
+                let rows = visage::db::audit::all(c)?;
+                Ok::<_, visage::db::DbError>(
+                    rows.iter()
+                        .filter(|r| keep(r))
+                        .filter(|r| visage::audit::detail_of(r).to_string().contains(needle))
+                        .count() as i64,
+                )
+            })
+            .expect("audit events")
+    }
+
     pub fn audited(&self, action: &str, outcome: &str) -> i64 {
         self.count(&format!(
             "audit_events WHERE action = '{action}' AND outcome = '{outcome}'"

@@ -22,9 +22,7 @@ fn why() -> Option<Value> {
 }
 
 fn audited_with_reason(app: &TestApp, action: &str) -> i64 {
-    app.count(&format!(
-        "audit_events WHERE category = 'incident' AND action = '{action}' AND detail LIKE '%INC-7%'"
-    ))
+    app.audit_with(|e| e.category == "incident" && e.action == action, "INC-7")
 }
 
 /// The status of `/account` for a session cookie: 200 signed in, 303 to sign in.
@@ -505,8 +503,9 @@ async fn the_command_line_takes_the_same_actions_on_a_running_deployment() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        app.count(
-            "audit_events WHERE category = 'incident' AND actor = 'cli' AND detail LIKE '%INC-7%'"
+        app.audit_with(
+            |e| e.category == "incident" && e.actor.as_deref() == Some("cli"),
+            "INC-7"
         ),
         3
     );

@@ -8,6 +8,7 @@ mod admin_hierarchy;
 mod admin_policies;
 mod alerts;
 mod assurance;
+mod audit_sealing;
 mod authorize;
 mod backup;
 mod browser;

@@ -18,6 +18,7 @@ use crate::helpers::{spawn_app, TestApp};
 fn aad(field: SealedField, row: &SealedRow) -> String {
     match field {
         SealedField::MasterKeyMaterial => format!("master_key_material/sealed/{}", row.id),
+        SealedField::AuditDetails => format!("audit_events/detail/{}", row.id),
         SealedField::SigningKeys => format!("signing_keys/private_key/{}", row.id),
         SealedField::FaceTemplates => {
             format!("face_templates/{}/{}/{}", row.user_id, row.id, row.model_id)
@@ -131,6 +132,7 @@ async fn a_rotation_killed_inside_a_batch_resumes_and_every_sealed_field_opens_u
         halfway[0].2, halfway[0].1,
         "stable keys re-sealed: {halfway:?}"
     );
+    assert_eq!(halfway[1].0, SealedField::AuditDetails);
     assert_eq!(
         halfway[1].2, 0,
         "the crashed batch left no trace: {halfway:?}"
@@ -144,7 +146,8 @@ async fn a_rotation_killed_inside_a_batch_resumes_and_every_sealed_field_opens_u
         .refresh_rp(&secret, fresh["refresh_token"].as_str().unwrap())
         .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
-    let grace = opening(&app, &new)[3];
+    let grace = opening(&app, &new)[4];
+    assert_eq!(grace.0, SealedField::RefreshGrace);
     assert!(
         grace.2 >= 1,
         "the newest refresh retry is sealed under the new key: {grace:?}"

@@ -80,10 +80,7 @@ async fn a_sign_in_from_a_browser_the_account_never_used_is_mailed_to_the_person
     sign_in(&app, &home).await;
     assert_eq!(notices(&sink).len(), 1);
     assert_eq!(app.count("known_devices"), 2);
-    assert_eq!(
-        app.count("audit_events WHERE detail LIKE '%\"new_browser\":true%'"),
-        1
-    );
+    assert_eq!(app.audit_with(|_| true, "\"new_browser\":true"), 1);
 
     // The person sees both browsers, and which one each sign-in came from.
     let export: serde_json::Value = home

@@ -112,7 +112,7 @@ async fn removing_an_event_a_purge_kept_is_found() {
     assert!(!ok && said.contains("broken"), "{said}");
 }
 
-fn diesel_exec(app: &TestApp, sql: &str) {
+pub(crate) fn diesel_exec(app: &TestApp, sql: &str) {
     use diesel::RunQueryDsl;
     let sql = sql.to_owned();
     app.db
