@@ -302,13 +302,18 @@ async fn answers_not_paced_by_the_server_are_refused() {
 
 /// The scores audited for each face verification, oldest first.
 fn audited_scores(app: &TestApp) -> Vec<Value> {
+    // Inside the pool's closure: the master key that opens them is in scope.
     app.db
-        .run_sync(visage::db::audit::all)
+        .run_sync(|c| {
+            Ok::<_, visage::db::DbError>(
+                visage::db::audit::all(c)?
+                    .iter()
+                    .filter(|r| r.action == "face.verify")
+                    .map(|r| visage::audit::detail_of(r)["scores"].clone())
+                    .collect(),
+            )
+        })
         .unwrap()
-        .into_iter()
-        .filter(|r| r.action == "face.verify")
-        .map(|r| serde_json::from_str::<Value>(&r.detail).unwrap()["scores"].clone())
-        .collect()
 }
 
 #[tokio::test]

@@ -308,6 +308,7 @@ fn rehash(c: &mut visage::db::DbConnection) -> Result<(), visage::db::DbError> {
     let rows = visage::db::audit::all(c)?;
     diesel::sql_query("DELETE FROM audit_events").execute(c)?;
     for r in rows {
+        let detail = visage::audit::detail_of(&r);
         let ev = visage::audit::Event {
             category: leak(r.category),
             action: leak(r.action),
@@ -316,7 +317,7 @@ fn rehash(c: &mut visage::db::DbConnection) -> Result<(), visage::db::DbError> {
             user_id: r.user_id,
             client_id: r.client_id,
             ip: r.ip,
-            detail: serde_json::from_str(&r.detail).unwrap_or_default(),
+            detail,
         };
         visage::audit::record(c, &ev, r.at)?;
     }
