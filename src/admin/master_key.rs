@@ -238,7 +238,7 @@ pub fn step(
                 n += 1;
             }
         }
-        crash_point();
+        crash_point("master_key.batch");
         let total = rot.row.resealed + n as i64;
         repo::advance(c, &new_id, rot.row.pass, field.name(), &last, total)?;
         Ok::<_, DbError>((n, bad))
@@ -313,18 +313,26 @@ fn aad_of(field: SealedField, row: &SealedRow) -> String {
     }
 }
 
-/// Debug builds only: `VISAGE_CRASH_AT=master_key.batch:N` aborts the
-/// process inside the Nth batch's transaction, after its re-sealing and
-/// before its commit (how the tests kill a rotation halfway).
-fn crash_point() {
+/// Debug builds only: `VISAGE_CRASH_AT=LABEL:N` aborts the process at the
+/// Nth time it reaches `label` — `master_key.batch` inside a batch's
+/// transaction, after its re-sealing and before its commit;
+/// `master_key.files` after the rotation finished, before the key files move
+/// (how the tests kill a rotation halfway).
+pub fn crash_point(label: &str) {
     #[cfg(debug_assertions)]
     {
         use std::sync::atomic::{AtomicU64, Ordering};
-        static BATCHES: AtomicU64 = AtomicU64::new(0);
-        let n = BATCHES.fetch_add(1, Ordering::SeqCst) + 1;
-        let at = std::env::var("VISAGE_CRASH_AT").ok();
-        if at.as_deref() == Some(format!("master_key.batch:{n}").as_str()) {
+        static HITS: AtomicU64 = AtomicU64::new(0);
+        let Some((at, n)) = std::env::var("VISAGE_CRASH_AT").ok().and_then(|v| {
+            v.rsplit_once(':')
+                .map(|(a, n)| (a.to_owned(), n.to_owned()))
+        }) else {
+            return;
+        };
+        if at == label && HITS.fetch_add(1, Ordering::SeqCst) + 1 == n.parse().unwrap_or(0) {
             std::process::abort();
         }
     }
+    #[cfg(not(debug_assertions))]
+    let _ = label;
 }

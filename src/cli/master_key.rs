@@ -36,10 +36,16 @@ pub fn rotate(g: &Global, batch: i64, settle: i64) -> anyhow::Result<()> {
     }
     let s = match super::commands::state(g) {
         Err(e) if retired(&e) => {
-            // Killed after the rotation finished, before the files moved.
+            // Killed after the rotation finished, before the files moved:
+            // move them, and start no other rotation.
             let config = super::commands::load_config(g, None, None)?;
             swap_files(&config)?;
-            super::commands::state(g)?
+            super::commands::state(g)?;
+            println!(
+                "the last rotation had finished; {} now holds its new key",
+                config.master_key_path().display()
+            );
+            return Ok(());
         }
         other => other?,
     };
@@ -102,6 +108,7 @@ pub fn rotate(g: &Global, batch: i64, settle: i64) -> anyhow::Result<()> {
         return Ok(());
     }
     if s.config.master_key.is_empty() {
+        master::crash_point("master_key.files");
         swap_files(&s.config)?;
         writeln!(
             out,

@@ -153,20 +153,38 @@ async fn a_rotation_killed_inside_a_batch_resumes_and_every_sealed_field_opens_u
         "the newest refresh retry is sealed under the new key: {grace:?}"
     );
 
-    let (ok, out) = visage(
-        &dir,
-        &url,
-        &[
+    // Run again, and killed once more: after the last batch, before the
+    // key files move. The next run only moves them.
+    let resumed = Command::new(env!("CARGO_BIN_EXE_visage"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["--database-url", &url])
+        .args([
             "keys",
             "rotate-master",
             "--batch-size",
             "2",
             "--settle-seconds",
             "0",
-        ],
+        ])
+        .env_remove("VISAGE_DATA_DIR")
+        .env("VISAGE_CRASH_AT", "master_key.files:1")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&resumed.stdout);
+    assert!(
+        !resumed.status.success() && out.contains("rotation finished"),
+        "{out}"
+    );
+    assert_eq!(key_file(&app.config.master_key_path()).id(), old.id());
+    let (ok, out) = visage(
+        &dir,
+        &url,
+        &["keys", "rotate-master", "--settle-seconds", "0"],
     );
     assert!(ok, "{out}");
-    assert!(out.contains("rotation finished"), "{out}");
+    assert!(out.contains("the last rotation had finished"), "{out}");
+    assert_eq!(app.count("master_key_rotations"), 1, "no second rotation");
     assert_eq!(key_file(&app.config.master_key_path()).id(), new.id());
     let retired = dir.join(format!("master.key.retired-{}", old.id()));
     assert_eq!(key_file(&retired).id(), old.id());
