@@ -171,6 +171,8 @@ fn metrics_server(
             web::get().to(|st: web::Data<crate::app::AppState>| async move {
                 let (open, idle) = st.db.usage();
                 crate::telemetry::db_pool(open, idle, st.config.server.db_pool_size);
+                let q = st.db.queue_depths();
+                crate::telemetry::db_tasks(q.queued, q.waiting, q.running);
                 actix_web::HttpResponse::Ok()
                     .content_type("text/plain; version=0.0.4")
                     .body(crate::telemetry::render())

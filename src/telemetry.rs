@@ -63,6 +63,10 @@ fn describe() {
         "visage_db_pool_connections",
         "Database pool connections: open, idle and the maximum"
     );
+    describe_gauge!(
+        "visage_db_tasks",
+        "Database work now: queued for a thread, waiting for a connection, running"
+    );
 }
 
 /// Database pool usage, set just before a scrape.
@@ -70,6 +74,17 @@ pub fn db_pool(open: u32, idle: u32, max: u32) {
     metrics::gauge!("visage_db_pool_connections", "state" => "open").set(f64::from(open));
     metrics::gauge!("visage_db_pool_connections", "state" => "idle").set(f64::from(idle));
     metrics::gauge!("visage_db_pool_connections", "state" => "max").set(f64::from(max));
+}
+
+/// Database queue depths, set just before a scrape.
+pub fn db_tasks(queued: i64, waiting: i64, running: i64) {
+    for (state, n) in [
+        ("queued", queued),
+        ("waiting", waiting),
+        ("running", running),
+    ] {
+        metrics::gauge!("visage_db_tasks", "state" => state).set(n as f64);
+    }
 }
 
 /// The metrics in the Prometheus text format.

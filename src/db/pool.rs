@@ -1,6 +1,8 @@
 //! Connection pool, backend selection by URL scheme, pragmas and migrations.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -10,6 +12,7 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::{DbConnection, DbError};
+
 use crate::crypto::scope::with_master_key;
 use crate::crypto::MasterKey;
 
@@ -100,6 +103,57 @@ pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
     master_key: Option<MasterKey>,
+    queues: Arc<Queues>,
+}
+
+/// The work queued on the database (gauges `visage_db_tasks`).
+#[derive(Debug, Default)]
+pub struct Queues {
+    /// Handed to the blocking thread pool, not started yet.
+    queued: AtomicI64,
+    /// Started, waiting for a free connection.
+    waiting: AtomicI64,
+    /// Holding a connection.
+    running: AtomicI64,
+}
+
+/// How many database tasks are in each stage now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueDepths {
+    pub queued: i64,
+    pub waiting: i64,
+    pub running: i64,
+}
+
+/// Counts one task in a stage while it lives.
+struct InStage<'a>(&'a AtomicI64);
+
+impl<'a> InStage<'a> {
+    fn enter(stage: &'a AtomicI64) -> InStage<'a> {
+        stage.fetch_add(1, Ordering::Relaxed);
+        InStage(stage)
+    }
+}
+
+impl Drop for InStage<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Queues {
+    /// Run `f` with a pooled connection, counted as waiting, then running.
+    fn with_conn<T, E: From<DbError>>(
+        &self,
+        pool: &r2d2::Pool<Manager>,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let waiting = InStage::enter(&self.waiting);
+        let mut conn = pool.get().map_err(DbError::from)?;
+        drop(waiting);
+        let _running = InStage::enter(&self.running);
+        f(&mut conn)
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -137,6 +191,7 @@ impl Db {
             pool,
             backend,
             master_key: None,
+            queues: Arc::default(),
         })
     }
 
@@ -149,6 +204,15 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Tasks queued for a thread, waiting for a connection, and running.
+    pub fn queue_depths(&self) -> QueueDepths {
+        QueueDepths {
+            queued: self.queues.queued.load(Ordering::Relaxed),
+            waiting: self.queues.waiting.load(Ordering::Relaxed),
+            running: self.queues.running.load(Ordering::Relaxed),
+        }
     }
 
     /// (open connections, idle ones) in the pool, for the metrics.
@@ -174,12 +238,14 @@ impl Db {
         let pool = self.pool.clone();
         let request = crate::telemetry::request::current();
         let key = self.master_key.clone();
+        let queues = self.queues.clone();
+        queues.queued.fetch_add(1, Ordering::Relaxed);
+        // Counted out of the queue when it starts, or if it never does.
+        let queued = QueuedTask(queues.clone());
         actix_web::web::block(move || {
+            drop(queued);
             with_master_key(key, || {
-                crate::telemetry::request::on_thread(request, || {
-                    let mut conn = pool.get().map_err(DbError::from)?;
-                    f(&mut conn)
-                })
+                crate::telemetry::request::on_thread(request, || queues.with_conn(&pool, f))
             })
         })
         .await
@@ -193,9 +259,17 @@ impl Db {
         E: From<DbError>,
     {
         with_master_key(self.master_key.clone(), || {
-            let mut conn = self.pool.get().map_err(DbError::from)?;
-            f(&mut conn)
+            self.queues.with_conn(&self.pool, f)
         })
+    }
+}
+
+/// A task handed to the blocking pool: out of `queued` when dropped.
+struct QueuedTask(Arc<Queues>);
+
+impl Drop for QueuedTask {
+    fn drop(&mut self) {
+        self.0.queued.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -210,6 +284,54 @@ fn run_migrations(conn: &mut DbConnection) -> Result<(), DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_task_waiting_for_the_only_connection_is_counted_until_it_gets_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let url = format!("sqlite://{}", dir.path().join("q.db").display());
+        let db = Db::open(&url, 1).unwrap_or_else(|e| panic!("{e}"));
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                db.run_sync(|_| {
+                    let _ = held_tx.send(());
+                    let _ = release_rx.recv();
+                    Ok::<_, DbError>(())
+                })
+            })
+        };
+        let _ = held_rx.recv();
+        let waiter = {
+            let db = db.clone();
+            std::thread::spawn(move || db.run_sync(|_| Ok::<_, DbError>(())))
+        };
+        // The second task queues behind the first's connection.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while db.queue_depths().waiting < 1 && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert_eq!(
+            db.queue_depths(),
+            QueueDepths {
+                queued: 0,
+                waiting: 1,
+                running: 1
+            }
+        );
+        let _ = release_tx.send(());
+        assert!(holder.join().is_ok_and(|r| r.is_ok()));
+        assert!(waiter.join().is_ok_and(|r| r.is_ok()));
+        assert_eq!(
+            db.queue_depths(),
+            QueueDepths {
+                queued: 0,
+                waiting: 0,
+                running: 0
+            }
+        );
+    }
 
     #[test]
     fn backend_is_chosen_by_scheme() {

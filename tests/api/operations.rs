@@ -197,6 +197,12 @@ fn the_binary_serves_metrics_apart_logs_json_and_stops_cleanly_on_sigterm() {
         scrape.contains("visage_db_pool_connections{state=\"open\"}"),
         "pool gauges: {scrape}"
     );
+    for state in ["queued", "waiting", "running"] {
+        assert!(
+            scrape.contains(&format!("visage_db_tasks{{state=\"{state}\"}}")),
+            "database queue depth {state}: {scrape}"
+        );
+    }
     // Prometheus's own linter accepts the exposition as it is served.
     crate::services::require(crate::services::Service::Promtool);
     let body = scrape.split_once("\r\n\r\n").map_or("", |(_, b)| b);
