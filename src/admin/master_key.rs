@@ -77,21 +77,27 @@ pub fn learn(conn: &mut DbConnection, mk: &MasterKey) -> Result<(), MasterKeyErr
     };
     let given = mk.given();
     if r.finished_at.is_none() {
-        let (seals, also) = if given.id() == r.old_id {
-            let new = given.unwrap(&r.new_id, r.new_under_old.as_deref().unwrap_or_default())?;
-            (new, given)
-        } else if given.id() == r.new_id {
-            let old = given.unwrap(&r.old_id, r.old_under_new.as_deref().unwrap_or_default())?;
-            (given, old)
-        } else {
-            return Err(MasterKeyError::Foreign {
-                given: given.id().to_owned(),
-                old: r.old_id,
-                new: r.new_id,
-            });
-        };
-        mk.use_keys(seals, Some(also));
-        return Ok(());
+        // The key this server seals under (learnt at an earlier rotation
+        // while it ran) or the one it was given: either side of this one.
+        for known in [mk.in_use().0, given.clone()] {
+            if known.id() == r.old_id {
+                let new =
+                    known.unwrap(&r.new_id, r.new_under_old.as_deref().unwrap_or_default())?;
+                mk.use_keys(new, Some(known));
+                return Ok(());
+            }
+            if known.id() == r.new_id {
+                let old =
+                    known.unwrap(&r.old_id, r.old_under_new.as_deref().unwrap_or_default())?;
+                mk.use_keys(known, Some(old));
+                return Ok(());
+            }
+        }
+        return Err(MasterKeyError::Foreign {
+            given: given.id().to_owned(),
+            old: r.old_id,
+            new: r.new_id,
+        });
     }
     let (seals, _) = mk.in_use();
     if seals.id() == r.new_id {

@@ -216,4 +216,39 @@ async fn a_rotation_killed_inside_a_batch_resumes_and_every_sealed_field_opens_u
     let (ok, out) = visage(stale.path(), &url, &["keys", "list"]);
     assert!(!ok, "{out}");
     assert!(out.contains("retired"), "{out}");
+
+    // A second rotation while this server still runs with the first key
+    // file: it follows from the key it learnt, not the one it was given.
+    let crashed = Command::new(env!("CARGO_BIN_EXE_visage"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["--database-url", &url])
+        .args(["keys", "rotate-master", "--settle-seconds", "0"])
+        .env_remove("VISAGE_DATA_DIR")
+        .env("VISAGE_CRASH_AT", "master_key.batch:1")
+        .output()
+        .unwrap();
+    assert!(!crashed.status.success());
+    app.clock.advance(5);
+    let r = app.tokens_for_rp(&secret).await;
+    assert!(r["id_token"].is_string(), "{r}");
+    let (ok, out) = visage(
+        &dir,
+        &url,
+        &["keys", "rotate-master", "--settle-seconds", "0"],
+    );
+    assert!(ok && out.contains("rotation finished"), "{out}");
+    let third = key_file(&app.config.master_key_path());
+    assert_ne!(third.id(), new.id());
+    // The finish reaches this server too; what it seals now opens under
+    // the third key alone.
+    app.clock.advance(5);
+    let r = app.tokens_for_rp(&secret).await;
+    let again = app
+        .refresh_rp(&secret, r["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    for (field, n, open) in opening(&app, &third) {
+        assert_eq!(open, n, "every {} opens under the third key", field.name());
+    }
 }
