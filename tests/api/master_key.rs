@@ -4,8 +4,7 @@
 //! client secrets and the audit chain still verify, and a server given the
 //! retired key refuses to start.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use reqwest::StatusCode;
 use visage::crypto::KeyVersion;
@@ -43,6 +42,25 @@ fn opening(app: &TestApp, key: &KeyVersion) -> Vec<(SealedField, usize, usize)> 
             (field, rows.len(), open)
         })
         .collect()
+}
+
+/// `visage keys rotate-master` (no settling) made to abort at `crash_at`
+/// (debug builds): (exited well, what it printed).
+fn crashing(dir: &std::path::Path, url: &str, batch: &str, crash_at: &str) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_visage"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--database-url", url])
+        .args(["keys", "rotate-master", "--settle-seconds", "0"])
+        .args(["--batch-size", batch])
+        .env_remove("VISAGE_DATA_DIR")
+        .env("VISAGE_CRASH_AT", crash_at)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn key_file(path: &std::path::Path) -> KeyVersion {
@@ -93,28 +111,9 @@ async fn a_rotation_killed_inside_a_batch_resumes_and_every_sealed_field_opens_u
 
     // Killed inside its third batch of one row: the first signing key's
     // re-sealing is never committed.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_visage"))
-        .arg("--data-dir")
-        .arg(&dir)
-        .args(["--database-url", &url])
-        .args([
-            "keys",
-            "rotate-master",
-            "--batch-size",
-            "1",
-            "--settle-seconds",
-            "0",
-        ])
-        .env_remove("VISAGE_DATA_DIR")
-        .env("VISAGE_CRASH_AT", "master_key.batch:3")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines: Vec<String> = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-        .collect();
-    assert!(!child.wait().unwrap().success(), "{lines:?}");
+    let (ok, out) = crashing(&dir, &url, "1", "master_key.batch:3");
+    assert!(!ok, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines
             .iter()
@@ -155,27 +154,8 @@ async fn a_rotation_killed_inside_a_batch_resumes_and_every_sealed_field_opens_u
 
     // Run again, and killed once more: after the last batch, before the
     // key files move. The next run only moves them.
-    let resumed = Command::new(env!("CARGO_BIN_EXE_visage"))
-        .arg("--data-dir")
-        .arg(&dir)
-        .args(["--database-url", &url])
-        .args([
-            "keys",
-            "rotate-master",
-            "--batch-size",
-            "2",
-            "--settle-seconds",
-            "0",
-        ])
-        .env_remove("VISAGE_DATA_DIR")
-        .env("VISAGE_CRASH_AT", "master_key.files:1")
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&resumed.stdout);
-    assert!(
-        !resumed.status.success() && out.contains("rotation finished"),
-        "{out}"
-    );
+    let (ok, out) = crashing(&dir, &url, "2", "master_key.files:1");
+    assert!(!ok && out.contains("rotation finished"), "{out}");
     assert_eq!(key_file(&app.config.master_key_path()).id(), old.id());
     let (ok, out) = visage(
         &dir,
@@ -219,16 +199,8 @@ async fn a_rotation_killed_inside_a_batch_resumes_and_every_sealed_field_opens_u
 
     // A second rotation while this server still runs with the first key
     // file: it follows from the key it learnt, not the one it was given.
-    let crashed = Command::new(env!("CARGO_BIN_EXE_visage"))
-        .arg("--data-dir")
-        .arg(&dir)
-        .args(["--database-url", &url])
-        .args(["keys", "rotate-master", "--settle-seconds", "0"])
-        .env_remove("VISAGE_DATA_DIR")
-        .env("VISAGE_CRASH_AT", "master_key.batch:1")
-        .output()
-        .unwrap();
-    assert!(!crashed.status.success());
+    let (ok, out) = crashing(&dir, &url, "500", "master_key.batch:1");
+    assert!(!ok, "{out}");
     app.clock.advance(5);
     let r = app.tokens_for_rp(&secret).await;
     assert!(r["id_token"].is_string(), "{r}");
