@@ -180,13 +180,15 @@ async fn concurrent_refreshes_rotate_once_and_all_get_the_same_pair() {
 async fn two_transactions_racing_for_the_next_audit_number_both_commit() {
     use visage::audit::{self, Event};
     let app = spawn_app().await;
+    // Today, not 1970: the server's retention purge must not find them expired.
+    let now = chrono::Utc::now().timestamp();
     let pg = app.db.backend() == visage::db::Backend::Postgres;
     let (a_db, b_db) = (app.db.clone(), app.db.clone());
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let a = std::thread::spawn(move || {
         a_db.run_sync(|c| {
             c.write_transaction(|c| {
-                audit::record(c, &Event::new("test", "race.a", "success"), 1)?;
+                audit::record(c, &Event::new("test", "race.a", "success"), now)?;
                 tx.send(()).ok();
                 // Hold the new row until B is waiting on it (PostgreSQL).
                 while pg && !waiting(c) {
@@ -200,7 +202,7 @@ async fn two_transactions_racing_for_the_next_audit_number_both_commit() {
     let b = std::thread::spawn(move || {
         b_db.run_sync(|c| {
             c.write_transaction(|c| {
-                audit::record(c, &Event::new("test", "race.b", "success"), 1)?;
+                audit::record(c, &Event::new("test", "race.b", "success"), now)?;
                 Ok::<_, visage::db::DbError>(())
             })
         })
@@ -226,6 +228,8 @@ async fn two_transactions_racing_for_the_next_audit_number_both_commit() {
 async fn a_write_after_another_transaction_committed_still_commits() {
     use visage::audit::{self, Event};
     let app = spawn_app().await;
+    // Today, not 1970: the server's retention purge must not find them expired.
+    let now = chrono::Utc::now().timestamp();
     let (a_db, b_db, mk) = (app.db.clone(), app.db.clone(), app.master_key.clone());
     let (a_read, b_may_start) = std::sync::mpsc::channel::<()>();
     let (b_done, a_may_go_on) = std::sync::mpsc::channel::<()>();
@@ -238,7 +242,7 @@ async fn a_write_after_another_transaction_committed_still_commits() {
                 // PostgreSQL), it has done so by now; where A holds the write
                 // lock, B is waiting and this gives up after a moment.
                 let _ = a_may_go_on.recv_timeout(std::time::Duration::from_millis(300));
-                audit::record(c, &Event::new("test", "race.a", "success"), 1)?;
+                audit::record(c, &Event::new("test", "race.a", "success"), now)?;
                 Ok::<_, visage::db::DbError>(before)
             })
         })
@@ -246,7 +250,7 @@ async fn a_write_after_another_transaction_committed_still_commits() {
     b_may_start.recv().unwrap();
     let b = std::thread::spawn(move || {
         let out = b_db.run_sync(|c| {
-            c.write_transaction(|c| audit::record(c, &Event::new("test", "race.b", "success"), 1))
+            c.write_transaction(|c| audit::record(c, &Event::new("test", "race.b", "success"), now))
         });
         b_done.send(()).ok();
         out
@@ -268,6 +272,8 @@ async fn rewriting_sealed_audit_history_is_detected_without_the_master_key() {
     use diesel::RunQueryDsl;
     use visage::audit::{self, Event};
     let app = spawn_app().await;
+    // Today, not 1970: the server's retention purge must not find them expired.
+    let now = chrono::Utc::now().timestamp();
     let mk = app.master_key.clone();
     app.db
         .run_sync(|c| -> Result<(), visage::db::DbError> {
@@ -275,11 +281,11 @@ async fn rewriting_sealed_audit_history_is_detected_without_the_master_key() {
                 audit::record(
                     c,
                     &Event::new("test", action, "success").user(&"u1".into()),
-                    1,
+                    now,
                 )?;
             }
-            audit::seal(c, &mk, 2)?;
-            audit::record(c, &Event::new("test", "four", "success"), 3)?;
+            audit::seal(c, &mk, now + 1)?;
+            audit::record(c, &Event::new("test", "four", "success"), now + 2)?;
             Ok(())
         })
         .unwrap();
