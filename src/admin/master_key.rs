@@ -49,11 +49,15 @@ pub fn attach(conn: &mut DbConnection, mk: &MasterKey) -> Result<(), MasterKeyEr
     learn(conn, mk)?;
     for which in StableKey::ALL {
         let aad = material_aad(which.name());
-        if repo::material(conn, which.name())?.is_none() {
-            let sealed = mk.seal(&aad, &mk.derived(which))?;
-            repo::insert_material(conn, which.name(), &sealed)?;
-        }
-        let sealed = repo::material(conn, which.name())?.unwrap_or_default();
+        let sealed = match repo::material(conn, which.name())? {
+            Some(sealed) => sealed,
+            None => {
+                let sealed = mk.seal(&aad, &mk.derived(which))?;
+                repo::insert_material(conn, which.name(), &sealed)?;
+                // Another server's, if it stored one first.
+                repo::material(conn, which.name())?.unwrap_or_default()
+            }
+        };
         let value: [u8; 32] = mk
             .open(&aad, &sealed)
             .ok()
@@ -124,7 +128,7 @@ pub struct Rotation {
 }
 
 /// The rotation in progress, or a new one to `fresh()` (recorded, and the
-/// servers told).
+/// servers told); `mk` attached already (`app::build_state`).
 pub fn begin(
     conn: &mut DbConnection,
     mk: &MasterKey,
@@ -132,7 +136,7 @@ pub fn begin(
     actor: &str,
     now: i64,
 ) -> Result<Rotation, MasterKeyError> {
-    attach(conn, mk)?;
+    learn(conn, mk)?;
     if let Some(r) = repo::latest(conn)?.filter(|r| r.finished_at.is_none()) {
         // Tell the servers again: a runner killed before it did leaves them
         // unaware of the rotation.
@@ -157,7 +161,6 @@ pub fn begin(
         new_under_old: Some(old.wrap(&new)?),
         old_under_new: Some(new.wrap(&old)?),
         running: Some(1),
-        pass: 0,
         field: SealedField::ALL[0].name().to_owned(),
         after_id: String::new(),
         resealed: 0,
@@ -246,7 +249,7 @@ pub fn step(
         }
         crash_point("master_key.batch");
         let total = rot.row.resealed + n as i64;
-        repo::advance(c, &new_id, rot.row.pass, field.name(), &last, total)?;
+        repo::advance(c, &new_id, field.name(), &last, total)?;
         Ok::<_, DbError>((n, bad))
     })?;
     rot.row.after_id = last;
@@ -269,14 +272,7 @@ fn next_field(
         .position(|f| *f == field)
         .unwrap_or(0);
     if let Some(next) = SealedField::ALL.get(at + 1) {
-        repo::advance(
-            conn,
-            &rot.row.new_id,
-            rot.row.pass,
-            next.name(),
-            "",
-            rot.row.resealed,
-        )?;
+        repo::advance(conn, &rot.row.new_id, next.name(), "", rot.row.resealed)?;
         rot.row.field = next.name().to_owned();
         rot.row.after_id.clear();
         return Ok(progress);

@@ -36,21 +36,12 @@ fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
 /// Open a backup under the master key, else under a key retired by a
 /// rotation (`master.key.retired-ID` beside it: backups made before).
 fn open_backup(config: &Config, sealed: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let mut keys = vec![master_key(config)?];
-    let path = config.master_key_path();
-    let prefix = format!(
-        "{}.retired-",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    );
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
-            let text = crypto::read_key_file(&entry.path())?;
-            keys.push(MasterKey::from_version(crypto::KeyVersion::parse(&text)?));
-        }
+    let mut keys = vec![master_key(config)?.backup_key()];
+    for file in super::master_key::retired_key_files(config) {
+        keys.push(crypto::KeyVersion::parse(&crypto::read_key_file(&file)?)?.backup_key());
     }
     keys.iter()
-        .find_map(|mk| crypto::open(&mk.backup_key(), AAD, sealed).ok())
+        .find_map(|key| crypto::open(key, AAD, sealed).ok())
         .ok_or_else(|| {
             anyhow::anyhow!(
                 "the backup does not open: it was made under another master key (not this one nor a retired one beside it), or it was changed"

@@ -18,10 +18,28 @@ pub fn next_key_path(config: &Config) -> PathBuf {
     suffixed(&config.master_key_path(), "next")
 }
 
+const RETIRED: &str = "retired-";
+
 /// Where a retired key file goes: `master.key.retired-ID` (older backups
 /// open only with it).
 pub fn retired_key_path(config: &Config, id: &str) -> PathBuf {
-    suffixed(&config.master_key_path(), &format!("retired-{id}"))
+    suffixed(&config.master_key_path(), &format!("{RETIRED}{id}"))
+}
+
+/// The retired key files beside the key file.
+pub fn retired_key_files(config: &Config) -> Vec<PathBuf> {
+    let prefix = suffixed(&config.master_key_path(), RETIRED);
+    let (Some(dir), Some(prefix)) = (prefix.parent(), prefix.file_name()) else {
+        return Vec::new();
+    };
+    let prefix = prefix.to_string_lossy();
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix.as_ref()))
+        .map(|e| e.path())
+        .collect()
 }
 
 fn suffixed(path: &Path, suffix: &str) -> PathBuf {
@@ -52,9 +70,10 @@ pub fn rotate(g: &Global, batch: i64, settle: i64) -> anyhow::Result<()> {
     let now = SystemClock.now();
     let mut rot =
         s.db.run_sync(|c| master::begin(c, &s.master_key, KeyVersion::generate, "cli", now))?;
-    let given = s.master_key.given();
+    // Given the new key already (run on a server whose file was replaced).
+    let given_new = s.master_key.given().id() == rot.new.id();
     let next = next_key_path(&s.config);
-    if given.id() != rot.new.id() {
+    if !given_new {
         keep_new_key(&next, &rot)?;
     }
     let mut out = std::io::stdout();
@@ -63,7 +82,7 @@ pub fn rotate(g: &Global, batch: i64, settle: i64) -> anyhow::Result<()> {
         "master key rotation {} -> {} (new key in {})",
         rot.row.old_id,
         rot.row.new_id,
-        if given.id() == rot.new.id() {
+        if given_new {
             "the key file in use".to_owned()
         } else {
             next.display().to_string()
@@ -104,7 +123,7 @@ pub fn rotate(g: &Global, batch: i64, settle: i64) -> anyhow::Result<()> {
         "rotation finished: {} fields re-sealed",
         rot.row.resealed
     )?;
-    if given.id() == rot.new.id() {
+    if given_new {
         return Ok(());
     }
     if s.config.master_key.is_empty() {

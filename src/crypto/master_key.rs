@@ -65,6 +65,11 @@ impl KeyVersion {
         STANDARD.encode(self.raw)
     }
 
+    /// Key for AES-256-GCM encryption of backups made under this key.
+    pub fn backup_key(&self) -> [u8; 32] {
+        self.backup
+    }
+
     /// A name for this key that reveals nothing about it (16 hex digits).
     pub fn id(&self) -> &str {
         &self.id
@@ -235,7 +240,7 @@ impl MasterKey {
 
     /// Key for AES-256-GCM encryption of backups (`visage backup`): the given key's.
     pub fn backup_key(&self) -> [u8; 32] {
-        self.read(|i| i.given.backup)
+        self.read(|i| i.given.backup_key())
     }
 
     /// Keyed hash of a short one-time code, bound to its `context` (a stolen

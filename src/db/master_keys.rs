@@ -39,7 +39,6 @@ pub struct RotationRow {
     pub new_under_old: Option<Vec<u8>>,
     pub old_under_new: Option<Vec<u8>>,
     pub running: Option<i64>,
-    pub pass: i64,
     pub field: String,
     pub after_id: String,
     pub resealed: i64,
@@ -76,14 +75,12 @@ pub fn start(conn: &mut DbConnection, row: &RotationRow) -> Result<bool, DbError
 pub fn advance(
     conn: &mut DbConnection,
     new_id: &str,
-    pass: i64,
     field: &str,
     after_id: &str,
     resealed: i64,
 ) -> Result<(), DbError> {
     diesel::update(r::master_key_rotations.filter(r::new_id.eq(new_id)))
         .set((
-            r::pass.eq(pass),
             r::field.eq(field),
             r::after_id.eq(after_id),
             r::resealed.eq(resealed),

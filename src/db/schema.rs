@@ -388,7 +388,6 @@ diesel::table! {
         new_under_old -> Nullable<Binary>,
         old_under_new -> Nullable<Binary>,
         running -> Nullable<BigInt>,
-        pass -> BigInt,
         field -> Text,
         after_id -> Text,
         resealed -> BigInt,

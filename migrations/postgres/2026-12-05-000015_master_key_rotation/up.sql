@@ -8,7 +8,7 @@ CREATE TABLE master_key_material (
 
 -- Each rotation: the new key's id, the old one's, each sealed under the
 -- other while it runs (so every server learns the key it lacks), and how far
--- the re-sealing got (pass, field, last row id). `running` is 1 while it
+-- the re-sealing got (field, last row id). `running` is 1 while it
 -- runs and NULL after: at most one rotation runs at a time.
 CREATE TABLE master_key_rotations (
     new_id TEXT PRIMARY KEY NOT NULL,
@@ -16,7 +16,6 @@ CREATE TABLE master_key_rotations (
     new_under_old BYTEA,
     old_under_new BYTEA,
     running BIGINT UNIQUE,
-    pass BIGINT NOT NULL,
     field TEXT NOT NULL,
     after_id TEXT NOT NULL,
     resealed BIGINT NOT NULL,
