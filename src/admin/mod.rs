@@ -11,6 +11,7 @@ pub mod incidents;
 pub mod invitations;
 pub mod keys;
 pub mod master_key;
+pub mod registrations;
 pub mod roles;
 pub mod sessions;
 pub mod users;

@@ -7,8 +7,9 @@
 //!   `lockout.ip`: 5 in 15 minutes) — the account or address is blocked for
 //!   `block_seconds`;
 //! - `passkey_registrations`: `alerts.passkey_registrations` (10 in an hour)
-//!   for the deployment or one address — new passkeys are refused until an
-//!   administrator resolves the alert;
+//!   for the deployment or one address — until an administrator resolves
+//!   the alert, each new passkey waits for an administrator's approval
+//!   (`auth::approvals`) and cannot sign in before;
 //! - `face_rejections`: the face lock started (`face.max_failures` in
 //!   `face.failure_window_seconds`: 3 in 30 minutes) — the person is flagged
 //!   for a security review until the alert is resolved.
@@ -146,10 +147,13 @@ fn registration_key(cfg: &AlertsConfig, ip: Option<&str>) -> Option<String> {
     }
 }
 
-/// Whether new passkeys are refused (an unresolved `passkey_registrations`
-/// alert for the deployment, or for this address).
-pub fn registrations_paused(conn: &mut DbConnection, ip: Option<&str>) -> Result<bool, DbError> {
-    repo::any_unresolved(conn, PASSKEY_REGISTRATIONS, None, ip)
+/// The unresolved `passkey_registrations` alert (for the deployment, or
+/// for this address) that holds new passkeys for approval, if any.
+pub fn holding_registrations(
+    conn: &mut DbConnection,
+    ip: Option<&str>,
+) -> Result<Option<String>, DbError> {
+    repo::covering(conn, PASSKEY_REGISTRATIONS, None, ip)
 }
 
 /// Count one passkey registration; at the threshold, registrations pause.
@@ -173,7 +177,8 @@ pub fn passkey_registered(
         ("address", Some(ip)) => Subject::Address(ip),
         _ => Subject::Deployment,
     };
-    let action = "new passkeys refused until an administrator resolves this alert".to_owned();
+    let action =
+        "new passkeys wait for an administrator's approval until this alert is resolved".to_owned();
     raise(
         conn,
         PASSKEY_REGISTRATIONS,

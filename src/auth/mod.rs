@@ -2,6 +2,7 @@
 
 pub mod acr;
 pub mod alerts;
+pub mod approvals;
 pub mod assurance;
 pub mod controls;
 pub mod devices;

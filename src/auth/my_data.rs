@@ -68,6 +68,9 @@ pub struct Passkey {
     pub kind: &'static str,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Registered while new registrations were held: it cannot sign in
+    /// until an administrator approves it.
+    pub awaiting_approval: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -206,12 +209,14 @@ pub fn collect(
             }
         })
         .collect();
+    let waiting = crate::db::registration_approvals::waiting_for(conn, user_id)?;
     Ok(Some(MyData {
         format: FORMAT,
         exported_at: now,
         passkeys: passkeys::for_user(conn, user_id)?
             .into_iter()
             .map(|k| Passkey {
+                awaiting_approval: waiting.contains(&k.id),
                 name: k.name,
                 kind: if k.backup_eligible {
                     "synced"

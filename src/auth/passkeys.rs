@@ -62,8 +62,8 @@ pub enum PasskeyError {
     Unavailable,
     #[error("this account is disabled")]
     Disabled,
-    #[error("new passkeys are paused for a review by the administrators after unusually many registrations; try again later")]
-    Paused,
+    #[error("this passkey waits for an administrator's approval")]
+    AwaitingApproval,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -78,7 +78,7 @@ impl PasskeyError {
             PasskeyError::Duplicate => "duplicate",
             PasskeyError::Unavailable => "unavailable",
             PasskeyError::Disabled => "disabled",
-            PasskeyError::Paused => "registrations_paused",
+            PasskeyError::AwaitingApproval => "awaiting_approval",
             PasskeyError::Db(_) => "storage",
         }
     }
@@ -223,19 +223,6 @@ impl Passkeys {
         Ok((token, options))
     }
 
-    /// Refuse a new passkey while registrations are paused (an unresolved
-    /// `passkey_registrations` alert for the deployment or `ip`).
-    pub fn may_register(
-        &self,
-        conn: &mut DbConnection,
-        ip: Option<&str>,
-    ) -> Result<(), PasskeyError> {
-        if super::alerts::registrations_paused(conn, ip)? {
-            return Err(PasskeyError::Paused);
-        }
-        Ok(())
-    }
-
     /// Count a stored passkey for the `passkey_registrations` alert rule.
     pub fn registered(
         &self,
@@ -328,6 +315,9 @@ impl Passkeys {
         let row = repo::find(conn, &id)?
             .filter(|r| r.user_id.as_str() == user.to_string())
             .ok_or(PasskeyError::UnknownCredential)?;
+        if super::approvals::waiting(conn, &row.id)? {
+            return Err(PasskeyError::AwaitingApproval);
+        }
         // A disabled account has no session anywhere, whatever it proves.
         if crate::db::users::find(conn, &row.user_id)?.is_none_or(|u| u.disabled) {
             return Err(PasskeyError::Disabled);
@@ -409,7 +399,8 @@ pub enum RemoveError {
     Db(#[from] DbError),
 }
 
-/// Remove a passkey, never the last sign-in credential of the account.
+/// Remove a passkey, never the last sign-in credential of the account (a
+/// passkey waiting for approval is none yet).
 pub fn remove(
     conn: &mut DbConnection,
     user_id: &crate::ids::UserId,
@@ -424,7 +415,10 @@ pub fn remove(
         }
         let has_password =
             crate::db::users::find(c, user_id)?.is_some_and(|u| u.password_hash.is_some());
-        if repo::count_for_user(c, user_id)? <= 1 && !has_password {
+        let waiting = crate::db::registration_approvals::waiting_for(c, user_id)?;
+        let usable = repo::count_for_user(c, user_id)? - waiting.len() as i64;
+        let last = usable <= 1 && !waiting.iter().any(|w| w == id);
+        if last && !has_password {
             return Err(RemoveError::LastCredential);
         }
         repo::delete(c, user_id, id)?;

@@ -141,6 +141,16 @@ pub struct Created {
     pub user: UserRow,
     pub recovery_codes: Vec<String>,
     pub tx: Option<String>,
+    /// Made while registrations are held: disabled until an administrator
+    /// approves its passkey.
+    pub held: bool,
+}
+
+/// The account's first passkey, its name, and the hold on it if any.
+pub struct FirstPasskey<'a> {
+    pub passkey: NewPasskey,
+    pub name: &'a str,
+    pub hold: Option<crate::auth::approvals::Hold>,
 }
 
 /// Create the account with its first passkey and recovery codes, all or nothing.
@@ -149,8 +159,7 @@ pub fn complete(
     mk: &MasterKey,
     cfg: &SignupConfig,
     token: &str,
-    passkey: NewPasskey,
-    passkey_name: &str,
+    first: FirstPasskey<'_>,
     now: i64,
 ) -> Result<Created, SignupError> {
     conn.write_transaction(|c| {
@@ -172,7 +181,7 @@ pub fn complete(
             phone_number: None,
             phone_number_verified: false,
             address: None,
-            disabled: false,
+            disabled: first.hold.is_some(),
             created_at: now,
             updated_at: now,
         };
@@ -180,7 +189,10 @@ pub fn complete(
             Err(e) if e.is_unique_violation() => return Err(SignupError::Taken),
             other => other?,
         }
-        passkeys::save(c, &user.id, passkey, passkey_name, now)?;
+        let key = passkeys::save(c, &user.id, first.passkey, first.name, now)?;
+        if let Some(hold) = &first.hold {
+            crate::auth::approvals::hold(c, hold, &user.id, &key.id, true, now)?;
+        }
         // An administrator invitation makes the person an administrator.
         let role = match &pending.invitation {
             Some(inv) => invitations::find(c, inv)?.and_then(|i| i.role),
@@ -207,6 +219,7 @@ pub fn complete(
             user,
             recovery_codes,
             tx: pending.tx,
+            held: first.hold.is_some(),
         })
     })
 }

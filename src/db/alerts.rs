@@ -81,6 +81,17 @@ pub fn any_unresolved(
     user_id: Option<&UserId>,
     address: Option<&str>,
 ) -> Result<bool, DbError> {
+    Ok(covering(conn, rule, user_id, address)?.is_some())
+}
+
+/// The id of an unresolved alert of `rule` about the person, or about the
+/// address or the whole deployment.
+pub fn covering(
+    conn: &mut DbConnection,
+    rule: &str,
+    user_id: Option<&UserId>,
+    address: Option<&str>,
+) -> Result<Option<String>, DbError> {
     let mut q = a::alerts
         .filter(a::rule.eq(rule).and(a::state.ne(RESOLVED)))
         .into_boxed();
@@ -89,7 +100,7 @@ pub fn any_unresolved(
         (None, Some(ip)) => q.filter(a::address.eq(ip).or(a::subject.eq("deployment"))),
         (None, None) => q.filter(a::subject.eq("deployment")),
     };
-    Ok(q.select(a::id).first::<String>(conn).optional()?.is_some())
+    Ok(q.select(a::id).first::<String>(conn).optional()?)
 }
 
 /// Newest first; `state` filters (`open`, `acknowledged`, `resolved`,

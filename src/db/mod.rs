@@ -28,6 +28,7 @@ pub mod master_keys;
 pub mod passkeys;
 pub mod pool;
 pub mod recovery_codes;
+pub mod registration_approvals;
 pub mod schema;
 pub mod sessions;
 pub mod tokens;

@@ -396,3 +396,14 @@ diesel::table! {
         finished_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    registration_approvals (passkey_id) {
+        passkey_id -> Text,
+        user_id -> Text,
+        new_account -> Bool,
+        address -> Nullable<Text>,
+        alert_id -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}

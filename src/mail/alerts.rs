@@ -6,6 +6,7 @@ use crate::i18n::{Lang, Tr};
 
 use super::messages::{
     changed_mail, deleted_mail, face_expiring_mail, face_locked_mail, new_browser_mail,
+    registration_mail,
 };
 use super::{Mail, MailError, Outbox};
 
@@ -106,6 +107,36 @@ pub async fn account_deleted(state: &Outbox<'_>, email: &str, locale: Option<&st
     };
     if let Err(e) = sent {
         tracing::error!("account deletion notice not sent: {e}");
+    }
+}
+
+/// Tell the person an administrator approved or rejected the registration
+/// held for approval; failures to send are logged.
+pub async fn registration_decided(
+    state: &Outbox<'_>,
+    decided: &crate::admin::registrations::Decided,
+) {
+    use crate::admin::registrations::Decision;
+    let lang = decided
+        .locale
+        .as_deref()
+        .and_then(Lang::from_tag)
+        .unwrap_or_default();
+    let registered = crate::clock::utc_minutes(decided.registered_at);
+    let link = format!("{}/login", state.config.issuer);
+    let approved = decided.decision == Decision::Approve;
+    let sent = match registration_mail(
+        &state.i18n.tr(lang),
+        &decided.email,
+        (approved, decided.new_account),
+        &registered,
+        &link,
+    ) {
+        Ok(mail) => state.mailer.send(mail).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        tracing::error!("registration decision notice not sent: {e}");
     }
 }
 

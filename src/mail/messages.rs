@@ -116,6 +116,33 @@ pub fn deleted_mail(tr: &Tr<'_>, to: &str, when: &str) -> Result<Mail, MailError
     )
 }
 
+/// An administrator decided a registration held for approval: approved
+/// (`link` signs in), rejected, or rejected with the account it made.
+pub fn registration_mail(
+    tr: &Tr<'_>,
+    to: &str,
+    (approved, new_account): (bool, bool),
+    registered: &str,
+    link: &str,
+) -> Result<Mail, MailError> {
+    let (subject, body) = match (approved, new_account) {
+        (true, _) => (
+            "mail.approval.approved.subject",
+            "mail.approval.approved.body",
+        ),
+        (false, false) => (
+            "mail.approval.rejected.subject",
+            "mail.approval.rejected.body",
+        ),
+        (false, true) => (
+            "mail.approval.rejected.subject",
+            "mail.approval.rejected_account.body",
+        ),
+    };
+    let args = [("registered", registered), ("link", link)];
+    build(to, tr.t(subject), &tr.f(body, &args), "", tr.code())
+}
+
 /// A sign-up invitation link, in the deployment's default language.
 pub fn invitation_mail(tr: &Tr<'_>, to: &str, link: &str, until: &str) -> Result<Mail, MailError> {
     let args = [("link", link), ("until", until)];

@@ -320,6 +320,17 @@ impl From<crate::admin::alerts::AlertError> for ApiFailure {
     }
 }
 
+impl From<crate::admin::registrations::RegistrationError> for ApiFailure {
+    fn from(e: crate::admin::registrations::RegistrationError) -> ApiFailure {
+        use crate::admin::registrations::RegistrationError as E;
+        match e {
+            E::NotFound(_) => ApiFailure::not_found(e.to_string()),
+            E::User(e) => e.into(),
+            E::Db(e) => ApiFailure::internal(&e),
+        }
+    }
+}
+
 impl From<crate::admin::incidents::IncidentError> for ApiFailure {
     fn from(e: crate::admin::incidents::IncidentError) -> ApiFailure {
         use crate::admin::incidents::IncidentError as E;

@@ -81,6 +81,8 @@ pub struct RecoveryCodesPage<'a> {
     pub ui: &'a Ui<'a>,
     pub codes: &'a [String],
     pub next: &'a str,
+    /// The new account waits for an administrator's approval.
+    pub held: bool,
 }
 
 /// One passkey as the account page lists it.
@@ -90,6 +92,8 @@ pub struct PasskeyView {
     pub created: String,
     pub last_used: Option<String>,
     pub synced: bool,
+    /// Waits for an administrator's approval: cannot sign in yet.
+    pub waiting: bool,
 }
 
 #[derive(Template)]

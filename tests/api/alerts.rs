@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::Sha256;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use visage::admin::roles::Role;
@@ -18,11 +18,11 @@ use crate::admin_api::{admin_client, bearer, call};
 use crate::helpers::*;
 use crate::mail::MailSink;
 
-const SECRET: &str = "a webhook secret of at least 32 characters";
-const OPS: &str = "ops@example.com";
+pub(crate) const SECRET: &str = "a webhook secret of at least 32 characters";
+pub(crate) const OPS: &str = "ops@example.com";
 
 /// A webhook receiver: (its URL, what it receives as (signature, body)).
-fn webhook() -> (String, UnboundedReceiver<(String, String)>) {
+pub(crate) fn webhook() -> (String, UnboundedReceiver<(String, String)>) {
     let (tx, rx) = unbounded_channel();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -51,7 +51,7 @@ fn webhook() -> (String, UnboundedReceiver<(String, String)>) {
 
 /// The next alert the webhook receives, its signature checked as the
 /// receiver would (HMAC-SHA-256 of "t.body" under the shared secret).
-async fn next_alert(rx: &mut UnboundedReceiver<(String, String)>) -> Value {
+pub(crate) async fn next_alert(rx: &mut UnboundedReceiver<(String, String)>) -> Value {
     let (sig, body) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
         .await
         .expect("an alert within 20 s")
@@ -227,54 +227,6 @@ async fn five_failed_guesses_from_one_address_block_it_whatever_the_accounts() {
         (alert["subject"].as_str(), alert["address"].as_str()),
         (Some("address"), Some(stuffer))
     );
-}
-
-#[tokio::test]
-async fn a_flood_of_new_passkeys_pauses_registrations_until_resolved() {
-    use crate::assurance::{password_session, post_json};
-    let sink = MailSink::start();
-    let (url, mut hook) = webhook();
-    let app = alerting(&sink, &url).await;
-    app.user();
-    let csrf = password_session(&app).await;
-    let max = app.config.alerts.passkey_registrations.max;
-    let now = app.clock.now();
-    // One short of the threshold (registrations counted as the two
-    // registration handlers count them): still open.
-    let register = |n: i64, at: i64| {
-        let cfg = app.config.alerts.clone();
-        app.db
-            .run_sync(move |c| {
-                for _ in 0..n {
-                    visage::auth::alerts::passkey_registered(c, &cfg, Some("192.0.2.7"), at)?;
-                }
-                Ok::<_, visage::db::DbError>(())
-            })
-            .unwrap();
-    };
-    register(max - 1, now);
-    let (s, b) = post_json(&app, "/account/passkeys/options", &csrf, json!({})).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    register(1, now);
-    let (s, b) = post_json(&app, "/account/passkeys/options", &csrf, json!({})).await;
-    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
-    assert!(
-        b["error_description"].as_str().unwrap().contains("paused"),
-        "{b}"
-    );
-    let alert = next_alert(&mut hook).await;
-    assert_eq!(
-        (alert["rule"].as_str(), alert["subject"].as_str()),
-        (Some("passkey_registrations"), Some("deployment"))
-    );
-
-    let ops = admin_client(&app, "ops", Some(Role::Admin));
-    let rw = bearer(&app, "ops", &ops, "admin:read admin:write").await;
-    let id = alert["id"].as_str().unwrap();
-    let (s, _) = call(&app, "POST", &format!("/alerts/{id}/resolve"), &rw, None).await;
-    assert_eq!(s, StatusCode::OK);
-    let (s, b) = post_json(&app, "/account/passkeys/options", &csrf, json!({})).await;
-    assert_eq!(s, StatusCode::OK, "open again: {b}");
 }
 
 #[tokio::test]

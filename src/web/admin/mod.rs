@@ -80,6 +80,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/roles/{subject}", web::delete().to(roles_delete))
             .route("/alerts", web::get().to(alerts_list))
             .route("/alerts/{id}/{action}", web::post().to(alerts_handle))
+            .route("/registrations", web::get().to(registrations_list))
+            .route(
+                "/registrations/{id}/{action}",
+                web::post().to(registrations_decide),
+            )
             .route("/incidents", web::get().to(incidents_get))
             .route(
                 "/incidents/clients/{id}/revoke-tokens",
@@ -148,6 +153,10 @@ fn console_routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/keys/{kid}/retire", web::post().to(key_retire))
         .route("/admin/alerts", web::get().to(alerts_page))
         .route("/admin/alerts/{id}/{action}", web::post().to(alert_action))
+        .route(
+            "/admin/registrations/{id}/{action}",
+            web::post().to(registration_action),
+        )
         .route("/admin/incidents", web::get().to(incidents_page))
         .route("/admin/incidents/{action}", web::post().to(incident_action))
         .route("/admin/audit", web::get().to(audit))

@@ -59,7 +59,10 @@ fn incident_paths() -> Value {
     json!({
             "/alerts": { "get": op("Alerts of the alert rules, newest first (state: unresolved (default), open, acknowledged, resolved, all)", READ, &["state"], None, "AlertList") },
             "/alerts/{id}/acknowledge": { "post": op("Acknowledge an open alert", WRITE, &["id"], None, "Alert") },
-            "/alerts/{id}/resolve": { "post": op("Resolve an alert (ends a registration pause or a review flag it caused)", WRITE, &["id"], None, "Alert") },
+            "/alerts/{id}/resolve": { "post": op("Resolve an alert (ends the approval hold on new passkeys or a review flag it caused)", WRITE, &["id"], None, "Alert") },
+            "/registrations": { "get": op("Passkeys registered while a passkey_registrations alert held new registrations, waiting for approval, oldest first", READ, &[], None, "RegistrationList") },
+            "/registrations/{id}/approve": { "post": op("Approve a waiting passkey: it signs in from now on (a sign-up's account is enabled); the person is mailed", WRITE, &["id"], None, "Decision") },
+            "/registrations/{id}/reject": { "post": op("Reject a waiting passkey: it is removed (a sign-up's account is erased); the person is mailed", WRITE, &["id"], None, "Decision") },
             "/incidents": { "get": op("Incident controls in force: face sign-in, everyone's re-authentication floor, blocked address ranges", READ, &[], None, "Incidents") },
             "/incidents/clients/{id}/revoke-tokens": { "post": op("Revoke every token a client holds (a person's fresh sign-in)", WRITE, &["id"], Some("Reason"), "Revoked") },
             "/incidents/users/{id}/revoke-tokens": { "post": op("Revoke every token of a person's sign-ins", WRITE, &["id"], Some("Reason"), "Revoked") },
@@ -85,6 +88,9 @@ fn incident_schemas() -> Value {
                 "Block": object(json!({ "id": str_, "network": str_, "reason": str_, "actor": str_, "created_at": int, "expires_at": { "type": ["integer", "null"] }, "lifted_at": { "type": ["integer", "null"] }, "lifted_by": { "type": ["string", "null"] } })),
                 "Alert": object(json!({ "id": str_, "rule": { "enum": ["failed_sign_ins", "passkey_registrations", "face_rejections"] }, "subject": { "enum": ["account", "address", "deployment"] }, "user_id": { "type": ["string", "null"] }, "address": { "type": ["string", "null"] }, "count": int, "window_seconds": int, "action": str_, "raised_at": int, "last_at": int, "repeats": int, "state": { "enum": ["open", "acknowledged", "resolved"] }, "acknowledged_by": { "type": ["string", "null"] }, "resolved_by": { "type": ["string", "null"] } })),
                 "AlertList": object(json!({ "items": { "type": "array", "items": { "$ref": "#/components/schemas/Alert" } }, "open": int })),
+                "Registration": object(json!({ "id": str_, "user_id": str_, "email": str_, "name": { "type": ["string", "null"] }, "passkey_name": str_, "new_account": boolean, "address": { "type": ["string", "null"] }, "alert_id": { "type": ["string", "null"] }, "created_at": int })),
+                "RegistrationList": object(json!({ "items": { "type": "array", "items": { "$ref": "#/components/schemas/Registration" } }, "total": int })),
+                "Decision": object(json!({ "decision": { "enum": ["approve", "reject"] }, "user_id": str_, "new_account": boolean })),
                 "Revoked": object(json!({ "tokens_revoked": int })),
                 "Ended": object(json!({ "sessions": int, "tokens": int, "floor": int })),
                 "Incidents": object(json!({ "face_sign_in": boolean, "face_switch": any, "everyone_floor": { "type": ["integer", "null"] }, "blocked_networks": { "type": "array", "items": { "$ref": "#/components/schemas/Block" } } }))

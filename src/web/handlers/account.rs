@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::audit::{self, Event};
 use crate::auth::acr::Level;
+use crate::auth::approvals;
 use crate::auth::passkeys::{self, Owner, PasskeyError, RemoveError};
 use crate::auth::recovery;
 use crate::auth::session::Session;
@@ -74,16 +75,18 @@ pub async fn show(
             let keys = repo::for_user(c, &uid)?;
             let left = recovery::remaining(c, &uid)?;
             let face = crate::auth::face::status(c, &uid)?.1;
-            Ok((user, keys, left, face))
+            let waiting = crate::db::registration_approvals::waiting_for(c, &uid)?;
+            Ok((user, keys, left, face, waiting))
         })
         .await;
-    let (user, keys, left, face) = match res.map_err(|e| WebError::internal_page(&e))? {
-        (Some(u), k, l, f) => (u, k, l, f),
+    let (user, keys, left, face, waiting) = match res.map_err(|e| WebError::internal_page(&e))? {
+        (Some(u), k, l, f, w) => (u, k, l, f, w),
         (None, ..) => return Err(WebError::SeeOther("/login".into())),
     };
     let ui = Ui::new(&req, &state, None, user.locale.as_deref());
     let message = match q.done.as_deref() {
         Some("added") => Some(ui.tr.t("account.added")),
+        Some("held") => Some(ui.tr.t("account.held")),
         Some("removed") => Some(ui.tr.t("account.removed")),
         Some("renamed") => Some(ui.tr.t("account.renamed")),
         Some("face_enrolled") => Some(ui.tr.t("face.enrolled")),
@@ -91,13 +94,14 @@ pub async fn show(
         _ => None,
     };
     let err = (q.error.as_deref() == Some("only")).then(|| ui.tr.t("account.only_passkey"));
-    let can_remove = keys.len() > 1 || user.password_hash.is_some();
+    let can_remove = keys.len() - waiting.len() > 1 || user.password_hash.is_some();
     let views = keys
         .into_iter()
         .map(|k| pages::PasskeyView {
             created: date(k.created_at),
             last_used: k.last_used_at.map(date),
             synced: k.backup_eligible,
+            waiting: waiting.contains(&k.id),
             id: k.id,
             name: k.name,
         })
@@ -164,12 +168,10 @@ pub async fn passkey_options(
     let sess = guard::changing(&req, &state, Change::AddPasskey, Answer::Json).await?;
     let st = state.clone();
     let now = state.clock.now();
-    let ip = client_ip(&req).map(|ip| ip.to_string());
     let res = state
         .db
         .run(move |c| {
             let user = users::find(c, &sess.user_id)?.ok_or(PasskeyError::Ceremony)?;
-            st.passkey_service()?.may_register(c, ip.as_deref())?;
             st.passkey_service()?.start_registration(
                 c,
                 &Owner::User(user.id.clone()),
@@ -198,28 +200,32 @@ pub async fn passkey_finish(
         .db
         .run(move |c| {
             let p = st.passkey_service()?;
-            p.may_register(c, ip.as_deref())?;
             let new =
                 p.finish_registration(c, &Owner::User(uid.clone()), &ceremony, &credential, now)?;
+            let hold = approvals::holding(c, ip.as_deref())?;
             let row = passkeys::save(c, &uid, new, &name, now)?;
+            if let Some(hold) = &hold {
+                approvals::hold(c, hold, &uid, &row.id, false, now)?;
+            }
             p.registered(c, ip.as_deref(), now)?;
             audit::record(
                 c,
                 &Event::new("account", "passkey.add", "success")
                     .user(&uid)
                     .detail(
-                        serde_json::json!({ "passkey": row.id, "synced": row.backup_eligible }),
+                        serde_json::json!({ "passkey": row.id, "synced": row.backup_eligible, "held": hold.is_some() }),
                     ),
                 now,
             )?;
-            Ok(())
+            Ok(hold.is_some())
         })
         .await;
     if res.is_ok() {
         guard::changed(&req, &state, &sess, Change::AddPasskey).await;
     }
     Ok(match res {
-        Ok(()) => match form.tx.as_deref().filter(|t| !t.is_empty()) {
+        Ok(true) => see_other("/account?done=held"),
+        Ok(false) => match form.tx.as_deref().filter(|t| !t.is_empty()) {
             Some(t) => see_other(&with_tx("/continue", Some(t))),
             None => see_other("/account?done=added"),
         },
@@ -344,6 +350,7 @@ pub async fn new_codes(
     guard::changed(&req, &state, &who, Change::RecoveryCodes).await;
     let ui = Ui::new(&req, &state, None, None);
     let page = pages::RecoveryCodesPage {
+        held: false,
         ui: &ui,
         codes: &codes,
         next: "/account",

@@ -377,6 +377,7 @@ pub async fn passkey_finish(
             let key = match e {
                 PasskeyError::Ceremony => "login.passkey_stale",
                 PasskeyError::UnknownCredential => "login.passkey_unknown",
+                PasskeyError::AwaitingApproval => "login.passkey_waiting",
                 _ => "login.passkey_failed",
             };
             Ok(render(&req, &state, Reply::Invalid, &ctx, "", Some(key)))

@@ -41,7 +41,6 @@ pub fn ceremony_json(res: Result<(String, serde_json::Value), PasskeyError>) -> 
             let e = crate::oidc::OAuthError::server_error(&e);
             json_error(Reply::Failed, &e.description)
         }
-        Err(e @ PasskeyError::Paused) => json_error(Reply::Unavailable, &e.to_string()),
         Err(e) => json_error(Reply::Invalid, &e.to_string()),
     }
 }

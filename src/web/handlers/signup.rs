@@ -298,12 +298,10 @@ pub async fn passkey_options(
     };
     let st = state.clone();
     let now = state.clock.now();
-    let ip = client_ip(&req).map(|ip| ip.to_string());
     let res = state
         .db
         .run(move |c| {
             let row = signup::verified(c, &token, now).map_err(|_| PasskeyError::Ceremony)?;
-            st.passkey_service()?.may_register(c, ip.as_deref())?;
             st.passkey_service()?.start_registration(
                 c,
                 &Owner::Signup(token.clone()),
@@ -331,7 +329,6 @@ pub async fn passkey_finish(
         .db
         .run(move |c| {
             let p = st.passkey_service()?;
-            p.may_register(c, ip.as_deref())?;
             let new = p.finish_registration(
                 c,
                 &Owner::Signup(t.clone()),
@@ -340,15 +337,12 @@ pub async fn passkey_finish(
                 now,
             )?;
             let synced = new.backup_eligible;
-            let created = signup::complete(
-                c,
-                &st.master_key,
-                &st.config.signup,
-                &t,
-                new,
-                &form.name,
-                now,
-            )?;
+            let first = signup::FirstPasskey {
+                passkey: new,
+                name: &form.name,
+                hold: crate::auth::approvals::holding(c, ip.as_deref())?,
+            };
+            let created = signup::complete(c, &st.master_key, &st.config.signup, &t, first, now)?;
             p.registered(c, ip.as_deref(), now)?;
             Ok((created, synced))
         })
@@ -382,12 +376,17 @@ pub async fn passkey_finish(
     let user_id = created.user.id.clone();
     let amr = passkey_amr(synced, uv);
     let tx = created.tx.clone();
+    let held = created.held;
     let (device_token, device) = cookies::device_of(&req);
     let res = state
         .db
         .run(move |c| {
             // The browser the account was made in is its first.
             crate::auth::devices::remember(c, &user_id, &device, now)?;
+            if held {
+                // Disabled until an administrator approves it: no session.
+                return Ok(None);
+            }
             let (sess, cookie) = crate::auth::session::start(
                 c,
                 &user_id,
@@ -400,30 +399,31 @@ pub async fn passkey_finish(
             if let Some(t) = &tx {
                 crate::oidc::login_tx::mark_signed_in(c, t, &sess.sid, now)?;
             }
-            Ok::<_, crate::oidc::OAuthError>((sess, cookie))
+            Ok::<_, crate::oidc::OAuthError>(Some(cookie))
         })
         .await;
-    let cookie = match res {
-        Ok((_, cookie)) => cookie,
-        Err(e) => return Err(WebError::internal_page(&e)),
-    };
-    let next = match &created.tx {
-        Some(t) => with_tx("/continue", Some(t)),
-        None => "/account".to_owned(),
+    let cookie = res.map_err(|e| WebError::internal_page(&e))?;
+    let next = match (&created.tx, held) {
+        (_, true) => "/login".to_owned(),
+        (Some(t), false) => with_tx("/continue", Some(t)),
+        (None, false) => "/account".to_owned(),
     };
     let ui = Ui::new(&req, &state, ctx.brand.clone(), ctx.ui_locales.as_deref());
     let page = pages::RecoveryCodesPage {
         ui: &ui,
         codes: &created.recovery_codes,
         next: &next,
+        held,
     };
     let mut resp = ui.render(Reply::Shown, &page);
     let secure = state.config.secure_cookies();
-    let _ = resp.add_cookie(&cookies::session_cookie(
-        &cookie,
-        secure,
-        state.config.session.ttl_seconds,
-    ));
+    if let Some(cookie) = cookie {
+        let _ = resp.add_cookie(&cookies::session_cookie(
+            &cookie,
+            secure,
+            state.config.session.ttl_seconds,
+        ));
+    }
     let _ = resp.add_cookie(&STEP.clear(&state));
     let _ = resp.add_cookie(&cookies::fresh_csrf(secure));
     let _ = resp.add_cookie(&cookies::device_cookie(&device_token, secure));

@@ -26,12 +26,14 @@ mod clients;
 mod incidents;
 mod ops;
 mod people;
+mod registrations;
 
 pub use alerts::*;
 pub use clients::*;
 pub use incidents::*;
 pub use ops::*;
 pub use people::*;
+pub use registrations::*;
 
 /// A successful answer: 200 and the JSON body.
 fn ok(body: impl Serialize) -> HttpResponse {

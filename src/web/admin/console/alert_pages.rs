@@ -1,9 +1,11 @@
-//! Console alerts (`/admin/alerts`): the unresolved alerts first, then the
-//! latest resolved ones; acknowledge and resolve (`admin:write`).
+//! Console alerts (`/admin/alerts`): the unresolved alerts first, the
+//! registrations waiting for approval, then the latest resolved alerts;
+//! acknowledge and resolve, approve and reject (`admin:write`).
 
 use askama::Template;
 
 use crate::admin::alerts::{self, AlertError};
+use crate::admin::registrations::{self, Decision, RegistrationError, Waiting};
 use crate::db::alerts::AlertRow;
 
 use super::*;
@@ -13,6 +15,7 @@ use super::*;
 pub struct AlertsPage<'a> {
     pub chrome: &'a Chrome<'a>,
     pub unresolved: Vec<AlertRow>,
+    pub waiting: Vec<Waiting>,
     pub resolved: Vec<AlertRow>,
 }
 
@@ -35,13 +38,14 @@ pub async fn alerts_page(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, WebError> {
-    let (unresolved, resolved) = state
+    let (unresolved, waiting, resolved) = state
         .db
         .run(|db| {
             let open = alerts::list(db, Some("unresolved"))?.items;
+            let waiting = registrations::list(db)?.items;
             let mut done = alerts::list(db, Some("resolved"))?.items;
             done.truncate(20);
-            Ok::<_, crate::db::DbError>((open, done))
+            Ok::<_, crate::db::DbError>((open, waiting, done))
         })
         .await
         .map_err(|e| WebError::internal_page(&e))?;
@@ -49,6 +53,7 @@ pub async fn alerts_page(
     let page = AlertsPage {
         chrome: &ch,
         unresolved,
+        waiting,
         resolved,
     };
     Ok(show(Reply::Shown, &page, cookie))
@@ -75,6 +80,35 @@ pub async fn alert_action(
     match res {
         Ok(_) => Ok(see_other("/admin/alerts?done=saved")),
         Err(AlertError::Db(e)) => Err(WebError::internal_page(&e)),
+        Err(e) => Err(WebError::Page(Reply::Invalid, e.to_string())),
+    }
+}
+
+/// `POST /admin/registrations/{id}/approve` or `/reject`; the person is
+/// mailed the decision.
+pub async fn registration_action(
+    ConsoleChange { console: c, .. }: ConsoleChange<Writes, CsrfForm>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, WebError> {
+    let (id, what) = path.into_inner();
+    let Some(decision) = Decision::parse(&what) else {
+        return Err(WebError::Page(
+            Reply::Invalid,
+            format!("no registration action '{what}'"),
+        ));
+    };
+    let now = state.clock.now();
+    let res = state
+        .db
+        .run(move |db| registrations::decide(db, &c.actor, &id, decision, now))
+        .await;
+    match res {
+        Ok(decided) => {
+            crate::mail::alerts::registration_decided(&state.outbox(), &decided).await;
+            Ok(see_other("/admin/alerts?done=saved"))
+        }
+        Err(RegistrationError::Db(e)) => Err(WebError::internal_page(&e)),
         Err(e) => Err(WebError::Page(Reply::Invalid, e.to_string())),
     }
 }
