@@ -90,6 +90,8 @@ pub enum UserAdminError {
     Administrator,
     #[error("this account is the last owner: make another owner first")]
     LastOwner,
+    #[error("this account's sign-up waits for approval: approve or reject its registration instead (Alerts, or /admin/api/registrations)")]
+    AwaitingApproval,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -220,6 +222,9 @@ pub fn set_disabled(
 ) -> Result<(), UserAdminError> {
     conn.write_transaction(|c| {
         may_act_on(c, actor, id, disabled)?;
+        if !disabled && crate::db::registration_approvals::sign_up_waits(c, id)? {
+            return Err(UserAdminError::AwaitingApproval);
+        }
         if !repo::set_disabled(c, id, disabled, now)? {
             return Err(UserAdminError::NotFound(id.to_string()));
         }

@@ -57,6 +57,15 @@ pub fn waiting_for(conn: &mut DbConnection, user_id: &UserId) -> Result<Vec<Stri
         .load(conn)?)
 }
 
+/// Whether the account was made by a sign-up that still waits.
+pub fn sign_up_waits(conn: &mut DbConnection, user_id: &UserId) -> Result<bool, DbError> {
+    Ok(r::registration_approvals
+        .filter(r::user_id.eq(user_id).and(r::new_account.eq(true)))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
 /// Remove the row; true when there was one (a decision is taken once).
 pub fn delete(conn: &mut DbConnection, passkey_id: &str) -> Result<bool, DbError> {
     Ok(diesel::delete(r::registration_approvals.find(passkey_id)).execute(conn)? > 0)

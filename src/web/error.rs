@@ -303,7 +303,9 @@ impl From<crate::admin::users::UserAdminError> for ApiFailure {
             E::Administrator => {
                 ApiFailure::new(Reply::Forbidden, "insufficient_scope", e.to_string())
             }
-            E::LastOwner => ApiFailure::new(Reply::Conflict, "conflict", e.to_string()),
+            E::LastOwner | E::AwaitingApproval => {
+                ApiFailure::new(Reply::Conflict, "conflict", e.to_string())
+            }
             E::Db(e) => ApiFailure::internal(&e),
         }
     }

@@ -130,6 +130,19 @@ async fn past_the_threshold_new_passkeys_wait_for_an_administrators_approval() {
     let (s, _) = call(&app, "POST", &path(&e, "approve"), &read, None).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "deciding needs admin:write");
 
+    // Enabling a waiting sign-up's account would skip the approval.
+    let mallory_id = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["email"] == "mallory@example.com")
+        .unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let enable = format!("/users/{mallory_id}/enable");
+    let (s, b) = call(&app, "POST", &enable, &rw, None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
     let (s, b) = call(&app, "POST", &path(&m, "reject"), &rw, None).await;
     assert_eq!(
         (s, b["new_account"].as_bool()),

@@ -124,7 +124,7 @@ pub async fn user_action(
         Err(e @ users::UserAdminError::Administrator) => {
             Err(WebError::Page(Reply::Forbidden, e.to_string()))
         }
-        Err(e @ users::UserAdminError::LastOwner) => {
+        Err(e @ (users::UserAdminError::LastOwner | users::UserAdminError::AwaitingApproval)) => {
             Err(WebError::Page(Reply::Conflict, e.to_string()))
         }
         Err(users::UserAdminError::Db(e)) => Err(WebError::internal_page(&e)),
