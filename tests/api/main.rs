@@ -39,6 +39,8 @@ mod refresh;
 mod registration_approvals;
 mod retention;
 mod services;
+#[path = "../support/soft_key.rs"]
+mod soft_key;
 mod soft_passkey;
 mod texts;
 mod themes;

@@ -15,7 +15,7 @@ use crate::admin_api::{admin_client, bearer, call};
 use crate::alerts::{next_alert, webhook, OPS, SECRET};
 use crate::helpers::*;
 use crate::mail::MailSink;
-use crate::soft_passkey::{Key, Person};
+use crate::soft_passkey::Person;
 
 async fn body(r: reqwest::Response) -> (StatusCode, String) {
     (r.status(), r.text().await.unwrap())
@@ -76,7 +76,7 @@ async fn past_the_threshold_new_passkeys_wait_for_an_administrators_approval() {
         assert!(!p.signed_in(&app).await);
     }
     // A passkey Alice adds on her account page waits too; hers still works.
-    let first_key = std::mem::replace(&mut alice.key, Key::new());
+    let first_key = std::mem::take(&mut alice.key);
     let r = alice.add_passkey(&app).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(r.headers()), "/account?done=held");

@@ -2,72 +2,16 @@
 //! (webauthn-authenticator-rs `SoftPasskey`, RECIPES "Software passkeys"):
 //! it signs up with the emailed code and a new passkey, adds passkeys and
 //! signs in with them, as the hosted pages' scripts do. Each `Person` has
-//! its own cookies.
-//!
-//! `SoftPasskey` keeps no resident keys and answers only for the
-//! credentials it is asked about, so this browser remembers what it made
-//! (credential id and user handle): it asks without requiring a resident
-//! key, names its credentials in a discoverable sign-in, and returns the
-//! user handle with the assertion, as a passkey provider does.
+//! its own cookies; its passkeys are `support/soft_key.rs`.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use url::Url;
-use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-use webauthn_authenticator_rs::WebauthnAuthenticator;
-use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse};
+
+pub use crate::soft_key::Key;
 
 use crate::helpers::*;
 use crate::mail::MailSink;
-
-/// A software authenticator and the credentials it made: (credential id,
-/// user handle), base64url.
-pub struct Key {
-    soft: SoftPasskey,
-    made: Vec<(String, String)>,
-}
-
-impl Key {
-    pub fn new() -> Key {
-        Key {
-            soft: SoftPasskey::new(true),
-            made: Vec::new(),
-        }
-    }
-
-    fn create(&mut self, origin: Url, mut options: Value) -> Value {
-        if let Some(sel) = options.pointer_mut("/publicKey/authenticatorSelection") {
-            sel["requireResidentKey"] = Value::from(false);
-            sel["residentKey"] = Value::from("discouraged");
-        }
-        let user = options["publicKey"]["user"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let ccr: CreationChallengeResponse = serde_json::from_value(options).unwrap();
-        let made = self.soft.do_registration(origin, ccr).unwrap();
-        let credential = serde_json::to_value(made).unwrap();
-        self.made
-            .push((credential["id"].as_str().unwrap().to_owned(), user));
-        credential
-    }
-
-    fn get(&mut self, origin: Url, mut options: Value) -> Value {
-        let allow: Vec<Value> = self
-            .made
-            .iter()
-            .map(|(id, _)| json!({ "type": "public-key", "id": id }))
-            .collect();
-        options["publicKey"]["allowCredentials"] = Value::from(allow);
-        let rcr: RequestChallengeResponse = serde_json::from_value(options).unwrap();
-        let answer = self.soft.do_authentication(origin, rcr).unwrap();
-        let mut credential = serde_json::to_value(answer).unwrap();
-        let id = credential["id"].as_str().unwrap().to_owned();
-        let user = self.made.iter().find(|(c, _)| *c == id).unwrap().1.clone();
-        credential["response"]["userHandle"] = Value::from(user);
-        credential
-    }
-}
 
 pub struct Person {
     pub email: String,
@@ -133,7 +77,7 @@ impl Person {
         let (status, body) = self.options(app, options, &csrf).await;
         assert_eq!(status, StatusCode::OK, "{options}: {body}");
         let origin = Url::parse(&app.issuer).unwrap();
-        let credential = self.key.create(origin, body["options"].clone());
+        let credential = self.key.create(&origin, body["options"].clone()).unwrap();
         let fields = [
             ("csrf", csrf.as_str()),
             ("ceremony", body["ceremony"].as_str().unwrap()),
@@ -179,7 +123,7 @@ impl Person {
         let (status, body) = self.options(app, "/login/passkey/options", &csrf).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let origin = Url::parse(&app.issuer).unwrap();
-        let credential = self.key.get(origin, body["options"].clone());
+        let credential = self.key.get(&origin, body["options"].clone()).unwrap();
         self.http
             .post(app.url("/login/passkey"))
             .form(&[
