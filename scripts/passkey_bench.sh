@@ -10,16 +10,17 @@ cd "$ROOT"
 DB=${1:-sqlite}; ACCOUNTS=${2:-64}; BROWSERS=${3:-32}; SECONDS_=${4:-20}
 cargo build --locked --release --quiet --bin visage --example passkey_load
 BIN="$ROOT/target/release/visage"
-WORK=$(mktemp -d)
+WORK=$(mktemp -d); PGDIR=$(mktemp -d)
 cleanup() {
   [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-  [ "$DB" = postgres ] && scripts/pg.sh stop "$WORK/pg"
-  rm -rf "$WORK"
+  scripts/pg.sh stop "$PGDIR"
+  cp "$WORK/server.log" "${TMPDIR:-/tmp}/passkey_bench.server.log" 2>/dev/null || true
+  rm -rf "$WORK" "$PGDIR"
 }
 trap cleanup EXIT
 ARGS=(--data-dir "$WORK")
 if [ "$DB" = postgres ]; then
-  ARGS+=(--database-url "$(scripts/pg.sh start "$WORK/pg")")
+  ARGS+=(--database-url "$(scripts/pg.sh start "$PGDIR")")
 fi
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 ISSUER="http://localhost:$PORT"
@@ -35,3 +36,7 @@ PID=$!
 until curl -sf "$ISSUER/readyz" >/dev/null; do sleep 0.05; done
 echo "$DB, $(nproc) cores, $ACCOUNTS accounts, $BROWSERS browsers, ${SECONDS_} s"
 target/release/examples/passkey_load "$ISSUER" "$PASSWORD" "$ACCOUNTS" "$BROWSERS" "$SECONDS_"
+if grep -qE '"level":"ERROR"| ERROR ' "$WORK/server.log"; then
+  echo "server errors (first 3 of $(grep -cE '"level":"ERROR"| ERROR ' "$WORK/server.log")):"
+  grep -E '"level":"ERROR"| ERROR ' "$WORK/server.log" | head -3
+fi

@@ -127,16 +127,19 @@ fn with_request_id(detail: &serde_json::Value) -> serde_json::Value {
 }
 
 /// Append an event, its detail sealed under the master key in scope
-/// (`crypto::scope`; AAD `audit_events/detail/SEQ`). Two writers racing for
-/// the same sequence number: the loser retries on the new tail.
+/// (`crypto::scope`; AAD `audit_events/detail/SEQ`). Appenders take turns
+/// for the tail (`db::audit::lock_tail`, until their transaction ends); should
+/// two still race for the same sequence number, the loser retries on the new
+/// tail.
 pub fn record(conn: &mut DbConnection, ev: &Event, now: i64) -> Result<(), DbError> {
     let mk = crate::crypto::scope::master_key().ok_or_else(|| {
         DbError::Corrupt("audit log: no master key to seal the event's detail".into())
     })?;
     let detail = with_request_id(&ev.detail).to_string();
     let digest = format!("hmac:{}", mk.audit_digest(&detail));
-    for _ in 0..5 {
-        let (prev_seq, prev_hash) = repo::last(conn)?.unwrap_or((0, "0".repeat(64)));
+    let append = |c: &mut DbConnection| -> Result<(), DbError> {
+        repo::lock_tail(c)?;
+        let (prev_seq, prev_hash) = repo::last(c)?.unwrap_or((0, "0".repeat(64)));
         let mut row = AuditRow {
             seq: prev_seq + 1,
             at: now,
@@ -156,10 +159,13 @@ pub fn record(conn: &mut DbConnection, ev: &Event, now: i64) -> Result<(), DbErr
             ),
         };
         row.hash = chain_hash(&prev_hash, &row, &digest);
-        // In a savepoint: on PostgreSQL a failed statement aborts the whole
-        // transaction, so a lost race must roll back only this insert.
-        let inserted = conn.write_transaction(|c| repo::insert(c, &row));
-        match inserted {
+        repo::insert(c, &row)
+    };
+    for _ in 0..5 {
+        // In a savepoint (or a transaction of its own, which then holds the
+        // tail until the row is in): on PostgreSQL a failed statement aborts
+        // the whole transaction, so a lost race must roll back only this.
+        match conn.write_transaction(append) {
             Err(e) if e.is_unique_violation() => continue,
             Err(e) => return Err(e),
             Ok(()) => {

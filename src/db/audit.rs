@@ -24,6 +24,23 @@ pub struct AuditRow {
     pub sealed_detail: Option<Vec<u8>>,
 }
 
+/// The advisory lock that orders appends to the log on PostgreSQL
+/// ("VISAUDIT" as a number).
+const APPEND_LOCK: i64 = 0x5649_5341_5544_4954;
+
+/// Wait for the log's tail: on PostgreSQL a transaction-scoped advisory
+/// lock, held until the transaction that appends commits or rolls back, so
+/// appenders take turns instead of racing for the next number (SQLite's
+/// writers take turns already).
+pub fn lock_tail(conn: &mut DbConnection) -> Result<(), DbError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(APPEND_LOCK)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 pub fn last(conn: &mut DbConnection) -> Result<Option<(i64, String)>, DbError> {
     Ok(a::audit_events
         .order(a::seq.desc())
