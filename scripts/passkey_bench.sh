@@ -14,7 +14,6 @@ WORK=$(mktemp -d); PGDIR=$(mktemp -d)
 cleanup() {
   [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
   scripts/pg.sh stop "$PGDIR"
-  cp "$WORK/server.log" "${TMPDIR:-/tmp}/passkey_bench.server.log" 2>/dev/null || true
   rm -rf "$WORK" "$PGDIR"
 }
 trap cleanup EXIT
@@ -36,7 +35,9 @@ PID=$!
 until curl -sf "$ISSUER/readyz" >/dev/null; do sleep 0.05; done
 echo "$DB, $(nproc) cores, $ACCOUNTS accounts, $BROWSERS browsers, ${SECONDS_} s"
 target/release/examples/passkey_load "$ISSUER" "$PASSWORD" "$ACCOUNTS" "$BROWSERS" "$SECONDS_"
-if grep -qE '"level":"ERROR"| ERROR ' "$WORK/server.log"; then
-  echo "server errors (first 3 of $(grep -cE '"level":"ERROR"| ERROR ' "$WORK/server.log")):"
-  grep -E '"level":"ERROR"| ERROR ' "$WORK/server.log" | head -3
+# Errors in the server's log, but the mails it could not send (no SMTP here).
+ERRORS=$(grep 'ERROR' "$WORK/server.log" | grep -v 'visage::mail' || true)
+if [ -n "$ERRORS" ]; then
+  echo "server errors (first 3 of $(echo "$ERRORS" | wc -l)):"
+  echo "$ERRORS" | head -3
 fi
