@@ -1,8 +1,9 @@
-//! Passkey sign-ins per second, end to end (issue 16; docs/benchmarks.md,
-//! run by `scripts/passkey_bench.sh`).
+//! Passkey sign-ins per second, end to end, and refreshes with rotation
+//! per second (issue 16; docs/benchmarks.md, run by
+//! `scripts/passkey_bench.sh`).
 //!
 //! ```sh
-//! passkey_load ISSUER PASSWORD ACCOUNTS BROWSERS SECONDS
+//! passkey_load ISSUER PASSWORD ACCOUNTS BROWSERS SECONDS [CLIENT_ID SECRET REDIRECT_URI]
 //! ```
 //!
 //! Accounts `load{i}@example.com` (made beforehand with `visage user add`,
@@ -15,6 +16,12 @@
 //! passkey's assertion, POST /login/passkey. A sign-in counts when the
 //! server answers 303 with a session cookie. Prints sign-ins/s and the
 //! latency of a whole sign-in (p50, p99).
+//!
+//! With a client (first-party, confidential, `offline_access` allowed):
+//! then each account signs in once more, its browser authorizes the client
+//! (code flow with PKCE) and the client redeems the code; BROWSERS clients
+//! refresh for SECONDS, each its families in turn, always with the refresh
+//! token the last answer rotated to. Prints refreshes/s likewise.
 
 use std::time::{Duration, Instant};
 
@@ -178,8 +185,9 @@ impl Load {
         Ok(())
     }
 
-    /// One whole passkey sign-in from the account's browser.
-    async fn sign_in(&self, b: &mut Browser) -> anyhow::Result<()> {
+    /// One whole passkey sign-in from the account's browser: the browser's
+    /// cookies after it.
+    async fn sign_in(&self, b: &mut Browser) -> anyhow::Result<Jar> {
         let mut jar = b.device.clone();
         let csrf = self.page(&mut jar, "/login").await?;
         let body = self
@@ -204,8 +212,167 @@ impl Load {
         if r.status() != StatusCode::SEE_OTHER || !jar.has("visage_session") {
             bail!("sign-in answered {}", r.status());
         }
-        Ok(())
+        Ok(jar)
     }
+
+    /// The token endpoint's answer for `form`, as `rp`: the new refresh token.
+    async fn token(&self, rp: &Rp, form: &[(&str, &str)]) -> anyhow::Result<String> {
+        let r = self
+            .http
+            .post(self.url("/token")?)
+            .basic_auth(&rp.id, Some(&rp.secret))
+            .form(form)
+            .send()
+            .await?;
+        let status = r.status();
+        let body: Value = r.json().await?;
+        match body["refresh_token"].as_str() {
+            Some(rt) if status == StatusCode::OK => Ok(rt.to_owned()),
+            _ => bail!("token: {status} {body}"),
+        }
+    }
+
+    /// Sign in, authorize `rp` (code flow, PKCE) and redeem the code: the
+    /// family's first refresh token.
+    async fn family(&self, b: &mut Browser, rp: &Rp) -> anyhow::Result<String> {
+        use base64::Engine;
+        use sha2::Digest;
+        let jar = self.sign_in(b).await?;
+        let verifier = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes()));
+        let mut url = self.url("/authorize")?;
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &rp.id)
+            .append_pair("redirect_uri", &rp.redirect)
+            .append_pair("scope", "openid offline_access")
+            .append_pair("state", "load")
+            .append_pair("nonce", "load")
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        let r = self
+            .http
+            .get(url)
+            .header(COOKIE, jar.header())
+            .send()
+            .await?;
+        let to = r
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or_default();
+        let code = Url::parse(to)
+            .ok()
+            .filter(|u| u.as_str().starts_with(&rp.redirect))
+            .and_then(|u| {
+                u.query_pairs()
+                    .find(|(k, _)| k == "code")
+                    .map(|(_, v)| v.into_owned())
+            })
+            .ok_or_else(|| anyhow!("authorize led to '{to}' ({})", r.status()))?;
+        self.token(
+            rp,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", &rp.redirect),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await
+    }
+}
+
+/// The client that refreshes.
+struct Rp {
+    id: String,
+    secret: String,
+    redirect: String,
+}
+
+/// Run `work` on each item of each group in turn until `seconds` pass:
+/// (the time of each success, each error).
+async fn run<T, F>(
+    groups: Vec<Vec<T>>,
+    seconds: u64,
+    work: F,
+) -> anyhow::Result<(Vec<Duration>, Vec<String>)>
+where
+    T: Send + 'static,
+    F: Fn(&mut T) -> futures_util::future::BoxFuture<'_, anyhow::Result<()>>
+        + Send
+        + Sync
+        + Copy
+        + 'static,
+{
+    let end = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for mut group in groups.into_iter().filter(|g| !g.is_empty()) {
+        tasks.push(tokio::spawn(async move {
+            let (mut times, mut errors) = (Vec::new(), Vec::new());
+            let mut turn = 0;
+            while Instant::now() < end {
+                let n = group.len();
+                let item = &mut group[turn % n];
+                turn += 1;
+                let t = Instant::now();
+                match work(item).await {
+                    Ok(()) => times.push(t.elapsed()),
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+            (times, errors)
+        }));
+    }
+    let (mut times, mut errors) = (Vec::new(), Vec::new());
+    for t in tasks {
+        let (ok, bad) = t.await?;
+        times.extend(ok);
+        errors.extend(bad);
+    }
+    Ok((times, errors))
+}
+
+/// Print what `run` measured.
+fn report(
+    what: &str,
+    started: Instant,
+    seconds: u64,
+    (mut times, errors): (Vec<Duration>, Vec<String>),
+) {
+    let elapsed = started.elapsed().as_secs_f64().max(seconds as f64);
+    times.sort();
+    let at = |q: f64| {
+        times
+            .get(((times.len() as f64 * q) as usize).min(times.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
+    println!(
+        "{what}: {} in {elapsed:.1} s = {:.0}/s; p50 {:.1} ms, p99 {:.1} ms; errors {}",
+        times.len(),
+        times.len() as f64 / elapsed,
+        at(0.5),
+        at(0.99),
+        errors.len()
+    );
+    if let Some(e) = errors.first() {
+        println!("first error: {e}");
+    }
+}
+
+/// `items` dealt round-robin into `n` groups.
+fn deal<T>(items: Vec<T>, n: usize) -> Vec<Vec<T>> {
+    let mut groups: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        groups[i % n].push(item);
+    }
+    groups
 }
 
 fn arg<T: std::str::FromStr>(args: &[String], i: usize, what: &str) -> anyhow::Result<T> {
@@ -240,56 +407,52 @@ async fn main() -> anyhow::Result<()> {
         load.enrol(&mut b, &password).await?;
         all.push(b);
     }
+    let rp = args.get(6).map(|id| Rp {
+        id: id.clone(),
+        secret: args.get(7).cloned().unwrap_or_default(),
+        redirect: args.get(8).cloned().unwrap_or_default(),
+    });
+    let rp = std::sync::Arc::new(rp);
+    // One refresh-token family per account, made before the load.
+    let mut families = Vec::new();
+    if let Some(client) = rp.as_ref() {
+        for b in &mut all {
+            families.push((load.clone(), rp.clone(), load.family(b, client).await?));
+        }
+    }
     eprintln!("{accounts} accounts have a passkey; {browsers} browsers sign in for {seconds} s");
-    let mut groups: Vec<Vec<Browser>> = (0..browsers).map(|_| Vec::new()).collect();
-    for (i, b) in all.into_iter().enumerate() {
-        groups[i % browsers].push(b);
-    }
-    let end = Instant::now() + Duration::from_secs(seconds);
-    let mut tasks = Vec::new();
-    for mut group in groups.into_iter().filter(|g| !g.is_empty()) {
-        let load = load.clone();
-        tasks.push(tokio::spawn(async move {
-            let (mut times, mut errors) = (Vec::new(), Vec::new());
-            let mut turn = 0;
-            while Instant::now() < end {
-                let n = group.len();
-                let b = &mut group[turn % n];
-                turn += 1;
-                let t = Instant::now();
-                match load.sign_in(b).await {
-                    Ok(()) => times.push(t.elapsed()),
-                    Err(e) => errors.push(e.to_string()),
-                }
-            }
-            (times, errors)
-        }));
-    }
+    let items: Vec<_> = all.into_iter().map(|b| (load.clone(), b)).collect();
     let started = Instant::now();
-    let (mut times, mut errors) = (Vec::new(), Vec::new());
-    for t in tasks {
-        let (ok, bad) = t.await?;
-        times.extend(ok);
-        errors.extend(bad);
-    }
-    let elapsed = started.elapsed().as_secs_f64().max(seconds as f64);
-    times.sort();
-    let at = |q: f64| {
-        times
-            .get(((times.len() as f64 * q) as usize).min(times.len().saturating_sub(1)))
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .unwrap_or(0.0)
-    };
-    println!(
-        "passkey sign-ins: {} in {elapsed:.1} s = {:.0}/s; whole sign-in p50 {:.1} ms, p99 {:.1} ms; errors {}",
-        times.len(),
-        times.len() as f64 / elapsed,
-        at(0.5),
-        at(0.99),
-        errors.len()
+    let measured = run(deal(items, browsers), seconds, |(load, b)| {
+        Box::pin(async move { load.sign_in(b).await.map(drop) })
+    })
+    .await?;
+    report(
+        "passkey sign-ins (whole sign-in)",
+        started,
+        seconds,
+        measured,
     );
-    if let Some(e) = errors.first() {
-        println!("first error: {e}");
+    if families.is_empty() {
+        return Ok(());
     }
+    eprintln!(
+        "{} refresh-token families; {browsers} clients refresh for {seconds} s",
+        families.len()
+    );
+    let started = Instant::now();
+    let measured = run(deal(families, browsers), seconds, |(load, rp, rt)| {
+        Box::pin(async move {
+            let client = rp.as_ref().as_ref().ok_or_else(|| anyhow!("no client"))?;
+            let form = [
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt.as_str()),
+            ];
+            *rt = load.token(client, &form).await?;
+            Ok(())
+        })
+    })
+    .await?;
+    report("refreshes with rotation", started, seconds, measured);
     Ok(())
 }
