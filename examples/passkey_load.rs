@@ -139,6 +139,40 @@ impl Load {
         Ok(body)
     }
 
+    /// A WebAuthn ceremony as the page's script runs it: options from
+    /// `{action}/options`, the key's answer (a new passkey on the account
+    /// pages, an assertion on the login page), posted to `action`.
+    async fn ceremony(
+        &self,
+        jar: &mut Jar,
+        key: &mut Key,
+        action: &str,
+        csrf: &str,
+    ) -> anyhow::Result<Response> {
+        let body = self
+            .options(jar, &format!("{action}/options"), csrf)
+            .await?;
+        let registers = action.starts_with("/account");
+        let options = body["options"].clone();
+        let credential = if registers {
+            key.create(&self.issuer, options)
+        } else {
+            key.get(&self.issuer, options)
+        }
+        .map_err(|e| anyhow!(e))?
+        .to_string();
+        let ceremony = body["ceremony"].as_str().unwrap_or_default();
+        let mut form = vec![
+            ("csrf", csrf),
+            ("ceremony", ceremony),
+            ("credential", credential.as_str()),
+        ];
+        if registers {
+            form.push(("name", "load"));
+        }
+        self.post_form(jar, action, &form).await
+    }
+
     /// The account's first sign-in (password) and its passkey.
     async fn enrol(&self, b: &mut Browser, password: &str) -> anyhow::Result<()> {
         let mut jar = b.device.clone();
@@ -154,25 +188,8 @@ impl Load {
             bail!("{}: password sign-in answered {}", b.email, r.status());
         }
         let csrf = self.page(&mut jar, "/account/passkeys/new").await?;
-        let body = self
-            .options(&mut jar, "/account/passkeys/options", &csrf)
-            .await?;
-        let credential = b
-            .key
-            .create(&self.issuer, body["options"].clone())
-            .map_err(|e| anyhow!(e))?;
-        let ceremony = body["ceremony"].as_str().unwrap_or_default();
         let r = self
-            .post_form(
-                &mut jar,
-                "/account/passkeys",
-                &[
-                    ("csrf", &csrf),
-                    ("ceremony", ceremony),
-                    ("credential", &credential.to_string()),
-                    ("name", "load"),
-                ],
-            )
+            .ceremony(&mut jar, &mut b.key, "/account/passkeys", &csrf)
             .await?;
         let to = r
             .headers()
@@ -190,24 +207,8 @@ impl Load {
     async fn sign_in(&self, b: &mut Browser) -> anyhow::Result<Jar> {
         let mut jar = b.device.clone();
         let csrf = self.page(&mut jar, "/login").await?;
-        let body = self
-            .options(&mut jar, "/login/passkey/options", &csrf)
-            .await?;
-        let credential = b
-            .key
-            .get(&self.issuer, body["options"].clone())
-            .map_err(|e| anyhow!(e))?;
-        let ceremony = body["ceremony"].as_str().unwrap_or_default();
         let r = self
-            .post_form(
-                &mut jar,
-                "/login/passkey",
-                &[
-                    ("csrf", &csrf),
-                    ("ceremony", ceremony),
-                    ("credential", &credential.to_string()),
-                ],
-            )
+            .ceremony(&mut jar, &mut b.key, "/login/passkey", &csrf)
             .await?;
         if r.status() != StatusCode::SEE_OTHER || !jar.has("visage_session") {
             bail!("sign-in answered {}", r.status());

@@ -80,15 +80,7 @@ async fn past_the_threshold_new_passkeys_wait_for_an_administrators_approval() {
     let r = alice.add_passkey(&app).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(r.headers()), "/account?done=held");
-    let account = alice
-        .http
-        .get(app.url("/account?done=held"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let account = alice.page(&app, "/account?done=held").await;
     assert!(account.contains("pk-waiting"), "{account}");
     let mut phone = Person::new("ann@example.com");
     phone.key = std::mem::replace(&mut alice.key, first_key);

@@ -32,7 +32,7 @@ impl Person {
         }
     }
 
-    async fn page(&self, app: &TestApp, path: &str) -> String {
+    pub async fn page(&self, app: &TestApp, path: &str) -> String {
         self.http
             .get(app.url(path))
             .send()
