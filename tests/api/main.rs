@@ -29,6 +29,7 @@ mod logout;
 mod mail;
 mod master_key;
 mod my_data;
+mod my_data_browser;
 mod new_browser;
 mod operations;
 mod packaging;

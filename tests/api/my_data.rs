@@ -223,26 +223,7 @@ async fn deleting_my_account_needs_a_fresh_passkey_and_leaves_no_row_of_mine() {
     // A fresh passkey sign-in, confirmed: gone, table by table.
     let r = delete_with(&app, &fresh).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    for table in [
-        "users WHERE id",
-        "sessions WHERE user_id",
-        "auth_codes WHERE user_id",
-        "tokens WHERE user_id",
-        "consents WHERE user_id",
-        "passkeys WHERE user_id",
-        "recovery_codes WHERE user_id",
-        "email_challenges WHERE user_id",
-        "face_templates WHERE user_id",
-        "biometric_consents WHERE user_id",
-        "face_challenges WHERE user_id",
-        "known_devices WHERE user_id",
-        "admin_roles WHERE subject",
-        "reauth_floors WHERE subject",
-        "alerts WHERE user_id",
-    ] {
-        assert_eq!(app.count(&format!("{table} = '{uid}'")), 0, "{table}");
-    }
-    assert_eq!(app.count(&format!("lockouts WHERE key LIKE '%{uid}%'")), 0);
+    no_row_of(&app, &uid);
     // The audit log keeps the deletion under the random id, not who it was.
     assert_eq!(app.audited("account.delete", "success"), 1);
     assert_eq!(app.audit_with(|_| true, EMAIL), 0);
@@ -272,4 +253,29 @@ async fn the_last_owner_cannot_delete_their_account() {
     let r = delete_with(&app, &app.passkey_session_for(&uid, 0)).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(app.count("users"), 1, "the deployment keeps its owner");
+}
+
+/// No row of the account `uid` is left, table by table.
+pub(crate) fn no_row_of(app: &TestApp, uid: &str) {
+    for table in [
+        "users WHERE id",
+        "sessions WHERE user_id",
+        "auth_codes WHERE user_id",
+        "tokens WHERE user_id",
+        "consents WHERE user_id",
+        "passkeys WHERE user_id",
+        "recovery_codes WHERE user_id",
+        "email_challenges WHERE user_id",
+        "face_templates WHERE user_id",
+        "biometric_consents WHERE user_id",
+        "face_challenges WHERE user_id",
+        "known_devices WHERE user_id",
+        "registration_approvals WHERE user_id",
+        "admin_roles WHERE subject",
+        "reauth_floors WHERE subject",
+        "alerts WHERE user_id",
+    ] {
+        assert_eq!(app.count(&format!("{table} = '{uid}'")), 0, "{table}");
+    }
+    assert_eq!(app.count(&format!("lockouts WHERE key LIKE '%{uid}%'")), 0);
 }
