@@ -57,7 +57,11 @@ fn describe() {
     describe_histogram!(
         "visage_face_check_seconds",
         Unit::Seconds,
-        "Server time of one face examination, by outcome"
+        "Server time of one face examination, by outcome and reason"
+    );
+    describe_counter!(
+        "visage_face_checks_total",
+        "Face checks decided, by purpose (enrol, verify) and reason"
     );
     describe_gauge!(
         "visage_db_pool_connections",
@@ -128,9 +132,19 @@ pub fn tokens_issued(grant: &str) {
     metrics::counter!("visage_tokens_issued_total", "grant" => grant.to_owned()).increment(1);
 }
 
-/// Server time of one face examination.
-pub fn face_examined(outcome: &'static str, seconds: f64) {
-    metrics::histogram!("visage_face_check_seconds", "outcome" => outcome).record(seconds);
+/// Server time of one face examination: `examined`, or `refused` and why
+/// (`no_face`, `several_faces`, `quality`, `challenge`, `decode`, …).
+pub fn face_examined(outcome: &'static str, reason: &'static str, seconds: f64) {
+    metrics::histogram!("visage_face_check_seconds", "outcome" => outcome, "reason" => reason)
+        .record(seconds);
+}
+
+/// A face check decided, by purpose (`enrol`, `verify`) and reason: `match`,
+/// `enrolled`, or why not (`no_match`, `not_live`, `answer_refused`,
+/// `challenge_expired`, `template_unusable`, `not_enrolled`).
+pub fn face_check(purpose: &str, reason: &'static str) {
+    metrics::counter!("visage_face_checks_total", "purpose" => purpose.to_owned(), "reason" => reason)
+        .increment(1);
 }
 
 /// The id of the HTTP request being served (`X-Request-Id`), so that what

@@ -314,12 +314,11 @@ pub fn examine(
 ) -> Result<Evidence, FaceError> {
     let started = std::time::Instant::now();
     let evidence = crate::biometrics::answer::examine(engine, ch, uploads, thresholds, now);
-    let outcome = if evidence.is_ok() {
-        "examined"
-    } else {
-        "refused"
+    let (outcome, reason) = match &evidence {
+        Ok(_) => ("examined", "none"),
+        Err(e) => ("refused", e.kind()),
     };
-    crate::telemetry::face_examined(outcome, started.elapsed().as_secs_f64());
+    crate::telemetry::face_examined(outcome, reason, started.elapsed().as_secs_f64());
     evidence.map_err(|e| FaceError::Refused(e.to_string()))
 }
 
@@ -489,31 +488,44 @@ pub fn conclude(
     let ev = match evidence {
         Ok(ev) => ev,
         Err(e) => {
+            let reason = match e {
+                FaceError::Challenge => "challenge_expired",
+                _ => "answer_refused",
+            };
+            crate::telemetry::face_check(purpose, reason);
             let null = serde_json::Value::Null;
             return Ok(Err(failed(conn, cfg, user_id, purpose, e, null, now)?));
         }
     };
     // The similarity is computed once (for a verification) and kept for the audit.
     let (outcome, sim) = if purpose == ENROL {
-        (enrol(conn, engine, mk, user_id, &ev, now), None)
+        let made = enrol(conn, engine, mk, user_id, &ev, now);
+        let reason = if made.is_ok() {
+            "enrolled"
+        } else {
+            "not_enrolled"
+        };
+        crate::telemetry::face_check(purpose, reason);
+        (made, None)
     } else {
         let (sim, unusable) = match similarity(conn, mk, user_id, &ev) {
             Ok(s) => (Some(s), None),
             Err(FaceError::Db(e)) => return Err(e),
             Err(e) => (None, Some(e)),
         };
-        let outcome = if !ev.liveness.live {
-            Err(FaceError::Refused(
-                ev.liveness.reason.clone().unwrap_or_default(),
-            ))
+        let (outcome, reason) = if !ev.liveness.live {
+            let why = ev.liveness.reason.clone().unwrap_or_default();
+            (Err(FaceError::Refused(why)), "not_live")
         } else if let Some(e) = unusable {
-            Err(e)
+            (Err(e), "template_unusable")
         } else if sim.is_some_and(|s| s >= mt) {
-            Ok(())
+            (Ok(()), "match")
         } else {
             // The score goes to the audit log only, never to the page.
-            Err(FaceError::Refused("the face does not match".into()))
+            let e = FaceError::Refused("the face does not match".into());
+            (Err(e), "no_match")
         };
+        crate::telemetry::face_check(purpose, reason);
         (outcome, sim)
     };
     match outcome {

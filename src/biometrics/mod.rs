@@ -47,6 +47,23 @@ pub enum BiometricError {
     Template(String),
 }
 
+impl BiometricError {
+    /// A fixed name for metrics (the message may carry details).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BiometricError::Decode(_) => "decode",
+            BiometricError::TooLarge(_) => "too_large",
+            BiometricError::NoFace => "no_face",
+            BiometricError::SeveralFaces(_) => "several_faces",
+            BiometricError::Quality(_) => "quality",
+            BiometricError::Model(_) => "model",
+            BiometricError::Inference(_) => "inference",
+            BiometricError::Challenge(_) => "challenge",
+            BiometricError::Template(_) => "template",
+        }
+    }
+}
+
 impl From<ort::Error> for BiometricError {
     fn from(e: ort::Error) -> Self {
         BiometricError::Inference(e.to_string())

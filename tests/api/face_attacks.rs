@@ -411,6 +411,14 @@ async fn the_victims_frontal_frames_with_someone_elses_turn_are_refused() {
         same < scores["same_person_threshold"].as_f64().unwrap(),
         "{scores}"
     );
+    // The operators' metrics say why (the server runs in this process).
+    let scrape = visage::telemetry::render();
+    for series in [
+        r#"visage_face_checks_total{purpose="enrol",reason="enrolled"} 1"#,
+        r#"visage_face_checks_total{purpose="verify",reason="not_live"} 1"#,
+    ] {
+        assert!(scrape.contains(series), "{series} in {scrape}");
+    }
 }
 
 /// The person in front of the camera is not refused for where the camera's
