@@ -78,6 +78,14 @@ struct Load {
     issuer: Url,
 }
 
+/// Where an answer sends the browser ("" when nowhere).
+fn location(r: &Response) -> &str {
+    r.headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+}
+
 fn csrf_in(html: &str) -> anyhow::Result<String> {
     let at = html
         .find("name=\"csrf\" value=\"")
@@ -191,11 +199,7 @@ impl Load {
         let r = self
             .ceremony(&mut jar, &mut b.key, "/account/passkeys", &csrf)
             .await?;
-        let to = r
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .unwrap_or_default();
+        let to = location(&r);
         if to != "/account?done=added" {
             bail!("{}: adding the passkey led to '{to}'", b.email);
         }
@@ -262,11 +266,7 @@ impl Load {
             .header(COOKIE, jar.header())
             .send()
             .await?;
-        let to = r
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .unwrap_or_default();
+        let to = location(&r);
         let code = Url::parse(to)
             .ok()
             .filter(|u| u.as_str().starts_with(&rp.redirect))
