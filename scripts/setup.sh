@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what Visage needs on a Debian machine (idempotent).
 #   scripts/setup.sh          build tools and libraries, ONNX Runtime and the face models
-#   scripts/setup.sh --test   plus PostgreSQL, test media and the peer RPs (npm + PyPI) for the tests
+#   scripts/setup.sh --test   plus PostgreSQL, HAProxy, test media and the peer RPs (npm + PyPI) for the tests
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WANT_TEST=0
@@ -9,7 +9,7 @@ WANT_TEST=0
 
 need=()
 pkgs=(build-essential pkg-config libssl-dev libpq-dev)
-[ $WANT_TEST = 1 ] && pkgs+=(postgresql chromium chromium-driver systemd prometheus)
+[ $WANT_TEST = 1 ] && pkgs+=(postgresql chromium chromium-driver systemd prometheus haproxy)
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done

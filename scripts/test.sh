@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what is missing and run every test: format and lint, unit and
 # integration tests on SQLite and on PostgreSQL (face engine on the real models), and the real RP libraries
-# (openid-client, Authlib) against Visage on both databases.
+# (openid-client, Authlib) against Visage on both databases, and the fault
+# runs on a cluster (scripts/faults.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -29,4 +30,7 @@ VISAGE_TEST_PG_URL="$PG_URL" cargo nextest run --locked --no-fail-fast -E 'not t
 echo "==> relying-party interoperability"
 scripts/interop.sh target/debug/visage
 scripts/interop.sh target/debug/visage "$PG_URL"
+
+echo "==> fault runs (PostgreSQL primary + replica, two instances behind HAProxy)"
+scripts/faults.sh target/debug/visage
 echo "==> all tests passed"
