@@ -185,6 +185,11 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(max_connections.max(1))
             .min_idle(Some(1))
+            // A PostgreSQL connection is checked (`SELECT 1`) as it is taken,
+            // so one broken by a restart or failover is replaced, not used;
+            // a SQLite connection is a file in this process: nothing breaks
+            // it between uses, and the check would cost every request.
+            .test_on_check_out(backend == Backend::Postgres)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
         Ok(Db {

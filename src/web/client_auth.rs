@@ -1,6 +1,10 @@
-//! Extractor: a form-encoded request from an authenticated client.
+//! Extractor: a form-encoded request from a client, with its credentials
+//! read. They are checked by `ClientCall::authenticate` on the database
+//! thread the handler uses for its own work, so a token, introspection or
+//! revocation request makes one trip to the database threads, not two.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -8,15 +12,46 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 
 use crate::app::AppState;
+use crate::db::DbConnection;
 use crate::oidc::client::Client;
-use crate::oidc::client_auth::{authenticate, extract, Audience};
+use crate::oidc::client_auth::{authenticate, extract, Audience, Credentials};
 use crate::oidc::params::Params;
 use crate::oidc::OAuthError;
 
-/// The client that authenticated and the request's parameters.
-pub struct ClientRequest {
-    pub client: Client,
+/// A client's request: its parameters and the credentials it presented.
+pub struct ClientCall {
     pub params: Params,
+    creds: Credentials,
+    endpoint: String,
+    ip: Option<IpAddr>,
+}
+
+impl ClientCall {
+    /// The client, once its credentials hold and the call comes from an
+    /// address it allows (a call from elsewhere fails like a wrong secret,
+    /// and is audited).
+    pub fn authenticate(
+        &self,
+        conn: &mut DbConnection,
+        state: &AppState,
+    ) -> Result<Client, OAuthError> {
+        let now = state.clock.now();
+        let audience = Audience {
+            issuer: &state.config.issuer,
+            endpoint: &self.endpoint,
+        };
+        let client = authenticate(conn, &state.master_key, &self.creds, &audience, now)?;
+        if !client.allows_address(self.ip) {
+            let ev = crate::audit::Event::new("auth", "client.network", "blocked")
+                .client(&client.id)
+                .ip(self.ip.map(|i| i.to_string()));
+            if let Err(e) = crate::audit::record(conn, &ev, now) {
+                tracing::error!("audit of a refused client call: {e}");
+            }
+            return Err(OAuthError::invalid_client("client authentication failed"));
+        }
+        Ok(client)
+    }
 }
 
 #[derive(Debug)]
@@ -55,7 +90,7 @@ pub async fn form_params(req: &HttpRequest, payload: &mut Payload) -> Result<Par
     Params::parse(&body)
 }
 
-impl FromRequest for ClientRequest {
+impl FromRequest for ClientCall {
     type Error = ClientAuthRejection;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
@@ -73,54 +108,14 @@ impl FromRequest for ClientRequest {
             let authz = req
                 .headers()
                 .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let creds = extract(authz.as_deref(), &params).map_err(ClientAuthRejection)?;
-            let now = state.clock.now();
-            let issuer = state.config.issuer.clone();
-            let endpoint = format!("{issuer}{}", req.path());
-            let st = state.clone();
-            let client = state
-                .db
-                .run(move |c| {
-                    authenticate(
-                        c,
-                        &st.master_key,
-                        &creds,
-                        &Audience {
-                            issuer: &issuer,
-                            endpoint: &endpoint,
-                        },
-                        now,
-                    )
-                })
-                .await
-                .map_err(ClientAuthRejection)?;
-            // A client kept to address ranges: a call from elsewhere fails
-            // like a wrong secret, and is audited.
-            let ip = crate::web::rate_limit::client_ip(&req);
-            if !client.allows_address(ip) {
-                refused_from(&state, &client.id, ip).await;
-                return Err(ClientAuthRejection(OAuthError::invalid_client(
-                    "client authentication failed",
-                )));
-            }
-            Ok(ClientRequest { client, params })
+                .and_then(|v| v.to_str().ok());
+            let creds = extract(authz, &params).map_err(ClientAuthRejection)?;
+            Ok(ClientCall {
+                params,
+                creds,
+                endpoint: format!("{}{}", state.config.issuer, req.path()),
+                ip: crate::web::rate_limit::client_ip(&req),
+            })
         })
-    }
-}
-
-/// Audit a client's call from outside its allowed networks.
-async fn refused_from(state: &AppState, id: &crate::ids::ClientId, ip: Option<std::net::IpAddr>) {
-    let (id, now) = (id.clone(), state.clock.now());
-    let ev = crate::audit::Event::new("auth", "client.network", "blocked")
-        .client(&id)
-        .ip(ip.map(|i| i.to_string()));
-    if let Err(e) = state
-        .db
-        .run(move |c| crate::audit::record(c, &ev, now))
-        .await
-    {
-        tracing::error!("audit of a refused client call: {e}");
     }
 }

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
 use crate::oidc::{introspect as intro, revoke as rev, token as tok, ErrorCode, OAuthError};
-use crate::web::client_auth::ClientRequest;
+use crate::web::client_auth::ClientCall;
 use crate::web::{cors, error, rate_limit};
 
 fn no_store_json(body: impl serde::Serialize) -> HttpResponse {
@@ -24,32 +24,29 @@ fn limited(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
     })
 }
 
-pub async fn token(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    cr: ClientRequest,
-) -> HttpResponse {
+pub async fn token(req: HttpRequest, state: web::Data<AppState>, call: ClientCall) -> HttpResponse {
     if let Some(r) = limited(&state, &req) {
         return r;
     }
-    // A browser page: only from an origin this client allows, checked
-    // before the grant is touched.
     let origin = cors::origin_of(&req);
-    if let Err(e) = cors::check(&cr.client, origin.as_deref()) {
-        return error::oauth_json(&e);
-    }
     let ring = state.ring().await;
     let st = state.clone();
-    let grant = cr
+    let grant = call
         .params
         .get("grant_type")
         .ok()
         .flatten()
         .unwrap_or("unknown")
         .to_owned();
+    let from = origin.clone();
+    // Outer error: the client failed (no CORS header); inner: the grant did.
     let res = state
         .db
         .run(move |c| {
+            let client = call.authenticate(c, &st)?;
+            // A browser page: only from an origin this client allows,
+            // checked before the grant is touched.
+            cors::check(&client, from.as_deref())?;
             let ctx = tok::TokenContext {
                 master_key: &st.master_key,
                 ring: &ring,
@@ -57,15 +54,16 @@ pub async fn token(
                 refresh_grace: st.config.tokens.refresh_grace_seconds,
                 now: st.clock.now(),
             };
-            tok::exchange(c, &ctx, &cr.client, &cr.params)
+            Ok::<_, OAuthError>(tok::exchange(c, &ctx, &client, &call.params))
         })
         .await;
     let resp = match res {
-        Ok(body) => {
+        Err(e) => return error::oauth_json(&e),
+        Ok(Ok(body)) => {
             crate::telemetry::tokens_issued(&grant);
             no_store_json(body)
         }
-        Err(e) => error::oauth_json(&e),
+        Ok(Err(e)) => error::oauth_json(&e),
     };
     cors::allow(resp, origin.as_deref())
 }
@@ -73,27 +71,25 @@ pub async fn token(
 pub async fn introspect(
     req: HttpRequest,
     state: web::Data<AppState>,
-    cr: ClientRequest,
+    call: ClientCall,
 ) -> HttpResponse {
     if let Some(r) = limited(&state, &req) {
         return r;
     }
-    let token = match cr.params.require("token") {
-        Ok(t) => t.to_owned(),
-        Err(e) => return error::oauth_json(&e),
-    };
     let ring = state.ring().await;
     let st = state.clone();
     let res = state
         .db
         .run(move |c| {
+            let client = call.authenticate(c, &st)?;
+            let token = call.params.require("token")?;
             intro::introspect(
                 c,
                 &st.verified,
                 &ring,
                 &st.config.issuer,
-                &cr.client,
-                &token,
+                &client,
+                token,
                 st.clock.now(),
             )
         })
@@ -107,27 +103,26 @@ pub async fn introspect(
 pub async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,
-    cr: ClientRequest,
+    call: ClientCall,
 ) -> HttpResponse {
     if let Some(r) = limited(&state, &req) {
         return r;
     }
-    let (token, hint) = match (cr.params.require("token"), cr.params.get("token_type_hint")) {
-        (Ok(t), Ok(h)) => (t.to_owned(), h.map(str::to_owned)),
-        (Err(e), _) | (_, Err(e)) => return error::oauth_json(&e),
-    };
     let ring = state.ring().await;
     let st = state.clone();
     let res = state
         .db
         .run(move |c| {
+            let client = call.authenticate(c, &st)?;
+            let token = call.params.require("token")?;
+            let hint = call.params.get("token_type_hint")?;
             rev::revoke(
                 c,
                 &ring,
                 &st.config.issuer,
-                &cr.client,
-                &token,
-                hint.as_deref(),
+                &client,
+                token,
+                hint,
                 st.clock.now(),
             )
         })
