@@ -16,6 +16,7 @@ use crate::db::face_challenges::{self as challenges, FaceChallengeRow};
 use crate::db::face_templates::{self as templates, FaceTemplateRow};
 use crate::db::{DbConnection, DbError};
 
+use super::face_match::{self, Unusable};
 use super::lockout;
 
 pub const ENROL: &str = "enrol";
@@ -367,20 +368,6 @@ pub fn enrol(
     Ok(())
 }
 
-/// Similarity of the analysed frames (fused, `template::probe`) to the
-/// person's template.
-pub fn similarity(
-    conn: &mut DbConnection,
-    mk: &MasterKey,
-    user_id: &crate::ids::UserId,
-    ev: &Evidence,
-) -> Result<f32, FaceError> {
-    let row = templates::for_user(conn, user_id)?.ok_or(FaceError::NotEnrolled)?;
-    let t = template::open(mk, user_id, &row.id, &row.model_id, &row.sealed)
-        .map_err(|e| FaceError::Refused(e.to_string()))?;
-    Ok(template::similarity(&t, &template::probe(&ev.analysed)))
-}
-
 /// Count a failed face check; audited with its reason and scores (never
 /// images). Returns the error, wrapped in `LockedNow` when this failure
 /// locked the face factor.
@@ -498,6 +485,7 @@ pub fn conclude(
         }
     };
     // The similarity is computed once (for a verification) and kept for the audit.
+    let mut refreshed = false;
     let (outcome, sim) = if purpose == ENROL {
         let made = enrol(conn, engine, mk, user_id, &ev, now);
         let reason = if made.is_ok() {
@@ -508,17 +496,22 @@ pub fn conclude(
         crate::telemetry::face_check(purpose, reason);
         (made, None)
     } else {
-        let (sim, unusable) = match similarity(conn, mk, user_id, &ev) {
-            Ok(s) => (Some(s), None),
-            Err(FaceError::Db(e)) => return Err(e),
-            Err(e) => (None, Some(e)),
+        let (compared, unusable) = match face_match::compare(conn, mk, user_id, &ev)? {
+            Ok(c) => (Some(c), None),
+            Err(Unusable::NotEnrolled) => (None, Some(FaceError::NotEnrolled)),
+            Err(Unusable::Sealed(why)) => (None, Some(FaceError::Refused(why))),
         };
+        let sim = compared.as_ref().map(|c| c.similarity);
         let (outcome, reason) = if !ev.liveness.live {
             let why = ev.liveness.reason.clone().unwrap_or_default();
             (Err(FaceError::Refused(why)), "not_live")
         } else if let Some(e) = unusable {
             (Err(e), "template_unusable")
         } else if sim.is_some_and(|s| s >= mt) {
+            refreshed = match compared.as_ref().filter(|_| cfg.template_refresh) {
+                Some(c) => face_match::refresh(conn, mk, user_id, c, mt)?,
+                None => false,
+            };
             (Ok(()), "match")
         } else {
             // The score goes to the audit log only, never to the page.
@@ -530,7 +523,11 @@ pub fn conclude(
     };
     match outcome {
         Ok(()) => {
-            succeeded(conn, user_id, purpose, scores(&ev, sim, mt), now)?;
+            let mut scores = scores(&ev, sim, mt);
+            if let (true, Some(o)) = (refreshed, scores.as_object_mut()) {
+                o.insert("template_refreshed".into(), serde_json::Value::Bool(true));
+            }
+            succeeded(conn, user_id, purpose, scores, now)?;
             Ok(Ok(()))
         }
         Err(FaceError::Db(e)) => Err(e),

@@ -9,6 +9,7 @@ pub mod devices;
 pub mod email_code;
 pub mod face;
 pub mod face_idle;
+pub mod face_match;
 pub mod face_settings;
 pub mod lockout;
 pub mod my_data;

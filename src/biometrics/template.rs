@@ -1,5 +1,7 @@
 //! Face templates: enrolment from several frames (quality-weighted mean),
-//! sealed with AES-256-GCM bound to user, template and model ids.
+//! sealed with AES-256-GCM bound to user, template and model ids, and the
+//! optional refresh after a confident match (`refreshed`: a small step
+//! towards the new face, never far from the one enrolled).
 
 use serde::{Deserialize, Serialize};
 
@@ -16,13 +18,60 @@ pub enum StoredTemplate {
         frames: usize,
         quality: f32,
     },
+    /// With the enrolled embedding kept beside the (refreshed) one.
+    V2 {
+        embedding: Vec<f32>,
+        enrolled: Vec<f32>,
+        refreshes: u32,
+        frames: usize,
+        quality: f32,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub struct Template {
+    /// What checks are compared with.
     pub embedding: Vec<f32>,
+    /// As enrolled: the anchor a refresh may not drift far from.
+    pub enrolled: Vec<f32>,
+    /// Refreshes since enrolment.
+    pub refreshes: u32,
     pub frames: usize,
     pub quality: f32,
+}
+
+/// A refresh needs a match this far above the match threshold.
+pub const REFRESH_MARGIN: f32 = 0.15;
+/// Each refresh moves the template this share of the way to the check's face.
+pub const REFRESH_STEP: f32 = 0.1;
+/// A refreshed template stays at least this similar to the enrolled one
+/// (cosine; about 26°): however many confident matches an impostor (or a
+/// slowly changed look) gets, the template cannot be walked to another face.
+pub const DRIFT_CAP: f32 = 0.9;
+
+/// The template after a confident match of `probe` (similarity `score`,
+/// match threshold `threshold`): a step of `REFRESH_STEP` towards it, so a
+/// face that changes slowly (age, beard, glasses) keeps matching. None when
+/// the match was not confident enough or the step would leave `DRIFT_CAP`.
+pub fn refreshed(t: &Template, probe: &[f32], score: f32, threshold: f32) -> Option<Template> {
+    if score < threshold + REFRESH_MARGIN || probe.len() != t.embedding.len() {
+        return None;
+    }
+    let moved = normalize(
+        t.embedding
+            .iter()
+            .zip(probe)
+            .map(|(e, p)| (1.0 - REFRESH_STEP) * e + REFRESH_STEP * p)
+            .collect(),
+    );
+    if cosine(&moved, &t.enrolled) < DRIFT_CAP {
+        return None;
+    }
+    Some(Template {
+        embedding: moved,
+        refreshes: t.refreshes + 1,
+        ..t.clone()
+    })
 }
 
 fn weight(a: &Analysis) -> f32 {
@@ -42,7 +91,9 @@ pub fn enrol(frames: &[Analysis], min_frames: usize) -> Result<Template, Biometr
     }
     let (embedding, total) = weighted_mean(&good);
     Ok(Template {
+        enrolled: embedding.clone(),
         embedding,
+        refreshes: 0,
         frames: good.len(),
         quality: total / good.len() as f32,
     })
@@ -81,8 +132,10 @@ pub fn seal(
     model_id: &str,
     t: &Template,
 ) -> Result<Vec<u8>, BiometricError> {
-    let stored = StoredTemplate::V1 {
+    let stored = StoredTemplate::V2 {
         embedding: t.embedding.clone(),
+        enrolled: t.enrolled.clone(),
+        refreshes: t.refreshes,
         frames: t.frames,
         quality: t.quality,
     };
@@ -112,7 +165,22 @@ pub fn open(
             frames,
             quality,
         } => Ok(Template {
+            enrolled: embedding.clone(),
             embedding,
+            refreshes: 0,
+            frames,
+            quality,
+        }),
+        StoredTemplate::V2 {
+            embedding,
+            enrolled,
+            refreshes,
+            frames,
+            quality,
+        } => Ok(Template {
+            embedding,
+            enrolled,
+            refreshes,
             frames,
             quality,
         }),
@@ -178,5 +246,76 @@ mod tests {
         // The same person in every frame keeps a high score.
         let genuine = [frame(axis(0, 2, 0.7)), frame(axis(0, 3, 0.7))];
         assert!(similarity(&t, &probe(&genuine)) > 0.7);
+    }
+
+    #[test]
+    fn a_confident_match_moves_the_template_a_step_towards_the_face() {
+        let t = enrol(&[frame(axis(0, 1, 1.0))], 1).unwrap();
+        let face = normalize(axis(0, 2, 0.8));
+        let score = similarity(&t, &face);
+        // Just above the threshold: a match, not a confident one.
+        assert!(refreshed(&t, &face, 0.41 + REFRESH_MARGIN - 0.01, 0.41).is_none());
+        let r = refreshed(&t, &face, score, 0.41).expect("0.8 is confident at 0.41");
+        assert_eq!(r.refreshes, 1);
+        assert!(similarity(&r, &face) > score, "closer to the new face");
+        assert_eq!(r.enrolled, t.enrolled, "the anchor stays");
+    }
+
+    #[test]
+    fn confident_matches_cannot_walk_the_template_to_another_face() {
+        // Each check shows a face a little further from the enrolled one,
+        // always a confident match for the template of the moment: the
+        // walk of an impostor (or a slow morph) stops at the drift cap.
+        let mut t = enrol(&[frame(axis(0, 1, 1.0))], 1).unwrap();
+        let mut moved = 0;
+        for _ in 0..500 {
+            // 0.7 of the current template, 0.3 towards axis 2.
+            let face = normalize(
+                t.embedding
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| 0.7 * e + if i == 2 { 0.3 } else { 0.0 })
+                    .collect(),
+            );
+            let score = similarity(&t, &face);
+            assert!(score >= 0.41 + REFRESH_MARGIN);
+            match refreshed(&t, &face, score, 0.41) {
+                Some(next) => {
+                    t = next;
+                    moved += 1;
+                }
+                None => break,
+            }
+        }
+        assert!(moved > 1, "a few steps are taken: {moved}");
+        assert!(moved < 500, "then the cap stops them");
+        assert!(cosine(&t.embedding, &t.enrolled) >= DRIFT_CAP);
+    }
+
+    #[test]
+    fn a_template_stored_before_refreshes_existed_opens() {
+        let mk = crate::crypto::MasterKey::from_bytes(&[3u8; 32]);
+        let uid = crate::ids::UserId::from("u1");
+        let v1 = StoredTemplate::V1 {
+            embedding: normalize(axis(0, 1, 1.0)),
+            frames: 3,
+            quality: 1.0,
+        };
+        let sealed = mk
+            .seal(&aad(&uid, "t1", "m1"), &serde_json::to_vec(&v1).unwrap())
+            .unwrap();
+        let t = open(&mk, &uid, "t1", "m1", &sealed).unwrap();
+        assert_eq!((t.refreshes, t.frames), (0, 3));
+        assert_eq!(t.enrolled, t.embedding);
+        // Sealed again it is a V2 that opens the same.
+        let again = open(
+            &mk,
+            &uid,
+            "t1",
+            "m1",
+            &seal(&mk, &uid, "t1", "m1", &t).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(again.embedding, t.embedding);
     }
 }

@@ -61,6 +61,10 @@ pub struct FaceConfig {
     /// A template unused this many days is erased (the person is mailed
     /// `TEMPLATE_EXPIRY_NOTICE_DAYS` before); 0: never.
     pub template_max_idle_days: i64,
+    /// After a confident match (`template::REFRESH_MARGIN` above the match
+    /// threshold) the template moves a small step towards the face just
+    /// seen, never far from the enrolled one (`template::DRIFT_CAP`).
+    pub template_refresh: bool,
 }
 
 /// How many days before an idle face template is erased the person is told.
@@ -89,6 +93,7 @@ impl Default for FaceConfig {
             lock_seconds: 1800,
             consent_version: "2026-11-23".into(),
             template_max_idle_days: 365,
+            template_refresh: false,
             max_image_side: 1920,
         }
     }

@@ -36,6 +36,14 @@ pub fn replace(conn: &mut DbConnection, row: &FaceTemplateRow) -> Result<(), DbE
     Ok(())
 }
 
+/// The same template sealed anew (a refresh after a confident match).
+pub fn reseal(conn: &mut DbConnection, id: &str, sealed: &[u8]) -> Result<(), DbError> {
+    diesel::update(f::face_templates.filter(f::id.eq(id)))
+        .set(f::sealed.eq(sealed))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn delete_for_user(
     conn: &mut DbConnection,
     user_id: &crate::ids::UserId,

@@ -54,7 +54,7 @@ fn lit(img: &RgbImage, colour: Option<&str>) -> RgbImage {
 
 /// The frame for step `i` of a revealed step, lit by the step's colour (or
 /// not), as base64 JPEG.
-fn shown(img: &RgbImage, step: &Value, light: bool) -> String {
+pub(crate) fn shown(img: &RgbImage, step: &Value, light: bool) -> String {
     let colour = step["colour"].as_str().filter(|_| light);
     jpeg(&lit(img, colour))
 }
@@ -101,7 +101,7 @@ pub(crate) async fn answer_paced(
 }
 
 /// The clip, one frame per step: centred frames for `center`, turned ones for the turn.
-fn clip(i: usize, action: &str) -> RgbImage {
+pub(crate) fn clip(i: usize, action: &str) -> RgbImage {
     let k = i % 4;
     frame(if action == "center" {
         CENTRE[k]
@@ -129,15 +129,20 @@ pub(crate) async fn post(
     (r.status(), r.json().await.unwrap_or(Value::Null))
 }
 
-struct Victim {
-    app: TestApp,
-    uid: String,
+pub(crate) struct Victim {
+    pub(crate) app: TestApp,
+    pub(crate) uid: String,
     /// The enrolment answer's frames, as an attacker who recorded them would have them.
     recorded: Vec<String>,
 }
 
 /// A person enrolled over HTTP from the clip, lit as the server asked.
 async fn enrolled() -> Victim {
+    enrolled_with(|_| {}).await
+}
+
+/// `enrolled`, with `tweak` applied to the server's configuration.
+pub(crate) async fn enrolled_with(tweak: impl FnOnce(&mut visage::config::Config)) -> Victim {
     let app = spawn_with(|c| {
         c.face.enabled = true;
         c.face.challenge_actions = vec![Action::Center, Action::TurnRight];
@@ -147,6 +152,7 @@ async fn enrolled() -> Victim {
         // then far from a slow machine's round trip (the clock is moved,
         // nobody sleeps).
         c.face.frame_interval_ms = 1_000;
+        tweak(c);
     })
     .await;
     let uid = app.user();
@@ -182,7 +188,10 @@ impl Victim {
     }
 
     /// Answer a new challenge, step by step, with `make(i, step)`: (status, error).
-    async fn answer(&self, make: impl FnMut(usize, &Value) -> String) -> (StatusCode, String) {
+    pub(crate) async fn answer(
+        &self,
+        make: impl FnMut(usize, &Value) -> String,
+    ) -> (StatusCode, String) {
         let (cookies, ch) = self.challenge().await;
         let (s, r) = answer_paced(&self.app, &cookies, "/face", &ch, make).await;
         (
@@ -301,7 +310,7 @@ async fn answers_not_paced_by_the_server_are_refused() {
 }
 
 /// The scores audited for each face verification, oldest first.
-fn audited_scores(app: &TestApp) -> Vec<Value> {
+pub(crate) fn audited_scores(app: &TestApp) -> Vec<Value> {
     // Inside the pool's closure: the master key that opens them is in scope.
     app.db
         .run_sync(|c| {

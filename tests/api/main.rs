@@ -22,6 +22,7 @@ mod face_flow;
 mod face_idle;
 mod face_limits;
 mod face_lock;
+mod face_refresh;
 mod helpers;
 mod incidents;
 mod layering;

@@ -72,6 +72,8 @@ fn store_template(app: &TestApp, user_id: &str) {
     use visage::biometrics::template::{self, Template};
     let t = Template {
         embedding: vec![0.0625; 512],
+        enrolled: vec![0.0625; 512],
+        refreshes: 0,
         frames: 3,
         quality: 0.9,
     };
