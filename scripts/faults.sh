@@ -56,7 +56,7 @@ until_v1() {
 ACCOUNTS=8
 PASSWORD='correct horse battery staple'
 REDIRECT=http://127.0.0.1:9/cb
-SECRET=$(visage client add --name load --id load --first-party --redirect-uri $REDIRECT | awk '/^client_secret:/ {print $2}')
+SECRET=$(visage client add --name load --id load --first-party --redirect-uri $REDIRECT 2>/dev/null | awk '/^client_secret:/ {print $2}')
 for i in $(seq 0 $((ACCOUNTS - 1))); do
   visage user add --email "load$i@example.com" --password "$PASSWORD" >/dev/null
 done
