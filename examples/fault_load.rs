@@ -26,15 +26,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use reqwest::{Client, StatusCode};
-use url::Url;
 
 #[path = "support/browser.rs"]
 mod browser;
 #[path = "../tests/support/soft_key.rs"]
 mod soft_key;
-use browser::{now_ms, Browser, Jar, Load, Retry, Rp, Try};
+use browser::{now_ms, Args, Browser, Jar, Load, Retry, Rp, Try};
 use soft_key::Key;
 
 /// Refreshes of each family during the load.
@@ -243,29 +242,24 @@ fn judge(tries: &[Try], ev: &BTreeMap<String, u64>) -> Vec<String> {
     broken
 }
 
-fn arg<T: std::str::FromStr>(args: &[String], i: usize, what: &str) -> anyhow::Result<T> {
-    args.get(i).and_then(|a| a.parse().ok()).with_context(|| {
-        format!(
-            "argument {i}: {what} (fault_load ISSUER PASSWORD ACCOUNTS WORKERS SECONDS \
-             CLIENT_ID SECRET REDIRECT_URI EVENTS)"
-        )
-    })
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let issuer: Url = arg(&args, 1, "issuer")?;
-    let password: String = arg(&args, 2, "password")?;
-    let accounts: usize = arg(&args, 3, "accounts")?;
-    let workers: usize = arg::<usize>(&args, 4, "workers")?.clamp(1, accounts.max(1));
-    let seconds: u64 = arg(&args, 5, "seconds")?;
+    let args = Args::parse(
+        "fault_load ISSUER PASSWORD ACCOUNTS WORKERS SECONDS CLIENT_ID SECRET REDIRECT_URI EVENTS",
+    )?;
+    let (issuer, password, accounts, seconds) = (
+        args.issuer.clone(),
+        args.password.clone(),
+        args.accounts,
+        args.seconds,
+    );
+    let workers = args.concurrency.min(accounts.max(1));
     let rp = Arc::new(Rp {
-        id: arg(&args, 6, "client id")?,
-        secret: arg(&args, 7, "client secret")?,
-        redirect: arg(&args, 8, "redirect URI")?,
+        id: args.get(6, "client id")?,
+        secret: args.get(7, "client secret")?,
+        redirect: args.get(8, "redirect URI")?,
     });
-    let events_file: String = arg(&args, 9, "events file")?;
+    let events_file: String = args.get(9, "events file")?;
     let http = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(15))

@@ -25,15 +25,14 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use reqwest::Client;
-use url::Url;
 
 #[path = "support/browser.rs"]
 mod browser;
 #[path = "../tests/support/soft_key.rs"]
 mod soft_key;
-use browser::{Browser, Jar, Load, Rp};
+use browser::{Args, Browser, Jar, Load, Rp};
 use soft_key::Key;
 
 /// Run `work` on each item of each group in turn until `seconds` pass:
@@ -116,20 +115,18 @@ fn deal<T>(items: Vec<T>, n: usize) -> Vec<Vec<T>> {
     groups
 }
 
-fn arg<T: std::str::FromStr>(args: &[String], i: usize, what: &str) -> anyhow::Result<T> {
-    args.get(i).and_then(|a| a.parse().ok()).with_context(|| {
-        format!("argument {i}: {what} (passkey_load ISSUER PASSWORD ACCOUNTS BROWSERS SECONDS)")
-    })
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let issuer: Url = arg(&args, 1, "issuer")?;
-    let password: String = arg(&args, 2, "password")?;
-    let accounts: usize = arg(&args, 3, "accounts")?;
-    let browsers: usize = arg(&args, 4, "browsers")?;
-    let seconds: u64 = arg(&args, 5, "seconds")?;
+    let args = Args::parse(
+        "passkey_load ISSUER PASSWORD ACCOUNTS BROWSERS SECONDS [CLIENT_ID SECRET REDIRECT_URI]",
+    )?;
+    let (issuer, password, accounts, browsers, seconds) = (
+        args.issuer.clone(),
+        args.password.clone(),
+        args.accounts,
+        args.concurrency,
+        args.seconds,
+    );
     let http = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(browsers)
@@ -146,10 +143,10 @@ async fn main() -> anyhow::Result<()> {
         load.enrol(&mut b, &password).await?;
         all.push(b);
     }
-    let rp = args.get(6).map(|id| Rp {
-        id: id.clone(),
-        secret: args.get(7).cloned().unwrap_or_default(),
-        redirect: args.get(8).cloned().unwrap_or_default(),
+    let rp = args.optional(6).map(|id| Rp {
+        id,
+        secret: args.optional(7).unwrap_or_default(),
+        redirect: args.optional(8).unwrap_or_default(),
     });
     let rp = std::sync::Arc::new(rp);
     // One refresh-token family per account, made before the load.

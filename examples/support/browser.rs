@@ -363,3 +363,50 @@ pub struct Rp {
     pub secret: String,
     pub redirect: String,
 }
+
+/// The arguments both load tools start with:
+/// `ISSUER PASSWORD ACCOUNTS CONCURRENCY SECONDS`, then their own.
+pub struct Args {
+    all: Vec<String>,
+    usage: &'static str,
+    pub issuer: Url,
+    pub password: String,
+    pub accounts: usize,
+    /// Browsers or workers at once (at least 1).
+    pub concurrency: usize,
+    pub seconds: u64,
+}
+
+impl Args {
+    pub fn parse(usage: &'static str) -> anyhow::Result<Args> {
+        let all: Vec<String> = std::env::args().collect();
+        let mut a = Args {
+            all,
+            usage,
+            issuer: Url::parse("http://localhost")?,
+            password: String::new(),
+            accounts: 0,
+            concurrency: 1,
+            seconds: 0,
+        };
+        a.issuer = a.get(1, "issuer")?;
+        a.password = a.get(2, "password")?;
+        a.accounts = a.get(3, "accounts")?;
+        a.concurrency = a.get::<usize>(4, "concurrency")?.max(1);
+        a.seconds = a.get(5, "seconds")?;
+        Ok(a)
+    }
+
+    /// Argument `i`, parsed.
+    pub fn get<T: std::str::FromStr>(&self, i: usize, what: &str) -> anyhow::Result<T> {
+        self.all
+            .get(i)
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| anyhow!("argument {i}: {what} ({})", self.usage))
+    }
+
+    /// Argument `i`, if given.
+    pub fn optional(&self, i: usize) -> Option<String> {
+        self.all.get(i).cloned()
+    }
+}
