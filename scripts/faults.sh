@@ -43,11 +43,11 @@ scripts/cluster.sh start "$DIR" >/dev/null
 visage() { scripts/cluster.sh visage "$DIR" -- "$@"; }
 event() { echo "$(date +%s%3N) $1" >>"$EVENTS"; }
 lb() { scripts/cluster.sh status "$DIR"; }
-# Poll (every 50 ms, up to $1 s) until instance 1 has HAProxy status $2.
+# Poll HAProxy's stats (every 20 ms, up to $1 s) until instance 1 has status $2.
 until_v1() {
-  for _ in $(seq $(($1 * 20))); do
-    lb | grep -q "^v1 $2  v2" && return 0
-    sleep 0.05
+  for _ in $(seq $(($1 * 50))); do
+    [ "$(curl -s "http://127.0.0.1:$STATS_PORT/stats;csv" | awk -F, '$1=="instances" && $2=="v1" {print $18}')" = "$2" ] && return 0
+    sleep 0.02
   done
   echo "instance 1 never became $2 ($(lb))" >&2
   return 1
