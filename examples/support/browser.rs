@@ -380,33 +380,36 @@ pub struct Args {
 impl Args {
     pub fn parse(usage: &'static str) -> anyhow::Result<Args> {
         let all: Vec<String> = std::env::args().collect();
-        let mut a = Args {
+        Ok(Args {
+            issuer: nth(&all, 1, "issuer", usage)?,
+            password: nth(&all, 2, "password", usage)?,
+            accounts: nth(&all, 3, "accounts", usage)?,
+            concurrency: nth::<usize>(&all, 4, "concurrency", usage)?.max(1),
+            seconds: nth(&all, 5, "seconds", usage)?,
             all,
             usage,
-            issuer: Url::parse("http://localhost")?,
-            password: String::new(),
-            accounts: 0,
-            concurrency: 1,
-            seconds: 0,
-        };
-        a.issuer = a.get(1, "issuer")?;
-        a.password = a.get(2, "password")?;
-        a.accounts = a.get(3, "accounts")?;
-        a.concurrency = a.get::<usize>(4, "concurrency")?.max(1);
-        a.seconds = a.get(5, "seconds")?;
-        Ok(a)
+        })
     }
 
     /// Argument `i`, parsed.
     pub fn get<T: std::str::FromStr>(&self, i: usize, what: &str) -> anyhow::Result<T> {
-        self.all
-            .get(i)
-            .and_then(|a| a.parse().ok())
-            .ok_or_else(|| anyhow!("argument {i}: {what} ({})", self.usage))
+        nth(&self.all, i, what, self.usage)
     }
 
     /// Argument `i`, if given.
     pub fn optional(&self, i: usize) -> Option<String> {
         self.all.get(i).cloned()
     }
+}
+
+/// Argument `i` of `all`, parsed; else an error naming it and the usage.
+fn nth<T: std::str::FromStr>(
+    all: &[String],
+    i: usize,
+    what: &str,
+    usage: &str,
+) -> anyhow::Result<T> {
+    all.get(i)
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| anyhow!("argument {i}: {what} ({usage})"))
 }

@@ -484,9 +484,9 @@ pub fn conclude(
             return Ok(Err(failed(conn, cfg, user_id, purpose, e, null, now)?));
         }
     };
-    // The similarity is computed once (for a verification) and kept for the audit.
-    let mut refreshed = false;
-    let (outcome, sim) = if purpose == ENROL {
+    // The comparison is made once (for a verification) and kept for the
+    // audit and the template's refresh.
+    let (outcome, compared) = if purpose == ENROL {
         let made = enrol(conn, engine, mk, user_id, &ev, now);
         let reason = if made.is_ok() {
             "enrolled"
@@ -508,10 +508,6 @@ pub fn conclude(
         } else if let Some(e) = unusable {
             (Err(e), "template_unusable")
         } else if sim.is_some_and(|s| s >= mt) {
-            refreshed = match compared.as_ref().filter(|_| cfg.template_refresh) {
-                Some(c) => face_match::refresh(conn, mk, user_id, c, mt)?,
-                None => false,
-            };
             (Ok(()), "match")
         } else {
             // The score goes to the audit log only, never to the page.
@@ -519,15 +515,25 @@ pub fn conclude(
             (Err(e), "no_match")
         };
         crate::telemetry::face_check(purpose, reason);
-        (outcome, sim)
+        (outcome, compared)
     };
+    let sim = compared.as_ref().map(|c| c.similarity);
     match outcome {
         Ok(()) => {
-            let mut scores = scores(&ev, sim, mt);
-            if let (true, Some(o)) = (refreshed, scores.as_object_mut()) {
-                o.insert("template_refreshed".into(), serde_json::Value::Bool(true));
-            }
-            succeeded(conn, user_id, purpose, scores, now)?;
+            // The refreshed template and the audit event that says so
+            // are written together.
+            let refresh = compared.filter(|_| cfg.template_refresh);
+            conn.write_transaction(|c| {
+                let mut scores = scores(&ev, sim, mt);
+                let refreshed = match &refresh {
+                    Some(cmp) => face_match::refresh(c, mk, user_id, cmp, mt)?,
+                    None => false,
+                };
+                if let (true, Some(o)) = (refreshed, scores.as_object_mut()) {
+                    o.insert("template_refreshed".into(), serde_json::Value::Bool(true));
+                }
+                succeeded(c, user_id, purpose, scores, now)
+            })?;
             Ok(Ok(()))
         }
         Err(FaceError::Db(e)) => Err(e),

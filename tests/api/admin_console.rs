@@ -5,6 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use crate::browser::sign_out;
 use crate::helpers::*;
 use crate::mail::MailSink;
 use crate::webdriver::Browser;
@@ -261,9 +262,7 @@ async fn an_owner_runs_clients_from_the_console_and_an_auditor_only_looks() {
     );
     b.click("form[action='/admin/logout'] button").await;
     b.wait("#signed-out").await;
-    b.goto("/logout").await;
-    b.click("form[action='/logout/confirm'] button").await;
-    b.wait("#signed-out").await;
+    sign_out(&b).await;
     sign_up_invited(&b, &sink, &link, "auditor@example.com").await;
     console(&b, &app).await;
     b.text_until("#who", |t| t.contains("auditor@example.com · auditor"))

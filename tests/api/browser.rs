@@ -50,6 +50,13 @@ pub(crate) async fn id_token_of(
 }
 
 /// Sign up through the pages: email, emailed code, passkey; returns the recovery codes.
+/// Sign out from the account pages, confirming as a person would.
+pub(crate) async fn sign_out(b: &Browser) {
+    b.goto("/logout").await;
+    b.click("form[action='/logout/confirm'] button").await;
+    b.wait("#signed-out").await;
+}
+
 pub(crate) async fn sign_up(b: &Browser, sink: &MailSink, email: &str, shots: bool) -> Vec<String> {
     b.click("#signup-link").await;
     b.wait("input[name=name]").await;
@@ -122,9 +129,7 @@ async fn sign_up_with_a_passkey_then_sign_in_without_a_password() {
     // password. The page asks for passkey autofill (conditional UI) on load,
     // which the virtual authenticator answers at once, so no click is needed;
     // the button path is exercised by the passkey-only test below.
-    b.goto("/logout").await;
-    b.click("form[action='/logout/confirm'] button").await;
-    b.wait("#signed-out").await;
+    sign_out(&b).await;
     assert_eq!(app.audited("logout", "success"), 1);
     assert_eq!(
         app.count("sessions WHERE ended_at IS NULL"),
@@ -163,9 +168,7 @@ async fn sign_up_with_a_passkey_then_sign_in_without_a_password() {
     b.screenshot("account-after-en").await;
 
     // 4. Every device is lost: a recovery code signs in once and asks for a new passkey.
-    b.goto("/logout").await;
-    b.click("form[action='/logout/confirm'] button").await;
-    b.wait("#signed-out").await;
+    sign_out(&b).await;
     b.remove_authenticator(&key).await;
     let phone = b.add_authenticator("internal").await;
     b.goto("/recover").await;
@@ -179,9 +182,7 @@ async fn sign_up_with_a_passkey_then_sign_in_without_a_password() {
     b.wait_url(&app.url("/account?done=added")).await;
     assert_eq!(b.credentials(&phone).await.len(), 1);
     // The same code does not work twice.
-    b.goto("/logout").await;
-    b.click("form[action='/logout/confirm'] button").await;
-    b.wait("#signed-out").await;
+    sign_out(&b).await;
     b.goto("/recover").await;
     b.fill("#email", "lan@example.com").await;
     b.fill("#code", &codes[3]).await;
@@ -296,9 +297,7 @@ async fn tampered_replayed_stale_and_foreign_passkey_answers_are_refused() {
     b.click("button[value=allow]").await;
     let done = b.wait_url(REDIRECT).await;
     id_token_of(&app, &secret, &done, &verifier).await;
-    b.goto("/logout").await;
-    b.click("form[action='/logout/confirm'] button").await;
-    b.wait("#signed-out").await;
+    sign_out(&b).await;
 
     let (_, challenge) = pkce();
     b.goto(&authorize_url(&app, &challenge)).await;
@@ -366,9 +365,7 @@ async fn tampered_replayed_stale_and_foreign_passkey_answers_are_refused() {
 
     // The button on the page still works.
     let (verifier, challenge) = pkce();
-    b.goto("/logout").await;
-    b.click("form[action='/logout/confirm'] button").await;
-    b.wait("#signed-out").await;
+    sign_out(&b).await;
     b.goto(&authorize_url(&app, &challenge)).await;
     b.click("#passkey-signin").await;
     let done = b.wait_url(REDIRECT).await;
@@ -396,9 +393,7 @@ async fn a_passkey_signs_in_while_someone_guesses_passwords_from_the_same_addres
     b.click("#codes-continue").await;
     b.click("button[value=allow]").await;
     b.wait_url(REDIRECT).await;
-    b.goto("/logout").await;
-    b.click("form[action='/logout/confirm'] button").await;
-    b.wait("#signed-out").await;
+    sign_out(&b).await;
 
     // Someone at the same address guesses passwords, this person's among them:
     // the address and the account are blocked for passwords...

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use visage::biometrics::challenge::Action;
 use visage::config::Config;
 
-use crate::browser::{authorize_url, id_token_of, sign_up};
+use crate::browser::{authorize_url, id_token_of, sign_out, sign_up};
 use crate::helpers::*;
 use crate::mail::MailSink;
 use crate::webdriver::Browser;
@@ -32,12 +32,6 @@ fn essential(url: &str, level: &str) -> String {
     u.query_pairs_mut()
         .append_pair("claims", &claims.to_string());
     u.to_string()
-}
-
-async fn sign_out(b: &Browser) {
-    b.goto("/logout").await;
-    b.click("form[action='/logout/confirm'] button").await;
-    b.wait("#signed-out").await;
 }
 
 /// Consent and enrolment from the account page; waits for the result.

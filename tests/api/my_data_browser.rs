@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::browser::{authorize_url, sign_up};
+use crate::browser::{authorize_url, sign_out, sign_up};
 use crate::helpers::*;
 use crate::mail::MailSink;
 use crate::webdriver::Browser;
@@ -27,9 +27,7 @@ async fn in_the_browser_my_data_is_downloaded_then_the_account_deleted() {
     b.click("button[value=allow]").await;
     b.wait_url(REDIRECT).await;
     // Signed out, the app sends them back: the passkey signs them in.
-    b.goto("/logout").await;
-    b.click("form[action='/logout/confirm'] button").await;
-    b.wait("#signed-out").await;
+    sign_out(&b).await;
     let (verifier, challenge) = pkce();
     b.goto(&authorize_url(&app, &challenge)).await;
     let done = b.wait_url(REDIRECT).await;
