@@ -34,6 +34,9 @@ pub struct Thresholds {
     pub live: f32,
     /// Cosine at or above which two frames show the same person.
     pub same_person: f32,
+    /// Most light the background may get, as a share of the face's
+    /// (`face.screen_light_max_spill`).
+    pub light_spill: f32,
 }
 
 impl Thresholds {
@@ -43,6 +46,7 @@ impl Thresholds {
             analysed,
             live: engine.live_threshold,
             same_person: engine.same_person_threshold,
+            light_spill: screen_light::MAX_SPILL,
         }
     }
 }
@@ -254,18 +258,19 @@ pub fn examine(
     }
     if !lit.is_empty() {
         let colours: Vec<Colour> = lit.iter().map(|(_, c)| *c).collect();
-        let responses: Vec<[f32; 2]> = lit
+        let readings: Vec<screen_light::Reading> = lit
             .iter()
             .map(|(i, _)| {
                 tracked
                     .get(*i)
-                    .map_or([0.0; 2], |t| screen_light::response(&t.img, &t.face))
+                    .map_or_else(Default::default, |t| screen_light::read(&t.img, &t.face))
             })
             .collect();
-        let (ok, r) = screen_light::followed(&colours, &responses);
-        liveness.screen_light = Some(r);
-        if !ok {
-            liveness.refuse("the light of the screen was not seen on the face");
+        let seen = screen_light::followed(&colours, &readings);
+        liveness.screen_light = Some(seen.correlation);
+        liveness.screen_light_spill = Some(seen.spill).filter(|s| s.is_finite());
+        if let Some(why) = seen.refusal(t.light_spill) {
+            liveness.refuse(why);
         }
     }
     Ok(Evidence {

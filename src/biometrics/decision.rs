@@ -19,6 +19,8 @@ pub struct LivenessDecision {
     pub same_person_threshold: Option<f32>,
     /// How well the face's colour followed the screen-light sequence.
     pub screen_light: Option<f32>,
+    /// The background's share of the screen's light (the face's is 1).
+    pub screen_light_spill: Option<f32>,
     pub reason: Option<String>,
 }
 
@@ -60,6 +62,7 @@ pub fn decide(
         same_person: None,
         same_person_threshold: None,
         screen_light: None,
+        screen_light_spill: None,
         reason,
     }
 }

@@ -13,31 +13,43 @@ use image::RgbImage;
 use super::challenge::Colour;
 use super::detect::Face;
 
-/// The face's colour relative to the background, per frame: log
-/// chromaticities `(ln R/G, ln B/G)` of the face minus those of the
-/// background. A camera's white balance multiplies every pixel by the same
-/// channel gains, which cancel in this difference.
-pub fn response(img: &RgbImage, face: &Face) -> [f32; 2] {
+/// What one lit frame shows: the face's colour relative to the
+/// background, and the mean linear colour of each.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reading {
+    /// Log chromaticities `(ln R/G, ln B/G)` of the face minus those of the
+    /// background. A camera's white balance multiplies every pixel by the
+    /// same channel gains, which cancel in this difference.
+    pub chroma: [f32; 2],
+    /// Mean RGB (0–255) of the face's skin.
+    pub face: [f32; 3],
+    /// Mean RGB of the background.
+    pub background: [f32; 3],
+}
+
+/// Read a frame: the skin of cheeks, nose and lower forehead, and the
+/// background outside the face box grown by half on each side.
+pub fn read(img: &RgbImage, face: &Face) -> Reading {
     let [x, y, w, h] = face.bbox;
-    // The skin of cheeks, nose and lower forehead.
     let inner = [x + 0.2 * w, y + 0.25 * h, x + 0.8 * w, y + 0.85 * h];
-    // Background: outside the face box grown by half on each side.
     let (cx, cy) = (x + w / 2.0, y + h / 2.0);
     let outer = [cx - w, cy - h, cx + w, cy + h];
     let inside =
         |b: &[f32; 4], px: f32, py: f32| px >= b[0] && px < b[2] && py >= b[1] && py < b[3];
     let (mut fs, mut bs) = ([1.0f64; 3], [1.0f64; 3]);
+    let (mut fn_, mut bn) = (0u32, 0u32);
     // Every second pixel each way is plenty for a mean.
     for py in (0..img.height()).step_by(2) {
         for px in (0..img.width()).step_by(2) {
             let (fx, fy) = (px as f32, py as f32);
-            let sums = if inside(&inner, fx, fy) {
-                &mut fs
+            let (sums, n) = if inside(&inner, fx, fy) {
+                (&mut fs, &mut fn_)
             } else if !inside(&outer, fx, fy) {
-                &mut bs
+                (&mut bs, &mut bn)
             } else {
                 continue;
             };
+            *n += 1;
             let p = img.get_pixel(px, py).0;
             for (s, v) in sums.iter_mut().zip(p) {
                 *s += f64::from(v);
@@ -46,7 +58,12 @@ pub fn response(img: &RgbImage, face: &Face) -> [f32; 2] {
     }
     let chroma = |s: [f64; 3]| [(s[0] / s[1]).ln(), (s[2] / s[1]).ln()];
     let (f, b) = (chroma(fs), chroma(bs));
-    [(f[0] - b[0]) as f32, (f[1] - b[1]) as f32]
+    let mean = |s: [f64; 3], n: u32| s.map(|v| (v / f64::from(n.max(1))) as f32);
+    Reading {
+        chroma: [(f[0] - b[0]) as f32, (f[1] - b[1]) as f32],
+        face: mean(fs, fn_),
+        background: mean(bs, bn),
+    }
 }
 
 /// The shift a colour's light gives the response: more red raises
@@ -88,10 +105,80 @@ pub fn correlation(colours: &[Colour], responses: &[[f32; 2]]) -> Option<f32> {
     Some(eo / (ee.sqrt() * oo.sqrt()))
 }
 
-/// Whether the face followed the colours.
-pub fn followed(colours: &[Colour], responses: &[[f32; 2]]) -> (bool, f32) {
-    let r = correlation(colours, responses).unwrap_or(0.0);
-    (r >= MIN_CORRELATION, r)
+/// How much light of the colours shown a region received: the
+/// least-squares slope of its centred mean RGB on the centred colours
+/// (0–1 per channel), in pixel values per unit of colour.
+fn light(colours: &[Colour], rgb: &[[f32; 3]]) -> f32 {
+    let n = colours.len().max(1) as f32;
+    let shown: Vec<[f32; 3]> = colours.iter().map(|c| c.rgb()).collect();
+    let mean = |v: &[[f32; 3]]| {
+        let s = v
+            .iter()
+            .fold([0.0f32; 3], |a, x| [a[0] + x[0], a[1] + x[1], a[2] + x[2]]);
+        s.map(|c| c / n)
+    };
+    let (mc, mr) = (mean(&shown), mean(rgb));
+    let (mut cr, mut cc) = (0.0f32, 0.0f32);
+    for (c, r) in shown.iter().zip(rgb) {
+        for k in 0..3 {
+            cr += (c[k] - mc[k]) * (r[k] - mr[k]);
+            cc += (c[k] - mc[k]).powi(2);
+        }
+    }
+    if cc <= f32::EPSILON {
+        0.0
+    } else {
+        cr / cc
+    }
+}
+
+/// Default of `face.screen_light_max_spill`: the most light the background
+/// may receive, as a share of what the face receives. The face is nearer
+/// the screen than the room behind it and catches far more of its light;
+/// a print or a screen held to the camera is one flat surface that the
+/// light falls on evenly, the printed face and its printed background
+/// alike, however bright the screen (docs/face.md "Face liveness: what it
+/// catches").
+pub const MAX_SPILL: f32 = 0.5;
+
+/// What the light check saw.
+#[derive(Debug, Clone, Copy)]
+pub struct Followed {
+    /// Correlation of the face's response with the colours.
+    pub correlation: f32,
+    /// The background's light as a share of the face's.
+    pub spill: f32,
+}
+
+impl Followed {
+    /// Why the face did not follow the colours, or None when it did.
+    pub fn refusal(&self, max_spill: f32) -> Option<&'static str> {
+        if self.correlation < MIN_CORRELATION {
+            Some("the light of the screen was not seen on the face")
+        } else if self.spill > max_spill {
+            Some("the light of the screen fell on what is behind the face as much as on the face")
+        } else {
+            None
+        }
+    }
+}
+
+/// How the face followed the colours: the correlation of its response,
+/// and the background's share of the light.
+pub fn followed(colours: &[Colour], readings: &[Reading]) -> Followed {
+    let chroma: Vec<[f32; 2]> = readings.iter().map(|r| r.chroma).collect();
+    let face: Vec<[f32; 3]> = readings.iter().map(|r| r.face).collect();
+    let background: Vec<[f32; 3]> = readings.iter().map(|r| r.background).collect();
+    let on_face = light(colours, &face);
+    let spill = if on_face <= f32::EPSILON {
+        f32::INFINITY
+    } else {
+        light(colours, &background) / on_face
+    };
+    Followed {
+        correlation: correlation(colours, &chroma).unwrap_or(0.0),
+        spill,
+    }
 }
 
 #[cfg(test)]
@@ -99,11 +186,18 @@ mod tests {
     use super::*;
     use crate::biometrics::challenge::{colours, colours_from};
 
-    fn shifted(seq: &[Colour], gain: f32) -> Vec<[f32; 2]> {
+    /// Readings of frames lit by `seq`: the face's relative response
+    /// `gain` times the expected shift; `on_face` and `on_background` of
+    /// each colour's light (0–255 per unit) added to the regions' colours.
+    fn readings(seq: &[Colour], gain: f32, on_face: f32, on_background: f32) -> Vec<Reading> {
         seq.iter()
             .map(|c| {
-                let e = expected(*c);
-                [0.05 + gain * e[0], -0.02 + gain * e[1]]
+                let (e, rgb) = (expected(*c), c.rgb());
+                Reading {
+                    chroma: [0.05 + gain * e[0], -0.02 + gain * e[1]],
+                    face: [0, 1, 2].map(|k| [150.0, 110.0, 90.0][k] + on_face * rgb[k]),
+                    background: [0, 1, 2].map(|k| 80.0 + on_background * rgb[k]),
+                }
             })
             .collect()
     }
@@ -111,9 +205,26 @@ mod tests {
     #[test]
     fn a_face_lit_by_the_sequence_follows_it_and_one_lit_by_another_does_not() {
         let seq = colours(9);
-        assert!(followed(&seq, &shifted(&seq, 0.03)).0);
-        assert!(!followed(&seq, &[[0.05, -0.02]; 9]).0, "no light at all");
-        assert_eq!(correlation(&seq[..2], &shifted(&seq[..2], 0.03)), None);
+        let face = followed(&seq, &readings(&seq, 0.2, 20.0, 1.0));
+        assert_eq!(face.refusal(MAX_SPILL), None, "{face:?}");
+        let dark = followed(&seq, &readings(&seq, 0.0, 0.0, 0.0));
+        assert!(dark.refusal(MAX_SPILL).is_some(), "no light at all");
+        assert_eq!(correlation(&seq[..2], &[[0.0; 2]; 2]), None);
+    }
+
+    /// A print or a screen held to the camera is one flat surface: the
+    /// light falls on its background as much as on its face, and what is
+    /// left of it in the face's relative colour, however well it follows
+    /// the colours, does not pass — at any brightness of the screen.
+    #[test]
+    fn a_flat_surface_lit_as_evenly_as_its_background_is_refused() {
+        let seq = colours(9);
+        for strength in [5.0, 20.0, 80.0] {
+            let flat = followed(&seq, &readings(&seq, 0.05, strength, strength));
+            assert!(flat.correlation >= MIN_CORRELATION, "{flat:?}");
+            let why = flat.refusal(MAX_SPILL).expect("a flat surface refused");
+            assert!(why.contains("behind the face"), "{why}");
+        }
     }
 
     /// How often an answer recorded for one random sequence passes for
@@ -132,7 +243,14 @@ mod tests {
             .filter(|_| {
                 let old = colours_from(&mut rng, 9);
                 let new = colours_from(&mut rng, 9);
-                followed(&new, &shifted(&old, 0.03)).0
+                let chroma: Vec<[f32; 2]> = old
+                    .iter()
+                    .map(|c| {
+                        let e = expected(*c);
+                        [0.05 + 0.03 * e[0], -0.02 + 0.03 * e[1]]
+                    })
+                    .collect();
+                correlation(&new, &chroma).is_some_and(|r| r >= MIN_CORRELATION)
             })
             .count();
         eprintln!("replay passes {passes} of {trials}");

@@ -45,6 +45,10 @@ pub struct FaceConfig {
     /// follow it (frames recorded for another answer do not). Off only for a
     /// camera that cannot see the screen's light, such as a test's fake one.
     pub screen_light: bool,
+    /// The most light of the screen the background may get, as a share of
+    /// what the face gets (`biometrics::screen_light::MAX_SPILL`): a print or
+    /// a screen held to the camera is lit as evenly as what is behind it.
+    pub screen_light_max_spill: f32,
     /// Frames fully analysed (embedding + passive liveness) per challenge; the
     /// others only get detection (and eye landmarks for a blink).
     pub analysed_frames: usize,
@@ -87,6 +91,7 @@ impl Default for FaceConfig {
             blink_frames: 6,
             blink_interval_ms: 100,
             screen_light: true,
+            screen_light_max_spill: crate::biometrics::screen_light::MAX_SPILL,
             analysed_frames: 2,
             max_failures: 3,
             failure_window_seconds: 1800,

@@ -489,9 +489,8 @@ fn the_attack_evaluation_refuses_every_species_it_claims_to() {
             Species::BonaFide => assert!(accepted, "{r:?}"),
             // Rates, not certainties (docs/face.md "Face liveness: what it catches"):
             // a real-time injection tinted to the colours passes most of the
-            // time; a look-alike or a synthesised recapture of a print passes
-            // about 1 in 43 (the colours are random per challenge).
-            Species::InjectedTintedStill | Species::TwoPeople | Species::Recapture => {}
+            // time; a look-alike pasted into the turn about 1 in 43 at most.
+            Species::InjectedTintedStill | Species::TwoPeople => {}
             _ => assert!(!accepted, "{r:?}"),
         }
     }
@@ -499,4 +498,81 @@ fn the_attack_evaluation_refuses_every_species_it_claims_to() {
         !rows.iter().any(|r| r.species == Species::TwoPeople),
         "no other faces given"
     );
+}
+
+/// A print of the person on light paper (or a screen showing them on a
+/// bright page) held to the camera: recaptured (blur, gamma, moiré), and
+/// lit by the screen as one flat surface, the printed face and its printed
+/// background alike, by `strength` (a brighter screen, a print held closer).
+fn print_held_up(img: &RgbImage, step: &Value, strength: f32) -> String {
+    let mut print = attack::recaptured(img);
+    let [x, y, w, h] = face_box(img);
+    // The photo's surroundings fade into the light paper.
+    for (px, py, p) in print.enumerate_pixels_mut() {
+        let (dx, dy) = ((px as f32 - x - w / 2.0) / w, (py as f32 - y - h / 2.0) / h);
+        if dx.abs() > 1.2 || dy.abs() > 1.2 {
+            p.0 = p.0.map(|v| (f32::from(v) * 0.2 + 240.0 * 0.8) as u8);
+        }
+    }
+    let colour = step["colour"]
+        .as_str()
+        .and_then(|hex| Colour::ALL.into_iter().find(|c| c.css() == hex));
+    let (w, h) = (print.width() as f32, print.height() as f32);
+    jpeg(&match colour {
+        Some(c) => attack::lit(&print, [-w, -h, 3.0 * w, 3.0 * h], c, strength),
+        None => print,
+    })
+}
+
+/// A print held to the camera follows the colours: the light adds to the
+/// darker printed face more, in log-chromaticity, than to its white paper,
+/// so the face's colour relative to the background correlates with the
+/// sequence (≥ 0.98 here: the correlation alone let it through). But the
+/// paper behind the face is lit as much as the face, at any brightness of
+/// the screen, where the room behind a real face is far from the screen.
+#[tokio::test]
+async fn a_print_held_to_the_camera_is_refused_however_bright_the_screen() {
+    let v = enrolled().await;
+    for strength in [0.1f32, 0.15, 0.2] {
+        let (s, msg) = v
+            .answer(|i, step| {
+                print_held_up(&clip(i, step["action"].as_str().unwrap()), step, strength)
+            })
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "print lit at {strength}: {msg}");
+        assert!(msg.contains("behind the face"), "{msg}");
+    }
+    let (s, msg) = v
+        .answer(|i, step| shown(&clip(i, step["action"].as_str().unwrap()), step, true))
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the person in front of the screen: {msg}"
+    );
+    let scores = audited_scores(&v.app);
+    let seen: Vec<(f64, f64)> = scores
+        .iter()
+        .map(|s| {
+            let spill = s["screen_light_spill"].as_f64().unwrap_or(f64::INFINITY);
+            (s["screen_light"].as_f64().unwrap(), spill)
+        })
+        .collect();
+    eprintln!("(correlation, spill): prints at 0.1, 0.15, 0.2, then the person: {seen:?}");
+    assert!(
+        seen[..3].iter().all(|(r, spill)| *r >= 0.8 && *spill > 0.5),
+        "{seen:?}"
+    );
+    assert!(
+        seen[3].1 < 0.2,
+        "the room behind the person stays dark: {seen:?}"
+    );
+
+    // With the background's share not checked, the same print passes every
+    // other check: it is this one that stops it.
+    let lax = enrolled_with(|c| c.face.screen_light_max_spill = 1.0).await;
+    let (s, msg) = lax
+        .answer(|i, step| print_held_up(&clip(i, step["action"].as_str().unwrap()), step, 0.2))
+        .await;
+    assert_eq!(s, StatusCode::OK, "without the spill check: {msg}");
 }

@@ -351,6 +351,7 @@ async fn frames(
         same_person: cfg
             .same_person_threshold
             .unwrap_or(engine.same_person_threshold),
+        light_spill: cfg.screen_light_max_spill,
     };
     let evidence = web::block(move || face::examine(&eng, &ch, &uploads, thresholds, now)).await;
     let evidence = evidence.map_err(|e| WebError::internal_json(&e))?;
