@@ -120,9 +120,9 @@ fn light(colours: &[Colour], rgb: &[[f32; 3]]) -> f32 {
     let (mc, mr) = (mean(&shown), mean(rgb));
     let (mut cr, mut cc) = (0.0f32, 0.0f32);
     for (c, r) in shown.iter().zip(rgb) {
-        for k in 0..3 {
-            cr += (c[k] - mc[k]) * (r[k] - mr[k]);
-            cc += (c[k] - mc[k]).powi(2);
+        for (((ck, rk), mck), mrk) in c.iter().zip(r).zip(mc).zip(mr) {
+            cr += (ck - mck) * (rk - mrk);
+            cc += (ck - mck).powi(2);
         }
     }
     if cc <= f32::EPSILON {
