@@ -192,6 +192,9 @@ pub struct Row {
     pub attempts: usize,
     pub accepted: usize,
     pub reason: Option<String>,
+    /// The background's share of the screen's light (`screen_light`):
+    /// lowest and highest over the answers that got that far.
+    pub spill: Option<[f32; 2]>,
 }
 
 /// Reflection strength of the synthesised screen light.
@@ -318,11 +321,16 @@ pub fn evaluate(
             continue;
         }
         let (mut accepted, mut reasons) = (0, std::collections::BTreeMap::<String, usize>::new());
+        let mut spill: Option<[f32; 2]> = None;
         for trial in 0..trials {
             let ch =
                 challenge::issue_with(0, 600, vec![Action::Center, clip.turn]).planned(capture);
             let uploads = frames(engine, species, &ch, clip, others, trial)?;
-            let reason = match answer::examine(engine, &ch, &uploads, thresholds, 1) {
+            let examined = answer::examine(engine, &ch, &uploads, thresholds, 1);
+            if let Some(s) = examined.as_ref().ok().and_then(|e| e.liveness.screen_light_spill) {
+                spill = Some(spill.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
+            }
+            let reason = match examined {
                 Ok(ev) if ev.liveness.live => None,
                 Ok(ev) => ev.liveness.reason,
                 Err(e) => Some(e.to_string()),
@@ -337,6 +345,7 @@ pub fn evaluate(
             attempts: trials,
             accepted,
             reason: reasons.into_iter().max_by_key(|(_, n)| *n).map(|(r, _)| r),
+            spill,
         });
     }
     Ok(rows)

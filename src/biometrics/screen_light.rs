@@ -23,12 +23,15 @@ pub struct Reading {
     pub chroma: [f32; 2],
     /// Mean RGB (0–255) of the face's skin.
     pub face: [f32; 3],
-    /// Mean RGB of the background.
-    pub background: [f32; 3],
+    /// Mean RGB of the room: the background beside and above the head
+    /// (below the chin are the neck and shoulders, as near the screen as
+    /// the face).
+    pub room: [f32; 3],
 }
 
 /// Read a frame: the skin of cheeks, nose and lower forehead, and the
-/// background outside the face box grown by half on each side.
+/// background outside the face box grown by half on each side (for the
+/// room, only what is above the chin).
 pub fn read(img: &RgbImage, face: &Face) -> Reading {
     let [x, y, w, h] = face.bbox;
     let inner = [x + 0.2 * w, y + 0.25 * h, x + 0.8 * w, y + 0.85 * h];
@@ -36,23 +39,28 @@ pub fn read(img: &RgbImage, face: &Face) -> Reading {
     let outer = [cx - w, cy - h, cx + w, cy + h];
     let inside =
         |b: &[f32; 4], px: f32, py: f32| px >= b[0] && px < b[2] && py >= b[1] && py < b[3];
-    let (mut fs, mut bs) = ([1.0f64; 3], [1.0f64; 3]);
-    let (mut fn_, mut bn) = (0u32, 0u32);
+    let chin = y + h;
+    let (mut fs, mut bs, mut rs) = ([1.0f64; 3], [1.0f64; 3], [0.0f64; 3]);
+    let (mut fn_, mut rn) = (0u32, 0u32);
+    let add = |sums: &mut [f64; 3], p: [u8; 3]| {
+        for (s, v) in sums.iter_mut().zip(p) {
+            *s += f64::from(v);
+        }
+    };
     // Every second pixel each way is plenty for a mean.
     for py in (0..img.height()).step_by(2) {
         for px in (0..img.width()).step_by(2) {
             let (fx, fy) = (px as f32, py as f32);
-            let (sums, n) = if inside(&inner, fx, fy) {
-                (&mut fs, &mut fn_)
-            } else if !inside(&outer, fx, fy) {
-                (&mut bs, &mut bn)
-            } else {
-                continue;
-            };
-            *n += 1;
             let p = img.get_pixel(px, py).0;
-            for (s, v) in sums.iter_mut().zip(p) {
-                *s += f64::from(v);
+            if inside(&inner, fx, fy) {
+                add(&mut fs, p);
+                fn_ += 1;
+            } else if !inside(&outer, fx, fy) {
+                add(&mut bs, p);
+                if fy < chin {
+                    add(&mut rs, p);
+                    rn += 1;
+                }
             }
         }
     }
@@ -62,7 +70,7 @@ pub fn read(img: &RgbImage, face: &Face) -> Reading {
     Reading {
         chroma: [(f[0] - b[0]) as f32, (f[1] - b[1]) as f32],
         face: mean(fs, fn_),
-        background: mean(bs, bn),
+        room: mean(rs, rn),
     }
 }
 
@@ -132,7 +140,7 @@ fn light(colours: &[Colour], rgb: &[[f32; 3]]) -> f32 {
     }
 }
 
-/// Default of `face.screen_light_max_spill`: the most light the background
+/// Default of `face.screen_light_max_spill`: the most light the room behind
 /// may receive, as a share of what the face receives. The face is nearer
 /// the screen than the room behind it and catches far more of its light;
 /// a print or a screen held to the camera is one flat surface that the
@@ -146,7 +154,7 @@ pub const MAX_SPILL: f32 = 0.5;
 pub struct Followed {
     /// Correlation of the face's response with the colours.
     pub correlation: f32,
-    /// The background's light as a share of the face's.
+    /// The room's light as a share of the face's.
     pub spill: f32,
 }
 
@@ -164,16 +172,16 @@ impl Followed {
 }
 
 /// How the face followed the colours: the correlation of its response,
-/// and the background's share of the light.
+/// and the room's share of the light.
 pub fn followed(colours: &[Colour], readings: &[Reading]) -> Followed {
     let chroma: Vec<[f32; 2]> = readings.iter().map(|r| r.chroma).collect();
     let face: Vec<[f32; 3]> = readings.iter().map(|r| r.face).collect();
-    let background: Vec<[f32; 3]> = readings.iter().map(|r| r.background).collect();
+    let room: Vec<[f32; 3]> = readings.iter().map(|r| r.room).collect();
     let on_face = light(colours, &face);
     let spill = if on_face <= f32::EPSILON {
         f32::INFINITY
     } else {
-        light(colours, &background) / on_face
+        light(colours, &room) / on_face
     };
     Followed {
         correlation: correlation(colours, &chroma).unwrap_or(0.0),
@@ -187,16 +195,16 @@ mod tests {
     use crate::biometrics::challenge::{colours, colours_from};
 
     /// Readings of frames lit by `seq`: the face's relative response
-    /// `gain` times the expected shift; `on_face` and `on_background` of
+    /// `gain` times the expected shift; `on_face` and `on_room` of
     /// each colour's light (0–255 per unit) added to the regions' colours.
-    fn readings(seq: &[Colour], gain: f32, on_face: f32, on_background: f32) -> Vec<Reading> {
+    fn readings(seq: &[Colour], gain: f32, on_face: f32, on_room: f32) -> Vec<Reading> {
         seq.iter()
             .map(|c| {
                 let (e, rgb) = (expected(*c), c.rgb());
                 Reading {
                     chroma: [0.05 + gain * e[0], -0.02 + gain * e[1]],
                     face: [0, 1, 2].map(|k| [150.0, 110.0, 90.0][k] + on_face * rgb[k]),
-                    background: [0, 1, 2].map(|k| 80.0 + on_background * rgb[k]),
+                    room: [0, 1, 2].map(|k| 80.0 + on_room * rgb[k]),
                 }
             })
             .collect()

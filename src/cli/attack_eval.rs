@@ -75,8 +75,8 @@ pub fn run(
         others.len()
     );
     println!(
-        "{:<24} {:>9} {:>9}  refused because (most often)",
-        "species", "accepted", "rate"
+        "{:<24} {:>9} {:>9}   {:<13}  refused because (most often)",
+        "species", "accepted", "rate", "light spill"
     );
     for r in &rows {
         let name = serde_json::to_value(r.species)
@@ -93,8 +93,11 @@ pub fn run(
         } else {
             r.accepted as f64 / r.attempts as f64
         };
+        let spill = r
+            .spill
+            .map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
         println!(
-            "{name:<24} {:>4}/{:<4} {kind} {:>5.1} %  {}",
+            "{name:<24} {:>4}/{:<4} {kind} {:>5.1} %  {spill:<13}  {}",
             r.accepted,
             r.attempts,
             rate * 100.0,
