@@ -327,7 +327,11 @@ pub fn evaluate(
                 challenge::issue_with(0, 600, vec![Action::Center, clip.turn]).planned(capture);
             let uploads = frames(engine, species, &ch, clip, others, trial)?;
             let examined = answer::examine(engine, &ch, &uploads, thresholds, 1);
-            if let Some(s) = examined.as_ref().ok().and_then(|e| e.liveness.screen_light_spill) {
+            if let Some(s) = examined
+                .as_ref()
+                .ok()
+                .and_then(|e| e.liveness.screen_light_spill)
+            {
                 spill = Some(spill.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
             }
             let reason = match examined {
