@@ -166,7 +166,8 @@ impl AppState {
     }
 
     /// The scheduled jobs, each on one server of the deployment at a time
-    /// (`db::job_leases`): the audit retention purge every
+    /// (`db::job_leases::run_led`: the period's lease, and on PostgreSQL the
+    /// job's advisory lock while it runs): the audit retention purge every
     /// `retention.purge_every_hours`.
     pub async fn scheduled_jobs(&self) {
         let (mk, cfg, now) = (
@@ -179,10 +180,9 @@ impl AppState {
         let res = self
             .db
             .run(move |c| {
-                if !crate::db::job_leases::take(c, "audit_retention", &holder, until, now)? {
-                    return Ok(None);
-                }
-                crate::audit::retention::purge_and_record(c, &mk, &cfg, now).map(Some)
+                crate::db::job_leases::run_led(c, "audit_retention", &holder, until, now, |c| {
+                    crate::audit::retention::purge_and_record(c, &mk, &cfg, now)
+                })
             })
             .await;
         self.expire_idle_face_templates().await;
@@ -209,10 +209,9 @@ impl AppState {
         let res = self
             .db
             .run(move |c| {
-                if !crate::db::job_leases::take(c, "face_idle", &holder, now + 86_400, now)? {
-                    return Ok(None);
-                }
-                crate::auth::face_idle::run(c, &cfg, now).map(Some)
+                crate::db::job_leases::run_led(c, "face_idle", &holder, now + 86_400, now, |c| {
+                    crate::auth::face_idle::run(c, &cfg, now)
+                })
             })
             .await;
         match res {

@@ -151,3 +151,40 @@ async fn the_scheduled_purge_runs_on_one_server_at_a_time() {
         .unwrap();
     assert!(!taken, "one server at a time");
 }
+
+/// A scheduled job another instance is still running is not started again,
+/// even when its lease has run out (a run longer than its period, a clock
+/// ahead of the others'): on PostgreSQL the running instance holds the
+/// job's advisory lock until it finishes — or dies, when PostgreSQL drops
+/// its session and the lock with it. On SQLite (one file; its writers take
+/// turns) the lease alone decides.
+#[tokio::test]
+async fn a_job_another_instance_is_still_running_is_not_started_again() {
+    use diesel::{Connection, RunQueryDsl};
+    use visage::db::job_leases;
+    // A job of its own: the server's own schedule runs the real ones.
+    let app = spawn_app().await;
+    let t = app.clock.now();
+    let run = |holder: &'static str, at: i64| {
+        app.db
+            .run_sync(move |c| {
+                job_leases::run_led(c, "a test job", holder, at + 60, at, |_| Ok(holder))
+            })
+            .unwrap()
+    };
+    if app.db.backend() == visage::db::Backend::Postgres {
+        // Another instance, mid-run, on its own connection.
+        let mut other = diesel::pg::PgConnection::establish(&app.config.database_url).unwrap();
+        diesel::sql_query("SELECT pg_advisory_lock($1, hashtext('a test job'))")
+            .bind::<diesel::sql_types::Integer, _>(job_leases::LOCK_CLASS)
+            .execute(&mut other)
+            .unwrap();
+        assert_eq!(run("b", t), None, "started beside a running one");
+        assert_eq!(run("b", t + 3600), None, "however late");
+        // The other instance dies: its session, and the lock, go.
+        drop(other);
+    }
+    assert_eq!(run("b", t), Some("b"));
+    assert_eq!(run("c", t + 30), None, "the period's run is done");
+    assert_eq!(run("c", t + 61), Some("c"), "the next period's");
+}
