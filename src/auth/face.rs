@@ -453,6 +453,7 @@ pub fn scores(ev: &Evidence, similarity: Option<f32>, match_threshold: f32) -> s
         "same_person_threshold": ev.liveness.same_person_threshold,
         "screen_light": ev.liveness.screen_light,
         "screen_light_spill": ev.liveness.screen_light_spill,
+        "background_changed": ev.liveness.background_changed,
         "similarity": similarity,
         "match_threshold": match_threshold,
         "frames_analysed": ev.analysed.len(),

@@ -10,7 +10,7 @@ use super::challenge::{self, Action, Challenge, Colour, Frame};
 use super::decision::{self, LivenessDecision};
 use super::detect::Face;
 use super::engine::{Analysis, FaceEngine};
-use super::{embed, screen_light, BiometricError};
+use super::{embed, screen_light, sensor_noise, BiometricError};
 
 /// One uploaded frame: capture time (ms, the client's) and image bytes.
 pub struct Upload {
@@ -255,6 +255,16 @@ pub fn examine(
     let faces: Vec<Face> = frames.iter().map(|f| f.face.clone()).collect();
     if track_breaks(&faces) || identity < t.same_person {
         liveness.refuse("the face changed during the check");
+    }
+    let changed: Vec<f32> = tracked
+        .iter()
+        .zip(tracked.iter().skip(1))
+        .filter_map(|(a, b)| sensor_noise::changed_share(&a.img, &b.img, &a.face, &b.face))
+        .collect();
+    liveness.background_changed = changed.iter().copied().reduce(f32::min);
+    if sensor_noise::frozen(&changed) {
+        liveness
+            .refuse("the picture behind the face did not change between frames as a camera's does");
     }
     if !lit.is_empty() {
         let colours: Vec<Colour> = lit.iter().map(|(_, c)| *c).collect();

@@ -195,6 +195,9 @@ pub struct Row {
     /// The background's share of the screen's light (`screen_light`):
     /// lowest and highest over the answers that got that far.
     pub spill: Option<[f32; 2]>,
+    /// The least share of background pixels changed between consecutive
+    /// frames (`sensor_noise`): lowest and highest over the answers.
+    pub changed: Option<[f32; 2]>,
 }
 
 /// Reflection strength of the synthesised screen light.
@@ -321,18 +324,21 @@ pub fn evaluate(
             continue;
         }
         let (mut accepted, mut reasons) = (0, std::collections::BTreeMap::<String, usize>::new());
-        let mut spill: Option<[f32; 2]> = None;
+        let (mut spill, mut changed): (Option<[f32; 2]>, Option<[f32; 2]>) = (None, None);
+        let widen =
+            |r: Option<[f32; 2]>, s: f32| Some(r.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
         for trial in 0..trials {
             let ch =
                 challenge::issue_with(0, 600, vec![Action::Center, clip.turn]).planned(capture);
             let uploads = frames(engine, species, &ch, clip, others, trial)?;
             let examined = answer::examine(engine, &ch, &uploads, thresholds, 1);
-            if let Some(s) = examined
-                .as_ref()
-                .ok()
-                .and_then(|e| e.liveness.screen_light_spill)
-            {
-                spill = Some(spill.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
+            if let Ok(ev) = &examined {
+                if let Some(s) = ev.liveness.screen_light_spill {
+                    spill = widen(spill, s);
+                }
+                if let Some(c) = ev.liveness.background_changed {
+                    changed = widen(changed, c);
+                }
             }
             let reason = match examined {
                 Ok(ev) if ev.liveness.live => None,
@@ -350,6 +356,7 @@ pub fn evaluate(
             accepted,
             reason: reasons.into_iter().max_by_key(|(_, n)| *n).map(|(r, _)| r),
             spill,
+            changed,
         });
     }
     Ok(rows)

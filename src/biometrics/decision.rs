@@ -21,6 +21,9 @@ pub struct LivenessDecision {
     pub screen_light: Option<f32>,
     /// The background's share of the screen's light (the face's is 1).
     pub screen_light_spill: Option<f32>,
+    /// Least share of background pixels changed between consecutive
+    /// frames (`sensor_noise`).
+    pub background_changed: Option<f32>,
     pub reason: Option<String>,
 }
 
@@ -63,6 +66,7 @@ pub fn decide(
         same_person_threshold: None,
         screen_light: None,
         screen_light_spill: None,
+        background_changed: None,
         reason,
     }
 }

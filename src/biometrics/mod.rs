@@ -20,6 +20,7 @@ pub mod quality;
 pub mod resample;
 pub mod runtime;
 pub mod screen_light;
+pub mod sensor_noise;
 pub mod stress;
 pub mod template;
 

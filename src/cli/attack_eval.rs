@@ -75,8 +75,8 @@ pub fn run(
         others.len()
     );
     println!(
-        "{:<24} {:>9} {:>9}   {:<13}  refused because (most often)",
-        "species", "accepted", "rate", "light spill"
+        "{:<24} {:>9} {:>9}   {:<13}  {:<11}  refused because (most often)",
+        "species", "accepted", "rate", "light spill", "bg changed"
     );
     for r in &rows {
         let name = serde_json::to_value(r.species)
@@ -96,8 +96,11 @@ pub fn run(
         let spill = r
             .spill
             .map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
+        let changed = r
+            .changed
+            .map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
         println!(
-            "{name:<24} {:>4}/{:<4} {kind} {:>5.1} %  {spill:<13}  {}",
+            "{name:<24} {:>4}/{:<4} {kind} {:>5.1} %  {spill:<13}  {changed:<11}  {}",
             r.accepted,
             r.attempts,
             rate * 100.0,

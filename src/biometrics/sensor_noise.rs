@@ -1,0 +1,101 @@
+//! A camera's frames each carry fresh sensor noise: between two frames
+//! taken 300 ms apart, almost every pixel of the room behind the person
+//! changes a little, even where nothing moved. Frames made from one
+//! picture (a still injected into the browser, warped into a head turn and
+//! tinted to the screen's colours) share that picture's pixels wherever the
+//! forgery left them alone, so most of their background does not change
+//! at all. An injector that adds fresh noise to every frame is not caught
+//! by this (docs/face.md "Face liveness: what it catches").
+
+use image::RgbImage;
+
+use super::detect::Face;
+
+/// Share of the background's pixels (sampled) that differ at all between
+/// two frames of the same size; None when the sizes differ or nothing of
+/// the background is left outside both faces.
+pub fn changed_share(a: &RgbImage, b: &RgbImage, fa: &Face, fb: &Face) -> Option<f32> {
+    if a.dimensions() != b.dimensions() {
+        return None;
+    }
+    // Outside each face's box grown by half on each side (hair, neck).
+    let grown = |f: &Face| {
+        let [x, y, w, h] = f.bbox;
+        [x - w / 2.0, y - h / 2.0, x + 1.5 * w, y + 1.5 * h]
+    };
+    let (ga, gb) = (grown(fa), grown(fb));
+    let inside = |g: &[f32; 4], x: f32, y: f32| x >= g[0] && x < g[2] && y >= g[1] && y < g[3];
+    let (mut seen, mut changed) = (0u32, 0u32);
+    for py in (0..a.height()).step_by(2) {
+        for px in (0..a.width()).step_by(2) {
+            let (x, y) = (px as f32, py as f32);
+            if inside(&ga, x, y) || inside(&gb, x, y) {
+                continue;
+            }
+            seen += 1;
+            if a.get_pixel(px, py) != b.get_pixel(px, py) {
+                changed += 1;
+            }
+        }
+    }
+    (seen > 0).then(|| changed as f32 / seen as f32)
+}
+
+/// Below this share of changed background pixels, two frames are frozen
+/// copies of one picture there. Measured (docs/face.md): consecutive frames
+/// of the real carphone recording change 96–100 % of their background,
+/// frames made from one still 0–1 %.
+pub const MIN_CHANGED: f32 = 0.1;
+
+/// Whether most consecutive pairs of frames share a frozen background.
+pub fn frozen(shares: &[f32]) -> bool {
+    let still = shares.iter().filter(|s| **s < MIN_CHANGED).count();
+    !shares.is_empty() && 2 * still > shares.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::biometrics::Point;
+
+    fn face() -> Face {
+        let p = Point { x: 40.0, y: 40.0 };
+        Face {
+            bbox: [30.0, 30.0, 20.0, 24.0],
+            landmarks: [p; 5],
+            score: 0.9,
+        }
+    }
+
+    /// A flat grey room with a camera's noise (seeded).
+    fn noisy(seed: u64) -> RgbImage {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        RgbImage::from_fn(120, 100, |_, _| {
+            let v = 128u8.saturating_add_signed(rng.gen_range(-2..=2));
+            image::Rgb([v, v, v])
+        })
+    }
+
+    #[test]
+    fn camera_frames_change_everywhere_and_copies_of_one_picture_do_not() {
+        let (a, b) = (noisy(1), noisy(2));
+        let fresh = changed_share(&a, &b, &face(), &face()).unwrap();
+        assert!(fresh > 0.5, "{fresh}");
+        // The same picture with only the face redrawn (warped, tinted).
+        let mut copy = a.clone();
+        for y in 30..54 {
+            for x in 30..50 {
+                copy.put_pixel(x, y, image::Rgb([200, 150, 130]));
+            }
+        }
+        let same = changed_share(&a, &copy, &face(), &face()).unwrap();
+        assert_eq!(same, 0.0);
+        assert!(frozen(&[same, same, fresh]));
+        assert!(
+            !frozen(&[fresh, same, fresh]),
+            "one repeated frame is not a forgery"
+        );
+        assert!(!frozen(&[]));
+    }
+}
