@@ -263,8 +263,10 @@ pub fn examine(
         .collect();
     liveness.background_changed = changed.iter().copied().reduce(f32::min);
     if sensor_noise::frozen(&changed) {
-        liveness
-            .refuse("the picture behind the face did not change between frames as a camera's does");
+        liveness.refuse(
+            "the picture behind the face did not change between frames as a camera's does \
+             (turn off any virtual background)",
+        );
     }
     if !lit.is_empty() {
         let colours: Vec<Colour> = lit.iter().map(|(_, c)| *c).collect();
