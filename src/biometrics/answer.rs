@@ -170,19 +170,45 @@ fn same_person(
         .iter()
         .map(|a| embed::cosine(&reference, &a.embedding))
         .fold(1.0, f32::min);
+    // The witnesses not analysed already, embedded in parallel (the
+    // engine's gate caps concurrent inference at the core count).
+    let mut pending: Vec<usize> = witnesses
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|i| !frontal_idx.contains(i))
+        .collect();
+    pending.sort_unstable();
+    pending.dedup();
+    let embedded: Vec<(usize, Vec<f32>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = pending
+            .iter()
+            .filter_map(|i| tracked.get(*i).map(|t| (*i, t)))
+            .map(|(i, t)| {
+                s.spawn(move || engine.continuity_embedding(&t.img, &t.face).map(|e| (i, e)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(BiometricError::Inference("embedding thread failed".into()))
+                })
+            })
+            .collect::<Result<_, _>>()
+    })?;
     for candidates in witnesses.iter().filter(|c| !c.is_empty()) {
-        let mut embeddings = Vec::with_capacity(candidates.len());
-        for i in candidates {
-            match frontal_idx.iter().position(|k| k == i) {
-                Some(k) => embeddings.extend(frontal.get(k).map(|a| a.embedding.clone())),
-                None => {
-                    if let Some(t) = tracked.get(*i) {
-                        embeddings.push(engine.continuity_embedding(&t.img, &t.face)?);
-                    }
-                }
-            }
-        }
-        let action = mean(&embeddings.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        let embeddings: Vec<&[f32]> = candidates
+            .iter()
+            .filter_map(|i| match frontal_idx.iter().position(|k| k == i) {
+                Some(k) => frontal.get(k).map(|a| a.embedding.as_slice()),
+                None => embedded
+                    .iter()
+                    .find(|(j, _)| j == i)
+                    .map(|(_, e)| e.as_slice()),
+            })
+            .collect();
+        let action = mean(&embeddings);
         lowest = lowest.min(embed::cosine(&reference, &action));
     }
     Ok(lowest)
