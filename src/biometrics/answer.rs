@@ -170,8 +170,7 @@ fn same_person(
         .iter()
         .map(|a| embed::cosine(&reference, &a.embedding))
         .fold(1.0, f32::min);
-    // The witnesses not analysed already, embedded in parallel (the
-    // engine's gate caps concurrent inference at the core count).
+    // The witnesses not analysed already, embedded in parallel.
     let mut pending: Vec<usize> = witnesses
         .iter()
         .flatten()
@@ -180,22 +179,8 @@ fn same_person(
         .collect();
     pending.sort_unstable();
     pending.dedup();
-    let embedded: Vec<(usize, Vec<f32>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = pending
-            .iter()
-            .filter_map(|i| tracked.get(*i).map(|t| (*i, t)))
-            .map(|(i, t)| {
-                s.spawn(move || engine.continuity_embedding(&t.img, &t.face).map(|e| (i, e)))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(BiometricError::Inference("embedding thread failed".into()))
-                })
-            })
-            .collect::<Result<_, _>>()
+    let embedded = in_parallel(tracked, &pending, |t| {
+        engine.continuity_embedding(&t.img, &t.face)
     })?;
     for candidates in witnesses.iter().filter(|c| !c.is_empty()) {
         let embeddings: Vec<&[f32]> = candidates
@@ -214,27 +199,41 @@ fn same_person(
     Ok(lowest)
 }
 
+/// `work` on each chosen frame, one thread each (the engine's gate caps
+/// concurrent inference at the core count): (frame index, result).
+fn in_parallel<T: Send>(
+    tracked: &[Tracked],
+    chosen: &[usize],
+    work: impl Fn(&Tracked) -> Result<T, BiometricError> + Sync,
+) -> Result<Vec<(usize, T)>, BiometricError> {
+    let work = &work;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chosen
+            .iter()
+            .filter_map(|i| tracked.get(*i).map(|t| (*i, t)))
+            .map(|(i, t)| s.spawn(move || work(t).map(|r| (i, r))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(BiometricError::Inference("a frame's thread failed".into()))
+                })
+            })
+            .collect()
+    })
+}
+
 /// Full analysis (embedding and passive model) of the chosen frames, in parallel.
 fn analyse(
     engine: &FaceEngine,
     tracked: &[Tracked],
     chosen: &[usize],
 ) -> Result<Vec<Analysis>, BiometricError> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = chosen
-            .iter()
-            .filter_map(|i| tracked.get(*i))
-            .map(|t| s.spawn(move || engine.analyze_face(&t.img, &t.face, true)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(BiometricError::Inference("analysis thread failed".into()))
-                })
-            })
-            .collect()
-    })
+    let done = in_parallel(tracked, chosen, |t| {
+        engine.analyze_face(&t.img, &t.face, true)
+    })?;
+    Ok(done.into_iter().map(|(_, a)| a).collect())
 }
 
 /// Examine the frames against the challenge.

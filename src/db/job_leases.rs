@@ -62,34 +62,33 @@ pub fn run_led<T>(
     now: i64,
     job: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
 ) -> Result<Option<T>, DbError> {
+    if !advisory(conn, "pg_try_advisory_lock", name)? {
+        return Ok(None);
+    }
+    let ran = take(conn, name, holder, until, now).and_then(|taken| {
+        if taken {
+            job(conn).map(Some)
+        } else {
+            Ok(None)
+        }
+    });
+    if let Err(e) = advisory(conn, "pg_advisory_unlock", name) {
+        // The connection is gone, and the session's lock with it.
+        tracing::warn!("job {name}: advisory lock not released: {e}");
+    }
+    ran
+}
+
+/// `call` (`pg_try_advisory_lock`, `pg_advisory_unlock`) on the job's
+/// advisory lock: its result. SQLite has none and answers true: its one
+/// file's writers take turns, and the lease decides.
+fn advisory(conn: &mut DbConnection, call: &str, name: &str) -> Result<bool, DbError> {
     let DbConnection::Postgresql(pg) = conn else {
-        // One SQLite file: its writers take turns; the lease decides.
-        return match take(conn, name, holder, until, now)? {
-            true => job(conn).map(Some),
-            false => Ok(None),
-        };
+        return Ok(true);
     };
-    let lock = diesel::sql_query("SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked")
+    let done = diesel::sql_query(format!("SELECT {call}($1, hashtext($2)) AS locked"))
         .bind::<diesel::sql_types::Integer, _>(LOCK_CLASS)
         .bind::<Text, _>(name)
         .get_result::<Locked>(pg)?;
-    if !lock.locked {
-        return Ok(None);
-    }
-    let ran = match take(conn, name, holder, until, now) {
-        Ok(true) => job(conn).map(Some),
-        Ok(false) => Ok(None),
-        Err(e) => Err(e),
-    };
-    if let DbConnection::Postgresql(pg) = conn {
-        let unlocked = diesel::sql_query("SELECT pg_advisory_unlock($1, hashtext($2)) AS locked")
-            .bind::<diesel::sql_types::Integer, _>(LOCK_CLASS)
-            .bind::<Text, _>(name)
-            .get_result::<Locked>(pg);
-        if let Err(e) = unlocked {
-            // The connection is gone, and the session's lock with it.
-            tracing::warn!("job {name}: advisory lock not released: {e}");
-        }
-    }
-    ran
+    Ok(done.locked)
 }
