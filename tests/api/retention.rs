@@ -181,7 +181,16 @@ async fn a_job_another_instance_is_still_running_is_not_started_again() {
             .unwrap();
         assert_eq!(run("b", t), None, "started beside a running one");
         assert_eq!(run("b", t + 3600), None, "however late");
-        // The other instance dies: its session, and the lock, go.
+        // The other instance dies: PostgreSQL ends its session (waiting
+        // until it has gone), and the lock goes with it.
+        let mut ops = diesel::pg::PgConnection::establish(&app.config.database_url).unwrap();
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks \
+             WHERE locktype = 'advisory' AND classid = {} AND objsubid = 2 AND granted",
+            job_leases::LOCK_CLASS
+        ))
+        .execute(&mut ops)
+        .unwrap();
         drop(other);
     }
     assert_eq!(run("b", t), Some("b"));
