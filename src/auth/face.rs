@@ -8,11 +8,12 @@ use crate::biometrics::engine::FaceEngine;
 pub use crate::biometrics::pace::Paced;
 use crate::biometrics::pace::{self, PaceError};
 use crate::biometrics::quality::Hint;
-use crate::biometrics::{image_in, template, BiometricError};
+use crate::biometrics::{image_in, screen_light, template, BiometricError};
 use crate::config::{FaceConfig, Rule};
 use crate::crypto::{self, MasterKey};
 use crate::db::biometric_consents::{self as consents, ConsentRow};
 use crate::db::face_challenges::{self as challenges, FaceChallengeRow};
+use crate::db::face_light_history as light_history;
 use crate::db::face_templates::{self as templates, FaceTemplateRow};
 use crate::db::{DbConnection, DbError};
 
@@ -186,12 +187,15 @@ pub fn start(
         return Err(FaceError::NotEnrolled);
     }
     let ttl = cfg.challenge_ttl_seconds;
+    let earlier = answered_colours(conn, user_id)?;
     let ch = if cfg.challenge_actions.is_empty() {
         challenge::issue(now, ttl, true)
     } else {
         challenge::issue_with(now, ttl, cfg.challenge_actions.clone())
     }
-    .planned(capture(cfg));
+    .planned_lit(capture(cfg), |n| {
+        screen_light::unlike(&mut rand::thread_rng(), n, &earlier)
+    });
     let ch = Challenge {
         revealed_at_ms: now_ms,
         ..ch
@@ -208,6 +212,22 @@ pub fn start(
         now,
     )?;
     Ok(ch)
+}
+
+/// How many of a person's answered colour sequences are remembered (each
+/// new challenge is drawn unlike them; `screen_light::unlike`). Pushing the
+/// oldest out takes as many answers, and failed ones lock the face factor.
+pub const ANSWERS_REMEMBERED: i64 = 50;
+
+/// The colour sequences of the person's latest answered challenges.
+fn answered_colours(
+    conn: &mut DbConnection,
+    user_id: &crate::ids::UserId,
+) -> Result<Vec<Vec<challenge::Colour>>, DbError> {
+    Ok(light_history::recent(conn, user_id, ANSWERS_REMEMBERED)?
+        .iter()
+        .filter_map(|t| serde_json::from_str(t).ok())
+        .collect())
 }
 
 fn capture(cfg: &FaceConfig) -> Capture {
@@ -299,6 +319,12 @@ pub fn take(
     now: i64,
 ) -> Result<Challenge, FaceError> {
     let (ch, _) = live(conn, (user_id, purpose, nonce), challenges::take, now)?;
+    // Answered (or tried): a recording of it may exist from now on.
+    let colours = ch.colours();
+    if !colours.is_empty() {
+        let text = serde_json::to_string(&colours).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        light_history::record(conn, user_id, &text, now, ANSWERS_REMEMBERED)?;
+    }
     pace::bind(&ch, uploads).map_err(|e| FaceError::Refused(e.to_string()))?;
     Ok(ch)
 }

@@ -11,6 +11,7 @@ use super::challenge::{self, Action, Capture, Challenge, Colour};
 use super::detect::Face;
 use super::engine::FaceEngine;
 use super::quality::pose;
+use super::screen_light;
 use super::BiometricError;
 
 /// The screen's light on the face: `colour` added to the face, fading
@@ -185,6 +186,9 @@ impl Species {
     ];
 }
 
+/// Lowest and highest of a score over the answers that got that far.
+type Range = Option<[f32; 2]>;
+
 /// One species' result: answers tried, accepted, and the most common reason for refusal.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -192,6 +196,9 @@ pub struct Row {
     pub attempts: usize,
     pub accepted: usize,
     pub reason: Option<String>,
+    /// The face's correlation with the colours shown (`screen_light`):
+    /// lowest and highest over the answers that got that far.
+    pub light: Option<[f32; 2]>,
     /// The background's share of the screen's light (`screen_light`):
     /// lowest and highest over the answers that got that far.
     pub spill: Option<[f32; 2]>,
@@ -218,9 +225,8 @@ fn frames(
     ch: &Challenge,
     clip: &Clip,
     others: &[(RgbImage, Face)],
-    trial: usize,
+    (trial, recorded): (usize, &[Colour]),
 ) -> Result<Vec<Upload>, BiometricError> {
-    let other_plan = challenge::colours(ch.steps.len());
     let still = nth(&clip.centre, trial)?;
     let sign = if clip.turn == Action::TurnLeft {
         -1.0
@@ -259,7 +265,7 @@ fn frames(
         };
         let colour = match species {
             Species::UnlitRecording | Species::StillPhotoWarped => None,
-            Species::ReplayOtherChallenge => other_plan.get(i).copied(),
+            Species::ReplayOtherChallenge => recorded.get(i).copied(),
             _ => step.colour,
         };
         let img = match colour {
@@ -300,7 +306,7 @@ pub fn bona_fide(
     ch: &Challenge,
     clip: &Clip,
 ) -> Result<Vec<Upload>, BiometricError> {
-    frames(engine, Species::BonaFide, ch, clip, &[], 0)
+    frames(engine, Species::BonaFide, ch, clip, &[], (0, &[]))
 }
 
 /// Examine `trials` answers of every species, each to a new challenge
@@ -324,15 +330,24 @@ pub fn evaluate(
             continue;
         }
         let (mut accepted, mut reasons) = (0, std::collections::BTreeMap::<String, usize>::new());
-        let (mut spill, mut changed): (Option<[f32; 2]>, Option<[f32; 2]>) = (None, None);
+        let (mut light, mut spill, mut changed): (Range, Range, Range) = (None, None, None);
         let widen =
             |r: Option<[f32; 2]>, s: f32| Some(r.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
         for trial in 0..trials {
-            let ch =
-                challenge::issue_with(0, 600, vec![Action::Center, clip.turn]).planned(capture);
-            let uploads = frames(engine, species, &ch, clip, others, trial)?;
+            // The person's earlier answer (the replay's recording) was lit
+            // by `recorded`; the server draws the new challenge unlike it.
+            let recorded = challenge::colours(capture.frames);
+            let earlier = [recorded.clone()];
+            let ch = challenge::issue_with(0, 600, vec![Action::Center, clip.turn])
+                .planned_lit(capture, |n| {
+                    screen_light::unlike(&mut rand::thread_rng(), n, &earlier)
+                });
+            let uploads = frames(engine, species, &ch, clip, others, (trial, &recorded))?;
             let examined = answer::examine(engine, &ch, &uploads, thresholds, 1);
             if let Ok(ev) = &examined {
+                if let Some(l) = ev.liveness.screen_light {
+                    light = widen(light, l);
+                }
                 if let Some(s) = ev.liveness.screen_light_spill {
                     spill = widen(spill, s);
                 }
@@ -355,6 +370,7 @@ pub fn evaluate(
             attempts: trials,
             accepted,
             reason: reasons.into_iter().max_by_key(|(_, n)| *n).map(|(r, _)| r),
+            light,
             spill,
             changed,
         });

@@ -197,7 +197,14 @@ impl Challenge {
     /// Attach the capture plan: each non-blink action gets an equal share
     /// of `frames`, a blink gets the burst; with the screen light, every
     /// non-blink frame gets a colour.
-    pub fn planned(mut self, c: Capture) -> Challenge {
+    pub fn planned(self, c: Capture) -> Challenge {
+        self.planned_lit(c, colours)
+    }
+
+    /// [`Challenge::planned`] with the lit steps' colours drawn by `draw`
+    /// (given how many): `screen_light::unlike` draws them unlike the
+    /// person's earlier answers.
+    pub fn planned_lit(mut self, c: Capture, draw: impl FnOnce(usize) -> Vec<Colour>) -> Challenge {
         let mut steps = Vec::new();
         for a in &self.actions {
             let n = c.frames_for(*a, &self.actions);
@@ -216,7 +223,7 @@ impl Challenge {
             let lit: Vec<usize> = (0..steps.len())
                 .filter(|i| steps.get(*i).is_some_and(|s| s.action != Action::Blink))
                 .collect();
-            for (i, colour) in lit.iter().zip(colours(lit.len())) {
+            for (i, colour) in lit.iter().zip(draw(lit.len())) {
                 if let Some(s) = steps.get_mut(*i) {
                     s.colour = Some(colour);
                 }
@@ -224,6 +231,13 @@ impl Challenge {
         }
         self.steps = steps;
         self
+    }
+}
+
+impl Challenge {
+    /// The colours of the lit steps, in order.
+    pub fn colours(&self) -> Vec<Colour> {
+        self.steps.iter().filter_map(|s| s.colour).collect()
     }
 }
 

@@ -113,6 +113,47 @@ pub fn correlation(colours: &[Colour], responses: &[[f32; 2]]) -> Option<f32> {
     Some(eo / (ee.sqrt() * oo.sqrt()))
 }
 
+/// How alike two colour sequences are to the check: the correlation of
+/// `b`'s expected shifts with `a`'s colours, step by step over the steps
+/// both have (-1 when fewer than three). A recording lit by `b` follows
+/// `a` about as well as this, less its noise.
+pub fn likeness(a: &[Colour], b: &[Colour]) -> f32 {
+    let n = a.len().min(b.len());
+    let shifts: Vec<[f32; 2]> = b.iter().take(n).map(|c| expected(*c)).collect();
+    correlation(a.get(..n).unwrap_or_default(), &shifts).unwrap_or(-1.0)
+}
+
+/// Likeness below which a new sequence is drawn to every earlier one the
+/// person answered: a recording of that answer then correlates with it
+/// far below [`MIN_CORRELATION`] (noise lowers a recording's correlation;
+/// lifting it by 0.3 was never seen).
+pub const MAX_LIKENESS: f32 = 0.5;
+
+/// Draws tried before settling for the least alike one. A random sequence
+/// of 8 is unlike 50 earlier ones about 7 times in 100.
+const DRAWS: usize = 4_000;
+
+/// A random colour sequence of `n` (`challenge::colours_from`) whose
+/// likeness to each of `earlier` is below [`MAX_LIKENESS`]; when none of
+/// [`DRAWS`] draws is, the least alike.
+pub fn unlike(rng: &mut impl rand::Rng, n: usize, earlier: &[Vec<Colour>]) -> Vec<Colour> {
+    let mut best: Option<(f32, Vec<Colour>)> = None;
+    for _ in 0..DRAWS {
+        let seq = super::challenge::colours_from(rng, n);
+        let worst = earlier
+            .iter()
+            .map(|e| likeness(&seq, e))
+            .fold(-1.0f32, f32::max);
+        if worst < MAX_LIKENESS {
+            return seq;
+        }
+        if best.as_ref().is_none_or(|(w, _)| worst < *w) {
+            best = Some((worst, seq));
+        }
+    }
+    best.map_or_else(|| super::challenge::colours_from(rng, n), |(_, s)| s)
+}
+
 /// How much light of the colours shown a region received: the
 /// least-squares slope of its centred mean RGB on the centred colours
 /// (0–1 per channel), in pixel values per unit of colour.
@@ -264,5 +305,35 @@ mod tests {
         eprintln!("replay passes {passes} of {trials}");
         // The claim (docs/face.md): under 1 in 1000; fail at 2 in 1000.
         assert!(passes * 500 <= trials, "{passes} of {trials}");
+    }
+
+    /// A recording lit by one of the person's earlier answered sequences,
+    /// replayed for a new challenge: drawn unlike them (`unlike`), the new
+    /// sequence is followed by none; drawn as before (`colours_from`),
+    /// some new sequences are followed by an earlier answer's recording.
+    #[test]
+    fn a_new_sequence_is_unlike_every_earlier_answer() {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(18);
+        let earlier: Vec<Vec<Colour>> = (0..50).map(|_| colours_from(&mut rng, 8)).collect();
+        // What a recording lit by `e` measures: its shifts, faint.
+        let recorded = |e: &[Colour]| -> Vec<[f32; 2]> {
+            e.iter().map(|c| expected(*c).map(|v| 0.03 * v)).collect()
+        };
+        let followed_by_a_recording = |new: &[Colour]| {
+            earlier
+                .iter()
+                .any(|e| correlation(new, &recorded(e)).is_some_and(|r| r >= MIN_CORRELATION))
+        };
+        let (mut old_way, mut new_way) = (0, 0);
+        for _ in 0..2_000 {
+            let new = unlike(&mut rng, 8, &earlier);
+            assert!(earlier.iter().all(|e| likeness(&new, e) < MAX_LIKENESS));
+            new_way += usize::from(followed_by_a_recording(&new));
+            old_way += usize::from(followed_by_a_recording(&colours_from(&mut rng, 8)));
+        }
+        eprintln!("new challenges an earlier answer follows: {old_way} drawn at random, {new_way} drawn unlike");
+        assert_eq!(new_way, 0);
+        assert!(old_way > 0, "the danger the draw avoids is real");
     }
 }

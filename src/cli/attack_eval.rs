@@ -75,9 +75,11 @@ pub fn run(
         others.len()
     );
     println!(
-        "{:<24} {:>9} {:>9}   {:<13}  {:<11}  refused because (most often)",
-        "species", "accepted", "rate", "light spill", "bg changed"
+        "{:<24} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  refused because (most often)",
+        "species", "accepted", "rate", "light corr", "light spill", "bg changed"
     );
+    let range =
+        |r: Option<[f32; 2]>| r.map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
     for r in &rows {
         let name = serde_json::to_value(r.species)
             .ok()
@@ -93,14 +95,9 @@ pub fn run(
         } else {
             r.accepted as f64 / r.attempts as f64
         };
-        let spill = r
-            .spill
-            .map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
-        let changed = r
-            .changed
-            .map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
+        let (light, spill, changed) = (range(r.light), range(r.spill), range(r.changed));
         println!(
-            "{name:<24} {:>4}/{:<4} {kind} {:>5.1} %  {spill:<13}  {changed:<11}  {}",
+            "{name:<24} {:>4}/{:<4} {kind} {:>5.1} %  {light:<11}  {spill:<13}  {changed:<11}  {}",
             r.accepted,
             r.attempts,
             rate * 100.0,

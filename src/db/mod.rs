@@ -13,6 +13,7 @@ pub mod codes;
 pub mod consents;
 pub mod email_challenges;
 pub mod face_challenges;
+pub mod face_light_history;
 pub mod face_policy_changes;
 pub mod face_templates;
 pub mod incidents;

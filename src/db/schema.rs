@@ -407,3 +407,12 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    face_light_history (id) {
+        id -> Text,
+        user_id -> Text,
+        colours -> Text,
+        answered_at -> BigInt,
+    }
+}

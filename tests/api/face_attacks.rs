@@ -43,9 +43,14 @@ fn face_box(img: &RgbImage) -> [f32; 4] {
         .bbox
 }
 
-/// The frame lit by the named colour of a plan (`#rrggbb`), or as it is.
-fn lit(img: &RgbImage, colour: Option<&str>) -> RgbImage {
-    let colour = colour.and_then(|hex| Colour::ALL.into_iter().find(|c| c.css() == hex));
+/// The colour a revealed step shows (`#rrggbb`), if any.
+pub(crate) fn colour_of(step: &Value) -> Option<Colour> {
+    let hex = step["colour"].as_str()?;
+    Colour::ALL.into_iter().find(|c| c.css() == hex)
+}
+
+/// The frame lit by `colour`, or as it is.
+fn lit(img: &RgbImage, colour: Option<Colour>) -> RgbImage {
     match colour {
         Some(c) => attack::lit(img, face_box(img), c, attack::LIGHT),
         None => img.clone(),
@@ -55,8 +60,7 @@ fn lit(img: &RgbImage, colour: Option<&str>) -> RgbImage {
 /// The frame for step `i` of a revealed step, lit by the step's colour (or
 /// not), as base64 JPEG.
 pub(crate) fn shown(img: &RgbImage, step: &Value, light: bool) -> String {
-    let colour = step["colour"].as_str().filter(|_| light);
-    jpeg(&lit(img, colour))
+    jpeg(&lit(img, colour_of(step).filter(|_| light)))
 }
 
 /// Answer a challenge as the page does: for each step the server reveals,
@@ -133,11 +137,13 @@ pub(crate) struct Victim {
     pub(crate) app: TestApp,
     pub(crate) uid: String,
     /// The enrolment answer's frames, as an attacker who recorded them would have them.
-    recorded: Vec<String>,
+    pub(crate) recorded: Vec<String>,
+    /// The colours the enrolment answer was lit by.
+    pub(crate) recorded_colours: Vec<Colour>,
 }
 
 /// A person enrolled over HTTP from the clip, lit as the server asked.
-async fn enrolled() -> Victim {
+pub(crate) async fn enrolled() -> Victim {
     enrolled_with(|_| {}).await
 }
 
@@ -166,16 +172,21 @@ pub(crate) async fn enrolled_with(tweak: impl FnOnce(&mut visage::config::Config
     assert_eq!(s, StatusCode::OK, "{ch}");
     assert_eq!(ch["frames"], 8, "{ch}");
     assert!(ch.get("plan").is_none(), "later steps stay hidden: {ch}");
-    let mut recorded = Vec::new();
+    let (mut recorded, mut recorded_colours) = (Vec::new(), Vec::new());
     let (s, r) = answer_paced(&app, &cookies, "/face/enrol", &ch, |i, step| {
-        assert!(step["colour"].is_string(), "every step lit: {step}");
+        recorded_colours.push(colour_of(step).expect("every step lit"));
         let f = shown(&clip(i, step["action"].as_str().unwrap()), step, true);
         recorded.push(f.clone());
         f
     })
     .await;
     assert_eq!(s, StatusCode::OK, "enrolment from the lit clip: {r}");
-    Victim { app, uid, recorded }
+    Victim {
+        app,
+        uid,
+        recorded,
+        recorded_colours,
+    }
 }
 
 impl Victim {

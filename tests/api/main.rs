@@ -23,6 +23,7 @@ mod face_idle;
 mod face_limits;
 mod face_lock;
 mod face_refresh;
+mod face_replay;
 mod helpers;
 mod incidents;
 mod layering;

@@ -269,6 +269,7 @@ pub(crate) fn no_row_of(app: &TestApp, uid: &str) {
         "face_templates WHERE user_id",
         "biometric_consents WHERE user_id",
         "face_challenges WHERE user_id",
+        "face_light_history WHERE user_id",
         "known_devices WHERE user_id",
         "registration_approvals WHERE user_id",
         "admin_roles WHERE subject",

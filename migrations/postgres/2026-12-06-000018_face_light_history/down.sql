@@ -1,0 +1,1 @@
+DROP TABLE face_light_history;
