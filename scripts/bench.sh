@@ -3,15 +3,19 @@
 # oidc-provider numbers in ../shared/peers/RESULTS.md) and report start-up
 # time and idle RSS.
 #   scripts/bench.sh [unpinned|pinned ...]     (default: unpinned pinned)
-# Environment: DURATION (default 30), BENCH_DIR (default target/bench).
+# Environment: DURATION (default 30), BENCH_DIR (default target/bench),
+# ONLY (endpoints, as the peers' bench.sh), VISAGE_BIN (a build to measure).
 # Access tokens are ES256 JWTs here, the peer's algorithm for JWT access tokens.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 scripts/setup.sh --test
 command -v wrk >/dev/null || { SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo; $SUDO apt-get install -y -qq wrk >/dev/null; }
-cargo build --locked --release --quiet
-BIN="$ROOT/target/release/visage"
+# VISAGE_BIN: another build to measure (an A/B in one session), as is.
+if [ -n "${VISAGE_BIN:-}" ]; then BIN=$VISAGE_BIN; else
+  cargo build --locked --release --quiet
+  BIN="$ROOT/target/release/visage"
+fi
 MODES=("$@"); [ ${#MODES[@]} = 0 ] && MODES=(unpinned pinned)
 WORK=$(mktemp -d)
 trap '[ -n "${PID:-}" ] && kill $PID 2>/dev/null; rm -rf "$WORK"' EXIT
