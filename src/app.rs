@@ -49,6 +49,9 @@ pub struct AppState {
     pub keys_seen: std::sync::atomic::AtomicI64,
     /// The `master_key` counter the master key's state reflects.
     pub master_seen: std::sync::atomic::AtomicI64,
+    /// How many rounds of the scheduled jobs this server has finished
+    /// (whether or not it was the one that ran them): something to wait on.
+    pub scheduled_rounds: tokio::sync::watch::Sender<u64>,
 }
 
 impl AppState {
@@ -186,6 +189,7 @@ impl AppState {
             })
             .await;
         self.expire_idle_face_templates().await;
+        self.scheduled_rounds.send_modify(|n| *n += 1);
         match res {
             Ok(Some(done)) if done.checkpoint.is_some() => tracing::info!(
                 "audit retention: deleted {:?}, checkpoint {:?}",
@@ -350,6 +354,7 @@ pub fn build_state(
         face,
         keys_seen: std::sync::atomic::AtomicI64::new(controls.keys_version),
         master_seen: std::sync::atomic::AtomicI64::new(controls.master_version),
+        scheduled_rounds: tokio::sync::watch::Sender::new(0),
         controls: Controls::new(controls),
         instance: uuid::Uuid::new_v4().to_string(),
         minter: Minter::from_config(&config),

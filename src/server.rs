@@ -107,6 +107,12 @@ impl Application {
         })
     }
 
+    /// The rounds of scheduled jobs finished so far, and each next one as
+    /// it finishes (`AppState::scheduled_jobs`).
+    pub fn scheduled_rounds(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.state.scheduled_rounds.subscribe()
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

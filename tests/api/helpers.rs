@@ -37,6 +37,8 @@ pub struct TestApp {
     pub master_key: MasterKey,
     pub clock: OffsetClock,
     pub config: Config,
+    /// The server's finished rounds of scheduled jobs.
+    pub scheduled_rounds: tokio::sync::watch::Receiver<u64>,
     _dir: tempfile::TempDir,
 }
 
@@ -112,6 +114,7 @@ async fn spawn_on(tweak: impl FnOnce(&mut Config), http: Option<reqwest::Client>
     let clock = OffsetClock::default();
     let app = Application::build_on(config.clone(), listener, Arc::new(clock.clone()))
         .expect("build app");
+    let scheduled_rounds = app.scheduled_rounds();
     tokio::spawn(app.run_until_stopped());
     let master_key = load_or_create_master_key("", &config.master_key_path()).expect("master key");
     let db = Db::open(&config.database_url(), 2)
@@ -136,6 +139,7 @@ async fn spawn_on(tweak: impl FnOnce(&mut Config), http: Option<reqwest::Client>
         master_key,
         clock,
         config,
+        scheduled_rounds,
         _dir: dir,
     }
 }
@@ -451,6 +455,21 @@ pub async fn spawn_accounts(
 }
 
 impl TestApp {
+    /// Wait (at most 20 s) for a whole round of the server's scheduled jobs
+    /// that began after this call: the round in progress, if any, ends
+    /// first, then the next one runs (the server ticks every couple of
+    /// seconds). No polling: the server says when a round is done.
+    pub async fn scheduled_round(&self) {
+        let mut rounds = self.scheduled_rounds.clone();
+        rounds.mark_unchanged();
+        for _ in 0..2 {
+            tokio::time::timeout(std::time::Duration::from_secs(20), rounds.changed())
+                .await
+                .expect("a round of scheduled jobs within 20 s")
+                .expect("the server is running");
+        }
+    }
+
     /// Rows in `table` (checks that nothing was half-written).
     pub fn count(&self, table: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
