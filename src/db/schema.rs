@@ -289,6 +289,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(sessions, users);
+diesel::allow_tables_to_appear_in_same_query!(tokens, users);
 
 diesel::table! {
     known_devices (user_id, device_hash) {

@@ -45,6 +45,25 @@ pub fn find_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<TokenRow>,
         .optional()?)
 }
 
+/// A token's row and its person's, in one statement (`/userinfo`: one
+/// database round trip per request). The person is None when the row has
+/// none or it is gone.
+pub fn find_with_user(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<(TokenRow, Option<super::users::UserRow>)>, DbError> {
+    use super::schema::users::dsl as u;
+    Ok(t::tokens
+        .left_join(u::users.on(t::user_id.eq(u::id.nullable())))
+        .filter(t::id.eq(id))
+        .select((
+            TokenRow::as_select(),
+            Option::<super::users::UserRow>::as_select(),
+        ))
+        .first(conn)
+        .optional()?)
+}
+
 pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<TokenRow>, DbError> {
     Ok(t::tokens
         .filter(t::token_hash.eq(hash))

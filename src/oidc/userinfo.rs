@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::db::{tokens, users, DbConnection};
+use crate::db::{tokens, DbConnection};
 use crate::keys::KeyRing;
 
 use super::access_token::VerifiedCache;
@@ -26,8 +26,8 @@ pub fn claims_for(
             "the access token does not belong to a person",
         ));
     }
-    let row = tokens::find_by_id(conn, &at.jti)?
-        .filter(|r| r.revoked_at.is_none())
+    let (row, user) = tokens::find_with_user(conn, &at.jti)?
+        .filter(|(r, _)| r.revoked_at.is_none())
         .ok_or_else(|| OAuthError::invalid_token("the access token has been revoked"))?;
     if !at.has_scope("openid") {
         return Err(OAuthError::new(
@@ -35,8 +35,8 @@ pub fn claims_for(
             "the access token lacks the openid scope",
         ));
     }
-    let user = users::find(conn, &crate::ids::UserId::from(at.sub.as_str()))?
-        .filter(|u| !u.disabled)
+    let user = user
+        .filter(|u| !u.disabled && u.id.as_str() == at.sub)
         .ok_or_else(|| OAuthError::invalid_token("the account is no longer active"))?;
     let requested: Option<Value> = row
         .claims

@@ -83,3 +83,32 @@ async fn userinfo_errors_follow_rfc_6750() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The person's row is read with the token's, in one statement: an access
+/// token of a person since disabled gets a bearer error, not their claims.
+#[tokio::test]
+async fn a_disabled_persons_access_token_gets_no_claims() {
+    let app = spawn_app().await;
+    let secret = app.confidential();
+    let uid = app.user();
+    let t = app.tokens_for_rp(&secret).await;
+    let at = t["access_token"].as_str().unwrap().to_owned();
+    let userinfo = || async {
+        app.http
+            .get(app.url("/userinfo"))
+            .bearer_auth(&at)
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(userinfo().await.status(), StatusCode::OK);
+    let now = chrono::Utc::now().timestamp();
+    app.db
+        .run_sync(|c| visage::db::users::set_disabled(c, &uid.as_str().into(), true, now))
+        .unwrap();
+    let r = userinfo().await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let www = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(www.contains("invalid_token"), "{www}");
+    assert!(www.contains("no longer active"), "{www}");
+}
