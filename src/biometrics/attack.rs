@@ -187,7 +187,7 @@ impl Species {
 }
 
 /// Lowest and highest of a score over the answers that got that far.
-type Range = Option<[f32; 2]>;
+pub type Range = Option<[f32; 2]>;
 
 /// One species' result: answers tried, accepted, and the most common reason for refusal.
 #[derive(Debug, Clone, Serialize)]
@@ -198,13 +198,13 @@ pub struct Row {
     pub reason: Option<String>,
     /// The face's correlation with the colours shown (`screen_light`):
     /// lowest and highest over the answers that got that far.
-    pub light: Option<[f32; 2]>,
+    pub light: Range,
     /// The background's share of the screen's light (`screen_light`):
     /// lowest and highest over the answers that got that far.
-    pub spill: Option<[f32; 2]>,
+    pub spill: Range,
     /// The least share of background pixels changed between consecutive
     /// frames (`sensor_noise`): lowest and highest over the answers.
-    pub changed: Option<[f32; 2]>,
+    pub changed: Range,
 }
 
 /// Reflection strength of the synthesised screen light.
@@ -331,8 +331,7 @@ pub fn evaluate(
         }
         let (mut accepted, mut reasons) = (0, std::collections::BTreeMap::<String, usize>::new());
         let (mut light, mut spill, mut changed): (Range, Range, Range) = (None, None, None);
-        let widen =
-            |r: Option<[f32; 2]>, s: f32| Some(r.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
+        let widen = |r: Range, s: f32| Some(r.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
         for trial in 0..trials {
             // The person's earlier answer (the replay's recording) was lit
             // by `recorded`; the server draws the new challenge unlike it.

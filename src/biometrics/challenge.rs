@@ -232,9 +232,7 @@ impl Challenge {
         self.steps = steps;
         self
     }
-}
 
-impl Challenge {
     /// The colours of the lit steps, in order.
     pub fn colours(&self) -> Vec<Colour> {
         self.steps.iter().filter_map(|s| s.colour).collect()

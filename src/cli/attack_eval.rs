@@ -78,8 +78,7 @@ pub fn run(
         "{:<24} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  refused because (most often)",
         "species", "accepted", "rate", "light corr", "light spill", "bg changed"
     );
-    let range =
-        |r: Option<[f32; 2]>| r.map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
+    let range = |r: attack::Range| r.map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
     for r in &rows {
         let name = serde_json::to_value(r.species)
             .ok()
