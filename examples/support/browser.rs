@@ -241,6 +241,53 @@ impl Load {
         self.post_form(jar, action, &form).await
     }
 
+    /// A JSON POST from a page of the browser (its CSRF header set): the
+    /// status, the `Server-Timing` header and the body.
+    pub async fn post_json(
+        &self,
+        jar: &mut Jar,
+        path: &str,
+        csrf: &str,
+        body: &Value,
+    ) -> anyhow::Result<(StatusCode, String, Value)> {
+        let r = self
+            .send(
+                self.http
+                    .post(self.url(path)?)
+                    .header(COOKIE, jar.header())
+                    .header("X-CSRF-Token", csrf)
+                    .json(body),
+            )
+            .await?;
+        jar.update(&r);
+        let status = r.status();
+        let timing = r
+            .headers()
+            .get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok((status, timing, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// Biometric consent from a signed-in browser (the consent page's form):
+    /// the page's CSRF token.
+    pub async fn face_consent(&self, jar: &mut Jar) -> anyhow::Result<String> {
+        let csrf = self.page(jar, "/face/consent").await?;
+        let r = self
+            .post_form(
+                jar,
+                "/face/consent",
+                &[("csrf", &csrf), ("decision", "agree")],
+            )
+            .await?;
+        let to = location(&r);
+        if to != "/face/enrol" {
+            bail!("consent led to '{to}' ({})", r.status());
+        }
+        Ok(csrf)
+    }
+
     /// The account's first sign-in (password) and its passkey.
     pub async fn enrol(&self, b: &mut Browser, password: &str) -> anyhow::Result<()> {
         let mut jar = b.device.clone();

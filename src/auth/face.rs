@@ -59,7 +59,8 @@ fn enrol_key(user_id: &crate::ids::UserId) -> String {
 
 /// Challenges started per person and per address: each one is a promise of
 /// expensive work, so both are capped (counted in the database, shared by
-/// every instance).
+/// every instance). The address's cap is `face.starts_per_address` (this
+/// rule's `max` is its default).
 pub const STARTS_PER_PERSON: Rule = Rule {
     max: 20,
     window_seconds: 600,
@@ -171,7 +172,11 @@ pub fn start(
         return Err(FaceError::Locked(until));
     }
     let mut caps = vec![(format!("face:start:user:{user_id}"), STARTS_PER_PERSON)];
-    caps.extend(ip.map(|ip| (format!("face:start:ip:{ip}"), STARTS_PER_ADDRESS)));
+    let per_address = Rule {
+        max: cfg.starts_per_address,
+        ..STARTS_PER_ADDRESS
+    };
+    caps.extend(ip.map(|ip| (format!("face:start:ip:{ip}"), per_address)));
     for (key, rule) in caps {
         if let Some(until) = lockout::blocked_until(conn, &key, now)? {
             return Err(FaceError::Busy(until));

@@ -57,6 +57,10 @@ pub struct FaceConfig {
     pub max_failures: i64,
     pub failure_window_seconds: i64,
     pub lock_seconds: i64,
+    /// Face checks and enrolments started from one address in 10 minutes
+    /// (`auth::face::STARTS_PER_ADDRESS`); people behind one address (an
+    /// office's proxy, a load test) need more.
+    pub starts_per_address: i64,
     /// Version of the consent text shown (recorded with each consent).
     pub consent_version: String,
     /// Largest accepted side of an uploaded frame, in pixels, read from the
@@ -94,6 +98,7 @@ impl Default for FaceConfig {
             screen_light_max_spill: crate::biometrics::screen_light::MAX_SPILL,
             analysed_frames: 2,
             max_failures: 3,
+            starts_per_address: crate::auth::face::STARTS_PER_ADDRESS.max,
             failure_window_seconds: 1800,
             lock_seconds: 1800,
             consent_version: "2026-11-23".into(),

@@ -502,6 +502,11 @@ impl Config {
                 "face.same_person_threshold must be between 0.2 and 0.9 (or unset for the measured default)".into(),
             ));
         }
+        if f.starts_per_address < 1 {
+            return Err(ConfigError(
+                "face.starts_per_address must be at least 1".into(),
+            ));
+        }
         if !(0.1..=1.0).contains(&f.screen_light_max_spill) {
             return Err(ConfigError(
                 "face.screen_light_max_spill must be between 0.1 and 1".into(),

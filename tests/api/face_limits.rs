@@ -54,7 +54,11 @@ async fn an_oversized_frame_is_refused_from_its_header_before_decoding() {
 /// A fresh passkey session (cookie header) of a consenting person with a
 /// passkey: what face enrolment needs.
 fn enrolling_session(app: &TestApp) -> String {
-    let uid = app.user();
+    enrolling_session_of(app, app.user())
+}
+
+/// `enrolling_session` of person `uid`.
+fn enrolling_session_of(app: &TestApp, uid: String) -> String {
     give_passkey(app, &uid);
     let now = chrono::Utc::now().timestamp();
     app.db
@@ -104,6 +108,53 @@ async fn face_work_is_capped_per_person_and_failed_enrolments_count() {
         statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
         "{statuses:?}"
     );
+}
+
+/// Many people behind one address: the address's cap holds across people
+/// (each far below their own cap), and an operator can raise it.
+#[tokio::test]
+async fn face_checks_started_from_one_address_are_capped_across_people() {
+    let app = spawn_with(|c| {
+        c.face.enabled = true;
+        c.face.starts_per_address = 3;
+    })
+    .await;
+    let person = |n: usize| app.user_with(&format!("p{n}@example.com"), PASSWORD);
+    let (first, second) = (
+        enrolling_session_of(&app, person(1)),
+        enrolling_session_of(&app, person(2)),
+    );
+    let mut served = vec![];
+    // The fourth from this address is by someone who started only one.
+    for cookies in [&first, &first, &second, &second, &first] {
+        served.push(face_post(&app, cookies, "/face/enrol/challenge", json!({})).await);
+    }
+    let busy = StatusCode::TOO_MANY_REQUESTS;
+    assert_eq!(
+        served,
+        [StatusCode::OK, StatusCode::OK, StatusCode::OK, busy, busy]
+    );
+    assert_eq!(app.count("face_challenges"), 3);
+
+    // Raised for an office behind one proxy: the same starts are served.
+    let office = spawn_with(|c| {
+        c.face.enabled = true;
+        c.face.starts_per_address = 100;
+    })
+    .await;
+    let people: Vec<String> = (0..3)
+        .map(|n| {
+            let uid = office.user_with(&format!("p{n}@example.com"), PASSWORD);
+            enrolling_session_of(&office, uid)
+        })
+        .collect();
+    for cookies in people.iter().chain(&people) {
+        assert_eq!(
+            face_post(&office, cookies, "/face/enrol/challenge", json!({})).await,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(office.count("face_challenges"), 6);
 }
 
 async fn preview_burst(app: &TestApp, cookies: &str) -> Vec<StatusCode> {
