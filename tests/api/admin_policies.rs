@@ -207,14 +207,7 @@ async fn a_client_can_require_a_sign_in_level() {
 
 /// Wait for message `n` to `to`; its text with quoted-printable soft breaks undone.
 fn mail(sink: &crate::mail::MailSink, to: &str, n: usize) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        if let Some(m) = sink.messages_to(to).get(n) {
-            return m.replace("=\r\n", "").replace("=\n", "");
-        }
-        assert!(std::time::Instant::now() < deadline, "no mail {n} to {to}");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    sink.wait_for(to, n).replace("=\r\n", "").replace("=\n", "")
 }
 
 fn token_of(url: &str) -> String {

@@ -62,10 +62,7 @@ async fn three_failed_face_checks_lock_the_face_and_mail_the_account_holder() {
         ),
         1
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while sink.messages_to(EMAIL).is_empty() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    sink.wait_for(EMAIL, 0);
     let subjects = sink.subjects(EMAIL);
     assert_eq!(subjects, ["Face check locked on your Visage account"]);
     let mail = &sink.messages_to(EMAIL)[0];
@@ -100,10 +97,7 @@ async fn a_face_policy_change_applies_to_the_next_check() {
         until.iter().any(|u| msg.contains(u.as_str())),
         "{msg} vs {until:?}"
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while sink.messages_to(EMAIL).is_empty() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    sink.wait_for(EMAIL, 0);
     assert!(sink.messages_to(EMAIL)[0].contains("failed 2 times"));
     // The console's charts count the failures and the face lock of this hour.
     let (_, stats) = crate::admin_api::call(&app, "GET", "/stats", &t, None).await;

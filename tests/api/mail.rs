@@ -1,16 +1,40 @@
 //! A real SMTP sink for the tests: PyPI `aiosmtpd` (installed by
-//! scripts/setup.sh into target/venv) writing a Maildir we read back.
+//! scripts/setup.sh into target/venv) writing a Maildir we read back. The
+//! sink says on its standard output when it is ready and after each message
+//! it has written, so a test waits for mail without polling.
 
-use std::net::{TcpListener, TcpStream};
+use std::io::BufRead;
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 pub struct MailSink {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Child,
+    /// Lines the sink has printed so far ("ready", then one "delivered" per message).
+    said: Arc<(Mutex<Vec<String>>, Condvar)>,
 }
+
+/// aiosmtpd's Maildir handler, telling after each message is written.
+const SINK: &str = r#"
+import sys
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+
+class Telling(Mailbox):
+    def handle_message(self, message):
+        super().handle_message(message)
+        print("delivered", flush=True)
+
+controller = Controller(Telling(sys.argv[1]), hostname="127.0.0.1", port=int(sys.argv[2]))
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()
+controller.stop()
+"#;
 
 fn python() -> PathBuf {
     std::env::var_os("VISAGE_TEST_PYTHON")
@@ -30,27 +54,67 @@ impl MailSink {
             .expect("free port")
             .port();
         let dir = tempfile::tempdir().expect("maildir");
-        let child = Command::new(python())
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
+        let mut child = Command::new(python())
+            .args(["-c", SINK])
             .arg(dir.path().join("mail"))
-            .stdout(Stdio::null())
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start aiosmtpd (run scripts/setup.sh --test to install it in target/venv)");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the SMTP sink did not start");
-            std::thread::sleep(Duration::from_millis(50));
+        let said: Arc<(Mutex<Vec<String>>, Condvar)> = Arc::default();
+        let out = child.stdout.take().expect("the sink's output");
+        let heard = said.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let (lines, told) = &*heard;
+                lines.lock().expect("sink lines").push(line);
+                told.notify_all();
+            }
+        });
+        let sink = MailSink {
+            port,
+            dir,
+            child,
+            said,
+        };
+        sink.wait_until(Duration::from_secs(15), "the SMTP sink to start", |lines| {
+            lines.iter().any(|l| l == "ready")
+        });
+        sink
+    }
+
+    /// Block until `done` holds of the sink's lines (checked again each time
+    /// it prints one), or panic naming `what` after `limit`.
+    fn wait_until(&self, limit: Duration, what: &str, done: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + limit;
+        let (lines, told) = &*self.said;
+        let mut seen = lines.lock().expect("sink lines");
+        while !done(&seen) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "waited {limit:?} for {what}");
+            seen = told.wait_timeout(seen, left).expect("sink lines").0;
         }
-        MailSink { port, dir, child }
+    }
+
+    /// Message number `n` (0-based) to `to`, once it has arrived (at most 10 s).
+    pub fn wait_for(&self, to: &str, n: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(m) = self.messages_to(to).get(n) {
+                return m.clone();
+            }
+            // Wait for the next message the sink writes (to anyone).
+            let delivered = |lines: &[String]| lines.iter().filter(|l| *l == "delivered").count();
+            let before = delivered(&self.said.0.lock().expect("sink lines"));
+            let left = deadline.saturating_duration_since(Instant::now());
+            if self.messages_to(to).get(n).is_none() {
+                self.wait_until(left, &format!("mail number {n} to {to}"), |lines| {
+                    delivered(lines) > before
+                });
+            }
+        }
     }
 
     /// Messages delivered to `to` so far, oldest first (raw RFC 5322 text).
@@ -89,27 +153,16 @@ impl MailSink {
 
     /// Wait for message number `n` (0-based) to `to`; its 6-digit code.
     pub fn code(&self, to: &str, n: usize) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let msgs = self.messages_to(to);
-            if let Some(m) = msgs.get(n) {
-                let subject = decode_subject(m);
-                let digits: String = subject
-                    .rsplit(' ')
-                    .next()
-                    .unwrap_or("")
-                    .chars()
-                    .filter(char::is_ascii_digit)
-                    .collect();
-                assert_eq!(digits.len(), 6, "a code in the subject {subject:?}");
-                return digits;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no mail number {n} to {to} arrived"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let subject = decode_subject(&self.wait_for(to, n));
+        let digits: String = subject
+            .rsplit(' ')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        assert_eq!(digits.len(), 6, "a code in the subject {subject:?}");
+        digits
     }
 }
 
