@@ -1,7 +1,7 @@
 //! Real headless Chromium through chromedriver (Debian `chromium` and
 //! `chromium-driver`), with the WebAuthn virtual authenticator.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -61,18 +61,30 @@ impl Browser {
             crate::services::require(crate::services::Service::TestData);
         }
         let port = free_port();
-        let driver = Command::new("chromedriver")
+        let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .process_group(0)
             .spawn()
             .expect("start chromedriver (scripts/setup.sh --test installs chromium-driver)");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        // It says when it listens; its output is then read to the end.
+        let out = driver.stdout.take().expect("chromedriver's output");
+        let (told, started) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = std::io::BufRead::lines(std::io::BufReader::new(out));
+            let ok = lines
+                .by_ref()
+                .map_while(Result::ok)
+                .any(|l| l.contains("started successfully"));
+            let _ = told.send(ok);
+            lines.for_each(drop);
+        });
+        assert_eq!(
+            started.recv_timeout(Duration::from_secs(20)),
+            Ok(true),
+            "chromedriver did not start"
+        );
         let profile = tempfile::tempdir().expect("profile dir");
         let mut args: Vec<String> = [
             "--headless=new",
