@@ -38,7 +38,7 @@ use visage::biometrics::{attack, pace, EngineConfig, FaceEngine};
 mod browser;
 #[path = "../tests/support/soft_key.rs"]
 mod soft_key;
-use browser::{Args, Browser, Jar, Load};
+use browser::{deal, Args, Browser, Jar, Load};
 use soft_key::Key;
 
 /// Frames of the clip: centred (f001–f010) and turned to the image's right (f014–f020).
@@ -222,10 +222,7 @@ async fn main() -> anyhow::Result<()> {
         args.concurrency,
         args.seconds
     );
-    let mut groups: Vec<Vec<Person>> = (0..args.concurrency).map(|_| Vec::new()).collect();
-    for (i, p) in people.into_iter().enumerate() {
-        groups[i % args.concurrency].push(p);
-    }
+    let groups = deal(people, args.concurrency);
     let end = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();

@@ -32,7 +32,7 @@ use reqwest::Client;
 mod browser;
 #[path = "../tests/support/soft_key.rs"]
 mod soft_key;
-use browser::{Args, Browser, Jar, Load, Rp};
+use browser::{deal, Args, Browser, Jar, Load, Rp};
 use soft_key::Key;
 
 /// Run `work` on each item of each group in turn until `seconds` pass:
@@ -104,15 +104,6 @@ fn report(
     if let Some(e) = errors.first() {
         println!("first error: {e}");
     }
-}
-
-/// `items` dealt round-robin into `n` groups.
-fn deal<T>(items: Vec<T>, n: usize) -> Vec<Vec<T>> {
-    let mut groups: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
-    for (i, item) in items.into_iter().enumerate() {
-        groups[i % n].push(item);
-    }
-    groups
 }
 
 #[tokio::main]

@@ -189,18 +189,7 @@ impl Load {
 
     /// `{ceremony, options}` from an options endpoint.
     async fn options(&self, jar: &mut Jar, path: &str, csrf: &str) -> anyhow::Result<Value> {
-        let r = self
-            .send(
-                self.http
-                    .post(self.url(path)?)
-                    .header(COOKIE, jar.header())
-                    .header("X-CSRF-Token", csrf)
-                    .json(&json!({})),
-            )
-            .await?;
-        jar.update(&r);
-        let status = r.status();
-        let body: Value = r.json().await?;
+        let (status, _, body) = self.post_json(jar, path, csrf, &json!({})).await?;
         if status != StatusCode::OK {
             bail!("{path}: {status} {body}");
         }
@@ -411,7 +400,16 @@ pub struct Rp {
     pub redirect: String,
 }
 
-/// The arguments both load tools start with:
+/// `items` dealt round-robin into `n` groups (one per browser).
+pub fn deal<T>(items: Vec<T>, n: usize) -> Vec<Vec<T>> {
+    let mut groups: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        groups[i % n].push(item);
+    }
+    groups
+}
+
+/// The arguments the load tools start with:
 /// `ISSUER PASSWORD ACCOUNTS CONCURRENCY SECONDS`, then their own.
 pub struct Args {
     all: Vec<String>,
