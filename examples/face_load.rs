@@ -21,7 +21,8 @@
 //! step shows (the reflection synthesised as in `visage face attack-eval`;
 //! prepared before the load, so the load tool spends no time on images).
 //! Prints checks/s, the whole check's latency (mostly the page's waits)
-//! and the server's own time per check (its `Server-Timing` header).
+//! and the server's own time per check (its `Server-Timing` header); fails
+//! when a check failed or none was made.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -280,6 +281,9 @@ async fn main() -> anyhow::Result<()> {
     );
     if let Some(e) = errors.first() {
         println!("first error: {e}");
+    }
+    if server.is_empty() || !errors.is_empty() {
+        bail!("{} checks made, {} failed", server.len(), errors.len());
     }
     Ok(())
 }

@@ -5,14 +5,21 @@
 # verification under load").
 #   scripts/face_bench.sh [ACCOUNTS] [BROWSERS] [SECONDS] [FRAMES]
 # Defaults: 32 32 20 8 (8 frames a check is the shipped default). Release
-# build, SQLite in a throw-away data dir, challenge center → turn_right.
+# build (VISAGE_BIN=target/debug/visage: the debug one, as the test command
+# runs it briefly to keep the tool working), SQLite in a throw-away data
+# dir, challenge center → turn_right. Fails when a check failed or none
+# was made.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 ACCOUNTS=${1:-32}; BROWSERS=${2:-32}; SECONDS_=${3:-20}; FRAMES=${4:-8}
 scripts/setup.sh --test >/dev/null
-cargo build --locked --release --quiet --bin visage --example face_load
-BIN="$ROOT/target/release/visage"
+BIN=$(realpath -m "${VISAGE_BIN:-target/release/visage}")
+if [ "$(basename "$(dirname "$BIN")")" = release ]; then
+  cargo build --locked --release --quiet --bin visage --example face_load
+else
+  cargo build --locked --quiet --bin visage --example face_load
+fi
 WORK=$(mktemp -d)
 cleanup() {
   [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
@@ -37,7 +44,7 @@ done
 PID=$!
 until curl -sf "$ISSUER/readyz" >/dev/null; do sleep 0.05; done
 echo "$(nproc) cores, $ACCOUNTS accounts, $BROWSERS browsers, ${SECONDS_} s, $FRAMES frames a check"
-target/release/examples/face_load "$ISSUER" "$PASSWORD" "$ACCOUNTS" "$BROWSERS" "$SECONDS_" target/testdata/carphone
+"$(dirname "$BIN")/examples/face_load" "$ISSUER" "$PASSWORD" "$ACCOUNTS" "$BROWSERS" "$SECONDS_" target/testdata/carphone
 ERRORS=$(grep 'ERROR' "$WORK/server.log" | grep -v 'visage::mail' || true)
 if [ -n "$ERRORS" ]; then
   echo "server errors (first 3 of $(echo "$ERRORS" | wc -l)):"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install what is missing and run every test: format and lint, unit and
 # integration tests on SQLite and on PostgreSQL (face engine on the real models), and the real RP libraries
-# (openid-client, Authlib) against Visage on both databases, and the fault
-# runs on a cluster (scripts/faults.sh).
+# (openid-client, Authlib) against Visage on both databases, the fault
+# runs on a cluster (scripts/faults.sh) and a short run of the face load
+# tool (scripts/face_bench.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -33,4 +34,7 @@ scripts/interop.sh target/debug/visage "$PG_URL"
 
 echo "==> fault runs (PostgreSQL primary + replica, two instances behind HAProxy)"
 scripts/faults.sh target/debug/visage
+
+echo "==> face checks over HTTP with the load tool, briefly (it must keep working)"
+VISAGE_BIN=target/debug/visage scripts/face_bench.sh 2 2 4 5
 echo "==> all tests passed"
