@@ -67,7 +67,7 @@ pub const STARTS_PER_PERSON: Rule = Rule {
     block_seconds: 600,
 };
 pub const STARTS_PER_ADDRESS: Rule = Rule {
-    max: 60,
+    max: crate::config::face::STARTS_PER_ADDRESS,
     window_seconds: 600,
     block_seconds: 600,
 };

@@ -58,7 +58,7 @@ pub struct FaceConfig {
     pub failure_window_seconds: i64,
     pub lock_seconds: i64,
     /// Face checks and enrolments started from one address in 10 minutes
-    /// (`auth::face::STARTS_PER_ADDRESS`); people behind one address (an
+    /// (default [`STARTS_PER_ADDRESS`]); people behind one address (an
     /// office's proxy, a load test) need more.
     pub starts_per_address: i64,
     /// Version of the consent text shown (recorded with each consent).
@@ -74,6 +74,10 @@ pub struct FaceConfig {
     /// seen, never far from the enrolled one (`template::DRIFT_CAP`).
     pub template_refresh: bool,
 }
+
+/// Face checks and enrolments one address may start in 10 minutes, unless
+/// configured (`face.starts_per_address`).
+pub const STARTS_PER_ADDRESS: i64 = 60;
 
 /// How many days before an idle face template is erased the person is told.
 pub const TEMPLATE_EXPIRY_NOTICE_DAYS: i64 = 14;
@@ -98,7 +102,7 @@ impl Default for FaceConfig {
             screen_light_max_spill: crate::biometrics::screen_light::MAX_SPILL,
             analysed_frames: 2,
             max_failures: 3,
-            starts_per_address: crate::auth::face::STARTS_PER_ADDRESS.max,
+            starts_per_address: STARTS_PER_ADDRESS,
             failure_window_seconds: 1800,
             lock_seconds: 1800,
             consent_version: "2026-11-23".into(),
