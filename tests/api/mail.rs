@@ -79,21 +79,21 @@ impl MailSink {
             child,
             said,
         };
-        sink.wait_until(Duration::from_secs(15), "the SMTP sink to start", |lines| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        sink.wait_until(deadline, "the SMTP sink's start", |lines| {
             lines.iter().any(|l| l == "ready")
         });
         sink
     }
 
     /// Block until `done` holds of the sink's lines (checked again each time
-    /// it prints one), or panic naming `what` after `limit`.
-    fn wait_until(&self, limit: Duration, what: &str, done: impl Fn(&[String]) -> bool) {
-        let deadline = Instant::now() + limit;
+    /// it prints one), or panic naming `what` at `deadline`.
+    fn wait_until(&self, deadline: Instant, what: &str, done: impl Fn(&[String]) -> bool) {
         let (lines, told) = &*self.said;
         let mut seen = lines.lock().expect("sink lines");
         while !done(&seen) {
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "waited {limit:?} for {what}");
+            assert!(!left.is_zero(), "{what} did not come in time");
             seen = told.wait_timeout(seen, left).expect("sink lines").0;
         }
     }
@@ -108,9 +108,8 @@ impl MailSink {
             // Wait for the next message the sink writes (to anyone).
             let delivered = |lines: &[String]| lines.iter().filter(|l| *l == "delivered").count();
             let before = delivered(&self.said.0.lock().expect("sink lines"));
-            let left = deadline.saturating_duration_since(Instant::now());
             if self.messages_to(to).get(n).is_none() {
-                self.wait_until(left, &format!("mail number {n} to {to}"), |lines| {
+                self.wait_until(deadline, &format!("mail number {n} to {to}"), |lines| {
                     delivered(lines) > before
                 });
             }
