@@ -38,6 +38,26 @@ pub fn insert(conn: &mut DbConnection, row: &ClientRow) -> Result<(), DbError> {
     Ok(())
 }
 
+/// A client's row and the row of token `token_id`, in one statement
+/// (`/introspect`: one database round trip per request). The token is None
+/// when it has no row.
+pub fn find_with_token(
+    conn: &mut DbConnection,
+    id: &crate::ids::ClientId,
+    token_id: &str,
+) -> Result<Option<(ClientRow, Option<super::tokens::TokenRow>)>, DbError> {
+    use super::schema::tokens::dsl as t;
+    Ok(c::clients
+        .left_join(t::tokens.on(t::id.eq(token_id)))
+        .filter(c::id.eq(id))
+        .select((
+            ClientRow::as_select(),
+            Option::<super::tokens::TokenRow>::as_select(),
+        ))
+        .first(conn)
+        .optional()?)
+}
+
 pub fn find(
     conn: &mut DbConnection,
     id: &crate::ids::ClientId,

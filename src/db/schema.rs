@@ -290,6 +290,7 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(sessions, users);
 diesel::allow_tables_to_appear_in_same_query!(tokens, users);
+diesel::allow_tables_to_appear_in_same_query!(clients, tokens);
 
 diesel::table! {
     known_devices (user_id, device_hash) {

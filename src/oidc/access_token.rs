@@ -111,10 +111,15 @@ impl VerifiedCache {
 /// Is a verified token still live in the store? User tokens must have a
 /// live row; client tokens are live unless a revocation row exists.
 pub fn is_live(conn: &mut DbConnection, at: &AccessClaims) -> Result<bool, OAuthError> {
-    Ok(match tokens::find_by_id(conn, &at.jti)? {
-        Some(row) => row.revoked_at.is_none() && row.kind == KIND_ACCESS,
+    Ok(is_live_row(at, tokens::find_by_id(conn, &at.jti)?.as_ref()))
+}
+
+/// [`is_live`], given the token's row (None: it has none).
+pub fn is_live_row(at: &AccessClaims, row: Option<&TokenRow>) -> bool {
+    match row {
+        Some(row) => row.revoked_at.is_none() && row.kind == KIND_ACCESS && row.id == at.jti,
         None => at.is_client_token(),
-    })
+    }
 }
 
 /// Revoke one access token (recording a row for client tokens, which have none).

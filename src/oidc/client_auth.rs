@@ -124,11 +124,9 @@ pub struct Audience<'a> {
     pub endpoint: &'a str,
 }
 
-fn load(conn: &mut DbConnection, id: &ClientId) -> Result<Client, OAuthError> {
-    Client::find(conn, id)?
-        .filter(|c| !c.disabled)
-        .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))
-}
+/// How a client's row is read: by id, or with more in the same statement.
+pub type Loader<'a> =
+    &'a mut dyn FnMut(&mut DbConnection, &ClientId) -> Result<Option<Client>, OAuthError>;
 
 pub fn authenticate(
     conn: &mut DbConnection,
@@ -137,7 +135,23 @@ pub fn authenticate(
     aud: &Audience<'_>,
     now: i64,
 ) -> Result<Client, OAuthError> {
+    let mut by_id = |c: &mut DbConnection, id: &ClientId| Ok(Client::find(c, id)?);
+    authenticate_with(conn, mk, creds, aud, now, &mut by_id)
+}
+
+/// [`authenticate`], the client's row read by `loader`.
+pub fn authenticate_with(
+    conn: &mut DbConnection,
+    mk: &MasterKey,
+    creds: &Credentials,
+    aud: &Audience<'_>,
+    now: i64,
+    loader: Loader<'_>,
+) -> Result<Client, OAuthError> {
     let failed = || OAuthError::invalid_client("client authentication failed");
+    let mut load = |conn: &mut DbConnection, id: &ClientId| -> Result<Client, OAuthError> {
+        loader(conn, id)?.filter(|c| !c.disabled).ok_or_else(failed)
+    };
     match creds {
         Credentials::Basic { id, secret } | Credentials::Post { id, secret } => {
             let client = load(conn, id)?;

@@ -13,8 +13,9 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 
 use crate::app::AppState;
 use crate::db::DbConnection;
+use crate::ids::ClientId;
 use crate::oidc::client::Client;
-use crate::oidc::client_auth::{authenticate, extract, Audience, Credentials};
+use crate::oidc::client_auth::{authenticate_with, extract, Audience, Credentials, Loader};
 use crate::oidc::params::Params;
 use crate::oidc::OAuthError;
 
@@ -35,12 +36,25 @@ impl ClientCall {
         conn: &mut DbConnection,
         state: &AppState,
     ) -> Result<Client, OAuthError> {
+        let mut by_id = |c: &mut DbConnection, id: &ClientId| Ok(Client::find(c, id)?);
+        self.authenticate_with(conn, state, &mut by_id)
+    }
+
+    /// [`ClientCall::authenticate`], the client's row read by `loader`
+    /// (with more in the same statement).
+    pub fn authenticate_with(
+        &self,
+        conn: &mut DbConnection,
+        state: &AppState,
+        loader: Loader<'_>,
+    ) -> Result<Client, OAuthError> {
         let now = state.clock.now();
         let audience = Audience {
             issuer: &state.config.issuer,
             endpoint: &self.endpoint,
         };
-        let client = authenticate(conn, &state.master_key, &self.creds, &audience, now)?;
+        let client =
+            authenticate_with(conn, &state.master_key, &self.creds, &audience, now, loader)?;
         if !client.allows_address(self.ip) {
             let ev = crate::audit::Event::new("auth", "client.network", "blocked")
                 .client(&client.id)

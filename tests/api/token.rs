@@ -285,3 +285,80 @@ async fn id_token_alg_follows_the_client_setting() {
         );
     }
 }
+
+/// `/introspect` reads the caller's client row and the token's row in one
+/// statement (one database round trip). What that must not change: the
+/// caller is still authenticated first, the row is used only for a token
+/// whose signature holds, and revocation still shows at once.
+#[tokio::test]
+async fn introspection_in_one_statement_still_authenticates_and_verifies_first() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let secret = app.confidential();
+    let cc = [("grant_type", "client_credentials"), ("scope", "api:read")];
+    let at = app.token(Some(("rp", &secret)), &cc).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = app.token(Some(("rp", &secret)), &cc).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.introspect("rp", &secret, &at).await["active"], true);
+
+    // A wrong secret or a disabled client learns nothing about a live token.
+    let call = |id: &str, s: &str, token: &str| {
+        app.http
+            .post(app.url("/introspect"))
+            .basic_auth(id, Some(s))
+            .form(&[("token", token)])
+            .send()
+    };
+    for (id, s) in [("rp", "wrong"), ("nobody", "x")] {
+        let r = call(id, s, &at).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{id}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_client");
+        assert!(body.get("active").is_none(), "{body}");
+    }
+    let now = chrono::Utc::now().timestamp();
+    app.db
+        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, &"rp".into(), true, "test", now))
+        .unwrap();
+    let r = call("rp", &secret, &at).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    app.db
+        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, &"rp".into(), false, "test", now))
+        .unwrap();
+
+    // A forged token naming the live token's jti, its signature taken from
+    // another token: the row read for that jti does not make it active.
+    let parts: Vec<&str> = at.split('.').collect();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    claims["scope"] = "api:read admin:users".into();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(claims.to_string()),
+        other.split('.').nth(2).unwrap()
+    );
+    assert_eq!(
+        app.introspect("rp", &secret, &forged).await["active"],
+        false
+    );
+
+    // Revoked (a row is recorded for a client's own token): inactive at once.
+    let r = app
+        .http
+        .post(app.url("/revoke"))
+        .basic_auth("rp", Some(&secret))
+        .form(&[("token", at.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.introspect("rp", &secret, &at).await["active"], false);
+    assert_eq!(app.introspect("rp", &secret, &other).await["active"], true);
+}
