@@ -128,19 +128,13 @@ pub struct Audience<'a> {
 pub type Loader<'a> =
     &'a mut dyn FnMut(&mut DbConnection, &ClientId) -> Result<Option<Client>, OAuthError>;
 
-pub fn authenticate(
-    conn: &mut DbConnection,
-    mk: &MasterKey,
-    creds: &Credentials,
-    aud: &Audience<'_>,
-    now: i64,
-) -> Result<Client, OAuthError> {
-    let mut by_id = |c: &mut DbConnection, id: &ClientId| Ok(Client::find(c, id)?);
-    authenticate_with(conn, mk, creds, aud, now, &mut by_id)
+/// The plain [`Loader`]: the client's row by its id.
+pub fn by_id(conn: &mut DbConnection, id: &ClientId) -> Result<Option<Client>, OAuthError> {
+    Ok(Client::find(conn, id)?)
 }
 
-/// [`authenticate`], the client's row read by `loader`.
-pub fn authenticate_with(
+/// The client the credentials name, if they hold; its row read by `loader`.
+pub fn authenticate(
     conn: &mut DbConnection,
     mk: &MasterKey,
     creds: &Credentials,

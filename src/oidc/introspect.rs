@@ -4,8 +4,10 @@
 use serde_json::{json, Map, Value};
 
 use crate::crypto;
+use crate::db::clients;
 use crate::db::tokens::{self, TokenRow, KIND_REFRESH};
 use crate::db::DbConnection;
+use crate::ids::ClientId;
 use crate::keys::KeyRing;
 
 use super::access_token::{self, VerifiedCache};
@@ -35,6 +37,22 @@ pub fn claimed_jti(token: &str) -> Option<String> {
 
 /// A token's row read beforehand: the `jti` looked up and what was found.
 pub type LookedUp = (String, Option<TokenRow>);
+
+/// A client [`Loader`](super::client_auth::Loader) that reads the row of
+/// token `jti` in the same statement as the client's and leaves it in
+/// `found` (one database round trip for the whole introspection).
+pub fn with_token_row<'a>(
+    jti: &'a str,
+    found: &'a mut Option<LookedUp>,
+) -> impl FnMut(&mut DbConnection, &ClientId) -> Result<Option<Client>, OAuthError> + 'a {
+    move |c, id| {
+        let Some((client, row)) = clients::find_with_token(c, id, jti)? else {
+            return Ok(None);
+        };
+        *found = Some((jti.to_owned(), row));
+        Ok(Some(Client::from_row(client)?))
+    }
+}
 
 #[allow(clippy::too_many_arguments)]
 pub fn introspect(

@@ -13,9 +13,8 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 
 use crate::app::AppState;
 use crate::db::DbConnection;
-use crate::ids::ClientId;
 use crate::oidc::client::Client;
-use crate::oidc::client_auth::{authenticate_with, extract, Audience, Credentials, Loader};
+use crate::oidc::client_auth::{authenticate, by_id, extract, Audience, Credentials, Loader};
 use crate::oidc::params::Params;
 use crate::oidc::OAuthError;
 
@@ -36,7 +35,6 @@ impl ClientCall {
         conn: &mut DbConnection,
         state: &AppState,
     ) -> Result<Client, OAuthError> {
-        let mut by_id = |c: &mut DbConnection, id: &ClientId| Ok(Client::find(c, id)?);
         self.authenticate_with(conn, state, &mut by_id)
     }
 
@@ -53,8 +51,7 @@ impl ClientCall {
             issuer: &state.config.issuer,
             endpoint: &self.endpoint,
         };
-        let client =
-            authenticate_with(conn, &state.master_key, &self.creds, &audience, now, loader)?;
+        let client = authenticate(conn, &state.master_key, &self.creds, &audience, now, loader)?;
         if !client.allows_address(self.ip) {
             let ev = crate::audit::Event::new("auth", "client.network", "blocked")
                 .client(&client.id)

@@ -4,9 +4,6 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
-use crate::db::{clients, DbConnection};
-use crate::ids::ClientId;
-use crate::oidc::client::Client;
 use crate::oidc::{introspect as intro, revoke as rev, token as tok, ErrorCode, OAuthError};
 use crate::web::client_auth::ClientCall;
 use crate::web::{cors, error, rate_limit};
@@ -90,14 +87,11 @@ pub async fn introspect(
             let (client, looked_up) = match intro::claimed_jti(token) {
                 Some(jti) => {
                     let mut found = None;
-                    let mut with_token = |c: &mut DbConnection, id: &ClientId| {
-                        let Some((client, row)) = clients::find_with_token(c, id, &jti)? else {
-                            return Ok(None);
-                        };
-                        found = Some((jti.clone(), row));
-                        Ok(Some(Client::from_row(client)?))
-                    };
-                    let client = call.authenticate_with(c, &st, &mut with_token)?;
+                    let client = call.authenticate_with(
+                        c,
+                        &st,
+                        &mut intro::with_token_row(&jti, &mut found),
+                    )?;
                     (client, found)
                 }
                 None => (call.authenticate(c, &st)?, None),
