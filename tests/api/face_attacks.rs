@@ -580,13 +580,26 @@ async fn a_print_held_to_the_camera_is_refused_however_bright_the_screen() {
         "the room behind the person stays dark: {seen:?}"
     );
 
-    // With the background's share not checked, the same print passes every
-    // other check: it is this one that stops it.
+    // With the background's share not checked, the same print gets through
+    // within an attacker's few tries: it is this check that stops it. (One
+    // try is not certain: a blurred, tinted print's witnesses sit 0.43-0.64
+    // from its frontal frames against a threshold of 0.34, so now and then a
+    // colour sequence pulls one below it.)
     let lax = enrolled_with(|c| c.face.screen_light_max_spill = 1.0).await;
-    let (s, msg) = lax
-        .answer(|i, step| print_held_up(&clip(i, step["action"].as_str().unwrap()), step, 0.2))
-        .await;
-    assert_eq!(s, StatusCode::OK, "without the spill check: {msg}");
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        let (s, msg) = lax
+            .answer(|i, step| print_held_up(&clip(i, step["action"].as_str().unwrap()), step, 0.2))
+            .await;
+        tries.push((s, msg));
+        if s == StatusCode::OK {
+            break;
+        }
+    }
+    assert!(
+        tries.iter().any(|(s, _)| *s == StatusCode::OK),
+        "without the spill check, three tries: {tries:?}"
+    );
 }
 
 /// A real-time injection (a virtual camera, a modified page): one still
