@@ -16,6 +16,7 @@ use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::oidc::access_token::VerifiedCache;
 use crate::oidc::issue::Minter;
+use crate::oidc::row_cache::RowCache;
 
 /// How often a running server re-reads signing keys (to see rotations).
 const KEY_RELOAD_SECONDS: i64 = 60;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub discovery: Arc<str>,
     pub limits: Limits,
     pub verified: VerifiedCache,
+    /// Clients', tokens' and people's rows kept while nothing changes them.
+    pub rows: RowCache,
     pub ladder: Ladder,
     /// None when the issuer has no domain name (WebAuthn needs one).
     pub passkeys: Option<Passkeys>,
@@ -359,6 +362,7 @@ pub fn build_state(
         instance: uuid::Uuid::new_v4().to_string(),
         minter: Minter::from_config(&config),
         verified: VerifiedCache::new(10_000),
+        rows: RowCache::new(db.changes().clone(), config.server.row_cache),
         limits: Limits::new(
             config.rate_limit.token_per_second,
             &config.server.trusted_proxies,

@@ -58,6 +58,13 @@ impl Application {
         crate::telemetry::install();
         let metrics_listen = config.server.metrics_listen.clone();
         let state = web::Data::new(build_state(config, clock, true)?);
+        if state.config.server.row_cache {
+            let every = std::time::Duration::from_millis(state.config.server.change_feed_ms);
+            state
+                .db
+                .follow_changes(every)
+                .map_err(|e| StartError::Config(format!("cannot start the change feed: {e}")))?;
+        }
         let metrics = metrics_server(&metrics_listen, shutdown, state.clone())?;
         let st = state.clone();
         let mut server = HttpServer::new(move || {
@@ -111,6 +118,12 @@ impl Application {
     /// it finishes (`AppState::scheduled_jobs`).
     pub fn scheduled_rounds(&self) -> tokio::sync::watch::Receiver<u64> {
         self.state.scheduled_rounds.subscribe()
+    }
+
+    /// This server's database handle: what is written through it is this
+    /// server's own change (seen at once by the rows it keeps in memory).
+    pub fn db(&self) -> crate::db::Db {
+        self.state.db.clone()
     }
 
     pub fn port(&self) -> u16 {

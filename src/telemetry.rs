@@ -127,6 +127,13 @@ pub fn sign_in(method: &str, outcome: &'static str) {
         .increment(1);
 }
 
+/// A row looked for in memory (`oidc::row_cache`): `client`, `token` or
+/// `user`; found (`hit`) or not (`miss`: read from the database).
+pub fn row_cache(kind: &'static str, hit: bool) {
+    let outcome = if hit { "hit" } else { "miss" };
+    metrics::counter!("visage_row_cache_total", "kind" => kind, "outcome" => outcome).increment(1);
+}
+
 /// Tokens issued at the token endpoint, by grant type.
 pub fn tokens_issued(grant: &str) {
     metrics::counter!("visage_tokens_issued_total", "grant" => grant.to_owned()).increment(1);

@@ -133,6 +133,12 @@ pub struct ServerConfig {
     /// Where `GET /metrics` (Prometheus text format) is served, on its own
     /// listener, e.g. `127.0.0.1:9464`; empty: nowhere. Never on `listen`.
     pub metrics_listen: String,
+    /// Keep the rows introspection and userinfo read (clients, tokens,
+    /// people) in memory while nothing changes them (`oidc::row_cache`).
+    pub row_cache: bool,
+    /// How often changes made by other instances or processes are read
+    /// (`db::changes`): they reach this server's memory within about this.
+    pub change_feed_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -234,6 +240,8 @@ impl Default for ServerConfig {
             trusted_proxies: vec![],
             shutdown_timeout_seconds: 30,
             metrics_listen: String::new(),
+            row_cache: true,
+            change_feed_ms: 50,
         }
     }
 }
@@ -365,6 +373,11 @@ impl Config {
             ));
         }
         self.issuer = self.issuer.trim_end_matches('/').to_owned();
+        if !(10..=5000).contains(&self.server.change_feed_ms) {
+            return Err(ConfigError(
+                "server.change_feed_ms must be between 10 and 5000".into(),
+            ));
+        }
         if self.keys.algorithms.is_empty() {
             return Err(ConfigError(
                 "keys.algorithms must name at least one algorithm".into(),

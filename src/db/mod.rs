@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod audit;
 pub mod biometric_consents;
 pub mod ceremonies;
+pub mod changes;
 pub mod clients;
 pub mod codes;
 pub mod consents;

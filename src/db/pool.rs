@@ -11,6 +11,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use super::changes::{Changes, Watch};
 use super::{DbConnection, DbError};
 
 use crate::crypto::scope::with_master_key;
@@ -56,17 +57,22 @@ impl Backend {
 struct Manager {
     backend: Backend,
     target: String,
+    changes: Arc<Changes>,
 }
 
 impl Manager {
     fn connect_now(&self) -> Result<DbConnection, DbError> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.target)
-                .map(DbConnection::Postgresql)
-                .map_err(|e| DbError::Connect(e.to_string())),
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.target)
+                    .map_err(|e| DbError::Connect(e.to_string()))?;
+                conn.set_instrumentation(Watch::new(self.changes.clone()));
+                Ok(DbConnection::Postgresql(conn))
+            }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target)
                     .map_err(|e| DbError::Connect(e.to_string()))?;
+                conn.set_instrumentation(Watch::new(self.changes.clone()));
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
@@ -104,6 +110,9 @@ pub struct Db {
     backend: Backend,
     master_key: Option<MasterKey>,
     queues: Arc<Queues>,
+    changes: Arc<Changes>,
+    /// The SQLite file or PostgreSQL URL (for the change feed's connection).
+    target: Arc<str>,
 }
 
 /// The work queued on the database (gauges `visage_db_tasks`).
@@ -177,7 +186,12 @@ impl Db {
                 }
             }
         }
-        let manager = Manager { backend, target };
+        let changes: Arc<Changes> = Arc::default();
+        let manager = Manager {
+            backend,
+            target: target.clone(),
+            changes: changes.clone(),
+        };
         // Fail fast with the real cause rather than r2d2's generic timeout.
         let mut first = manager.connect_now()?;
         run_migrations(&mut first)?;
@@ -197,6 +211,8 @@ impl Db {
             backend,
             master_key: None,
             queues: Arc::default(),
+            changes,
+            target: target.into(),
         })
     }
 
@@ -209,6 +225,22 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The count of changes to the rows kept in memory (`db::changes`).
+    pub fn changes(&self) -> &Arc<Changes> {
+        &self.changes
+    }
+
+    /// Follow the changes other processes make to those rows, every
+    /// `interval` (a server does; the CLI keeps nothing in memory).
+    pub fn follow_changes(&self, interval: Duration) -> std::io::Result<()> {
+        super::changes::follow(
+            &self.changes,
+            self.backend,
+            self.target.to_string(),
+            interval,
+        )
     }
 
     /// Tasks queued for a thread, waiting for a connection, and running.

@@ -149,19 +149,7 @@ pub fn authenticate(
     match creds {
         Credentials::Basic { id, secret } | Credentials::Post { id, secret } => {
             let client = load(conn, id)?;
-            let method_ok = matches!(
-                (client.auth_method, creds),
-                (
-                    TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost,
-                    _
-                )
-            );
-            let presented = mk.hash_client_secret(secret);
-            let matches = client
-                .secret_hash
-                .as_deref()
-                .is_some_and(|h| crypto::ct_eq(h, &presented));
-            if method_ok && matches {
+            if secret_holds(&client, secret, mk) {
                 Ok(client)
             } else {
                 Err(failed())
@@ -204,6 +192,20 @@ pub fn authenticate(
             Ok(client)
         }
     }
+}
+
+/// Whether `secret` is the secret of `client`, which authenticates with one.
+pub fn secret_holds(client: &Client, secret: &str, mk: &MasterKey) -> bool {
+    let method_ok = matches!(
+        client.auth_method,
+        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost
+    );
+    let presented = mk.hash_client_secret(secret);
+    let matches = client
+        .secret_hash
+        .as_deref()
+        .is_some_and(|h| crypto::ct_eq(h, &presented));
+    method_ok && matches
 }
 
 fn unverified_claims(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {

@@ -10,9 +10,10 @@ use crate::db::DbConnection;
 use crate::ids::ClientId;
 use crate::keys::KeyRing;
 
-use super::access_token::{self, VerifiedCache};
+use super::access_token::{self, AccessClaims, VerifiedCache};
 use super::client::Client;
 use super::error::OAuthError;
+use super::row_cache::RowCache;
 
 fn inactive() -> Value {
     json!({ "active": false })
@@ -54,6 +55,44 @@ pub fn with_token_row<'a>(
     }
 }
 
+/// A public client can only learn about its own tokens.
+fn may_see(caller: &Client, at: &AccessClaims) -> bool {
+    !caller.is_public() || at.client_id == caller.id
+}
+
+/// What introspection says of a verified access token.
+fn about(at: &AccessClaims, live: bool) -> Value {
+    if !live {
+        return inactive();
+    }
+    let mut out: Map<String, Value> = at.claims.clone();
+    out.insert("active".into(), json!(true));
+    out.insert("token_type".into(), json!("Bearer"));
+    Value::Object(out)
+}
+
+/// The answer from memory alone, for a JWT whose row is kept there
+/// (`RowCache`); None: ask the database.
+pub fn from_memory(
+    rows: &RowCache,
+    cache: &VerifiedCache,
+    ring: &KeyRing,
+    issuer: &str,
+    caller: &Client,
+    token: &str,
+    now: i64,
+) -> Option<Value> {
+    if !token.contains('.') {
+        return None;
+    }
+    let at = cache.verify(ring, issuer, token, now)?;
+    if !may_see(caller, &at) {
+        return Some(inactive());
+    }
+    let row = rows.token(&at.jti)?;
+    Some(about(&at, access_token::is_live_row(&at, Some(&row))))
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn introspect(
     conn: &mut DbConnection,
@@ -69,21 +108,14 @@ pub fn introspect(
         let Some(at) = cache.verify(ring, issuer, token, now) else {
             return Ok(inactive());
         };
-        // A public client can only learn about its own tokens.
-        if caller.is_public() && at.client_id != caller.id {
+        if !may_see(caller, &at) {
             return Ok(inactive());
         }
         let live = match looked_up {
             Some((jti, row)) if jti == at.jti => access_token::is_live_row(&at, row.as_ref()),
             _ => access_token::is_live(conn, &at)?,
         };
-        if !live {
-            return Ok(inactive());
-        }
-        let mut out: Map<String, Value> = at.claims.clone();
-        out.insert("active".into(), json!(true));
-        out.insert("token_type".into(), json!("Bearer"));
-        return Ok(Value::Object(out));
+        return Ok(about(&at, live));
     }
     let Some(row) = tokens::find_by_hash(conn, &crypto::token_hash(token))? else {
         return Ok(inactive());

@@ -19,6 +19,7 @@ pub mod login_tx;
 pub mod params;
 pub mod response;
 pub mod revoke;
+pub mod row_cache;
 pub mod token;
 pub mod types;
 pub mod userinfo;

@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -14,7 +15,9 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use crate::app::AppState;
 use crate::db::DbConnection;
 use crate::oidc::client::Client;
-use crate::oidc::client_auth::{authenticate, by_id, extract, Audience, Credentials, Loader};
+use crate::oidc::client_auth::{
+    authenticate, by_id, extract, secret_holds, Audience, Credentials, Loader,
+};
 use crate::oidc::params::Params;
 use crate::oidc::OAuthError;
 
@@ -36,6 +39,22 @@ impl ClientCall {
         state: &AppState,
     ) -> Result<Client, OAuthError> {
         self.authenticate_with(conn, state, &mut by_id)
+    }
+
+    /// The client from memory (`AppState::rows`), when its row is kept
+    /// there and these credentials are its secret, presented from an
+    /// address it allows. None: authenticate through the database, which
+    /// also audits a refusal.
+    pub fn remembered(&self, state: &AppState) -> Option<Arc<Client>> {
+        let (Credentials::Basic { id, secret } | Credentials::Post { id, secret }) = &self.creds
+        else {
+            return None;
+        };
+        let client = state.rows.client(id)?;
+        let holds = !client.disabled
+            && secret_holds(&client, secret, &state.master_key)
+            && client.allows_address(self.ip);
+        holds.then_some(client)
     }
 
     /// [`ClientCall::authenticate`], the client's row read by `loader`

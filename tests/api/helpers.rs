@@ -115,11 +115,10 @@ async fn spawn_on(tweak: impl FnOnce(&mut Config), http: Option<reqwest::Client>
     let app = Application::build_on(config.clone(), listener, Arc::new(clock.clone()))
         .expect("build app");
     let scheduled_rounds = app.scheduled_rounds();
+    // The server's own handle: a test's writes are this server's changes.
+    let db = app.db();
     tokio::spawn(app.run_until_stopped());
     let master_key = load_or_create_master_key("", &config.master_key_path()).expect("master key");
-    let db = Db::open(&config.database_url(), 2)
-        .expect("open db")
-        .with_master_key(master_key.clone());
     let http = http.unwrap_or_else(|| {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -41,6 +41,7 @@ mod protocol_integrity;
 mod refresh;
 mod registration_approvals;
 mod retention;
+mod row_cache;
 mod services;
 #[path = "../support/soft_key.rs"]
 mod soft_key;
