@@ -70,6 +70,7 @@ impl ClientCall {
             issuer: &state.config.issuer,
             endpoint: &self.endpoint,
         };
+        let stamp = state.rows.stamp();
         let client = authenticate(conn, &state.master_key, &self.creds, &audience, now, loader)?;
         if !client.allows_address(self.ip) {
             let ev = crate::audit::Event::new("auth", "client.network", "blocked")
@@ -80,6 +81,7 @@ impl ClientCall {
             }
             return Err(OAuthError::invalid_client("client authentication failed"));
         }
+        state.rows.keep_client(stamp, &client);
         Ok(client)
     }
 }

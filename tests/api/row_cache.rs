@@ -204,3 +204,53 @@ async fn with_the_cache_off_nothing_is_answered_from_memory() {
     }
     assert_eq!(hits("token") + hits("user") + hits("client"), 0.0);
 }
+
+/// client_credentials for a client whose row is kept: issued without the
+/// database. The client disabled or its secret rotated: no token at once;
+/// an `admin:` scope is still held to the client's role (read from the
+/// database), and a scope it was never given is still refused.
+#[tokio::test]
+async fn client_credentials_from_memory_end_at_once_when_the_client_changes() {
+    let app = spawn_app().await;
+    let secret = app.confidential();
+    let cc = [("grant_type", "client_credentials"), ("scope", "api:read")];
+    let clients = hits("client");
+    for _ in 0..3 {
+        let t = app.token(Some(("rp", &secret)), &cc).await;
+        assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    }
+    assert!(hits("client") >= clients + 2.0, "issued from memory");
+    for scope in ["admin:users", "api:write"] {
+        let asked = [("grant_type", "client_credentials"), ("scope", scope)];
+        let t = app.token(Some(("rp", &secret)), &asked).await;
+        assert_eq!(t.status, StatusCode::BAD_REQUEST, "{scope}: {}", t.body);
+        assert_eq!(t.body["error"], "invalid_scope", "{scope}");
+    }
+
+    let now = chrono::Utc::now().timestamp();
+    let mk = app.master_key.clone();
+    let new = app
+        .db
+        .run_sync(|c| visage::oidc::client_admin::rotate_secret(c, &mk, &"rp".into(), "test", now))
+        .unwrap();
+    let t = app.token(Some(("rp", &secret)), &cc).await;
+    assert_eq!(
+        t.status,
+        StatusCode::UNAUTHORIZED,
+        "the old secret: {}",
+        t.body
+    );
+    assert_eq!(
+        app.token(Some(("rp", &new)), &cc).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.token(Some(("rp", &new)), &cc).await.status,
+        StatusCode::OK
+    );
+    app.db
+        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, &"rp".into(), true, "test", now))
+        .unwrap();
+    let t = app.token(Some(("rp", &new)), &cc).await;
+    assert_eq!(t.status, StatusCode::UNAUTHORIZED, "disabled: {}", t.body);
+}
