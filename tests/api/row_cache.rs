@@ -70,15 +70,20 @@ async fn until_from_memory<F: std::future::Future<Output = ()>>(kind: &str, ask:
     }
 }
 
+/// A person's access token for the `rp` client (code flow).
+async fn access_token(app: &TestApp, secret: &str) -> String {
+    app.tokens_for_rp(secret).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// A person's access token and the `rp` client's secret, introspection and
 /// userinfo asked until they are answered from memory.
 async fn kept(app: &TestApp) -> (String, String) {
     let secret = app.confidential();
     app.user();
-    let at = app.tokens_for_rp(&secret).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let at = access_token(app, &secret).await;
     until_from_memory("token", || async {
         assert_eq!(app.introspect("rp", &secret, &at).await["active"], true);
     })
@@ -108,10 +113,7 @@ async fn a_kept_answer_ends_at_once_when_this_server_changes_its_rows() {
     assert_eq!(userinfo(&app, &at).await, StatusCode::UNAUTHORIZED);
 
     // The client's secret rotated: the old one no longer authenticates.
-    let at = app.tokens_for_rp(&secret).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let at = access_token(&app, &secret).await;
     assert_eq!(app.introspect("rp", &secret, &at).await["active"], true);
     let now = chrono::Utc::now().timestamp();
     let mk = app.master_key.clone();
@@ -211,10 +213,7 @@ async fn with_the_cache_off_nothing_is_answered_from_memory() {
     let app = spawn_with(|c| c.server.row_cache = false).await;
     let secret = app.confidential();
     app.user();
-    let at = app.tokens_for_rp(&secret).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let at = access_token(&app, &secret).await;
     for _ in 0..3 {
         assert_eq!(app.introspect("rp", &secret, &at).await["active"], true);
         assert_eq!(userinfo(&app, &at).await, StatusCode::OK);

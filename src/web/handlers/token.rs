@@ -51,13 +51,7 @@ pub async fn token(req: HttpRequest, state: web::Data<AppState>, call: ClientCal
             // A browser page: only from an origin this client allows,
             // checked before the grant is touched.
             cors::check(&client, from.as_deref())?;
-            let ctx = tok::TokenContext {
-                master_key: &st.master_key,
-                ring: &ring,
-                minter: &st.minter,
-                refresh_grace: st.config.tokens.refresh_grace_seconds,
-                now: st.clock.now(),
-            };
+            let ctx = context(&st, &ring);
             Ok::<_, OAuthError>(tok::exchange(c, &ctx, &client, &call.params))
         })
         .await;
@@ -70,6 +64,17 @@ pub async fn token(req: HttpRequest, state: web::Data<AppState>, call: ClientCal
         Ok(Err(e)) => error::oauth_json(&e),
     };
     cors::allow(resp, origin.as_deref())
+}
+
+/// What the grants need from the server.
+fn context<'a>(st: &'a AppState, ring: &'a crate::keys::KeyRing) -> tok::TokenContext<'a> {
+    tok::TokenContext {
+        master_key: &st.master_key,
+        ring,
+        minter: &st.minter,
+        refresh_grace: st.config.tokens.refresh_grace_seconds,
+        now: st.clock.now(),
+    }
 }
 
 /// A token issued without the database, for a client whose row is kept in
@@ -88,19 +93,10 @@ async fn in_memory(
     let client = call.remembered(state)?;
     cors::check(&client, origin).ok()?;
     let (st, ring, params) = (state.clone(), ring.clone(), call.params.clone());
-    web::block(move || {
-        let ctx = tok::TokenContext {
-            master_key: &st.master_key,
-            ring: &ring,
-            minter: &st.minter,
-            refresh_grace: st.config.tokens.refresh_grace_seconds,
-            now: st.clock.now(),
-        };
-        tok::exchange_in_memory(&ctx, &client, &params)
-    })
-    .await
-    .ok()
-    .flatten()
+    web::block(move || tok::exchange_in_memory(&context(&st, &ring), &client, &params))
+        .await
+        .ok()
+        .flatten()
 }
 
 pub async fn introspect(
