@@ -15,7 +15,8 @@
 //!   connection (the CLI, another process) has committed. Either is read
 //!   every `interval`, so a change made elsewhere reaches this process
 //!   within about that long;
-//! - losing that connection: while it is down nothing may be kept
+//! - losing that connection: while it is down, or silent for ten rounds
+//!   (at least 0.5 s: hung rather than broken), nothing may be kept
 //!   ([`Changes::now`] is `None`), and it counts once more when it is back.
 //!
 //! Rows are only ever added to these tables by `INSERT`, and a cache keeps
@@ -23,7 +24,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
@@ -35,20 +36,53 @@ pub const WATCHED: [&str; 3] = ["tokens", "clients", "users"];
 /// The PostgreSQL channel the watched tables' triggers notify.
 pub const CHANNEL: &str = "visage_changes";
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Changes {
     count: AtomicU64,
     /// Whether changes made elsewhere are being followed.
     following: AtomicBool,
+    /// When the feed last answered, in ms since `epoch`.
+    heard_ms: AtomicU64,
+    epoch: Instant,
+    /// How long the feed may be silent (a connection hung rather than
+    /// broken) before nothing counts as current, in ms.
+    max_silence_ms: AtomicU64,
+}
+
+impl Default for Changes {
+    fn default() -> Changes {
+        Changes {
+            count: AtomicU64::new(0),
+            following: AtomicBool::new(false),
+            heard_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+            max_silence_ms: AtomicU64::new(u64::MAX),
+        }
+    }
 }
 
 impl Changes {
     /// The count now, or `None` while changes made elsewhere cannot be
-    /// seen (nothing may be kept or answered from memory then).
+    /// seen (nothing may be kept or answered from memory then): the feed is
+    /// down, or has not answered for longer than it may be silent.
     pub fn now(&self) -> Option<u64> {
-        self.following
-            .load(Ordering::Acquire)
+        self.current_at(self.elapsed_ms())
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn current_at(&self, now_ms: u64) -> Option<u64> {
+        let heard = self.heard_ms.load(Ordering::Acquire);
+        let silent = now_ms.saturating_sub(heard) > self.max_silence_ms.load(Ordering::Relaxed);
+        (self.following.load(Ordering::Acquire) && !silent)
             .then(|| self.count.load(Ordering::Acquire))
+    }
+
+    /// The feed answered (after any change it brought was counted).
+    fn heard(&self) {
+        self.heard_ms.store(self.elapsed_ms(), Ordering::Release);
     }
 
     pub fn bump(&self) {
@@ -251,6 +285,11 @@ pub fn follow(
     target: String,
     interval: Duration,
 ) -> std::io::Result<()> {
+    // Ten rounds without an answer (at least half a second): a hung
+    // connection, not a slow one.
+    let silence = (interval * 10).max(Duration::from_millis(500));
+    let silence_ms = u64::try_from(silence.as_millis()).unwrap_or(u64::MAX);
+    changes.max_silence_ms.store(silence_ms, Ordering::Relaxed);
     let weak: Weak<Changes> = Arc::downgrade(changes);
     std::thread::Builder::new()
         .name("db-changes".into())
@@ -274,7 +313,8 @@ pub fn follow(
                             if moved {
                                 changes.bump();
                             }
-                            if changes.now().is_none() {
+                            changes.heard();
+                            if !changes.following.load(Ordering::Acquire) {
                                 changes.set_following(true);
                                 said = false;
                             }
@@ -343,5 +383,17 @@ mod tests {
         assert_ne!(c.now(), Some(a));
         c.set_following(false);
         assert_eq!(c.now(), None);
+    }
+
+    #[test]
+    fn nothing_is_current_while_the_feed_is_silent_too_long() {
+        let c = Changes::default();
+        c.max_silence_ms.store(500, Ordering::Relaxed);
+        c.set_following(true);
+        c.heard_ms.store(1_000, Ordering::Relaxed);
+        assert!(c.current_at(1_400).is_some());
+        assert_eq!(c.current_at(1_600), None, "a hung feed");
+        c.heard_ms.store(1_600, Ordering::Relaxed);
+        assert!(c.current_at(1_700).is_some());
     }
 }
