@@ -362,7 +362,8 @@ pub fn build_state(
         instance: uuid::Uuid::new_v4().to_string(),
         minter: Minter::from_config(&config),
         verified: VerifiedCache::new(10_000),
-        rows: RowCache::new(db.changes().clone(), config.server.row_cache),
+        // Kept only once the server follows changes (`server.row_cache`).
+        rows: RowCache::new(db.changes().clone()),
         limits: Limits::new(
             config.rate_limit.token_per_second,
             &config.server.trusted_proxies,

@@ -10,7 +10,8 @@
 //! on another instance, and every kept row is old. While changes made
 //! elsewhere cannot be followed, nothing is kept. Only rows that exist are
 //! kept; a miss goes to the database as before, which keeps the row for
-//! next time. `cache.rows = false` turns it off.
+//! next time. With `server.row_cache = false` the server does not follow
+//! changes, so nothing is ever kept.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -91,17 +92,15 @@ impl<K: Eq + Hash, T> Shelf<K, T> {
 
 pub struct RowCache {
     changes: Arc<Changes>,
-    on: bool,
     clients: Shelf<ClientId, Client>,
     tokens: Shelf<String, TokenRow>,
     users: Shelf<UserId, UserRow>,
 }
 
 impl RowCache {
-    pub fn new(changes: Arc<Changes>, on: bool) -> RowCache {
+    pub fn new(changes: Arc<Changes>) -> RowCache {
         RowCache {
             changes,
-            on,
             clients: Shelf::new(),
             tokens: Shelf::new(),
             users: Shelf::new(),
@@ -109,7 +108,7 @@ impl RowCache {
     }
 
     fn now(&self) -> Option<u64> {
-        self.changes.now().filter(|_| self.on)
+        self.changes.now()
     }
 
     /// Take before reading rows that are to be kept.
@@ -168,13 +167,13 @@ mod tests {
     }
 
     #[test]
-    fn nothing_is_kept_while_changes_cannot_be_followed_or_when_off() {
+    fn nothing_is_kept_while_changes_cannot_be_followed() {
         let unfollowed = Arc::new(Changes::default());
         let shelf: Shelf<String, u32> = Shelf::new();
         shelf.keep(Stamp(unfollowed.now()), "a".into(), 1);
         assert!(shelf.0.read().is_empty());
-        let off = RowCache::new(followed(), false);
-        assert!(off.stamp().0.is_none());
+        let rows = RowCache::new(unfollowed);
+        assert!(rows.stamp().0.is_none());
     }
 
     #[test]

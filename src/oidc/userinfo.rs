@@ -22,14 +22,7 @@ pub fn claims_for(
     token: &str,
     now: i64,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let at = cache
-        .verify(ring, issuer, token, now)
-        .ok_or_else(|| OAuthError::invalid_token("the access token is invalid or expired"))?;
-    if at.is_client_token() {
-        return Err(OAuthError::invalid_token(
-            "the access token does not belong to a person",
-        ));
-    }
+    let at = persons_token(cache, ring, issuer, token, now)?;
     let stamp = rows.stamp();
     let found = tokens::find_with_user(conn, &at.jti)?;
     if let Some((row, user)) = &found {
@@ -43,7 +36,7 @@ pub fn claims_for(
 }
 
 /// The claims from memory alone, when the token's row and its person's are
-/// kept there (`RowCache`); None: ask the database.
+/// kept there (`RowCache`); None: ask the database (which gives any error).
 pub fn from_memory(
     cache: &VerifiedCache,
     rows: &RowCache,
@@ -51,14 +44,30 @@ pub fn from_memory(
     issuer: &str,
     token: &str,
     now: i64,
-) -> Option<Result<Map<String, Value>, OAuthError>> {
-    let at = cache.verify(ring, issuer, token, now)?;
-    if at.is_client_token() {
-        return None;
-    }
+) -> Option<Map<String, Value>> {
+    let at = persons_token(cache, ring, issuer, token, now).ok()?;
     let row = rows.token(&at.jti)?;
     let user = rows.user(row.user_id.as_ref()?)?;
-    Some(decide(&at, &row, Some(&user)))
+    decide(&at, &row, Some(&user)).ok()
+}
+
+/// The token verified, and one a person's client was given.
+fn persons_token(
+    cache: &VerifiedCache,
+    ring: &KeyRing,
+    issuer: &str,
+    token: &str,
+    now: i64,
+) -> Result<AccessClaims, OAuthError> {
+    let at = cache
+        .verify(ring, issuer, token, now)
+        .ok_or_else(|| OAuthError::invalid_token("the access token is invalid or expired"))?;
+    if at.is_client_token() {
+        return Err(OAuthError::invalid_token(
+            "the access token does not belong to a person",
+        ));
+    }
+    Ok(at)
 }
 
 fn revoked() -> OAuthError {

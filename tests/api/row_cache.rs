@@ -115,12 +115,7 @@ async fn a_kept_answer_ends_at_once_when_this_server_changes_its_rows() {
     // The client's secret rotated: the old one no longer authenticates.
     let at = access_token(&app, &secret).await;
     assert_eq!(app.introspect("rp", &secret, &at).await["active"], true);
-    let now = chrono::Utc::now().timestamp();
-    let mk = app.master_key.clone();
-    let new = app
-        .db
-        .run_sync(|c| visage::oidc::client_admin::rotate_secret(c, &mk, &"rp".into(), "test", now))
-        .unwrap();
+    let new = rotate_secret(&app);
     assert_eq!(
         introspect_status(&app, "rp", &secret, &at).await,
         StatusCode::UNAUTHORIZED
@@ -128,16 +123,12 @@ async fn a_kept_answer_ends_at_once_when_this_server_changes_its_rows() {
     assert_eq!(app.introspect("rp", &new, &at).await["active"], true);
 
     // The client disabled.
-    app.db
-        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, &"rp".into(), true, "test", now))
-        .unwrap();
+    set_client_disabled(&app, true);
     assert_eq!(
         introspect_status(&app, "rp", &new, &at).await,
         StatusCode::UNAUTHORIZED
     );
-    app.db
-        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, &"rp".into(), false, "test", now))
-        .unwrap();
+    set_client_disabled(&app, false);
 
     // The person disabled.
     assert_eq!(userinfo(&app, &at).await, StatusCode::OK);
@@ -147,10 +138,30 @@ async fn a_kept_answer_ends_at_once_when_this_server_changes_its_rows() {
         .unwrap()
         .and_then(|r| r.user_id)
         .unwrap();
+    let now = chrono::Utc::now().timestamp();
     app.db
         .run_sync(|c| visage::db::users::set_disabled(c, &uid, true, now))
         .unwrap();
     assert_eq!(userinfo(&app, &at).await, StatusCode::UNAUTHORIZED);
+}
+
+/// The `rp` client's secret rotated (as in the console); the new secret.
+fn rotate_secret(app: &TestApp) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let mk = app.master_key.clone();
+    app.db
+        .run_sync(|c| visage::oidc::client_admin::rotate_secret(c, &mk, &"rp".into(), "test", now))
+        .unwrap()
+}
+
+/// The `rp` client disabled or enabled again (as in the console).
+fn set_client_disabled(app: &TestApp, disabled: bool) {
+    let now = chrono::Utc::now().timestamp();
+    app.db
+        .run_sync(|c| {
+            visage::oidc::client_admin::set_disabled(c, &"rp".into(), disabled, "test", now)
+        })
+        .unwrap();
 }
 
 /// A claim of a JWT, unverified (the test's own token).
@@ -242,12 +253,7 @@ async fn client_credentials_from_memory_end_at_once_when_the_client_changes() {
         assert_eq!(t.body["error"], "invalid_scope", "{scope}");
     }
 
-    let now = chrono::Utc::now().timestamp();
-    let mk = app.master_key.clone();
-    let new = app
-        .db
-        .run_sync(|c| visage::oidc::client_admin::rotate_secret(c, &mk, &"rp".into(), "test", now))
-        .unwrap();
+    let new = rotate_secret(&app);
     let t = app.token(Some(("rp", &secret)), &cc).await;
     assert_eq!(
         t.status,
@@ -263,9 +269,7 @@ async fn client_credentials_from_memory_end_at_once_when_the_client_changes() {
         app.token(Some(("rp", &new)), &cc).await.status,
         StatusCode::OK
     );
-    app.db
-        .run_sync(|c| visage::oidc::client_admin::set_disabled(c, &"rp".into(), true, "test", now))
-        .unwrap();
+    set_client_disabled(&app, true);
     let t = app.token(Some(("rp", &new)), &cc).await;
     assert_eq!(t.status, StatusCode::UNAUTHORIZED, "disabled: {}", t.body);
 }
