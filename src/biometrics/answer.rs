@@ -4,12 +4,16 @@
 //! face's colour must follow the screen-light sequence. Frames stay in
 //! memory and are dropped when this returns.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
 use image::RgbImage;
 
 use super::challenge::{self, Action, Challenge, Colour, Frame};
 use super::decision::{self, LivenessDecision};
 use super::detect::Face;
 use super::engine::{Analysis, FaceEngine};
+use super::quality::Quality;
 use super::{embed, screen_light, sensor_noise, BiometricError};
 
 /// One uploaded frame: capture time (ms, the client's) and image bytes.
@@ -62,32 +66,23 @@ struct Tracked {
     ear: Option<f32>,
 }
 
-/// Decode and track the frames on two threads (the engine's gate caps
-/// concurrent inference at the core count).
+/// Decode and track the frames, spread over the engine's cores.
 fn track_all(
     engine: &FaceEngine,
     uploads: &[Upload],
     blink: bool,
 ) -> Result<Vec<Tracked>, BiometricError> {
-    let track = |u: &Upload| -> Result<Tracked, BiometricError> {
-        let img = engine.decode(&u.bytes)?;
-        let (face, ear) = engine.track(&img, blink)?;
-        Ok(Tracked { img, face, ear })
-    };
-    let half = uploads.len().div_ceil(2);
-    let (first, second) = uploads.split_at(half);
-    let tracked: Vec<_> = std::thread::scope(|s| {
-        let later = s.spawn(|| second.iter().map(track).collect::<Vec<_>>());
-        let mut out: Vec<_> = first.iter().map(track).collect();
-        out.extend(later.join().unwrap_or_default());
-        out
-    });
-    if tracked.len() != uploads.len() {
-        return Err(BiometricError::Inference(
-            "a frame could not be processed".into(),
-        ));
-    }
-    tracked.into_iter().collect()
+    let jobs: Vec<Job<'_, Tracked>> = uploads
+        .iter()
+        .map(|u| -> Job<'_, Tracked> {
+            Box::new(move || {
+                let img = engine.decode(&u.bytes)?;
+                let (face, ear) = engine.track(&img, blink)?;
+                Ok(Tracked { img, face, ear })
+            })
+        })
+        .collect();
+    spread(engine.cores(), jobs)
 }
 
 /// Whether the face track jumps between two consecutive frames.
@@ -154,12 +149,11 @@ fn mean(embeddings: &[&[f32]]) -> Vec<f32> {
 /// someone else in one of them pulls the action's mean away, where a
 /// best-of-N would give a look-alike N tries.
 fn same_person(
-    engine: &FaceEngine,
-    tracked: &[Tracked],
     frontal: &[Analysis],
     frontal_idx: &[usize],
     witnesses: &[Vec<usize>],
-) -> Result<f32, BiometricError> {
+    embedded: &[(usize, Vec<f32>)],
+) -> f32 {
     let reference = mean(
         &frontal
             .iter()
@@ -170,18 +164,6 @@ fn same_person(
         .iter()
         .map(|a| embed::cosine(&reference, &a.embedding))
         .fold(1.0, f32::min);
-    // The witnesses not analysed already, embedded in parallel.
-    let mut pending: Vec<usize> = witnesses
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|i| !frontal_idx.contains(i))
-        .collect();
-    pending.sort_unstable();
-    pending.dedup();
-    let embedded = in_parallel(tracked, &pending, |t| {
-        engine.continuity_embedding(&t.img, &t.face)
-    })?;
     for candidates in witnesses.iter().filter(|c| !c.is_empty()) {
         let embeddings: Vec<&[f32]> = candidates
             .iter()
@@ -196,44 +178,185 @@ fn same_person(
         let action = mean(&embeddings);
         lowest = lowest.min(embed::cosine(&reference, &action));
     }
-    Ok(lowest)
+    lowest
 }
 
-/// `work` on each chosen frame, one thread each (the engine's gate caps
-/// concurrent inference at the core count): (frame index, result).
-fn in_parallel<T: Send>(
-    tracked: &[Tracked],
-    chosen: &[usize],
-    work: impl Fn(&Tracked) -> Result<T, BiometricError> + Sync,
-) -> Result<Vec<(usize, T)>, BiometricError> {
-    let work = &work;
+/// A job of a check, run on one of the engine's cores.
+type Job<'a, T> = Box<dyn FnOnce() -> Result<T, BiometricError> + Send + 'a>;
+
+/// Run `jobs` on up to `workers` threads (the calling one among them),
+/// each thread taking the next job as it is free, so the cores stay busy
+/// until the last one (give the longest first); results in the jobs'
+/// order. The engine's gate still caps inference across checks.
+fn spread<T: Send>(workers: usize, jobs: Vec<Job<'_, T>>) -> Result<Vec<T>, BiometricError> {
+    let n = jobs.len();
+    let queue: Vec<Mutex<Option<Job<'_, T>>>> =
+        jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    let done: Vec<Mutex<Option<Result<T, BiometricError>>>> =
+        (0..n).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(slot) = queue.get(i) else { break };
+        let job = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let (Some(job), Some(out)) = (job, done.get(i)) {
+            *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(job());
+        }
+    };
     std::thread::scope(|s| {
-        let handles: Vec<_> = chosen
-            .iter()
-            .filter_map(|i| tracked.get(*i).map(|t| (*i, t)))
-            .map(|(i, t)| s.spawn(move || work(t).map(|r| (i, r))))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(BiometricError::Inference("a frame's thread failed".into()))
+        let helpers: Vec<_> = (1..workers.min(n)).map(|_| s.spawn(work)).collect();
+        work();
+        // A helper that panicked leaves its job without a result (below).
+        helpers.into_iter().for_each(|h| drop(h.join()));
+    });
+    done.into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(|| Err(BiometricError::Inference("a frame's thread failed".into())))
+        })
+        .collect()
+}
+
+/// What one job of a check found.
+enum Found {
+    View(Vec<f32>, Quality),
+    Live(f32),
+    Changed(Vec<f32>),
+    Light(screen_light::Followed),
+}
+
+/// The model work of a check after tracking, as one set of jobs spread
+/// over the cores: both views of every frontal frame, the witnesses'
+/// views, the passive model on the frontal frames, and the background and
+/// screen-light readings. Returns the frontal analyses (in `frontal`'s
+/// order), the witnesses' embeddings, the background changes and the
+/// light's reading.
+fn model_work(
+    engine: &FaceEngine,
+    tracked: &[Tracked],
+    frontal: &[usize],
+    witnesses: &[usize],
+    lit: &[(usize, Colour)],
+) -> Result<ModelWork, BiometricError> {
+    let frame = |i: usize| {
+        tracked
+            .get(i)
+            .ok_or_else(|| BiometricError::Inference("no such frame".into()))
+    };
+    let view = |i: usize, mirrored: bool| -> Job<'_, Found> {
+        Box::new(move || {
+            let t = frame(i)?;
+            let (e, q) = engine.view(&t.img, &t.face, mirrored)?;
+            Ok(Found::View(e, q))
+        })
+    };
+    let mut jobs: Vec<Job<'_, Found>> = Vec::new();
+    for &i in frontal {
+        jobs.push(view(i, false));
+        jobs.push(view(i, true));
+    }
+    jobs.extend(witnesses.iter().map(|&i| view(i, false)));
+    for &i in frontal {
+        jobs.push(Box::new(move || {
+            let t = frame(i)?;
+            Ok(Found::Live(engine.live_score(&t.img, &t.face)?))
+        }));
+    }
+    jobs.push(Box::new(|| {
+        Ok(Found::Changed(
+            tracked
+                .iter()
+                .zip(tracked.iter().skip(1))
+                .filter_map(|(a, b)| sensor_noise::changed_share(&a.img, &b.img, &a.face, &b.face))
+                .collect(),
+        ))
+    }));
+    if !lit.is_empty() {
+        jobs.push(Box::new(|| {
+            let colours: Vec<Colour> = lit.iter().map(|(_, c)| *c).collect();
+            let readings: Vec<screen_light::Reading> = lit
+                .iter()
+                .map(|(i, _)| {
+                    tracked
+                        .get(*i)
+                        .map_or_else(Default::default, |t| screen_light::read(&t.img, &t.face))
                 })
+                .collect();
+            Ok(Found::Light(screen_light::followed(&colours, &readings)))
+        }));
+    }
+    let mut found = spread(engine.cores(), jobs)?.into_iter();
+    let mut views = |n: usize| -> Vec<(Vec<f32>, Quality)> {
+        found
+            .by_ref()
+            .take(n)
+            .filter_map(|f| match f {
+                Found::View(e, q) => Some((e, q)),
+                _ => None,
             })
             .collect()
+    };
+    let both = views(frontal.len() * 2);
+    let single = views(witnesses.len());
+    let live: Vec<f32> = found
+        .by_ref()
+        .take(frontal.len())
+        .filter_map(|f| match f {
+            Found::Live(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let (mut changed, mut light) = (Vec::new(), None);
+    for f in found {
+        match f {
+            Found::Changed(c) => changed = c,
+            Found::Light(l) => light = Some(l),
+            _ => {}
+        }
+    }
+    if both.len() != frontal.len() * 2
+        || single.len() != witnesses.len()
+        || live.len() != frontal.len()
+    {
+        return Err(BiometricError::Inference(
+            "a frame could not be processed".into(),
+        ));
+    }
+    let analysed = frontal
+        .iter()
+        .zip(both.chunks(2))
+        .zip(&live)
+        .filter_map(|((i, pair), p)| {
+            let ([(face, quality), (mirror, _)], t) = (pair, tracked.get(*i)?) else {
+                return None;
+            };
+            Some(Analysis {
+                faces: vec![t.face.clone()],
+                face: t.face.clone(),
+                quality: quality.clone(),
+                embedding: embed::fuse(face, mirror),
+                live_score: Some(*p),
+            })
+        })
+        .collect();
+    Ok(ModelWork {
+        analysed,
+        witnesses: witnesses
+            .iter()
+            .copied()
+            .zip(single.into_iter().map(|(e, _)| e))
+            .collect(),
+        changed,
+        light,
     })
 }
 
-/// Full analysis (embedding and passive model) of the chosen frames, in parallel.
-fn analyse(
-    engine: &FaceEngine,
-    tracked: &[Tracked],
-    chosen: &[usize],
-) -> Result<Vec<Analysis>, BiometricError> {
-    let done = in_parallel(tracked, chosen, |t| {
-        engine.analyze_face(&t.img, &t.face, true)
-    })?;
-    Ok(done.into_iter().map(|(_, a)| a).collect())
+struct ModelWork {
+    analysed: Vec<Analysis>,
+    witnesses: Vec<(usize, Vec<f32>)>,
+    changed: Vec<f32>,
+    light: Option<screen_light::Followed>,
 }
 
 /// Examine the frames against the challenge.
@@ -269,23 +392,29 @@ pub fn examine(
         yaw(a).total_cmp(&yaw(b))
     });
     order.truncate(t.analysed);
-    let analyses = analyse(engine, &tracked, &order)?;
-    let passive: Vec<f32> = analyses.iter().filter_map(|a| a.live_score).collect();
-    let mut liveness = decision::decide(&passive, t.live, &active);
     let ears: Vec<Option<f32>> = tracked.iter().map(|t| t.ear).collect();
     let witnesses = witnesses(ch, &active.yaw_track, &ears);
-    let identity = same_person(engine, &tracked, &analyses, &order, &witnesses)?;
+    // The witnesses not analysed already.
+    let mut pending: Vec<usize> = witnesses
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|i| !order.contains(i))
+        .collect();
+    pending.sort_unstable();
+    pending.dedup();
+    let work = model_work(engine, &tracked, &order, &pending, &lit)?;
+    let analyses = work.analysed;
+    let passive: Vec<f32> = analyses.iter().filter_map(|a| a.live_score).collect();
+    let mut liveness = decision::decide(&passive, t.live, &active);
+    let identity = same_person(&analyses, &order, &witnesses, &work.witnesses);
     liveness.same_person = Some(identity);
     liveness.same_person_threshold = Some(t.same_person);
     let faces: Vec<Face> = frames.iter().map(|f| f.face.clone()).collect();
     if track_breaks(&faces) || identity < t.same_person {
         liveness.refuse("the face changed during the check");
     }
-    let changed: Vec<f32> = tracked
-        .iter()
-        .zip(tracked.iter().skip(1))
-        .filter_map(|(a, b)| sensor_noise::changed_share(&a.img, &b.img, &a.face, &b.face))
-        .collect();
+    let changed = work.changed;
     liveness.background_changed = changed.iter().copied().reduce(f32::min);
     if sensor_noise::frozen(&changed) {
         liveness.refuse(
@@ -293,17 +422,7 @@ pub fn examine(
              (turn off any virtual background)",
         );
     }
-    if !lit.is_empty() {
-        let colours: Vec<Colour> = lit.iter().map(|(_, c)| *c).collect();
-        let readings: Vec<screen_light::Reading> = lit
-            .iter()
-            .map(|(i, _)| {
-                tracked
-                    .get(*i)
-                    .map_or_else(Default::default, |t| screen_light::read(&t.img, &t.face))
-            })
-            .collect();
-        let seen = screen_light::followed(&colours, &readings);
+    if let Some(seen) = work.light {
         liveness.screen_light = Some(seen.correlation);
         liveness.screen_light_spill = Some(seen.spill).filter(|s| s.is_finite());
         if let Some(why) = seen.refusal(t.light_spill) {
@@ -329,6 +448,32 @@ mod tests {
             landmarks: [p; 5],
             score: 0.9,
         }
+    }
+
+    #[test]
+    fn spread_jobs_each_run_once_and_come_back_in_their_order() {
+        let ran = AtomicUsize::new(0);
+        let jobs: Vec<Job<'_, usize>> = (0..10)
+            .map(|i| -> Job<'_, usize> {
+                let ran = &ran;
+                Box::new(move || {
+                    ran.fetch_add(1, Ordering::SeqCst);
+                    Ok(i * i)
+                })
+            })
+            .collect();
+        let out = spread(3, jobs).expect("no job failed");
+        assert_eq!(out, (0..10).map(|i| i * i).collect::<Vec<_>>());
+        assert_eq!(ran.load(Ordering::SeqCst), 10);
+        assert!(spread::<usize>(2, Vec::new())
+            .expect("nothing to do")
+            .is_empty());
+        let failing: Vec<Job<'_, usize>> = vec![
+            Box::new(|| Ok(1)),
+            Box::new(|| Err(BiometricError::NoFace)),
+            Box::new(|| Ok(3)),
+        ];
+        assert!(matches!(spread(2, failing), Err(BiometricError::NoFace)));
     }
 
     #[test]

@@ -20,9 +20,12 @@ pub const DIM: usize = 512;
 pub fn embed(pool: &Pool, aligned: &RgbImage) -> Result<Vec<f32>, BiometricError> {
     let face = embed_once(pool, aligned)?;
     let mirror = embed_once(pool, &image::imageops::flip_horizontal(aligned))?;
-    Ok(normalize(
-        face.iter().zip(&mirror).map(|(a, b)| a + b).collect(),
-    ))
+    Ok(fuse(&face, &mirror))
+}
+
+/// The embedding of a face from the runs on it and on its mirror image.
+pub fn fuse(face: &[f32], mirror: &[f32]) -> Vec<f32> {
+    normalize(face.iter().zip(mirror).map(|(a, b)| a + b).collect())
 }
 
 /// One run of the embedder, without the mirror image.

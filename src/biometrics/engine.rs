@@ -264,10 +264,41 @@ impl FaceEngine {
         img: &RgbImage,
         face: &Face,
     ) -> Result<Vec<f32>, BiometricError> {
+        Ok(self.view(img, face, false)?.0)
+    }
+
+    /// One embedder run on a face already found, as captured or mirrored,
+    /// with its quality verdicts: a piece of [`FaceEngine::analyze_face`]
+    /// (whose embedding is [`embed::fuse`] of the two views), so that one
+    /// check can spread its model runs over the cores.
+    pub fn view(
+        &self,
+        img: &RgbImage,
+        face: &Face,
+        mirrored: bool,
+    ) -> Result<(Vec<f32>, Quality), BiometricError> {
         self.gate.run(|| {
             let aligned = align::align(img, &face.landmarks);
-            embed::embed_once(&self.embedder, &aligned)
+            let quality = quality::assess(face, &aligned, &self.config.quality);
+            let embedding = if mirrored {
+                embed::embed_once(&self.embedder, &image::imageops::flip_horizontal(&aligned))?
+            } else {
+                embed::embed_once(&self.embedder, &aligned)?
+            };
+            Ok((embedding, quality))
         })
+    }
+
+    /// The passive liveness score of a face already found: the other piece
+    /// of [`FaceEngine::analyze_face`].
+    pub fn live_score(&self, img: &RgbImage, face: &Face) -> Result<f32, BiometricError> {
+        self.gate.run(|| self.pad.live_score(img, face))
+    }
+
+    /// How many analyses may run at once (the gate's size): the threads a
+    /// check spreads its model runs over.
+    pub fn cores(&self) -> usize {
+        self.config.max_concurrent.max(1)
     }
 
     fn describe_face(

@@ -12,6 +12,16 @@ use crate::biometrics::manifest::{default_dir, Manifest};
 use crate::biometrics::{embed, eval, image_in, Analysis, EngineConfig, FaceEngine};
 
 pub(super) fn engine(args: &EngineArgs, multiple: MultipleFaces) -> anyhow::Result<FaceEngine> {
+    engine_on(args, multiple, EngineConfig::default().max_concurrent)
+}
+
+/// An engine that runs at most `cores` analyses at once (one check's model
+/// runs are spread over that many threads).
+pub(super) fn engine_on(
+    args: &EngineArgs,
+    multiple: MultipleFaces,
+    cores: usize,
+) -> anyhow::Result<FaceEngine> {
     let dir = args.models_dir.clone().unwrap_or_else(default_dir);
     let cfg = EngineConfig {
         threads: args.threads,
@@ -19,6 +29,7 @@ pub(super) fn engine(args: &EngineArgs, multiple: MultipleFaces) -> anyhow::Resu
         match_threshold: args.match_threshold,
         multiple_faces: multiple,
         graph_level: args.graph_level,
+        max_concurrent: cores,
         ..EngineConfig::default()
     };
     Ok(FaceEngine::load(&dir, cfg)?)
