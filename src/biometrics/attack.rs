@@ -205,6 +205,9 @@ pub struct Row {
     /// The least share of background pixels changed between consecutive
     /// frames (`sensor_noise`): lowest and highest over the answers.
     pub changed: Range,
+    /// One person throughout (`answer`): the lowest similarity of the
+    /// answer's frames to its frontal frames, lowest and highest.
+    pub same_person: Range,
 }
 
 /// Reflection strength of the synthesised screen light.
@@ -330,7 +333,8 @@ pub fn evaluate(
             continue;
         }
         let (mut accepted, mut reasons) = (0, std::collections::BTreeMap::<String, usize>::new());
-        let (mut light, mut spill, mut changed): (Range, Range, Range) = (None, None, None);
+        let (mut light, mut spill, mut changed, mut same): (Range, Range, Range, Range) =
+            (None, None, None, None);
         let widen = |r: Range, s: f32| Some(r.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
         for trial in 0..trials {
             // The person's earlier answer (the replay's recording) was lit
@@ -353,6 +357,9 @@ pub fn evaluate(
                 if let Some(c) = ev.liveness.background_changed {
                     changed = widen(changed, c);
                 }
+                if let Some(p) = ev.liveness.same_person {
+                    same = widen(same, p);
+                }
             }
             let reason = match examined {
                 Ok(ev) if ev.liveness.live => None,
@@ -372,6 +379,7 @@ pub fn evaluate(
             light,
             spill,
             changed,
+            same_person: same,
         });
     }
     Ok(rows)

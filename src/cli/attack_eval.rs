@@ -75,8 +75,8 @@ pub fn run(
         others.len()
     );
     println!(
-        "{:<24} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  refused because (most often)",
-        "species", "accepted", "rate", "light corr", "light spill", "bg changed"
+        "{:<24} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  {:<11}  refused because (most often)",
+        "species", "accepted", "rate", "light corr", "light spill", "bg changed", "same person"
     );
     let range = |r: attack::Range| r.map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
     for r in &rows {
@@ -94,9 +94,14 @@ pub fn run(
         } else {
             r.accepted as f64 / r.attempts as f64
         };
-        let (light, spill, changed) = (range(r.light), range(r.spill), range(r.changed));
+        let (light, spill, changed, same) = (
+            range(r.light),
+            range(r.spill),
+            range(r.changed),
+            range(r.same_person),
+        );
         println!(
-            "{name:<24} {:>4}/{:<4} {kind} {:>5.1} %  {light:<11}  {spill:<13}  {changed:<11}  {}",
+            "{name:<24} {:>4}/{:<4} {kind} {:>5.1} %  {light:<11}  {spill:<13}  {changed:<11}  {same:<11}  {}",
             r.accepted,
             r.attempts,
             rate * 100.0,
