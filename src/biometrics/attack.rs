@@ -206,7 +206,8 @@ pub struct Row {
     /// frames (`sensor_noise`): lowest and highest over the answers.
     pub changed: Range,
     /// One person throughout (`answer`): the lowest similarity of the
-    /// answer's frames to its frontal frames, lowest and highest.
+    /// answer's frames to its frontal frames, lowest and highest over the
+    /// answers whose movement was shown.
     pub same_person: Range,
 }
 
@@ -357,7 +358,13 @@ pub fn evaluate(
                 if let Some(c) = ev.liveness.background_changed {
                     changed = widen(changed, c);
                 }
-                if let Some(p) = ev.liveness.same_person {
+                // Only where the movement was shown: otherwise no frame
+                // of an action was there to be compared.
+                if let Some(p) = ev
+                    .liveness
+                    .same_person
+                    .filter(|_| ev.liveness.active_passed)
+                {
                     same = widen(same, p);
                 }
             }
