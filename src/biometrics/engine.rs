@@ -255,22 +255,13 @@ impl FaceEngine {
             .run(|| self.describe_face(img, vec![face.clone()], face.clone(), with_pad))
     }
 
-    /// The embedding of a face without its mirror image (one embedder run):
-    /// for comparing the frames of one check with each other, where the
-    /// same-person threshold was calibrated (docs/face.md "One person
-    /// throughout"); the 1:1 match uses [`FaceEngine::analyze_face`].
-    pub fn continuity_embedding(
-        &self,
-        img: &RgbImage,
-        face: &Face,
-    ) -> Result<Vec<f32>, BiometricError> {
-        Ok(self.view(img, face, false)?.0)
-    }
-
     /// One embedder run on a face already found, as captured or mirrored,
     /// with its quality verdicts: a piece of [`FaceEngine::analyze_face`]
     /// (whose embedding is [`embed::fuse`] of the two views), so that one
-    /// check can spread its model runs over the cores.
+    /// check can spread its model runs over the cores. The frames of one
+    /// check are compared with each other by their captured view alone,
+    /// where the same-person threshold was calibrated (docs/face.md "One
+    /// person throughout"); the 1:1 match uses both views.
     pub fn view(
         &self,
         img: &RgbImage,
