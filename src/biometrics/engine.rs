@@ -244,20 +244,10 @@ impl FaceEngine {
         })
     }
 
-    /// Full analysis of a face already found by [`FaceEngine::track`].
-    pub fn analyze_face(
-        &self,
-        img: &RgbImage,
-        face: &Face,
-        with_pad: bool,
-    ) -> Result<Analysis, BiometricError> {
-        self.gate
-            .run(|| self.describe_face(img, vec![face.clone()], face.clone(), with_pad))
-    }
-
-    /// One embedder run on a face already found, as captured or mirrored,
-    /// with its quality verdicts: a piece of [`FaceEngine::analyze_face`]
-    /// (whose embedding is [`embed::fuse`] of the two views), so that one
+    /// One embedder run on a face already found by [`FaceEngine::track`],
+    /// as captured or mirrored, with its quality verdicts: a piece of a full
+    /// analysis ([`FaceEngine::analyze`], whose embedding is
+    /// [`embed::fuse`] of the two views), so that one
     /// check can spread its model runs over the cores. The frames of one
     /// check are compared with each other by their captured view alone,
     /// where the same-person threshold was calibrated (docs/face.md "One
@@ -281,7 +271,7 @@ impl FaceEngine {
     }
 
     /// The passive liveness score of a face already found: the other piece
-    /// of [`FaceEngine::analyze_face`].
+    /// of a full analysis.
     pub fn live_score(&self, img: &RgbImage, face: &Face) -> Result<f32, BiometricError> {
         self.gate.run(|| self.pad.live_score(img, face))
     }
