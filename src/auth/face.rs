@@ -380,7 +380,8 @@ pub fn enrol(
             ev.liveness.reason.clone().unwrap_or_default(),
         ));
     }
-    let t = template::enrol(&ev.analysed, 1).map_err(|e| FaceError::Refused(e.to_string()))?;
+    let t = template::enrol(&ev.analysed, 1, &ev.turns)
+        .map_err(|e| FaceError::Refused(e.to_string()))?;
     let id = uuid::Uuid::new_v4().to_string();
     let model = engine.embedder_id();
     let sealed = template::seal(mk, user_id, &id, model, &t)
@@ -474,7 +475,11 @@ pub fn succeeded(
 }
 
 /// The scores an audit entry keeps.
-pub fn scores(ev: &Evidence, similarity: Option<f32>, match_threshold: f32) -> serde_json::Value {
+pub fn scores(
+    ev: &Evidence,
+    similarity: Option<(f32, Option<f32>)>,
+    match_threshold: f32,
+) -> serde_json::Value {
     serde_json::json!({
         "passive": ev.liveness.passive_score,
         "passive_threshold": ev.liveness.passive_threshold,
@@ -485,7 +490,8 @@ pub fn scores(ev: &Evidence, similarity: Option<f32>, match_threshold: f32) -> s
         "screen_light": ev.liveness.screen_light,
         "screen_light_spill": ev.liveness.screen_light_spill,
         "background_changed": ev.liveness.background_changed,
-        "similarity": similarity,
+        "similarity": similarity.map(|s| s.0),
+        "turn_similarity": similarity.and_then(|s| s.1),
         "match_threshold": match_threshold,
         "frames_analysed": ev.analysed.len(),
     })
@@ -534,13 +540,15 @@ pub fn conclude(
             Err(Unusable::NotEnrolled) => (None, Some(FaceError::NotEnrolled)),
             Err(Unusable::Sealed(why)) => (None, Some(FaceError::Refused(why))),
         };
-        let sim = compared.as_ref().map(|c| c.similarity);
+        let sp = cfg
+            .same_person_threshold
+            .unwrap_or(engine.same_person_threshold);
         let (outcome, reason) = if !ev.liveness.live {
             let why = ev.liveness.reason.clone().unwrap_or_default();
             (Err(FaceError::Refused(why)), "not_live")
         } else if let Some(e) = unusable {
             (Err(e), "template_unusable")
-        } else if sim.is_some_and(|s| s >= mt) {
+        } else if compared.as_ref().is_some_and(|c| c.matches(mt, sp)) {
             (Ok(()), "match")
         } else {
             // The score goes to the audit log only, never to the page.
@@ -550,7 +558,7 @@ pub fn conclude(
         crate::telemetry::face_check(purpose, reason);
         (outcome, compared)
     };
-    let sim = compared.as_ref().map(|c| c.similarity);
+    let sim = compared.as_ref().map(|c| (c.similarity, c.turns));
     match outcome {
         Ok(()) => {
             // The refreshed template and the audit event that says so

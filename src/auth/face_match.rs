@@ -1,5 +1,6 @@
-//! A verification's face against the person's template: the similarity,
-//! and the template's refresh after a confident match
+//! A verification's face against the person's template: the similarity
+//! of the frontal frames, that of each turn to the enrolled view of its
+//! side, and the template's refresh after a confident match
 //! (`face.template_refresh`, docs/face.md "Template refresh").
 
 use crate::biometrics::answer::Evidence;
@@ -15,6 +16,19 @@ pub struct Compared {
     template: template::Template,
     probe: Vec<f32>,
     pub similarity: f32,
+    /// The lowest similarity of the check's turns (and blink) to the
+    /// template's view of the same pose (`Template::turns_similarity`).
+    pub turns: Option<f32>,
+}
+
+impl Compared {
+    /// A match: the frontal frames reach the match threshold and every
+    /// other action of the check the same-person threshold against the
+    /// enrolled view of its pose, so no part of the answer shows someone
+    /// other than the person enrolled.
+    pub fn matches(&self, match_threshold: f32, same_person: f32) -> bool {
+        self.similarity >= match_threshold && self.turns.is_none_or(|t| t >= same_person)
+    }
 }
 
 /// Why there is nothing to compare with.
@@ -40,6 +54,7 @@ pub fn compare(
     let probe = template::probe(&ev.analysed);
     Ok(Ok(Compared {
         similarity: template::similarity(&t, &probe),
+        turns: t.turns_similarity(&ev.turns),
         row,
         template: t,
         probe,

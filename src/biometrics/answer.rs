@@ -28,6 +28,10 @@ pub struct Evidence {
     /// The frontal frames, for enrolment and matching.
     pub analysed: Vec<Analysis>,
     pub yaw_track: Vec<f32>,
+    /// For each action besides the centre, the mean embedding (captured
+    /// view) of its witness frames: compared with the template's view of
+    /// that pose (`template::Template::view`).
+    pub turns: Vec<(Action, Vec<f32>)>,
 }
 
 /// The thresholds an examination applies.
@@ -104,7 +108,7 @@ pub const CANDIDATES: usize = 3;
 /// For each action besides the centre, the frames that may show the
 /// matched person doing it, best first: for a turn, its least-turned frames
 /// that still show the turn; for a blink, the open-eyed frames of the burst.
-fn witnesses(ch: &Challenge, yaw: &[f32], ears: &[Option<f32>]) -> Vec<Vec<usize>> {
+fn witnesses(ch: &Challenge, yaw: &[f32], ears: &[Option<f32>]) -> Vec<(Action, Vec<usize>)> {
     let mut out = Vec::new();
     for a in &ch.actions {
         let mut pick: Vec<usize> = match a {
@@ -127,7 +131,7 @@ fn witnesses(ch: &Challenge, yaw: &[f32], ears: &[Option<f32>]) -> Vec<Vec<usize
             Action::Center => continue,
         };
         pick.truncate(CANDIDATES);
-        out.push(pick);
+        out.push((*a, pick));
     }
     out
 }
@@ -145,15 +149,15 @@ fn mean(embeddings: &[&[f32]]) -> Vec<f32> {
 
 /// One person throughout: the lowest similarity to the frontal frames'
 /// mean, over the frontal frames and, for each action, the mean of its
-/// candidate frames. The candidates must agree: an answer that shows
-/// someone else in one of them pulls the action's mean away, where a
-/// best-of-N would give a look-alike N tries.
+/// candidate frames (returned too). The candidates must agree: an answer
+/// that shows someone else in one of them pulls the action's mean away,
+/// where a best-of-N would give a look-alike N tries.
 fn same_person(
     frontal: &[Analysis],
     frontal_idx: &[usize],
-    witnesses: &[Vec<usize>],
+    witnesses: &[(Action, Vec<usize>)],
     embedded: &[(usize, Vec<f32>)],
-) -> f32 {
+) -> (f32, Vec<(Action, Vec<f32>)>) {
     let reference = mean(
         &frontal
             .iter()
@@ -164,7 +168,8 @@ fn same_person(
         .iter()
         .map(|a| embed::cosine(&reference, &a.embedding))
         .fold(1.0, f32::min);
-    for candidates in witnesses.iter().filter(|c| !c.is_empty()) {
+    let mut turns = Vec::new();
+    for (a, candidates) in witnesses.iter().filter(|(_, c)| !c.is_empty()) {
         let embeddings: Vec<&[f32]> = candidates
             .iter()
             .filter_map(|i| match frontal_idx.iter().position(|k| k == i) {
@@ -177,8 +182,9 @@ fn same_person(
             .collect();
         let action = mean(&embeddings);
         lowest = lowest.min(embed::cosine(&reference, &action));
+        turns.push((*a, action));
     }
-    lowest
+    (lowest, turns)
 }
 
 /// A job of a check, run on one of the engine's cores.
@@ -218,6 +224,23 @@ fn spread<T: Send>(workers: usize, jobs: Vec<Job<'_, T>>) -> Result<Vec<T>, Biom
         .collect()
 }
 
+/// Which views of each of `n` frontal frames the embedder runs on (true:
+/// mirrored). Each frame is embedded once, as captured and mirrored in
+/// turn, and the last of an odd number both ways (fused as `face eval`
+/// does), so the frames' quality-weighted mean has as much of each view as
+/// fused pairs would, at about half the embedder runs: consecutive frames
+/// of one face differ little, and two frames as captured + mirrored scored
+/// as well as both fused pairs on dev and test (docs/face.md "Speed and
+/// memory").
+pub fn mirror_plan(n: usize) -> Vec<Vec<bool>> {
+    (0..n)
+        .map(|k| match (k % 2 == 1, k + 1 == n && n % 2 == 1) {
+            (_, true) => vec![false, true],
+            (mirrored, false) => vec![mirrored],
+        })
+        .collect()
+}
+
 /// What one job of a check found.
 enum Found {
     View(Vec<f32>, Quality),
@@ -227,8 +250,8 @@ enum Found {
 }
 
 /// The model work of a check after tracking, as one set of jobs spread
-/// over the cores: both views of every frontal frame, the witnesses'
-/// views, the passive model on the frontal frames, and the background and
+/// over the cores: the frontal frames' views ([`mirror_plan`]), the
+/// witnesses' views, the passive model on the frontal frames, and the background and
 /// screen-light readings. Returns the frontal analyses (in `frontal`'s
 /// order), the witnesses' embeddings, the background changes and the
 /// light's reading.
@@ -251,10 +274,10 @@ fn model_work(
             Ok(Found::View(e, q))
         })
     };
+    let plan = mirror_plan(frontal.len());
     let mut jobs: Vec<Job<'_, Found>> = Vec::new();
-    for &i in frontal {
-        jobs.push(view(i, false));
-        jobs.push(view(i, true));
+    for (&i, views) in frontal.iter().zip(&plan) {
+        jobs.extend(views.iter().map(|&m| view(i, m)));
     }
     jobs.extend(witnesses.iter().map(|&i| view(i, false)));
     for &i in frontal {
@@ -297,7 +320,8 @@ fn model_work(
             })
             .collect()
     };
-    let both = views(frontal.len() * 2);
+    let runs: usize = plan.iter().map(Vec::len).sum();
+    let both = views(runs);
     let single = views(witnesses.len());
     let live: Vec<f32> = found
         .by_ref()
@@ -315,31 +339,31 @@ fn model_work(
             _ => {}
         }
     }
-    if both.len() != frontal.len() * 2
-        || single.len() != witnesses.len()
-        || live.len() != frontal.len()
-    {
+    if both.len() != runs || single.len() != witnesses.len() || live.len() != frontal.len() {
         return Err(BiometricError::Inference(
             "a frame could not be processed".into(),
         ));
     }
-    let analysed = frontal
-        .iter()
-        .zip(both.chunks(2))
-        .zip(&live)
-        .filter_map(|((i, pair), p)| {
-            let ([(face, quality), (mirror, _)], t) = (pair, tracked.get(*i)?) else {
-                return None;
-            };
-            Some(Analysis {
-                faces: vec![t.face.clone()],
-                face: t.face.clone(),
-                quality: quality.clone(),
-                embedding: embed::fuse(face, mirror),
-                live_score: Some(*p),
-            })
-        })
-        .collect();
+    let mut views = both.into_iter();
+    let mut analysed = Vec::new();
+    for ((i, plan), p) in frontal.iter().zip(&plan).zip(&live) {
+        let (Some(t), Some((embedding, quality))) = (tracked.get(*i), views.next()) else {
+            continue;
+        };
+        let embedding = match plan.len() {
+            2 => views.next().map_or(embedding.clone(), |(mirror, _)| {
+                embed::fuse(&embedding, &mirror)
+            }),
+            _ => embedding,
+        };
+        analysed.push(Analysis {
+            faces: vec![t.face.clone()],
+            face: t.face.clone(),
+            quality,
+            embedding,
+            live_score: Some(*p),
+        });
+    }
     Ok(ModelWork {
         analysed,
         witnesses: witnesses
@@ -397,7 +421,7 @@ pub fn examine(
     // The witnesses not analysed already.
     let mut pending: Vec<usize> = witnesses
         .iter()
-        .flatten()
+        .flat_map(|(_, c)| c)
         .copied()
         .filter(|i| !order.contains(i))
         .collect();
@@ -407,7 +431,7 @@ pub fn examine(
     let analyses = work.analysed;
     let passive: Vec<f32> = analyses.iter().filter_map(|a| a.live_score).collect();
     let mut liveness = decision::decide(&passive, t.live, &active);
-    let identity = same_person(&analyses, &order, &witnesses, &work.witnesses);
+    let (identity, turns) = same_person(&analyses, &order, &witnesses, &work.witnesses);
     liveness.same_person = Some(identity);
     liveness.same_person_threshold = Some(t.same_person);
     let faces: Vec<Face> = frames.iter().map(|f| f.face.clone()).collect();
@@ -433,6 +457,7 @@ pub fn examine(
         liveness,
         yaw_track: active.yaw_track,
         analysed: analyses,
+        turns,
     })
 }
 
@@ -474,6 +499,22 @@ mod tests {
             Box::new(|| Ok(3)),
         ];
         assert!(matches!(spread(2, failing), Err(BiometricError::NoFace)));
+    }
+
+    #[test]
+    fn frontal_frames_are_embedded_as_captured_and_mirrored_in_equal_share() {
+        for n in 1..=5 {
+            let plan = mirror_plan(n);
+            assert_eq!(plan.len(), n, "every frame has a view");
+            let views: Vec<bool> = plan.iter().flatten().copied().collect();
+            let mirrored = views.iter().filter(|m| **m).count();
+            assert_eq!(mirrored * 2, views.len(), "{n} frames: {plan:?}");
+            assert_eq!(
+                views.len(),
+                n + n % 2,
+                "one run a frame, two for the odd one"
+            );
+        }
     }
 
     #[test]

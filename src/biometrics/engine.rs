@@ -248,10 +248,8 @@ impl FaceEngine {
     /// as captured or mirrored, with its quality verdicts: a piece of a full
     /// analysis ([`FaceEngine::analyze`], whose embedding is
     /// [`embed::fuse`] of the two views), so that one
-    /// check can spread its model runs over the cores. The frames of one
-    /// check are compared with each other by their captured view alone,
-    /// where the same-person threshold was calibrated (docs/face.md "One
-    /// person throughout"); the 1:1 match uses both views.
+    /// check can spread its model runs over the cores (which views a
+    /// check runs: `answer::mirror_plan`).
     pub fn view(
         &self,
         img: &RgbImage,

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::challenge::Action;
 use super::embed::{cosine, normalize, DIM};
 use super::engine::Analysis;
 use super::BiometricError;
@@ -26,6 +27,16 @@ pub enum StoredTemplate {
         frames: usize,
         quality: f32,
     },
+    /// With the enrolment's turned views.
+    V3 {
+        embedding: Vec<f32>,
+        enrolled: Vec<f32>,
+        refreshes: u32,
+        frames: usize,
+        quality: f32,
+        left: Option<Vec<f32>>,
+        right: Option<Vec<f32>>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +49,36 @@ pub struct Template {
     pub refreshes: u32,
     pub frames: usize,
     pub quality: f32,
+    /// The face turned left and right at enrolment (the mean of each
+    /// turn's witness frames, as captured); none in templates enrolled
+    /// before they were kept.
+    pub left: Option<Vec<f32>>,
+    pub right: Option<Vec<f32>>,
+}
+
+impl Template {
+    /// The view a check's `action` is compared with: the enrolled turn of
+    /// that side where there is one, else the frontal embedding.
+    pub fn view(&self, action: Action) -> &[f32] {
+        let turned = match action {
+            Action::TurnLeft => self.left.as_deref(),
+            Action::TurnRight => self.right.as_deref(),
+            Action::Center | Action::Blink => None,
+        };
+        turned
+            .filter(|v| v.len() == self.embedding.len())
+            .unwrap_or(&self.embedding)
+    }
+
+    /// The lowest similarity of a check's actions (each one's mean
+    /// embedding, `answer::Evidence::turns`) to the template's view of the
+    /// same pose; None for a check without turns or blinks.
+    pub fn turns_similarity(&self, turns: &[(Action, Vec<f32>)]) -> Option<f32> {
+        turns
+            .iter()
+            .map(|(a, e)| cosine(self.view(*a), e))
+            .reduce(f32::min)
+    }
 }
 
 /// A refresh needs a match this far above the match threshold.
@@ -80,8 +121,20 @@ fn weight(a: &Analysis) -> f32 {
     (q.sharpness.min(400.0) / 400.0 + (q.face_px.min(300.0) / 300.0)) * (1.0 - q.yaw.abs().min(0.9))
 }
 
-/// Average the embeddings of good frames; refuses if fewer than `min_frames` pass quality.
-pub fn enrol(frames: &[Analysis], min_frames: usize) -> Result<Template, BiometricError> {
+/// Average the embeddings of good frames; refuses if fewer than
+/// `min_frames` pass quality. `turns` (the answer's mean embedding of each
+/// action) gives the turned views.
+pub fn enrol(
+    frames: &[Analysis],
+    min_frames: usize,
+    turns: &[(Action, Vec<f32>)],
+) -> Result<Template, BiometricError> {
+    let turned = |side: Action| {
+        turns
+            .iter()
+            .find(|(a, e)| *a == side && e.len() == DIM)
+            .map(|(_, e)| e.clone())
+    };
     let good: Vec<&Analysis> = frames.iter().filter(|a| a.quality.ok()).collect();
     if good.len() < min_frames {
         return Err(BiometricError::Template(format!(
@@ -96,6 +149,8 @@ pub fn enrol(frames: &[Analysis], min_frames: usize) -> Result<Template, Biometr
         refreshes: 0,
         frames: good.len(),
         quality: total / good.len() as f32,
+        left: turned(Action::TurnLeft),
+        right: turned(Action::TurnRight),
     })
 }
 
@@ -132,12 +187,14 @@ pub fn seal(
     model_id: &str,
     t: &Template,
 ) -> Result<Vec<u8>, BiometricError> {
-    let stored = StoredTemplate::V2 {
+    let stored = StoredTemplate::V3 {
         embedding: t.embedding.clone(),
         enrolled: t.enrolled.clone(),
         refreshes: t.refreshes,
         frames: t.frames,
         quality: t.quality,
+        left: t.left.clone(),
+        right: t.right.clone(),
     };
     let bytes = serde_json::to_vec(&stored).map_err(|e| BiometricError::Template(e.to_string()))?;
     mk.seal(&aad(user_id, template_id, model_id), &bytes)
@@ -170,6 +227,8 @@ pub fn open(
             refreshes: 0,
             frames,
             quality,
+            left: None,
+            right: None,
         }),
         StoredTemplate::V2 {
             embedding,
@@ -183,6 +242,25 @@ pub fn open(
             refreshes,
             frames,
             quality,
+            left: None,
+            right: None,
+        }),
+        StoredTemplate::V3 {
+            embedding,
+            enrolled,
+            refreshes,
+            frames,
+            quality,
+            left,
+            right,
+        } => Ok(Template {
+            embedding,
+            enrolled,
+            refreshes,
+            frames,
+            quality,
+            left,
+            right,
         }),
     }
 }
@@ -229,7 +307,7 @@ mod tests {
 
     #[test]
     fn one_look_alike_frame_does_not_decide_a_check() {
-        let t = enrol(&[frame(axis(0, 1, 1.0))], 1).unwrap();
+        let t = enrol(&[frame(axis(0, 1, 1.0))], 1, &[]).unwrap();
         // One frame close to the template (0.55), two of someone else (0.05).
         let frames = [
             frame(axis(0, 2, 0.55)),
@@ -250,7 +328,7 @@ mod tests {
 
     #[test]
     fn a_confident_match_moves_the_template_a_step_towards_the_face() {
-        let t = enrol(&[frame(axis(0, 1, 1.0))], 1).unwrap();
+        let t = enrol(&[frame(axis(0, 1, 1.0))], 1, &[]).unwrap();
         let face = normalize(axis(0, 2, 0.8));
         let score = similarity(&t, &face);
         // Just above the threshold: a match, not a confident one.
@@ -266,7 +344,7 @@ mod tests {
         // Each check shows a face a little further from the enrolled one,
         // always a confident match for the template of the moment: the
         // walk of an impostor (or a slow morph) stops at the drift cap.
-        let mut t = enrol(&[frame(axis(0, 1, 1.0))], 1).unwrap();
+        let mut t = enrol(&[frame(axis(0, 1, 1.0))], 1, &[]).unwrap();
         let mut moved = 0;
         for _ in 0..500 {
             // 0.7 of the current template, 0.3 towards axis 2.
@@ -307,7 +385,7 @@ mod tests {
         let t = open(&mk, &uid, "t1", "m1", &sealed).unwrap();
         assert_eq!((t.refreshes, t.frames), (0, 3));
         assert_eq!(t.enrolled, t.embedding);
-        // Sealed again it is a V2 that opens the same.
+        // Sealed again it is a V3 that opens the same.
         let again = open(
             &mk,
             &uid,
@@ -317,5 +395,38 @@ mod tests {
         )
         .unwrap();
         assert_eq!(again.embedding, t.embedding);
+        assert!(again.left.is_none() && again.right.is_none());
+    }
+
+    #[test]
+    fn each_turn_of_a_check_is_held_to_the_enrolled_view_of_that_side() {
+        let left = normalize(axis(0, 2, 0.6));
+        let right = normalize(axis(0, 3, 0.6));
+        let turns = [
+            (Action::TurnLeft, left.clone()),
+            (Action::TurnRight, right.clone()),
+        ];
+        let t = enrol(&[frame(axis(0, 1, 1.0))], 1, &turns).unwrap();
+        // Kept through sealing.
+        let mk = crate::crypto::MasterKey::from_bytes(&[3u8; 32]);
+        let uid = crate::ids::UserId::from("u1");
+        let t = open(&mk, &uid, "t", "m", &seal(&mk, &uid, "t", "m", &t).unwrap()).unwrap();
+        assert_eq!(t.view(Action::TurnLeft), left.as_slice());
+        assert_eq!(t.view(Action::TurnRight), right.as_slice());
+        assert_eq!(t.view(Action::Blink), t.embedding.as_slice());
+        // The same turns again: each matches its own side.
+        let same = t.turns_similarity(&turns).unwrap();
+        assert!(same > 0.99, "{same}");
+        // Someone else's turn: the lowest decides.
+        let other = [
+            (Action::TurnLeft, left),
+            (Action::TurnRight, normalize(axis(4, 5, 0.9))),
+        ];
+        let low = t.turns_similarity(&other).unwrap();
+        assert!(low < 0.1, "{low}");
+        assert!(t.turns_similarity(&[]).is_none());
+        // A template without turned views holds turns to its frontal face.
+        let old = enrol(&[frame(axis(0, 1, 1.0))], 1, &[]).unwrap();
+        assert_eq!(old.view(Action::TurnLeft), old.embedding.as_slice());
     }
 }

@@ -166,7 +166,8 @@ pub fn run(
     Ok(())
 }
 
-/// Server time of a 5-frame challenge (centre, then the clip's turn; screen
+/// Server time of a 5-frame challenge (3 centred frames, then 2 of the
+/// clip's turn; screen
 /// light on), answered by the clip and examined as the server does it:
 /// decode, track, full analysis of the frontal frames, same person, light.
 fn challenge(e: &FaceEngine, dir: &Path, rounds: usize) -> anyhow::Result<()> {
@@ -181,7 +182,10 @@ fn challenge(e: &FaceEngine, dir: &Path, rounds: usize) -> anyhow::Result<()> {
     let (mut times, mut accepted) = (Vec::new(), 0);
     let runs = (rounds * 10).max(20);
     for _ in 0..runs {
-        let ch = challenge::issue_with(0, 600, vec![Action::Center, clip.turn]).planned(capture);
+        let mut ch =
+            challenge::issue_with(0, 600, vec![Action::Center, clip.turn]).planned(capture);
+        // The plan gives each action an equal share, rounded up (3 + 3).
+        ch.steps.truncate(capture.frames);
         let uploads = attack::bona_fide(e, &ch, &clip)?;
         let start = Instant::now();
         let ev = answer::examine(e, &ch, &uploads, t, 1)?;

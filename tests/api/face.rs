@@ -353,7 +353,7 @@ fn templates_enrol_match_and_are_bound_to_user_and_model() {
             .unwrap()
         })
         .collect();
-    let t = template::enrol(&frames, 3).unwrap();
+    let t = template::enrol(&frames, 3, &[]).unwrap();
     assert_eq!(t.frames, 5);
     let probe = e
         .analyze_bytes(
@@ -378,7 +378,7 @@ fn templates_enrol_match_and_are_bound_to_user_and_model() {
         template::open(&key, &"user-1".into(), "tpl-1", "other-model@1", &sealed).is_err(),
         "a model change forces re-enrolment"
     );
-    assert!(template::enrol(&frames[..2], 3).is_err());
+    assert!(template::enrol(&frames[..2], 3, &[]).is_err());
 }
 
 #[test]

@@ -259,7 +259,7 @@ fn replace_with_other_person(app: &TestApp, user_id: &visage::ids::UserId) {
             false,
         )
         .expect("a face");
-    let t = template::enrol(&[a], 1).expect("template");
+    let t = template::enrol(&[a], 1, &[]).expect("template");
     let id = uuid::Uuid::new_v4().to_string();
     let sealed =
         template::seal(&app.master_key, user_id, &id, engine.embedder_id(), &t).expect("seal");

@@ -9,7 +9,7 @@ use visage::biometrics::template::{self, Template, DRIFT_CAP};
 use crate::face_attacks::{audited_scores, clip, enrolled_with, shown, Victim};
 
 /// The person's template, opened with the deployment's key: (sealed bytes, template).
-fn template_of(v: &Victim) -> (Vec<u8>, Template) {
+pub(crate) fn template_of(v: &Victim) -> (Vec<u8>, Template) {
     let uid = visage::ids::UserId::from(v.uid.as_str());
     let row = v
         .app

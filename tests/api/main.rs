@@ -24,6 +24,7 @@ mod face_limits;
 mod face_lock;
 mod face_refresh;
 mod face_replay;
+mod face_views;
 mod helpers;
 mod incidents;
 mod layering;

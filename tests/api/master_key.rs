@@ -76,6 +76,8 @@ fn store_template(app: &TestApp, user_id: &str) {
         refreshes: 0,
         frames: 3,
         quality: 0.9,
+        left: None,
+        right: None,
     };
     let sealed = template::seal(&app.master_key, &user_id.into(), "tpl-1", "sface@1", &t).unwrap();
     let row = visage::db::face_templates::FaceTemplateRow {
