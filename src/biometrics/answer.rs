@@ -347,19 +347,18 @@ fn model_work(
     let mut views = both.into_iter();
     let mut analysed = Vec::new();
     for ((i, plan), p) in frontal.iter().zip(&plan).zip(&live) {
-        let (Some(t), Some((embedding, quality))) = (tracked.get(*i), views.next()) else {
+        let mine: Vec<(Vec<f32>, Quality)> = views.by_ref().take(plan.len()).collect();
+        let (Some(t), Some((first, quality))) = (tracked.get(*i), mine.first()) else {
             continue;
         };
-        let embedding = match plan.len() {
-            2 => views.next().map_or(embedding.clone(), |(mirror, _)| {
-                embed::fuse(&embedding, &mirror)
-            }),
-            _ => embedding,
+        let embedding = match mine.get(1) {
+            Some((mirror, _)) => embed::fuse(first, mirror),
+            None => first.clone(),
         };
         analysed.push(Analysis {
             faces: vec![t.face.clone()],
             face: t.face.clone(),
-            quality,
+            quality: quality.clone(),
             embedding,
             live_score: Some(*p),
         });
