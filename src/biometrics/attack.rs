@@ -170,10 +170,14 @@ pub enum Species {
     Recapture,
     /// Real-time injection: a warped still, tinted to each colour as shown.
     InjectedTintedStill,
+    /// The same, with fresh noise added to every frame as a camera's
+    /// sensor would: the stated limit (docs/face.md "Face liveness: what
+    /// it catches"), measured rather than claimed refused.
+    InjectedNoisyTintedStill,
 }
 
 impl Species {
-    pub const ALL: [Species; 9] = [
+    pub const ALL: [Species; 10] = [
         Species::BonaFide,
         Species::ReplayOtherChallenge,
         Species::UnlitRecording,
@@ -183,7 +187,18 @@ impl Species {
         Species::TooFast,
         Species::Recapture,
         Species::InjectedTintedStill,
+        Species::InjectedNoisyTintedStill,
     ];
+
+    /// Frames made from one still photo, warped into the movement.
+    fn made_of_one_still(self) -> bool {
+        matches!(
+            self,
+            Species::StillPhotoWarped
+                | Species::InjectedTintedStill
+                | Species::InjectedNoisyTintedStill
+        )
+    }
 }
 
 /// Lowest and highest of a score over the answers that got that far.
@@ -222,6 +237,21 @@ fn jpeg(img: &RgbImage) -> Result<Vec<u8>, BiometricError> {
     Ok(out.into_inner())
 }
 
+/// Most an injector's noise moves a colour level, either way.
+pub const INJECTED_NOISE: f32 = 6.0;
+
+/// Fresh noise on every pixel and channel (uniform, ±`INJECTED_NOISE`
+/// levels), drawn anew for each frame from `seed`.
+fn noisy(mut img: RgbImage, seed: u64) -> RgbImage {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    for c in img.iter_mut() {
+        let v = f32::from(*c) + rng.gen_range(-INJECTED_NOISE..=INJECTED_NOISE);
+        *c = v.round().clamp(0.0, 255.0) as u8;
+    }
+    img
+}
+
 /// The frames of one answer of `species` to `ch`.
 fn frames(
     engine: &FaceEngine,
@@ -242,12 +272,9 @@ fn frames(
         let (img, face) = clip.frame(i, step.action)?;
         let turn = step.action != Action::Center;
         // Warped or pasted frames get their face found again for the light.
-        let moved = matches!(
-            species,
-            Species::StillPhotoWarped | Species::InjectedTintedStill
-        ) || (species == Species::TwoPeople && turn);
+        let moved = species.made_of_one_still() || (species == Species::TwoPeople && turn);
         let img = match species {
-            Species::StillPhotoWarped | Species::InjectedTintedStill => {
+            _ if species.made_of_one_still() => {
                 let k = (i % 4) as f32 * 0.01;
                 if turn {
                     turned(engine, &still.0, &still.1, clip.turn, k)
@@ -290,6 +317,10 @@ fn frames(
                 lit(&img, bbox, c, LIGHT)
             }
             None => img,
+        };
+        let img = match species {
+            Species::InjectedNoisyTintedStill => noisy(img, (trial * 64 + i) as u64),
+            _ => img,
         };
         let gap = if species == Species::TooFast { 50 } else { 330 };
         let mut t = 1_000 + gap * i as i64;

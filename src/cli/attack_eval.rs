@@ -75,7 +75,7 @@ pub fn run(
         others.len()
     );
     println!(
-        "{:<24} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  {:<11}  refused because (most often)",
+        "{:<28} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  {:<11}  refused because (most often)",
         "species", "accepted", "rate", "light corr", "light spill", "bg changed", "same person"
     );
     let range = |r: attack::Range| r.map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
@@ -101,7 +101,7 @@ pub fn run(
             range(r.same_person),
         );
         println!(
-            "{name:<24} {:>4}/{:<4} {kind} {:>5.1} %  {light:<11}  {spill:<13}  {changed:<11}  {same:<11}  {}",
+            "{name:<28} {:>4}/{:<4} {kind} {:>5.1} %  {light:<11}  {spill:<13}  {changed:<11}  {same:<11}  {}",
             r.accepted,
             r.attempts,
             rate * 100.0,
