@@ -27,19 +27,12 @@ pub enum StoredTemplate {
         frames: usize,
         quality: f32,
     },
-    /// With the enrolment's turned views.
-    V3 {
-        embedding: Vec<f32>,
-        enrolled: Vec<f32>,
-        refreshes: u32,
-        frames: usize,
-        quality: f32,
-        left: Option<Vec<f32>>,
-        right: Option<Vec<f32>>,
-    },
+    /// With the enrolment's turned views: [`Template`] as it serialises (a
+    /// change to its fields is a new version, not a change to this one).
+    V3(Template),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Template {
     /// What checks are compared with.
     pub embedding: Vec<f32>,
@@ -187,15 +180,7 @@ pub fn seal(
     model_id: &str,
     t: &Template,
 ) -> Result<Vec<u8>, BiometricError> {
-    let stored = StoredTemplate::V3 {
-        embedding: t.embedding.clone(),
-        enrolled: t.enrolled.clone(),
-        refreshes: t.refreshes,
-        frames: t.frames,
-        quality: t.quality,
-        left: t.left.clone(),
-        right: t.right.clone(),
-    };
+    let stored = StoredTemplate::V3(t.clone());
     let bytes = serde_json::to_vec(&stored).map_err(|e| BiometricError::Template(e.to_string()))?;
     mk.seal(&aad(user_id, template_id, model_id), &bytes)
         .map_err(|e| BiometricError::Template(e.to_string()))
@@ -245,23 +230,7 @@ pub fn open(
             left: None,
             right: None,
         }),
-        StoredTemplate::V3 {
-            embedding,
-            enrolled,
-            refreshes,
-            frames,
-            quality,
-            left,
-            right,
-        } => Ok(Template {
-            embedding,
-            enrolled,
-            refreshes,
-            frames,
-            quality,
-            left,
-            right,
-        }),
+        StoredTemplate::V3(t) => Ok(t),
     }
 }
 

@@ -5,18 +5,24 @@
 use reqwest::StatusCode;
 use visage::biometrics::embed::cosine;
 use visage::biometrics::template::{self, Template, DRIFT_CAP};
+use visage::db::face_templates::FaceTemplateRow;
 
 use crate::face_attacks::{audited_scores, clip, enrolled_with, shown, Victim};
+
+/// The person's stored template row.
+pub(crate) fn template_row(v: &Victim) -> FaceTemplateRow {
+    let uid = visage::ids::UserId::from(v.uid.as_str());
+    v.app
+        .db
+        .run_sync(|c| visage::db::face_templates::for_user(c, &uid))
+        .unwrap()
+        .expect("enrolled")
+}
 
 /// The person's template, opened with the deployment's key: (sealed bytes, template).
 pub(crate) fn template_of(v: &Victim) -> (Vec<u8>, Template) {
     let uid = visage::ids::UserId::from(v.uid.as_str());
-    let row = v
-        .app
-        .db
-        .run_sync(|c| visage::db::face_templates::for_user(c, &uid))
-        .unwrap()
-        .expect("enrolled");
+    let row = template_row(v);
     let t = template::open(&v.app.master_key, &uid, &row.id, &row.model_id, &row.sealed).unwrap();
     (row.sealed, t)
 }

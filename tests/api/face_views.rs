@@ -7,7 +7,7 @@ use visage::biometrics::embed::cosine;
 use visage::biometrics::template;
 
 use crate::face_attacks::{audited_scores, clip, enrolled, shown, Victim};
-use crate::face_refresh::template_of;
+use crate::face_refresh::{template_of, template_row};
 
 /// Answer a new challenge with the clip, lit as asked: (status, error).
 async fn the_person(v: &Victim) -> (StatusCode, String) {
@@ -38,12 +38,7 @@ async fn the_enrolment_keeps_the_turned_view_and_each_check_is_held_to_it() {
     // reversed, as far from the person as a view can be): the same frontal
     // frames still match, the turn does not, and the check is refused.
     let uid = visage::ids::UserId::from(v.uid.as_str());
-    let row = v
-        .app
-        .db
-        .run_sync(|c| visage::db::face_templates::for_user(c, &uid))
-        .unwrap()
-        .unwrap();
+    let row = template_row(&v);
     let mut other = t.clone();
     other.right = Some(right.iter().map(|x| -x).collect());
     let sealed = template::seal(&v.app.master_key, &uid, &row.id, &row.model_id, &other).unwrap();
