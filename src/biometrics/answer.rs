@@ -149,7 +149,7 @@ fn mean(embeddings: &[&[f32]]) -> Vec<f32> {
 
 /// One person throughout: the lowest similarity to the frontal frames'
 /// mean, over the frontal frames and, for each action, the mean of its
-/// candidate frames (returned too). The candidates must agree: an answer
+/// candidate frames as captured (returned too). The candidates must agree: an answer
 /// that shows someone else in one of them pulls the action's mean away,
 /// where a best-of-N would give a look-alike N tries.
 fn same_person(
@@ -172,12 +172,13 @@ fn same_person(
     for (a, candidates) in witnesses.iter().filter(|(_, c)| !c.is_empty()) {
         let embeddings: Vec<&[f32]> = candidates
             .iter()
-            .filter_map(|i| match frontal_idx.iter().position(|k| k == i) {
-                Some(k) => frontal.get(k).map(|a| a.embedding.as_slice()),
-                None => embedded
+            .filter_map(|i| match embedded.iter().find(|(j, _)| j == i) {
+                Some((_, e)) => Some(e.as_slice()),
+                None => frontal_idx
                     .iter()
-                    .find(|(j, _)| j == i)
-                    .map(|(_, e)| e.as_slice()),
+                    .position(|k| k == i)
+                    .and_then(|k| frontal.get(k))
+                    .map(|a| a.embedding.as_slice()),
             })
             .collect();
         let action = mean(&embeddings);
@@ -230,8 +231,7 @@ fn spread<T: Send>(workers: usize, jobs: Vec<Job<'_, T>>) -> Result<Vec<T>, Biom
 /// does), so the frames' quality-weighted mean has as much of each view as
 /// fused pairs would, at about half the embedder runs: consecutive frames
 /// of one face differ little, and two frames as captured + mirrored scored
-/// as well as both fused pairs on dev and test (docs/face.md "Speed and
-/// memory").
+/// as well as both fused pairs on dev and test (docs/face.md "Accuracy").
 pub fn mirror_plan(n: usize) -> Vec<Vec<bool>> {
     (0..n)
         .map(|k| match (k % 2 == 1, k + 1 == n && n % 2 == 1) {
@@ -417,12 +417,20 @@ pub fn examine(
     order.truncate(t.analysed);
     let ears: Vec<Option<f32>> = tracked.iter().map(|t| t.ear).collect();
     let witnesses = witnesses(ch, &active.yaw_track, &ears);
-    // The witnesses not analysed already.
+    // Witnesses are compared by their view as captured: those among the
+    // frontal frames embedded that way alone reuse it, every other one
+    // gets its own run.
+    let captured: Vec<usize> = order
+        .iter()
+        .zip(mirror_plan(order.len()))
+        .filter(|(_, views)| views.as_slice() == [false])
+        .map(|(i, _)| *i)
+        .collect();
     let mut pending: Vec<usize> = witnesses
         .iter()
         .flat_map(|(_, c)| c)
         .copied()
-        .filter(|i| !order.contains(i))
+        .filter(|i| !captured.contains(i))
         .collect();
     pending.sort_unstable();
     pending.dedup();
