@@ -17,7 +17,7 @@ use crate::db::face_light_history as light_history;
 use crate::db::face_templates::{self as templates, FaceTemplateRow};
 use crate::db::{DbConnection, DbError};
 
-use super::face_match::{self, Unusable};
+use super::face_match::{self, Compared, Unusable};
 use super::lockout;
 
 pub const ENROL: &str = "enrol";
@@ -477,7 +477,7 @@ pub fn succeeded(
 /// The scores an audit entry keeps.
 pub fn scores(
     ev: &Evidence,
-    similarity: Option<(f32, Option<f32>)>,
+    compared: Option<&Compared>,
     match_threshold: f32,
 ) -> serde_json::Value {
     serde_json::json!({
@@ -490,8 +490,8 @@ pub fn scores(
         "screen_light": ev.liveness.screen_light,
         "screen_light_spill": ev.liveness.screen_light_spill,
         "background_changed": ev.liveness.background_changed,
-        "similarity": similarity.map(|s| s.0),
-        "turn_similarity": similarity.and_then(|s| s.1),
+        "similarity": compared.map(|c| c.similarity),
+        "turn_similarity": compared.and_then(|c| c.turns),
         "match_threshold": match_threshold,
         "frames_analysed": ev.analysed.len(),
     })
@@ -558,14 +558,14 @@ pub fn conclude(
         crate::telemetry::face_check(purpose, reason);
         (outcome, compared)
     };
-    let sim = compared.as_ref().map(|c| (c.similarity, c.turns));
+    let audited = scores(&ev, compared.as_ref(), mt);
     match outcome {
         Ok(()) => {
             // The refreshed template and the audit event that says so
             // are written together.
             let refresh = compared.filter(|_| cfg.template_refresh);
             conn.write_transaction(|c| {
-                let mut scores = scores(&ev, sim, mt);
+                let mut scores = audited.clone();
                 let refreshed = match &refresh {
                     Some(cmp) => face_match::refresh(c, mk, user_id, cmp, mt)?,
                     None => false,
@@ -578,10 +578,7 @@ pub fn conclude(
             Ok(Ok(()))
         }
         Err(FaceError::Db(e)) => Err(e),
-        Err(e) => {
-            let scores = scores(&ev, sim, mt);
-            Ok(Err(failed(conn, cfg, user_id, purpose, e, scores, now)?))
-        }
+        Err(e) => Ok(Err(failed(conn, cfg, user_id, purpose, e, audited, now)?)),
     }
 }
 

@@ -258,7 +258,7 @@ enum Found {
 fn model_work(
     engine: &FaceEngine,
     tracked: &[Tracked],
-    frontal: &[usize],
+    (frontal, plan): (&[usize], &[Vec<bool>]),
     witnesses: &[usize],
     lit: &[(usize, Colour)],
 ) -> Result<ModelWork, BiometricError> {
@@ -274,9 +274,8 @@ fn model_work(
             Ok(Found::View(e, q))
         })
     };
-    let plan = mirror_plan(frontal.len());
     let mut jobs: Vec<Job<'_, Found>> = Vec::new();
-    for (&i, views) in frontal.iter().zip(&plan) {
+    for (&i, views) in frontal.iter().zip(plan) {
         jobs.extend(views.iter().map(|&m| view(i, m)));
     }
     jobs.extend(witnesses.iter().map(|&i| view(i, false)));
@@ -321,7 +320,7 @@ fn model_work(
             .collect()
     };
     let runs: usize = plan.iter().map(Vec::len).sum();
-    let both = views(runs);
+    let frontal_views = views(runs);
     let single = views(witnesses.len());
     let live: Vec<f32> = found
         .by_ref()
@@ -339,15 +338,16 @@ fn model_work(
             _ => {}
         }
     }
-    if both.len() != runs || single.len() != witnesses.len() || live.len() != frontal.len() {
+    if frontal_views.len() != runs || single.len() != witnesses.len() || live.len() != frontal.len()
+    {
         return Err(BiometricError::Inference(
             "a frame could not be processed".into(),
         ));
     }
-    let mut views = both.into_iter();
+    let mut frontal_views = frontal_views.into_iter();
     let mut analysed = Vec::new();
-    for ((i, plan), p) in frontal.iter().zip(&plan).zip(&live) {
-        let mine: Vec<(Vec<f32>, Quality)> = views.by_ref().take(plan.len()).collect();
+    for ((i, views), p) in frontal.iter().zip(plan).zip(&live) {
+        let mine: Vec<(Vec<f32>, Quality)> = frontal_views.by_ref().take(views.len()).collect();
         let (Some(t), Some((first, quality))) = (tracked.get(*i), mine.first()) else {
             continue;
         };
@@ -420,9 +420,10 @@ pub fn examine(
     // Witnesses are compared by their view as captured: those among the
     // frontal frames embedded that way alone reuse it, every other one
     // gets its own run.
+    let plan = mirror_plan(order.len());
     let captured: Vec<usize> = order
         .iter()
-        .zip(mirror_plan(order.len()))
+        .zip(&plan)
         .filter(|(_, views)| views.as_slice() == [false])
         .map(|(i, _)| *i)
         .collect();
@@ -434,7 +435,7 @@ pub fn examine(
         .collect();
     pending.sort_unstable();
     pending.dedup();
-    let work = model_work(engine, &tracked, &order, &pending, &lit)?;
+    let work = model_work(engine, &tracked, (&order, &plan), &pending, &lit)?;
     let analyses = work.analysed;
     let passive: Vec<f32> = analyses.iter().filter_map(|a| a.live_score).collect();
     let mut liveness = decision::decide(&passive, t.live, &active);
