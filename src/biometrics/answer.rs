@@ -105,35 +105,85 @@ pub fn track_breaks(faces: &[Face]) -> bool {
 /// Frames of each action whose mean embedding is held to the frontal one.
 pub const CANDIDATES: usize = 3;
 
-/// For each action besides the centre, the frames that may show the
-/// matched person doing it, best first: for a turn, its least-turned frames
-/// that still show the turn; for a blink, the open-eyed frames of the burst.
-fn witnesses(ch: &Challenge, yaw: &[f32], ears: &[Option<f32>]) -> Vec<(Action, Vec<usize>)> {
+/// The frames of one action besides the centre that are held to the
+/// frontal ones, best first (each set's mean must show the same person):
+/// `shown`, the frames that show it (for a turn, its least-turned frames
+/// that still show the turn, from any step; for a blink, the open-eyed
+/// frames of the burst), and `own`, the least-turned frames of the
+/// action's own steps, whatever they show. Together they leave no frame
+/// that answers the action to someone else: the movement, and the steps
+/// the server asked it in, both show the matched person.
+struct Witnesses {
+    action: Action,
+    shown: Vec<usize>,
+    own: Vec<usize>,
+}
+
+impl Witnesses {
+    fn frames(&self) -> impl Iterator<Item = &usize> {
+        self.shown.iter().chain(&self.own)
+    }
+}
+
+/// Indices sorted by how turned their frame is, least first.
+fn least_turned(mut v: Vec<usize>, yaw: &[f32]) -> Vec<usize> {
+    let turn = |k: &usize| yaw.get(*k).map_or(f32::MAX, |y| y.abs());
+    v.sort_by(|i, j| turn(i).total_cmp(&turn(j)));
+    v
+}
+
+/// The steps of `ch` that ask for `action`.
+fn steps_of(ch: &Challenge, action: Action) -> Vec<usize> {
+    (0..ch.steps.len())
+        .filter(|i| ch.steps.get(*i).is_some_and(|s| s.action == action))
+        .collect()
+}
+
+fn witnesses(ch: &Challenge, yaw: &[f32], ears: &[Option<f32>]) -> Vec<Witnesses> {
     let mut out = Vec::new();
     for a in &ch.actions {
-        let mut pick: Vec<usize> = match a {
-            Action::TurnLeft | Action::TurnRight => {
-                let mut v: Vec<usize> = (0..yaw.len())
-                    .filter(|i| yaw.get(*i).is_some_and(|y| challenge::classify(*y) == *a))
-                    .collect();
-                let turn = |k: &usize| yaw.get(*k).map_or(f32::MAX, |y| y.abs());
-                v.sort_by(|i, j| turn(i).total_cmp(&turn(j)));
-                v
-            }
+        let (mut shown, mut own) = match a {
+            Action::TurnLeft | Action::TurnRight => (
+                least_turned(
+                    (0..yaw.len())
+                        .filter(|i| yaw.get(*i).is_some_and(|y| challenge::classify(*y) == *a))
+                        .collect(),
+                    yaw,
+                ),
+                least_turned(steps_of(ch, *a), yaw),
+            ),
             Action::Blink => {
                 let ear = |k: &usize| ears.get(*k).copied().flatten().unwrap_or(0.0);
-                let mut v: Vec<usize> = (0..ch.steps.len())
-                    .filter(|i| ch.steps.get(*i).is_some_and(|s| s.action == Action::Blink))
-                    .collect();
+                let mut v = steps_of(ch, Action::Blink);
                 v.sort_by(|i, j| ear(j).total_cmp(&ear(i)));
-                v
+                (v, Vec::new())
             }
             Action::Center => continue,
         };
-        pick.truncate(CANDIDATES);
-        out.push((*a, pick));
+        shown.truncate(CANDIDATES);
+        own.truncate(CANDIDATES);
+        out.push(Witnesses {
+            action: *a,
+            shown,
+            own,
+        });
     }
     out
+}
+
+/// The frames whose analyses make the frontal reference: the most frontal
+/// of the centre steps (of every frame where the challenge has none), so
+/// the reference is the person who answered the centre.
+fn frontal_frames(ch: &Challenge, yaw: &[f32], n: usize) -> Vec<usize> {
+    let centre = steps_of(ch, Action::Center);
+    let pool = if centre.is_empty() {
+        (0..yaw.len()).collect()
+    } else {
+        centre
+    };
+    let mut order = least_turned(pool, yaw);
+    order.truncate(n);
+    order
 }
 
 /// The mean of embeddings, normalised.
@@ -147,43 +197,54 @@ fn mean(embeddings: &[&[f32]]) -> Vec<f32> {
     embed::normalize(sum)
 }
 
-/// One person throughout: the lowest similarity to the frontal frames'
-/// mean, over the frontal frames and, for each action, the mean of its
-/// candidate frames as captured (returned too). The candidates must agree: an answer
-/// that shows someone else in one of them pulls the action's mean away,
-/// where a best-of-N would give a look-alike N tries.
+/// One person throughout: the lowest similarity of each frontal frame to
+/// the mean of the other frontal frames (a frame to a mean that includes
+/// it would hide a second person: two faces at cosine 0 are each 0.71 from
+/// their mean), and of each action's witness sets' means to the frontal
+/// mean; with the shown witnesses' means as captured (returned too). The
+/// frames of a set must agree: someone else in one of them pulls the mean
+/// away, where a best-of-N would give a look-alike N tries.
 fn same_person(
     frontal: &[Analysis],
     frontal_idx: &[usize],
-    witnesses: &[(Action, Vec<usize>)],
+    witnesses: &[Witnesses],
     embedded: &[(usize, Vec<f32>)],
 ) -> (f32, Vec<(Action, Vec<f32>)>) {
-    let reference = mean(
-        &frontal
+    let all: Vec<&[f32]> = frontal.iter().map(|a| a.embedding.as_slice()).collect();
+    let reference = mean(&all);
+    let mut lowest = 1.0f32;
+    if all.len() > 1 {
+        for (k, e) in all.iter().enumerate() {
+            let rest: Vec<&[f32]> = all
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != k)
+                .map(|(_, e)| *e)
+                .collect();
+            lowest = lowest.min(embed::cosine(&mean(&rest), e));
+        }
+    }
+    let embedding = |i: &usize| match embedded.iter().find(|(j, _)| j == i) {
+        Some((_, e)) => Some(e.as_slice()),
+        None => frontal_idx
             .iter()
-            .map(|a| a.embedding.as_slice())
-            .collect::<Vec<_>>(),
-    );
-    let mut lowest = frontal
-        .iter()
-        .map(|a| embed::cosine(&reference, &a.embedding))
-        .fold(1.0, f32::min);
+            .position(|k| k == i)
+            .and_then(|k| frontal.get(k))
+            .map(|a| a.embedding.as_slice()),
+    };
     let mut turns = Vec::new();
-    for (a, candidates) in witnesses.iter().filter(|(_, c)| !c.is_empty()) {
-        let embeddings: Vec<&[f32]> = candidates
-            .iter()
-            .filter_map(|i| match embedded.iter().find(|(j, _)| j == i) {
-                Some((_, e)) => Some(e.as_slice()),
-                None => frontal_idx
-                    .iter()
-                    .position(|k| k == i)
-                    .and_then(|k| frontal.get(k))
-                    .map(|a| a.embedding.as_slice()),
-            })
-            .collect();
-        let action = mean(&embeddings);
-        lowest = lowest.min(embed::cosine(&reference, &action));
-        turns.push((*a, action));
+    for w in witnesses {
+        for (set, kept) in [(&w.shown, true), (&w.own, false)] {
+            let embeddings: Vec<&[f32]> = set.iter().filter_map(embedding).collect();
+            if embeddings.is_empty() {
+                continue;
+            }
+            let action = mean(&embeddings);
+            lowest = lowest.min(embed::cosine(&reference, &action));
+            if kept {
+                turns.push((w.action, action));
+            }
+        }
     }
     (lowest, turns)
 }
@@ -409,12 +470,7 @@ pub fn examine(
         })
         .collect();
     let active = challenge::verify(ch, &frames, false, now)?;
-    let mut order: Vec<usize> = (0..frames.len()).collect();
-    order.sort_by(|a, b| {
-        let yaw = |i: &usize| active.yaw_track.get(*i).map_or(f32::MAX, |y| y.abs());
-        yaw(a).total_cmp(&yaw(b))
-    });
-    order.truncate(t.analysed);
+    let order = frontal_frames(ch, &active.yaw_track, t.analysed);
     let ears: Vec<Option<f32>> = tracked.iter().map(|t| t.ear).collect();
     let witnesses = witnesses(ch, &active.yaw_track, &ears);
     // Witnesses are compared by their view as captured: those among the
@@ -429,7 +485,7 @@ pub fn examine(
         .collect();
     let mut pending: Vec<usize> = witnesses
         .iter()
-        .flat_map(|(_, c)| c)
+        .flat_map(Witnesses::frames)
         .copied()
         .filter(|i| !captured.contains(i))
         .collect();

@@ -16,10 +16,10 @@ use crate::face::{best, faces, root};
 use crate::helpers::*;
 
 /// Frames of the clip: centred (f001–f010) and turned to the image's right (f014–f020).
-const CENTRE: [u32; 4] = [1, 4, 7, 10];
-const TURNED: [u32; 4] = [14, 16, 18, 20];
+pub(crate) const CENTRE: [u32; 4] = [1, 4, 7, 10];
+pub(crate) const TURNED: [u32; 4] = [14, 16, 18, 20];
 
-fn frame(i: u32) -> RgbImage {
+pub(crate) fn frame(i: u32) -> RgbImage {
     crate::services::require(crate::services::Service::TestData);
     let p = root().join(format!("target/testdata/carphone/f{i:03}.jpg"));
     image::open(&p)
@@ -35,7 +35,7 @@ fn jpeg(img: &RgbImage) -> String {
     base64::engine::general_purpose::STANDARD.encode(out.into_inner())
 }
 
-fn face_box(img: &RgbImage) -> [f32; 4] {
+pub(crate) fn face_box(img: &RgbImage) -> [f32; 4] {
     best()
         .analyze(img, false)
         .expect("a face in the frame")

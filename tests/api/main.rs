@@ -19,6 +19,7 @@ mod docs;
 mod face;
 mod face_attacks;
 mod face_flow;
+mod face_identity;
 mod face_idle;
 mod face_limits;
 mod face_lock;
