@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod pace;
 pub mod pad;
 pub mod quality;
+pub mod recapture;
 pub mod resample;
 pub mod runtime;
 pub mod screen_light;

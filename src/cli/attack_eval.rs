@@ -1,6 +1,7 @@
 //! `visage face attack-eval`: the accepted share of each attack species
 //! (APCER) and of bona fide answers (BPCER), as `biometrics::attack`
-//! synthesises and the server's own examination judges them.
+//! synthesises and the server's own examination judges them; then the
+//! passive model alone on prints and screens of the others' photos.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use serde_json::json;
 
 use crate::biometrics::attack::{self, Clip, Species};
 use crate::biometrics::detect::Face;
-use crate::biometrics::{image_in, FaceEngine};
+use crate::biometrics::{image_in, recapture, FaceEngine};
 
 /// The images of a folder (JPEG, PNG, WebP), by name.
 pub(super) fn images(dir: &Path) -> anyhow::Result<Vec<(PathBuf, RgbImage)>> {
@@ -60,10 +61,17 @@ pub fn run(
         }
     }
     let rows = attack::evaluate(e, &clip, &others, trials)?;
+    let frames: Vec<RgbImage> = clip
+        .centre
+        .iter()
+        .chain(&clip.turned)
+        .map(|(img, _)| img.clone())
+        .collect();
+    let passive = recapture::evaluate(e, &others, &frames)?;
     if as_json {
         println!(
             "{}",
-            json!({ "engine": e.describe(), "trials": trials, "others": others.len(), "rows": rows })
+            json!({ "engine": e.describe(), "trials": trials, "others": others.len(), "rows": rows, "passive": passive })
         );
         return Ok(());
     }
@@ -108,5 +116,42 @@ pub fn run(
             r.reason.as_deref().unwrap_or("-")
         );
     }
+    print_passive(e, &passive);
     Ok(())
+}
+
+/// The passive model alone on the photos, their prints and screens, and
+/// the clip's frames (`recapture::evaluate`).
+fn print_passive(e: &FaceEngine, rows: &[recapture::PassiveRow]) {
+    println!(
+        "\npassive model alone (threshold {:.2}) on the others' photos, the same photos \
+         printed or shown on a screen and photographed (synthesised), and the clip's frames:",
+        e.live_threshold
+    );
+    println!("{:<28} {:>9} {:>9}   scores", "kind", "live", "rate");
+    for r in rows {
+        let name = serde_json::to_value(r.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let bona_fide = matches!(
+            r.kind,
+            recapture::Kind::BonaFidePhoto | recapture::Kind::BonaFideClip
+        );
+        let (kind, wrong) = if bona_fide {
+            ("BPCER", r.attempts - r.accepted)
+        } else {
+            ("APCER", r.accepted)
+        };
+        let rate = wrong as f64 / r.attempts.max(1) as f64;
+        let scores = r
+            .scores
+            .map_or("-".to_owned(), |[lo, hi]| format!("{lo:.3}…{hi:.3}"));
+        println!(
+            "{name:<28} {:>4}/{:<4} {kind} {:>5.1} %  {scores}",
+            r.accepted,
+            r.attempts,
+            rate * 100.0
+        );
+    }
 }

@@ -23,6 +23,7 @@ mod face_identity;
 mod face_idle;
 mod face_limits;
 mod face_lock;
+mod face_passive;
 mod face_refresh;
 mod face_replay;
 mod face_views;
