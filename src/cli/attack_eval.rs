@@ -129,7 +129,8 @@ fn print_passive(e: &FaceEngine, rows: &[recapture::PassiveRow]) {
         e.live_threshold
     );
     println!("{:<28} {:>9} {:>9}   scores", "kind", "live", "rate");
-    for r in rows {
+    // Without --others only the clip's frames were scored.
+    for r in rows.iter().filter(|r| r.attempts > 0) {
         let name = serde_json::to_value(r.kind)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -143,7 +144,7 @@ fn print_passive(e: &FaceEngine, rows: &[recapture::PassiveRow]) {
         } else {
             ("APCER", r.accepted)
         };
-        let rate = wrong as f64 / r.attempts.max(1) as f64;
+        let rate = wrong as f64 / r.attempts as f64;
         let scores = r
             .scores
             .map_or("-".to_owned(), |[lo, hi]| format!("{lo:.3}…{hi:.3}"));
