@@ -70,19 +70,21 @@ pub fn on_screen(img: &RgbImage) -> RgbImage {
     attack::recaptured(img)
 }
 
-/// The passive model's score of the one face in `img`, if found.
+/// The passive model's score of the one face in `img` (found again: a
+/// synthesised face the detector misses is not scored), detection only.
 fn score(engine: &FaceEngine, img: &RgbImage) -> Option<f32> {
-    let face = engine.analyze(img, false).ok()?.face;
+    let (face, _) = engine.track(img, false).ok()?;
     engine.live_score(img, &face).ok()
 }
 
 /// Score the photos as they are and as prints and screens, and the clip's
-/// frames, at the engine's live threshold. A synthesised face the detector
-/// no longer finds counts as refused (the check would not start).
+/// frames, at the engine's live threshold (`photos` with their faces as
+/// found). A synthesised face the detector no longer finds counts as
+/// refused (the check would not start).
 pub fn evaluate(
     engine: &FaceEngine,
     photos: &[(RgbImage, Face)],
-    clip: &[RgbImage],
+    clip: &[&RgbImage],
 ) -> Result<Vec<PassiveRow>, BiometricError> {
     let row = |kind: Kind, scores: Vec<Option<f32>>| {
         let found: Vec<f32> = scores.iter().flatten().copied().collect();
@@ -98,31 +100,34 @@ pub fn evaluate(
             }),
         }
     };
-    let mut rows = vec![
+    let rows = vec![
         row(
             Kind::BonaFidePhoto,
-            photos.iter().map(|(p, _)| score(engine, p)).collect(),
+            photos
+                .iter()
+                .map(|(p, face)| engine.live_score(p, face).ok())
+                .collect(),
         ),
         row(
             Kind::BonaFideClip,
             clip.iter().map(|f| score(engine, f)).collect(),
         ),
+        row(
+            Kind::Print,
+            photos
+                .iter()
+                .enumerate()
+                .map(|(i, (p, _))| score(engine, &printed(p, i as u64)))
+                .collect(),
+        ),
+        row(
+            Kind::Screen,
+            photos
+                .iter()
+                .map(|(p, _)| score(engine, &on_screen(p)))
+                .collect(),
+        ),
     ];
-    rows.push(row(
-        Kind::Print,
-        photos
-            .iter()
-            .enumerate()
-            .map(|(i, (p, _))| score(engine, &printed(p, i as u64)))
-            .collect(),
-    ));
-    rows.push(row(
-        Kind::Screen,
-        photos
-            .iter()
-            .map(|(p, _)| score(engine, &on_screen(p)))
-            .collect(),
-    ));
     if rows.iter().all(|r| r.attempts == 0) {
         return Err(BiometricError::Challenge("nothing to score".into()));
     }

@@ -61,11 +61,11 @@ pub fn run(
         }
     }
     let rows = attack::evaluate(e, &clip, &others, trials)?;
-    let frames: Vec<RgbImage> = clip
+    let frames: Vec<&RgbImage> = clip
         .centre
         .iter()
         .chain(&clip.turned)
-        .map(|(img, _)| img.clone())
+        .map(|(img, _)| img)
         .collect();
     let passive = recapture::evaluate(e, &others, &frames)?;
     if as_json {
@@ -88,10 +88,7 @@ pub fn run(
     );
     let range = |r: attack::Range| r.map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
     for r in &rows {
-        let name = serde_json::to_value(r.species)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let name = snake_name(r.species);
         let kind = if r.species == Species::BonaFide {
             "BPCER"
         } else {
@@ -120,6 +117,14 @@ pub fn run(
     Ok(())
 }
 
+/// A species' or kind's name as the JSON output spells it.
+fn snake_name(v: impl serde::Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// The passive model alone on the photos, their prints and screens, and
 /// the clip's frames (`recapture::evaluate`).
 fn print_passive(e: &FaceEngine, rows: &[recapture::PassiveRow]) {
@@ -131,10 +136,7 @@ fn print_passive(e: &FaceEngine, rows: &[recapture::PassiveRow]) {
     println!("{:<28} {:>9} {:>9}   scores", "kind", "live", "rate");
     // Without --others only the clip's frames were scored.
     for r in rows.iter().filter(|r| r.attempts > 0) {
-        let name = serde_json::to_value(r.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let name = snake_name(r.kind);
         let bona_fide = matches!(
             r.kind,
             recapture::Kind::BonaFidePhoto | recapture::Kind::BonaFideClip

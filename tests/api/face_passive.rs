@@ -28,7 +28,8 @@ fn every_photo_is_scored_as_it_is_printed_and_on_a_screen() {
         })
         .collect();
     let clip: Vec<RgbImage> = [1, 7, 14, 20].iter().map(|i| frame(*i)).collect();
-    let rows = recapture::evaluate(best(), &photos, &clip).unwrap();
+    let frames: Vec<&RgbImage> = clip.iter().collect();
+    let rows = recapture::evaluate(best(), &photos, &frames).unwrap();
     let kinds: Vec<(Kind, usize)> = rows.iter().map(|r| (r.kind, r.attempts)).collect();
     assert_eq!(
         kinds,
