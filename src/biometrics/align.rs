@@ -60,16 +60,27 @@ fn sample(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
     out
 }
 
+/// A `w`×`h` picture whose pixel (u, v) is `img` sampled (bilinear, zero
+/// outside) at `source(u, v)`.
+pub fn warp(
+    img: &RgbImage,
+    (w, h): (u32, u32),
+    source: impl Fn(f32, f32) -> (f32, f32),
+) -> RgbImage {
+    RgbImage::from_fn(w, h, |u, v| {
+        let (x, y) = source(u as f32, v as f32);
+        let p = sample(img, x, y);
+        Rgb([p[0].round() as u8, p[1].round() as u8, p[2].round() as u8])
+    })
+}
+
 /// The face warped onto the 112×112 template.
 pub fn align(img: &RgbImage, landmarks: &[Point; 5]) -> RgbImage {
     let (a, b, tx, ty) = similarity(landmarks, &TEMPLATE);
     let det = (a * a + b * b).max(1e-9);
-    RgbImage::from_fn(SIZE, SIZE, |u, v| {
-        let (du, dv) = (u as f32 - tx, v as f32 - ty);
-        let x = (a * du + b * dv) / det;
-        let y = (-b * du + a * dv) / det;
-        let p = sample(img, x, y);
-        Rgb([p[0].round() as u8, p[1].round() as u8, p[2].round() as u8])
+    warp(img, (SIZE, SIZE), |u, v| {
+        let (du, dv) = (u - tx, v - ty);
+        ((a * du + b * dv) / det, (-b * du + a * dv) / det)
     })
 }
 

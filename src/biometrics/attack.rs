@@ -6,6 +6,7 @@
 use image::{imageops, RgbImage};
 use serde::Serialize;
 
+use super::align;
 use super::answer::{self, Thresholds, Upload};
 use super::challenge::{self, Action, Capture, Challenge, Colour};
 use super::detect::Face;
@@ -69,6 +70,35 @@ pub fn turned(
         out = warped(img, face, sign * (amount + extra));
     }
     out
+}
+
+/// The whole picture rotated in plane by `degrees` about the face's
+/// centre (bilinear): a photo tilted, not a head turned.
+pub fn tilted(img: &RgbImage, face: &Face, degrees: f32) -> RgbImage {
+    let [x, y, w, h] = face.bbox;
+    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    align::warp(img, img.dimensions(), |u, v| {
+        let (dx, dy) = (u - cx, v - cy);
+        (cx + cos * dx + sin * dy, cy - sin * dx + cos * dy)
+    })
+}
+
+/// A still photo tilted in plane until the face seems to show `turn`
+/// (a larger tilt each try, either way), if any tilt does.
+pub fn tilted_into(engine: &FaceEngine, img: &RgbImage, face: &Face, turn: Action) -> RgbImage {
+    for degrees in [8.0, 12.0, 16.0, 20.0, 25.0, 30.0] {
+        for sign in [1.0, -1.0] {
+            let out = tilted(img, face, sign * degrees);
+            let shows = engine
+                .analyze(&out, false)
+                .is_ok_and(|a| challenge::classify(pose(&a.face).0) == turn);
+            if shows {
+                return out;
+            }
+        }
+    }
+    tilted(img, face, 30.0)
 }
 
 /// `other`'s face (box `other_box`) pasted over `base`'s face box, resized
@@ -174,10 +204,14 @@ pub enum Species {
     /// sensor would: the stated limit (docs/face.md "Face liveness: what
     /// it catches"), measured rather than claimed refused.
     InjectedNoisyTintedStill,
+    /// Real-time injection of one still photo tilted in plane (the whole
+    /// picture rotated about the face) into the turn, tinted to each
+    /// colour as shown: its background changes as a camera's does.
+    InjectedTiltedStill,
 }
 
 impl Species {
-    pub const ALL: [Species; 10] = [
+    pub const ALL: [Species; 11] = [
         Species::BonaFide,
         Species::ReplayOtherChallenge,
         Species::UnlitRecording,
@@ -188,6 +222,7 @@ impl Species {
         Species::Recapture,
         Species::InjectedTintedStill,
         Species::InjectedNoisyTintedStill,
+        Species::InjectedTiltedStill,
     ];
 
     /// Frames made from one still photo, warped into the movement.
@@ -197,6 +232,7 @@ impl Species {
             Species::StillPhotoWarped
                 | Species::InjectedTintedStill
                 | Species::InjectedNoisyTintedStill
+                | Species::InjectedTiltedStill
         )
     }
 }
@@ -274,6 +310,13 @@ fn frames(
         // Warped or pasted frames get their face found again for the light.
         let moved = species.made_of_one_still() || (species == Species::TwoPeople && turn);
         let img = match species {
+            Species::InjectedTiltedStill => {
+                if turn {
+                    tilted_into(engine, &still.0, &still.1, clip.turn)
+                } else {
+                    tilted(&still.0, &still.1, (i % 4) as f32 * 0.5)
+                }
+            }
             _ if species.made_of_one_still() => {
                 let k = (i % 4) as f32 * 0.01;
                 if turn {
@@ -351,6 +394,7 @@ pub fn evaluate(
     clip: &Clip,
     others: &[(RgbImage, Face)],
     trials: usize,
+    only: &[Species],
 ) -> Result<Vec<Row>, BiometricError> {
     let thresholds = Thresholds::of(engine, 2);
     let capture = Capture {
@@ -361,7 +405,8 @@ pub fn evaluate(
     };
     let mut rows = Vec::new();
     for species in Species::ALL {
-        if species == Species::TwoPeople && others.is_empty() {
+        let wanted = only.is_empty() || species == Species::BonaFide || only.contains(&species);
+        if !wanted || (species == Species::TwoPeople && others.is_empty()) {
             continue;
         }
         let (mut accepted, mut reasons) = (0, std::collections::BTreeMap::<String, usize>::new());

@@ -44,7 +44,7 @@ pub fn run(
     e: &FaceEngine,
     clip_dir: &Path,
     others_dir: Option<&Path>,
-    trials: usize,
+    (trials, only): (usize, &[Species]),
     as_json: bool,
 ) -> anyhow::Result<()> {
     if trials == 0 {
@@ -60,7 +60,7 @@ pub fn run(
             }
         }
     }
-    let rows = attack::evaluate(e, &clip, &others, trials)?;
+    let rows = attack::evaluate(e, &clip, &others, trials, only)?;
     let frames: Vec<&RgbImage> = clip
         .centre
         .iter()
@@ -117,6 +117,22 @@ pub fn run(
     Ok(())
 }
 
+/// The species named on the command line (none: every species).
+pub fn species(names: &[String]) -> anyhow::Result<Vec<Species>> {
+    names
+        .iter()
+        .map(|n| {
+            Species::ALL
+                .into_iter()
+                .find(|s| snake_name(s) == n.trim())
+                .with_context(|| {
+                    let known: Vec<String> = Species::ALL.into_iter().map(snake_name).collect();
+                    format!("no species '{n}' (known: {})", known.join(", "))
+                })
+        })
+        .collect()
+}
+
 /// A species' or kind's name as the JSON output spells it.
 fn snake_name(v: impl serde::Serialize) -> String {
     serde_json::to_value(v)
@@ -155,6 +171,29 @@ fn print_passive(e: &FaceEngine, rows: &[recapture::PassiveRow]) {
             r.accepted,
             r.attempts,
             rate * 100.0
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn species_are_named_as_printed_and_an_unknown_name_is_an_error() {
+        let names = ["injected_tilted_still".to_owned(), " two_people".to_owned()];
+        assert_eq!(
+            species(&names).unwrap(),
+            [Species::InjectedTiltedStill, Species::TwoPeople]
+        );
+        let err = species(&["tilted".to_owned()]).unwrap_err().to_string();
+        assert!(
+            err.contains("no species 'tilted'") && err.contains("injected_tilted_still"),
+            "{err}"
+        );
+        assert!(
+            species(&[]).unwrap().is_empty(),
+            "none named: every species"
         );
     }
 }

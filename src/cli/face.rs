@@ -182,10 +182,12 @@ pub fn run(cmd: FaceCmd, as_json: bool) -> anyhow::Result<()> {
             clip,
             others,
             trials,
+            species,
             engine: args,
         } => {
             let e = engine(&args, MultipleFaces::Refuse)?;
-            super::attack_eval::run(&e, &clip, others.as_deref(), trials, as_json)?
+            let only = super::attack_eval::species(&species)?;
+            super::attack_eval::run(&e, &clip, others.as_deref(), (trials, &only), as_json)?
         }
     }
     Ok(())

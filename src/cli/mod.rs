@@ -207,6 +207,10 @@ pub enum FaceCmd {
         /// Answers per species, each to a new challenge.
         #[arg(long, default_value_t = 10)]
         trials: usize,
+        /// Only these species (names as printed, comma-separated; the bona
+        /// fide row is always measured). Default: every species.
+        #[arg(long, value_delimiter = ',')]
+        species: Vec<String>,
         #[command(flatten)]
         engine: EngineArgs,
     },

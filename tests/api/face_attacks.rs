@@ -495,7 +495,7 @@ fn the_attack_evaluation_refuses_every_species_it_claims_to() {
     let frames = (1..=20).map(frame).collect();
     let clip = Clip::from_frames(best(), frames).unwrap();
     assert_eq!(clip.turn, Action::TurnRight);
-    let rows = attack::evaluate(best(), &clip, &[], 1).unwrap();
+    let rows = attack::evaluate(best(), &clip, &[], 1, &[]).unwrap();
     for r in &rows {
         let accepted = r.accepted == 1;
         match r.species {
@@ -503,8 +503,8 @@ fn the_attack_evaluation_refuses_every_species_it_claims_to() {
             // A rate, not a certainty (docs/face.md "Face liveness: what it
             // catches"): a look-alike pasted into the turn, about 1 in 43 at most.
             Species::TwoPeople => {}
-            // The stated limit: evaluated and reported, not claimed refused.
-            Species::InjectedNoisyTintedStill => {}
+            // The stated limits: evaluated and reported, not claimed refused.
+            Species::InjectedNoisyTintedStill | Species::InjectedTiltedStill => {}
             _ => assert!(!accepted, "{r:?}"),
         }
     }
