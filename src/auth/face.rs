@@ -490,6 +490,7 @@ pub fn scores(
         "screen_light": ev.liveness.screen_light,
         "screen_light_spill": ev.liveness.screen_light_spill,
         "background_changed": ev.liveness.background_changed,
+        "room_turned": ev.liveness.room_turned,
         "similarity": compared.map(|c| c.similarity),
         "turn_similarity": compared.and_then(|c| c.turns),
         "match_threshold": match_threshold,

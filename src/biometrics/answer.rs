@@ -14,7 +14,7 @@ use super::decision::{self, LivenessDecision};
 use super::detect::Face;
 use super::engine::{Analysis, FaceEngine};
 use super::quality::Quality;
-use super::{embed, screen_light, sensor_noise, BiometricError};
+use super::{embed, room_tilt, screen_light, sensor_noise, BiometricError};
 
 /// One uploaded frame: capture time (ms, the client's) and image bytes.
 pub struct Upload {
@@ -308,6 +308,7 @@ enum Found {
     Live(f32),
     Changed(Vec<f32>),
     Light(screen_light::Followed),
+    RoomTurned(f32),
 }
 
 /// The model work of a check after tracking, as one set of jobs spread
@@ -355,6 +356,26 @@ fn model_work(
                 .collect(),
         ))
     }));
+    // How far the room turned from the first frontal frame, at most.
+    jobs.push(Box::new(|| {
+        let edges: Vec<Option<room_tilt::Edges>> = tracked
+            .iter()
+            .map(|t| room_tilt::edges(&t.img, &t.face))
+            .collect();
+        let reference = frontal
+            .first()
+            .and_then(|i| edges.get(*i))
+            .cloned()
+            .flatten();
+        let most = reference.map_or(0.0, |r| {
+            edges
+                .iter()
+                .flatten()
+                .map(|e| room_tilt::turned(&r, e).abs())
+                .fold(0.0, f32::max)
+        });
+        Ok(Found::RoomTurned(most))
+    }));
     if !lit.is_empty() {
         jobs.push(Box::new(|| {
             let colours: Vec<Colour> = lit.iter().map(|(_, c)| *c).collect();
@@ -391,11 +412,12 @@ fn model_work(
             _ => None,
         })
         .collect();
-    let (mut changed, mut light) = (Vec::new(), None);
+    let (mut changed, mut light, mut room_turned) = (Vec::new(), None, 0.0);
     for f in found {
         match f {
             Found::Changed(c) => changed = c,
             Found::Light(l) => light = Some(l),
+            Found::RoomTurned(d) => room_turned = d,
             _ => {}
         }
     }
@@ -433,6 +455,7 @@ fn model_work(
             .collect(),
         changed,
         light,
+        room_turned,
     })
 }
 
@@ -441,6 +464,8 @@ struct ModelWork {
     witnesses: Vec<(usize, Vec<f32>)>,
     changed: Vec<f32>,
     light: Option<screen_light::Followed>,
+    /// Most the room turned from the first frontal frame, in degrees.
+    room_turned: f32,
 }
 
 /// Examine the frames against the challenge.
@@ -508,6 +533,13 @@ pub fn examine(
         liveness.refuse(
             "the picture behind the face did not change between frames as a camera's does \
              (turn off any virtual background)",
+        );
+    }
+    liveness.room_turned = Some(work.room_turned);
+    if work.room_turned > room_tilt::MAX_DEG {
+        liveness.refuse(
+            "the whole picture turned with the face (a rotated camera or picture): \
+             hold the camera upright and still, and turn your head",
         );
     }
     if let Some(seen) = work.light {

@@ -208,10 +208,13 @@ pub enum Species {
     /// picture rotated about the face) into the turn, tinted to each
     /// colour as shown: its background changes as a camera's does.
     InjectedTiltedStill,
+    /// The same with each of the other people's photos as the still (their
+    /// own rooms, many with little of it around the face).
+    InjectedTiltedPhoto,
 }
 
 impl Species {
-    pub const ALL: [Species; 11] = [
+    pub const ALL: [Species; 12] = [
         Species::BonaFide,
         Species::ReplayOtherChallenge,
         Species::UnlitRecording,
@@ -223,6 +226,7 @@ impl Species {
         Species::InjectedTintedStill,
         Species::InjectedNoisyTintedStill,
         Species::InjectedTiltedStill,
+        Species::InjectedTiltedPhoto,
     ];
 
     /// Frames made from one still photo, warped into the movement.
@@ -233,6 +237,7 @@ impl Species {
                 | Species::InjectedTintedStill
                 | Species::InjectedNoisyTintedStill
                 | Species::InjectedTiltedStill
+                | Species::InjectedTiltedPhoto
         )
     }
 }
@@ -256,6 +261,9 @@ pub struct Row {
     /// The least share of background pixels changed between consecutive
     /// frames (`sensor_noise`): lowest and highest over the answers.
     pub changed: Range,
+    /// Most the room behind the face turned from the frontal frame, in
+    /// degrees (`room_tilt`): lowest and highest over the answers.
+    pub room_turned: Range,
     /// One person throughout (`answer`): the lowest similarity of the
     /// answer's frames to its frontal frames, lowest and highest over the
     /// answers whose movement was shown.
@@ -297,7 +305,10 @@ fn frames(
     others: &[(RgbImage, Face)],
     (trial, recorded): (usize, &[Colour]),
 ) -> Result<Vec<Upload>, BiometricError> {
-    let still = nth(&clip.centre, trial)?;
+    let still = match species {
+        Species::InjectedTiltedPhoto => nth(others, trial)?,
+        _ => nth(&clip.centre, trial)?,
+    };
     let sign = if clip.turn == Action::TurnLeft {
         -1.0
     } else {
@@ -310,7 +321,7 @@ fn frames(
         // Warped or pasted frames get their face found again for the light.
         let moved = species.made_of_one_still() || (species == Species::TwoPeople && turn);
         let img = match species {
-            Species::InjectedTiltedStill => {
+            Species::InjectedTiltedStill | Species::InjectedTiltedPhoto => {
                 if turn {
                     tilted_into(engine, &still.0, &still.1, clip.turn)
                 } else {
@@ -406,12 +417,18 @@ pub fn evaluate(
     let mut rows = Vec::new();
     for species in Species::ALL {
         let wanted = only.is_empty() || species == Species::BonaFide || only.contains(&species);
-        if !wanted || (species == Species::TwoPeople && others.is_empty()) {
+        let needs_others = matches!(species, Species::TwoPeople | Species::InjectedTiltedPhoto);
+        if !wanted || (needs_others && others.is_empty()) {
             continue;
         }
         let (mut accepted, mut reasons) = (0, std::collections::BTreeMap::<String, usize>::new());
-        let (mut light, mut spill, mut changed, mut same): (Range, Range, Range, Range) =
-            (None, None, None, None);
+        let (mut light, mut spill, mut changed, mut turned, mut same): (
+            Range,
+            Range,
+            Range,
+            Range,
+            Range,
+        ) = (None, None, None, None, None);
         let widen = |r: Range, s: f32| Some(r.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
         for trial in 0..trials {
             // The person's earlier answer (the replay's recording) was lit
@@ -433,6 +450,9 @@ pub fn evaluate(
                 }
                 if let Some(c) = ev.liveness.background_changed {
                     changed = widen(changed, c);
+                }
+                if let Some(d) = ev.liveness.room_turned {
+                    turned = widen(turned, d);
                 }
                 // Only where the movement was shown: otherwise no frame
                 // of an action was there to be compared.
@@ -462,6 +482,7 @@ pub fn evaluate(
             light,
             spill,
             changed,
+            room_turned: turned,
             same_person: same,
         });
     }

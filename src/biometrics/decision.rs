@@ -24,6 +24,9 @@ pub struct LivenessDecision {
     /// Least share of background pixels changed between consecutive
     /// frames (`sensor_noise`).
     pub background_changed: Option<f32>,
+    /// Most the room behind the face turned in the picture's plane from
+    /// the frontal frame, in degrees (`room_tilt`).
+    pub room_turned: Option<f32>,
     pub reason: Option<String>,
 }
 
@@ -67,6 +70,7 @@ pub fn decide(
         screen_light: None,
         screen_light_spill: None,
         background_changed: None,
+        room_turned: None,
         reason,
     }
 }

@@ -83,8 +83,15 @@ pub fn run(
         others.len()
     );
     println!(
-        "{:<28} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  {:<11}  refused because (most often)",
-        "species", "accepted", "rate", "light corr", "light spill", "bg changed", "same person"
+        "{:<28} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  {:<11}  {:<11}  refused because (most often)",
+        "species",
+        "accepted",
+        "rate",
+        "light corr",
+        "light spill",
+        "bg changed",
+        "room turned",
+        "same person"
     );
     let range = |r: attack::Range| r.map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
     for r in &rows {
@@ -99,14 +106,15 @@ pub fn run(
         } else {
             r.accepted as f64 / r.attempts as f64
         };
-        let (light, spill, changed, same) = (
+        let (light, spill, changed, turned, same) = (
             range(r.light),
             range(r.spill),
             range(r.changed),
+            range(r.room_turned),
             range(r.same_person),
         );
         println!(
-            "{name:<28} {:>4}/{:<4} {kind} {:>5.1} %  {light:<11}  {spill:<13}  {changed:<11}  {same:<11}  {}",
+            "{name:<28} {:>4}/{:<4} {kind} {:>5.1} %  {light:<11}  {spill:<13}  {changed:<11}  {turned:<11}  {same:<11}  {}",
             r.accepted,
             r.attempts,
             rate * 100.0,

@@ -26,6 +26,7 @@ mod face_lock;
 mod face_passive;
 mod face_refresh;
 mod face_replay;
+mod face_tilt;
 mod face_views;
 mod helpers;
 mod incidents;

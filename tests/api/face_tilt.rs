@@ -1,0 +1,68 @@
+//! A photo rotated whole in the picture's plane is not a head turn (issue
+//! 14, "a still photo animated into the head turn by a simple 2D warp"):
+//! the detector reads a tilted face as a turned one, and a rotated picture
+//! changes everywhere, so only the room behind the face — turned with it —
+//! tells the two apart (`biometrics::room_tilt`).
+
+use reqwest::StatusCode;
+use visage::biometrics::challenge::Action;
+use visage::biometrics::{attack, room_tilt};
+
+use crate::face::best;
+use crate::face_attacks::{audited_scores, clip, enrolled, frame, shown, CENTRE};
+
+/// The attacker injects, in real time over HTTP with the victim's passkey
+/// session, one still photo of the victim: for the centre steps nearly
+/// upright, for the turn rotated whole (about the face) until the detector
+/// reads it as the turn, each frame tinted to its step's colour as the page
+/// shows it. Every other check lets it through: the picture changes
+/// everywhere, follows the colours, is one person and matches.
+#[tokio::test]
+async fn one_photo_rotated_whole_into_the_turn_is_refused() {
+    let v = enrolled().await;
+    let still = frame(CENTRE[0]);
+    let face = best().analyze(&still, false).expect("a face").face;
+    // Made before the steps are shown, so each is sent at a person's pace.
+    let upright: Vec<_> = (0..4)
+        .map(|k| attack::tilted(&still, &face, k as f32 * 0.5))
+        .collect();
+    let rotated = attack::tilted_into(best(), &still, &face, Action::TurnRight);
+    let (s, msg) = v
+        .answer(|i, step| {
+            let img = if step["action"] == "center" {
+                &upright[i % 4]
+            } else {
+                &rotated
+            };
+            shown(img, step, true)
+        })
+        .await;
+    let scores = &audited_scores(&v.app)[0];
+    eprintln!("the rotated photo's scores: {scores}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
+    assert!(msg.contains("whole picture turned"), "{msg}");
+    assert!(scores["room_turned"].as_f64().unwrap() > 5.0, "{scores}");
+    // The detector read the tilt as the turn (the movement check passed),
+    // and most frames changed as a camera's do (the frozen-background
+    // check, which runs first, would have given its own reason).
+    assert_eq!(scores["active"], true, "{scores}");
+    assert!(scores["screen_light"].as_f64().unwrap() >= 0.8, "{scores}");
+    assert!(
+        scores["same_person"].as_f64().unwrap()
+            >= scores["same_person_threshold"].as_f64().unwrap(),
+        "{scores}"
+    );
+    assert!(
+        scores["similarity"].as_f64().unwrap() >= scores["match_threshold"].as_f64().unwrap(),
+        "{scores}"
+    );
+
+    // The person in front of the camera, tilting his head as he turns it:
+    // the room stays upright.
+    let (s, msg) = v
+        .answer(|i, step| shown(&clip(i, step["action"].as_str().unwrap()), step, true))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{msg}");
+    let turned = audited_scores(&v.app)[1]["room_turned"].as_f64().unwrap();
+    assert!(turned <= f64::from(room_tilt::MAX_DEG), "{turned}");
+}
