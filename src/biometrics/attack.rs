@@ -84,6 +84,40 @@ pub fn tilted(img: &RgbImage, face: &Face, degrees: f32) -> RgbImage {
     })
 }
 
+/// The whole picture as a flat print of it would look turned by
+/// `degrees` about the vertical line through the face (perspective, the
+/// camera's focal length one picture width): the cheapest 3D-looking
+/// animation of one photo.
+pub fn swung(img: &RgbImage, face: &Face, degrees: f32) -> RgbImage {
+    let [x, y, w, h] = face.bbox;
+    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
+    let f = img.width() as f32;
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    align::warp(img, img.dimensions(), |u, v| {
+        let (du, dv) = (u - cx, v - cy);
+        let px = du * f / (f * cos - du * sin).max(1e-3);
+        let py = dv * (f + px * sin) / f;
+        (cx + px, cy + py)
+    })
+}
+
+/// A still photo swung in perspective until the face seems to show `turn`
+/// (a larger swing each try, either way), if any does.
+pub fn swung_into(engine: &FaceEngine, img: &RgbImage, face: &Face, turn: Action) -> RgbImage {
+    for degrees in [15.0, 25.0, 35.0, 45.0, 55.0] {
+        for sign in [1.0, -1.0] {
+            let out = swung(img, face, sign * degrees);
+            let shows = engine
+                .analyze(&out, false)
+                .is_ok_and(|a| challenge::classify(pose(&a.face).0) == turn);
+            if shows {
+                return out;
+            }
+        }
+    }
+    swung(img, face, 55.0)
+}
+
 /// A still photo tilted in plane until the face seems to show `turn`
 /// (a larger tilt each try, either way), if any tilt does.
 pub fn tilted_into(engine: &FaceEngine, img: &RgbImage, face: &Face, turn: Action) -> RgbImage {
@@ -211,10 +245,13 @@ pub enum Species {
     /// The same with each of the other people's photos as the still (their
     /// own rooms, many with little of it around the face).
     InjectedTiltedPhoto,
+    /// One still photo swung whole in perspective (a flat print turned
+    /// about the vertical) into the turn, tinted to each colour as shown.
+    InjectedSwungStill,
 }
 
 impl Species {
-    pub const ALL: [Species; 12] = [
+    pub const ALL: [Species; 13] = [
         Species::BonaFide,
         Species::ReplayOtherChallenge,
         Species::UnlitRecording,
@@ -227,6 +264,7 @@ impl Species {
         Species::InjectedNoisyTintedStill,
         Species::InjectedTiltedStill,
         Species::InjectedTiltedPhoto,
+        Species::InjectedSwungStill,
     ];
 
     /// Frames made from one still photo, warped into the movement.
@@ -238,6 +276,7 @@ impl Species {
                 | Species::InjectedNoisyTintedStill
                 | Species::InjectedTiltedStill
                 | Species::InjectedTiltedPhoto
+                | Species::InjectedSwungStill
         )
     }
 }
@@ -321,6 +360,13 @@ fn frames(
         // Warped or pasted frames get their face found again for the light.
         let moved = species.made_of_one_still() || (species == Species::TwoPeople && turn);
         let img = match species {
+            Species::InjectedSwungStill => {
+                if turn {
+                    swung_into(engine, &still.0, &still.1, clip.turn)
+                } else {
+                    swung(&still.0, &still.1, (i % 4) as f32 * 0.5)
+                }
+            }
             Species::InjectedTiltedStill | Species::InjectedTiltedPhoto => {
                 if turn {
                     tilted_into(engine, &still.0, &still.1, clip.turn)

@@ -42,10 +42,8 @@ pub fn edges(img: &RgbImage, face: &Face) -> Option<Edges> {
     let (w, h) = img.dimensions();
     let [x, y, bw, bh] = face.bbox;
     let grown = [x - bw / 2.0, y - bh / 2.0, x + 1.5 * bw, y + 1.5 * bh];
-    let luma = |px: u32, py: u32| {
-        let [r, g, b] = img.get_pixel(px, py).0.map(f32::from);
-        0.299 * r + 0.587 * g + 0.114 * b
-    };
+    let grey = image::imageops::grayscale(img);
+    let luma = |px: u32, py: u32| f32::from(grey.get_pixel(px, py).0[0]);
     let mut hist = [0.0f32; BINS];
     let (mut seen, mut strong) = (0u32, 0u32);
     for py in (1..h.saturating_sub(1)).step_by(2) {
