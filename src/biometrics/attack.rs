@@ -101,12 +101,17 @@ pub fn swung(img: &RgbImage, face: &Face, degrees: f32) -> RgbImage {
     })
 }
 
-/// A still photo swung in perspective until the face seems to show `turn`
-/// (a larger swing each try, either way), if any does.
-pub fn swung_into(engine: &FaceEngine, img: &RgbImage, face: &Face, turn: Action) -> RgbImage {
-    for degrees in [15.0, 25.0, 35.0, 45.0, 55.0] {
+/// The first of `amounts` (each tried either way) whose `make` the
+/// detector reads as showing `turn`; the largest when none does.
+fn first_showing(
+    engine: &FaceEngine,
+    turn: Action,
+    amounts: &[f32],
+    make: impl Fn(f32) -> RgbImage,
+) -> RgbImage {
+    for amount in amounts {
         for sign in [1.0, -1.0] {
-            let out = swung(img, face, sign * degrees);
+            let out = make(sign * amount);
             let shows = engine
                 .analyze(&out, false)
                 .is_ok_and(|a| challenge::classify(pose(&a.face).0) == turn);
@@ -115,24 +120,23 @@ pub fn swung_into(engine: &FaceEngine, img: &RgbImage, face: &Face, turn: Action
             }
         }
     }
-    swung(img, face, 55.0)
+    make(amounts.last().copied().unwrap_or_default())
+}
+
+/// A still photo swung in perspective until the face seems to show `turn`
+/// (a larger swing each try, either way), if any does.
+pub fn swung_into(engine: &FaceEngine, img: &RgbImage, face: &Face, turn: Action) -> RgbImage {
+    first_showing(engine, turn, &[15.0, 25.0, 35.0, 45.0, 55.0], |d| {
+        swung(img, face, d)
+    })
 }
 
 /// A still photo tilted in plane until the face seems to show `turn`
 /// (a larger tilt each try, either way), if any tilt does.
 pub fn tilted_into(engine: &FaceEngine, img: &RgbImage, face: &Face, turn: Action) -> RgbImage {
-    for degrees in [8.0, 12.0, 16.0, 20.0, 25.0, 30.0] {
-        for sign in [1.0, -1.0] {
-            let out = tilted(img, face, sign * degrees);
-            let shows = engine
-                .analyze(&out, false)
-                .is_ok_and(|a| challenge::classify(pose(&a.face).0) == turn);
-            if shows {
-                return out;
-            }
-        }
-    }
-    tilted(img, face, 30.0)
+    first_showing(engine, turn, &[8.0, 12.0, 16.0, 20.0, 25.0, 30.0], |d| {
+        tilted(img, face, d)
+    })
 }
 
 /// `other`'s face (box `other_box`) pasted over `base`'s face box, resized
