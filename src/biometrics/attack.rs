@@ -239,7 +239,7 @@ pub enum Species {
     /// Real-time injection: a warped still, tinted to each colour as shown.
     InjectedTintedStill,
     /// The same, with fresh noise added to every frame as a camera's
-    /// sensor would: the stated limit (docs/face.md "Face liveness: what
+    /// sensor would: the stated limit (docs/face-liveness.md "Face liveness: what
     /// it catches"), measured rather than claimed refused.
     InjectedNoisyTintedStill,
     /// Real-time injection of one still photo tilted in plane (the whole

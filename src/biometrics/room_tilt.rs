@@ -1,13 +1,13 @@
 //! Whether the whole picture turned in its plane between two frames. A
 //! head turns in front of a room that stays upright; a photo rotated whole
 //! (the cheapest 2D animation of one picture) turns its room with it. The
-//! detector reads a rotated face as a turned one (docs/face.md "A tilt is
+//! detector reads a rotated face as a turned one (docs/face-liveness.md "A tilt is
 //! read as a turn"), so the room is what tells them apart: the directions
 //! of its edges (a histogram of gradient orientations, weighted by
 //! strength, outside the face and hair) shift by the rotation. Measured on
 //! the carphone recording — a handheld camera, a person tilting his head —
 //! the room never turned more than 2°; 43 dev photos rotated by 20° read
-//! 8–30° but for a few with almost no room around the face (docs/face.md).
+//! 8–30° but for a few with almost no room around the face (docs/face-liveness.md).
 
 use image::RgbImage;
 

@@ -6,7 +6,7 @@
 //! do not.
 //!
 //! What it does not catch: an attacker who injects frames in real time and
-//! tints them to the sequence as it is shown (docs/face.md "Face liveness").
+//! tints them to the sequence as it is shown (docs/face-liveness.md "Face liveness").
 
 use image::RgbImage;
 
@@ -186,7 +186,7 @@ fn light(colours: &[Colour], rgb: &[[f32; 3]]) -> f32 {
 /// the screen than the room behind it and catches far more of its light;
 /// a print or a screen held to the camera is one flat surface that the
 /// light falls on evenly, the printed face and its printed background
-/// alike, however bright the screen (docs/face.md "Face liveness: what it
+/// alike, however bright the screen (docs/face-liveness.md "Face liveness: what it
 /// catches").
 pub const MAX_SPILL: f32 = 0.5;
 

@@ -5,7 +5,7 @@
 //! tinted to the screen's colours) share that picture's pixels wherever the
 //! forgery left them alone, so most of their background does not change
 //! at all. An injector that adds fresh noise to every frame is not caught
-//! by this (docs/face.md "Face liveness: what it catches").
+//! by this (docs/face-liveness.md "Face liveness: what it catches").
 
 use image::RgbImage;
 

@@ -500,7 +500,7 @@ fn the_attack_evaluation_refuses_every_species_it_claims_to() {
         let accepted = r.accepted == 1;
         match r.species {
             Species::BonaFide => assert!(accepted, "{r:?}"),
-            // A rate, not a certainty (docs/face.md "Face liveness: what it
+            // A rate, not a certainty (docs/face-liveness.md "Face liveness: what it
             // catches"): a look-alike pasted into the turn, about 1 in 43 at most.
             Species::TwoPeople => {}
             // The stated limits: evaluated and reported, not claimed refused.
