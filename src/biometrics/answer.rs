@@ -358,20 +358,18 @@ fn model_work(
     }));
     // How far the room turned from the first frontal frame, at most.
     jobs.push(Box::new(|| {
-        let edges: Vec<Option<room_tilt::Edges>> = tracked
-            .iter()
-            .map(|t| room_tilt::edges(&t.img, &t.face))
-            .collect();
+        // A room with nothing to read in the reference frame: nothing to compare.
         let reference = frontal
             .first()
-            .and_then(|i| edges.get(*i))
-            .cloned()
-            .flatten();
+            .and_then(|i| tracked.get(*i))
+            .and_then(|t| room_tilt::edges(&t.img, &t.face));
         let most = reference.map_or(0.0, |r| {
-            edges
+            tracked
                 .iter()
-                .flatten()
-                .map(|e| room_tilt::turned(&r, e).abs())
+                .enumerate()
+                .filter(|(k, _)| frontal.first() != Some(k))
+                .filter_map(|(_, t)| room_tilt::edges(&t.img, &t.face))
+                .map(|e| room_tilt::turned(&r, &e).abs())
                 .fold(0.0, f32::max)
         });
         Ok(Found::RoomTurned(most))

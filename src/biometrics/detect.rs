@@ -17,6 +17,16 @@ pub struct Face {
     pub score: f32,
 }
 
+impl Face {
+    /// Whether (x, y) is inside the box grown by half on each side: the
+    /// head with its hair and neck, which move with the face; the room is
+    /// what lies outside it.
+    pub fn near(&self, x: f32, y: f32) -> bool {
+        let [bx, by, w, h] = self.bbox;
+        x >= bx - w / 2.0 && x < bx + 1.5 * w && y >= by - h / 2.0 && y < by + 1.5 * h
+    }
+}
+
 pub enum Detector {
     YuNet { pool: Pool, size: u32 },
     RetinaFace { pool: Pool, max_side: u32 },

@@ -40,16 +40,13 @@ pub struct Edges([f32; BINS]);
 /// room shows too few edges to read.
 pub fn edges(img: &RgbImage, face: &Face) -> Option<Edges> {
     let (w, h) = img.dimensions();
-    let [x, y, bw, bh] = face.bbox;
-    let grown = [x - bw / 2.0, y - bh / 2.0, x + 1.5 * bw, y + 1.5 * bh];
     let grey = image::imageops::grayscale(img);
     let luma = |px: u32, py: u32| f32::from(grey.get_pixel(px, py).0[0]);
     let mut hist = [0.0f32; BINS];
     let (mut seen, mut strong) = (0u32, 0u32);
     for py in (1..h.saturating_sub(1)).step_by(2) {
         for px in (1..w.saturating_sub(1)).step_by(2) {
-            let (fx, fy) = (px as f32, py as f32);
-            if fx >= grown[0] && fx < grown[2] && fy >= grown[1] && fy < grown[3] {
+            if face.near(px as f32, py as f32) {
                 continue;
             }
             seen += 1;

@@ -35,8 +35,6 @@ pub struct Reading {
 pub fn read(img: &RgbImage, face: &Face) -> Reading {
     let [x, y, w, h] = face.bbox;
     let inner = [x + 0.2 * w, y + 0.25 * h, x + 0.8 * w, y + 0.85 * h];
-    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
-    let outer = [cx - w, cy - h, cx + w, cy + h];
     let inside =
         |b: &[f32; 4], px: f32, py: f32| px >= b[0] && px < b[2] && py >= b[1] && py < b[3];
     let chin = y + h;
@@ -55,7 +53,7 @@ pub fn read(img: &RgbImage, face: &Face) -> Reading {
             if inside(&inner, fx, fy) {
                 add(&mut fs, p);
                 fn_ += 1;
-            } else if !inside(&outer, fx, fy) {
+            } else if !face.near(fx, fy) {
                 add(&mut bs, p);
                 if fy < chin {
                     add(&mut rs, p);

@@ -19,17 +19,11 @@ pub fn changed_share(a: &RgbImage, b: &RgbImage, fa: &Face, fb: &Face) -> Option
         return None;
     }
     // Outside each face's box grown by half on each side (hair, neck).
-    let grown = |f: &Face| {
-        let [x, y, w, h] = f.bbox;
-        [x - w / 2.0, y - h / 2.0, x + 1.5 * w, y + 1.5 * h]
-    };
-    let (ga, gb) = (grown(fa), grown(fb));
-    let inside = |g: &[f32; 4], x: f32, y: f32| x >= g[0] && x < g[2] && y >= g[1] && y < g[3];
     let (mut seen, mut changed) = (0u32, 0u32);
     for py in (0..a.height()).step_by(2) {
         for px in (0..a.width()).step_by(2) {
             let (x, y) = (px as f32, py as f32);
-            if inside(&ga, x, y) || inside(&gb, x, y) {
+            if fa.near(x, y) || fb.near(x, y) {
                 continue;
             }
             seen += 1;
