@@ -491,6 +491,7 @@ pub fn scores(
         "screen_light_spill": ev.liveness.screen_light_spill,
         "background_changed": ev.liveness.background_changed,
         "room_turned": ev.liveness.room_turned,
+        "room_reshaped": ev.liveness.room_reshaped,
         "similarity": compared.map(|c| c.similarity),
         "turn_similarity": compared.and_then(|c| c.turns),
         "match_threshold": match_threshold,

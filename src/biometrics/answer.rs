@@ -14,7 +14,7 @@ use super::decision::{self, LivenessDecision};
 use super::detect::Face;
 use super::engine::{Analysis, FaceEngine};
 use super::quality::Quality;
-use super::{embed, room_tilt, screen_light, sensor_noise, BiometricError};
+use super::{embed, room_swing, room_tilt, screen_light, sensor_noise, BiometricError};
 
 /// One uploaded frame: capture time (ms, the client's) and image bytes.
 pub struct Upload {
@@ -309,6 +309,7 @@ enum Found {
     Changed(Vec<f32>),
     Light(screen_light::Followed),
     RoomTurned(f32),
+    RoomReshaped(Option<f32>),
 }
 
 /// The model work of a check after tracking, as one set of jobs spread
@@ -321,7 +322,7 @@ fn model_work(
     engine: &FaceEngine,
     tracked: &[Tracked],
     (frontal, plan): (&[usize], &[Vec<bool>]),
-    witnesses: &[usize],
+    (witnesses, most_turned): (&[usize], &[usize]),
     lit: &[(usize, Colour)],
 ) -> Result<ModelWork, BiometricError> {
     let frame = |i: usize| {
@@ -374,6 +375,23 @@ fn model_work(
         });
         Ok(Found::RoomTurned(most))
     }));
+    // How far the room changed shape from the first frontal frame to each
+    // turn's most turned frame, as a share of the limit, at most.
+    jobs.push(Box::new(|| {
+        let reference = frontal.first().and_then(|i| tracked.get(*i));
+        let reshaped = reference.and_then(|r| {
+            let room = room_swing::room(&r.img);
+            most_turned
+                .iter()
+                .filter_map(|i| tracked.get(*i))
+                .filter_map(|t| {
+                    room_swing::reshaped(&room, &room_swing::room(&t.img), &r.face, &t.face)
+                })
+                .map(|s| s.of_limit())
+                .reduce(f32::max)
+        });
+        Ok(Found::RoomReshaped(reshaped))
+    }));
     if !lit.is_empty() {
         jobs.push(Box::new(|| {
             let colours: Vec<Colour> = lit.iter().map(|(_, c)| *c).collect();
@@ -410,12 +428,14 @@ fn model_work(
             _ => None,
         })
         .collect();
-    let (mut changed, mut light, mut room_turned) = (Vec::new(), None, 0.0);
+    let (mut changed, mut light, mut room_turned, mut room_reshaped) =
+        (Vec::new(), None, 0.0, None);
     for f in found {
         match f {
             Found::Changed(c) => changed = c,
             Found::Light(l) => light = Some(l),
             Found::RoomTurned(d) => room_turned = d,
+            Found::RoomReshaped(r) => room_reshaped = r,
             _ => {}
         }
     }
@@ -454,6 +474,7 @@ fn model_work(
         changed,
         light,
         room_turned,
+        room_reshaped,
     })
 }
 
@@ -464,6 +485,9 @@ struct ModelWork {
     light: Option<screen_light::Followed>,
     /// Most the room turned from the first frontal frame, in degrees.
     room_turned: f32,
+    /// Most the room changed shape from it to a turn, as a share of the
+    /// limit (`room_swing`); None where there was too little room to follow.
+    room_reshaped: Option<f32>,
 }
 
 /// Examine the frames against the challenge.
@@ -514,7 +538,21 @@ pub fn examine(
         .collect();
     pending.sort_unstable();
     pending.dedup();
-    let work = model_work(engine, &tracked, (&order, &plan), &pending, &lit)?;
+    // Each turn's most turned frame of its own steps: the one a swung
+    // picture would have to be swung furthest for.
+    let most_turned: Vec<usize> = ch
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::TurnLeft | Action::TurnRight))
+        .filter_map(|a| least_turned(steps_of(ch, *a), &active.yaw_track).pop())
+        .collect();
+    let work = model_work(
+        engine,
+        &tracked,
+        (&order, &plan),
+        (&pending, &most_turned),
+        &lit,
+    )?;
     let analyses = work.analysed;
     let passive: Vec<f32> = analyses.iter().filter_map(|a| a.live_score).collect();
     let mut liveness = decision::decide(&passive, t.live, &active);
@@ -538,6 +576,13 @@ pub fn examine(
         liveness.refuse(
             "the whole picture turned with the face (a rotated camera or picture): \
              hold the camera upright and still, and turn your head",
+        );
+    }
+    liveness.room_reshaped = work.room_reshaped;
+    if work.room_reshaped.is_some_and(|r| r > 1.0) {
+        liveness.refuse(
+            "the room behind the face changed shape as the face turned (a picture swung \
+             in front of the camera): hold the camera still, and turn your head",
         );
     }
     if let Some(seen) = work.light {

@@ -252,10 +252,12 @@ pub enum Species {
     /// One still photo swung whole in perspective (a flat print turned
     /// about the vertical) into the turn, tinted to each colour as shown.
     InjectedSwungStill,
+    /// The same with each of the other people's photos as the still.
+    InjectedSwungPhoto,
 }
 
 impl Species {
-    pub const ALL: [Species; 13] = [
+    pub const ALL: [Species; 14] = [
         Species::BonaFide,
         Species::ReplayOtherChallenge,
         Species::UnlitRecording,
@@ -269,6 +271,7 @@ impl Species {
         Species::InjectedTiltedStill,
         Species::InjectedTiltedPhoto,
         Species::InjectedSwungStill,
+        Species::InjectedSwungPhoto,
     ];
 
     /// Frames made from one still photo, warped into the movement.
@@ -281,6 +284,7 @@ impl Species {
                 | Species::InjectedTiltedStill
                 | Species::InjectedTiltedPhoto
                 | Species::InjectedSwungStill
+                | Species::InjectedSwungPhoto
         )
     }
 }
@@ -307,6 +311,10 @@ pub struct Row {
     /// Most the room behind the face turned from the frontal frame, in
     /// degrees (`room_tilt`): lowest and highest over the answers.
     pub room_turned: Range,
+    /// Most the room changed shape from the frontal frame to a turned one,
+    /// as a share of the limit (`room_swing`): lowest and highest over the
+    /// answers.
+    pub room_reshaped: Range,
     /// One person throughout (`answer`): the lowest similarity of the
     /// answer's frames to its frontal frames, lowest and highest over the
     /// answers whose movement was shown.
@@ -349,7 +357,7 @@ fn frames(
     (trial, recorded): (usize, &[Colour]),
 ) -> Result<Vec<Upload>, BiometricError> {
     let still = match species {
-        Species::InjectedTiltedPhoto => nth(others, trial)?,
+        Species::InjectedTiltedPhoto | Species::InjectedSwungPhoto => nth(others, trial)?,
         _ => nth(&clip.centre, trial)?,
     };
     let sign = if clip.turn == Action::TurnLeft {
@@ -364,7 +372,7 @@ fn frames(
         // Warped or pasted frames get their face found again for the light.
         let moved = species.made_of_one_still() || (species == Species::TwoPeople && turn);
         let img = match species {
-            Species::InjectedSwungStill => {
+            Species::InjectedSwungStill | Species::InjectedSwungPhoto => {
                 if turn {
                     swung_into(engine, &still.0, &still.1, clip.turn)
                 } else {
@@ -467,18 +475,22 @@ pub fn evaluate(
     let mut rows = Vec::new();
     for species in Species::ALL {
         let wanted = only.is_empty() || species == Species::BonaFide || only.contains(&species);
-        let needs_others = matches!(species, Species::TwoPeople | Species::InjectedTiltedPhoto);
+        let needs_others = matches!(
+            species,
+            Species::TwoPeople | Species::InjectedTiltedPhoto | Species::InjectedSwungPhoto
+        );
         if !wanted || (needs_others && others.is_empty()) {
             continue;
         }
         let (mut accepted, mut reasons) = (0, std::collections::BTreeMap::<String, usize>::new());
-        let (mut light, mut spill, mut changed, mut turned, mut same): (
+        let (mut light, mut spill, mut changed, mut turned, mut reshaped, mut same): (
             Range,
             Range,
             Range,
             Range,
             Range,
-        ) = (None, None, None, None, None);
+            Range,
+        ) = (None, None, None, None, None, None);
         let widen = |r: Range, s: f32| Some(r.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
         for trial in 0..trials {
             // The person's earlier answer (the replay's recording) was lit
@@ -503,6 +515,9 @@ pub fn evaluate(
                 }
                 if let Some(d) = ev.liveness.room_turned {
                     turned = widen(turned, d);
+                }
+                if let Some(r) = ev.liveness.room_reshaped {
+                    reshaped = widen(reshaped, r);
                 }
                 // Only where the movement was shown: otherwise no frame
                 // of an action was there to be compared.
@@ -533,6 +548,7 @@ pub fn evaluate(
             spill,
             changed,
             room_turned: turned,
+            room_reshaped: reshaped,
             same_person: same,
         });
     }

@@ -27,6 +27,10 @@ pub struct LivenessDecision {
     /// Most the room behind the face turned in the picture's plane from
     /// the frontal frame, in degrees (`room_tilt`).
     pub room_turned: Option<f32>,
+    /// Most the room behind the face changed shape from the frontal frame
+    /// to a turned one, as a share of the limit (`room_swing`; above 1 the
+    /// picture was swung); None where too little room could be followed.
+    pub room_reshaped: Option<f32>,
     pub reason: Option<String>,
 }
 
@@ -71,6 +75,7 @@ pub fn decide(
         screen_light_spill: None,
         background_changed: None,
         room_turned: None,
+        room_reshaped: None,
         reason,
     }
 }

@@ -19,6 +19,7 @@ pub mod pad;
 pub mod quality;
 pub mod recapture;
 pub mod resample;
+pub mod room_swing;
 pub mod room_tilt;
 pub mod runtime;
 pub mod screen_light;

@@ -83,7 +83,7 @@ pub fn run(
         others.len()
     );
     println!(
-        "{:<28} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  {:<11}  {:<11}  refused because (most often)",
+        "{:<28} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  {:<11}  {:<11}  {:<11}  refused because (most often)",
         "species",
         "accepted",
         "rate",
@@ -91,6 +91,7 @@ pub fn run(
         "light spill",
         "bg changed",
         "room turned",
+        "room shape",
         "same person"
     );
     let range = |r: attack::Range| r.map_or("-".to_owned(), |[lo, hi]| format!("{lo:.2}…{hi:.2}"));
@@ -106,15 +107,16 @@ pub fn run(
         } else {
             r.accepted as f64 / r.attempts as f64
         };
-        let (light, spill, changed, turned, same) = (
+        let (light, spill, changed, turned, shape, same) = (
             range(r.light),
             range(r.spill),
             range(r.changed),
             range(r.room_turned),
+            range(r.room_reshaped),
             range(r.same_person),
         );
         println!(
-            "{name:<28} {:>4}/{:<4} {kind} {:>5.1} %  {light:<11}  {spill:<13}  {changed:<11}  {turned:<11}  {same:<11}  {}",
+            "{name:<28} {:>4}/{:<4} {kind} {:>5.1} %  {light:<11}  {spill:<13}  {changed:<11}  {turned:<11}  {shape:<11}  {same:<11}  {}",
             r.accepted,
             r.attempts,
             rate * 100.0,

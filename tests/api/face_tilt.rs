@@ -1,8 +1,9 @@
-//! A photo rotated whole in the picture's plane is not a head turn (issue
-//! 14, "a still photo animated into the head turn by a simple 2D warp"):
-//! the detector reads a tilted face as a turned one, and a rotated picture
-//! changes everywhere, so only the room behind the face — turned with it —
-//! tells the two apart (`biometrics::room_tilt`).
+//! A photo rotated whole in the picture's plane, or swung whole in
+//! perspective, is not a head turn (issue 14, "a still photo animated into
+//! the head turn by a simple 2D warp"): the detector reads a tilted or
+//! foreshortened face as a turned one, and a picture moved whole changes
+//! everywhere, so only the room behind the face — turned or reshaped with
+//! it — tells them apart (`biometrics::room_tilt`, `biometrics::room_swing`).
 
 use reqwest::StatusCode;
 use visage::biometrics::challenge::Action;
@@ -63,6 +64,49 @@ async fn one_photo_rotated_whole_into_the_turn_is_refused() {
         .answer(|i, step| shown(&clip(i, step["action"].as_str().unwrap()), step, true))
         .await;
     assert_eq!(s, StatusCode::OK, "{msg}");
-    let turned = audited_scores(&v.app)[1]["room_turned"].as_f64().unwrap();
-    assert!(turned <= f64::from(room_tilt::MAX_DEG), "{turned}");
+    let scores = &audited_scores(&v.app)[1];
+    let turned = scores["room_turned"].as_f64().unwrap();
+    assert!(turned <= f64::from(room_tilt::MAX_DEG), "{scores}");
+    // Nor does it change shape (a share of the limit).
+    assert!(scores["room_reshaped"].as_f64().unwrap() <= 1.0, "{scores}");
+}
+
+/// The same attacker, the photo swung whole in perspective for the turn
+/// (as a flat print turned about the vertical through the face looks)
+/// until the detector reads the turn: the room keeps its angles — the tilt
+/// check sees nothing — but is squeezed across and taller on one side.
+#[tokio::test]
+async fn one_photo_swung_whole_into_the_turn_is_refused() {
+    let v = enrolled().await;
+    let still = frame(CENTRE[0]);
+    let face = best().analyze(&still, false).expect("a face").face;
+    let facing: Vec<_> = (0..4)
+        .map(|k| attack::swung(&still, &face, k as f32 * 0.5))
+        .collect();
+    let swung = attack::swung_into(best(), &still, &face, Action::TurnRight);
+    let (s, msg) = v
+        .answer(|i, step| {
+            let img = if step["action"] == "center" {
+                &facing[i % 4]
+            } else {
+                &swung
+            };
+            shown(img, step, true)
+        })
+        .await;
+    let scores = &audited_scores(&v.app)[0];
+    eprintln!("the swung photo's scores: {scores}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
+    assert!(msg.contains("changed shape"), "{msg}");
+    assert!(scores["room_reshaped"].as_f64().unwrap() > 1.0, "{scores}");
+    assert!(
+        scores["room_turned"].as_f64().unwrap() <= f64::from(room_tilt::MAX_DEG),
+        "{scores}"
+    );
+    assert_eq!(scores["active"], true, "{scores}");
+    assert!(scores["screen_light"].as_f64().unwrap() >= 0.8, "{scores}");
+    assert!(
+        scores["similarity"].as_f64().unwrap() >= scores["match_threshold"].as_f64().unwrap(),
+        "{scores}"
+    );
 }
