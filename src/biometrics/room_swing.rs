@@ -6,8 +6,8 @@
 //! not) and the side that comes nearer grows taller than the other. A
 //! camera moved by hand shifts, rotates and zooms the room, which keeps
 //! its shape. The room's motion is found by matching blocks of it (outside
-//! the face and hair) between the two frames, at a quarter of their size
-//! (grey), and fitted by least squares,
+//! the face and hair) between the two frames, grey and shrunk to about
+//! 160 pixels across, and fitted by least squares,
 //! the blocks that fit worst dropped. Measured on the carphone recording
 //! and on its frames swung 15–55° (docs/face-liveness.md "A swing is read
 //! as a turn").
@@ -16,12 +16,16 @@ use image::RgbImage;
 
 use super::detect::Face;
 
-/// Each side of the picture is divided by this.
-const SCALE: usize = 4;
-/// Block side and grid step, in the small picture's pixels.
+/// The room is followed on the grey picture shrunk to about this width
+/// (each pixel the mean of a square of the frame's), so the reach and the
+/// blocks are the same share of any frame's size: a quarter of the
+/// page's 640 × 480.
+const WIDTH: usize = 160;
+/// Block side and grid step, in the shrunk picture's pixels.
 const BLOCK: usize = 8;
 const STEP: usize = 4;
-/// Farthest a block is looked for, across and up or down (small pixels).
+/// Farthest a block is looked for, across and up or down (shrunk pixels:
+/// an eighth of the picture's width across).
 const REACH_X: isize = 20;
 const REACH_Y: isize = 6;
 /// A block must vary this much across and down (mean squared step, grey
@@ -44,11 +48,12 @@ const MIN_BLOCKS: usize = 12;
 pub const MAX_SQUEEZE: f32 = 0.18;
 pub const MAX_KEYSTONE: f32 = 0.16;
 
-/// A frame's room: the grey picture at a quarter of its size (each pixel
-/// the mean of 4×4).
+/// A frame's room: the grey picture shrunk (each pixel the mean of
+/// `scale` × `scale`).
 pub struct Room {
     w: usize,
     h: usize,
+    scale: usize,
     grey: Vec<f32>,
     /// The full picture's size.
     full: (f32, f32),
@@ -76,28 +81,30 @@ impl Shape {
 /// The room of one frame, for [`reshaped`].
 pub fn room(img: &RgbImage) -> Room {
     let (fw, fh) = (img.width() as usize, img.height() as usize);
-    let (w, h) = (fw / SCALE, fh / SCALE);
+    let scale = (fw / WIDTH).max(1);
+    let (w, h) = (fw / scale, fh / scale);
     let mut grey = vec![0.0f32; w * h];
     if w > 0 {
         for (y, row) in img
             .as_raw()
             .chunks_exact(fw * 3)
-            .take(h * SCALE)
+            .take(h * scale)
             .enumerate()
         {
-            let out = (y / SCALE) * w;
-            for (x, p) in row.chunks_exact(3).take(w * SCALE).enumerate() {
-                if let (Some(g), [r, gr, b]) = (grey.get_mut(out + x / SCALE), p) {
+            let out = (y / scale) * w;
+            for (x, p) in row.chunks_exact(3).take(w * scale).enumerate() {
+                if let (Some(g), [r, gr, b]) = (grey.get_mut(out + x / scale), p) {
                     *g += 0.299 * f32::from(*r) + 0.587 * f32::from(*gr) + 0.114 * f32::from(*b);
                 }
             }
         }
     }
-    let n = (SCALE * SCALE) as f32;
+    let n = (scale * scale) as f32;
     grey.iter_mut().for_each(|g| *g /= n);
     Room {
         w,
         h,
+        scale,
         grey,
         full: (fw as f32, fh as f32),
     }
@@ -151,7 +158,7 @@ struct Moved {
 /// The blocks of `a`'s room (outside both faces) found again in `b`.
 fn matches(a: &Room, b: &Room, fa: &Face, fb: &Face) -> Vec<Moved> {
     let mut out = Vec::new();
-    let s = SCALE as f32;
+    let s = a.scale as f32;
     for y in (0..a.h.saturating_sub(BLOCK)).step_by(STEP) {
         for x in (0..a.w.saturating_sub(BLOCK)).step_by(STEP) {
             let half = BLOCK as f32 / 2.0;
@@ -244,7 +251,7 @@ fn least_squares<const N: usize>(rows: &[([f64; N], f64)]) -> Option<[f64; N]> {
 /// How the room changed shape from `a` to `b` (faces `fa`, `fb`); None
 /// when too little of it could be followed.
 pub fn reshaped(a: &Room, b: &Room, fa: &Face, fb: &Face) -> Option<Shape> {
-    if (a.w, a.h) != (b.w, b.h) {
+    if (a.w, a.h, a.scale) != (b.w, b.h, b.scale) {
         return None;
     }
     let moved = matches(a, b, fa, fb);
@@ -355,6 +362,30 @@ mod tests {
             let b = room(&swung(&img, degrees));
             let shape = reshaped(&a, &b, &face, &face).unwrap();
             assert!(shape.of_limit() > 1.0, "swung {degrees}°: {shape:?}");
+        }
+    }
+
+    #[test]
+    fn a_frame_twice_the_size_reads_the_same() {
+        let (img, face) = room_picture();
+        let double = |i: &RgbImage| {
+            image::imageops::resize(i, 1280, 960, image::imageops::FilterType::Triangle)
+        };
+        let big_face = Face {
+            bbox: face.bbox.map(|v| v * 2.0),
+            ..face.clone()
+        };
+        let (a, big) = (room(&img), room(&double(&img)));
+        for (degrees, swung_reads) in [(0.0f32, false), (30.0, true), (-45.0, true)] {
+            let b = swung(&img, degrees);
+            let small = reshaped(&a, &room(&b), &face, &face).unwrap();
+            let large = reshaped(&big, &room(&double(&b)), &big_face, &big_face).unwrap();
+            assert_eq!(small.of_limit() > 1.0, swung_reads, "{degrees}°: {small:?}");
+            assert_eq!(large.of_limit() > 1.0, swung_reads, "{degrees}°: {large:?}");
+            assert!(
+                (small.of_limit() - large.of_limit()).abs() < 0.5,
+                "{small:?} {large:?}"
+            );
         }
     }
 
