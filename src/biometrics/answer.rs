@@ -45,6 +45,9 @@ pub struct Thresholds {
     /// Most light the background may get, as a share of the face's
     /// (`face.screen_light_max_spill`).
     pub light_spill: f32,
+    /// Most the room may change shape, as a share of `room_swing`'s limits
+    /// (`face.room_shape_max`).
+    pub room_shape: f32,
 }
 
 impl Thresholds {
@@ -55,6 +58,7 @@ impl Thresholds {
             live: engine.live_threshold,
             same_person: engine.same_person_threshold,
             light_spill: screen_light::MAX_SPILL,
+            room_shape: 1.0,
         }
     }
 }
@@ -579,7 +583,7 @@ pub fn examine(
         );
     }
     liveness.room_reshaped = work.room_reshaped;
-    if work.room_reshaped.is_some_and(|r| r > 1.0) {
+    if work.room_reshaped.is_some_and(|r| r > t.room_shape) {
         liveness.refuse(
             "the room behind the face changed shape as the face turned (a picture swung \
              in front of the camera): hold the camera still, and turn your head",

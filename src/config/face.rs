@@ -49,6 +49,11 @@ pub struct FaceConfig {
     /// what the face gets (`biometrics::screen_light::MAX_SPILL`): a print or
     /// a screen held to the camera is lit as evenly as what is behind it.
     pub screen_light_max_spill: f32,
+    /// How far past its built-in limits the room behind the face may
+    /// change shape between the frontal frame and a turned one, as a share
+    /// of them (`biometrics::room_swing`; 1 = the limits, 0.5–100): a
+    /// photo swung in perspective squeezes its room across.
+    pub room_shape_max: f32,
     /// Frames fully analysed (embedding + passive liveness) per challenge; the
     /// others only get detection (and eye landmarks for a blink).
     pub analysed_frames: usize,
@@ -100,6 +105,7 @@ impl Default for FaceConfig {
             blink_interval_ms: 100,
             screen_light: true,
             screen_light_max_spill: crate::biometrics::screen_light::MAX_SPILL,
+            room_shape_max: 1.0,
             analysed_frames: 2,
             max_failures: 3,
             starts_per_address: STARTS_PER_ADDRESS,

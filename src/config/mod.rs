@@ -525,6 +525,11 @@ impl Config {
                 "face.screen_light_max_spill must be between 0.1 and 1".into(),
             ));
         }
+        if !(0.5..=100.0).contains(&f.room_shape_max) {
+            return Err(ConfigError(
+                "face.room_shape_max must be between 0.5 and 100".into(),
+            ));
+        }
         if !(1..=20).contains(&self.signup.recovery_codes) {
             return Err(ConfigError("signup.recovery_codes must be 1..=20".into()));
         }
@@ -602,5 +607,20 @@ mod tests {
         c.issuer = "https://id.example.com/".into();
         assert!(c.validate().is_ok());
         assert_eq!(c.issuer, "https://id.example.com");
+    }
+
+    #[test]
+    fn a_room_shape_limit_out_of_range_is_refused() {
+        for (value, ok) in [
+            (0.4, false),
+            (0.5, true),
+            (1.0, true),
+            (100.0, true),
+            (101.0, false),
+        ] {
+            let mut c = Config::default();
+            c.face.room_shape_max = value;
+            assert_eq!(c.validate().is_ok(), ok, "{value}");
+        }
     }
 }

@@ -549,7 +549,10 @@ fn print_held_up(img: &RgbImage, step: &Value, strength: f32) -> String {
 /// the screen, where the room behind a real face is far from the screen.
 #[tokio::test]
 async fn a_print_held_to_the_camera_is_refused_however_bright_the_screen() {
-    let v = enrolled().await;
+    // The room's shape is not checked here (a print's paper, a still moiré
+    // over the faded room, can read as a room reshaped): the light's share
+    // alone is what this shows.
+    let v = enrolled_with(|c| c.face.room_shape_max = 100.0).await;
     for strength in [0.1f32, 0.15, 0.2] {
         let (s, msg) = v
             .answer(|i, step| {
@@ -557,7 +560,7 @@ async fn a_print_held_to_the_camera_is_refused_however_bright_the_screen() {
             })
             .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "print lit at {strength}: {msg}");
-        assert!(msg.contains("behind the face"), "{msg}");
+        assert!(msg.contains("fell on what is behind the face"), "{msg}");
     }
     let (s, msg) = v
         .answer(|i, step| shown(&clip(i, step["action"].as_str().unwrap()), step, true))
@@ -590,7 +593,11 @@ async fn a_print_held_to_the_camera_is_refused_however_bright_the_screen() {
     // try is not certain: a blurred, tinted print's witnesses sit 0.43-0.64
     // from its frontal frames against a threshold of 0.34, so now and then a
     // colour sequence pulls one below it.)
-    let lax = enrolled_with(|c| c.face.screen_light_max_spill = 1.0).await;
+    let lax = enrolled_with(|c| {
+        c.face.screen_light_max_spill = 1.0;
+        c.face.room_shape_max = 100.0;
+    })
+    .await;
     let mut tries = Vec::new();
     for _ in 0..3 {
         let (s, msg) = lax

@@ -352,6 +352,7 @@ async fn frames(
             .same_person_threshold
             .unwrap_or(engine.same_person_threshold),
         light_spill: cfg.screen_light_max_spill,
+        room_shape: cfg.room_shape_max,
     };
     let evidence = web::block(move || face::examine(&eng, &ch, &uploads, thresholds, now)).await;
     let evidence = evidence.map_err(|e| WebError::internal_json(&e))?;
