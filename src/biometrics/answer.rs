@@ -607,15 +607,9 @@ pub fn examine(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::biometrics::Point;
 
     fn at(x: f32, y: f32, w: f32) -> Face {
-        let p = Point { x, y };
-        Face {
-            bbox: [x, y, w, w * 1.2],
-            landmarks: [p; 5],
-            score: 0.9,
-        }
+        Face::boxed([x, y, w, w * 1.2])
     }
 
     #[test]

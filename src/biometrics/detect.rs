@@ -27,6 +27,24 @@ impl Face {
     }
 }
 
+#[cfg(test)]
+impl Face {
+    /// A face known only by its box (landmarks at its centre): for tests
+    /// of what lies around a face.
+    pub fn boxed(bbox: [f32; 4]) -> Face {
+        let [x, y, w, h] = bbox;
+        let centre = Point {
+            x: x + w / 2.0,
+            y: y + h / 2.0,
+        };
+        Face {
+            bbox,
+            landmarks: [centre; 5],
+            score: 0.9,
+        }
+    }
+}
+
 pub enum Detector {
     YuNet { pool: Pool, size: u32 },
     RetinaFace { pool: Pool, max_side: u32 },

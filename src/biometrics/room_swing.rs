@@ -303,7 +303,7 @@ pub fn reshaped(a: &Room, b: &Room, fa: &Face, fb: &Face) -> Option<Shape> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::biometrics::{align, Point};
+    use crate::biometrics::align;
 
     /// A room of irregular blobs and bars, a face box in the middle.
     fn room_picture() -> (RgbImage, Face) {
@@ -316,25 +316,14 @@ mod tests {
             let v = v.clamp(0.0, 255.0) as u8;
             image::Rgb([v, v.saturating_add(10), v])
         });
-        let p = Point { x: 320.0, y: 240.0 };
-        let face = Face {
-            bbox: [270.0, 180.0, 100.0, 120.0],
-            landmarks: [p; 5],
-            score: 0.9,
-        };
-        (img, face)
+        (img, Face::boxed([270.0, 180.0, 100.0, 120.0]))
     }
 
     /// The picture as a flat print turned `degrees` about the vertical
-    /// through (320, 240), seen from one picture width away.
+    /// through the face's centre (320, 240), as the attack evaluation
+    /// makes it.
     fn swung(img: &RgbImage, degrees: f32) -> RgbImage {
-        let f = img.width() as f32;
-        let (sin, cos) = degrees.to_radians().sin_cos();
-        align::warp(img, img.dimensions(), |u, v| {
-            let (du, dv) = (u - 320.0, v - 240.0);
-            let px = du * f / (f * cos - du * sin).max(1e-3);
-            (320.0 + px, 240.0 + dv * (f + px * sin) / f)
-        })
+        crate::biometrics::attack::swung(img, &room_picture().1, degrees)
     }
 
     /// Moved and zoomed as a handheld camera moves: the room keeps its shape.

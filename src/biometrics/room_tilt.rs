@@ -112,7 +112,7 @@ pub fn turned(a: &Edges, b: &Edges) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::biometrics::{align, Point};
+    use crate::biometrics::align;
 
     /// A room of slanted stripes and a grid, a face box in the middle.
     fn room() -> (RgbImage, Face) {
@@ -128,13 +128,7 @@ mod tests {
             };
             image::Rgb([v, v, v])
         });
-        let p = Point { x: 160.0, y: 120.0 };
-        let face = Face {
-            bbox: [140.0, 95.0, 40.0, 50.0],
-            landmarks: [p; 5],
-            score: 0.9,
-        };
-        (img, face)
+        (img, Face::boxed([140.0, 95.0, 40.0, 50.0]))
     }
 
     fn rotated(img: &RgbImage, degrees: f32) -> RgbImage {

@@ -50,15 +50,9 @@ pub fn frozen(shares: &[f32]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::biometrics::Point;
 
     fn face() -> Face {
-        let p = Point { x: 40.0, y: 40.0 };
-        Face {
-            bbox: [30.0, 30.0, 20.0, 24.0],
-            landmarks: [p; 5],
-            score: 0.9,
-        }
+        Face::boxed([30.0, 30.0, 20.0, 24.0])
     }
 
     /// A flat grey room with a camera's noise (seeded).
