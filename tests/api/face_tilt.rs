@@ -5,12 +5,15 @@
 //! everywhere, so only the room behind the face — turned or reshaped with
 //! it — tells them apart (`biometrics::room_tilt`, `biometrics::room_swing`).
 
+use image::RgbImage;
 use reqwest::StatusCode;
+use serde_json::Value;
 use visage::biometrics::challenge::Action;
-use visage::biometrics::{attack, room_tilt};
+use visage::biometrics::detect::Face;
+use visage::biometrics::{attack, room_tilt, FaceEngine};
 
 use crate::face::best;
-use crate::face_attacks::{audited_scores, clip, enrolled, frame, shown, CENTRE};
+use crate::face_attacks::{audited_scores, clip, enrolled, frame, shown, Victim, CENTRE};
 
 /// The attacker injects, in real time over HTTP with the victim's passkey
 /// session, one still photo of the victim: for the centre steps nearly
@@ -21,24 +24,8 @@ use crate::face_attacks::{audited_scores, clip, enrolled, frame, shown, CENTRE};
 #[tokio::test]
 async fn one_photo_rotated_whole_into_the_turn_is_refused() {
     let v = enrolled().await;
-    let still = frame(CENTRE[0]);
-    let face = best().analyze(&still, false).expect("a face").face;
-    // Made before the steps are shown, so each is sent at a person's pace.
-    let upright: Vec<_> = (0..4)
-        .map(|k| attack::tilted(&still, &face, k as f32 * 0.5))
-        .collect();
-    let rotated = attack::tilted_into(best(), &still, &face, Action::TurnRight);
-    let (s, msg) = v
-        .answer(|i, step| {
-            let img = if step["action"] == "center" {
-                &upright[i % 4]
-            } else {
-                &rotated
-            };
-            shown(img, step, true)
-        })
-        .await;
-    let scores = &audited_scores(&v.app)[0];
+    let (s, msg, scores) = one_photo_moved_whole(&v, attack::tilted, attack::tilted_into).await;
+    let scores = &scores;
     eprintln!("the rotated photo's scores: {scores}");
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
     assert!(msg.contains("whole picture turned"), "{msg}");
@@ -78,23 +65,8 @@ async fn one_photo_rotated_whole_into_the_turn_is_refused() {
 #[tokio::test]
 async fn one_photo_swung_whole_into_the_turn_is_refused() {
     let v = enrolled().await;
-    let still = frame(CENTRE[0]);
-    let face = best().analyze(&still, false).expect("a face").face;
-    let facing: Vec<_> = (0..4)
-        .map(|k| attack::swung(&still, &face, k as f32 * 0.5))
-        .collect();
-    let swung = attack::swung_into(best(), &still, &face, Action::TurnRight);
-    let (s, msg) = v
-        .answer(|i, step| {
-            let img = if step["action"] == "center" {
-                &facing[i % 4]
-            } else {
-                &swung
-            };
-            shown(img, step, true)
-        })
-        .await;
-    let scores = &audited_scores(&v.app)[0];
+    let (s, msg, scores) = one_photo_moved_whole(&v, attack::swung, attack::swung_into).await;
+    let scores = &scores;
     eprintln!("the swung photo's scores: {scores}");
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
     assert!(msg.contains("changed shape"), "{msg}");
@@ -109,4 +81,32 @@ async fn one_photo_swung_whole_into_the_turn_is_refused() {
         scores["similarity"].as_f64().unwrap() >= scores["match_threshold"].as_f64().unwrap(),
         "{scores}"
     );
+}
+
+/// The attacker's answer over HTTP: one still of the victim, moved whole
+/// by `by` a little (0–1.5) for each centre step and by `into_turn` until
+/// the detector reads the turn for the turn's steps, each frame tinted to
+/// its step's colour as shown. Made before the steps are shown, so each
+/// is sent at a person's pace. The status, message and audited scores.
+async fn one_photo_moved_whole(
+    v: &Victim,
+    by: fn(&RgbImage, &Face, f32) -> RgbImage,
+    into_turn: fn(&FaceEngine, &RgbImage, &Face, Action) -> RgbImage,
+) -> (StatusCode, String, Value) {
+    let still = frame(CENTRE[0]);
+    let face = best().analyze(&still, false).expect("a face").face;
+    let facing: Vec<_> = (0..4).map(|k| by(&still, &face, k as f32 * 0.5)).collect();
+    let turned = into_turn(best(), &still, &face, Action::TurnRight);
+    let (s, msg) = v
+        .answer(|i, step| {
+            let img = if step["action"] == "center" {
+                &facing[i % 4]
+            } else {
+                &turned
+            };
+            shown(img, step, true)
+        })
+        .await;
+    let scores = audited_scores(&v.app).remove(0);
+    (s, msg, scores)
 }
