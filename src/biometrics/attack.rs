@@ -365,27 +365,27 @@ fn frames(
     } else {
         1.0
     };
+    // The still moved whole: a little for each centre step (`by`), and
+    // into the turn for the turn's steps (searched once per answer).
+    type By = fn(&RgbImage, &Face, f32) -> RgbImage;
+    let whole: Option<(By, RgbImage)> = match species {
+        Species::InjectedSwungStill | Species::InjectedSwungPhoto => {
+            Some((swung, swung_into(engine, &still.0, &still.1, clip.turn)))
+        }
+        Species::InjectedTiltedStill | Species::InjectedTiltedPhoto => {
+            Some((tilted, tilted_into(engine, &still.0, &still.1, clip.turn)))
+        }
+        _ => None,
+    };
     let mut out = Vec::with_capacity(ch.steps.len());
     for (i, step) in ch.steps.iter().enumerate() {
         let (img, face) = clip.frame(i, step.action)?;
         let turn = step.action != Action::Center;
         // Warped or pasted frames get their face found again for the light.
         let moved = species.made_of_one_still() || (species == Species::TwoPeople && turn);
-        let img = match species {
-            Species::InjectedSwungStill | Species::InjectedSwungPhoto => {
-                if turn {
-                    swung_into(engine, &still.0, &still.1, clip.turn)
-                } else {
-                    swung(&still.0, &still.1, (i % 4) as f32 * 0.5)
-                }
-            }
-            Species::InjectedTiltedStill | Species::InjectedTiltedPhoto => {
-                if turn {
-                    tilted_into(engine, &still.0, &still.1, clip.turn)
-                } else {
-                    tilted(&still.0, &still.1, (i % 4) as f32 * 0.5)
-                }
-            }
+        let img = match (&whole, species) {
+            (Some((_, into_turn)), _) if turn => into_turn.clone(),
+            (Some((by, _)), _) => by(&still.0, &still.1, (i % 4) as f32 * 0.5),
             _ if species.made_of_one_still() => {
                 let k = (i % 4) as f32 * 0.01;
                 if turn {
@@ -394,7 +394,7 @@ fn frames(
                     warped(&still.0, &still.1, sign * k)
                 }
             }
-            Species::TwoPeople if turn && !others.is_empty() => {
+            (_, Species::TwoPeople) if turn && !others.is_empty() => {
                 // One attacker per answer: their own face in every turned frame.
                 let (o, of) = nth(others, trial)?;
                 let mixed = pasted(img, face.bbox, o, of.bbox);
@@ -403,7 +403,7 @@ fn frames(
                     Err(_) => mixed,
                 }
             }
-            Species::Recapture => recaptured(img),
+            (_, Species::Recapture) => recaptured(img),
             _ => img.clone(),
         };
         let colour = match species {

@@ -158,10 +158,9 @@ struct Moved {
 /// The blocks of `a`'s room (outside both faces) found again in `b`.
 fn matches(a: &Room, b: &Room, fa: &Face, fb: &Face) -> Vec<Moved> {
     let mut out = Vec::new();
-    let s = a.scale as f32;
+    let (s, half) = (a.scale as f32, BLOCK as f32 / 2.0);
     for y in (0..a.h.saturating_sub(BLOCK)).step_by(STEP) {
         for x in (0..a.w.saturating_sub(BLOCK)).step_by(STEP) {
-            let half = BLOCK as f32 / 2.0;
             let (cx, cy) = ((x as f32 + half) * s, (y as f32 + half) * s);
             if fa.near(cx, cy) || fb.near(cx, cy) || !a.textured(x, y) {
                 continue;
@@ -264,10 +263,8 @@ pub fn reshaped(a: &Room, b: &Room, fa: &Face, fb: &Face) -> Option<Shape> {
             f64::from((m.y - h / 2.0) / w),
         );
         (
-            [1.0, x, y],
-            f64::from(m.dx / w),
-            [1.0, x, y, x * y],
-            f64::from(m.dy / w),
+            ([1.0, x, y], f64::from(m.dx / w)),
+            ([1.0, x, y, x * y], f64::from(m.dy / w)),
         )
     };
     let mut kept: Vec<&Moved> = moved.iter().collect();
@@ -276,11 +273,10 @@ pub fn reshaped(a: &Room, b: &Room, fa: &Face, fb: &Face) -> Option<Shape> {
         if kept.len() < MIN_BLOCKS {
             return None;
         }
-        let across: Vec<([f64; 3], f64)> = kept.iter().map(|m| (terms(m).0, terms(m).1)).collect();
-        let down: Vec<([f64; 4], f64)> = kept.iter().map(|m| (terms(m).2, terms(m).3)).collect();
+        let (across, down): (Vec<_>, Vec<_>) = kept.iter().map(|m| terms(m)).unzip();
         let (ca, cb) = (least_squares(&across)?, least_squares(&down)?);
         let miss = |m: &Moved| {
-            let (xa, ya, xb, yb) = terms(m);
+            let ((xa, ya), (xb, yb)) = terms(m);
             let ex: f64 = xa.iter().zip(&ca).map(|(p, q)| p * q).sum::<f64>() - ya;
             let ey: f64 = xb.iter().zip(&cb).map(|(p, q)| p * q).sum::<f64>() - yb;
             ex.hypot(ey) * f64::from(w)
@@ -360,10 +356,7 @@ mod tests {
         let double = |i: &RgbImage| {
             image::imageops::resize(i, 1280, 960, image::imageops::FilterType::Triangle)
         };
-        let big_face = Face {
-            bbox: face.bbox.map(|v| v * 2.0),
-            ..face.clone()
-        };
+        let big_face = Face::boxed(face.bbox.map(|v| v * 2.0));
         let (a, big) = (room(&img), room(&double(&img)));
         for (degrees, swung_reads) in [(0.0f32, false), (30.0, true), (-45.0, true)] {
             let b = swung(&img, degrees);
