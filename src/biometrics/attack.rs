@@ -63,7 +63,7 @@ pub fn turned(
     for amount in [0.16, 0.2, 0.25, 0.3] {
         let shows = engine
             .analyze(&out, false)
-            .is_ok_and(|a| challenge::classify(pose(&a.face).0) == turn);
+            .is_ok_and(|a| challenge::classify(pose(&a.face).0 / CLEAR_TURN) == turn);
         if shows {
             break;
         }
@@ -101,8 +101,15 @@ pub fn swung(img: &RgbImage, face: &Face, degrees: f32) -> RgbImage {
     })
 }
 
+/// How far past the turn threshold a warped still must read before an
+/// attacker trusts it: the step's light and the JPEG on the way move the
+/// detector's yaw by up to a fifth of the threshold, and a frame that
+/// reads as a turn only before them fails the movement check by chance.
+const CLEAR_TURN: f32 = 1.4;
+
 /// The first of `amounts` (each tried either way) whose `make` the
-/// detector reads as showing `turn`; the largest when none does.
+/// detector reads as clearly showing `turn` (`CLEAR_TURN`); the largest
+/// when none does.
 fn first_showing(
     engine: &FaceEngine,
     turn: Action,
@@ -114,7 +121,7 @@ fn first_showing(
             let out = make(sign * amount);
             let shows = engine
                 .analyze(&out, false)
-                .is_ok_and(|a| challenge::classify(pose(&a.face).0) == turn);
+                .is_ok_and(|a| challenge::classify(pose(&a.face).0 / CLEAR_TURN) == turn);
             if shows {
                 return out;
             }
