@@ -586,7 +586,7 @@ pub fn examine(
     if work.room_reshaped.is_some_and(|r| r > t.room_shape) {
         liveness.refuse(
             "the room behind the face changed shape as the face turned (a picture swung \
-             in front of the camera): hold the camera still, and turn your head",
+             or warped in front of the camera): hold the camera still, and turn your head",
         );
     }
     if let Some(seen) = work.light {

@@ -84,6 +84,20 @@ pub fn tilted(img: &RgbImage, face: &Face, degrees: f32) -> RgbImage {
     })
 }
 
+/// A warp of a whole still by an amount (degrees, a slope), about a face.
+pub type Warp = fn(&RgbImage, &Face, f32) -> RgbImage;
+
+/// The whole picture sheared across by `slope` (each row shifted by
+/// `slope` times its height above or below the face's centre): the nose,
+/// below the eyes, slides sideways against them as in a turn.
+pub fn sheared(img: &RgbImage, face: &Face, slope: f32) -> RgbImage {
+    let [x, y, w, h] = face.bbox;
+    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
+    align::warp(img, img.dimensions(), |u, v| {
+        (cx + (u - cx) - slope * (v - cy), v)
+    })
+}
+
 /// The whole picture as a flat print of it would look turned by
 /// `degrees` about the vertical line through the face (perspective, the
 /// camera's focal length one picture width): the cheapest 3D-looking
@@ -135,6 +149,14 @@ fn first_showing(
 pub fn swung_into(engine: &FaceEngine, img: &RgbImage, face: &Face, turn: Action) -> RgbImage {
     first_showing(engine, turn, &[15.0, 25.0, 35.0, 45.0, 55.0], |d| {
         swung(img, face, d)
+    })
+}
+
+/// A still photo sheared across until the face seems to show `turn` (a
+/// larger slope each try, either way), if any does.
+pub fn sheared_into(engine: &FaceEngine, img: &RgbImage, face: &Face, turn: Action) -> RgbImage {
+    first_showing(engine, turn, &[0.2, 0.3, 0.4, 0.5, 0.6, 0.7], |k| {
+        sheared(img, face, k)
     })
 }
 
@@ -261,10 +283,16 @@ pub enum Species {
     InjectedSwungStill,
     /// The same with each of the other people's photos as the still.
     InjectedSwungPhoto,
+    /// One still photo sheared whole across (each row slid sideways in
+    /// proportion to its height) into the turn, tinted to each colour as
+    /// shown: the room's edges keep most of their directions.
+    InjectedShearedStill,
+    /// The same with each of the other people's photos as the still.
+    InjectedShearedPhoto,
 }
 
 impl Species {
-    pub const ALL: [Species; 14] = [
+    pub const ALL: [Species; 16] = [
         Species::BonaFide,
         Species::ReplayOtherChallenge,
         Species::UnlitRecording,
@@ -279,6 +307,8 @@ impl Species {
         Species::InjectedTiltedPhoto,
         Species::InjectedSwungStill,
         Species::InjectedSwungPhoto,
+        Species::InjectedShearedStill,
+        Species::InjectedShearedPhoto,
     ];
 
     /// Frames made from one still photo, warped into the movement.
@@ -292,6 +322,8 @@ impl Species {
                 | Species::InjectedTiltedPhoto
                 | Species::InjectedSwungStill
                 | Species::InjectedSwungPhoto
+                | Species::InjectedShearedStill
+                | Species::InjectedShearedPhoto
         )
     }
 }
@@ -364,7 +396,9 @@ fn frames(
     (trial, recorded): (usize, &[Colour]),
 ) -> Result<Vec<Upload>, BiometricError> {
     let still = match species {
-        Species::InjectedTiltedPhoto | Species::InjectedSwungPhoto => nth(others, trial)?,
+        Species::InjectedTiltedPhoto
+        | Species::InjectedSwungPhoto
+        | Species::InjectedShearedPhoto => nth(others, trial)?,
         _ => nth(&clip.centre, trial)?,
     };
     let sign = if clip.turn == Action::TurnLeft {
@@ -372,16 +406,25 @@ fn frames(
     } else {
         1.0
     };
-    // The still moved whole: a little for each centre step (`by`), and
-    // into the turn for the turn's steps (searched once per answer).
-    type By = fn(&RgbImage, &Face, f32) -> RgbImage;
-    let whole: Option<(By, RgbImage)> = match species {
-        Species::InjectedSwungStill | Species::InjectedSwungPhoto => {
-            Some((swung, swung_into(engine, &still.0, &still.1, clip.turn)))
-        }
-        Species::InjectedTiltedStill | Species::InjectedTiltedPhoto => {
-            Some((tilted, tilted_into(engine, &still.0, &still.1, clip.turn)))
-        }
+    // The still moved whole: a little for each centre step (`by`, 0–3
+    // times `step`), and into the turn for the turn's steps (searched once
+    // per answer).
+    let whole: Option<(Warp, f32, RgbImage)> = match species {
+        Species::InjectedSwungStill | Species::InjectedSwungPhoto => Some((
+            swung,
+            0.5,
+            swung_into(engine, &still.0, &still.1, clip.turn),
+        )),
+        Species::InjectedTiltedStill | Species::InjectedTiltedPhoto => Some((
+            tilted,
+            0.5,
+            tilted_into(engine, &still.0, &still.1, clip.turn),
+        )),
+        Species::InjectedShearedStill | Species::InjectedShearedPhoto => Some((
+            sheared,
+            0.01,
+            sheared_into(engine, &still.0, &still.1, clip.turn),
+        )),
         _ => None,
     };
     let mut out = Vec::with_capacity(ch.steps.len());
@@ -391,8 +434,8 @@ fn frames(
         // Warped or pasted frames get their face found again for the light.
         let moved = species.made_of_one_still() || (species == Species::TwoPeople && turn);
         let img = match (&whole, species) {
-            (Some((_, into_turn)), _) if turn => into_turn.clone(),
-            (Some((by, _)), _) => by(&still.0, &still.1, (i % 4) as f32 * 0.5),
+            (Some((_, _, into_turn)), _) if turn => into_turn.clone(),
+            (Some((by, step, _)), _) => by(&still.0, &still.1, (i % 4) as f32 * step),
             _ if species.made_of_one_still() => {
                 let k = (i % 4) as f32 * 0.01;
                 if turn {
@@ -484,7 +527,10 @@ pub fn evaluate(
         let wanted = only.is_empty() || species == Species::BonaFide || only.contains(&species);
         let needs_others = matches!(
             species,
-            Species::TwoPeople | Species::InjectedTiltedPhoto | Species::InjectedSwungPhoto
+            Species::TwoPeople
+                | Species::InjectedTiltedPhoto
+                | Species::InjectedSwungPhoto
+                | Species::InjectedShearedPhoto
         );
         if !wanted || (needs_others && others.is_empty()) {
             continue;

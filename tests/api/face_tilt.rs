@@ -1,9 +1,9 @@
-//! A photo rotated whole in the picture's plane, or swung whole in
-//! perspective, is not a head turn (issue 14, "a still photo animated into
+//! A photo rotated whole in the picture's plane, swung whole in
+//! perspective or sheared whole across, is not a head turn (issue 14, "a still photo animated into
 //! the head turn by a simple 2D warp"): the detector reads a tilted or
 //! foreshortened face as a turned one, and a picture moved whole changes
 //! everywhere, so only the room behind the face — turned or reshaped with
-//! it — tells them apart (`biometrics::room_tilt`, `biometrics::room_swing`).
+//! it, or skewed — tells them apart (`biometrics::room_tilt`, `biometrics::room_swing`).
 
 use image::RgbImage;
 use reqwest::StatusCode;
@@ -24,7 +24,8 @@ use crate::face_attacks::{audited_scores, clip, enrolled, frame, shown, Victim, 
 #[tokio::test]
 async fn one_photo_rotated_whole_into_the_turn_is_refused() {
     let v = enrolled().await;
-    let (s, msg, scores) = one_photo_moved_whole(&v, attack::tilted, attack::tilted_into).await;
+    let (s, msg, scores) =
+        one_photo_moved_whole(&v, (attack::tilted, 0.5), attack::tilted_into).await;
     let scores = &scores;
     eprintln!("the rotated photo's scores: {scores}");
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
@@ -65,7 +66,8 @@ async fn one_photo_rotated_whole_into_the_turn_is_refused() {
 #[tokio::test]
 async fn one_photo_swung_whole_into_the_turn_is_refused() {
     let v = enrolled().await;
-    let (s, msg, scores) = one_photo_moved_whole(&v, attack::swung, attack::swung_into).await;
+    let (s, msg, scores) =
+        one_photo_moved_whole(&v, (attack::swung, 0.5), attack::swung_into).await;
     let scores = &scores;
     eprintln!("the swung photo's scores: {scores}");
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
@@ -83,19 +85,43 @@ async fn one_photo_swung_whole_into_the_turn_is_refused() {
     );
 }
 
+/// The same attacker, the photo sheared whole across for the turn (each
+/// row slid sideways by its height times a slope, about the face) until
+/// the detector reads the turn: the nose, below the eyes, slides against
+/// them. The room's horizontal edges keep their direction (the tilt check
+/// reads nothing) and it is neither squeezed nor taller on one side; but
+/// it is skewed, which no camera in front of a person does.
+#[tokio::test]
+async fn one_photo_sheared_whole_into_the_turn_is_refused() {
+    let v = enrolled().await;
+    let (s, msg, scores) =
+        one_photo_moved_whole(&v, (attack::sheared, 0.01), attack::sheared_into).await;
+    let scores = &scores;
+    eprintln!("the sheared photo's scores: {scores}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
+    assert!(msg.contains("changed shape"), "{msg}");
+    assert!(scores["room_reshaped"].as_f64().unwrap() > 1.0, "{scores}");
+    assert_eq!(scores["active"], true, "{scores}");
+    assert!(scores["screen_light"].as_f64().unwrap() >= 0.8, "{scores}");
+    assert!(
+        scores["similarity"].as_f64().unwrap() >= scores["match_threshold"].as_f64().unwrap(),
+        "{scores}"
+    );
+}
+
 /// The attacker's answer over HTTP: one still of the victim, moved whole
-/// by `by` a little (0–1.5) for each centre step and by `into_turn` until
+/// by `by` a little (0–3 times its step) for each centre step and by `into_turn` until
 /// the detector reads the turn for the turn's steps, each frame tinted to
 /// its step's colour as shown. Made before the steps are shown, so each
 /// is sent at a person's pace. The status, message and audited scores.
 async fn one_photo_moved_whole(
     v: &Victim,
-    by: fn(&RgbImage, &Face, f32) -> RgbImage,
+    (by, step): (attack::Warp, f32),
     into_turn: fn(&FaceEngine, &RgbImage, &Face, Action) -> RgbImage,
 ) -> (StatusCode, String, Value) {
     let still = frame(CENTRE[0]);
     let face = best().analyze(&still, false).expect("a face").face;
-    let facing: Vec<_> = (0..4).map(|k| by(&still, &face, k as f32 * 0.5)).collect();
+    let facing: Vec<_> = (0..4).map(|k| by(&still, &face, k as f32 * step)).collect();
     let turned = into_turn(best(), &still, &face, Action::TurnRight);
     let (s, msg) = v
         .answer(|i, step| {
