@@ -84,6 +84,14 @@ pub fn tilted(img: &RgbImage, face: &Face, degrees: f32) -> RgbImage {
     })
 }
 
+/// The whole picture of frame `i` moved by 0.7 + 0.9 · `i` pixels across
+/// and 0.6 times that down (bilinear): a photo panned slowly, so no pixel
+/// of it stays as it was.
+pub fn drifted(img: &RgbImage, i: usize) -> RgbImage {
+    let d = 0.7 + 0.9 * i as f32;
+    align::warp(img, img.dimensions(), |u, v| (u - d, v - 0.6 * d))
+}
+
 /// A warp of a whole still by an amount (degrees, a slope), about a face.
 pub type Warp = fn(&RgbImage, &Face, f32) -> RgbImage;
 
@@ -271,6 +279,10 @@ pub enum Species {
     /// sensor would: the stated limit (docs/face-liveness.md "Face liveness: what
     /// it catches"), measured rather than claimed refused.
     InjectedNoisyTintedStill,
+    /// The same without noise, the whole picture drifting by a fraction
+    /// of a pixel more each frame (a virtual camera's slow pan over one
+    /// photo): measured, not claimed refused (the same stated limit).
+    InjectedDriftingTintedStill,
     /// Real-time injection of one still photo tilted in plane (the whole
     /// picture rotated about the face) into the turn, tinted to each
     /// colour as shown: its background changes as a camera's does.
@@ -292,7 +304,7 @@ pub enum Species {
 }
 
 impl Species {
-    pub const ALL: [Species; 16] = [
+    pub const ALL: [Species; 17] = [
         Species::BonaFide,
         Species::ReplayOtherChallenge,
         Species::UnlitRecording,
@@ -303,6 +315,7 @@ impl Species {
         Species::Recapture,
         Species::InjectedTintedStill,
         Species::InjectedNoisyTintedStill,
+        Species::InjectedDriftingTintedStill,
         Species::InjectedTiltedStill,
         Species::InjectedTiltedPhoto,
         Species::InjectedSwungStill,
@@ -318,6 +331,7 @@ impl Species {
             Species::StillPhotoWarped
                 | Species::InjectedTintedStill
                 | Species::InjectedNoisyTintedStill
+                | Species::InjectedDriftingTintedStill
                 | Species::InjectedTiltedStill
                 | Species::InjectedTiltedPhoto
                 | Species::InjectedSwungStill
@@ -455,6 +469,10 @@ fn frames(
             }
             (_, Species::Recapture) => recaptured(img),
             _ => img.clone(),
+        };
+        let img = match species {
+            Species::InjectedDriftingTintedStill => drifted(&img, i),
+            _ => img,
         };
         let colour = match species {
             Species::UnlitRecording | Species::StillPhotoWarped => None,
