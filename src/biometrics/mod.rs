@@ -11,6 +11,7 @@ pub mod detect;
 pub mod embed;
 pub mod engine;
 pub mod eval;
+pub mod forgery;
 pub mod image_in;
 pub mod landmarks;
 pub mod manifest;

@@ -334,7 +334,7 @@ mod tests {
     /// through the face's centre (320, 240), as the attack evaluation
     /// makes it.
     fn swung(img: &RgbImage, degrees: f32) -> RgbImage {
-        crate::biometrics::attack::swung(img, &room_picture().1, degrees)
+        crate::biometrics::forgery::swung(img, &room_picture().1, degrees)
     }
 
     /// Moved and zoomed as a handheld camera moves: the room keeps its shape.
@@ -370,13 +370,13 @@ mod tests {
         let (img, face) = room_picture();
         let a = room(&img);
         for degrees in [-3.0f32, 2.0] {
-            let rolled = crate::biometrics::attack::tilted(&img, &face, degrees);
+            let rolled = crate::biometrics::forgery::tilted(&img, &face, degrees);
             let shape = reshaped(&a, &room(&rolled), &face, &face).unwrap();
             assert!(shape.skew.abs() < 0.05, "rolled {degrees}°: {shape:?}");
             assert!(shape.of_limit() < 0.5, "rolled {degrees}°: {shape:?}");
         }
         for slope in [-0.4f32, -0.3, 0.3, 0.4] {
-            let sheared = crate::biometrics::attack::sheared(&img, &face, slope);
+            let sheared = crate::biometrics::forgery::sheared(&img, &face, slope);
             let shape = reshaped(&a, &room(&sheared), &face, &face).unwrap();
             assert!(
                 (shape.skew - slope).abs() < 0.1,
