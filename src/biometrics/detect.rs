@@ -25,6 +25,12 @@ impl Face {
         let [bx, by, w, h] = self.bbox;
         x >= bx - w / 2.0 && x < bx + 1.5 * w && y >= by - h / 2.0 && y < by + 1.5 * h
     }
+
+    /// The centre of the box.
+    pub fn centre(&self) -> (f32, f32) {
+        let [x, y, w, h] = self.bbox;
+        (x + w / 2.0, y + h / 2.0)
+    }
 }
 
 #[cfg(test)]

@@ -58,10 +58,7 @@ pub fn turned(
     let sign = if turn == Action::TurnLeft { -1.0 } else { 1.0 };
     let mut out = warped(img, face, sign * (0.12 + extra));
     for amount in [0.16, 0.2, 0.25, 0.3] {
-        let shows = engine
-            .analyze(&out, false)
-            .is_ok_and(|a| challenge::classify(pose(&a.face).0 / CLEAR_TURN) == turn);
-        if shows {
+        if shows_clearly(engine, &out, turn) {
             break;
         }
         out = warped(img, face, sign * (amount + extra));
@@ -72,8 +69,7 @@ pub fn turned(
 /// The whole picture rotated in plane by `degrees` about the face's
 /// centre (bilinear): a photo tilted, not a head turned.
 pub fn tilted(img: &RgbImage, face: &Face, degrees: f32) -> RgbImage {
-    let [x, y, w, h] = face.bbox;
-    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
+    let (cx, cy) = face.centre();
     let (sin, cos) = degrees.to_radians().sin_cos();
     align::warp(img, img.dimensions(), |u, v| {
         let (dx, dy) = (u - cx, v - cy);
@@ -96,8 +92,7 @@ pub type Warp = fn(&RgbImage, &Face, f32) -> RgbImage;
 /// `slope` times its height above or below the face's centre): the nose,
 /// below the eyes, slides sideways against them as in a turn.
 pub fn sheared(img: &RgbImage, face: &Face, slope: f32) -> RgbImage {
-    let [x, y, w, h] = face.bbox;
-    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
+    let (cx, cy) = face.centre();
     align::warp(img, img.dimensions(), |u, v| {
         (cx + (u - cx) - slope * (v - cy), v)
     })
@@ -108,8 +103,7 @@ pub fn sheared(img: &RgbImage, face: &Face, slope: f32) -> RgbImage {
 /// camera's focal length one picture width): the cheapest 3D-looking
 /// animation of one photo.
 pub fn swung(img: &RgbImage, face: &Face, degrees: f32) -> RgbImage {
-    let [x, y, w, h] = face.bbox;
-    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
+    let (cx, cy) = face.centre();
     let f = img.width() as f32;
     let (sin, cos) = degrees.to_radians().sin_cos();
     align::warp(img, img.dimensions(), |u, v| {
@@ -126,6 +120,13 @@ pub fn swung(img: &RgbImage, face: &Face, degrees: f32) -> RgbImage {
 /// reads as a turn only before them fails the movement check by chance.
 const CLEAR_TURN: f32 = 1.4;
 
+/// Whether the detector reads `img`'s face as clearly showing `turn`.
+fn shows_clearly(engine: &FaceEngine, img: &RgbImage, turn: Action) -> bool {
+    engine
+        .analyze(img, false)
+        .is_ok_and(|a| challenge::classify(pose(&a.face).0 / CLEAR_TURN) == turn)
+}
+
 /// The first of `amounts` (each tried either way) whose `make` the
 /// detector reads as clearly showing `turn` (`CLEAR_TURN`); the largest
 /// when none does.
@@ -138,10 +139,7 @@ fn first_showing(
     for amount in amounts {
         for sign in [1.0, -1.0] {
             let out = make(sign * amount);
-            let shows = engine
-                .analyze(&out, false)
-                .is_ok_and(|a| challenge::classify(pose(&a.face).0 / CLEAR_TURN) == turn);
-            if shows {
+            if shows_clearly(engine, &out, turn) {
                 return out;
             }
         }

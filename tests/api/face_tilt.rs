@@ -25,17 +25,15 @@ use crate::face_attacks::{audited_scores, clip, enrolled, frame, shown, Victim, 
 #[tokio::test]
 async fn one_photo_rotated_whole_into_the_turn_is_refused() {
     let v = enrolled().await;
-    let (s, msg, scores) =
-        one_photo_moved_whole(&v, (attack::tilted, 0.5), attack::tilted_into).await;
-    let scores = &scores;
-    eprintln!("the rotated photo's scores: {scores}");
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
-    assert!(msg.contains("whole picture turned"), "{msg}");
+    let scores = &refused_whole(
+        &v,
+        (attack::tilted, 0.5),
+        attack::tilted_into,
+        "whole picture turned",
+    )
+    .await;
     assert!(scores["room_turned"].as_f64().unwrap() > 5.0, "{scores}");
-    // The detector read the tilt as the turn (the movement check passed),
-    // and most frames changed as a camera's do (the frozen-background
-    // check, which runs first, would have given its own reason).
-    passed_all_but_the_room(scores);
+    // One person throughout, too.
     assert!(
         scores["same_person"].as_f64().unwrap()
             >= scores["same_person_threshold"].as_f64().unwrap(),
@@ -62,18 +60,18 @@ async fn one_photo_rotated_whole_into_the_turn_is_refused() {
 #[tokio::test]
 async fn one_photo_swung_whole_into_the_turn_is_refused() {
     let v = enrolled().await;
-    let (s, msg, scores) =
-        one_photo_moved_whole(&v, (attack::swung, 0.5), attack::swung_into).await;
-    let scores = &scores;
-    eprintln!("the swung photo's scores: {scores}");
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
-    assert!(msg.contains("changed shape"), "{msg}");
+    let scores = &refused_whole(
+        &v,
+        (attack::swung, 0.5),
+        attack::swung_into,
+        "changed shape",
+    )
+    .await;
     assert!(scores["room_reshaped"].as_f64().unwrap() > 1.0, "{scores}");
     assert!(
         scores["room_turned"].as_f64().unwrap() <= f64::from(room_tilt::MAX_DEG),
         "{scores}"
     );
-    passed_all_but_the_room(scores);
 }
 
 /// The same attacker, the photo sheared whole across for the turn (each
@@ -85,32 +83,45 @@ async fn one_photo_swung_whole_into_the_turn_is_refused() {
 #[tokio::test]
 async fn one_photo_sheared_whole_into_the_turn_is_refused() {
     let v = enrolled().await;
-    let (s, msg, scores) =
-        one_photo_moved_whole(&v, (attack::sheared, 0.01), attack::sheared_into).await;
-    let scores = &scores;
-    eprintln!("the sheared photo's scores: {scores}");
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
-    assert!(msg.contains("changed shape"), "{msg}");
+    let scores = &refused_whole(
+        &v,
+        (attack::sheared, 0.01),
+        attack::sheared_into,
+        "changed shape",
+    )
+    .await;
     assert!(scores["room_reshaped"].as_f64().unwrap() > 1.0, "{scores}");
-    passed_all_but_the_room(scores);
 }
 
-/// What the other checks said of a whole-picture move: the detector read
-/// the turn (the movement check passed), the face followed the colours,
-/// and the answer matched the person.
-fn passed_all_but_the_room(scores: &Value) {
+/// The attacker's whole-picture move over HTTP (`one_photo_moved_whole`),
+/// refused with a message that `says` so; and what the other checks said
+/// of it: the detector read the turn (the movement check passed), most
+/// frames changed as a camera's do (the frozen-background check, which
+/// runs first, would have given its own reason), the face followed the
+/// colours, and the answer matched the person. Its audited scores.
+async fn refused_whole(
+    v: &Victim,
+    by: (attack::Warp, f32),
+    into_turn: fn(&FaceEngine, &RgbImage, &Face, Action) -> RgbImage,
+    says: &str,
+) -> Value {
+    let (s, msg, scores) = one_photo_moved_whole(v, by, into_turn).await;
+    eprintln!("the moved photo's scores: {scores}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
+    assert!(msg.contains(says), "{msg}");
     assert_eq!(scores["active"], true, "{scores}");
     assert!(scores["screen_light"].as_f64().unwrap() >= 0.8, "{scores}");
     assert!(
         scores["similarity"].as_f64().unwrap() >= scores["match_threshold"].as_f64().unwrap(),
         "{scores}"
     );
+    scores
 }
 
 /// The attacker's answer over HTTP: one still of the victim, moved whole
-/// by `by` a little (0–3 times its step) for each centre step and by `into_turn` until
-/// the detector reads the turn for the turn's steps, each frame tinted to
-/// its step's colour as shown. Made before the steps are shown, so each
+/// by `by` a little (0–3 times its step) for each centre step and by
+/// `into_turn` until the detector reads the turn for the turn's steps, each
+/// frame tinted to its step's colour as shown. Made before the steps are shown, so each
 /// is sent at a person's pace. The status, message and audited scores.
 async fn one_photo_moved_whole(
     v: &Victim,
