@@ -132,17 +132,27 @@ impl Room {
     }
 
     /// Mean absolute difference of the block at (x, y) here and at
-    /// (u, v) in `other`.
-    fn difference(&self, (x, y): (usize, usize), other: &Room, (u, v): (usize, usize)) -> f32 {
+    /// (u, v) in `other`; infinite once it cannot come under `bound` (the
+    /// sum only grows, so a search for the least one skips the rest).
+    fn difference(
+        &self,
+        (x, y): (usize, usize),
+        other: &Room,
+        (u, v): (usize, usize),
+        bound: f32,
+    ) -> f32 {
+        let n = (BLOCK * BLOCK) as f32;
         let mut sum = 0.0;
         for k in 0..BLOCK {
-            if let (Some(a), Some(b)) = (self.row(x, y + k), other.row(u, v + k)) {
-                sum += a.iter().zip(b).map(|(p, q)| (p - q).abs()).sum::<f32>();
-            } else {
+            let (Some(a), Some(b)) = (self.row(x, y + k), other.row(u, v + k)) else {
+                return f32::INFINITY;
+            };
+            sum += a.iter().zip(b).map(|(p, q)| (p - q).abs()).sum::<f32>();
+            if sum / n >= bound {
                 return f32::INFINITY;
             }
         }
-        sum / (BLOCK * BLOCK) as f32
+        sum / n
     }
 
     /// Whether the block at (x, y) varies both across and down.
@@ -189,7 +199,7 @@ fn matches(a: &Room, b: &Room, fa: &Face, fb: &Face) -> Vec<Moved> {
                     if u + BLOCK > b.w || v + BLOCK > b.h {
                         continue;
                     }
-                    let d = a.difference((x, y), b, (u, v));
+                    let d = a.difference((x, y), b, (u, v), best.0);
                     if d < best.0 {
                         best = (d, dx, dy);
                     }

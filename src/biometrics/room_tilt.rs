@@ -40,29 +40,42 @@ pub struct Edges([f32; BINS]);
 /// room shows too few edges to read.
 pub fn edges(img: &RgbImage, face: &Face) -> Option<Edges> {
     let (w, h) = img.dimensions();
-    let grey = image::imageops::grayscale(img);
-    let luma = |px: u32, py: u32| f32::from(grey.get_pixel(px, py).0[0]);
+    let grey = luma(img);
+    let width = w as usize;
+    let row = |y: u32| {
+        let start = y as usize * width;
+        grey.get(start..start + width)
+    };
     let mut hist = [0.0f32; BINS];
     let (mut seen, mut strong) = (0u32, 0u32);
     for py in (1..h.saturating_sub(1)).step_by(2) {
+        let (Some(up), Some(mid), Some(down)) = (row(py - 1), row(py), row(py + 1)) else {
+            continue;
+        };
         for px in (1..w.saturating_sub(1)).step_by(2) {
             if face.near(px as f32, py as f32) {
                 continue;
             }
             seen += 1;
-            let p =
-                |dx: i32, dy: i32| luma(px.saturating_add_signed(dx), py.saturating_add_signed(dy));
-            let gx = p(1, -1) + 2.0 * p(1, 0) + p(1, 1) - p(-1, -1) - 2.0 * p(-1, 0) - p(-1, 1);
-            let gy = p(-1, 1) + 2.0 * p(0, 1) + p(1, 1) - p(-1, -1) - 2.0 * p(0, -1) - p(1, -1);
-            let m = gx.hypot(gy);
-            if m < MIN_GRADIENT {
+            let x = px as usize - 1..px as usize + 2;
+            let (Some(&[ul, uc, ur]), Some(&[ml, _, mr]), Some(&[dl, dc, dr])) =
+                (up.get(x.clone()), mid.get(x.clone()), down.get(x))
+            else {
+                continue;
+            };
+            // Sobel, in whole levels.
+            let v = i32::from;
+            let gx = v(ur) + 2 * v(mr) + v(dr) - v(ul) - 2 * v(ml) - v(dl);
+            let gy = v(dl) + 2 * v(dc) + v(dr) - v(ul) - 2 * v(uc) - v(ur);
+            let m2 = (gx * gx + gy * gy) as f32;
+            if m2 < MIN_GRADIENT * MIN_GRADIENT {
                 continue;
             }
             strong += 1;
-            let angle = gy.atan2(gx).to_degrees().rem_euclid(180.0);
+            let angle = (gy as f32).atan2(gx as f32).to_degrees().rem_euclid(180.0);
             let bin = ((angle / DEG_PER_BIN) as usize).min(BINS - 1);
-            if let Some(v) = hist.get_mut(bin) {
-                *v += m;
+            if let Some(b) = hist.get_mut(bin) {
+                *b += m2.sqrt();
             }
         }
     }
@@ -87,6 +100,21 @@ pub fn edges(img: &RgbImage, face: &Face) -> Option<Edges> {
     }
     smooth.iter_mut().for_each(|v| *v /= norm);
     Some(Edges(smooth))
+}
+
+/// The picture's luma as `image::imageops::grayscale` computes it (Rec.
+/// 709 weights, whole levels, rounded down), in one pass over its bytes.
+fn luma(img: &RgbImage) -> Vec<u8> {
+    img.as_raw()
+        .chunks_exact(3)
+        .map(|p| match p {
+            &[r, g, b] => {
+                let l = 2126 * u32::from(r) + 7152 * u32::from(g) + 722 * u32::from(b);
+                u8::try_from(l / 10_000).unwrap_or(u8::MAX)
+            }
+            _ => 0,
+        })
+        .collect()
 }
 
 /// How far the room turned from `a` to `b`, in degrees (either sign);
@@ -152,6 +180,14 @@ mod tests {
                 "rotated {degrees}°, read {read}°"
             );
         }
+    }
+
+    #[test]
+    fn luma_is_the_image_crates_grey() {
+        let img = RgbImage::from_fn(97, 61, |x, y| {
+            image::Rgb([(x * 7 + y) as u8, (y * 13 + x * 3) as u8, (x * y) as u8])
+        });
+        assert_eq!(luma(&img), image::imageops::grayscale(&img).into_raw());
     }
 
     #[test]

@@ -179,17 +179,19 @@ fn challenge(e: &FaceEngine, dir: &Path, rounds: usize) -> anyhow::Result<()> {
         ..Capture::default()
     };
     let t = Thresholds::of(e, 2);
-    let (mut times, mut accepted) = (Vec::new(), 0);
+    let (mut times, mut accepted, mut own) = (Vec::new(), 0, 0.0);
     let runs = (rounds * 10).max(20);
+    let spent = || -> f64 { e.frame_models().iter().map(|p| p.spent_ms()).sum() };
     for _ in 0..runs {
         let mut ch =
             challenge::issue_with(0, 600, vec![Action::Center, clip.turn]).planned(capture);
         // The plan gives each action an equal share, rounded up (3 + 3).
         ch.steps.truncate(capture.frames);
         let uploads = attack::bona_fide(e, &ch, &clip)?;
-        let start = Instant::now();
+        let (start, before) = (Instant::now(), spent());
         let ev = answer::examine(e, &ch, &uploads, t, 1)?;
         times.push(start.elapsed().as_secs_f64() * 1e3);
+        own += spent() - before;
         accepted += usize::from(ev.liveness.live);
     }
     times.sort_by(f64::total_cmp);
@@ -198,9 +200,12 @@ fn challenge(e: &FaceEngine, dir: &Path, rounds: usize) -> anyhow::Result<()> {
         .copied()
         .unwrap_or(0.0);
     let cores = e.cores();
+    let mean = times.iter().sum::<f64>() / runs as f64;
+    let own = own / runs as f64;
     println!(
-        "5-frame challenge, 1 thread per model run on {cores} core(s): median {:.1} ms, p95 {p95:.1} ms ({runs} answers, {accepted} accepted)",
-        median(&mut times)
+        "5-frame challenge, 1 thread per model run on {cores} core(s): median {:.1} ms, p95 {p95:.1} ms ({runs} answers, {accepted} accepted); models' own {own:.1} ms of {mean:.1} (means, ratio {:.2})",
+        median(&mut times),
+        mean / own.max(1e-9)
     );
     Ok(())
 }
