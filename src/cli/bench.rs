@@ -170,6 +170,8 @@ pub fn run(
 /// clip's turn; screen
 /// light on), answered by the clip and examined as the server does it:
 /// decode, track, full analysis of the frontal frames, same person, light.
+/// Beside it, the models' own inference time inside those checks (summed
+/// over the sessions' runs: above the wall time when spread over cores).
 fn challenge(e: &FaceEngine, dir: &Path, rounds: usize) -> anyhow::Result<()> {
     let clip = super::attack_eval::clip(e, dir)?;
     let capture = Capture {
