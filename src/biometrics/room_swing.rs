@@ -418,6 +418,45 @@ mod tests {
     }
 
     #[test]
+    fn the_search_that_stops_early_finds_what_the_full_search_finds() {
+        let (img, face) = room_picture();
+        let (a, b) = (room(&img), room(&swung(&img, 25.0)));
+        // Every offset's whole difference, the least first found kept.
+        let mut full = Vec::new();
+        for y in (0..a.h.saturating_sub(BLOCK)).step_by(STEP) {
+            for x in (0..a.w.saturating_sub(BLOCK)).step_by(STEP) {
+                let (cx, cy) = ((x + BLOCK / 2) * a.scale, (y + BLOCK / 2) * a.scale);
+                if face.near(cx as f32, cy as f32) || !a.textured(x, y) {
+                    continue;
+                }
+                let mut best = (f32::INFINITY, 0isize, 0isize);
+                for dy in -REACH_Y..=REACH_Y {
+                    for dx in -REACH_X..=REACH_X {
+                        let (Some(u), Some(v)) =
+                            (x.checked_add_signed(dx), y.checked_add_signed(dy))
+                        else {
+                            continue;
+                        };
+                        let d = a.difference((x, y), &b, (u, v), f32::INFINITY);
+                        if u + BLOCK <= b.w && v + BLOCK <= b.h && d < best.0 {
+                            best = (d, dx, dy);
+                        }
+                    }
+                }
+                if best.0 <= MAX_DIFFERENCE {
+                    full.push((best.1 * a.scale as isize, best.2 * a.scale as isize));
+                }
+            }
+        }
+        let found: Vec<(isize, isize)> = matches(&a, &b, &face, &face)
+            .iter()
+            .map(|m| (m.dx as isize, m.dy as isize))
+            .collect();
+        assert!(full.len() > MIN_BLOCKS, "{} blocks followed", full.len());
+        assert_eq!(found, full);
+    }
+
+    #[test]
     fn a_plain_wall_has_nothing_to_follow() {
         let face = room_picture().1;
         let plain = room(&RgbImage::from_pixel(640, 480, image::Rgb([128, 128, 128])));
