@@ -97,8 +97,7 @@ fn track_all(
 pub fn track_breaks(faces: &[Face]) -> bool {
     faces.iter().zip(faces.iter().skip(1)).any(|(fa, fb)| {
         let (a, b) = (fa.bbox, fb.bbox);
-        let centre = |f: [f32; 4]| (f[0] + f[2] / 2.0, f[1] + f[3] / 2.0);
-        let ((ax, ay), (bx, by)) = (centre(a), centre(b));
+        let ((ax, ay), (bx, by)) = (fa.centre(), fb.centre());
         let width = a[2].max(b[2]).max(1.0);
         let moved = ((ax - bx).powi(2) + (ay - by).powi(2)).sqrt() / width;
         let grew = (a[2] / b[2].max(1.0)).max(b[2] / a[2].max(1.0));
