@@ -30,12 +30,26 @@ cargo fmt --check
 # Lint while building, as `cargo clippy -- -D warnings` would: Clippy's
 # driver compiles this crate (lints, then code) and the dependencies are
 # compiled once, for the lint, the build and the tests alike, instead of a
-# second time for a separate check pass (about 3 minutes of a clean run).
+# second time for a separate check pass (a clean checkout on the 2-core VM,
+# 2026-12-07: 810 s, against 280 s of `cargo clippy` and 616 s of build).
 # `cargo clippy` passes its lint flags to the driver the same way.
 phase "lint and build"
 RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver) ||
   { echo "Clippy is required: rustup component add clippy" >&2; exit 1; }
 export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+# That way of passing flags is Clippy's own, not a documented interface:
+# prove the gate is live on a one-line file with a lint in it before
+# trusting the build's silence.
+CANARY=$(mktemp -d)
+echo 'fn main() { let x = 1u8; let _y = x.clone(); }' >"$CANARY/lint.rs"
+"$RUSTC_WORKSPACE_WRAPPER" rustc --edition 2021 --emit=metadata --out-dir "$CANARY" \
+  "$CANARY/lint.rs" >"$CANARY/out" 2>&1 || true
+if ! grep -q "clone-on-copy. implied by .-D warnings" "$CANARY/out"; then
+  cat "$CANARY/out" >&2
+  echo "Clippy's driver did not deny a lint: the lint gate is not live" >&2
+  exit 1
+fi
+rm -rf "$CANARY"
 cargo build --locked --all-targets --quiet
 
 phase "tests on SQLite"

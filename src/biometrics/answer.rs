@@ -13,6 +13,7 @@ use super::challenge::{self, Action, Challenge, Colour, Frame};
 use super::decision::{self, LivenessDecision};
 use super::detect::Face;
 use super::engine::{Analysis, FaceEngine};
+use super::moved_copy::{self, Moved};
 use super::quality::Quality;
 use super::{embed, room_swing, room_tilt, screen_light, sensor_noise, BiometricError};
 
@@ -309,7 +310,7 @@ pub fn mirror_plan(n: usize) -> Vec<Vec<bool>> {
 enum Found {
     View(Vec<f32>, Quality),
     Live(f32),
-    Changed(Vec<f32>),
+    Changed(Vec<(f32, Option<Moved>)>),
     Light(screen_light::Followed),
     RoomTurned(f32),
     RoomReshaped(Option<f32>),
@@ -351,12 +352,25 @@ fn model_work(
             Ok(Found::Live(engine.live_score(&t.img, &t.face)?))
         }));
     }
+    // Each consecutive pair's background: how much changed, and, where
+    // enough did, whether it is one picture moved whole.
     jobs.push(Box::new(|| {
+        let pictures: Vec<moved_copy::Picture> = tracked
+            .iter()
+            .map(|t| moved_copy::Picture::of(&t.img))
+            .collect();
         Ok(Found::Changed(
             tracked
                 .iter()
-                .zip(tracked.iter().skip(1))
-                .filter_map(|(a, b)| sensor_noise::changed_share(&a.img, &b.img, &a.face, &b.face))
+                .zip(&pictures)
+                .zip(tracked.iter().zip(&pictures).skip(1))
+                .filter_map(|((a, pa), (b, pb))| {
+                    let share = sensor_noise::changed_share(&a.img, &b.img, &a.face, &b.face)?;
+                    let moved = (share >= sensor_noise::MIN_CHANGED)
+                        .then(|| moved_copy::after_motion(pa, pb, &a.face, &b.face))
+                        .flatten();
+                    Some((share, moved))
+                })
                 .collect(),
         ))
     }));
@@ -484,7 +498,9 @@ fn model_work(
 struct ModelWork {
     analysed: Vec<Analysis>,
     witnesses: Vec<(usize, Vec<f32>)>,
-    changed: Vec<f32>,
+    /// Each consecutive pair's changed share and, where it changed, its
+    /// reading once the picture's shift is undone.
+    changed: Vec<(f32, Option<Moved>)>,
     light: Option<screen_light::Followed>,
     /// Most the room turned from the first frontal frame, in degrees.
     room_turned: f32,
@@ -566,9 +582,16 @@ pub fn examine(
     if track_breaks(&faces) || identity < t.same_person {
         liveness.refuse("the face changed during the check");
     }
-    let changed = work.changed;
+    let changed: Vec<f32> = work.changed.iter().map(|(s, _)| *s).collect();
+    let moved: Vec<Moved> = work.changed.iter().filter_map(|(_, m)| *m).collect();
     liveness.background_changed = changed.iter().copied().reduce(f32::min);
-    if sensor_noise::frozen(&changed) {
+    liveness.background_after_motion = moved
+        .iter()
+        .filter(|m| m.shift >= moved_copy::MIN_SHIFT)
+        .map(|m| m.changed)
+        .reduce(f32::min);
+    let moved_copies = moved.iter().filter(|m| m.is_copy()).count();
+    if sensor_noise::frozen(&changed, moved_copies) {
         liveness.refuse(
             "the picture behind the face did not change between frames as a camera's does \
              (turn off any virtual background)",

@@ -172,6 +172,10 @@ pub struct Row {
     /// The least share of background pixels changed between consecutive
     /// frames (`sensor_noise`): lowest and highest over the answers.
     pub changed: Range,
+    /// The least share of background pixels still differing once a moved
+    /// picture's shift is undone (`moved_copy`): lowest and highest over
+    /// the answers with a moved pair.
+    pub after_motion: Range,
     /// Most the room behind the face turned from the frontal frame, in
     /// degrees (`room_tilt`): lowest and highest over the answers.
     pub room_turned: Range,
@@ -373,6 +377,7 @@ pub fn evaluate(
             Range,
             Range,
         ) = (None, None, None, None, None, None);
+        let mut after_motion: Range = None;
         let widen = |r: Range, s: f32| Some(r.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
         for trial in 0..trials {
             // The person's earlier answer (the replay's recording) was lit
@@ -394,6 +399,9 @@ pub fn evaluate(
                 }
                 if let Some(c) = ev.liveness.background_changed {
                     changed = widen(changed, c);
+                }
+                if let Some(m) = ev.liveness.background_after_motion {
+                    after_motion = widen(after_motion, m);
                 }
                 if let Some(d) = ev.liveness.room_turned {
                     turned = widen(turned, d);
@@ -429,6 +437,7 @@ pub fn evaluate(
             light,
             spill,
             changed,
+            after_motion,
             room_turned: turned,
             room_reshaped: reshaped,
             same_person: same,

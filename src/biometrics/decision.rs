@@ -24,6 +24,10 @@ pub struct LivenessDecision {
     /// Least share of background pixels changed between consecutive
     /// frames (`sensor_noise`).
     pub background_changed: Option<f32>,
+    /// Least share of background pixels still differing once the whole
+    /// picture's shift between two frames is undone, over the pairs that
+    /// moved (`moved_copy`); None where none did.
+    pub background_after_motion: Option<f32>,
     /// Most the room behind the face turned in the picture's plane from
     /// the frontal frame, in degrees (`room_tilt`).
     pub room_turned: Option<f32>,
@@ -74,6 +78,7 @@ pub fn decide(
         screen_light: None,
         screen_light_spill: None,
         background_changed: None,
+        background_after_motion: None,
         room_turned: None,
         room_reshaped: None,
         reason,

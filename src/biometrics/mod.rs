@@ -15,6 +15,7 @@ pub mod forgery;
 pub mod image_in;
 pub mod landmarks;
 pub mod manifest;
+pub mod moved_copy;
 pub mod pace;
 pub mod pad;
 pub mod quality;

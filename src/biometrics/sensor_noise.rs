@@ -41,9 +41,12 @@ pub fn changed_share(a: &RgbImage, b: &RgbImage, fa: &Face, fb: &Face) -> Option
 /// frames made from one still 0–1 %.
 pub const MIN_CHANGED: f32 = 0.1;
 
-/// Whether most consecutive pairs of frames share a frozen background.
-pub fn frozen(shares: &[f32]) -> bool {
-    let still = shares.iter().filter(|s| **s < MIN_CHANGED).count();
+/// Whether most consecutive pairs of frames share a frozen background:
+/// `shares` as [`changed_share`] reads each pair, `moved_copies` the pairs
+/// among the others that are one picture moved whole
+/// (`moved_copy::Moved::is_copy`).
+pub fn frozen(shares: &[f32], moved_copies: usize) -> bool {
+    let still = shares.iter().filter(|s| **s < MIN_CHANGED).count() + moved_copies;
     !shares.is_empty() && 2 * still > shares.len()
 }
 
@@ -79,11 +82,15 @@ mod tests {
         }
         let same = changed_share(&a, &copy, &face(), &face()).unwrap();
         assert_eq!(same, 0.0);
-        assert!(frozen(&[same, same, fresh]));
+        assert!(frozen(&[same, same, fresh], 0));
         assert!(
-            !frozen(&[fresh, same, fresh]),
+            !frozen(&[fresh, same, fresh], 0),
             "one repeated frame is not a forgery"
         );
-        assert!(!frozen(&[]));
+        assert!(
+            frozen(&[fresh, same, fresh], 1),
+            "nor one moved copy, but both are"
+        );
+        assert!(!frozen(&[], 0));
     }
 }

@@ -18,6 +18,7 @@ mod discovery;
 mod docs;
 mod face;
 mod face_attacks;
+mod face_drift;
 mod face_flow;
 mod face_identity;
 mod face_idle;

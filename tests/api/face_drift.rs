@@ -1,0 +1,76 @@
+//! A virtual camera panning slowly over one photo (issue 14, "frames
+//! derived from one image share its texture and sensor noise"): the whole
+//! picture moves a fraction of a pixel more each frame, so most of the
+//! room's pixels change and the frozen-background check alone would let it
+//! through; once the shift is undone the room is the same picture again,
+//! where a camera's frames differ by their fresh noise
+//! (`biometrics::moved_copy`).
+
+use reqwest::StatusCode;
+use visage::biometrics::challenge::Action;
+use visage::biometrics::{attack, moved_copy, sensor_noise};
+
+use crate::face::best;
+use crate::face_attacks::{audited_scores, clip, enrolled, frame, shown, CENTRE};
+
+/// The attacker injects, in real time over HTTP with the victim's passkey
+/// session, one still of the victim warped into each step's head position,
+/// the whole picture drifted by 0.7 + 0.9 · i pixels across (and 0.6 times
+/// that down) in frame i, each frame tinted to its step's colour as shown.
+#[tokio::test]
+async fn one_still_drifted_whole_each_frame_is_refused() {
+    let v = enrolled().await;
+    let still = frame(CENTRE[0]);
+    let face = best().analyze(&still, false).expect("a face").face;
+    let (s, msg) = v
+        .answer(|i, step| {
+            let k = (i % 4) as f32 * 0.01;
+            let img = if step["action"] == "center" {
+                attack::warped(&still, &face, k)
+            } else {
+                attack::turned(best(), &still, &face, Action::TurnRight, k)
+            };
+            shown(&attack::drifted(&img, i), step, true)
+        })
+        .await;
+    let scores = audited_scores(&v.app).remove(0);
+    eprintln!("the drifted still's scores: {scores}");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
+    assert!(msg.contains("did not change between frames"), "{msg}");
+    // Its room changed as a camera's would, as the frames lie ...
+    let changed = scores["background_changed"].as_f64().unwrap();
+    assert!(changed >= f64::from(sensor_noise::MIN_CHANGED), "{scores}");
+    // ... but not once the drift is undone.
+    let after = scores["background_after_motion"].as_f64().unwrap();
+    assert!(after < f64::from(moved_copy::MIN_CHANGED), "{scores}");
+    // Every other check would have let it through.
+    assert_eq!(scores["active"], true, "{scores}");
+    assert!(scores["screen_light"].as_f64().unwrap() >= 0.8, "{scores}");
+    assert!(
+        scores["same_person"].as_f64().unwrap()
+            >= scores["same_person_threshold"].as_f64().unwrap(),
+        "{scores}"
+    );
+    assert!(
+        scores["similarity"].as_f64().unwrap() >= scores["match_threshold"].as_f64().unwrap(),
+        "{scores}"
+    );
+
+    // The person in front of the camera, the room behind moving with the
+    // car: no one shift of the picture explains that change (no reading),
+    // or what is left once it is undone is a camera's.
+    let (s, msg) = v
+        .answer(|i, step| shown(&clip(i, step["action"].as_str().unwrap()), step, true))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{msg}");
+    let genuine = &audited_scores(&v.app)[1];
+    let after = genuine["background_after_motion"].as_f64();
+    assert!(
+        !matches!(after, Some(a) if a < f64::from(moved_copy::MIN_CHANGED)),
+        "{genuine}"
+    );
+    assert!(
+        genuine["background_changed"].as_f64().unwrap() > 0.5,
+        "{genuine}"
+    );
+}
