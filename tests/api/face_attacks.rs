@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use visage::biometrics::attack::{self, Clip, Species};
 use visage::biometrics::challenge::{Action, Colour};
+use visage::biometrics::detect::Face;
 
 use crate::assurance::give_passkey;
 use crate::face::{best, faces, root};
@@ -614,6 +615,18 @@ async fn a_print_held_to_the_camera_is_refused_however_bright_the_screen() {
     );
 }
 
+/// One still of the victim warped into step `i`'s head position (a
+/// little, and differently, in each step): the injector's frame before it
+/// is tinted to the step's colour.
+pub(crate) fn still_posed(still: &RgbImage, face: &Face, i: usize, step: &Value) -> RgbImage {
+    let k = (i % 4) as f32 * 0.01;
+    if step["action"] == "center" {
+        attack::warped(still, face, k)
+    } else {
+        attack::turned(best(), still, face, Action::TurnRight, k)
+    }
+}
+
 /// A real-time injection (a virtual camera, a modified page): one still
 /// photo, warped into each step's head position and tinted to each step's
 /// colour as the page shows it. It follows the colours, stays one person
@@ -625,15 +638,7 @@ async fn one_still_injected_and_tinted_to_each_colour_as_shown_is_refused() {
     let still = frame(CENTRE[0]);
     let face = best().analyze(&still, false).expect("a face").face;
     let (s, msg) = v
-        .answer(|i, step| {
-            let k = (i % 4) as f32 * 0.01;
-            let img = if step["action"] == "center" {
-                attack::warped(&still, &face, k)
-            } else {
-                attack::turned(best(), &still, &face, Action::TurnRight, k)
-            };
-            shown(&img, step, true)
-        })
+        .answer(|i, step| shown(&still_posed(&still, &face, i, step), step, true))
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg}");
     assert!(msg.contains("did not change between frames"), "{msg}");

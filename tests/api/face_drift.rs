@@ -7,11 +7,10 @@
 //! (`biometrics::moved_copy`).
 
 use reqwest::StatusCode;
-use visage::biometrics::challenge::Action;
 use visage::biometrics::{attack, moved_copy, sensor_noise};
 
 use crate::face::best;
-use crate::face_attacks::{audited_scores, clip, enrolled, frame, shown, CENTRE};
+use crate::face_attacks::{audited_scores, clip, enrolled, frame, shown, still_posed, CENTRE};
 
 /// The attacker injects, in real time over HTTP with the victim's passkey
 /// session, one still of the victim warped into each step's head position,
@@ -24,13 +23,8 @@ async fn one_still_drifted_whole_each_frame_is_refused() {
     let face = best().analyze(&still, false).expect("a face").face;
     let (s, msg) = v
         .answer(|i, step| {
-            let k = (i % 4) as f32 * 0.01;
-            let img = if step["action"] == "center" {
-                attack::warped(&still, &face, k)
-            } else {
-                attack::turned(best(), &still, &face, Action::TurnRight, k)
-            };
-            shown(&attack::drifted(&img, i), step, true)
+            let img = attack::drifted(&still_posed(&still, &face, i, step), i);
+            shown(&img, step, true)
         })
         .await;
     let scores = audited_scores(&v.app).remove(0);
