@@ -108,7 +108,17 @@ async fn refused_whole(
     let (s, msg, scores) = one_photo_moved_whole(v, by, into_turn).await;
     eprintln!("the moved photo's scores: {scores}");
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
-    assert!(msg.contains(says), "{msg}");
+    // The page gives the first reason found; one person throughout is
+    // checked before the room, and a strongly warped still can fall just
+    // under it (0.333 against 0.34 in one run of the shear): then that is
+    // the reason, and the callers' room readings show the room would have
+    // refused it too.
+    let under_identity =
+        scores["same_person"].as_f64().unwrap() < scores["same_person_threshold"].as_f64().unwrap();
+    assert!(
+        msg.contains(says) || (under_identity && msg.contains("the face changed")),
+        "{msg} {scores}"
+    );
     assert_eq!(scores["active"], true, "{scores}");
     assert!(scores["screen_light"].as_f64().unwrap() >= 0.8, "{scores}");
     assert!(
