@@ -15,6 +15,7 @@
 use image::RgbImage;
 
 use super::detect::Face;
+use super::room_swing;
 
 /// Smallest shift, in pixels, read as the picture having moved: below it
 /// the frames are compared where they are (`sensor_noise`).
@@ -76,23 +77,6 @@ impl Plane {
         let bottom = px(i + self.w) + (px(i + self.w + 1) - px(i + self.w)) * fx;
         Some(top + (bottom - top) * fy)
     }
-
-    /// Each 4 × 4 block's mean.
-    fn quarter(&self) -> Plane {
-        let (w, h) = (self.w / 4, self.h / 4);
-        let mut v = vec![0.0f32; w * h];
-        for y in 0..h * 4 {
-            let row = self
-                .v
-                .get(y * self.w..y * self.w + w * 4)
-                .unwrap_or_default();
-            let out = v.get_mut((y / 4) * w..(y / 4 + 1) * w).unwrap_or_default();
-            for (o, block) in out.iter_mut().zip(row.chunks_exact(4)) {
-                *o += block.iter().sum::<f32>() / 16.0;
-            }
-        }
-        Plane { w, h, v }
-    }
 }
 
 /// A frame's brightness at full and quarter size, made once per frame.
@@ -103,21 +87,14 @@ pub struct Picture {
 
 impl Picture {
     pub fn of(img: &RgbImage) -> Picture {
-        let v = img
-            .as_raw()
-            .chunks_exact(3)
-            .map(|p| match p {
-                &[r, g, b] => 0.2126 * f32::from(r) + 0.7152 * f32::from(g) + 0.0722 * f32::from(b),
-                _ => 0.0,
-            })
-            .collect();
-        let full = Plane {
-            w: img.width() as usize,
-            h: img.height() as usize,
-            v,
+        let plane = |scale| {
+            let (w, h, v) = room_swing::grey(img, scale);
+            Plane { w, h, v }
         };
-        let quarter = full.quarter();
-        Picture { full, quarter }
+        Picture {
+            full: plane(1),
+            quarter: plane(4),
+        }
     }
 }
 

@@ -96,6 +96,21 @@ impl Shape {
 pub fn room(img: &RgbImage) -> Room {
     let (fw, fh) = (img.width() as usize, img.height() as usize);
     let scale = (fw / WIDTH).max(1);
+    let (w, h, grey) = grey(img, scale);
+    Room {
+        w,
+        h,
+        scale,
+        grey,
+        full: (fw as f32, fh as f32),
+    }
+}
+
+/// The grey picture shrunk by `scale` (each pixel the mean of `scale` ×
+/// `scale`): its width, height and values, row by row.
+pub(super) fn grey(img: &RgbImage, scale: usize) -> (usize, usize, Vec<f32>) {
+    let (fw, fh) = (img.width() as usize, img.height() as usize);
+    let scale = scale.max(1);
     let (w, h) = (fw / scale, fh / scale);
     let mut grey = vec![0.0f32; w * h];
     if w > 0 {
@@ -115,13 +130,7 @@ pub fn room(img: &RgbImage) -> Room {
     }
     let n = (scale * scale) as f32;
     grey.iter_mut().for_each(|g| *g /= n);
-    Room {
-        w,
-        h,
-        scale,
-        grey,
-        full: (fw as f32, fh as f32),
-    }
+    (w, h, grey)
 }
 
 impl Room {
