@@ -120,11 +120,20 @@ pub(super) fn grey(img: &RgbImage, scale: usize) -> (usize, usize, Vec<f32>) {
             .take(h * scale)
             .enumerate()
         {
-            let out = (y / scale) * w;
-            for (x, p) in row.chunks_exact(3).take(w * scale).enumerate() {
-                if let (Some(g), [r, gr, b]) = (grey.get_mut(out + x / scale), p) {
-                    *g += 0.299 * f32::from(*r) + 0.587 * f32::from(*gr) + 0.114 * f32::from(*b);
-                }
+            let Some(out) = grey.get_mut((y / scale) * w..(y / scale + 1) * w) else {
+                continue;
+            };
+            // Each output pixel takes the `scale` pixels of this row above it.
+            for (g, block) in out.iter_mut().zip(row.chunks_exact(3 * scale)) {
+                *g += block
+                    .chunks_exact(3)
+                    .map(|p| match p {
+                        [r, gr, b] => {
+                            0.299 * f32::from(*r) + 0.587 * f32::from(*gr) + 0.114 * f32::from(*b)
+                        }
+                        _ => 0.0,
+                    })
+                    .sum::<f32>();
             }
         }
     }
