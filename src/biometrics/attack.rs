@@ -16,7 +16,7 @@ use super::BiometricError;
 
 pub use super::forgery::{
     drifted, lit, pasted, recaptured, sheared, sheared_into, swung, swung_into, tilted,
-    tilted_into, turned, warped, Warp,
+    tilted_into, turned, warped, zoomed, Warp,
 };
 
 /// Frames of a person: facing the camera, and turned (all one way).
@@ -94,6 +94,9 @@ pub enum Species {
     /// of a pixel more each frame (a virtual camera's slow pan over one
     /// photo): measured, not claimed refused (the same stated limit).
     InjectedDriftingTintedStill,
+    /// The same, the whole picture zoomed in and rolled a little more each
+    /// frame (a virtual camera's slow zoom over one photo).
+    InjectedZoomedTintedStill,
     /// Real-time injection of one still photo tilted in plane (the whole
     /// picture rotated about the face) into the turn, tinted to each
     /// colour as shown: its background changes as a camera's does.
@@ -115,7 +118,7 @@ pub enum Species {
 }
 
 impl Species {
-    pub const ALL: [Species; 17] = [
+    pub const ALL: [Species; 18] = [
         Species::BonaFide,
         Species::ReplayOtherChallenge,
         Species::UnlitRecording,
@@ -127,6 +130,7 @@ impl Species {
         Species::InjectedTintedStill,
         Species::InjectedNoisyTintedStill,
         Species::InjectedDriftingTintedStill,
+        Species::InjectedZoomedTintedStill,
         Species::InjectedTiltedStill,
         Species::InjectedTiltedPhoto,
         Species::InjectedSwungStill,
@@ -143,6 +147,7 @@ impl Species {
                 | Species::InjectedTintedStill
                 | Species::InjectedNoisyTintedStill
                 | Species::InjectedDriftingTintedStill
+                | Species::InjectedZoomedTintedStill
                 | Species::InjectedTiltedStill
                 | Species::InjectedTiltedPhoto
                 | Species::InjectedSwungStill
@@ -287,6 +292,7 @@ fn frames(
         };
         let img = match species {
             Species::InjectedDriftingTintedStill => drifted(&img, i),
+            Species::InjectedZoomedTintedStill => zoomed(&img, i),
             _ => img,
         };
         let colour = match species {

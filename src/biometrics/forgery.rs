@@ -85,6 +85,21 @@ pub fn drifted(img: &RgbImage, i: usize) -> RgbImage {
     align::warp(img, img.dimensions(), |u, v| (u - d, v - 0.6 * d))
 }
 
+/// The whole picture of frame `i` zoomed in by 0.8 % more each frame and
+/// rolled by 0.25° more, about the picture's centre (bilinear): a virtual
+/// camera's slow zoom and roll over one photo. The room keeps its shape
+/// (`room_swing`) and turns by less than `room_tilt` allows.
+pub fn zoomed(img: &RgbImage, i: usize) -> RgbImage {
+    let k = (i + 1) as f32;
+    let zoom = 1.0 + 0.008 * k;
+    let (sin, cos) = (0.25 * k).to_radians().sin_cos();
+    let (cx, cy) = (img.width() as f32 / 2.0, img.height() as f32 / 2.0);
+    align::warp(img, img.dimensions(), |u, v| {
+        let (x, y) = ((u - cx) / zoom, (v - cy) / zoom);
+        (cx + cos * x + sin * y, cy - sin * x + cos * y)
+    })
+}
+
 /// A warp of a whole still by an amount (degrees, a slope), about a face.
 pub type Warp = fn(&RgbImage, &Face, f32) -> RgbImage;
 

@@ -120,13 +120,65 @@ fn room(
     out
 }
 
-/// Mean absolute difference between `a` shifted by `d` and `b` over
-/// `points`, with the share of points over `LEVELS`; None where no point
-/// stays inside `a`.
-fn residual(a: &Plane, b: &Plane, points: &[(usize, usize)], d: (f32, f32)) -> Option<(f32, f32)> {
+/// How the picture moved from one frame to the next: the pixel at
+/// (x, y) of the second came from (x, y) − `at(x, y)` of the first, an
+/// affine map (a shift, a turn of the picture in its plane, a zoom, a
+/// shear). Across it moved by p0 + p1·X + p2·Y, down by p3 + p4·X + p5·Y,
+/// in full-size pixels, X and Y measured from the picture's centre in
+/// half its width.
+#[derive(Debug, Clone, Copy)]
+struct Motion {
+    p: [f32; 6],
+    centre: (f32, f32),
+    half: f32,
+}
+
+impl Motion {
+    /// No motion, for a picture of `w` × `h` full-size pixels.
+    fn none(w: usize, h: usize) -> Motion {
+        Motion {
+            p: [0.0; 6],
+            centre: (w as f32 / 2.0, h as f32 / 2.0),
+            half: (w as f32 / 2.0).max(1.0),
+        }
+    }
+
+    /// X and Y of a full-size point.
+    fn xy(&self, x: f32, y: f32) -> (f32, f32) {
+        (
+            (x - self.centre.0) / self.half,
+            (y - self.centre.1) / self.half,
+        )
+    }
+
+    /// How far the full-size point (x, y) moved.
+    fn at(&self, x: f32, y: f32) -> (f32, f32) {
+        let (u, v) = self.xy(x, y);
+        let [a0, a1, a2, b0, b1, b2] = self.p;
+        (a0 + a1 * u + a2 * v, b0 + b1 * u + b2 * v)
+    }
+
+    /// The farthest any corner of the picture moved.
+    fn farthest(&self) -> f32 {
+        let (cx, cy) = self.centre;
+        [(0.0, 0.0), (2.0 * cx, 0.0), (0.0, 2.0 * cy), (2.0 * cx, 2.0 * cy)]
+            .iter()
+            .map(|&(x, y)| {
+                let (dx, dy) = self.at(x, y);
+                dx.hypot(dy)
+            })
+            .fold(0.0, f32::max)
+    }
+}
+
+/// Mean absolute difference between `a` moved by `m` and `b` over
+/// `points` of the full-size planes, with the share of points over
+/// `LEVELS`; None where no point stays inside `a`.
+fn residual(a: &Plane, b: &Plane, points: &[(usize, usize)], m: &Motion) -> Option<(f32, f32)> {
     let (mut sum, mut over, mut n) = (0.0f32, 0usize, 0usize);
     for &(x, y) in points {
-        let Some(va) = a.at(x as f32 - d.0, y as f32 - d.1) else {
+        let (dx, dy) = m.at(x as f32, y as f32);
+        let Some(va) = a.at(x as f32 - dx, y as f32 - dy) else {
             continue;
         };
         let diff = (va - b.get(x, y)).abs();
@@ -160,61 +212,74 @@ fn coarse(a: &Plane, b: &Plane, points: &[(usize, usize)]) -> (f32, f32) {
     best.1
 }
 
-/// Refine `d` (inverse-compositional Gauss–Newton on the squared
-/// difference, `b`'s gradients fixed); None where the room has too little
-/// texture to fix a shift.
+/// Refine `m` on planes of `scale` full-size pixels a pixel
+/// (Gauss–Newton on the squared difference, `b`'s gradients standing in
+/// for the moved `a`'s); None where the room has too little texture to fix
+/// a motion.
 fn refine(
-    a: &Plane,
-    b: &Plane,
+    (a, b, scale): (&Plane, &Plane, f32),
     points: &[(usize, usize)],
-    mut d: (f32, f32),
-) -> Option<(f32, f32)> {
-    let grads: Vec<(f32, f32)> = points
+    mut m: Motion,
+) -> Option<Motion> {
+    // Each point's gradient (per full-size pixel) times how the motion's
+    // terms move it.
+    let rows: Vec<[f32; 6]> = points
         .iter()
         .map(|&(x, y)| {
-            (
-                (b.get(x + 1, y) - b.get(x - 1, y)) / 2.0,
-                (b.get(x, y + 1) - b.get(x, y - 1)) / 2.0,
-            )
+            let gx = (b.get(x + 1, y) - b.get(x - 1, y)) / (2.0 * scale);
+            let gy = (b.get(x, y + 1) - b.get(x, y - 1)) / (2.0 * scale);
+            let (u, v) = m.xy(x as f32 * scale, y as f32 * scale);
+            [gx, gx * u, gx * v, gy, gy * u, gy * v]
         })
         .collect();
-    let (mut hxx, mut hxy, mut hyy) = (0.0f32, 0.0f32, 0.0f32);
-    for (gx, gy) in &grads {
-        hxx += gx * gx;
-        hxy += gx * gy;
-        hyy += gy * gy;
+    let mut h = [[0.0f64; 6]; 6];
+    for row in &rows {
+        for (hi, ri) in h.iter_mut().zip(row) {
+            for (hij, rj) in hi.iter_mut().zip(row) {
+                *hij += f64::from(ri * rj);
+            }
+        }
     }
-    let n = points.len() as f32;
-    let det = hxx * hyy - hxy * hxy;
     // The weaker direction's mean squared gradient, at least one level per
-    // pixel: a plain wall fixes no shift.
+    // full-size pixel: a plain wall fixes no motion.
+    let [[hxx, _, _, hxy, ..], _, _, [_, _, _, hyy, ..], ..] = h;
     let weakest = (hxx + hyy) / 2.0 - (((hxx - hyy) / 2.0).powi(2) + hxy * hxy).sqrt();
-    if weakest < n || det <= 0.0 {
+    if weakest < points.len() as f64 {
         return None;
     }
     for _ in 0..10 {
-        let (mut rx, mut ry) = (0.0f32, 0.0f32);
-        for (&(x, y), (gx, gy)) in points.iter().zip(&grads) {
-            let Some(va) = a.at(x as f32 - d.0, y as f32 - d.1) else {
+        let mut r = [0.0f64; 6];
+        for (&(x, y), row) in points.iter().zip(&rows) {
+            let (fx, fy) = (x as f32 * scale, y as f32 * scale);
+            let (dx, dy) = m.at(fx, fy);
+            let Some(va) = a.at((fx - dx) / scale, (fy - dy) / scale) else {
                 continue;
             };
-            let e = va - b.get(x, y);
-            rx += gx * e;
-            ry += gy * e;
+            let e = f64::from(va - b.get(x, y));
+            for (ri, j) in r.iter_mut().zip(row) {
+                *ri += f64::from(*j) * e;
+            }
         }
-        let step = ((hyy * rx - hxy * ry) / det, (hxx * ry - hxy * rx) / det);
-        d = (d.0 + step.0, d.1 + step.1);
-        if step.0.hypot(step.1) < 0.01 {
+        let step = room_swing::solve(h, r)?;
+        let before = m;
+        for (p, s) in m.p.iter_mut().zip(step) {
+            *p += s as f32;
+        }
+        let moved = Motion {
+            p: std::array::from_fn(|i| m.p[i] - before.p[i]),
+            ..m
+        };
+        if moved.farthest() < 0.01 {
             break;
         }
     }
-    Some(d)
+    Some(m)
 }
 
-/// How the room of two frames compares once the picture's shift is undone.
+/// How the room of two frames compares once the picture's motion is undone.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Moved {
-    /// The shift found, in pixels.
+    /// The farthest a corner of the picture moved, in pixels.
     pub shift: f32,
     /// Share of the room's samples differing by `LEVELS` or more then.
     pub changed: f32,
@@ -228,10 +293,10 @@ impl Moved {
     }
 }
 
-/// The shift that carries `a`'s room onto `b`'s and what differs after
-/// it; None when the sizes differ, the room is too small or plain to fix
-/// a shift, or the shift explains too little of the change (a camera that
-/// stood still).
+/// The motion (a shift, turn, zoom or shear of the whole picture) that
+/// carries `a`'s room onto `b`'s and what differs after it; None when the
+/// sizes differ, the room is too small or plain to fix a motion, or the
+/// motion explains too little of the change (a camera that stood still).
 pub fn after_motion(a: &Picture, b: &Picture, fa: &Face, fb: &Face) -> Option<Moved> {
     let (pa, pb) = (&a.full, &b.full);
     if (pa.w, pa.h) != (pb.w, pb.h) {
@@ -244,12 +309,17 @@ pub fn after_motion(a: &Picture, b: &Picture, fa: &Face, fb: &Face) -> Option<Mo
     if points.len() < MIN_POINTS {
         return None;
     }
-    let start = coarse(&a.quarter, &b.quarter, &coarse_points);
-    let d = refine(pa, pb, &points, start)?;
-    let (still, _) = residual(pa, pb, &points, (0.0, 0.0))?;
-    let (moved, changed) = residual(pa, pb, &points, d)?;
+    let (dx, dy) = coarse(&a.quarter, &b.quarter, &coarse_points);
+    let mut start = Motion::none(pa.w, pa.h);
+    start.p[0] = dx;
+    start.p[3] = dy;
+    let m = refine((&a.quarter, &b.quarter, 4.0), &coarse_points, start)
+        .unwrap_or(start);
+    let m = refine((pa, pb, 1.0), &points, m)?;
+    let (still, _) = residual(pa, pb, &points, &Motion::none(pa.w, pa.h))?;
+    let (moved, changed) = residual(pa, pb, &points, &m)?;
     (moved <= EXPLAINED * still).then_some(Moved {
-        shift: d.0.hypot(d.1),
+        shift: m.farthest(),
         changed,
     })
 }
@@ -289,9 +359,15 @@ mod tests {
 
     /// `img` moved by (dx, dy) pixels, bilinear.
     fn moved(img: &RgbImage, dx: f32, dy: f32) -> RgbImage {
+        warped(img, |x, y| (x - dx, y - dy))
+    }
+
+    /// `img` with each pixel (x, y) taken from `from(x, y)`, bilinear.
+    fn warped(img: &RgbImage, from: impl Fn(f32, f32) -> (f32, f32)) -> RgbImage {
         let p = Picture::of(img).full;
         RgbImage::from_fn(img.width(), img.height(), |x, y| {
-            let v = p.at(x as f32 - dx, y as f32 - dy).unwrap_or(0.0).round() as u8;
+            let (u, v) = from(x as f32, y as f32);
+            let v = p.at(u, v).unwrap_or(0.0).round() as u8;
             image::Rgb([v, v, v])
         })
     }
@@ -321,6 +397,47 @@ mod tests {
             .expect("a shift is found");
         assert!((m.shift - 9.3f32.hypot(5.2)).abs() < 0.15, "{m:?}");
         assert!(m.is_copy(), "{m:?}");
+    }
+
+    /// `img` zoomed by `zoom`, turned by `deg` in its plane and sheared
+    /// across by `shear` (rows slid by their height from the centre),
+    /// about its centre.
+    fn reshaped(img: &RgbImage, zoom: f32, deg: f32, shear: f32) -> RgbImage {
+        let (cx, cy) = (img.width() as f32 / 2.0, img.height() as f32 / 2.0);
+        let (sin, cos) = deg.to_radians().sin_cos();
+        warped(img, |x, y| {
+            let (u, v) = ((x - cx) / zoom, (y - cy) / zoom);
+            let (u, v) = (cos * u + sin * v, -sin * u + cos * v);
+            (cx + u - shear * v, cy + v)
+        })
+    }
+
+    #[test]
+    fn a_picture_zoomed_turned_or_sheared_whole_is_one_picture() {
+        let still = scene(3);
+        for (zoom, deg, shear) in [
+            (1.012, 0.0, 0.0),
+            (1.0, 0.6, 0.0),
+            (1.0, 0.0, 0.012),
+            (0.99, -0.4, 0.008),
+        ] {
+            let b = reshaped(&still, zoom, deg, shear);
+            let m = after_motion(&Picture::of(&still), &Picture::of(&b), &face(), &face())
+                .expect("a motion is found");
+            assert!(m.shift >= 1.0, "{zoom} {deg} {shear}: {m:?}");
+            assert!(m.is_copy(), "{zoom} {deg} {shear}: {m:?}");
+        }
+    }
+
+    #[test]
+    fn a_camera_that_zoomed_or_turned_still_shows_fresh_noise() {
+        let room = scene(4);
+        for (zoom, deg) in [(1.03, 0.0), (1.0, 1.5)] {
+            let (a, b) = (noisy(&room, 10, 3), noisy(&reshaped(&room, zoom, deg, 0.0), 11, 3));
+            if let Some(m) = after_motion(&Picture::of(&a), &Picture::of(&b), &face(), &face()) {
+                assert!(!m.is_copy(), "{zoom} {deg}: {m:?}");
+            }
+        }
     }
 
     #[test]

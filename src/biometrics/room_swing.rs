@@ -250,6 +250,12 @@ fn least_squares<const N: usize>(rows: &[([f64; N], f64)]) -> Option<[f64; N]> {
             }
         }
     }
+    solve(m, r)
+}
+
+/// The `c` with `m`·c = `r` (Gaussian elimination with partial pivoting),
+/// or None when `m` is singular.
+pub(super) fn solve<const N: usize>(mut m: [[f64; N]; N], mut r: [f64; N]) -> Option<[f64; N]> {
     // Gaussian elimination with partial pivoting.
     for col in 0..N {
         let pivot = (col..N).max_by(|&i, &j| {

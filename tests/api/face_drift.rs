@@ -1,40 +1,38 @@
-//! A virtual camera panning slowly over one photo (issue 14, "frames
-//! derived from one image share its texture and sensor noise"): the whole
-//! picture moves a fraction of a pixel more each frame, so most of the
-//! room's pixels change and the frozen-background check alone would let it
-//! through; once the shift is undone the room is the same picture again,
-//! where a camera's frames differ by their fresh noise
-//! (`biometrics::moved_copy`).
+//! A virtual camera panning, zooming or rolling slowly over one photo
+//! (issue 14, "frames derived from one image share its texture and sensor
+//! noise"): the whole picture moves a little more each frame, so most of
+//! the room's pixels change and the frozen-background check alone would
+//! let it through; once the motion (a shift, zoom, roll or shear of the
+//! whole picture) is undone the room is the same picture again, where a
+//! camera's frames differ by their fresh noise (`biometrics::moved_copy`).
 
+use image::RgbImage;
 use reqwest::StatusCode;
-use visage::biometrics::{attack, moved_copy, sensor_noise};
+use visage::biometrics::{attack, moved_copy, room_tilt, sensor_noise};
 
 use crate::face::best;
 use crate::face_attacks::{audited_scores, clip, enrolled, frame, shown, still_posed, CENTRE};
 
 /// The attacker injects, in real time over HTTP with the victim's passkey
 /// session, one still of the victim warped into each step's head position,
-/// the whole picture drifted by 0.7 + 0.9 · i pixels across (and 0.6 times
-/// that down) in frame i, each frame tinted to its step's colour as shown.
-#[tokio::test]
-async fn one_still_drifted_whole_each_frame_is_refused() {
+/// the whole picture then moved by `whole` in frame i, each frame tinted to
+/// its step's colour as shown: refused as one picture moved, though every
+/// other check would have let it through; the person's own answer passes.
+async fn refused_as_one_picture_moved(whole: fn(&RgbImage, usize) -> RgbImage) {
     let v = enrolled().await;
     let still = frame(CENTRE[0]);
     let face = best().analyze(&still, false).expect("a face").face;
     let (s, msg) = v
-        .answer(|i, step| {
-            let img = attack::drifted(&still_posed(&still, &face, i, step), i);
-            shown(&img, step, true)
-        })
+        .answer(|i, step| shown(&whole(&still_posed(&still, &face, i, step), i), step, true))
         .await;
     let scores = audited_scores(&v.app).remove(0);
-    eprintln!("the drifted still's scores: {scores}");
+    eprintln!("the moved still's scores: {scores}");
     assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
     assert!(msg.contains("did not change between frames"), "{msg}");
     // Its room changed as a camera's would, as the frames lie ...
     let changed = scores["background_changed"].as_f64().unwrap();
     assert!(changed >= f64::from(sensor_noise::MIN_CHANGED), "{scores}");
-    // ... but not once the drift is undone.
+    // ... but not once the motion is undone.
     let after = scores["background_after_motion"].as_f64().unwrap();
     assert!(after < f64::from(moved_copy::MIN_CHANGED), "{scores}");
     // Every other check would have let it through.
@@ -49,9 +47,15 @@ async fn one_still_drifted_whole_each_frame_is_refused() {
         scores["similarity"].as_f64().unwrap() >= scores["match_threshold"].as_f64().unwrap(),
         "{scores}"
     );
+    // The room neither turned nor changed shape past its limits (the
+    // default shape limit is 1).
+    let turned = scores["room_turned"].as_f64().unwrap();
+    assert!(turned <= f64::from(room_tilt::MAX_DEG), "{scores}");
+    let reshaped = scores["room_reshaped"].as_f64();
+    assert!(reshaped.is_none_or(|r| r <= 1.0), "{scores}");
 
     // The person in front of the camera, the room behind moving with the
-    // car: no one shift of the picture explains that change (no reading),
+    // car: no one motion of the picture explains that change (no reading),
     // or what is left once it is undone is a camera's.
     let (s, msg) = v
         .answer(|i, step| shown(&clip(i, step["action"].as_str().unwrap()), step, true))
@@ -67,4 +71,18 @@ async fn one_still_drifted_whole_each_frame_is_refused() {
         genuine["background_changed"].as_f64().unwrap() > 0.5,
         "{genuine}"
     );
+}
+
+/// Drifted by 0.7 + 0.9 · i pixels across (and 0.6 times that down).
+#[tokio::test]
+async fn one_still_drifted_whole_each_frame_is_refused() {
+    refused_as_one_picture_moved(attack::drifted).await;
+}
+
+/// Zoomed in by 0.8 % and rolled by 0.25° more each frame about the
+/// picture's centre: no one shift explains it (refused since the motion
+/// undone is a zoom, roll or shear as well as a shift).
+#[tokio::test]
+async fn one_still_zoomed_and_rolled_whole_each_frame_is_refused() {
+    refused_as_one_picture_moved(attack::zoomed).await;
 }
