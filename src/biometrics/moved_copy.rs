@@ -260,16 +260,14 @@ fn refine(
                 *ri += f64::from(*j) * e;
             }
         }
-        let step = room_swing::solve(h, r)?;
-        let before = m;
-        for (p, s) in m.p.iter_mut().zip(step) {
-            *p += s as f32;
-        }
-        let moved = Motion {
-            p: std::array::from_fn(|i| m.p[i] - before.p[i]),
+        let step = Motion {
+            p: room_swing::solve(h, r)?.map(|s| s as f32),
             ..m
         };
-        if moved.farthest() < 0.01 {
+        for (p, s) in m.p.iter_mut().zip(step.p) {
+            *p += s;
+        }
+        if step.farthest() < 0.01 {
             break;
         }
     }
