@@ -46,6 +46,12 @@ const COARSE_STEP: usize = 2;
 /// Largest shift searched, in quarter-size pixels (12 full-size pixels).
 const REACH: i32 = 3;
 
+/// Most Gauss–Newton steps at each size, and the step (the farthest a
+/// corner of the picture moves by it, in pixels) small enough to stop at:
+/// a tenth of a pixel changes the share over `LEVELS` by little.
+const ITERATIONS: usize = 6;
+const SETTLED: f32 = 0.1;
+
 /// Fewest room samples to judge on.
 const MIN_POINTS: usize = 500;
 
@@ -247,7 +253,7 @@ fn refine(
     if weakest < points.len() as f64 {
         return None;
     }
-    for _ in 0..10 {
+    for _ in 0..ITERATIONS {
         let mut r = [0.0f64; 6];
         for (&(x, y), row) in points.iter().zip(&rows) {
             let (fx, fy) = (x as f32 * scale, y as f32 * scale);
@@ -267,7 +273,7 @@ fn refine(
         for (p, s) in m.p.iter_mut().zip(step.p) {
             *p += s;
         }
-        if step.farthest() < 0.01 {
+        if step.farthest() < SETTLED {
             break;
         }
     }
