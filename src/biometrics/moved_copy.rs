@@ -1,16 +1,17 @@
-//! A virtual camera panning over one photo moves the whole picture a
-//! little each frame: most of the room's pixels change, so the
-//! frozen-background check (`sensor_noise`) sees what a camera's fresh
+//! A virtual camera panning, zooming or rolling over one photo moves the
+//! whole picture a little each frame: most of the room's pixels change, so
+//! the frozen-background check (`sensor_noise`) sees what a camera's fresh
 //! noise would give. Undo that motion and the room is the same picture
 //! again, up to resampling and compression, where a camera's room still
 //! differs by its fresh noise (and its scene's own depth and movement).
-//! This finds the one shift that best carries the first frame's room onto
-//! the second's and says how much of the room still differs then.
+//! This finds the one affine motion of the whole picture (a shift, a roll
+//! in its plane, a zoom, a shear) that best carries the first frame's room
+//! onto the second's and says how much of the room still differs then.
 //!
 //! What it does not catch: an injector that adds fresh noise to every
 //! frame (or renders each anew) — the stated limit of
-//! docs/face-liveness.md — nor a motion other than a shift (a zoom, a
-//! turn of the picture are `room_tilt`'s and `room_swing`'s).
+//! docs/face-liveness.md — nor a motion under half a pixel a frame, where
+//! resampling and compression change the room as much as the motion does.
 
 use image::RgbImage;
 
