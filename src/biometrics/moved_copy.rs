@@ -168,13 +168,18 @@ impl Motion {
     /// The farthest any corner of the picture moved.
     fn farthest(&self) -> f32 {
         let (cx, cy) = self.centre;
-        [(0.0, 0.0), (2.0 * cx, 0.0), (0.0, 2.0 * cy), (2.0 * cx, 2.0 * cy)]
-            .iter()
-            .map(|&(x, y)| {
-                let (dx, dy) = self.at(x, y);
-                dx.hypot(dy)
-            })
-            .fold(0.0, f32::max)
+        [
+            (0.0, 0.0),
+            (2.0 * cx, 0.0),
+            (0.0, 2.0 * cy),
+            (2.0 * cx, 2.0 * cy),
+        ]
+        .iter()
+        .map(|&(x, y)| {
+            let (dx, dy) = self.at(x, y);
+            dx.hypot(dy)
+        })
+        .fold(0.0, f32::max)
     }
 }
 
@@ -318,8 +323,7 @@ pub fn after_motion(a: &Picture, b: &Picture, fa: &Face, fb: &Face) -> Option<Mo
     let mut start = Motion::none(pa.w, pa.h);
     start.p[0] = dx;
     start.p[3] = dy;
-    let m = refine((&a.quarter, &b.quarter, 4.0), &coarse_points, start)
-        .unwrap_or(start);
+    let m = refine((&a.quarter, &b.quarter, 4.0), &coarse_points, start).unwrap_or(start);
     let m = refine((pa, pb, 1.0), &points, m)?;
     let (still, _) = residual(pa, pb, &points, &Motion::none(pa.w, pa.h))?;
     let (moved, changed) = residual(pa, pb, &points, &m)?;
@@ -438,7 +442,10 @@ mod tests {
     fn a_camera_that_zoomed_or_turned_still_shows_fresh_noise() {
         let room = scene(4);
         for (zoom, deg) in [(1.03, 0.0), (1.0, 1.5)] {
-            let (a, b) = (noisy(&room, 10, 3), noisy(&reshaped(&room, zoom, deg, 0.0), 11, 3));
+            let (a, b) = (
+                noisy(&room, 10, 3),
+                noisy(&reshaped(&room, zoom, deg, 0.0), 11, 3),
+            );
             if let Some(m) = after_motion(&Picture::of(&a), &Picture::of(&b), &face(), &face()) {
                 assert!(!m.is_copy(), "{zoom} {deg}: {m:?}");
             }
