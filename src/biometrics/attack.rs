@@ -15,7 +15,7 @@ use super::screen_light;
 use super::BiometricError;
 
 pub use super::forgery::{
-    drifted, lit, pasted, recaptured, sheared, sheared_into, swung, swung_into, tilted,
+    crept, drifted, lit, pasted, recaptured, sheared, sheared_into, swung, swung_into, tilted,
     tilted_into, turned, warped, zoomed, Warp,
 };
 
@@ -97,6 +97,9 @@ pub enum Species {
     /// The same, the whole picture zoomed in and rolled a little more each
     /// frame (a virtual camera's slow zoom over one photo).
     InjectedZoomedTintedStill,
+    /// The same, the whole picture moved by under a third of a pixel a
+    /// frame: measured, not claimed refused (the stated limit).
+    InjectedCreepingTintedStill,
     /// Real-time injection of one still photo tilted in plane (the whole
     /// picture rotated about the face) into the turn, tinted to each
     /// colour as shown: its background changes as a camera's does.
@@ -118,7 +121,7 @@ pub enum Species {
 }
 
 impl Species {
-    pub const ALL: [Species; 18] = [
+    pub const ALL: [Species; 19] = [
         Species::BonaFide,
         Species::ReplayOtherChallenge,
         Species::UnlitRecording,
@@ -131,6 +134,7 @@ impl Species {
         Species::InjectedNoisyTintedStill,
         Species::InjectedDriftingTintedStill,
         Species::InjectedZoomedTintedStill,
+        Species::InjectedCreepingTintedStill,
         Species::InjectedTiltedStill,
         Species::InjectedTiltedPhoto,
         Species::InjectedSwungStill,
@@ -148,6 +152,7 @@ impl Species {
                 | Species::InjectedNoisyTintedStill
                 | Species::InjectedDriftingTintedStill
                 | Species::InjectedZoomedTintedStill
+                | Species::InjectedCreepingTintedStill
                 | Species::InjectedTiltedStill
                 | Species::InjectedTiltedPhoto
                 | Species::InjectedSwungStill
@@ -293,6 +298,7 @@ fn frames(
         let img = match species {
             Species::InjectedDriftingTintedStill => drifted(&img, i),
             Species::InjectedZoomedTintedStill => zoomed(&img, i),
+            Species::InjectedCreepingTintedStill => crept(&img, i),
             _ => img,
         };
         let colour = match species {

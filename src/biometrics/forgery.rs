@@ -85,6 +85,15 @@ pub fn drifted(img: &RgbImage, i: usize) -> RgbImage {
     align::warp(img, img.dimensions(), |u, v| (u - d, v - 0.6 * d))
 }
 
+/// The whole picture of frame `i` moved by 0.25 · (`i` + 1) pixels across
+/// and 0.6 times that down: a pan slower than [`drifted`], under a third
+/// of a pixel a frame, which each frame's resampling hides (the stated
+/// limit of `moved_copy`).
+pub fn crept(img: &RgbImage, i: usize) -> RgbImage {
+    let d = 0.25 * (i + 1) as f32;
+    align::warp(img, img.dimensions(), |u, v| (u - d, v - 0.6 * d))
+}
+
 /// The whole picture of frame `i` zoomed in by 0.8 % more each frame and
 /// rolled by 0.25° more, about the picture's centre (bilinear): a virtual
 /// camera's slow zoom and roll over one photo. The room keeps its shape
