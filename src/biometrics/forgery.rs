@@ -77,12 +77,17 @@ pub fn tilted(img: &RgbImage, face: &Face, degrees: f32) -> RgbImage {
     })
 }
 
-/// The whole picture of frame `i` moved by 0.7 + 0.9 · `i` pixels across
-/// and 0.6 times that down (bilinear): a photo panned slowly, so no pixel
-/// of it stays as it was.
-pub fn drifted(img: &RgbImage, i: usize) -> RgbImage {
-    let d = 0.7 + 0.9 * i as f32;
+/// The whole picture moved by `d` pixels across and 0.6 times that down
+/// (bilinear).
+fn panned(img: &RgbImage, d: f32) -> RgbImage {
     align::warp(img, img.dimensions(), |u, v| (u - d, v - 0.6 * d))
+}
+
+/// The whole picture of frame `i` moved by 0.7 + 0.9 · `i` pixels across
+/// and 0.6 times that down: a photo panned slowly, so no pixel of it stays
+/// as it was.
+pub fn drifted(img: &RgbImage, i: usize) -> RgbImage {
+    panned(img, 0.7 + 0.9 * i as f32)
 }
 
 /// The whole picture of frame `i` moved by 0.25 · (`i` + 1) pixels across
@@ -90,8 +95,7 @@ pub fn drifted(img: &RgbImage, i: usize) -> RgbImage {
 /// of a pixel a frame, which each frame's resampling hides (the stated
 /// limit of `moved_copy`).
 pub fn crept(img: &RgbImage, i: usize) -> RgbImage {
-    let d = 0.25 * (i + 1) as f32;
-    align::warp(img, img.dimensions(), |u, v| (u - d, v - 0.6 * d))
+    panned(img, 0.25 * (i + 1) as f32)
 }
 
 /// The whole picture of frame `i` zoomed in by 0.8 % more each frame and
