@@ -86,3 +86,10 @@ async fn one_still_drifted_whole_each_frame_is_refused() {
 async fn one_still_zoomed_and_rolled_whole_each_frame_is_refused() {
     refused_as_one_picture_moved(attack::zoomed).await;
 }
+
+/// Crept by under a third of a pixel a frame (0.25 · (i + 1) across, 0.6
+/// times that down).
+#[tokio::test]
+async fn one_still_crept_by_a_fraction_of_a_pixel_each_frame_is_refused() {
+    refused_as_one_picture_moved(attack::crept).await;
+}
