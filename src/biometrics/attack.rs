@@ -98,7 +98,7 @@ pub enum Species {
     /// frame (a virtual camera's slow zoom over one photo).
     InjectedZoomedTintedStill,
     /// The same, the whole picture moved by under a third of a pixel a
-    /// frame: measured, not claimed refused (the stated limit).
+    /// frame (a pan slower than the drift).
     InjectedCreepingTintedStill,
     /// Real-time injection of one still photo tilted in plane (the whole
     /// picture rotated about the face) into the turn, tinted to each

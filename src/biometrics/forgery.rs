@@ -92,8 +92,8 @@ pub fn drifted(img: &RgbImage, i: usize) -> RgbImage {
 
 /// The whole picture of frame `i` moved by 0.25 · (`i` + 1) pixels across
 /// and 0.6 times that down: a pan slower than [`drifted`], under a third
-/// of a pixel a frame, which each frame's resampling hides (the stated
-/// limit of `moved_copy`).
+/// of a pixel a frame, where each frame's resampling changes the room
+/// about as much as the motion does.
 pub fn crept(img: &RgbImage, i: usize) -> RgbImage {
     panned(img, 0.25 * (i + 1) as f32)
 }

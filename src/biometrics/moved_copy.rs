@@ -10,16 +10,21 @@
 //!
 //! What it does not catch: an injector that adds fresh noise to every
 //! frame (or renders each anew) — the stated limit of
-//! docs/face-liveness.md — nor a motion under half a pixel a frame, where
-//! resampling and compression change the room as much as the motion does.
+//! docs/face-liveness.md — nor a motion under `MIN_SHIFT` (about a sixth
+//! of a pixel) from one frame to the next. Whether a motion explains the
+//! change is judged at the room's edges, where a fraction of a pixel moves
+//! the values by more than resampling and compression do.
 
 use image::RgbImage;
 
 use super::detect::Face;
 use super::room_swing;
 
-/// Smallest shift, in pixels, read as the picture having moved: below it
-/// the frames are compared where they are (`sensor_noise`).
+/// Smallest motion (the farthest a corner of the picture moved, in
+/// pixels) read as the picture having moved: below it the frames are
+/// compared where they are (`sensor_noise`). A camera that stood still
+/// gains nothing from any motion (`EXPLAINED`), so this only keeps
+/// readings of no motion out.
 pub const MIN_SHIFT: f32 = 0.15;
 
 /// Levels by which a room pixel must differ, the motion undone, to count

@@ -505,7 +505,7 @@ fn the_attack_evaluation_refuses_every_species_it_claims_to() {
             // catches"): a look-alike pasted into the turn, about 1 in 43 at most.
             Species::TwoPeople => {}
             // The stated limit: evaluated and reported, not claimed refused.
-            Species::InjectedNoisyTintedStill | Species::InjectedCreepingTintedStill => {}
+            Species::InjectedNoisyTintedStill => {}
             _ => assert!(!accepted, "{r:?}"),
         }
     }

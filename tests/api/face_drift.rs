@@ -88,7 +88,10 @@ async fn one_still_zoomed_and_rolled_whole_each_frame_is_refused() {
 }
 
 /// Crept by under a third of a pixel a frame (0.25 · (i + 1) across, 0.6
-/// times that down).
+/// times that down): each frame's resampling softens the picture
+/// differently, so over the whole room no motion explains half the change
+/// (accepted before); at the room's edges the motion does (refused since
+/// its share is judged there).
 #[tokio::test]
 async fn one_still_crept_by_a_fraction_of_a_pixel_each_frame_is_refused() {
     refused_as_one_picture_moved(attack::crept).await;
