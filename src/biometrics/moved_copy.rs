@@ -38,13 +38,16 @@ const LEVELS: f32 = 2.0;
 /// (`scripts/experiments/moved_copy.py`).
 pub const MIN_CHANGED: f32 = 0.22;
 
-/// The motion must explain the change: the room's mean difference once
-/// undone at most this share of the difference as the frames lie. A
-/// camera that did not move, whose frames differ by noise alone, gains
-/// nothing from any shift and is left to `sensor_noise`.
+/// The motion must explain the change: the room's mean difference at its
+/// edges (`EDGE`) once undone at most this share of the difference there
+/// as the frames lie. A camera that did not move, whose frames differ by
+/// noise alone, gains nothing from any motion and is left to
+/// `sensor_noise`.
 const EXPLAINED: f32 = 0.5;
 
-/// Levels per pixel of the room's steepest direction at an edge.
+/// Levels per pixel of the room's steepest direction at an edge (where
+/// fewer than a fifth of `MIN_POINTS` samples are edges, the whole room
+/// is judged).
 const EDGE: f32 = 8.0;
 
 /// Sample spacing over the room, in pixels (and in quarter-size pixels
