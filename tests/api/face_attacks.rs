@@ -566,12 +566,13 @@ async fn a_print_held_to_the_camera_is_refused_however_bright_the_screen() {
     let (s, msg) = v
         .answer(|i, step| shown(&clip(i, step["action"].as_str().unwrap()), step, true))
         .await;
+    let scores = audited_scores(&v.app);
     assert_eq!(
         s,
         StatusCode::OK,
-        "the person in front of the screen: {msg}"
+        "the person in front of the screen: {msg} {:?}",
+        scores.last()
     );
-    let scores = audited_scores(&v.app);
     let seen: Vec<(f64, f64)> = scores
         .iter()
         .map(|s| {
