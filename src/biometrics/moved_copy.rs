@@ -79,6 +79,14 @@ impl Plane {
         self.v.get(y * self.w + x).copied().unwrap_or(0.0)
     }
 
+    /// Levels per pixel across and down at (x, y), inside the border.
+    fn gradient(&self, x: usize, y: usize) -> (f32, f32) {
+        (
+            (self.get(x + 1, y) - self.get(x - 1, y)) / 2.0,
+            (self.get(x, y + 1) - self.get(x, y - 1)) / 2.0,
+        )
+    }
+
     /// Bilinear value at (x, y); None outside the picture.
     fn at(&self, x: f32, y: f32) -> Option<f32> {
         if !(x >= 0.0 && y >= 0.0) {
@@ -249,8 +257,8 @@ fn refine(
     let rows: Vec<[f32; 6]> = points
         .iter()
         .map(|&(x, y)| {
-            let gx = (b.get(x + 1, y) - b.get(x - 1, y)) / (2.0 * scale);
-            let gy = (b.get(x, y + 1) - b.get(x, y - 1)) / (2.0 * scale);
+            let (gx, gy) = b.gradient(x, y);
+            let (gx, gy) = (gx / scale, gy / scale);
             let (u, v) = m.xy(x as f32 * scale, y as f32 * scale);
             [gx, gx * u, gx * v, gy, gy * u, gy * v]
         })
@@ -343,9 +351,8 @@ pub fn after_motion(a: &Picture, b: &Picture, fa: &Face, fb: &Face) -> Option<Mo
         .iter()
         .copied()
         .filter(|&(x, y)| {
-            let gx = pb.get(x + 1, y) - pb.get(x - 1, y);
-            let gy = pb.get(x, y + 1) - pb.get(x, y - 1);
-            gx.abs().max(gy.abs()) >= 2.0 * EDGE
+            let (gx, gy) = pb.gradient(x, y);
+            gx.abs().max(gy.abs()) >= EDGE
         })
         .collect();
     let judged = if edges.len() >= MIN_POINTS / 5 {
