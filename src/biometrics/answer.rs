@@ -525,6 +525,12 @@ pub fn examine(
         .filter_map(|(i, s)| s.colour.map(|c| (i, c)))
         .collect();
     let tracked = track_all(engine, uploads, blink)?;
+    sensor_noise::one_size(
+        &tracked
+            .iter()
+            .map(|t| t.img.dimensions())
+            .collect::<Vec<_>>(),
+    )?;
     let frames: Vec<Frame> = uploads
         .iter()
         .zip(&tracked)
@@ -591,11 +597,9 @@ pub fn examine(
         .map(|m| m.changed)
         .reduce(f32::min);
     let moved_copies = moved.iter().filter(|m| m.is_copy()).count();
-    if sensor_noise::frozen(&changed, moved_copies) {
-        liveness.refuse(
-            "the picture behind the face did not change between frames as a camera's does \
-             (turn off any virtual background)",
-        );
+    if let Some(why) = sensor_noise::refusal(&changed, frames.len().saturating_sub(1), moved_copies)
+    {
+        liveness.refuse(why);
     }
     liveness.room_turned = Some(work.room_turned);
     if work.room_turned > room_tilt::MAX_DEG {

@@ -86,6 +86,9 @@ pub enum Species {
     Recapture,
     /// Real-time injection: a warped still, tinted to each colour as shown.
     InjectedTintedStill,
+    /// The same with each of the other people's photos as the still (their
+    /// own rooms, many with little of it around the face).
+    InjectedTintedPhoto,
     /// The same, with fresh noise added to every frame as a camera's
     /// sensor would: the stated limit (docs/face-liveness.md "Face liveness: what
     /// it catches"), measured rather than claimed refused.
@@ -121,7 +124,7 @@ pub enum Species {
 }
 
 impl Species {
-    pub const ALL: [Species; 19] = [
+    pub const ALL: [Species; 20] = [
         Species::BonaFide,
         Species::ReplayOtherChallenge,
         Species::UnlitRecording,
@@ -131,6 +134,7 @@ impl Species {
         Species::TooFast,
         Species::Recapture,
         Species::InjectedTintedStill,
+        Species::InjectedTintedPhoto,
         Species::InjectedNoisyTintedStill,
         Species::InjectedDriftingTintedStill,
         Species::InjectedZoomedTintedStill,
@@ -149,6 +153,7 @@ impl Species {
             self,
             Species::StillPhotoWarped
                 | Species::InjectedTintedStill
+                | Species::InjectedTintedPhoto
                 | Species::InjectedNoisyTintedStill
                 | Species::InjectedDriftingTintedStill
                 | Species::InjectedZoomedTintedStill
@@ -172,6 +177,8 @@ pub struct Row {
     pub species: Species,
     pub attempts: usize,
     pub accepted: usize,
+    /// Which answers were accepted (their trial numbers), to trace them.
+    pub accepted_trials: Vec<usize>,
     pub reason: Option<String>,
     /// The face's correlation with the colours shown (`screen_light`):
     /// lowest and highest over the answers that got that far.
@@ -235,7 +242,8 @@ fn frames(
     (trial, recorded): (usize, &[Colour]),
 ) -> Result<Vec<Upload>, BiometricError> {
     let still = match species {
-        Species::InjectedTiltedPhoto
+        Species::InjectedTintedPhoto
+        | Species::InjectedTiltedPhoto
         | Species::InjectedSwungPhoto
         | Species::InjectedShearedPhoto => nth(others, trial)?,
         _ => nth(&clip.centre, trial)?,
@@ -373,6 +381,7 @@ pub fn evaluate(
         let needs_others = matches!(
             species,
             Species::TwoPeople
+                | Species::InjectedTintedPhoto
                 | Species::InjectedTiltedPhoto
                 | Species::InjectedSwungPhoto
                 | Species::InjectedShearedPhoto
@@ -380,7 +389,10 @@ pub fn evaluate(
         if !wanted || (needs_others && others.is_empty()) {
             continue;
         }
-        let (mut accepted, mut reasons) = (0, std::collections::BTreeMap::<String, usize>::new());
+        let (mut accepted, mut reasons) = (
+            Vec::new(),
+            std::collections::BTreeMap::<String, usize>::new(),
+        );
         let (mut light, mut spill, mut changed, mut turned, mut reshaped, mut same): (
             Range,
             Range,
@@ -437,14 +449,15 @@ pub fn evaluate(
                 Err(e) => Some(e.to_string()),
             };
             match reason {
-                None => accepted += 1,
+                None => accepted.push(trial),
                 Some(r) => *reasons.entry(r).or_default() += 1,
             }
         }
         rows.push(Row {
             species,
             attempts: trials,
-            accepted,
+            accepted: accepted.len(),
+            accepted_trials: accepted,
             reason: reasons.into_iter().max_by_key(|(_, n)| *n).map(|(r, _)| r),
             light,
             spill,

@@ -10,18 +10,27 @@
 use image::RgbImage;
 
 use super::detect::Face;
+use super::BiometricError;
+
+/// Least share of a frame the room must fill, outside both faces' boxes
+/// grown by half on each side, for a pair of frames to be read. The real
+/// carphone recording shows 47–58 %; a close-up portrait, the face filling
+/// the frame, shows none, and left every check of the room nothing to
+/// compare (docs/face-liveness.md "Close-ups and frame sizes").
+pub const MIN_ROOM: f32 = 0.05;
 
 /// Share of the background's pixels (sampled) that differ at all between
-/// two frames of the same size; None when the sizes differ or nothing of
-/// the background is left outside both faces.
+/// two frames of the same size; None when the sizes differ or too little
+/// of the background (under [`MIN_ROOM`]) is left outside both faces.
 pub fn changed_share(a: &RgbImage, b: &RgbImage, fa: &Face, fb: &Face) -> Option<f32> {
     if a.dimensions() != b.dimensions() {
         return None;
     }
     // Outside each face's box grown by half on each side (hair, neck).
-    let (mut seen, mut changed) = (0u32, 0u32);
+    let (mut seen, mut changed, mut all) = (0u32, 0u32, 0u32);
     for py in (0..a.height()).step_by(2) {
         for px in (0..a.width()).step_by(2) {
+            all += 1;
             let (x, y) = (px as f32, py as f32);
             if fa.near(x, y) || fb.near(x, y) {
                 continue;
@@ -32,7 +41,39 @@ pub fn changed_share(a: &RgbImage, b: &RgbImage, fa: &Face, fb: &Face) -> Option
             }
         }
     }
-    (seen > 0).then(|| changed as f32 / seen as f32)
+    (seen > 0 && seen as f32 >= MIN_ROOM * all as f32).then(|| changed as f32 / seen as f32)
+}
+
+/// A camera's frames of one check are all one size: frames that differ
+/// could not be compared pixel for pixel by any check of the room.
+pub fn one_size(sizes: &[(u32, u32)]) -> Result<(), BiometricError> {
+    match sizes.iter().find(|s| Some(*s) != sizes.first()) {
+        Some((w, h)) => Err(BiometricError::Challenge(format!(
+            "the frames of one check differ in size ({w}x{h} among them): \
+             send them all from one camera"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Why the room refuses an answer of `pairs` consecutive pairs of frames,
+/// `shares` the [`changed_share`] of those that could be read: most pairs
+/// show too little of the room to be read, or most are one picture
+/// ([`frozen`]).
+pub fn refusal(shares: &[f32], pairs: usize, moved_copies: usize) -> Option<&'static str> {
+    if 2 * shares.len() < pairs {
+        Some(
+            "too little of the room shows around your face: hold the camera a little \
+             farther away",
+        )
+    } else if frozen(shares, moved_copies) {
+        Some(
+            "the picture behind the face did not change between frames as a camera's does \
+             (turn off any virtual background)",
+        )
+    } else {
+        None
+    }
 }
 
 /// Below this share of changed background pixels, two frames are frozen
@@ -92,5 +133,33 @@ mod tests {
             "nor one moved copy, but both are"
         );
         assert!(!frozen(&[], 0));
+    }
+
+    #[test]
+    fn a_face_that_fills_the_frame_leaves_no_room_to_read() {
+        let (a, b) = (noisy(1), noisy(2));
+        // The face's box grown by half on each side covers the whole frame
+        // but for a strip at the right: 2 of 60 sampled columns (3 %,
+        // under the least share), then 4 (7 %).
+        let close = Face::boxed([29.0, 30.0, 58.0, 60.0]);
+        assert_eq!(changed_share(&a, &b, &close, &close), None);
+        let farther = Face::boxed([28.0, 30.0, 56.0, 60.0]);
+        assert!(changed_share(&a, &b, &farther, &farther).is_some());
+        // Most pairs unread: refused as hiding the room, even if the pairs
+        // read are a camera's.
+        let why = refusal(&[0.9], 3, 0).unwrap();
+        assert!(why.contains("too little of the room"), "{why}");
+        assert_eq!(refusal(&[0.9, 0.9], 3, 0), None);
+        assert!(refusal(&[0.0, 0.0], 3, 0)
+            .unwrap()
+            .contains("did not change"));
+    }
+
+    #[test]
+    fn frames_of_one_check_are_one_size() {
+        assert!(one_size(&[(640, 480), (640, 480)]).is_ok());
+        assert!(one_size(&[]).is_ok());
+        let e = one_size(&[(640, 480), (640, 480), (638, 480)]).unwrap_err();
+        assert!(e.to_string().contains("638x480"), "{e}");
     }
 }

@@ -20,6 +20,7 @@ mod face;
 mod face_attacks;
 mod face_drift;
 mod face_flow;
+mod face_framing;
 mod face_identity;
 mod face_idle;
 mod face_limits;
