@@ -16,7 +16,7 @@ use super::BiometricError;
 /// grown by half on each side, for a pair of frames to be read. The real
 /// carphone recording shows 47–58 %; a close-up portrait, the face filling
 /// the frame, shows none, and left every check of the room nothing to
-/// compare (docs/face-liveness.md "Close-ups and frame sizes").
+/// compare (docs/face-liveness.md, "Close-ups and frame sizes").
 pub const MIN_ROOM: f32 = 0.05;
 
 /// Share of the background's pixels (sampled) that differ at all between
