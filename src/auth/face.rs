@@ -8,7 +8,7 @@ use crate::biometrics::engine::FaceEngine;
 pub use crate::biometrics::pace::Paced;
 use crate::biometrics::pace::{self, PaceError};
 use crate::biometrics::quality::Hint;
-use crate::biometrics::{image_in, screen_light, template, BiometricError};
+use crate::biometrics::{image_in, screen_light, sensor_noise, template, BiometricError};
 use crate::config::{FaceConfig, Rule};
 use crate::crypto::{self, MasterKey};
 use crate::db::biometric_consents::{self as consents, ConsentRow};
@@ -356,7 +356,16 @@ pub fn examine(
 
 /// Live guidance for one preview frame (no challenge, nothing stored).
 pub fn preview(engine: &FaceEngine, bytes: &[u8]) -> Hint {
-    match engine.analyze_bytes(bytes, false) {
+    let img = match engine.decode(bytes) {
+        Ok(img) => img,
+        Err(_) => return Hint::NoFace,
+    };
+    match engine.analyze(&img, false) {
+        Ok(a)
+            if sensor_noise::room_share(img.dimensions(), &a.face) < sensor_noise::ASK_FARTHER =>
+        {
+            Hint::Farther
+        }
         Ok(a) => a.quality.hint(&engine.config.quality),
         Err(BiometricError::SeveralFaces(_)) => Hint::OneFaceOnly,
         Err(_) => Hint::NoFace,

@@ -69,6 +69,9 @@ pub enum Hint {
     NoFace,
     OneFaceOnly,
     Closer,
+    /// The face fills so much of the frame that too little of the room
+    /// shows around it (`sensor_noise::ASK_FARTHER`).
+    Farther,
     TooDark,
     TooBright,
     LookStraight,

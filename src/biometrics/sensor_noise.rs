@@ -19,6 +19,21 @@ use super::BiometricError;
 /// compare (docs/face-liveness.md, "Close-ups and frame sizes").
 pub const MIN_ROOM: f32 = 0.05;
 
+/// Below this share of room the camera page asks the person to move back
+/// (`quality::Hint::Farther`): twice the least, so a head turn, which
+/// widens the face's box, does not cross it during the check.
+pub const ASK_FARTHER: f32 = 2.0 * MIN_ROOM;
+
+/// Share of a `w` × `h` frame outside the face's box grown by half on each
+/// side: the room the checks read.
+pub fn room_share((w, h): (u32, u32), face: &Face) -> f32 {
+    let [x, y, bw, bh] = face.bbox;
+    let (w, h) = (w as f32, h as f32);
+    let across = ((x + 1.5 * bw).min(w) - (x - bw / 2.0).max(0.0)).max(0.0);
+    let down = ((y + 1.5 * bh).min(h) - (y - bh / 2.0).max(0.0)).max(0.0);
+    1.0 - across * down / (w * h).max(1.0)
+}
+
 /// Share of the background's pixels (sampled) that differ at all between
 /// two frames of the same size; None when the sizes differ or too little
 /// of the background (under [`MIN_ROOM`]) is left outside both faces.
@@ -143,8 +158,10 @@ mod tests {
         // under the least share), then 4 (7 %).
         let close = Face::boxed([29.0, 30.0, 58.0, 60.0]);
         assert_eq!(changed_share(&a, &b, &close, &close), None);
+        assert!((room_share((120, 100), &close) - 4.0 / 120.0).abs() < 1e-6);
         let farther = Face::boxed([28.0, 30.0, 56.0, 60.0]);
         assert!(changed_share(&a, &b, &farther, &farther).is_some());
+        assert!((room_share((120, 100), &farther) - 8.0 / 120.0).abs() < 1e-6);
         // Most pairs unread: refused as hiding the room, even if the pairs
         // read are a camera's.
         let why = refusal(&[0.9], 3, 0).unwrap();

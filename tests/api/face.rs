@@ -443,6 +443,17 @@ fn live_guidance_names_the_first_thing_to_fix() {
     let mut canvas = image::RgbImage::from_pixel(640, 480, image::Rgb([90, 90, 90]));
     image::imageops::overlay(&mut canvas, &small, 240, 180);
     assert_eq!(preview(&e, &encode(&canvas)), Hint::Closer);
+    // The face filling the frame: no room around it for the checks to read.
+    let [x, y, w, _] = e.analyze(&img, false).expect("a face").face.bbox;
+    let close = image::imageops::crop_imm(
+        &img,
+        (x - 0.3 * w) as u32,
+        (y - 0.2 * w) as u32,
+        (1.6 * w) as u32,
+        (1.6 * w) as u32,
+    )
+    .to_image();
+    assert_eq!(preview(&e, &encode(&close)), Hint::Farther);
     let blank = image::RgbImage::from_pixel(640, 480, image::Rgb([120, 120, 120]));
     assert_eq!(preview(&e, &encode(&blank)), Hint::NoFace);
 }

@@ -32,20 +32,30 @@ async fn a_close_up_still_that_hides_the_room_is_refused() {
     let v = enrolled().await;
     let still = close_up(&frame(CENTRE[0]));
     let face = best().analyze(&still, false).expect("a face").face;
-    let (s, msg) = v
-        .answer(|i, step| shown(&still_posed(&still, &face, i, step), step, true))
-        .await;
-    let scores = audited_scores(&v.app).remove(0);
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
-    assert!(msg.contains("too little of the room"), "{msg} {scores}");
-    // The face alone would have let it through.
-    assert_eq!(scores["active"], true, "{scores}");
-    assert!(scores["screen_light"].as_f64().unwrap() >= 0.8, "{scores}");
-    assert!(
-        scores["similarity"].as_f64().unwrap() >= scores["match_threshold"].as_f64().unwrap(),
-        "{scores}"
-    );
-    assert!(scores["background_changed"].is_null(), "{scores}");
+    // The tint and the JPEG sometimes undo the warp's turn (refused for
+    // the movement): the attacker tries again until the turn is shown.
+    let mut shown_turn = false;
+    for attempt in 0..4 {
+        let (s, msg) = v
+            .answer(|i, step| shown(&still_posed(&still, &face, i, step), step, true))
+            .await;
+        let scores = audited_scores(&v.app).remove(attempt);
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{msg} {scores}");
+        if scores["active"] != true {
+            continue;
+        }
+        assert!(msg.contains("too little of the room"), "{msg} {scores}");
+        // The face alone would have let it through.
+        assert!(scores["screen_light"].as_f64().unwrap() >= 0.8, "{scores}");
+        assert!(
+            scores["similarity"].as_f64().unwrap() >= scores["match_threshold"].as_f64().unwrap(),
+            "{scores}"
+        );
+        assert!(scores["background_changed"].is_null(), "{scores}");
+        shown_turn = true;
+        break;
+    }
+    assert!(shown_turn, "the warped close-up never showed the turn");
 
     let (s, msg) = v
         .answer(|i, step| shown(&clip(i, step["action"].as_str().unwrap()), step, true))
