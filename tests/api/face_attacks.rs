@@ -512,7 +512,11 @@ fn the_attack_evaluation_refuses_every_species_it_claims_to() {
     assert!(
         !rows.iter().any(|r| matches!(
             r.species,
-            Species::TwoPeople | Species::InjectedTiltedPhoto | Species::InjectedSwungPhoto
+            Species::TwoPeople
+                | Species::InjectedTintedPhoto
+                | Species::InjectedTiltedPhoto
+                | Species::InjectedSwungPhoto
+                | Species::InjectedShearedPhoto
         )),
         "no other faces given"
     );
