@@ -13,6 +13,7 @@ pub mod engine;
 pub mod eval;
 pub mod forgery;
 pub mod image_in;
+pub mod jobs;
 pub mod landmarks;
 pub mod manifest;
 pub mod moved_copy;
