@@ -147,6 +147,17 @@ impl Species {
         Species::InjectedShearedPhoto,
     ];
 
+    /// Frames made from one of the other people's photos (their own rooms).
+    fn made_of_a_photo(self) -> bool {
+        matches!(
+            self,
+            Species::InjectedTintedPhoto
+                | Species::InjectedTiltedPhoto
+                | Species::InjectedSwungPhoto
+                | Species::InjectedShearedPhoto
+        )
+    }
+
     /// Frames made from one still photo, warped into the movement.
     fn made_of_one_still(self) -> bool {
         matches!(
@@ -241,12 +252,10 @@ fn frames(
     others: &[(RgbImage, Face)],
     (trial, recorded): (usize, &[Colour]),
 ) -> Result<Vec<Upload>, BiometricError> {
-    let still = match species {
-        Species::InjectedTintedPhoto
-        | Species::InjectedTiltedPhoto
-        | Species::InjectedSwungPhoto
-        | Species::InjectedShearedPhoto => nth(others, trial)?,
-        _ => nth(&clip.centre, trial)?,
+    let still = if species.made_of_a_photo() {
+        nth(others, trial)?
+    } else {
+        nth(&clip.centre, trial)?
     };
     let sign = if clip.turn == Action::TurnLeft {
         -1.0
@@ -378,14 +387,7 @@ pub fn evaluate(
     let mut rows = Vec::new();
     for species in Species::ALL {
         let wanted = only.is_empty() || species == Species::BonaFide || only.contains(&species);
-        let needs_others = matches!(
-            species,
-            Species::TwoPeople
-                | Species::InjectedTintedPhoto
-                | Species::InjectedTiltedPhoto
-                | Species::InjectedSwungPhoto
-                | Species::InjectedShearedPhoto
-        );
+        let needs_others = species == Species::TwoPeople || species.made_of_a_photo();
         if !wanted || (needs_others && others.is_empty()) {
             continue;
         }
