@@ -486,12 +486,7 @@ pub fn examine(
         .filter_map(|(i, s)| s.colour.map(|c| (i, c)))
         .collect();
     let tracked = track_all(engine, uploads, blink)?;
-    sensor_noise::one_size(
-        &tracked
-            .iter()
-            .map(|t| t.img.dimensions())
-            .collect::<Vec<_>>(),
-    )?;
+    sensor_noise::one_size(tracked.iter().map(|t| t.img.dimensions()))?;
     let frames: Vec<Frame> = uploads
         .iter()
         .zip(&tracked)

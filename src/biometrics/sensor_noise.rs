@@ -42,10 +42,9 @@ pub fn changed_share(a: &RgbImage, b: &RgbImage, fa: &Face, fb: &Face) -> Option
         return None;
     }
     // Outside each face's box grown by half on each side (hair, neck).
-    let (mut seen, mut changed, mut all) = (0u32, 0u32, 0u32);
+    let (mut seen, mut changed) = (0u32, 0u32);
     for py in (0..a.height()).step_by(2) {
         for px in (0..a.width()).step_by(2) {
-            all += 1;
             let (x, y) = (px as f32, py as f32);
             if fa.near(x, y) || fb.near(x, y) {
                 continue;
@@ -56,13 +55,16 @@ pub fn changed_share(a: &RgbImage, b: &RgbImage, fa: &Face, fb: &Face) -> Option
             }
         }
     }
+    let all = a.width().div_ceil(2) * a.height().div_ceil(2);
     (seen > 0 && seen as f32 >= MIN_ROOM * all as f32).then(|| changed as f32 / seen as f32)
 }
 
 /// A camera's frames of one check are all one size: frames that differ
 /// could not be compared pixel for pixel by any check of the room.
-pub fn one_size(sizes: &[(u32, u32)]) -> Result<(), BiometricError> {
-    match sizes.iter().find(|s| Some(*s) != sizes.first()) {
+pub fn one_size(sizes: impl IntoIterator<Item = (u32, u32)>) -> Result<(), BiometricError> {
+    let mut sizes = sizes.into_iter();
+    let first = sizes.next();
+    match sizes.find(|s| Some(*s) != first) {
         Some((w, h)) => Err(BiometricError::Challenge(format!(
             "the frames of one check differ in size ({w}x{h} among them): \
              send them all from one camera"
@@ -174,9 +176,9 @@ mod tests {
 
     #[test]
     fn frames_of_one_check_are_one_size() {
-        assert!(one_size(&[(640, 480), (640, 480)]).is_ok());
-        assert!(one_size(&[]).is_ok());
-        let e = one_size(&[(640, 480), (640, 480), (638, 480)]).unwrap_err();
+        assert!(one_size([(640, 480), (640, 480)]).is_ok());
+        assert!(one_size([]).is_ok());
+        let e = one_size([(640, 480), (640, 480), (638, 480)]).unwrap_err();
         assert!(e.to_string().contains("638x480"), "{e}");
     }
 }
