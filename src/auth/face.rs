@@ -499,6 +499,7 @@ pub fn scores(
         "screen_light": ev.liveness.screen_light,
         "screen_light_spill": ev.liveness.screen_light_spill,
         "background_changed": ev.liveness.background_changed,
+        "background_flat_changed": ev.liveness.background_flat_changed,
         "background_after_motion": ev.liveness.background_after_motion,
         "room_turned": ev.liveness.room_turned,
         "room_reshaped": ev.liveness.room_reshaped,

@@ -11,8 +11,9 @@ use super::decision::{self, LivenessDecision};
 use super::detect::Face;
 use super::engine::{Analysis, FaceEngine};
 use super::jobs::{spread, Job};
-use super::moved_copy::{self, Moved};
+use super::moved_copy;
 use super::quality::Quality;
+use super::sensor_noise::PairReading;
 use super::{embed, room_swing, room_tilt, screen_light, sensor_noise, BiometricError};
 
 /// One uploaded frame: capture time (ms, the client's) and image bytes.
@@ -271,7 +272,7 @@ pub fn mirror_plan(n: usize) -> Vec<Vec<bool>> {
 enum Found {
     View(Vec<f32>, Quality),
     Live(f32),
-    Changed(Vec<(f32, Option<Moved>)>),
+    Changed(Vec<PairReading>),
     Light(screen_light::Followed),
     RoomTurned(f32),
     RoomReshaped(Option<f32>),
@@ -326,11 +327,15 @@ fn model_work(
                 .zip(&pictures)
                 .zip(tracked.iter().zip(&pictures).skip(1))
                 .filter_map(|((a, pa), (b, pb))| {
-                    let share = sensor_noise::changed_share(&a.img, &b.img, &a.face, &b.face)?;
-                    let moved = (share >= sensor_noise::MIN_CHANGED)
+                    let changed = sensor_noise::changed_share(&a.img, &b.img, &a.face, &b.face)?;
+                    let moved = (changed >= sensor_noise::MIN_CHANGED)
                         .then(|| moved_copy::after_motion(pa, pb, &a.face, &b.face))
                         .flatten();
-                    Some((share, moved))
+                    Some(PairReading {
+                        changed,
+                        flat: sensor_noise::flat_changed(pa, pb, &a.face, &b.face),
+                        moved,
+                    })
                 })
                 .collect(),
         ))
@@ -459,9 +464,8 @@ fn model_work(
 struct ModelWork {
     analysed: Vec<Analysis>,
     witnesses: Vec<(usize, Vec<f32>)>,
-    /// Each consecutive pair's changed share and, where it changed, its
-    /// reading once the picture's shift is undone.
-    changed: Vec<(f32, Option<Moved>)>,
+    /// Each consecutive pair's room, where it could be read.
+    changed: Vec<PairReading>,
     light: Option<screen_light::Followed>,
     /// Most the room turned from the first frontal frame, in degrees.
     room_turned: f32,
@@ -544,17 +548,16 @@ pub fn examine(
     if track_breaks(&faces) || identity < t.same_person {
         liveness.refuse("the face changed during the check");
     }
-    let changed: Vec<f32> = work.changed.iter().map(|(s, _)| *s).collect();
-    let moved: Vec<Moved> = work.changed.iter().filter_map(|(_, m)| *m).collect();
-    liveness.background_changed = changed.iter().copied().reduce(f32::min);
-    liveness.background_after_motion = moved
-        .iter()
-        .filter(|m| m.shift >= moved_copy::MIN_SHIFT)
-        .map(|m| m.changed)
-        .reduce(f32::min);
-    let moved_copies = moved.iter().filter(|m| m.is_copy()).count();
-    if let Some(why) = sensor_noise::refusal(&changed, frames.len().saturating_sub(1), moved_copies)
-    {
+    let least =
+        |of: fn(&PairReading) -> Option<f32>| work.changed.iter().filter_map(of).reduce(f32::min);
+    liveness.background_changed = least(|r| Some(r.changed));
+    liveness.background_flat_changed = least(|r| r.flat);
+    liveness.background_after_motion = least(|r| {
+        r.moved
+            .filter(|m| m.shift >= moved_copy::MIN_SHIFT)
+            .map(|m| m.changed)
+    });
+    if let Some(why) = sensor_noise::refusal(&work.changed, frames.len().saturating_sub(1)) {
         liveness.refuse(why);
     }
     liveness.room_turned = Some(work.room_turned);

@@ -15,8 +15,8 @@ use super::screen_light;
 use super::BiometricError;
 
 pub use super::forgery::{
-    crept, drifted, lit, pasted, recaptured, sheared, sheared_into, swung, swung_into, tilted,
-    tilted_into, turned, warped, zoomed, Warp,
+    crept, drifted, jittered, lit, pasted, recaptured, sheared, sheared_into, swung, swung_into,
+    tilted, tilted_into, turned, warped, zoomed, Warp,
 };
 
 /// Frames of a person: facing the camera, and turned (all one way).
@@ -103,6 +103,12 @@ pub enum Species {
     /// The same, the whole picture moved by under a third of a pixel a
     /// frame (a pan slower than the drift).
     InjectedCreepingTintedStill,
+    /// The same, the whole picture moved to its own place within a tenth
+    /// of a pixel in each frame (a virtual camera's jitter, under the
+    /// least motion `moved_copy` reads).
+    InjectedJitteredTintedStill,
+    /// The same with each of the other people's photos as the still.
+    InjectedJitteredPhoto,
     /// Real-time injection of one still photo tilted in plane (the whole
     /// picture rotated about the face) into the turn, tinted to each
     /// colour as shown: its background changes as a camera's does.
@@ -124,7 +130,7 @@ pub enum Species {
 }
 
 impl Species {
-    pub const ALL: [Species; 20] = [
+    pub const ALL: [Species; 22] = [
         Species::BonaFide,
         Species::ReplayOtherChallenge,
         Species::UnlitRecording,
@@ -139,6 +145,8 @@ impl Species {
         Species::InjectedDriftingTintedStill,
         Species::InjectedZoomedTintedStill,
         Species::InjectedCreepingTintedStill,
+        Species::InjectedJitteredTintedStill,
+        Species::InjectedJitteredPhoto,
         Species::InjectedTiltedStill,
         Species::InjectedTiltedPhoto,
         Species::InjectedSwungStill,
@@ -152,6 +160,7 @@ impl Species {
         matches!(
             self,
             Species::InjectedTintedPhoto
+                | Species::InjectedJitteredPhoto
                 | Species::InjectedTiltedPhoto
                 | Species::InjectedSwungPhoto
                 | Species::InjectedShearedPhoto
@@ -169,6 +178,8 @@ impl Species {
                 | Species::InjectedDriftingTintedStill
                 | Species::InjectedZoomedTintedStill
                 | Species::InjectedCreepingTintedStill
+                | Species::InjectedJitteredTintedStill
+                | Species::InjectedJitteredPhoto
                 | Species::InjectedTiltedStill
                 | Species::InjectedTiltedPhoto
                 | Species::InjectedSwungStill
@@ -200,6 +211,10 @@ pub struct Row {
     /// The least share of background pixels changed between consecutive
     /// frames (`sensor_noise`): lowest and highest over the answers.
     pub changed: Range,
+    /// The least share of the background's flattest part changed between
+    /// consecutive frames (`sensor_noise::flat_changed`): lowest and
+    /// highest over the answers.
+    pub flat_changed: Range,
     /// The least share of background pixels still differing once a moved
     /// picture's shift is undone (`moved_copy`): lowest and highest over
     /// the answers with a moved pair.
@@ -316,6 +331,9 @@ fn frames(
             Species::InjectedDriftingTintedStill => drifted(&img, i),
             Species::InjectedZoomedTintedStill => zoomed(&img, i),
             Species::InjectedCreepingTintedStill => crept(&img, i),
+            Species::InjectedJitteredTintedStill | Species::InjectedJitteredPhoto => {
+                jittered(&img, i)
+            }
             _ => img,
         };
         let colour = match species {
@@ -403,7 +421,7 @@ pub fn evaluate(
             Range,
             Range,
         ) = (None, None, None, None, None, None);
-        let mut after_motion: Range = None;
+        let (mut after_motion, mut flat_changed): (Range, Range) = (None, None);
         let widen = |r: Range, s: f32| Some(r.map_or([s, s], |[lo, hi]| [lo.min(s), hi.max(s)]));
         for trial in 0..trials {
             // The person's earlier answer (the replay's recording) was lit
@@ -425,6 +443,9 @@ pub fn evaluate(
                 }
                 if let Some(c) = ev.liveness.background_changed {
                     changed = widen(changed, c);
+                }
+                if let Some(f) = ev.liveness.background_flat_changed {
+                    flat_changed = widen(flat_changed, f);
                 }
                 if let Some(m) = ev.liveness.background_after_motion {
                     after_motion = widen(after_motion, m);
@@ -464,6 +485,7 @@ pub fn evaluate(
             light,
             spill,
             changed,
+            flat_changed,
             after_motion,
             room_turned: turned,
             room_reshaped: reshaped,

@@ -24,6 +24,9 @@ pub struct LivenessDecision {
     /// Least share of background pixels changed between consecutive
     /// frames (`sensor_noise`).
     pub background_changed: Option<f32>,
+    /// Least share of the background's flattest part changed by a level
+    /// or more between consecutive frames (`sensor_noise::flat_changed`).
+    pub background_flat_changed: Option<f32>,
     /// Least share of background pixels still differing once the whole
     /// picture's shift between two frames is undone, over the pairs that
     /// moved (`moved_copy`); None where none did.
@@ -78,6 +81,7 @@ pub fn decide(
         screen_light: None,
         screen_light_spill: None,
         background_changed: None,
+        background_flat_changed: None,
         background_after_motion: None,
         room_turned: None,
         room_reshaped: None,

@@ -98,6 +98,19 @@ pub fn crept(img: &RgbImage, i: usize) -> RgbImage {
     panned(img, 0.25 * (i + 1) as f32)
 }
 
+/// The whole picture of frame `i` moved to its own place within a tenth of
+/// a pixel of where it lies, across and down (a fixed scatter, not a
+/// path): a virtual camera's jitter over one photo. No two frames lie more
+/// than 0.15 px apart, under the least motion `moved_copy` reads, and
+/// they never drift, so comparing frames farther apart reads no more.
+pub fn jittered(img: &RgbImage, i: usize) -> RgbImage {
+    // The fractional parts of multiples of the golden ratio: spread evenly
+    // over [0, 1) whatever the number of frames.
+    let spread = |k: f32| (k * 0.618_034).fract();
+    let (dx, dy) = (0.1 * spread(i as f32 + 1.0), 0.1 * spread(i as f32 + 5.5));
+    align::warp(img, img.dimensions(), |u, v| (u - dx, v - dy))
+}
+
 /// The whole picture of frame `i` zoomed in by 0.8 % more each frame and
 /// rolled by 0.25° more, about the picture's centre (bilinear): a virtual
 /// camera's slow zoom and roll over one photo. The room keeps its shape

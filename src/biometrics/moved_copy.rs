@@ -11,7 +11,8 @@
 //! What it does not catch: an injector that adds fresh noise to every
 //! frame (or renders each anew) — the stated limit of
 //! docs/face-liveness.md — nor a motion under `MIN_SHIFT` (about a sixth
-//! of a pixel) from one frame to the next. Whether a motion explains the
+//! of a pixel) from one frame to the next: such a copy keeps its flat
+//! parts as they were, which `sensor_noise::flat_changed` reads. Whether a motion explains the
 //! change is judged at the room's edges, where a fraction of a pixel moves
 //! the values by more than resampling and compression do.
 
@@ -68,19 +69,19 @@ const SETTLED: f32 = 0.1;
 const MIN_POINTS: usize = 500;
 
 /// One frame's brightness, as floats.
-struct Plane {
-    w: usize,
-    h: usize,
+pub(super) struct Plane {
+    pub(super) w: usize,
+    pub(super) h: usize,
     v: Vec<f32>,
 }
 
 impl Plane {
-    fn get(&self, x: usize, y: usize) -> f32 {
+    pub(super) fn get(&self, x: usize, y: usize) -> f32 {
         self.v.get(y * self.w + x).copied().unwrap_or(0.0)
     }
 
     /// Levels per pixel across and down at (x, y), inside the border.
-    fn gradient(&self, x: usize, y: usize) -> (f32, f32) {
+    pub(super) fn gradient(&self, x: usize, y: usize) -> (f32, f32) {
         (
             (self.get(x + 1, y) - self.get(x - 1, y)) / 2.0,
             (self.get(x, y + 1) - self.get(x, y - 1)) / 2.0,
@@ -107,8 +108,8 @@ impl Plane {
 
 /// A frame's brightness at full and quarter size, made once per frame.
 pub struct Picture {
-    full: Plane,
-    quarter: Plane,
+    pub(super) full: Plane,
+    pub(super) quarter: Plane,
 }
 
 impl Picture {

@@ -83,13 +83,14 @@ pub fn run(
         others.len()
     );
     println!(
-        "{:<28} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  {:<11}  {:<11}  {:<11}  {:<11}  refused because (most often)",
+        "{:<28} {:>9} {:>9}   {:<11}  {:<13}  {:<11}  {:<11}  {:<11}  {:<11}  {:<11}  {:<11}  refused because (most often)",
         "species",
         "accepted",
         "rate",
         "light corr",
         "light spill",
         "bg changed",
+        "bg flat",
         "bg moved",
         "room turned",
         "room shape",
@@ -108,17 +109,18 @@ pub fn run(
         } else {
             r.accepted as f64 / r.attempts as f64
         };
-        let (light, spill, changed, moved, turned, shape, same) = (
+        let (light, spill, changed, flat, moved, turned, shape, same) = (
             range(r.light),
             range(r.spill),
             range(r.changed),
+            range(r.flat_changed),
             range(r.after_motion),
             range(r.room_turned),
             range(r.room_reshaped),
             range(r.same_person),
         );
         println!(
-            "{name:<28} {:>4}/{:<4} {kind} {:>5.1} %  {light:<11}  {spill:<13}  {changed:<11}  {moved:<11}  {turned:<11}  {shape:<11}  {same:<11}  {}",
+            "{name:<28} {:>4}/{:<4} {kind} {:>5.1} %  {light:<11}  {spill:<13}  {changed:<11}  {flat:<11}  {moved:<11}  {turned:<11}  {shape:<11}  {same:<11}  {}",
             r.accepted,
             r.attempts,
             rate * 100.0,
