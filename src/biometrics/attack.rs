@@ -167,6 +167,11 @@ impl Species {
         )
     }
 
+    /// Needs other people's faces (`--others`): left out without them.
+    pub fn needs_others(self) -> bool {
+        self == Species::TwoPeople || self.made_of_a_photo()
+    }
+
     /// Frames made from one still photo, warped into the movement.
     fn made_of_one_still(self) -> bool {
         matches!(
@@ -405,8 +410,7 @@ pub fn evaluate(
     let mut rows = Vec::new();
     for species in Species::ALL {
         let wanted = only.is_empty() || species == Species::BonaFide || only.contains(&species);
-        let needs_others = species == Species::TwoPeople || species.made_of_a_photo();
-        if !wanted || (needs_others && others.is_empty()) {
+        if !wanted || (species.needs_others() && others.is_empty()) {
             continue;
         }
         let (mut accepted, mut reasons) = (

@@ -510,15 +510,14 @@ fn the_attack_evaluation_refuses_every_species_it_claims_to() {
         }
     }
     assert!(
-        !rows.iter().any(|r| matches!(
-            r.species,
-            Species::TwoPeople
-                | Species::InjectedTintedPhoto
-                | Species::InjectedTiltedPhoto
-                | Species::InjectedSwungPhoto
-                | Species::InjectedShearedPhoto
-        )),
+        !rows.iter().any(|r| r.species.needs_others()),
         "no other faces given"
+    );
+    let own = Species::ALL.iter().filter(|s| !s.needs_others()).count();
+    assert_eq!(
+        rows.len(),
+        own,
+        "every species made of the person's own frames ran"
     );
 }
 
