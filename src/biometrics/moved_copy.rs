@@ -128,7 +128,7 @@ impl Picture {
 /// The room's sample points: every `step`-th pixel of a `w` × `h` plane
 /// (`scale` full-size pixels each) outside both faces (as `Face::near`
 /// grows them), `margin` pixels inside the border.
-fn room(
+pub(super) fn room(
     (w, h, scale): (usize, usize, f32),
     fa: &Face,
     fb: &Face,

@@ -10,7 +10,7 @@
 use image::RgbImage;
 
 use super::detect::Face;
-use super::moved_copy::{Moved, Picture};
+use super::moved_copy::{self, Moved, Picture};
 use super::BiometricError;
 
 /// Least share of a frame the room must fill, outside both faces' boxes
@@ -153,7 +153,7 @@ const UNCLIPPED: std::ops::RangeInclusive<f32> = 4.0..=251.0;
 const MIN_FLAT_SAMPLES: usize = 200;
 
 /// Share of the room's flattest third (one sample per quarter-size pixel,
-/// outside both faces as [`Face::near`] grows them, neither black nor
+/// outside both faces as [`Face::near`] grows them (`moved_copy::room`), neither black nor
 /// white ([`UNCLIPPED`]); flattest by the
 /// gradient of `b` at quarter size, where a camera's noise is averaged
 /// out) whose brightness differs by [`FLAT_LEVELS`] or more between the
@@ -164,22 +164,16 @@ pub fn flat_changed(a: &Picture, b: &Picture, fa: &Face, fb: &Face) -> Option<f3
         return None;
     }
     let mut samples: Vec<(f32, bool)> = Vec::new();
-    for qy in 1..q.h - 1 {
-        for qx in 1..q.w - 1 {
-            let (x, y) = (4 * qx + 2, 4 * qy + 2);
-            if x >= pa.w || y >= pa.h || fa.near(x as f32, y as f32) || fb.near(x as f32, y as f32)
-            {
-                continue;
-            }
-            // Clipped to black or white, a camera's noise is clipped too.
-            let v = pb.get(x, y);
-            if !(UNCLIPPED.contains(&v)) {
-                continue;
-            }
-            let (gx, gy) = q.gradient(qx, qy);
-            let differs = (pa.get(x, y) - v).abs() >= FLAT_LEVELS;
-            samples.push((gx.abs().max(gy.abs()), differs));
+    for (qx, qy) in moved_copy::room((q.w, q.h, 4.0), fa, fb, 1, 1) {
+        let (x, y) = (4 * qx + 2, 4 * qy + 2);
+        // Clipped to black or white, a camera's noise is clipped too.
+        let v = pb.get(x, y);
+        if x >= pa.w || y >= pa.h || !UNCLIPPED.contains(&v) {
+            continue;
         }
+        let (gx, gy) = q.gradient(qx, qy);
+        let differs = (pa.get(x, y) - v).abs() >= FLAT_LEVELS;
+        samples.push((gx.abs().max(gy.abs()), differs));
     }
     let third = samples.len() / 3;
     if third < MIN_FLAT_SAMPLES {
